@@ -1,0 +1,171 @@
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { isNetkitError } from '../../errors.js';
+import { type FrameFormat, createDecoder, createEncoder } from '../../framing/index.js';
+import { hexDump, safeText, unescapeText } from '../../internal/text.js';
+import { type Conn, dial } from '../../tcp/index.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+
+interface ConnectFlags {
+  network: string;
+  send?: string;
+  frame: FrameFormat;
+  maxFrame?: number;
+  hex?: boolean;
+  timeout: number;
+  idle?: number;
+  shutdown: boolean;
+  local?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** tcpConnectCommand defines `netkit tcp connect`: stdin to the socket, the socket to stdout, like ncat. */
+export function tcpConnectCommand(ctx: CliContext): Command {
+  return new Command('connect')
+    .description('connect to a TCP server: stdin goes to the socket, the socket goes to stdout')
+    .argument('<address>', 'host:port to connect to')
+    .addOption(networkOption('tcp'))
+    .option('--send <text>', 'send this text (\\r \\n \\t \\xHH escapes), then half-close and print the answer')
+    .addOption(frameOption('none'))
+    .addOption(bytesOption('--max-frame <bytes>', 'largest frame accepted from the server'))
+    .option('--hex', 'print received bytes as a hex dump')
+    .addOption(durationOption('--timeout <duration>', 'give up connecting after this long', '10s'))
+    .addOption(durationOption('--idle <duration>', 'exit when nothing is received for this long'))
+    .option('--no-shutdown', 'do not half-close (send FIN) when input ends')
+    .option('--local <address>', 'local address to connect from')
+    .option('-q, --quiet', 'no connection status on stderr')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+In an interactive session, a line holding only Q quits.
+Exit codes: 0 closed by the server (FIN), 3 could not connect, 4 timeout, 5 reset (RST), 6 bad address.
+
+Examples:
+  netkit tcp connect 127.0.0.1:8330
+  netkit tcp connect example.test:80 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'
+  printf 'a\\nb\\n' | netkit tcp connect 127.0.0.1:9000 --frame len32`,
+    )
+    .action(async (address: string, flags: ConnectFlags) => {
+      ctx.exitCode = await runConnect(ctx, address, flags);
+    });
+}
+
+async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags): Promise<number> {
+  const { io } = ctx;
+  const out = new Output(io, Boolean(flags.json));
+  const codec = { maxFrameBytes: flags.maxFrame };
+  const encoder = createEncoder(flags.frame, codec);
+  const decoder = createDecoder(flags.frame, codec);
+  const conn = await dial(address, {
+    network: flags.network,
+    timeout: flags.timeout,
+    signal: io.signal,
+    ...(flags.local ? { localAddress: flags.local } : {}),
+  });
+  const status = (event: string, fields: Record<string, unknown>, human: string) => {
+    if (!flags.quiet || flags.json) out.note(event, fields, human);
+  };
+  status(
+    'connected',
+    { remote: conn.remoteAddr?.address, local: conn.localAddr?.address },
+    `connected to ${conn.remoteAddr?.address} from ${conn.localAddr?.address}`,
+  );
+  const onAbort = () => conn.destroy();
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  let idle: NodeJS.Timeout | undefined;
+  const armIdle = () => {
+    if (!flags.idle) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => conn.destroy(), flags.idle);
+  };
+  armIdle();
+
+  const state = { quit: false };
+  const sending =
+    flags.send !== undefined
+      ? sendOnce(conn, encoder.encode(unescapeText(flags.send)), flags)
+      : pump(ctx, conn, flags, encoder, state);
+  sending.catch(() => {}); // its failure shows up on the read side too
+  let offset = 0;
+  let code: number = EXIT.OK;
+  try {
+    for await (const frame of conn.frames(decoder)) {
+      armIdle();
+      await print(io.stdout, render(frame, flags, out, offset));
+      offset += frame.length;
+    }
+    status('closed', { peerClose: 'fin', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten }, 'connection closed by peer (FIN)');
+  } catch (err) {
+    if (state.quit) {
+      code = EXIT.OK;
+    } else if (io.signal.aborted) {
+      code = EXIT.INTERRUPTED;
+    } else if (isNetkitError(err, 'NETKIT_CONNECTION_CLOSED') && flags.idle) {
+      status('idle', { idleMs: flags.idle }, `nothing received for ${flags.idle} ms; closing`);
+      code = EXIT.TIMEOUT;
+    } else if (isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
+      status('closed', { peerClose: 'rst', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten }, 'connection reset by peer (RST)');
+      code = EXIT.RESET;
+    } else {
+      out.error(err);
+      code = exitCodeFor(err);
+    }
+  } finally {
+    clearTimeout(idle);
+    io.signal.removeEventListener('abort', onAbort);
+    await conn.close({ lingerMs: 1000 });
+  }
+  return code;
+}
+
+function render(frame: Buffer, flags: ConnectFlags, out: Output, offset: number): string | Buffer {
+  const framed = flags.frame !== 'none';
+  if (out.json) {
+    const body = flags.hex ? { hex: frame.toString('hex') } : { text: frame.toString('utf8') };
+    return `${JSON.stringify({ event: framed ? 'frame' : 'data', bytes: frame.length, ...body })}\n`;
+  }
+  if (flags.hex) return `${hexDump(frame, framed ? 0 : offset)}\n`;
+  // Raw mode passes bytes through like ncat; framed mode prints one frame per line, made safe for a terminal.
+  return framed ? `${safeText(frame)}\n` : frame;
+}
+
+async function print(stdout: NodeJS.WritableStream, data: string | Buffer): Promise<void> {
+  if (data.length > 0 && !stdout.write(data)) await new Promise((r) => stdout.once('drain', r));
+}
+
+async function sendOnce(conn: Conn, bytes: Buffer, flags: ConnectFlags): Promise<void> {
+  await conn.write(bytes);
+  if (flags.shutdown) await conn.closeWrite();
+}
+
+/** pump copies stdin to the connection: raw chunks, or one frame per input line when framed. */
+async function pump(
+  ctx: CliContext,
+  conn: Conn,
+  flags: ConnectFlags,
+  encoder: ReturnType<typeof createEncoder>,
+  state: { quit: boolean },
+): Promise<void> {
+  const { stdin } = ctx.io;
+  const interactive = Boolean(stdin.isTTY);
+  if (flags.frame === 'none' && !interactive) {
+    for await (const chunk of stdin) await conn.write(chunk as Buffer);
+  } else {
+    const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
+    for await (const line of lines) {
+      // The classic client's way out: a line holding only Q.
+      if (interactive && line.trim() === 'Q') {
+        state.quit = true;
+        conn.destroy();
+        return;
+      }
+      await conn.write(flags.frame === 'none' ? `${line}\n` : encoder.encode(Buffer.from(line)));
+    }
+  }
+  if (flags.shutdown) await conn.closeWrite();
+}

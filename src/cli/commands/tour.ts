@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { formatDuration } from '../../internal/duration.js';
+import { loadChapters, runTour } from '../../tour/run.js';
+import { EXIT } from '../exit-codes.js';
+import { jsonOption } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+
+/** tourCommand defines `netkit tour`: every capability, end to end on loopback, narrated. */
+export function tourCommand(ctx: CliContext): Command {
+  return new Command('tour')
+    .description('walk through netkit on loopback: addresses, a line server, sticky packets, half-close, …')
+    .argument('[chapters...]', 'run only these chapters (see --list)')
+    .option('--list', 'list the chapters and exit')
+    .addOption(jsonOption())
+    .action(async (only: string[], flags: { list?: boolean; json?: boolean }) => {
+      const out = new Output(ctx.io, Boolean(flags.json));
+      const chapters = await loadChapters();
+      if (flags.list) {
+        for (const [i, c] of chapters.entries()) {
+          out.event('chapter', { n: i + 1, slug: c.slug, title: c.chapter.title }, `${String(i + 1).padStart(2)}. ${c.slug.padEnd(18)} ${c.chapter.title}`);
+        }
+        return;
+      }
+      const unknown = only.filter((s) => !chapters.some((c) => c.slug === s));
+      if (unknown.length > 0) {
+        out.error(`unknown chapter ${unknown.join(', ')}; run netkit tour --list`);
+        ctx.exitCode = EXIT.USAGE;
+        return;
+      }
+      const started = Date.now();
+      if (!out.json) ctx.io.stdout.write('netkit tour: everything below runs for real on loopback\n');
+      const { passed, failed } = await runTour({
+        only,
+        signal: ctx.io.signal,
+        reporter: {
+          chapterStart: (n, title) => {
+            if (!out.json) ctx.io.stdout.write(`\n${out.paint('cyan', `${n}. ${title}`)}\n`);
+          },
+          line: (text) => {
+            if (!out.json) ctx.io.stdout.write(`   ${text}\n`);
+          },
+          chapterEnd: (n, title, r) => {
+            const fields = { n, title, ok: r.ok, ms: Math.round(r.ms), facts: r.facts, error: r.error?.message };
+            const mark = r.ok ? out.paint('green', '✓ ok') : out.paint('red', `✗ FAILED: ${r.error?.message}`);
+            out.event('chapter', fields, `   ${mark} (${formatDuration(r.ms)})`);
+          },
+        },
+      });
+      const summary = `${passed} of ${passed + failed} chapters passed in ${formatDuration(Date.now() - started)}`;
+      out.event('summary', { passed, failed, ms: Date.now() - started }, `\n${summary}`);
+      ctx.exitCode = failed > 0 ? EXIT.FAILURE : ctx.io.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+    });
+}

@@ -1,0 +1,45 @@
+import { NetkitError } from '../errors.js';
+
+/**
+ * EXIT is the CLI's exit codes, stable and documented in docs/cli.md, so
+ * scripts can tell a refused connection from a timeout.
+ */
+export const EXIT = Object.freeze({
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  DIAL: 3,
+  TIMEOUT: 4,
+  RESET: 5,
+  ADDRESS: 6,
+  INTERRUPTED: 130,
+});
+
+/** exitCodeFor maps an error to the exit code a script should see. */
+export function exitCodeFor(err: unknown): number {
+  if (!(err instanceof NetkitError)) return EXIT.FAILURE;
+  switch (err.code) {
+    case 'NETKIT_INVALID_ARGUMENT':
+      return EXIT.USAGE;
+    case 'NETKIT_DIAL_FAILED':
+    case 'NETKIT_LISTEN_FAILED':
+      return EXIT.DIAL;
+    case 'NETKIT_TIMEOUT':
+    case 'NETKIT_CONNECT_TIMEOUT':
+      return EXIT.TIMEOUT;
+    case 'NETKIT_CONNECTION_RESET':
+      return EXIT.RESET;
+    case 'NETKIT_UNKNOWN_NETWORK':
+    case 'NETKIT_ADDR_SYNTAX':
+    case 'NETKIT_MISSING_PORT':
+    case 'NETKIT_INVALID_PORT':
+    case 'NETKIT_UNKNOWN_PORT':
+    case 'NETKIT_NO_SUITABLE_ADDRESS':
+    case 'NETKIT_LOOKUP_FAILED':
+      return EXIT.ADDRESS;
+    case 'NETKIT_ABORTED':
+      return EXIT.INTERRUPTED;
+    default:
+      return EXIT.FAILURE;
+  }
+}

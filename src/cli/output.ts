@@ -1,0 +1,47 @@
+import { NetkitError } from '../errors.js';
+import type { Io } from './io.js';
+
+const COLORS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
+
+/**
+ * Output writes a command's results: one JSON object per line on stdout
+ * with --json, short human lines otherwise (colour only on a terminal, and
+ * never when NO_COLOR is set). Diagnostics go to stderr in both modes so
+ * stdout stays clean for data.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly #io: Io;
+  readonly #color: boolean;
+
+  constructor(io: Io, json: boolean) {
+    this.#io = io;
+    this.json = json;
+    this.#color = Boolean(io.stderr.isTTY) && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+  }
+
+  /** event prints a machine event (--json) or its human line on stdout. */
+  event(event: string, fields: Record<string, unknown>, human?: string): void {
+    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    else if (human !== undefined) this.#io.stdout.write(`${human}\n`);
+  }
+
+  /** note prints a human diagnostic on stderr (or a JSON event on stdout with --json). */
+  note(event: string, fields: Record<string, unknown>, human: string): void {
+    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    else this.#io.stderr.write(`${human}\n`);
+  }
+
+  /** error reports a failure: `netkit: message [CODE]` on stderr, or an error event with --json. */
+  error(err: unknown): void {
+    const code = err instanceof NetkitError ? err.code : undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
+    else this.#io.stderr.write(`${this.paint('red', 'netkit:')} ${message}${code ? this.paint('dim', ` [${code}]`) : ''}\n`);
+  }
+
+  /** paint colours text for a terminal; plain otherwise. */
+  paint(color: keyof typeof COLORS, text: string): string {
+    return this.#color ? `\x1b[${COLORS[color]}m${text}\x1b[0m` : text;
+  }
+}

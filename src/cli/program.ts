@@ -1,0 +1,72 @@
+import { Command, CommanderError } from 'commander';
+import { NetkitError } from '../errors.js';
+import { resolveCommand } from './commands/resolve.js';
+import { tcpConnectCommand } from './commands/tcp-connect.js';
+import { tcpServeCommand } from './commands/tcp-serve.js';
+import { tourCommand } from './commands/tour.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import type { Io } from './io.js';
+import { Output } from './output.js';
+import { VERSION } from './version.js';
+
+/** CliContext is what every command's definition receives. */
+export interface CliContext {
+  readonly io: Io;
+  /** argv is the full argument list this run was given (workers re-run it). */
+  readonly argv: readonly string[];
+  /** exitCode is set by the command's action. */
+  exitCode: number;
+}
+
+/** buildProgram assembles the command tree; each command lives in its own file. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('netkit')
+    .description('Network programming toolkit: TCP, framing, addresses, and a guided tour.')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+    })
+    .exitOverride();
+
+  const tcp = program.command('tcp').description('TCP servers and clients');
+  tcp.addCommand(tcpServeCommand(ctx));
+  tcp.addCommand(tcpConnectCommand(ctx));
+  program.addCommand(resolveCommand(ctx));
+  program.addCommand(tourCommand(ctx));
+
+  // Subcommands inherit the output routing and throw instead of exiting.
+  for (const cmd of walk(program)) {
+    cmd.exitOverride().configureOutput(program.configureOutput());
+  }
+  return program;
+}
+
+function* walk(cmd: Command): Generator<Command> {
+  for (const sub of cmd.commands) {
+    yield sub;
+    yield* walk(sub);
+  }
+}
+
+/**
+ * runCli runs netkit with `argv` (without the node and script names) and
+ * resolves with the exit code. It never calls process.exit, so tests run it
+ * in-process.
+ */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const ctx: CliContext = { io, argv, exitCode: EXIT.OK };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    new Output(io, argv.includes('--json')).error(err);
+    return err instanceof NetkitError ? exitCodeFor(err) : EXIT.FAILURE;
+  }
+}

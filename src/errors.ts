@@ -1,0 +1,146 @@
+/**
+ * Every error netkit throws or rejects with is a `NetkitError` carrying a
+ * stable `code`. Callers branch on `code` (or `instanceof`), never on message
+ * text. The catalogue below is mirrored in docs/errors.md; a test fails when
+ * the two disagree.
+ */
+
+/** ERROR_CODES lists every code netkit uses, with a one-line meaning. */
+export const ERROR_CODES = Object.freeze({
+  NETKIT_INVALID_ARGUMENT: 'An option or argument is out of range or of the wrong type.',
+  NETKIT_UNSUPPORTED: 'The request is valid but this platform or build cannot honour it.',
+  NETKIT_UNKNOWN_NETWORK: 'The network name is not one of tcp, tcp4, tcp6 (or udp, udp4, udp6).',
+  NETKIT_ADDR_SYNTAX: 'The address is not of the form host:port (brackets or colons are wrong).',
+  NETKIT_MISSING_PORT: 'The address has no port.',
+  NETKIT_INVALID_PORT: 'The port is outside 0-65535.',
+  NETKIT_UNKNOWN_PORT: 'The named port is not in the services database.',
+  NETKIT_NO_SUITABLE_ADDRESS: 'The host has no address of the family the network asks for.',
+  NETKIT_LOOKUP_FAILED: 'The host name could not be resolved.',
+  NETKIT_LISTEN_FAILED: 'The listener could not be bound (address in use, permission denied).',
+  NETKIT_LISTENER_CLOSED: 'The listener was closed; no more connections will be accepted.',
+  NETKIT_DIAL_FAILED: 'The connection could not be established (refused, unreachable).',
+  NETKIT_CONNECT_TIMEOUT: 'The connection was not established within the connect timeout.',
+  NETKIT_TIMEOUT: 'A read or write deadline passed before the operation completed.',
+  NETKIT_ABORTED: 'The operation was cancelled through its AbortSignal.',
+  NETKIT_CONNECTION_RESET: 'The peer reset the connection (RST).',
+  NETKIT_CONNECTION_CLOSED: 'The connection is closed (locally, or the write side was shut).',
+  NETKIT_FRAME_TOO_LARGE: 'A frame exceeds the configured maximum or what its prefix can express.',
+  NETKIT_FRAME_TRUNCATED: 'The stream ended in the middle of a frame.',
+  NETKIT_FRAME_INVALID: 'The bytes cannot be a frame (varint overflow, delimiter inside a line).',
+});
+
+/** ErrorCode is the union of every stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** NetkitError is the base of every error netkit produces; `code` is stable. */
+export class NetkitError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** InvalidArgumentError names the option or argument that was rejected. */
+export class InvalidArgumentError extends NetkitError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('NETKIT_INVALID_ARGUMENT', `${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** UnsupportedError says what cannot be done here and why. */
+export class UnsupportedError extends NetkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NETKIT_UNSUPPORTED', message, options);
+  }
+}
+
+/**
+ * AddrError mirrors Go's `*net.AddrError` and friends: `addr` is the input
+ * that failed, and the message is Go's text for the same input.
+ */
+export class AddrError extends NetkitError {
+  readonly addr: string;
+  constructor(code: ErrorCode, message: string, addr: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.addr = addr;
+  }
+}
+
+/** TimeoutError is a deadline or timeout expiring; `op` says which operation. */
+export class TimeoutError extends NetkitError {
+  readonly op: string;
+  readonly timeoutMs: number | undefined;
+  constructor(
+    code: 'NETKIT_TIMEOUT' | 'NETKIT_CONNECT_TIMEOUT',
+    op: string,
+    message: string,
+    timeoutMs?: number,
+  ) {
+    super(code, message);
+    this.op = op;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** AbortError is an operation cancelled by its AbortSignal; `cause` is the signal's reason. */
+export class AbortError extends NetkitError {
+  constructor(op: string, reason?: unknown) {
+    super('NETKIT_ABORTED', `${op} aborted`, { cause: reason });
+  }
+}
+
+/** ConnectionError covers dial failures, resets and use of a closed connection. */
+export class ConnectionError extends NetkitError {
+  readonly address: string | undefined;
+  constructor(
+    code: 'NETKIT_DIAL_FAILED' | 'NETKIT_CONNECTION_RESET' | 'NETKIT_CONNECTION_CLOSED',
+    message: string,
+    address?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.address = address;
+  }
+}
+
+/** ListenError is a failure to bind, or use of a closed listener. */
+export class ListenError extends NetkitError {
+  readonly address: string | undefined;
+  constructor(
+    code: 'NETKIT_LISTEN_FAILED' | 'NETKIT_LISTENER_CLOSED',
+    message: string,
+    address?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.address = address;
+  }
+}
+
+/** FrameError is a framing failure; `limit` and `size` are set for oversize frames. */
+export class FrameError extends NetkitError {
+  readonly limit: number | undefined;
+  readonly size: number | bigint | undefined;
+  constructor(
+    code: 'NETKIT_FRAME_TOO_LARGE' | 'NETKIT_FRAME_TRUNCATED' | 'NETKIT_FRAME_INVALID',
+    message: string,
+    details: { limit?: number; size?: number | bigint } = {},
+  ) {
+    super(code, message);
+    this.limit = details.limit;
+    this.size = details.size;
+  }
+}
+
+/** isNetkitError narrows `err` to a NetkitError, optionally of one code. */
+export function isNetkitError(err: unknown, code?: ErrorCode): err is NetkitError {
+  return err instanceof NetkitError && (code === undefined || err.code === code);
+}

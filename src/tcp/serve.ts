@@ -1,0 +1,153 @@
+import { EventEmitter } from 'node:events';
+import { TimeoutError } from '../errors.js';
+import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
+import type { Conn, ConnSummary } from './conn.js';
+import type { Endpoint } from './endpoint.js';
+import type { Listener } from './listen.js';
+
+/** HandlerContext is handed to each connection handler. */
+export interface HandlerContext {
+  /** signal aborts when graceful shutdown starts: finish the current request, then return. */
+  readonly signal: AbortSignal;
+}
+
+/** Handler serves one connection; when it returns the connection is closed, when it throws it is destroyed. */
+export type Handler = (conn: Conn, ctx: HandlerContext) => Promise<void> | void;
+
+/** ServeOptions tunes serve(). Durations are milliseconds; 0 means none. */
+export interface ServeOptions {
+  /** maxConnections caps concurrent connections; past it new ones are reset at once. */
+  maxConnections?: number;
+  /** idleTimeout destroys a connection with no traffic either way for this long (reaps half-open peers). */
+  idleTimeout?: number;
+  /** shutdownTimeout is how long shutdown() waits for handlers before destroying connections. */
+  shutdownTimeout?: number;
+  /** signal starts a graceful shutdown when aborted. */
+  signal?: AbortSignal;
+}
+
+/** SERVE_DEFAULTS are serve()'s defaults. */
+export const SERVE_DEFAULTS = Object.freeze({ maxConnections: 10_000, idleTimeout: 0, shutdownTimeout: 10_000 });
+
+/** ServerEvents are what a Server emits, for logging and metrics. */
+export interface ServerEvents {
+  open: [conn: Conn];
+  close: [conn: Conn, summary: ConnSummary];
+  refuse: [remote: Endpoint | undefined, reason: 'max-connections'];
+  handlerError: [err: Error, conn: Conn];
+}
+
+/**
+ * Server runs a handler per connection accepted from a Listener, with a
+ * connection cap, an idle timeout, and graceful shutdown. Create it with
+ * serve(). Events: `open`, `close` (with the summary: bytes, FIN or RST,
+ * duration), `refuse`, `handlerError`.
+ */
+export class Server extends EventEmitter<ServerEvents> {
+  readonly listener: Listener;
+  readonly #handler: Handler;
+  readonly #max: number;
+  readonly #idle: number;
+  readonly #shutdownTimeout: number;
+  readonly #active = new Map<Conn, Promise<void>>();
+  readonly #shutdown = new AbortController();
+  readonly #done: Promise<void>;
+  #forced = false;
+
+  constructor(listener: Listener, handler: Handler, options: ServeOptions = {}) {
+    super();
+    this.listener = listener;
+    this.#handler = handler;
+    this.#max = checkInt('maxConnections', options.maxConnections ?? SERVE_DEFAULTS.maxConnections, 1, 1_000_000);
+    this.#idle = checkMs('idleTimeout', options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout);
+    this.#shutdownTimeout = checkMs('shutdownTimeout', options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout);
+    const signal = checkSignal(options.signal);
+    signal?.addEventListener('abort', () => void this.shutdown(), { once: true });
+    this.#done = this.#acceptLoop();
+  }
+
+  /** connections is how many connections are being served now. */
+  get connections(): number {
+    return this.#active.size;
+  }
+
+  /** closing is true once shutdown has begun. */
+  get closing(): boolean {
+    return this.#shutdown.signal.aborted;
+  }
+
+  /** done resolves when the listener is closed and every connection has finished. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /**
+   * shutdown stops accepting, tells handlers to finish (their ctx.signal
+   * aborts), waits up to `timeout` ms for them, then destroys what is left.
+   * Resolves when everything is closed.
+   */
+  async shutdown(options: { timeout?: number } = {}): Promise<void> {
+    const timeout = checkMs('timeout', options.timeout ?? this.#shutdownTimeout);
+    if (!this.#shutdown.signal.aborted) {
+      this.#shutdown.abort();
+      await this.listener.close();
+    }
+    const force = setTimeout(() => this.destroy(), timeout);
+    force.unref();
+    try {
+      await this.#done;
+    } finally {
+      clearTimeout(force);
+    }
+  }
+
+  /** destroy closes the listener and every connection now. */
+  destroy(): void {
+    this.#forced = true;
+    if (!this.#shutdown.signal.aborted) this.#shutdown.abort();
+    void this.listener.close();
+    for (const conn of this.#active.keys()) conn.destroy();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for await (const conn of this.listener) {
+      if (this.#active.size >= this.#max || this.#forced) {
+        // Refuse quickly with RST so the client fails fast instead of hanging in a queue.
+        this.emit('refuse', conn.remoteAddr, 'max-connections');
+        conn.reset();
+        continue;
+      }
+      this.#active.set(conn, this.#run(conn));
+    }
+    await Promise.all(this.#active.values());
+  }
+
+  async #run(conn: Conn): Promise<void> {
+    this.emit('open', conn);
+    if (this.#idle > 0) {
+      conn.socket.setTimeout(this.#idle, () => {
+        conn.destroy(
+          new TimeoutError('NETKIT_TIMEOUT', 'idle', `no traffic for ${this.#idle} ms; connection closed`, this.#idle),
+        );
+      });
+    }
+    try {
+      await this.#handler(conn, { signal: this.#shutdown.signal });
+      await conn.close();
+    } catch (err) {
+      this.emit('handlerError', err as Error, conn);
+      conn.destroy(err as Error);
+    }
+    const summary = await conn.closed;
+    this.#active.delete(conn);
+    this.emit('close', conn, summary);
+  }
+}
+
+/**
+ * serve runs `handler` for every connection `listener` accepts and returns
+ * the Server at once; await `server.done` or call `server.shutdown()`.
+ */
+export function serve(listener: Listener, handler: Handler, options: ServeOptions = {}): Server {
+  return new Server(listener, handler, options);
+}
