@@ -92,12 +92,20 @@ export class Server extends EventEmitter<ServerEvents> {
       this.#shutdown.abort();
       await this.listener.close();
     }
-    const force = setTimeout(() => this.destroy(), timeout);
-    force.unref();
+    let timer: NodeJS.Timeout | undefined;
+    // Past the timeout, connections are destroyed and shutdown returns once their sockets are closed,
+    // even if a handler is still busy (Go's Shutdown returns when its context expires, too).
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        const closing = [...this.#active.keys()].map((c) => c.closed);
+        this.destroy();
+        void Promise.all(closing).then(() => resolve());
+      }, timeout);
+    });
     try {
-      await this.#done;
+      await Promise.race([this.#done, forced]);
     } finally {
-      clearTimeout(force);
+      clearTimeout(timer);
     }
   }
 

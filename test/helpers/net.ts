@@ -1,0 +1,39 @@
+import { readdirSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { type Conn, type Handler, type Listener, type Server, listen, serve } from '../../src/tcp/index.js';
+
+/** openFds counts this process's open file descriptors (Linux). */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** until polls `cond` every 10 ms and rejects after `ms`. */
+export async function until(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** sleep waits ms milliseconds. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** startServer listens on 127.0.0.1:0, serves `handler`, and shuts down after the test. */
+export async function startServer(
+  t: TestContext,
+  handler: Handler,
+  options: Parameters<typeof serve>[2] = {},
+): Promise<{ listener: Listener; server: Server; address: string }> {
+  const listener = await listen('127.0.0.1:0');
+  const server = serve(listener, handler, options);
+  t.after(() => server.shutdown({ timeout: 100 }));
+  return { listener, server, address: listener.addr.address };
+}
+
+/** readAll reads a connection to its end and returns the bytes. */
+export async function readAll(conn: Conn): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of conn) parts.push(c);
+  return Buffer.concat(parts);
+}
