@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { cli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/tools.js';
+
+const COMMANDS = [['tcp', 'serve'], ['tcp', 'connect'], ['resolve'], ['tour']];
+
+test('every command has --help, and docs/cli.md documents every flag it lists', async () => {
+  const doc = readFileSync(path.join(ROOT, 'docs', 'cli.md'), 'utf8');
+  for (const cmd of COMMANDS) {
+    const r = await cli([...cmd, '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`Usage: netkit ${cmd.join(' ')}`));
+    assert.ok(doc.includes(`netkit ${cmd.join(' ')}`), `docs/cli.md lacks "netkit ${cmd.join(' ')}"`);
+    for (const flag of r.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)) {
+      if (flag[1] === '--help') continue;
+      assert.ok(doc.includes(flag[1]!), `docs/cli.md lacks ${cmd.join(' ')} ${flag[1]}`);
+    }
+  }
+});
+
+test('--version prints the package version; an unknown command exits 2', async () => {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const v = await cli(['--version']);
+  assert.equal(v.stdout.trim(), pkg.version);
+  const bad = await cli(['frobnicate']);
+  assert.equal(bad.code, 2);
+});

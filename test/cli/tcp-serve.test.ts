@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dial } from '../../src/tcp/index.js';
+import { spawnNetkit, startCli } from '../helpers/cli.js';
+import { readAll, until } from '../helpers/net.js';
+
+test('tcp serve answers lines with "Hello, Client!" and logs open and close with FIN', async (t) => {
+  const run = startCli(['tcp', 'serve', '127.0.0.1:0']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/listening (\S+) \(frame line, reply "Hello, Client!"\)/);
+  const c = await dial(address!);
+  await c.write('hi\n');
+  assert.equal(await c.readLine(), 'Hello, Client!');
+  await c.closeWrite();
+  await readAll(c);
+  await run.waitFor(/close 127\.0\.0\.1:\d+ FIN in 3B out 15B/);
+  assert.match(run.stdout(), /open {2}127\.0\.0\.1:\d+/);
+  run.abort();
+  assert.equal(await run.done, 0);
+});
+
+test('tcp serve --echo --frame len32 --json emits one JSON object per line', async (t) => {
+  const run = startCli(['tcp', 'serve', '127.0.0.1:0', '--echo', '--frame', 'len32', '--json']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"event":"listening","address":"([^"]+)"/);
+  const c = await dial(address!);
+  await c.write(Buffer.from('0000000268690000000100', 'hex'));
+  await c.closeWrite();
+  assert.equal((await readAll(c)).toString('hex'), '0000000268690000000100');
+  await run.waitFor(/"event":"close"/);
+  run.abort();
+  assert.equal(await run.done, 0);
+  const events = run
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; peerClose?: string; bytesIn?: number });
+  assert.deepEqual(
+    events.map((e) => e.event),
+    ['listening', 'open', 'close', 'stopped'],
+  );
+  assert.equal(events[2]!.peerClose, 'fin');
+  assert.equal(events[2]!.bytesIn, 11);
+});
+
+test('tcp serve --max-frame closes a client whose line is too long and says why', async (t) => {
+  const run = startCli(['tcp', 'serve', '127.0.0.1:0', '--max-frame', '1KiB', '--json']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const c = await dial(address!);
+  await c.write(Buffer.alloc(4096, 'a'));
+  await readAll(c).catch(() => {});
+  c.destroy();
+  await run.waitFor(/"event":"close".*"error":"NETKIT_FRAME_TOO_LARGE"/);
+});
+
+test('tcp serve --max-conns refuses the extra connection and logs it', async (t) => {
+  const run = startCli(['tcp', 'serve', '127.0.0.1:0', '--max-conns', '1', '--json']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const a = await dial(address!);
+  await run.waitFor(/"event":"open"/);
+  const b = await dial(address!).catch(() => undefined);
+  await run.waitFor(/"event":"refuse".*"reason":"max-connections"/);
+  a.destroy();
+  b?.destroy();
+});
+
+test('tcp serve rejects bad flags with exit code 2', async () => {
+  for (const args of [
+    ['--frame', 'len7'],
+    ['--max-conns', '0'],
+    ['--idle', 'soon'],
+    ['--workers', 'x'],
+  ]) {
+    const run = startCli(['tcp', 'serve', '127.0.0.1:0', ...args]);
+    assert.equal(await run.done, 2, `${args.join(' ')}: ${run.stderr()}`);
+    assert.match(run.stderr(), /error: option/);
+  }
+});
+
+test('tcp serve on a port in use fails with exit code 3 and NETKIT_LISTEN_FAILED', async (t) => {
+  const first = startCli(['tcp', 'serve', '127.0.0.1:0']);
+  t.after(() => first.abort());
+  const [, address] = await first.waitFor(/listening (\S+)/);
+  const second = startCli(['tcp', 'serve', address!]);
+  assert.equal(await second.done, 3);
+  assert.match(second.stderr(), /address already in use \[NETKIT_LISTEN_FAILED\]/);
+});
+
+test('SIGINT stops a real `netkit tcp serve` process cleanly (exit 0)', async () => {
+  const p = spawnNetkit(['tcp', 'serve', '127.0.0.1:0']);
+  const [, address] = await p.waitFor(/listening (\S+)/);
+  const c = await dial(address!);
+  await c.write('x\n');
+  assert.equal(await c.readLine(), 'Hello, Client!');
+  p.child.kill('SIGINT');
+  // The open connection is closed with FIN during the graceful shutdown.
+  assert.equal(await c.read(), null);
+  assert.deepEqual(await p.exited, { code: 0, signal: null });
+  c.destroy();
+});
+
+test('--workers 2 shares one port between two processes and both serve', async () => {
+  const p = spawnNetkit(['tcp', 'serve', '127.0.0.1:0', '--workers', '2', '--json']);
+  try {
+    const [, address] = await p.waitFor(/"event":"listening","address":"([^"]+)","workers":2/);
+    const conns = await Promise.all(Array.from({ length: 16 }, () => dial(address!)));
+    for (const c of conns) {
+      await c.write('q\n');
+      assert.equal(await c.readLine(), 'Hello, Client!');
+    }
+    await until(() => (p.stdout().match(/"event":"open"/g) ?? []).length === 16, 5000, '16 open events');
+    const workers = new Set(
+      p
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"event":"open"'))
+        .map((l) => (JSON.parse(l) as { worker: number }).worker),
+    );
+    assert.deepEqual([...workers].sort(), [1, 2], 'both workers took connections');
+    for (const c of conns) c.destroy();
+  } finally {
+    p.child.kill('SIGTERM');
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
+  }
+});
