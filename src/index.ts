@@ -6,13 +6,13 @@
 export {
   formatAddr,
   joinHostPort,
-  resolveTCPAddr,
-  resolveUDPAddr,
-  splitHostPort,
   type NetAddr,
   type Resolution,
   type ResolveCandidate,
   type ResolveOptions,
+  resolveTCPAddr,
+  resolveUDPAddr,
+  splitHostPort,
 } from './addr/index.js';
 export * from './errors.js';
 export {
@@ -25,19 +25,19 @@ export {
 } from './framing/index.js';
 export {
   Conn,
-  dial,
-  echoHandler,
-  frameHandler,
-  listen,
-  Listener,
-  replyHandler,
-  serve,
-  Server,
   type ConnSummary,
   type DialOptions,
+  dial,
   type Endpoint,
+  echoHandler,
+  frameHandler,
   type Handler,
   type KeepAliveOptions,
+  Listener,
   type ListenOptions,
+  listen,
+  replyHandler,
   type ServeOptions,
+  Server,
+  serve,
 } from './tcp/index.js';

@@ -25,11 +25,18 @@ export function durationOption(flags: string, description: string, fallback?: st
 }
 
 /** intOption is a flag taking a whole number within [min, max]. */
-export function intOption(flags: string, description: string, min: number, max: number, fallback?: number): Option {
+export function intOption(
+  flags: string,
+  description: string,
+  min: number,
+  max: number,
+  fallback?: number,
+): Option {
   const o = new Option(flags, description).argParser(
     wrap((v) => {
       const n = Number(v);
-      if (!/^\d+$/.test(v) || n < min || n > max) throw new Error(`must be a whole number from ${min} to ${max}`);
+      if (!/^\d+$/.test(v) || n < min || n > max)
+        throw new Error(`must be a whole number from ${min} to ${max}`);
       return n;
     }),
   );
@@ -58,7 +65,7 @@ export function frameOption(fallback: string): Option {
 
 /** networkOption is --network tcp|tcp4|tcp6. */
 export function networkOption(kind: 'tcp' | 'udp'): Option {
-  return new Option('--network <network>', 'address family, with Go\'s meaning')
+  return new Option('--network <network>', "address family, with Go's meaning")
     .choices([kind, `${kind}4`, `${kind}6`])
     .default(kind);
 }

@@ -37,7 +37,10 @@ export class Output {
     const code = err instanceof NetkitError ? err.code : undefined;
     const message = err instanceof Error ? err.message : String(err);
     if (this.json) this.#io.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
-    else this.#io.stderr.write(`${this.paint('red', 'netkit:')} ${message}${code ? this.paint('dim', ` [${code}]`) : ''}\n`);
+    else
+      this.#io.stderr.write(
+        `${this.paint('red', 'netkit:')} ${message}${code ? this.paint('dim', ` [${code}]`) : ''}\n`,
+      );
   }
 
   /** paint colours text for a terminal; plain otherwise. */

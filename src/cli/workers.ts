@@ -48,7 +48,11 @@ export async function runWorkers(options: {
     w.on('exit', (code, sig) => {
       workers.delete(w);
       if (stopping) return;
-      out.note('worker-exit', { worker: id, pid: w.process.pid, code, signal: sig }, `worker ${id} exited (${sig ?? code}); restarting`);
+      out.note(
+        'worker-exit',
+        { worker: id, pid: w.process.pid, code, signal: sig },
+        `worker ${id} exited (${sig ?? code}); restarting`,
+      );
       // A crash loop must not spin: give up after a few restarts per worker.
       if (++restarts <= count * 5) fork(id);
     });

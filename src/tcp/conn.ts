@@ -4,7 +4,7 @@ import { AbortError, ConnectionError, FrameError, type NetkitError, TimeoutError
 import type { FrameDecoder } from '../framing/types.js';
 import { Deadline, toEpochMs } from './deadline.js';
 import { type Endpoint, endpoint } from './endpoint.js';
-import { type KeepAliveOptions, applyKeepAlive } from './keepalive.js';
+import { applyKeepAlive, type KeepAliveOptions } from './keepalive.js';
 
 /** PeerClose says how the peer ended its side: `fin` (orderly), `rst` (reset), or null (not yet / we closed). */
 export type PeerClose = 'fin' | 'rst' | null;
@@ -420,7 +420,11 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   #timeout(op: 'read' | 'write'): TimeoutError {
-    return new TimeoutError('NETKIT_TIMEOUT', op, `${op} ${this.remoteAddr?.address ?? ''}: i/o timeout`.trim());
+    return new TimeoutError(
+      'NETKIT_TIMEOUT',
+      op,
+      `${op} ${this.remoteAddr?.address ?? ''}: i/o timeout`.trim(),
+    );
   }
 
   #closedError(op: string): ConnectionError {
@@ -461,7 +465,12 @@ export function asNetkitError(err: Error, address?: string): NetkitError {
       { cause: err },
     );
   }
-  return new ConnectionError('NETKIT_CONNECTION_CLOSED', `${address ?? 'connection'}: ${err.message}`, address, {
-    cause: err,
-  });
+  return new ConnectionError(
+    'NETKIT_CONNECTION_CLOSED',
+    `${address ?? 'connection'}: ${err.message}`,
+    address,
+    {
+      cause: err,
+    },
+  );
 }

@@ -3,7 +3,7 @@ import { resolveTCPAddr } from '../addr/index.js';
 import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { Conn } from './conn.js';
-import { type KeepAliveOptions, applyKeepAlive, normalizeKeepAlive } from './keepalive.js';
+import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
 
 /** DialOptions tunes dial(). Durations are milliseconds. */
 export interface DialOptions {
@@ -37,14 +37,18 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
   const timeout = checkMs('timeout', options.timeout ?? DIAL_DEFAULTS.timeout);
   const signal = checkSignal(options.signal);
   normalizeKeepAlive('keepAlive', options.keepAlive);
-  const local = options.localAddress === undefined ? undefined : await localBind(options.localAddress, network);
+  const local =
+    options.localAddress === undefined ? undefined : await localBind(options.localAddress, network);
 
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer =
     timeout > 0
-      ? setTimeout(() => controller.abort(new TimeoutError('NETKIT_CONNECT_TIMEOUT', 'dial', '', timeout)), timeout)
+      ? setTimeout(
+          () => controller.abort(new TimeoutError('NETKIT_CONNECT_TIMEOUT', 'dial', '', timeout)),
+          timeout,
+        )
       : undefined;
   try {
     if (signal?.aborted) throw new AbortError('dial', signal.reason);
@@ -109,7 +113,8 @@ function connect(
 
 async function localBind(address: string, network: string): Promise<{ ip: string; port: number }> {
   // Accept a bare IP as well as Go's host:port form.
-  const withPort = net.isIP(address) === 6 ? `[${address}]:0` : net.isIP(address) === 4 ? `${address}:0` : address;
+  const withPort =
+    net.isIP(address) === 6 ? `[${address}]:0` : net.isIP(address) === 4 ? `${address}:0` : address;
   const r = await resolveTCPAddr(network, withPort);
   return { ip: r.ip, port: r.port };
 }

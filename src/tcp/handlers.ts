@@ -1,6 +1,6 @@
 import { isNetkitError } from '../errors.js';
-import { createDecoder, createEncoder } from '../framing/index.js';
 import type { FrameFormat } from '../framing/index.js';
+import { createDecoder, createEncoder } from '../framing/index.js';
 import type { Handler } from './serve.js';
 
 /** FrameHandlerOptions configures frameHandler. */

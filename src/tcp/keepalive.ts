@@ -31,10 +31,14 @@ export function normalizeKeepAlive(option: string, value: KeepAliveOptions | und
     throw new InvalidArgumentError(option, 'must be a boolean or { idle, interval, count }');
   }
   const idle = value.idle === undefined ? GO_KEEPALIVE_IDLE_MS : checkMs(`${option}.idle`, value.idle);
-  if (idle < 1000) throw new InvalidArgumentError(`${option}.idle`, 'must be at least 1000 ms (Linux counts whole seconds)');
+  if (idle < 1000)
+    throw new InvalidArgumentError(`${option}.idle`, 'must be at least 1000 ms (Linux counts whole seconds)');
   const interval = value.interval === undefined ? undefined : checkMs(`${option}.interval`, value.interval);
   if (interval !== undefined && interval < 1000) {
-    throw new InvalidArgumentError(`${option}.interval`, 'must be at least 1000 ms (Linux counts whole seconds)');
+    throw new InvalidArgumentError(
+      `${option}.interval`,
+      'must be at least 1000 ms (Linux counts whole seconds)',
+    );
   }
   const count = value.count === undefined ? undefined : checkInt(`${option}.count`, value.count, 1, 127);
   return { enable: true, idle, interval, count };

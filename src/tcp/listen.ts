@@ -4,7 +4,7 @@ import { AbortError, ListenError } from '../errors.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import { Conn } from './conn.js';
 import { type Endpoint, endpoint } from './endpoint.js';
-import { type KeepAliveOptions, applyKeepAlive, normalizeKeepAlive } from './keepalive.js';
+import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
 
 /** ListenOptions tunes listen(). */
 export interface ListenOptions {
@@ -24,7 +24,12 @@ export interface ListenOptions {
 }
 
 /** LISTEN_DEFAULTS are listen()'s defaults. */
-export const LISTEN_DEFAULTS = Object.freeze({ network: 'tcp', backlog: 511, maxPending: 511, noDelay: true });
+export const LISTEN_DEFAULTS = Object.freeze({
+  network: 'tcp',
+  backlog: 511,
+  maxPending: 511,
+  noDelay: true,
+});
 
 /**
  * Listener accepts TCP connections, like Go's net.Listener. Iterate it with

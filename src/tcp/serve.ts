@@ -27,7 +27,11 @@ export interface ServeOptions {
 }
 
 /** SERVE_DEFAULTS are serve()'s defaults. */
-export const SERVE_DEFAULTS = Object.freeze({ maxConnections: 10_000, idleTimeout: 0, shutdownTimeout: 10_000 });
+export const SERVE_DEFAULTS = Object.freeze({
+  maxConnections: 10_000,
+  idleTimeout: 0,
+  shutdownTimeout: 10_000,
+});
 
 /** ServerEvents are what a Server emits, for logging and metrics. */
 export interface ServerEvents {
@@ -58,9 +62,17 @@ export class Server extends EventEmitter<ServerEvents> {
     super();
     this.listener = listener;
     this.#handler = handler;
-    this.#max = checkInt('maxConnections', options.maxConnections ?? SERVE_DEFAULTS.maxConnections, 1, 1_000_000);
+    this.#max = checkInt(
+      'maxConnections',
+      options.maxConnections ?? SERVE_DEFAULTS.maxConnections,
+      1,
+      1_000_000,
+    );
     this.#idle = checkMs('idleTimeout', options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout);
-    this.#shutdownTimeout = checkMs('shutdownTimeout', options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout);
+    this.#shutdownTimeout = checkMs(
+      'shutdownTimeout',
+      options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout,
+    );
     const signal = checkSignal(options.signal);
     signal?.addEventListener('abort', () => void this.shutdown(), { once: true });
     this.#done = this.#acceptLoop();
@@ -135,7 +147,12 @@ export class Server extends EventEmitter<ServerEvents> {
     if (this.#idle > 0) {
       conn.socket.setTimeout(this.#idle, () => {
         conn.destroy(
-          new TimeoutError('NETKIT_TIMEOUT', 'idle', `no traffic for ${this.#idle} ms; connection closed`, this.#idle),
+          new TimeoutError(
+            'NETKIT_TIMEOUT',
+            'idle',
+            `no traffic for ${this.#idle} ms; connection closed`,
+            this.#idle,
+          ),
         );
       });
     }

@@ -7,7 +7,11 @@ import { type Chapter, TourCheckError, type TourContext } from './chapter.js';
 export interface TourReporter {
   chapterStart(n: number, title: string): void;
   line(text: string): void;
-  chapterEnd(n: number, title: string, result: { ok: boolean; ms: number; error?: Error; facts: Record<string, unknown> }): void;
+  chapterEnd(
+    n: number,
+    title: string,
+    result: { ok: boolean; ms: number; error?: Error; facts: Record<string, unknown> },
+  ): void;
 }
 
 /** ChapterEntry is a chapter with its file's slug (`sticky-packets`). */
@@ -66,7 +70,12 @@ export async function runTour(options: {
       options.reporter.chapterEnd(n, chapter.title, { ok: true, ms: performance.now() - start, facts });
     } catch (err) {
       failed++;
-      options.reporter.chapterEnd(n, chapter.title, { ok: false, ms: performance.now() - start, error: err as Error, facts });
+      options.reporter.chapterEnd(n, chapter.title, {
+        ok: false,
+        ms: performance.now() - start,
+        error: err as Error,
+        facts,
+      });
     }
   }
   return { passed, failed };

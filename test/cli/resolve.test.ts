@@ -15,7 +15,10 @@ test('resolve prints the address Go would choose', async () => {
 test('resolve --all --json lists candidates and marks the chosen one', async () => {
   const r = await cli(['resolve', 'tcp', 'localhost:22', '--all', '--json']);
   assert.equal(r.code, 0);
-  const out = JSON.parse(r.stdout) as { address: string; candidates: { ip: string; chosen: boolean; reason: string }[] };
+  const out = JSON.parse(r.stdout) as {
+    address: string;
+    candidates: { ip: string; chosen: boolean; reason: string }[];
+  };
   assert.equal(out.address, '127.0.0.1:22');
   assert.ok(out.candidates.length >= 1);
   assert.equal(out.candidates.filter((c) => c.chosen).length, 1);

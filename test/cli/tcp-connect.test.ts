@@ -39,7 +39,10 @@ test('--hex prints a hex dump; --json prints data events', async (t) => {
   const hex = await cli(['tcp', 'connect', address, '--hex', '-q', '--no-shutdown']);
   assert.equal(hex.stdout, '00000000: 0001 0241                                ...A\n');
   const json = await cli(['tcp', 'connect', address, '--json', '--hex']);
-  const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = json.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.deepEqual(
     events.map((e) => e.event),
     ['connected', 'data', 'closed'],

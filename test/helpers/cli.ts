@@ -21,7 +21,10 @@ export interface CliRun {
 }
 
 /** startCli runs `netkit ...argv` in this process with in-memory stdio. */
-export function startCli(argv: string[], options: { stdin?: string | Buffer; env?: Record<string, string> } = {}): CliRun {
+export function startCli(
+  argv: string[],
+  options: { stdin?: string | Buffer; env?: Record<string, string> } = {},
+): CliRun {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -78,8 +81,16 @@ export interface Proc {
 }
 
 /** spawnProc starts a program and captures its output. */
-export function spawnProc(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Proc {
-  const child = spawn(cmd, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function spawnProc(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Proc {
+  const child = spawn(cmd, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => {

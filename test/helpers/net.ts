@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { type Conn, type Handler, type Listener, type Server, listen, serve } from '../../src/tcp/index.js';
+import { type Conn, type Handler, type Listener, listen, type Server, serve } from '../../src/tcp/index.js';
 
 /** openFds counts this process's open file descriptors (Linux). */
 export function openFds(): number {

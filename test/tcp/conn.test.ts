@@ -35,7 +35,10 @@ test('readLine rejects a line over maxBytes with NETKIT_FRAME_TOO_LARGE', async 
   });
   const c = await dial(address);
   t.after(() => c.destroy());
-  await assert.rejects(c.readLine({ maxBytes: 99 }), (e: FrameError) => e instanceof FrameError && e.code === 'NETKIT_FRAME_TOO_LARGE' && e.limit === 99);
+  await assert.rejects(
+    c.readLine({ maxBytes: 99 }),
+    (e: FrameError) => e instanceof FrameError && e.code === 'NETKIT_FRAME_TOO_LARGE' && e.limit === 99,
+  );
 });
 
 test('readFull rejects with NETKIT_FRAME_TRUNCATED when the stream ends early', async (t) => {
@@ -49,7 +52,9 @@ test('readFull rejects with NETKIT_FRAME_TRUNCATED when the stream ends early', 
 
 test('frames() splits merged writes with any decoder', async (t) => {
   const { address } = await startServer(t, async (conn) => {
-    const payload = Buffer.concat(['a', 'bb', '', 'ccc'].map((s) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)])));
+    const payload = Buffer.concat(
+      ['a', 'bb', '', 'ccc'].map((s) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s)])),
+    );
     // Byte-at-a-time writes and one big write must decode the same.
     for (const b of payload) await conn.write(Buffer.from([b]));
     await conn.write(payload);
@@ -85,7 +90,10 @@ test('a peer reset surfaces as NETKIT_CONNECTION_RESET and peerClose rst, never 
   const c = await dial(address);
   t.after(() => c.destroy());
   await c.write('x\n');
-  await assert.rejects(readAll(c), (e: ConnectionError) => e instanceof ConnectionError && e.code === 'NETKIT_CONNECTION_RESET');
+  await assert.rejects(
+    readAll(c),
+    (e: ConnectionError) => e instanceof ConnectionError && e.code === 'NETKIT_CONNECTION_RESET',
+  );
   assert.equal(c.peerClose, 'rst');
   const s = await c.closed;
   assert.equal(s.peerClose, 'rst');
@@ -100,9 +108,12 @@ test('writes after the peer reset reject instead of throwing asynchronously', as
   const c = await dial(address);
   t.after(() => c.destroy());
   await until(() => c.peerClose === 'rst' || c.socket.destroyed, 2000, 'reset to arrive');
-  await assert.rejects(async () => {
-    for (let i = 0; i < 100; i++) await c.write(Buffer.alloc(65536));
-  }, (e: Error) => e instanceof ConnectionError);
+  await assert.rejects(
+    async () => {
+      for (let i = 0; i < 100; i++) await c.write(Buffer.alloc(65536));
+    },
+    (e: Error) => e instanceof ConnectionError,
+  );
 });
 
 test('read deadline: pending read times out, data is kept, extending the deadline reads it', async (t) => {
@@ -119,7 +130,10 @@ test('read deadline: pending read times out, data is kept, extending the deadlin
   t.after(() => c.destroy());
   const start = Date.now();
   c.setReadDeadline(Date.now() + 100);
-  await assert.rejects(c.read(), (e: TimeoutError) => e instanceof TimeoutError && e.code === 'NETKIT_TIMEOUT' && e.op === 'read');
+  await assert.rejects(
+    c.read(),
+    (e: TimeoutError) => e instanceof TimeoutError && e.code === 'NETKIT_TIMEOUT' && e.op === 'read',
+  );
   assert.ok(Date.now() - start >= 90, 'timed out too early');
   // Still past the deadline: fails at once, as in Go.
   await assert.rejects(c.read(), { code: 'NETKIT_TIMEOUT' });
@@ -150,9 +164,12 @@ test('write deadline fails a write stuck on backpressure', async (t) => {
   t.after(() => c.destroy());
   c.setWriteDeadline(Date.now() + 200);
   const big = Buffer.alloc(1 << 20);
-  await assert.rejects(async () => {
-    for (let i = 0; i < 256; i++) await c.write(big);
-  }, (e: TimeoutError) => e.code === 'NETKIT_TIMEOUT' && e.op === 'write');
+  await assert.rejects(
+    async () => {
+      for (let i = 0; i < 256; i++) await c.write(big);
+    },
+    (e: TimeoutError) => e.code === 'NETKIT_TIMEOUT' && e.op === 'write',
+  );
 });
 
 test('write resolves only when the socket can take more (backpressure)', async (t) => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../../src/errors.js';
+import { AbortError, ConnectionError, type InvalidArgumentError, TimeoutError } from '../../src/errors.js';
 import { dial, listen } from '../../src/tcp/index.js';
 import { spawnProc } from '../helpers/cli.js';
 import { readAll, startServer } from '../helpers/net.js';
@@ -24,8 +24,14 @@ test('dial to a closed port rejects with NETKIT_DIAL_FAILED and Go-like text', a
 });
 
 test('dial validates options up front, naming the option', async () => {
-  await assert.rejects(dial('127.0.0.1:1', { timeout: -1 }), (e: InvalidArgumentError) => e.option === 'timeout');
-  await assert.rejects(dial('127.0.0.1:1', { keepAlive: { idle: 10 } }), (e: InvalidArgumentError) => e.option === 'keepAlive.idle');
+  await assert.rejects(
+    dial('127.0.0.1:1', { timeout: -1 }),
+    (e: InvalidArgumentError) => e.option === 'timeout',
+  );
+  await assert.rejects(
+    dial('127.0.0.1:1', { keepAlive: { idle: 10 } }),
+    (e: InvalidArgumentError) => e.option === 'keepAlive.idle',
+  );
   await assert.rejects(dial('127.0.0.1', {}), { code: 'NETKIT_MISSING_PORT' });
   await assert.rejects(dial('127.0.0.1:1', { network: 'tcp5' }), { code: 'NETKIT_UNKNOWN_NETWORK' });
 });
@@ -38,7 +44,7 @@ async function blackhole(t: import('node:test').TestContext): Promise<string | u
   t.after(() => p.kill());
   const [, address] = await p.waitFor(/listening (\S+)/);
   // Fill its accept queue (backlog 0 holds one connection); later SYNs are dropped.
-  const fillers = [];
+  const fillers: (Awaited<ReturnType<typeof dial>> | undefined)[] = [];
   for (let i = 0; i < 2; i++) fillers.push(await dial(address!, { timeout: 300 }).catch(() => undefined));
   t.after(() => {
     for (const f of fillers) f?.destroy();
@@ -50,7 +56,10 @@ test('dial gives up after the connect timeout with NETKIT_CONNECT_TIMEOUT', asyn
   const address = await blackhole(t);
   if (!address) return;
   const start = Date.now();
-  await assert.rejects(dial(address, { timeout: 300 }), (e: TimeoutError) => e instanceof TimeoutError && e.code === 'NETKIT_CONNECT_TIMEOUT');
+  await assert.rejects(
+    dial(address, { timeout: 300 }),
+    (e: TimeoutError) => e instanceof TimeoutError && e.code === 'NETKIT_CONNECT_TIMEOUT',
+  );
   const took = Date.now() - start;
   assert.ok(took >= 280 && took < 2000, `took ${took} ms`);
 });
@@ -60,7 +69,10 @@ test('dial honours an AbortSignal while connecting', async (t) => {
   if (!address) return;
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('user gave up')), 100);
-  await assert.rejects(dial(address, { signal: ac.signal, timeout: 5000 }), (e: AbortError) => e instanceof AbortError && e.code === 'NETKIT_ABORTED');
+  await assert.rejects(
+    dial(address, { signal: ac.signal, timeout: 5000 }),
+    (e: AbortError) => e instanceof AbortError && e.code === 'NETKIT_ABORTED',
+  );
   const pre = AbortSignal.abort();
   await assert.rejects(dial(address, { signal: pre }), { code: 'NETKIT_ABORTED' });
 });
@@ -98,7 +110,12 @@ test('noDelay is on by default and keep-alive uses the requested idle time (seen
   });
   const c = await dial(address, { keepAlive: { idle: 7000 } });
   t.after(() => c.destroy());
-  const { stdout } = await execFileP('ss', ['-tno', 'state', 'established', `( sport = :${c.localAddr!.port} )`]);
+  const { stdout } = await execFileP('ss', [
+    '-tno',
+    'state',
+    'established',
+    `( sport = :${c.localAddr!.port} )`,
+  ]);
   const m = /timer:\(keepalive,([\d.]+)(ms|sec|min)?/.exec(stdout);
   assert.ok(m, `no keepalive timer in ss output:\n${stdout}`);
   const off = await dial(address, { keepAlive: false });

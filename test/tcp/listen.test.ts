@@ -36,7 +36,10 @@ test('the listener is async-iterable and the loop ends on close', async () => {
 
 test('accept after close rejects with NETKIT_LISTENER_CLOSED; pending accepts too', async () => {
   const l = await listen('127.0.0.1:0');
-  const pending = assert.rejects(l.accept(), (e: ListenError) => e instanceof ListenError && e.code === 'NETKIT_LISTENER_CLOSED');
+  const pending = assert.rejects(
+    l.accept(),
+    (e: ListenError) => e instanceof ListenError && e.code === 'NETKIT_LISTENER_CLOSED',
+  );
   await l.close();
   await pending;
   await assert.rejects(l.accept(), { code: 'NETKIT_LISTENER_CLOSED' });

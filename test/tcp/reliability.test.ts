@@ -164,7 +164,12 @@ test('#33 1,000 concurrent clients mixing valid and garbage input: no crash, fds
   await Promise.all(Array.from({ length: 1000 }, (_, i) => client(i)));
   await until(() => server.connections === 0, 10_000, 'every connection to close');
   await server.shutdown();
-  assert.deepEqual(Object.fromEntries(outcomes), { 'valid-ok': 250, 'garbage-closed': 250, reset: 250, 'binary-ok': 250 });
+  assert.deepEqual(Object.fromEntries(outcomes), {
+    'valid-ok': 250,
+    'garbage-closed': 250,
+    reset: 250,
+    'binary-ok': 250,
+  });
   await until(() => openFds() <= baseline + 2, 5000, `fds back to ${baseline} (now ${openFds()})`);
   const grown = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   assert.ok(grown < 200, `rss grew by ${grown.toFixed(0)} MiB`);

@@ -65,9 +65,14 @@ test('a handler that throws destroys only its own connection', async (t) => {
 test('validates options up front, naming the option', async (t) => {
   const l = await listen('127.0.0.1:0');
   t.after(() => l.close());
-  assert.throws(() => serve(l, () => {}, { maxConnections: 0 }), { code: 'NETKIT_INVALID_ARGUMENT', option: 'maxConnections' });
+  assert.throws(() => serve(l, () => {}, { maxConnections: 0 }), {
+    code: 'NETKIT_INVALID_ARGUMENT',
+    option: 'maxConnections',
+  });
   assert.throws(() => serve(l, () => {}, { idleTimeout: -5 }), { option: 'idleTimeout' });
-  assert.throws(() => echoHandler({ frame: 'len32', maxFrameBytes: -1 }), { code: 'NETKIT_INVALID_ARGUMENT' });
+  assert.throws(() => echoHandler({ frame: 'len32', maxFrameBytes: -1 }), {
+    code: 'NETKIT_INVALID_ARGUMENT',
+  });
 });
 
 test('an aborted signal starts a graceful shutdown', async () => {

@@ -5,7 +5,13 @@ import { cli } from '../helpers/cli.js';
 test('netkit tour runs every chapter for real and passes', async () => {
   const r = await cli(['tour', '--json']);
   assert.equal(r.code, 0, r.stdout);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ok?: boolean; facts?: Record<string, unknown>; failed?: number });
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as { event: string; ok?: boolean; facts?: Record<string, unknown>; failed?: number },
+    );
   const chapters = events.filter((e) => e.event === 'chapter');
   assert.ok(chapters.length >= 4);
   assert.ok(chapters.every((c) => c.ok === true));

@@ -46,7 +46,8 @@ function human(r: Resolution, all: boolean): string {
   const chosen = formatChosen(r);
   if (!all) return chosen;
   const lines = [chosen];
-  if (r.candidates.length === 0) lines.push(`  (no lookup: ${r.host === '' ? 'empty host means the unspecified address' : 'literal IP'})`);
+  if (r.candidates.length === 0)
+    lines.push(`  (no lookup: ${r.host === '' ? 'empty host means the unspecified address' : 'literal IP'})`);
   const width = Math.max(...r.candidates.map((c) => (c.zone ? `${c.ip}%${c.zone}` : c.ip).length), 0);
   for (const c of r.candidates) {
     const ip = (c.zone ? `${c.ip}%${c.zone}` : c.ip).padEnd(width);

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { isNetkitError } from '../../errors.js';
-import { type FrameFormat, createDecoder, createEncoder } from '../../framing/index.js';
+import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
 import { type Conn, dial } from '../../tcp/index.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
@@ -29,7 +29,10 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     .description('connect to a TCP server: stdin goes to the socket, the socket goes to stdout')
     .argument('<address>', 'host:port to connect to')
     .addOption(networkOption('tcp'))
-    .option('--send <text>', 'send this text (\\r \\n \\t \\xHH escapes), then half-close and print the answer')
+    .option(
+      '--send <text>',
+      'send this text (\\r \\n \\t \\xHH escapes), then half-close and print the answer',
+    )
     .addOption(frameOption('none'))
     .addOption(bytesOption('--max-frame <bytes>', 'largest frame accepted from the server'))
     .option('--hex', 'print received bytes as a hex dump')
@@ -99,7 +102,11 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
       await print(io.stdout, render(frame, flags, out, offset));
       offset += frame.length;
     }
-    status('closed', { peerClose: 'fin', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten }, 'connection closed by peer (FIN)');
+    status(
+      'closed',
+      { peerClose: 'fin', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten },
+      'connection closed by peer (FIN)',
+    );
   } catch (err) {
     if (state.quit) {
       code = EXIT.OK;
@@ -109,7 +116,11 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
       status('idle', { idleMs: flags.idle }, `nothing received for ${flags.idle} ms; closing`);
       code = EXIT.TIMEOUT;
     } else if (isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
-      status('closed', { peerClose: 'rst', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten }, 'connection reset by peer (RST)');
+      status(
+        'closed',
+        { peerClose: 'rst', bytesIn: conn.bytesRead, bytesOut: conn.bytesWritten },
+        'connection reset by peer (RST)',
+      );
       code = EXIT.RESET;
     } else {
       out.error(err);

@@ -2,9 +2,24 @@ import { Command } from 'commander';
 import type { FrameFormat } from '../../framing/index.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
-import { type Conn, type ConnSummary, type Handler, echoHandler, listen, replyHandler, serve } from '../../tcp/index.js';
+import {
+  type Conn,
+  type ConnSummary,
+  echoHandler,
+  type Handler,
+  listen,
+  replyHandler,
+  serve,
+} from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
-import { bytesOption, durationOption, frameOption, intOption, jsonOption, networkOption } from '../options.js';
+import {
+  bytesOption,
+  durationOption,
+  frameOption,
+  intOption,
+  jsonOption,
+  networkOption,
+} from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, onWorkerShutdown, runWorkers } from '../workers.js';
@@ -30,15 +45,32 @@ export const DEFAULT_TCP_ADDRESS = '127.0.0.1:8330';
 export function tcpServeCommand(ctx: CliContext): Command {
   return new Command('serve')
     .description('serve TCP: answer each line with "Hello, Client!" (or echo, or a reply you choose)')
-    .argument('[address]', 'host:port to listen on (":8330" for every interface, port 0 for any free port)', DEFAULT_TCP_ADDRESS)
+    .argument(
+      '[address]',
+      'host:port to listen on (":8330" for every interface, port 0 for any free port)',
+      DEFAULT_TCP_ADDRESS,
+    )
     .addOption(networkOption('tcp'))
     .option('--echo', 'answer each message with itself')
     .option('--reply <text>', 'answer each message with this text', 'Hello, Client!')
     .addOption(frameOption('line'))
-    .addOption(bytesOption('--max-frame <bytes>', 'largest message accepted (default 1MiB for lines, 16MiB otherwise)'))
-    .addOption(intOption('--max-conns <n>', 'connections served at once; more are reset', 1, 1_000_000, 10_000))
+    .addOption(
+      bytesOption(
+        '--max-frame <bytes>',
+        'largest message accepted (default 1MiB for lines, 16MiB otherwise)',
+      ),
+    )
+    .addOption(
+      intOption('--max-conns <n>', 'connections served at once; more are reset', 1, 1_000_000, 10_000),
+    )
     .addOption(durationOption('--idle <duration>', 'close connections silent this long (0 = never)', '5m'))
-    .addOption(durationOption('--shutdown-timeout <duration>', 'on SIGINT, wait this long for connections to finish', '10s'))
+    .addOption(
+      durationOption(
+        '--shutdown-timeout <duration>',
+        'on SIGINT, wait this long for connections to finish',
+        '10s',
+      ),
+    )
     .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not log each connection')
     .addOption(jsonOption())
@@ -80,7 +112,11 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
   });
   const worker = isWorker(ctx.io.env) ? ctx.io.env.NETKIT_WORKER : undefined;
   if (worker === undefined) {
-    out.event('listening', { address: listener.addr.address, pid: process.pid }, describe(listener.addr.address));
+    out.event(
+      'listening',
+      { address: listener.addr.address, pid: process.pid },
+      describe(listener.addr.address),
+    );
   } else {
     onWorkerShutdown(() => void server.shutdown());
   }
@@ -97,7 +133,11 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
 function logConnections(server: ReturnType<typeof serve>, out: Output, worker: string | undefined): void {
   const tag = worker === undefined ? {} : { worker: Number(worker) };
   server.on('open', (conn: Conn) => {
-    out.event('open', { remote: conn.remoteAddr?.address, local: conn.localAddr?.address, ...tag }, `open  ${conn.remoteAddr?.address}`);
+    out.event(
+      'open',
+      { remote: conn.remoteAddr?.address, local: conn.localAddr?.address, ...tag },
+      `open  ${conn.remoteAddr?.address}`,
+    );
   });
   server.on('close', (conn: Conn, s: ConnSummary) => {
     const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
@@ -117,6 +157,10 @@ function logConnections(server: ReturnType<typeof serve>, out: Output, worker: s
     );
   });
   server.on('refuse', (remote) => {
-    out.event('refuse', { remote: remote?.address, reason: 'max-connections', ...tag }, `refused ${remote?.address} (at --max-conns)`);
+    out.event(
+      'refuse',
+      { remote: remote?.address, reason: 'max-connections', ...tag },
+      `refused ${remote?.address} (at --max-conns)`,
+    );
   });
 }

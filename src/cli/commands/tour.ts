@@ -18,7 +18,11 @@ export function tourCommand(ctx: CliContext): Command {
       const chapters = await loadChapters();
       if (flags.list) {
         for (const [i, c] of chapters.entries()) {
-          out.event('chapter', { n: i + 1, slug: c.slug, title: c.chapter.title }, `${String(i + 1).padStart(2)}. ${c.slug.padEnd(18)} ${c.chapter.title}`);
+          out.event(
+            'chapter',
+            { n: i + 1, slug: c.slug, title: c.chapter.title },
+            `${String(i + 1).padStart(2)}. ${c.slug.padEnd(18)} ${c.chapter.title}`,
+          );
         }
         return;
       }
@@ -41,8 +45,17 @@ export function tourCommand(ctx: CliContext): Command {
             if (!out.json) ctx.io.stdout.write(`   ${text}\n`);
           },
           chapterEnd: (n, title, r) => {
-            const fields = { n, title, ok: r.ok, ms: Math.round(r.ms), facts: r.facts, error: r.error?.message };
-            const mark = r.ok ? out.paint('green', '✓ ok') : out.paint('red', `✗ FAILED: ${r.error?.message}`);
+            const fields = {
+              n,
+              title,
+              ok: r.ok,
+              ms: Math.round(r.ms),
+              facts: r.facts,
+              error: r.error?.message,
+            };
+            const mark = r.ok
+              ? out.paint('green', '✓ ok')
+              : out.paint('red', `✗ FAILED: ${r.error?.message}`);
             out.event('chapter', fields, `   ${mark} (${formatDuration(r.ms)})`);
           },
         },

@@ -18,7 +18,10 @@ const chapter: Chapter = {
     }, t.signal);
     t.say(`20 writes of "message NN" arrived as ${naive.chunks.length} read(s):`);
     for (const c of naive.chunks.slice(0, 3)) t.say(`  read: ${JSON.stringify(c.toString()).slice(0, 70)}…`);
-    t.check(Buffer.concat(naive.chunks).toString() === MESSAGES.join(''), 'the bytes arrived intact, in order');
+    t.check(
+      Buffer.concat(naive.chunks).toString() === MESSAGES.join(''),
+      'the bytes arrived intact, in order',
+    );
     t.check(naive.chunks.length < MESSAGES.length, 'the writes were merged by the stream');
 
     const encoder = createEncoder('len32');
@@ -29,16 +32,29 @@ const chapter: Chapter = {
     const decoder = createDecoder('len32');
     for (const chunk of framed.chunks) decoder.push(chunk, (f) => frames.push(f.toString()));
     decoder.end(() => {});
-    t.say(`with a 4-byte length before each message: ${framed.chunks.length} read(s), ${frames.length} frames`);
-    t.say(`  frames: ${frames.slice(0, 3).map((f) => JSON.stringify(f)).join(', ')}, …`);
-    t.check(frames.length === 20 && frames.every((f, i) => f === MESSAGES[i]), 'framing recovers all 20 messages');
+    t.say(
+      `with a 4-byte length before each message: ${framed.chunks.length} read(s), ${frames.length} frames`,
+    );
+    t.say(
+      `  frames: ${frames
+        .slice(0, 3)
+        .map((f) => JSON.stringify(f))
+        .join(', ')}, …`,
+    );
+    t.check(
+      frames.length === 20 && frames.every((f, i) => f === MESSAGES[i]),
+      'framing recovers all 20 messages',
+    );
     t.fact('naiveReads', naive.chunks.length);
     t.fact('frames', frames.length);
   },
 };
 export default chapter;
 
-async function readAfterPause(send: (conn: Conn) => Promise<void>, signal: AbortSignal): Promise<{ chunks: Buffer[] }> {
+async function readAfterPause(
+  send: (conn: Conn) => Promise<void>,
+  signal: AbortSignal,
+): Promise<{ chunks: Buffer[] }> {
   const listener = await listen('127.0.0.1:0');
   const chunks: Buffer[] = [];
   const server = serve(listener, async (conn) => {

@@ -25,7 +25,9 @@ const chapter: Chapter = {
     const answer = await client.readLine();
     const eof = await client.readLine();
     t.say(serverSaw);
-    t.say(`client still read the answer: ${JSON.stringify(answer)}; then EOF (${client.peerClose?.toUpperCase()})`);
+    t.say(
+      `client still read the answer: ${JSON.stringify(answer)}; then EOF (${client.peerClose?.toUpperCase()})`,
+    );
     t.check(answer === 'got 3 lines, goodbye', `answer after FIN: ${answer}`);
     t.check(eof === null && client.peerClose === 'fin', 'server closed with FIN after answering');
     await client.close();

@@ -1,0 +1,43 @@
+/** The programs in examples/ run as documented, against the built package. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { spawnProc } from './helpers/cli.js';
+import { ROOT } from './helpers/tools.js';
+
+const run = promisify(execFile);
+const TSX = ['--import', 'tsx'];
+
+test('examples/line-server.ts and examples/line-client.ts talk to each other', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/line-server.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGINT'));
+  const [, address] = await server.waitFor(/listening (\S+)/);
+  const { stdout } = await run(
+    process.execPath,
+    [...TSX, 'examples/line-client.ts', address!, 'hi', 'there'],
+    { cwd: ROOT },
+  );
+  assert.equal(stdout, 'reply: Hello, Client!\nreply: Hello, Client!\neof (fin)\n');
+  await server.waitFor(/close 127\.0\.0\.1:\d+ fin/);
+  server.child.kill('SIGINT');
+  assert.equal((await server.exited).code, 0);
+});
+
+test('examples/sticky-packets.ts shows merged reads and 20 framed messages', async () => {
+  const { stdout } = await run(process.execPath, [...TSX, 'examples/sticky-packets.ts'], { cwd: ROOT });
+  const m = /raw: 20 writes arrived in (\d+) read\(s\)/.exec(stdout);
+  assert.ok(m && Number(m[1]) < 20, stdout);
+  assert.match(stdout, /framed: 20 messages, first "message 1"/);
+});
+
+test('examples/resolve.ts prints Go results and error codes', async () => {
+  const ok = await run(process.execPath, [...TSX, 'examples/resolve.ts', 'tcp', 'localhost:http'], {
+    cwd: ROOT,
+  });
+  assert.equal(ok.stdout, 'tcp localhost:http -> ip=127.0.0.1 port=80 zone=-\n');
+  await assert.rejects(
+    run(process.execPath, [...TSX, 'examples/resolve.ts', 'tcp4', '[::1]:80'], { cwd: ROOT }),
+    (e: { stdout: string }) => e.stdout.includes('NETKIT_NO_SUITABLE_ADDRESS'),
+  );
+});
