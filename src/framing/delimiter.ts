@@ -5,11 +5,11 @@
  */
 import { FrameError, InvalidArgumentError } from '../errors.js';
 import { asBuffer, ChunkList } from './chunks.js';
+import { StickyFailureDecoder } from './decoder-base.js';
 import { byteLimit, oneOf, optionsObject, tooLargeAdvice } from './options.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   type FrameCallback,
-  type FrameDecoder,
   type FrameEncoder,
   TRAILING_POLICIES,
   type TrailingPolicy,
@@ -60,7 +60,7 @@ function delimiterBytes(value: unknown): Buffer {
  *
  * Emitted frames may share memory with the pushed chunks; see FrameDecoder.
  */
-export class DelimiterDecoder implements FrameDecoder {
+export class DelimiterDecoder extends StickyFailureDecoder {
   /** delimiter is the byte sequence ending each frame (a private copy). */
   readonly delimiter: Buffer;
   /** maxFrameBytes is the longest frame delivered. */
@@ -72,10 +72,9 @@ export class DelimiterDecoder implements FrameDecoder {
   /** Scratch space for the straddling-delimiter search: up to 2 × (delimiter.length - 1) bytes. */
   private readonly bridge: Buffer;
   private readonly pending = new ChunkList();
-  private failed = false;
-  private failure: unknown;
 
   constructor(options: DelimiterDecoderOptions) {
+    super();
     const o = optionsObject(options);
     this.delimiter = delimiterBytes(o.delimiter);
     this.maxFrameBytes = byteLimit('maxFrameBytes', o.maxFrameBytes, DEFAULTS.maxFrameBytes);
@@ -85,42 +84,26 @@ export class DelimiterDecoder implements FrameDecoder {
   }
 
   /** buffered is the number of bytes held after the last delimiter. */
-  get buffered(): number {
+  override get buffered(): number {
     return this.pending.length;
   }
 
-  /** push feeds bytes and calls onFrame for each complete frame; see FrameDecoder.push. */
-  push(chunk: Buffer, onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    try {
-      this.scan(chunk, onFrame);
-    } catch (err) {
-      this.fail(err);
-      throw err;
-    }
-  }
-
-  /** end delivers the bytes after the last delimiter as a final frame (or fails, with trailing 'error'); see FrameDecoder.end. */
-  end(onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
+  /** finish delivers the bytes after the last delimiter as a final frame (or fails, with trailing 'error'); see FrameDecoder.end. */
+  protected override finish(onFrame: FrameCallback): void {
     const held = this.pending.length;
     if (held === 0) return;
-    try {
-      if (this.trailing === 'error') {
-        throw new FrameError(
-          'NETKIT_FRAME_TRUNCATED',
-          `stream ended inside a frame: ${held} bytes without a trailing delimiter; the peer must end every frame with the delimiter, or use trailing 'emit'`,
-        );
-      }
-      if (held > this.maxFrameBytes) throw this.tooLarge(held, true);
-      onFrame(this.pending.take(held, undefined));
-    } catch (err) {
-      this.fail(err);
-      throw err;
+    if (this.trailing === 'error') {
+      throw new FrameError(
+        'NETKIT_FRAME_TRUNCATED',
+        `stream ended inside a frame: ${held} bytes without a trailing delimiter; the peer must end every frame with the delimiter, or use trailing 'emit'`,
+      );
     }
+    if (held > this.maxFrameBytes) throw this.tooLarge(held, true);
+    onFrame(this.pending.take(held, undefined));
   }
 
-  private scan(chunk: Buffer, onFrame: FrameCallback): void {
+  /** scan calls onFrame for each complete frame; see FrameDecoder.push. */
+  protected override scan(chunk: Buffer, onFrame: FrameCallback): void {
     const n = chunk.length;
     if (n === 0) return;
     const delim = this.delimiter;
@@ -191,9 +174,7 @@ export class DelimiterDecoder implements FrameDecoder {
     );
   }
 
-  private fail(err: unknown): void {
-    this.failed = true;
-    this.failure = err;
+  protected override discard(): void {
     this.pending.clear();
   }
 }

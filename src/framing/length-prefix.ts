@@ -5,13 +5,9 @@
  */
 import { FrameError, InvalidArgumentError } from '../errors.js';
 import { asBuffer } from './chunks.js';
+import { StickyFailureDecoder } from './decoder-base.js';
 import { byteLimit, oneOf, optionsObject, tooLargeAdvice } from './options.js';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  type FrameCallback,
-  type FrameDecoder,
-  type FrameEncoder,
-} from './types.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameCallback, type FrameEncoder } from './types.js';
 
 /** PrefixBytes is the width of a length prefix in bytes. */
 export type PrefixBytes = 1 | 2 | 4 | 8;
@@ -71,7 +67,7 @@ function prefixCapacity(bytes: PrefixBytes): number {
  *
  * Emitted frames may share memory with the pushed chunks; see FrameDecoder.
  */
-export class LengthPrefixDecoder implements FrameDecoder {
+export class LengthPrefixDecoder extends StickyFailureDecoder {
   /** prefixBytes is the width of the length prefix. */
   readonly prefixBytes: PrefixBytes;
   /** endian is the byte order of the prefix. */
@@ -85,10 +81,9 @@ export class LengthPrefixDecoder implements FrameDecoder {
   /** The frame being filled when it spans chunks, and how much of it has arrived. */
   private body: Buffer | null = null;
   private filled = 0;
-  private failed = false;
-  private failure: unknown;
 
   constructor(options: LengthPrefixOptions) {
+    super();
     const r = resolve(options);
     this.prefixBytes = r.prefixBytes;
     this.endian = r.endian;
@@ -97,43 +92,28 @@ export class LengthPrefixDecoder implements FrameDecoder {
   }
 
   /** buffered is the number of bytes received of the incomplete frame, prefix included. */
-  get buffered(): number {
+  override get buffered(): number {
     return this.body === null ? this.headerLen : this.prefixBytes + this.filled;
   }
 
-  /** push feeds bytes and calls onFrame for each complete frame; see FrameDecoder.push. */
-  push(chunk: Buffer, onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    try {
-      this.scan(chunk, onFrame);
-    } catch (err) {
-      this.fail(err);
-      throw err;
-    }
-  }
-
-  /** end throws NETKIT_FRAME_TRUNCATED if the stream stopped inside a frame; see FrameDecoder.end. */
-  end(_onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    let err: FrameError | undefined;
+  /** finish throws NETKIT_FRAME_TRUNCATED if the stream stopped inside a frame; see FrameDecoder.end. */
+  protected override finish(_onFrame: FrameCallback): void {
     if (this.body !== null) {
-      err = new FrameError(
+      throw new FrameError(
         'NETKIT_FRAME_TRUNCATED',
         `stream ended inside a frame: got ${this.filled} of ${this.body.length} bytes; the peer closed early or the framing does not match`,
       );
-    } else if (this.headerLen > 0) {
-      err = new FrameError(
+    }
+    if (this.headerLen > 0) {
+      throw new FrameError(
         'NETKIT_FRAME_TRUNCATED',
         `stream ended inside a length prefix: got ${this.headerLen} of ${this.prefixBytes} bytes; the peer closed early or the framing does not match`,
       );
     }
-    if (err !== undefined) {
-      this.fail(err);
-      throw err;
-    }
   }
 
-  private scan(chunk: Buffer, onFrame: FrameCallback): void {
+  /** scan calls onFrame for each complete frame; see FrameDecoder.push. */
+  protected override scan(chunk: Buffer, onFrame: FrameCallback): void {
     const n = chunk.length;
     const P = this.prefixBytes;
     let pos = 0;
@@ -222,9 +202,7 @@ export class LengthPrefixDecoder implements FrameDecoder {
     );
   }
 
-  private fail(err: unknown): void {
-    this.failed = true;
-    this.failure = err;
+  protected override discard(): void {
     this.body = null;
     this.headerLen = 0;
     this.filled = 0;

@@ -6,11 +6,11 @@
  */
 import { FrameError } from '../errors.js';
 import { asBuffer, ChunkList } from './chunks.js';
+import { StickyFailureDecoder } from './decoder-base.js';
 import { bool, byteLimit, oneOf, optionsObject, tooLargeAdvice } from './options.js';
 import {
   DEFAULT_MAX_LINE_BYTES,
   type FrameCallback,
-  type FrameDecoder,
   type FrameEncoder,
   TRAILING_POLICIES,
   type TrailingPolicy,
@@ -48,7 +48,7 @@ export interface LineDecoderOptions {
  *
  * Emitted lines may share memory with the pushed chunks; see FrameDecoder.
  */
-export class LineDecoder implements FrameDecoder {
+export class LineDecoder extends StickyFailureDecoder {
   /** maxLineBytes is the longest line delivered. */
   readonly maxLineBytes: number;
   /** stripCR says whether a `\r` before `\n` is dropped. */
@@ -58,10 +58,9 @@ export class LineDecoder implements FrameDecoder {
   /** Longest run of bytes without `\n` that may still become an acceptable line. */
   private readonly maxRaw: number;
   private readonly pending = new ChunkList();
-  private failed = false;
-  private failure: unknown;
 
   constructor(options?: LineDecoderOptions) {
+    super();
     const o = optionsObject(options);
     this.maxLineBytes = byteLimit('maxLineBytes', o.maxLineBytes, DEFAULTS.maxLineBytes);
     this.stripCR = bool('stripCR', o.stripCR, DEFAULTS.stripCR);
@@ -70,42 +69,26 @@ export class LineDecoder implements FrameDecoder {
   }
 
   /** buffered is the number of bytes of the current unterminated line. */
-  get buffered(): number {
+  override get buffered(): number {
     return this.pending.length;
   }
 
-  /** push feeds bytes and calls onFrame for each complete line; see FrameDecoder.push. */
-  push(chunk: Buffer, onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    try {
-      this.scan(chunk, onFrame);
-    } catch (err) {
-      this.fail(err);
-      throw err;
-    }
-  }
-
-  /** end delivers a final unterminated line (or fails, with trailing 'error'); see FrameDecoder.end. */
-  end(onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
+  /** finish delivers a final unterminated line (or fails, with trailing 'error'); see FrameDecoder.end. */
+  protected override finish(onFrame: FrameCallback): void {
     const held = this.pending.length;
     if (held === 0) return;
-    try {
-      if (this.trailing === 'error') {
-        throw new FrameError(
-          'NETKIT_FRAME_TRUNCATED',
-          `stream ended inside a line: ${held} bytes without a trailing newline; the peer must end every line with \\n, or use trailing 'emit'`,
-        );
-      }
-      if (held > this.maxRaw) throw this.tooLarge(held, false);
-      this.deliver(this.pending.take(held, undefined), onFrame);
-    } catch (err) {
-      this.fail(err);
-      throw err;
+    if (this.trailing === 'error') {
+      throw new FrameError(
+        'NETKIT_FRAME_TRUNCATED',
+        `stream ended inside a line: ${held} bytes without a trailing newline; the peer must end every line with \\n, or use trailing 'emit'`,
+      );
     }
+    if (held > this.maxRaw) throw this.tooLarge(held, false);
+    this.deliver(this.pending.take(held, undefined), onFrame);
   }
 
-  private scan(chunk: Buffer, onFrame: FrameCallback): void {
+  /** scan calls onFrame for each complete line; see FrameDecoder.push. */
+  protected override scan(chunk: Buffer, onFrame: FrameCallback): void {
     const n = chunk.length;
     if (n === 0) return;
     let start = 0;
@@ -161,9 +144,7 @@ export class LineDecoder implements FrameDecoder {
     );
   }
 
-  private fail(err: unknown): void {
-    this.failed = true;
-    this.failure = err;
+  protected override discard(): void {
     this.pending.clear();
   }
 }

@@ -4,7 +4,8 @@
  * message boundaries.
  */
 import { asBuffer } from './chunks.js';
-import type { FrameCallback, FrameDecoder, FrameEncoder } from './types.js';
+import { StickyFailureDecoder } from './decoder-base.js';
+import type { FrameCallback, FrameEncoder } from './types.js';
 
 /**
  * RawDecoder passes each non-empty chunk through unchanged, as one "frame".
@@ -13,32 +14,19 @@ import type { FrameCallback, FrameDecoder, FrameEncoder } from './types.js';
  * its own (an exception from onFrame still makes it unusable, like every
  * FrameDecoder).
  */
-export class RawDecoder implements FrameDecoder {
-  private failed = false;
-  private failure: unknown;
-
+export class RawDecoder extends StickyFailureDecoder {
   /** buffered is always 0: nothing is held. */
-  get buffered(): number {
+  override get buffered(): number {
     return 0;
   }
 
-  /** push emits `chunk` itself (not a copy) unless it is empty. */
-  push(chunk: Buffer, onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    if (chunk.length === 0) return;
-    try {
-      onFrame(chunk);
-    } catch (err) {
-      this.failed = true;
-      this.failure = err;
-      throw err;
-    }
+  /** scan emits `chunk` itself (not a copy) unless it is empty. */
+  protected override scan(chunk: Buffer, onFrame: FrameCallback): void {
+    if (chunk.length !== 0) onFrame(chunk);
   }
 
-  /** end does nothing: there is never a partial frame. */
-  end(_onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-  }
+  /** finish does nothing: there is never a partial frame. */
+  protected override finish(_onFrame: FrameCallback): void {}
 }
 
 /** RawEncoder returns each payload unchanged (viewed as a Buffer, not copied). */

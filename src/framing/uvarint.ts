@@ -7,13 +7,9 @@
  */
 import { FrameError } from '../errors.js';
 import { asBuffer } from './chunks.js';
+import { StickyFailureDecoder } from './decoder-base.js';
 import { byteLimit, optionsObject, tooLargeAdvice } from './options.js';
-import {
-  DEFAULT_MAX_FRAME_BYTES,
-  type FrameCallback,
-  type FrameDecoder,
-  type FrameEncoder,
-} from './types.js';
+import { DEFAULT_MAX_FRAME_BYTES, type FrameCallback, type FrameEncoder } from './types.js';
 
 /** MAX_VARINT_LEN64 is Go's binary.MaxVarintLen64: the longest 64-bit uvarint. */
 const MAX_VARINT_LEN64 = 10;
@@ -54,7 +50,7 @@ function exactUvarint(buf: Buffer, pos: number, count: number): bigint {
  *
  * Emitted frames may share memory with the pushed chunks; see FrameDecoder.
  */
-export class UvarintDecoder implements FrameDecoder {
+export class UvarintDecoder extends StickyFailureDecoder {
   /** maxFrameBytes is the longest frame body accepted. */
   readonly maxFrameBytes: number;
   /** A varint split across chunks is gathered here. */
@@ -64,53 +60,37 @@ export class UvarintDecoder implements FrameDecoder {
   private filled = 0;
   /** Set by parse: the decoded value, exact below 2^53 and >= 2^53 otherwise. */
   private value = 0;
-  private failed = false;
-  private failure: unknown;
 
   constructor(options?: UvarintOptions) {
+    super();
     const o = optionsObject(options);
     this.maxFrameBytes = byteLimit('maxFrameBytes', o.maxFrameBytes, DEFAULTS.maxFrameBytes);
   }
 
   /** buffered is the number of bytes received of the incomplete frame, prefix included. */
-  get buffered(): number {
+  override get buffered(): number {
     return this.body === null ? this.headerLen : this.headerLen + this.filled;
   }
 
-  /** push feeds bytes and calls onFrame for each complete frame; see FrameDecoder.push. */
-  push(chunk: Buffer, onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    try {
-      this.scan(chunk, onFrame);
-    } catch (err) {
-      this.fail(err);
-      throw err;
-    }
-  }
-
-  /** end throws NETKIT_FRAME_TRUNCATED if the stream stopped inside a frame; see FrameDecoder.end. */
-  end(_onFrame: FrameCallback): void {
-    if (this.failed) throw this.failure;
-    let err: FrameError | undefined;
+  /** finish throws NETKIT_FRAME_TRUNCATED if the stream stopped inside a frame; see FrameDecoder.end. */
+  protected override finish(_onFrame: FrameCallback): void {
     if (this.body !== null) {
-      err = new FrameError(
+      throw new FrameError(
         'NETKIT_FRAME_TRUNCATED',
         `stream ended inside a frame: got ${this.filled} of ${this.body.length} bytes; the peer closed early or the framing does not match`,
       );
-    } else if (this.headerLen > 0) {
+    }
+    if (this.headerLen > 0) {
       // Go's binary.ReadUvarint returns io.ErrUnexpectedEOF here.
-      err = new FrameError(
+      throw new FrameError(
         'NETKIT_FRAME_TRUNCATED',
         `stream ended inside a varint length prefix after ${this.headerLen} bytes; the peer closed early or the framing does not match`,
       );
     }
-    if (err !== undefined) {
-      this.fail(err);
-      throw err;
-    }
   }
 
-  private scan(chunk: Buffer, onFrame: FrameCallback): void {
+  /** scan calls onFrame for each complete frame; see FrameDecoder.push. */
+  protected override scan(chunk: Buffer, onFrame: FrameCallback): void {
     const n = chunk.length;
     let pos = 0;
     if (this.body !== null) {
@@ -208,9 +188,7 @@ export class UvarintDecoder implements FrameDecoder {
     );
   }
 
-  private fail(err: unknown): void {
-    this.failed = true;
-    this.failure = err;
+  protected override discard(): void {
     this.body = null;
     this.headerLen = 0;
     this.filled = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { echoHandler, listen, replyHandler } from '../../src/tcp/index.js';
-import { cli, spawnNetkit } from '../helpers/cli.js';
+import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
 import { readAll, startServer } from '../helpers/net.js';
 
 test('stdin goes to the socket, the socket to stdout; EOF half-closes; FIN exits 0', async (t) => {
@@ -98,4 +98,14 @@ test('SIGINT closes a real `netkit tcp connect` with exit code 130', async (t) =
   await p.waitFor(/ping/);
   p.child.kill('SIGINT');
   assert.deepEqual(await p.exited, { code: 130, signal: null });
+});
+
+test('in an interactive session a line holding only Q quits with exit 0', async (t) => {
+  const { address } = await startServer(t, replyHandler('Hello, Client!'));
+  const run = startCli(['tcp', 'connect', address, '--frame', 'line'], { tty: true });
+  run.stdin.write('hello\n');
+  await run.waitFor(/Hello, Client!/);
+  run.stdin.write('Q\n');
+  assert.equal(await run.done, 0);
+  assert.equal(run.stdout(), 'Hello, Client!\n');
 });

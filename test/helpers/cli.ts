@@ -23,9 +23,11 @@ export interface CliRun {
 /** startCli runs `netkit ...argv` in this process with in-memory stdio. */
 export function startCli(
   argv: string[],
-  options: { stdin?: string | Buffer; env?: Record<string, string> } = {},
+  options: { stdin?: string | Buffer; env?: Record<string, string>; tty?: boolean } = {},
 ): CliRun {
-  const stdin = new PassThrough();
+  const stdin: PassThrough & { isTTY?: boolean } = new PassThrough();
+  // Makes the command treat stdin as a terminal (interactive mode).
+  if (options.tty) stdin.isTTY = true;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
