@@ -1,0 +1,242 @@
+/**
+ * tcp: 64-byte line ping-pong through an echo server, 1 and 32 connections.
+ *
+ * The load generator is bench/go/loadgen (strict ping-pong: one message in
+ * flight per connection). Each server is started fresh for each connection
+ * count, measured alone, and stopped with SIGTERM before the next starts:
+ *   netkit              node dist/cli/main.js tcp serve 127.0.0.1:0 --echo --quiet
+ *   netkit --workers 2  the same with --workers 2 (node:cluster, two processes)
+ *   plain node:net      bench/servers/plain-node-echo.mjs (data → write)
+ *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from './lib/args.js';
+import { buildGo, goVersion } from './lib/go.js';
+import { runCommand, startServer } from './lib/proc.js';
+import { type BenchContext, type Benchmark, type Row, SkipBenchmark } from './lib/types.js';
+
+const CONNS = [1, 32] as const;
+const SIZE = 64;
+const WARMUP_SEC = 1;
+
+const NETKIT = 'netkit';
+const NETKIT_W2 = 'netkit --workers 2';
+const PLAIN = 'plain node:net';
+const GO = 'Go echoserver';
+
+interface ServerDef {
+  subject: string;
+  command: string;
+  args: string[];
+}
+
+/** LoadgenResult is the JSON line bench/go/loadgen prints. */
+interface LoadgenResult {
+  conns: number;
+  seconds: number;
+  roundtrips: number;
+  rate: number;
+  p50_us: number;
+  p99_us: number;
+  errors: number;
+}
+
+function parseLoadgen(stdout: string): LoadgenResult | null {
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (!line) return null;
+  try {
+    const r = JSON.parse(line) as Partial<LoadgenResult>;
+    return typeof r.rate === 'number' && typeof r.roundtrips === 'number' ? (r as LoadgenResult) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, conns: number): Promise<Row> {
+  const row: Row = {
+    subject: server.subject,
+    case: String(conns),
+    metrics: {},
+    params: { conns, size: SIZE },
+  };
+  ctx.log(`${server.subject}, ${conns} conn${conns === 1 ? '' : 's'}`);
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  try {
+    srv = await startServer({
+      name: server.subject,
+      command: server.command,
+      args: server.args,
+      cwd: ctx.root,
+    });
+  } catch (err) {
+    row.error = (err as Error).message;
+    return row;
+  }
+  try {
+    const r = await runCommand(
+      loadgen,
+      [
+        '-addr',
+        srv.address,
+        '-conns',
+        String(conns),
+        '-duration',
+        formatDuration(ctx.durationSec),
+        '-warmup',
+        `${WARMUP_SEC}s`,
+        '-size',
+        String(SIZE),
+      ],
+      // loadgen bounds itself (deadline at warm-up + duration + 2 s); this is the backstop.
+      { cwd: ctx.root, timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000 },
+    );
+    const res = parseLoadgen(r.stdout);
+    const died = srv.exited();
+    if (r.timedOut) {
+      row.error = 'loadgen did not finish in time and was killed';
+    } else if (died) {
+      row.error = `the server exited during the run (${died.signal ?? `code ${died.code}`})${srv.stderr() ? `; stderr:\n${srv.stderr()}` : ''}`;
+    } else if (r.code !== 0 || !res) {
+      row.error = `loadgen failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr || r.stdout || 'no output'}`;
+    } else {
+      row.metrics = { rate: res.rate, p50_us: res.p50_us, p99_us: res.p99_us };
+      row.detail = { loadgen: res, server: srv.firstLine };
+    }
+  } finally {
+    const warnings = await srv.stop();
+    for (const w of warnings) ctx.log(`warning: ${w}`);
+    if (warnings.length > 0) row.warnings = warnings;
+  }
+  return row;
+}
+
+/**
+ * median returns the run with the median rate (the lower middle one for an
+ * even count, so its latencies belong to a real run), with every round's
+ * rate in detail and the spread as a metric. Failed rounds become warnings;
+ * if every round failed, the first failure is the row.
+ */
+function median(rounds: readonly Row[]): Row {
+  const ok = rounds.filter((r) => !r.error);
+  const first = rounds[0];
+  if (!first) throw new Error('no runs');
+  if (ok.length === 0) return first;
+  const sorted = [...ok].sort((a, b) => (a.metrics.rate ?? 0) - (b.metrics.rate ?? 0));
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  if (rounds.length === 1) return mid;
+  const rates = rounds.map((r) => (r.error ? null : (r.metrics.rate ?? null)));
+  const lo = sorted[0]!.metrics.rate ?? 0;
+  const hi = sorted[sorted.length - 1]!.metrics.rate ?? 0;
+  // The same warning from several rounds is printed once.
+  const warnings = [
+    ...new Set(
+      rounds.flatMap((r, i) => [
+        ...(r.warnings ?? []),
+        ...(r.error ? [`round ${i + 1} failed: ${r.error}`] : []),
+      ]),
+    ),
+  ];
+  return {
+    ...mid,
+    metrics: { ...mid.metrics, spread_pct: ((hi - lo) / (mid.metrics.rate ?? 1)) * 100 },
+    detail: { ...mid.detail, round_rates: rates },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+const tcp: Benchmark = {
+  name: 'tcp',
+  description:
+    '64-byte line ping-pong through echo servers (netkit, netkit --workers 2, node:net, Go), 1 and 32 conns',
+  table: (ctx) => ({
+    title:
+      `tcp: ${SIZE}-byte line ping-pong (loadgen, ${formatDuration(ctx.durationSec)}, ${WARMUP_SEC}s warm-up` +
+      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
+    subjectHeader: 'server',
+    caseHeader: 'conns',
+    metrics: [
+      { key: 'rate', header: 'round trips/s' },
+      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
+      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
+    ],
+    ratios: [
+      { header: 'vs node:net', metric: 'rate', baseline: PLAIN },
+      { header: 'vs Go', metric: 'rate', baseline: GO },
+    ],
+    targets: [
+      { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 0.95, short: '≥ 0.95× node:net' },
+      { subject: NETKIT_W2, baseline: GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
+    ],
+    notes: [
+      'Ratios compare round trips/s with the same number of connections. Servers run one at a time, each',
+      'started fresh; loadgen shares the machine with the server it measures.',
+      ...(ctx.rounds > 1
+        ? ["spread % is (max − min) / median of the rounds' rates; p50/p99 are from the median round."]
+        : [
+            'One run per cell; single runs can differ by 10% or more on a small machine: use --rounds 3 for medians.',
+          ]),
+    ],
+  }),
+  async run(ctx) {
+    const cli = path.join(ctx.root, 'dist', 'cli', 'main.js');
+    if (!existsSync(cli)) {
+      throw new SkipBenchmark(
+        'dist/cli/main.js is missing; build first (npm run build, or use npm run bench)',
+      );
+    }
+    const version = await goVersion(ctx.root);
+    if (version === null) {
+      throw new SkipBenchmark(
+        'Go is not installed (no `go` on PATH); the load generator and the Go anchor are Go programs. ' +
+          'Install Go (https://go.dev/dl/) to run this benchmark.',
+      );
+    }
+    ctx.log(`building bench/go/loadgen and bench/go/echoserver with ${version}`);
+    const loadgen = await buildGo(ctx, 'loadgen');
+    const echoserver = await buildGo(ctx, 'echoserver');
+
+    const node = process.execPath;
+    const netkitArgs = [cli, 'tcp', 'serve', '127.0.0.1:0', '--echo', '--quiet'];
+    const servers: ServerDef[] = [
+      { subject: NETKIT, command: node, args: netkitArgs },
+      { subject: NETKIT_W2, command: node, args: [...netkitArgs, '--workers', '2'] },
+      {
+        subject: PLAIN,
+        command: node,
+        args: [path.join(ctx.root, 'bench', 'servers', 'plain-node-echo.mjs')],
+      },
+      { subject: GO, command: echoserver, args: ['-addr', '127.0.0.1:0'] },
+    ];
+
+    // Rounds are interleaved (every server once per round, the order reversed
+    // on odd rounds) so a drift in machine speed hits all servers alike.
+    const runs = new Map<string, Row[]>();
+    for (let round = 0; round < ctx.rounds; round++) {
+      if (ctx.rounds > 1) ctx.log(`round ${round + 1} of ${ctx.rounds}`);
+      for (const conns of CONNS) {
+        const order = round % 2 === 0 ? servers : [...servers].reverse();
+        for (const server of order) {
+          if (ctx.signal.aborted) throw new Error('interrupted');
+          const key = `${server.subject}|${conns}`;
+          runs.set(key, [...(runs.get(key) ?? []), await measure(ctx, loadgen, server, conns)]);
+          // Let the previous server's sockets and CPU settle.
+          await sleep(250);
+        }
+      }
+    }
+    const rows: Row[] = [];
+    for (const conns of CONNS) {
+      for (const server of servers) rows.push(median(runs.get(`${server.subject}|${conns}`) ?? []));
+    }
+    return rows;
+  },
+};
+
+export default tcp;
