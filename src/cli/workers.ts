@@ -15,6 +15,8 @@ export function onWorkerShutdown(fn: () => void): void {
   process.on('message', (msg) => {
     if (msg === 'netkit:shutdown') fn();
   });
+  // The IPC channel must not keep the worker alive once its server is done.
+  process.channel?.unref();
   // The worker must not outlive its primary.
   process.on('disconnect', fn);
 }

@@ -1,9 +1,17 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AbortError, ConnectionError, FrameError, type NetkitError, TimeoutError } from '../errors.js';
+import {
+  AbortError,
+  ConnectionError,
+  FrameError,
+  InvalidArgumentError,
+  type NetkitError,
+  TimeoutError,
+} from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
 import { Deadline, toEpochMs } from './deadline.js';
 import { type Endpoint, endpoint } from './endpoint.js';
+import { type ChunkSink, FrameIterator } from './frame-iterator.js';
 import { applyKeepAlive, type KeepAliveOptions } from './keepalive.js';
 
 /** PeerClose says how the peer ended its side: `fin` (orderly), `rst` (reset), or null (not yet / we closed). */
@@ -58,6 +66,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   #eof = false;
   #error: NetkitError | undefined;
   #readers: Waiter<Buffer | null>[] = [];
+  #sink: ChunkSink | null = null;
   #drainers: Waiter<void>[] = [];
   #paused = false;
   #writeShut = false;
@@ -83,6 +92,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
       socket.once('close', () => {
         this.#readDeadline.clear();
         this.#writeDeadline.clear();
+        this.#sink?.fail(this.#error ?? this.#closedError('read'));
         this.#settleAll(this.#error ?? this.#closedError('read'));
         resolve(this.summary());
       });
@@ -210,41 +220,41 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
 
   /**
    * frames reads the connection through `decoder` and yields one Buffer per
-   * frame. Frames may share memory with the received chunks. A decoder error
-   * (oversize, truncated) is thrown from the loop; the caller then closes.
+   * frame, for `for await`. Frames may share memory with the received chunks.
+   * A decoder error (oversize, truncated), a reset, or the read deadline is
+   * thrown from the loop after the frames decoded before it; the caller then
+   * closes. One frames() loop at a time; leaving it early hands later bytes
+   * back to read().
    */
-  frames(decoder: FrameDecoder, options?: ReadOptions): AsyncIterableIterator<Buffer> {
-    const out: Buffer[] = [];
-    let head = 0;
-    let done = false;
-    const push = (frame: Buffer): void => {
-      out.push(frame);
-    };
-    const it: AsyncIterableIterator<Buffer> = {
-      next: async (): Promise<IteratorResult<Buffer>> => {
-        while (head >= out.length) {
-          if (done) return { value: undefined, done: true };
-          out.length = 0;
-          head = 0;
-          const chunk = await this.read(options);
-          if (chunk === null) {
-            done = true;
-            decoder.end(push);
-          } else {
-            decoder.push(chunk, push);
-          }
-        }
-        const value = out[head]!;
-        head++;
-        return { value, done: false };
+  frames(decoder: FrameDecoder, options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
+    if (this.#sink) {
+      throw new InvalidArgumentError(
+        'frames',
+        'this connection is already read by frames(); end that loop first',
+      );
+    }
+    let detached = false;
+    const it = new FrameIterator(
+      decoder,
+      {
+        pause: () => this.socket.pause(),
+        resume: () => {
+          if (!this.#paused) this.socket.resume();
+        },
+        detach: () => {
+          detached = true;
+          if (this.#sink === it) this.#sink = null;
+        },
+        expiredError: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
       },
-      return: async (): Promise<IteratorResult<Buffer>> => {
-        done = true;
-        head = out.length;
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => it,
-    };
+      { highWaterMark: this.#hwm, signal: options.signal },
+    );
+    // Bytes that arrived before the loop began come first.
+    while (this.#queued > 0 && !detached) it.chunk(this.#shift());
+    if (this.#error) it.fail(this.#error);
+    else if (this.#eof) it.end();
+    else if (this.#localClose || this.socket.destroyed) it.fail(this.#closedError('read'));
+    if (!detached) this.#sink = it;
     return it;
   }
 
@@ -350,6 +360,11 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   #onData(chunk: Buffer): void {
+    const sink = this.#sink;
+    if (sink !== null) {
+      sink.chunk(chunk);
+      return;
+    }
     const reader = this.#readers.shift();
     if (reader) {
       reader.resolve(chunk);
@@ -382,6 +397,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   #onEnd(): void {
     this.#eof = true;
     if (this.#peerClose === null) this.#peerClose = 'fin';
+    this.#sink?.end();
     const readers = this.#readers;
     this.#readers = [];
     for (const r of readers) r.resolve(null);
@@ -390,6 +406,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   #onError(err: NodeJS.ErrnoException): void {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.#peerClose = 'rst';
     if (!this.#error) this.#error = asNetkitError(err, this.remoteAddr?.address);
+    this.#sink?.fail(this.#error);
     this.#settleAll(this.#error);
   }
 
@@ -413,6 +430,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
 
   #expire(op: 'read' | 'write'): void {
     const err = this.#timeout(op);
+    if (op === 'read') this.#sink?.fail(err);
     const waiters = op === 'read' ? this.#readers : this.#drainers;
     if (op === 'read') this.#readers = [];
     else this.#drainers = [];

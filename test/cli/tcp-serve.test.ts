@@ -121,7 +121,10 @@ test('--workers 2 shares one port between two processes and both serve', async (
     assert.deepEqual([...workers].sort(), [1, 2], 'both workers took connections');
     for (const c of conns) c.destroy();
   } finally {
+    const start = Date.now();
     p.child.kill('SIGTERM');
     assert.deepEqual(await p.exited, { code: 0, signal: null });
+    // Workers shut down with the primary instead of waiting out --shutdown-timeout.
+    assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms to stop`);
   }
 });
