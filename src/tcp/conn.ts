@@ -11,7 +11,8 @@ import {
 import type { FrameDecoder } from '../framing/types.js';
 import { Deadline, toEpochMs } from './deadline.js';
 import { type Endpoint, endpoint } from './endpoint.js';
-import { type ChunkSink, FrameIterator } from './frame-iterator.js';
+import { FrameConsumer } from './frame-consumer.js';
+import { type ChunkSink, FrameIterator, type SinkPort } from './frame-iterator.js';
 import { applyKeepAlive, type KeepAliveOptions } from './keepalive.js';
 
 /** PeerClose says how the peer ended its side: `fin` (orderly), `rst` (reset), or null (not yet / we closed). */
@@ -227,35 +228,71 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
    * back to read().
    */
   frames(decoder: FrameDecoder, options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
+    return this.#attach(
+      'frames',
+      (port) => new FrameIterator(decoder, port, { highWaterMark: this.#hwm, signal: options.signal }),
+    );
+  }
+
+  /**
+   * consumeFrames decodes the connection through `decoder` and calls
+   * `onFrame` synchronously for each frame as bytes arrive; it resolves after
+   * the last frame once the peer sent FIN, and rejects like frames() throws.
+   * This is the fastest way to serve requests: answer with send() inside
+   * `onFrame`. If answers pile up unread by the peer, reading pauses until
+   * they drain. An exception from `onFrame` ends it with that error.
+   */
+  consumeFrames(
+    decoder: FrameDecoder,
+    onFrame: (frame: Buffer) => void,
+    options: ReadOptions = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#attach(
+        'consumeFrames',
+        (port) =>
+          new FrameConsumer(decoder, onFrame, port, {
+            socket: this.socket,
+            resolve,
+            reject,
+            signal: options.signal,
+          }),
+      );
+    });
+  }
+
+  #attach<S extends ChunkSink>(what: string, make: (port: SinkPort) => S): S {
     if (this.#sink) {
       throw new InvalidArgumentError(
-        'frames',
-        'this connection is already read by frames(); end that loop first',
+        what,
+        'this connection is already read by frames() or consumeFrames(); finish that first',
       );
     }
     let detached = false;
-    const it = new FrameIterator(
-      decoder,
-      {
-        pause: () => this.socket.pause(),
-        resume: () => {
-          if (!this.#paused) this.socket.resume();
-        },
-        detach: () => {
-          detached = true;
-          if (this.#sink === it) this.#sink = null;
-        },
-        expiredError: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
+    let sink: S | undefined;
+    const port: SinkPort = {
+      pause: () => this.socket.pause(),
+      resume: () => {
+        if (!this.#paused) this.socket.resume();
       },
-      { highWaterMark: this.#hwm, signal: options.signal },
-    );
+      detach: () => {
+        detached = true;
+        if (sink !== undefined && this.#sink === sink) this.#sink = null;
+      },
+      expiredError: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
+    };
+    sink = make(port);
     // Bytes that arrived before the loop began come first.
-    while (this.#queued > 0 && !detached) it.chunk(this.#shift());
-    if (this.#error) it.fail(this.#error);
-    else if (this.#eof) it.end();
-    else if (this.#localClose || this.socket.destroyed) it.fail(this.#closedError('read'));
-    if (!detached) this.#sink = it;
-    return it;
+    while (this.#queued > 0 && !detached) sink.chunk(this.#shift());
+    if (this.#error) sink.fail(this.#error);
+    else if (this.#eof) sink.end();
+    else if (this.#localClose || this.socket.destroyed) sink.fail(this.#closedError('read'));
+    else {
+      const expired = port.expiredError();
+      if (expired) sink.fail(expired);
+    }
+    if (!detached) this.#sink = sink;
+    return sink;
   }
 
   /** Conn is async-iterable over its raw chunks, ending at the peer's FIN. */
@@ -279,6 +316,17 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
     if (this.#writeDeadline.expired) return Promise.reject(this.#timeout('write'));
     if (this.socket.write(data)) return RESOLVED;
     return new Promise((resolve, reject) => this.#drainers.push({ resolve, reject }));
+  }
+
+  /**
+   * send writes without waiting, for synchronous code such as a
+   * consumeFrames() callback: it returns false once the socket's buffer is
+   * full (as Node's socket.write does) or when the connection can no longer
+   * be written; it never throws or rejects. Failures show on the read side.
+   */
+  send(data: string | Uint8Array): boolean {
+    if (this.#error || this.#writeShut || this.socket.destroyed) return false;
+    return this.socket.write(data);
   }
 
   /**

@@ -14,9 +14,10 @@ export interface FrameHandlerOptions {
 
 /**
  * frameHandler builds a serve() handler that reads frames and answers each
- * one. On graceful shutdown it finishes the frame at hand, then returns so
- * the connection is closed with FIN. An oversize frame ends the connection
- * with NETKIT_FRAME_TOO_LARGE; other clients are unaffected.
+ * one synchronously (Conn.consumeFrames, no promise per message). On
+ * graceful shutdown it stops after the frames already received, so the
+ * connection closes with FIN. An oversize frame ends the connection with
+ * NETKIT_FRAME_TOO_LARGE; other clients are unaffected.
  */
 export function frameHandler(options: FrameHandlerOptions): Handler {
   const frame = options.frame ?? 'line';
@@ -26,15 +27,17 @@ export function frameHandler(options: FrameHandlerOptions): Handler {
   const respond = options.respond;
   return async (conn, { signal }) => {
     try {
-      for await (const request of conn.frames(createDecoder(frame, codec), { signal })) {
-        const reply = respond(request);
-        if (reply !== null) {
-          await conn.write(encoder.encode(typeof reply === 'string' ? Buffer.from(reply) : reply));
-        }
-        if (signal.aborted) return;
-      }
+      await conn.consumeFrames(
+        createDecoder(frame, codec),
+        (request) => {
+          const reply = respond(request);
+          if (reply !== null)
+            conn.send(encoder.encode(typeof reply === 'string' ? Buffer.from(reply) : reply));
+        },
+        { signal },
+      );
     } catch (err) {
-      // Shutdown interrupted a read that was waiting for the next request: not a failure.
+      // Shutdown interrupted the wait for the next request: not a failure.
       if (isNetkitError(err, 'NETKIT_ABORTED') && signal.aborted) return;
       throw err;
     }

@@ -26,6 +26,15 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
+interface Tracked {
+  done: Promise<void>;
+  /** activity is bytes read plus written at the last sweep that saw them change. */
+  activity: number;
+  seen: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** SERVE_DEFAULTS are serve()'s defaults. */
 export const SERVE_DEFAULTS = Object.freeze({
   maxConnections: 10_000,
@@ -53,7 +62,8 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #max: number;
   readonly #idle: number;
   readonly #shutdownTimeout: number;
-  readonly #active = new Map<Conn, Promise<void>>();
+  readonly #active = new Map<Conn, Tracked>();
+  #sweeper: NodeJS.Timeout | undefined;
   readonly #shutdown = new AbortController();
   readonly #done: Promise<void>;
   #forced = false;
@@ -137,25 +147,46 @@ export class Server extends EventEmitter<ServerEvents> {
         conn.reset();
         continue;
       }
-      this.#active.set(conn, this.#run(conn));
+      const tracked: Tracked = { done: RESOLVED, activity: 0, seen: Date.now() };
+      this.#active.set(conn, tracked);
+      tracked.done = this.#run(conn);
+      if (this.#idle > 0 && this.#sweeper === undefined) this.#startSweeper();
     }
-    await Promise.all(this.#active.values());
+    await Promise.all([...this.#active.values()].map((t) => t.done));
+    clearInterval(this.#sweeper);
+  }
+
+  /**
+   * The idle timeout is enforced by one sweep over all connections, a few
+   * times per timeout, comparing byte counters: a per-socket timer would be
+   * re-armed on every read and write, a cost paid on every message.
+   */
+  #startSweeper(): void {
+    const every = Math.min(Math.max(this.#idle / 4, 25), 1000);
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [conn, t] of this.#active) {
+        const activity = conn.bytesRead + conn.bytesWritten;
+        if (activity !== t.activity) {
+          t.activity = activity;
+          t.seen = now;
+        } else if (now - t.seen >= this.#idle) {
+          conn.destroy(
+            new TimeoutError(
+              'NETKIT_TIMEOUT',
+              'idle',
+              `no traffic for ${this.#idle} ms; connection closed`,
+              this.#idle,
+            ),
+          );
+        }
+      }
+    }, every);
+    this.#sweeper.unref();
   }
 
   async #run(conn: Conn): Promise<void> {
     this.emit('open', conn);
-    if (this.#idle > 0) {
-      conn.socket.setTimeout(this.#idle, () => {
-        conn.destroy(
-          new TimeoutError(
-            'NETKIT_TIMEOUT',
-            'idle',
-            `no traffic for ${this.#idle} ms; connection closed`,
-            this.#idle,
-          ),
-        );
-      });
-    }
     try {
       await this.#handler(conn, { signal: this.#shutdown.signal });
       await conn.close();
