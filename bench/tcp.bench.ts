@@ -9,7 +9,7 @@
  *   plain node:net      bench/servers/plain-node-echo.mjs (data → write)
  *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
@@ -58,6 +58,29 @@ function parseLoadgen(stdout: string): LoadgenResult | null {
   }
 }
 
+/**
+ * groupCpuMs sums user+system CPU time of every process in a process group
+ * (the server and any workers it forked), from /proc. CPU per round trip is
+ * the steady number here: rates on a 2-core machine shared with the load
+ * generator swing by 10–30% between runs, CPU cost per message does not.
+ */
+function groupCpuMs(pgid: number): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // Fields after "(comm)": state ppid pgrp … utime is field 14, stime 15.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, conns: number): Promise<Row> {
   const row: Row = {
     subject: server.subject,
@@ -79,7 +102,7 @@ async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, co
     return row;
   }
   try {
-    const r = await runCommand(
+    const running = runCommand(
       loadgen,
       [
         '-addr',
@@ -96,6 +119,11 @@ async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, co
       // loadgen bounds itself (deadline at warm-up + duration + 2 s); this is the backstop.
       { cwd: ctx.root, timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000 },
     );
+    // CPU is sampled from the end of the warm-up to the end of the run.
+    await sleep(WARMUP_SEC * 1000);
+    const cpu0 = groupCpuMs(srv.pid);
+    const r = await running;
+    const cpu1 = groupCpuMs(srv.pid);
     const res = parseLoadgen(r.stdout);
     const died = srv.exited();
     if (r.timedOut) {
@@ -106,6 +134,9 @@ async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, co
       row.error = `loadgen failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr || r.stdout || 'no output'}`;
     } else {
       row.metrics = { rate: res.rate, p50_us: res.p50_us, p99_us: res.p99_us };
+      if (cpu0 !== undefined && cpu1 !== undefined && res.roundtrips > 0) {
+        row.metrics.cpu_us = ((cpu1 - cpu0) * 1000) / res.roundtrips;
+      }
       row.detail = { loadgen: res, server: srv.firstLine };
     }
   } finally {
@@ -164,11 +195,13 @@ const tcp: Benchmark = {
       { key: 'rate', header: 'round trips/s' },
       { key: 'p50_us', header: 'p50 µs', decimals: 1 },
       { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+      { key: 'cpu_us', header: 'server CPU µs/rt', decimals: 2 },
       ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
     ],
     ratios: [
       { header: 'vs node:net', metric: 'rate', baseline: PLAIN },
       { header: 'vs Go', metric: 'rate', baseline: GO },
+      { header: 'CPU vs node:net', metric: 'cpu_us', baseline: PLAIN },
     ],
     targets: [
       { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 0.95, short: '≥ 0.95× node:net' },
@@ -176,7 +209,9 @@ const tcp: Benchmark = {
     ],
     notes: [
       'Ratios compare round trips/s with the same number of connections. Servers run one at a time, each',
-      'started fresh; loadgen shares the machine with the server it measures.',
+      'started fresh; loadgen shares the machine with the server it measures. server CPU µs/rt is the',
+      "server's (all its processes') user+system CPU per round trip; lower is better, so a CPU ratio",
+      'below 1.00× means netkit spends less CPU per message than plain node:net.',
       ...(ctx.rounds > 1
         ? ["spread % is (max − min) / median of the rounds' rates; p50/p99 are from the median round."]
         : [

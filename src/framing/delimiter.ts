@@ -211,8 +211,8 @@ export class DelimiterEncoder implements FrameEncoder {
       );
     }
     const out = Buffer.allocUnsafe(n + this.delimiter.length);
-    p.copy(out, 0);
-    this.delimiter.copy(out, n);
+    out.set(p, 0);
+    out.set(this.delimiter, n);
     const at = out.indexOf(this.delimiter);
     if (at !== n) {
       throw new FrameError(

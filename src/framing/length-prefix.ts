@@ -263,7 +263,7 @@ export class LengthPrefixEncoder implements FrameEncoder {
       else out.writeUInt32BE(lo, out.writeUInt32BE(hi, 0));
     } else if (le) out.writeUIntLE(n, 0, P);
     else out.writeUIntBE(n, 0, P);
-    p.copy(out, P);
+    out.set(p, P);
     return out;
   }
 }

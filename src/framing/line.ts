@@ -205,9 +205,15 @@ export class LineEncoder implements FrameEncoder {
         `line ends with \\r, which line readers strip before \\n; use eol '\\r\\n' or a length-prefixed format`,
       );
     }
+    // TypedArray.set and index stores stay in JavaScript; Buffer.copy would
+    // cross into C++ twice per line, which dominates for short lines.
     const out = Buffer.allocUnsafe(n + this.eolBytes.length);
-    p.copy(out, 0);
-    this.eolBytes.copy(out, n);
+    out.set(p, 0);
+    if (this.eolBytes.length === 1) out[n] = LF;
+    else {
+      out[n] = CR;
+      out[n + 1] = LF;
+    }
     return out;
   }
 }

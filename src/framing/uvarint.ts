@@ -239,7 +239,7 @@ export class UvarintEncoder implements FrameEncoder {
       x = Math.floor(x / 128);
     }
     out[i] = x;
-    p.copy(out, vlen);
+    out.set(p, vlen);
     return out;
   }
 }
