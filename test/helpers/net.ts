@@ -1,6 +1,15 @@
 import { readdirSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { type Conn, type Handler, type Listener, listen, type Server, serve } from '../../src/tcp/index.js';
+import type { FrameDecoder } from '../../src/framing/index.js';
+import {
+  type Conn,
+  dial,
+  type Handler,
+  type Listener,
+  listen,
+  type Server,
+  serve,
+} from '../../src/tcp/index.js';
 
 /** openFds counts this process's open file descriptors (Linux). */
 export function openFds(): number {
@@ -36,4 +45,26 @@ export async function readAll(conn: Conn): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of conn) parts.push(c);
   return Buffer.concat(parts);
+}
+
+/** connectTo starts a server running `handler` and dials it; both are cleaned up after the test. */
+export async function connectTo(t: TestContext, handler: Handler, options: Parameters<typeof serve>[2] = {}) {
+  const started = await startServer(t, handler, options);
+  const client = await dial(started.address);
+  t.after(() => client.destroy());
+  return { ...started, client };
+}
+
+/** collectFrames reads every frame of `conn` as text and reports how the loop ended. */
+export async function collectFrames(
+  conn: Conn,
+  decoder: FrameDecoder,
+): Promise<{ frames: string[]; error: { code?: string } | undefined }> {
+  const frames: string[] = [];
+  try {
+    for await (const f of conn.frames(decoder)) frames.push(f.toString());
+    return { frames, error: undefined };
+  } catch (err) {
+    return { frames, error: err as { code?: string } };
+  }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDecoder } from '../../src/framing/index.js';
 import { type Conn, dial } from '../../src/tcp/index.js';
-import { sleep, startServer, until } from '../helpers/net.js';
+import { collectFrames, connectTo, sleep, startServer, until } from '../helpers/net.js';
 
 function frame(s: string): Buffer {
   const b = Buffer.alloc(4 + Buffer.byteLength(s));
@@ -13,49 +13,34 @@ function frame(s: string): Buffer {
 }
 
 test('bytes read before the loop starts are decoded first', async (t) => {
-  const { address } = await startServer(t, async (conn) => {
+  const { client } = await connectTo(t, async (conn) => {
     await conn.write(Buffer.concat([frame('early'), frame('late')]));
   });
-  const c = await dial(address);
-  t.after(() => c.destroy());
-  await until(() => c.bytesRead > 0);
-  const got: string[] = [];
-  for await (const f of c.frames(createDecoder('len32'))) got.push(f.toString());
-  assert.deepEqual(got, ['early', 'late']);
+  await until(() => client.bytesRead > 0);
+  assert.deepEqual(await collectFrames(client, createDecoder('len32')), {
+    frames: ['early', 'late'],
+    error: undefined,
+  });
 });
 
 test('frames decoded before a reset are delivered, then the reset is thrown', async (t) => {
-  const { address } = await startServer(t, async (conn) => {
+  const { client } = await connectTo(t, async (conn) => {
     await conn.write(Buffer.concat([frame('a'), frame('b'), Buffer.from([0, 0])]));
     await sleep(30);
     conn.reset();
   });
-  const c = await dial(address);
-  t.after(() => c.destroy());
-  const got: string[] = [];
-  await assert.rejects(
-    async () => {
-      for await (const f of c.frames(createDecoder('len32'))) got.push(f.toString());
-    },
-    { code: 'NETKIT_CONNECTION_RESET' },
-  );
-  assert.deepEqual(got, ['a', 'b']);
+  const { frames, error } = await collectFrames(client, createDecoder('len32'));
+  assert.equal(error?.code, 'NETKIT_CONNECTION_RESET');
+  assert.deepEqual(frames, ['a', 'b']);
 });
 
 test('a stream ending mid-frame throws NETKIT_FRAME_TRUNCATED and delivers no partial frame', async (t) => {
-  const { address } = await startServer(t, async (conn) => {
+  const { client } = await connectTo(t, async (conn) => {
     await conn.write(Buffer.concat([frame('whole'), frame('cut short').subarray(0, 7)]));
   });
-  const c = await dial(address);
-  t.after(() => c.destroy());
-  const got: string[] = [];
-  await assert.rejects(
-    async () => {
-      for await (const f of c.frames(createDecoder('len32'))) got.push(f.toString());
-    },
-    { code: 'NETKIT_FRAME_TRUNCATED' },
-  );
-  assert.deepEqual(got, ['whole']);
+  const { frames, error } = await collectFrames(client, createDecoder('len32'));
+  assert.equal(error?.code, 'NETKIT_FRAME_TRUNCATED');
+  assert.deepEqual(frames, ['whole']);
 });
 
 test('the read deadline ends a waiting frames() loop with NETKIT_TIMEOUT', async (t) => {
