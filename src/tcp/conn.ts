@@ -1,19 +1,14 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  AbortError,
-  ConnectionError,
-  FrameError,
-  InvalidArgumentError,
-  type NetkitError,
-  TimeoutError,
-} from '../errors.js';
+import type { NetkitError } from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
 import { Deadline, toEpochMs } from './deadline.js';
 import { type Endpoint, endpoint } from './endpoint.js';
-import { FrameConsumer } from './frame-consumer.js';
-import { type ChunkSink, FrameIterator, type SinkPort } from './frame-iterator.js';
 import { applyKeepAlive, type KeepAliveOptions } from './keepalive.js';
+import { ReadBuffer, type ReadOptions } from './read-buffer.js';
+import { asNetkitError, closedError, timeoutError } from './socket-errors.js';
+
+export type { ReadOptions } from './read-buffer.js';
 
 /** PeerClose says how the peer ended its side: `fin` (orderly), `rst` (reset), or null (not yet / we closed). */
 export type PeerClose = 'fin' | 'rst' | null;
@@ -30,21 +25,8 @@ export interface ConnSummary {
   readonly error: NetkitError | undefined;
 }
 
-/** ReadOptions lets one read be cancelled. */
-export interface ReadOptions {
-  signal?: AbortSignal;
-}
-
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: Error) => void;
-}
-
 const RESOLVED: Promise<void> = Promise.resolve();
 const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
-const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
-const LF = 0x0a;
-const CR = 0x0d;
 
 /**
  * Conn is a TCP connection in Go's model: explicit reads that wait for data,
@@ -62,30 +44,27 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   readonly localAddr: Endpoint | undefined;
   readonly remoteAddr: Endpoint | undefined;
 
-  #chunks: Buffer[] = [];
-  #queued = 0;
-  #eof = false;
+  readonly #input: ReadBuffer;
   #error: NetkitError | undefined;
-  #readers: Waiter<Buffer | null>[] = [];
-  #sink: ChunkSink | null = null;
-  #drainers: Waiter<void>[] = [];
-  #paused = false;
+  #drainers: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #writeShut = false;
   #peerClose: PeerClose = null;
   #localClose = false;
-  readonly #hwm: number;
   readonly #openedAt = performance.now();
   readonly #closed: Promise<ConnSummary>;
-  readonly #readDeadline = new Deadline(() => this.#expire('read'));
-  readonly #writeDeadline = new Deadline(() => this.#expire('write'));
+  readonly #readDeadline = new Deadline(() => this.#input.fail(this.#timeout('read')));
+  readonly #writeDeadline = new Deadline(() => this.#settleDrainers(this.#timeout('write')));
 
   /** Conn wraps a connected socket; dial() and listeners create these for you. */
   constructor(socket: Socket, options: { highWaterMark?: number } = {}) {
     this.socket = socket;
-    this.#hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     this.localAddr = endpoint(socket.localAddress, socket.localPort);
     this.remoteAddr = endpoint(socket.remoteAddress, socket.remotePort);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    this.#input = new ReadBuffer(socket, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, {
+      stopped: () => this.#readStopped(),
+      expired: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
+    });
+    socket.on('data', (chunk: Buffer) => this.#input.push(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(err));
     socket.on('drain', () => this.#settleDrainers());
@@ -93,8 +72,9 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
       socket.once('close', () => {
         this.#readDeadline.clear();
         this.#writeDeadline.clear();
-        this.#sink?.fail(this.#error ?? this.#closedError('read'));
-        this.#settleAll(this.#error ?? this.#closedError('read'));
+        const err = this.#error ?? this.#closedError('read');
+        this.#input.fail(err);
+        this.#settleDrainers(err);
         resolve(this.summary());
       });
     });
@@ -141,33 +121,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
    * reset, NETKIT_ABORTED when `signal` aborts.
    */
   read(options?: ReadOptions): Promise<Buffer | null> {
-    if (this.#queued > 0) return Promise.resolve(this.#shift());
-    if (this.#error) return Promise.reject(this.#error);
-    if (this.#eof) return Promise.resolve(null);
-    if (this.#localClose || this.socket.destroyed) return Promise.reject(this.#closedError('read'));
-    if (this.#readDeadline.expired) return Promise.reject(this.#timeout('read'));
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError('read', signal.reason));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter<Buffer | null> = { resolve, reject };
-      if (signal) {
-        const onAbort = () => {
-          const i = this.#readers.indexOf(waiter);
-          if (i >= 0) this.#readers.splice(i, 1);
-          reject(new AbortError('read', signal.reason));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.resolve = (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        };
-        waiter.reject = (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        };
-      }
-      this.#readers.push(waiter);
-    });
+    return this.#input.read(options);
   }
 
   /**
@@ -176,47 +130,16 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
    * without `\n` is returned as is (Go's bufio.Scanner does the same). A line
    * longer than maxBytes rejects with NETKIT_FRAME_TOO_LARGE.
    */
-  async readLine(options: ReadOptions & { maxBytes?: number } = {}): Promise<string | null> {
-    const max = options.maxBytes ?? DEFAULT_MAX_LINE_BYTES;
-    const parts: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = await this.read(options);
-      if (chunk === null) {
-        return parts.length === 0 ? null : decodeLine(Buffer.concat(parts, total), max);
-      }
-      const i = chunk.indexOf(LF);
-      const piece = i < 0 ? chunk : chunk.subarray(0, i);
-      parts.push(piece);
-      total += piece.length;
-      if (i >= 0) {
-        if (i + 1 < chunk.length) this.#unshift(chunk.subarray(i + 1));
-        return decodeLine(Buffer.concat(parts, total), max);
-      }
-      if (total > max + 1) throw tooLong(total, max);
-    }
+  readLine(options: ReadOptions & { maxBytes?: number } = {}): Promise<string | null> {
+    return this.#input.readLine(options);
   }
 
   /**
    * readFull reads exactly n bytes (Go's io.ReadFull). If the stream ends
    * first it rejects with NETKIT_FRAME_TRUNCATED; the bytes read are lost.
    */
-  async readFull(n: number, options?: ReadOptions): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(n);
-    let have = 0;
-    while (have < n) {
-      const chunk = await this.read(options);
-      if (chunk === null) {
-        throw new FrameError('NETKIT_FRAME_TRUNCATED', `stream ended after ${have} of ${n} bytes`, {
-          size: have,
-        });
-      }
-      const take = Math.min(chunk.length, n - have);
-      chunk.copy(out, have, 0, take);
-      have += take;
-      if (take < chunk.length) this.#unshift(chunk.subarray(take));
-    }
-    return out;
+  readFull(n: number, options?: ReadOptions): Promise<Buffer> {
+    return this.#input.readFull(n, options);
   }
 
   /**
@@ -228,10 +151,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
    * back to read().
    */
   frames(decoder: FrameDecoder, options: ReadOptions = {}): AsyncIterableIterator<Buffer> {
-    return this.#attach(
-      'frames',
-      (port) => new FrameIterator(decoder, port, { highWaterMark: this.#hwm, signal: options.signal }),
-    );
+    return this.#input.frames(decoder, options);
   }
 
   /**
@@ -247,52 +167,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
     onFrame: (frame: Buffer) => void,
     options: ReadOptions = {},
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#attach(
-        'consumeFrames',
-        (port) =>
-          new FrameConsumer(decoder, onFrame, port, {
-            socket: this.socket,
-            resolve,
-            reject,
-            signal: options.signal,
-          }),
-      );
-    });
-  }
-
-  #attach<S extends ChunkSink>(what: string, make: (port: SinkPort) => S): S {
-    if (this.#sink) {
-      throw new InvalidArgumentError(
-        what,
-        'this connection is already read by frames() or consumeFrames(); finish that first',
-      );
-    }
-    let detached = false;
-    let sink: S | undefined;
-    const port: SinkPort = {
-      pause: () => this.socket.pause(),
-      resume: () => {
-        if (!this.#paused) this.socket.resume();
-      },
-      detach: () => {
-        detached = true;
-        if (sink !== undefined && this.#sink === sink) this.#sink = null;
-      },
-      expiredError: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
-    };
-    sink = make(port);
-    // Bytes that arrived before the loop began come first.
-    while (this.#queued > 0 && !detached) sink.chunk(this.#shift());
-    if (this.#error) sink.fail(this.#error);
-    else if (this.#eof) sink.end();
-    else if (this.#localClose || this.socket.destroyed) sink.fail(this.#closedError('read'));
-    else {
-      const expired = port.expiredError();
-      if (expired) sink.fail(expired);
-    }
-    if (!detached) this.#sink = sink;
-    return sink;
+    return this.#input.consumeFrames(decoder, onFrame, options);
   }
 
   /** Conn is async-iterable over its raw chunks, ending at the peer's FIN. */
@@ -407,136 +282,42 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
     await this.close();
   }
 
-  #onData(chunk: Buffer): void {
-    const sink = this.#sink;
-    if (sink !== null) {
-      sink.chunk(chunk);
-      return;
-    }
-    const reader = this.#readers.shift();
-    if (reader) {
-      reader.resolve(chunk);
-      return;
-    }
-    this.#chunks.push(chunk);
-    this.#queued += chunk.length;
-    // Backpressure: stop reading from the kernel while the application lags.
-    if (this.#queued >= this.#hwm && !this.#paused) {
-      this.#paused = true;
-      this.socket.pause();
-    }
-  }
-
-  #shift(): Buffer {
-    const chunk = this.#chunks.shift()!;
-    this.#queued -= chunk.length;
-    if (this.#paused && this.#queued < this.#hwm / 2) {
-      this.#paused = false;
-      this.socket.resume();
-    }
-    return chunk;
-  }
-
-  #unshift(chunk: Buffer): void {
-    this.#chunks.unshift(chunk);
-    this.#queued += chunk.length;
-  }
-
   #onEnd(): void {
-    this.#eof = true;
     if (this.#peerClose === null) this.#peerClose = 'fin';
-    this.#sink?.end();
-    const readers = this.#readers;
-    this.#readers = [];
-    for (const r of readers) r.resolve(null);
+    this.#input.end();
   }
 
   #onError(err: NodeJS.ErrnoException): void {
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE') this.#peerClose = 'rst';
     if (!this.#error) this.#error = asNetkitError(err, this.remoteAddr?.address);
-    this.#sink?.fail(this.#error);
-    this.#settleAll(this.#error);
+    this.#input.fail(this.#error);
+    this.#settleDrainers(this.#error);
   }
 
-  #settleDrainers(): void {
+  /** #settleDrainers lets writes waiting for 'drain' go on, or fails them with `err`. */
+  #settleDrainers(err?: Error): void {
     const drainers = this.#drainers;
     this.#drainers = [];
-    for (const d of drainers) d.resolve();
-  }
-
-  #settleAll(err: Error): void {
-    const readers = this.#readers;
-    const drainers = this.#drainers;
-    this.#readers = [];
-    this.#drainers = [];
-    for (const r of readers) {
-      if (this.#eof && !this.#error) r.resolve(null);
-      else r.reject(err);
+    for (const d of drainers) {
+      if (err) d.reject(err);
+      else d.resolve();
     }
-    for (const d of drainers) d.reject(err);
   }
 
-  #expire(op: 'read' | 'write'): void {
-    const err = this.#timeout(op);
-    if (op === 'read') this.#sink?.fail(err);
-    const waiters = op === 'read' ? this.#readers : this.#drainers;
-    if (op === 'read') this.#readers = [];
-    else this.#drainers = [];
-    for (const w of waiters) w.reject(err);
+  /** #readStopped is ReadHost.stopped, in Go's order: error, then EOF, then local close, then deadline. */
+  #readStopped(): Error | null | undefined {
+    if (this.#error) return this.#error;
+    if (this.#input.ended) return null;
+    if (this.#localClose || this.socket.destroyed) return this.#closedError('read');
+    if (this.#readDeadline.expired) return this.#timeout('read');
+    return undefined;
   }
 
-  #timeout(op: 'read' | 'write'): TimeoutError {
-    return new TimeoutError(
-      'NETKIT_TIMEOUT',
-      op,
-      `${op} ${this.remoteAddr?.address ?? ''}: i/o timeout`.trim(),
-    );
+  #timeout(op: 'read' | 'write'): Error {
+    return timeoutError(op, this.remoteAddr?.address);
   }
 
-  #closedError(op: string): ConnectionError {
-    return new ConnectionError(
-      'NETKIT_CONNECTION_CLOSED',
-      `${op} ${this.remoteAddr?.address ?? ''}: use of closed network connection`,
-      this.remoteAddr?.address,
-    );
+  #closedError(op: string): Error {
+    return closedError(op, this.remoteAddr?.address);
   }
-}
-
-function decodeLine(line: Buffer, max: number): string {
-  let end = line.length;
-  if (end > 0 && line[end - 1] === CR) end--;
-  if (end > max) throw tooLong(end, max);
-  return line.toString('utf8', 0, end);
-}
-
-function tooLong(size: number, max: number): FrameError {
-  return new FrameError(
-    'NETKIT_FRAME_TOO_LARGE',
-    `line of ${size}+ bytes exceeds maxBytes (${max}); raise the limit or check the peer's framing`,
-    { limit: max, size },
-  );
-}
-
-/** asNetkitError maps a socket error to netkit's codes, keeping the original as `cause`. */
-export function asNetkitError(err: Error, address?: string): NetkitError {
-  if ('code' in err && typeof err.code === 'string' && err.code.startsWith('NETKIT_')) {
-    return err as NetkitError;
-  }
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ECONNRESET' || code === 'EPIPE') {
-    return new ConnectionError(
-      'NETKIT_CONNECTION_RESET',
-      `${address ?? 'peer'}: connection reset by peer`,
-      address,
-      { cause: err },
-    );
-  }
-  return new ConnectionError(
-    'NETKIT_CONNECTION_CLOSED',
-    `${address ?? 'connection'}: ${err.message}`,
-    address,
-    {
-      cause: err,
-    },
-  );
 }

@@ -1,0 +1,39 @@
+import { ConnectionError, type NetkitError, TimeoutError } from '../errors.js';
+
+/** asNetkitError maps a socket error to netkit's codes, keeping the original as `cause`. */
+export function asNetkitError(err: Error, address?: string): NetkitError {
+  if ('code' in err && typeof err.code === 'string' && err.code.startsWith('NETKIT_')) {
+    return err as NetkitError;
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    return new ConnectionError(
+      'NETKIT_CONNECTION_RESET',
+      `${address ?? 'peer'}: connection reset by peer`,
+      address,
+      { cause: err },
+    );
+  }
+  return new ConnectionError(
+    'NETKIT_CONNECTION_CLOSED',
+    `${address ?? 'connection'}: ${err.message}`,
+    address,
+    {
+      cause: err,
+    },
+  );
+}
+
+/** timeoutError is the NETKIT_TIMEOUT a read or write gets past its deadline; the text is Go's. */
+export function timeoutError(op: 'read' | 'write', address?: string): TimeoutError {
+  return new TimeoutError('NETKIT_TIMEOUT', op, `${op} ${address ?? ''}: i/o timeout`.trim());
+}
+
+/** closedError is the NETKIT_CONNECTION_CLOSED an operation gets on a closed connection; the text is Go's. */
+export function closedError(op: string, address?: string): ConnectionError {
+  return new ConnectionError(
+    'NETKIT_CONNECTION_CLOSED',
+    `${op} ${address ?? ''}: use of closed network connection`,
+    address,
+  );
+}
