@@ -6,7 +6,7 @@
 import { FrameError, InvalidArgumentError } from '../errors.js';
 import { asBuffer, ChunkList } from './chunks.js';
 import { StickyFailureDecoder } from './decoder-base.js';
-import { byteLimit, oneOf, optionsObject, tooLargeAdvice } from './options.js';
+import { byteLimit, checkEncodeSize, oneOf, optionsObject, tooLargeAdvice } from './options.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   type FrameCallback,
@@ -203,13 +203,7 @@ export class DelimiterEncoder implements FrameEncoder {
   encode(payload: Uint8Array): Buffer {
     const p = asBuffer(payload);
     const n = p.length;
-    if (n > this.maxFrameBytes) {
-      throw new FrameError(
-        'NETKIT_FRAME_TOO_LARGE',
-        `frame of ${n} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); raise maxFrameBytes or split the payload`,
-        { limit: this.maxFrameBytes, size: n },
-      );
-    }
+    checkEncodeSize(n, this.maxFrameBytes);
     const out = Buffer.allocUnsafe(n + this.delimiter.length);
     out.set(p, 0);
     out.set(this.delimiter, n);

@@ -6,7 +6,7 @@
 import { FrameError, InvalidArgumentError } from '../errors.js';
 import { asBuffer } from './chunks.js';
 import { StickyFailureDecoder } from './decoder-base.js';
-import { byteLimit, oneOf, optionsObject, tooLargeAdvice } from './options.js';
+import { byteLimit, checkEncodeSize, oneOf, optionsObject, tooLargeAdvice } from './options.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameCallback, type FrameEncoder } from './types.js';
 
 /** PrefixBytes is the width of a length prefix in bytes. */
@@ -246,13 +246,7 @@ export class LengthPrefixEncoder implements FrameEncoder {
         { limit: this.capacity, size: n },
       );
     }
-    if (n > this.maxFrameBytes) {
-      throw new FrameError(
-        'NETKIT_FRAME_TOO_LARGE',
-        `frame of ${n} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); raise maxFrameBytes or split the payload`,
-        { limit: this.maxFrameBytes, size: n },
-      );
-    }
+    checkEncodeSize(n, this.maxFrameBytes);
     const out = Buffer.allocUnsafe(P + n);
     const le = this.endian === 'le';
     if (P === 8) {

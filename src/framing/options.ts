@@ -4,7 +4,7 @@
  * configuration fails at startup rather than on the first frame.
  */
 import { constants } from 'node:buffer';
-import { InvalidArgumentError } from '../errors.js';
+import { FrameError, InvalidArgumentError } from '../errors.js';
 
 /** MAX_BUFFER_BYTES is the largest Buffer this Node.js can allocate; no frame limit may exceed it. */
 export const MAX_BUFFER_BYTES: number = constants.MAX_LENGTH;
@@ -71,4 +71,18 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * checkEncodeSize is every encoder's maxFrameBytes check: refuse a payload
+ * over the limit rather than send a frame the peer's decoder will reject.
+ */
+export function checkEncodeSize(n: number, maxFrameBytes: number): void {
+  if (n > maxFrameBytes) {
+    throw new FrameError(
+      'NETKIT_FRAME_TOO_LARGE',
+      `frame of ${n} bytes exceeds maxFrameBytes (${maxFrameBytes}); raise maxFrameBytes or split the payload`,
+      { limit: maxFrameBytes, size: n },
+    );
+  }
 }

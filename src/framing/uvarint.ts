@@ -8,7 +8,7 @@
 import { FrameError } from '../errors.js';
 import { asBuffer } from './chunks.js';
 import { StickyFailureDecoder } from './decoder-base.js';
-import { byteLimit, optionsObject, tooLargeAdvice } from './options.js';
+import { byteLimit, checkEncodeSize, optionsObject, tooLargeAdvice } from './options.js';
 import { DEFAULT_MAX_FRAME_BYTES, type FrameCallback, type FrameEncoder } from './types.js';
 
 /** MAX_VARINT_LEN64 is Go's binary.MaxVarintLen64: the longest 64-bit uvarint. */
@@ -223,13 +223,7 @@ export class UvarintEncoder implements FrameEncoder {
   encode(payload: Uint8Array): Buffer {
     const p = asBuffer(payload);
     const n = p.length;
-    if (n > this.maxFrameBytes) {
-      throw new FrameError(
-        'NETKIT_FRAME_TOO_LARGE',
-        `frame of ${n} bytes exceeds maxFrameBytes (${this.maxFrameBytes}); raise maxFrameBytes or split the payload`,
-        { limit: this.maxFrameBytes, size: n },
-      );
-    }
+    checkEncodeSize(n, this.maxFrameBytes);
     const vlen = uvarintLength(n);
     const out = Buffer.allocUnsafe(vlen + n);
     let x = n;
