@@ -109,3 +109,16 @@ test('in an interactive session a line holding only Q quits with exit 0', async 
   assert.equal(await run.done, 0);
   assert.equal(run.stdout(), 'Hello, Client!\n');
 });
+
+test('a real `netkit tcp connect` exits when the server closes, even with stdin still open', async (t) => {
+  const { address } = await startServer(t, async (conn) => {
+    await conn.write('bye\n');
+  });
+  const p = spawnNetkit(['tcp', 'connect', address, '-q']);
+  t.after(() => p.kill());
+  // stdin stays open: nothing is written and it is never ended.
+  const start = Date.now();
+  assert.deepEqual(await p.exited, { code: 0, signal: null });
+  assert.equal(p.stdout(), 'bye\n');
+  assert.ok(Date.now() - start < 3000);
+});
