@@ -14,7 +14,20 @@ export {
   resolveUDPAddr,
   splitHostPort,
 } from './addr/index.js';
-export * from './errors.js';
+export {
+  AbortError,
+  AddrError,
+  ConnectionError,
+  ERROR_CODES,
+  type ErrorCode,
+  FrameError,
+  InvalidArgumentError,
+  isNetkitError,
+  ListenError,
+  NetkitError,
+  TimeoutError,
+  UnsupportedError,
+} from './errors.js';
 export {
   createDecoder,
   createEncoder,
