@@ -25,6 +25,14 @@ export function processIo(): Io {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Whoever reads our output went away (`netkit tcp serve | head -1`): like a
+  // Unix tool on SIGPIPE, stop — but gracefully, closing connections with FIN —
+  // instead of dying on an unhandled EPIPE.
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (!controller.signal.aborted) controller.abort(err.code ?? 'EPIPE');
+  };
+  process.stdout.on('error', onOutputError);
+  process.stderr.on('error', onOutputError);
   return {
     stdin: process.stdin,
     stdout: process.stdout,

@@ -128,3 +128,20 @@ test('--workers 2 shares one port between two processes and both serve', async (
     assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms to stop`);
   }
 });
+
+test('a real `netkit tcp serve` whose stdout reader goes away shuts down cleanly (no EPIPE crash)', async () => {
+  const p = spawnNetkit(['tcp', 'serve', '127.0.0.1:0']);
+  const [, address] = await p.waitFor(/listening (\S+)/);
+  p.child.stdout!.destroy(); // like `| head -1` exiting
+  // The next log lines hit the closed pipe.
+  for (let i = 0; i < 3; i++) {
+    const c = await dial(address!).catch(() => undefined);
+    if (!c) break;
+    await c.write('x\n').catch(() => {});
+    await c.read().catch(() => null);
+    c.destroy();
+  }
+  const exit = await p.exited;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.doesNotMatch(p.stderr(), /Unhandled 'error' event|EPIPE/);
+});
