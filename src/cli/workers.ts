@@ -42,6 +42,7 @@ export async function runWorkers(options: {
   cluster.setupPrimary({ exec, args: [...options.argv] });
   const workers = new Set<Worker>();
   let stopping = false;
+  let started = false;
   let restarts = 0;
 
   const fork = (id: number): Worker => {
@@ -49,7 +50,8 @@ export async function runWorkers(options: {
     workers.add(w);
     w.on('exit', (code, sig) => {
       workers.delete(w);
-      if (stopping) return;
+      // Before every worker listens, a death is a startup failure (port in use): report it, do not retry.
+      if (stopping || !started) return;
       out.note(
         'worker-exit',
         { worker: id, pid: w.process.pid, code, signal: sig },
@@ -61,6 +63,7 @@ export async function runWorkers(options: {
     return w;
   };
 
+  let failedWith = 1;
   const listening = new Promise<string>((resolve, reject) => {
     let ready = 0;
     cluster.on('listening', (_w, addr) => {
@@ -70,7 +73,10 @@ export async function runWorkers(options: {
       }
     });
     cluster.once('exit', (_w, code) => {
-      if (ready < count) reject(new Error(`a worker exited with code ${code} before listening`));
+      if (ready < count) {
+        failedWith = code || 1;
+        reject(new Error(`a worker exited with code ${code} before listening`));
+      }
     });
   });
   for (let i = 1; i <= count; i++) fork(i);
@@ -81,8 +87,9 @@ export async function runWorkers(options: {
     stopping = true;
     for (const w of workers) w.kill();
     out.error(err);
-    return 1;
+    return failedWith;
   }
+  started = true;
   out.event('listening', { address, workers: count, pid: process.pid }, options.describe(address));
 
   await new Promise<void>((resolve) => {

@@ -145,3 +145,15 @@ test('a real `netkit tcp serve` whose stdout reader goes away shuts down cleanly
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.doesNotMatch(p.stderr(), /Unhandled 'error' event|EPIPE/);
 });
+
+test('--workers on a port in use fails fast with exit code 3, without restarting workers', async (t) => {
+  const first = startCli(['tcp', 'serve', '127.0.0.1:0']);
+  t.after(() => first.abort());
+  const [, address] = await first.waitFor(/listening (\S+)/);
+  const p = spawnNetkit(['tcp', 'serve', address!, '--workers', '2']);
+  const start = Date.now();
+  assert.deepEqual(await p.exited, { code: 3, signal: null });
+  assert.ok(Date.now() - start < 5000);
+  assert.match(p.stderr(), /NETKIT_LISTEN_FAILED/);
+  assert.doesNotMatch(p.stderr(), /restarting/);
+});
