@@ -33,6 +33,8 @@ export interface ResolveCandidate {
   /** 4 for IPv4 and IPv4-mapped IPv6 (Go's `To4() != nil`), else 6. */
   family: 4 | 6;
   chosen: boolean;
+  /** eligible is false when the network's family filter removed it (tcp4 drops IPv6, tcp6 drops IPv4). */
+  eligible: boolean;
   /** Why it was chosen or not, e.g. "filtered out: tcp6 wants IPv6". */
   reason: string;
 }
@@ -154,7 +156,14 @@ async function resolve(
     else if (version === 0 && !strategy(e)) reason = `not chosen: ${familyWord(e)} (${why.pref})`;
     else reason = 'not chosen: an earlier address was chosen';
     if (e.added) reason += "; added by Go's rule for a lone :: (golang.org/issue/18806)";
-    return { ip: ipString(e.ip), zone: e.zone, family: e.v4 ? 4 : 6, chosen: e === chosen, reason };
+    return {
+      ip: ipString(e.ip),
+      zone: e.zone,
+      family: e.v4 ? 4 : 6,
+      chosen: e === chosen,
+      eligible: passes(e),
+      reason,
+    };
   });
   return {
     network: net,

@@ -97,6 +97,12 @@ test('dial over IPv6 loopback and by name', async (t) => {
   assert.equal(c.remoteAddr?.family, 6);
   (await acc).destroy();
   c.destroy();
+  // A zone is passed through to the connect call.
+  const acc2 = l6.accept();
+  const zoned = await dial(`[::1%lo]:${l6.addr.port}`);
+  assert.equal(zoned.remoteAddr?.ip, '::1');
+  (await acc2).destroy();
+  zoned.destroy();
   const { listener } = await startServer(t, () => {});
   const byName = await dial(`localhost:${listener.addr.port}`);
   assert.equal(byName.remoteAddr?.ip, '127.0.0.1');
@@ -139,4 +145,61 @@ test('keep-alive interval and count are applied (TCP_KEEPINTVL / TCP_KEEPCNT rea
   t.after(() => c.destroy());
   assert.equal(nk.default.getKeepAliveInterval(c.socket), 3000);
   assert.equal(nk.default.getKeepAliveProbes(c.socket), 4);
+});
+
+/** lookupOf answers every name with these addresses, in this order (a resolver stand-in for names). */
+const lookupOf =
+  (...addrs: string[]) =>
+  async () =>
+    addrs.map((a) => ({ address: a, family: a.includes(':') ? 6 : 4 }));
+
+test('a name with several addresses falls back to the next when one refuses (Go Dialer order)', async (t) => {
+  const l6 = await listen('[::1]:0', { network: 'tcp6' });
+  t.after(() => l6.close());
+  const accepted = l6.accept();
+  // 127.0.0.1 comes first and refuses (nothing listens there on this port); ::1 answers.
+  const c = await dial(`service.test:${l6.addr.port}`, { lookup: lookupOf('127.0.0.1', '::1') });
+  assert.equal(c.remoteAddr?.address, `[::1]:${l6.addr.port}`);
+  (await accepted).destroy();
+  c.destroy();
+});
+
+test('when every address fails, the first address error is reported', async () => {
+  const l = await listen('127.0.0.1:0');
+  const port = l.addr.port;
+  await l.close();
+  await assert.rejects(
+    dial(`service.test:${port}`, { lookup: lookupOf('127.0.0.1', '::1') }),
+    (e: ConnectionError) => {
+      assert.equal(e.code, 'NETKIT_DIAL_FAILED');
+      assert.equal((e.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+      assert.equal(e.message, `dial tcp service.test:${port}: connection refused`);
+      return true;
+    },
+  );
+  // tcp6 drops the IPv4 address; tcp4 with only IPv6 has nothing to dial.
+  await assert.rejects(dial(`service.test:${port}`, { network: 'tcp4', lookup: lookupOf('::1') }), {
+    code: 'NETKIT_NO_SUITABLE_ADDRESS',
+  });
+});
+
+test('a silent first address gets only its share of the timeout, then the fallback is dialled', async (t) => {
+  const address = await blackhole(t);
+  if (!address) return;
+  const port = Number(address.split(':')[1]);
+  const l6 = await listen(`[::1]:${port}`, { network: 'tcp6' }).catch(() => undefined);
+  if (!l6) {
+    t.skip(`[::1]:${port} is taken`);
+    return;
+  }
+  t.after(() => l6.close());
+  const accepted = l6.accept();
+  const start = Date.now();
+  const c = await dial(`service.test:${port}`, { timeout: 5000, lookup: lookupOf('127.0.0.1', '::1') });
+  const took = Date.now() - start;
+  assert.equal(c.remoteAddr?.family, 6);
+  // Go's partialDeadline: 5 s over two addresses gives the first 2.5 s.
+  assert.ok(took >= 2400 && took < 4500, `fell back after ${took} ms`);
+  (await accepted).destroy();
+  c.destroy();
 });
