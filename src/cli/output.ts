@@ -12,12 +12,17 @@ const COLORS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
 export class Output {
   readonly json: boolean;
   readonly #io: Io;
-  readonly #color: boolean;
+  readonly #color: { stdout: boolean; stderr: boolean };
 
   constructor(io: Io, json: boolean) {
     this.#io = io;
     this.json = json;
-    this.#color = Boolean(io.stderr.isTTY) && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+    // Colour only where a person is looking: each stream decides for itself, so `netkit tour | less` stays plain.
+    const allowed = io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+    this.#color = {
+      stdout: allowed && Boolean(io.stdout.isTTY),
+      stderr: allowed && Boolean(io.stderr.isTTY),
+    };
   }
 
   /** event prints a machine event (--json) or its human line on stdout. */
@@ -39,12 +44,12 @@ export class Output {
     if (this.json) this.#io.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
     else
       this.#io.stderr.write(
-        `${this.paint('red', 'netkit:')} ${message}${code ? this.paint('dim', ` [${code}]`) : ''}\n`,
+        `${this.paint('red', 'netkit:', 'stderr')} ${message}${code ? this.paint('dim', ` [${code}]`, 'stderr') : ''}\n`,
       );
   }
 
-  /** paint colours text for a terminal; plain otherwise. */
-  paint(color: keyof typeof COLORS, text: string): string {
-    return this.#color ? `\x1b[${COLORS[color]}m${text}\x1b[0m` : text;
+  /** paint colours text bound for `stream` when that stream is a terminal; plain otherwise. */
+  paint(color: keyof typeof COLORS, text: string, stream: 'stdout' | 'stderr' = 'stdout'): string {
+    return this.#color[stream] ? `\x1b[${COLORS[color]}m${text}\x1b[0m` : text;
   }
 }
