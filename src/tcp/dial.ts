@@ -92,10 +92,7 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
   }
 }
 
-async function localBind(
-  address: string,
-  network: string,
-): Promise<{ ip: string; port: number; family: 4 | 6 }> {
+async function localBind(address: string, network: string): Promise<LocalBind> {
   // Accept a bare IP as well as Go's host:port form.
   const withPort =
     net.isIP(address) === 6 ? `[${address}]:0` : net.isIP(address) === 4 ? `${address}:0` : address;
