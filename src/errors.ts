@@ -27,6 +27,9 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_FRAME_TOO_LARGE: 'A frame exceeds the configured maximum or what its prefix can express.',
   NETKIT_FRAME_TRUNCATED: 'The stream ended in the middle of a frame.',
   NETKIT_FRAME_INVALID: 'The bytes cannot be a frame (varint overflow, delimiter inside a line).',
+  NETKIT_DATAGRAM_TOO_LARGE:
+    'A datagram is larger than UDP can carry (65,507 bytes over IPv4, 65,527 over IPv6).',
+  NETKIT_SOCKET_CLOSED: 'The UDP socket is closed.',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -135,6 +138,17 @@ export class FrameError extends NetkitError {
     details: { limit?: number; size?: number | bigint } = {},
   ) {
     super(code, message);
+    this.limit = details.limit;
+    this.size = details.size;
+  }
+}
+
+/** DatagramError is a datagram refused for its size; `limit` and `size` say by how much. */
+export class DatagramError extends NetkitError {
+  readonly limit: number;
+  readonly size: number;
+  constructor(message: string, details: { limit: number; size: number }) {
+    super('NETKIT_DATAGRAM_TOO_LARGE', message);
     this.limit = details.limit;
     this.size = details.size;
   }

@@ -18,6 +18,7 @@ export {
   AbortError,
   AddrError,
   ConnectionError,
+  DatagramError,
   ERROR_CODES,
   type ErrorCode,
   FrameError,
@@ -54,3 +55,12 @@ export {
   Server,
   serve,
 } from './tcp/index.js';
+export {
+  bind as bindUDP,
+  type Datagram,
+  DatagramSocket,
+  dial as dialUDP,
+  MAX_UDP_PAYLOAD_V4,
+  MAX_UDP_PAYLOAD_V6,
+  type UdpOptions,
+} from './udp/index.js';

@@ -4,6 +4,8 @@ import { resolveCommand } from './commands/resolve.js';
 import { tcpConnectCommand } from './commands/tcp-connect.js';
 import { tcpServeCommand } from './commands/tcp-serve.js';
 import { tourCommand } from './commands/tour.js';
+import { udpSendCommand } from './commands/udp-send.js';
+import { udpServeCommand } from './commands/udp-serve.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -21,7 +23,7 @@ export interface CliContext {
 /** buildProgram assembles the command tree; each command lives in its own file. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('netkit')
-    .description('Network programming toolkit: TCP, framing, addresses, and a guided tour.')
+    .description('Network programming toolkit: TCP, UDP, framing, addresses, and a guided tour.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -33,6 +35,9 @@ export function buildProgram(ctx: CliContext): Command {
   const tcp = program.command('tcp').description('TCP servers and clients');
   tcp.addCommand(tcpServeCommand(ctx));
   tcp.addCommand(tcpConnectCommand(ctx));
+  const udp = program.command('udp').description('UDP servers and clients');
+  udp.addCommand(udpServeCommand(ctx));
+  udp.addCommand(udpSendCommand(ctx));
   program.addCommand(resolveCommand(ctx));
   program.addCommand(tourCommand(ctx));
 

@@ -5,7 +5,14 @@ import { test } from 'node:test';
 import { cli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/tools.js';
 
-const COMMANDS = [['tcp', 'serve'], ['tcp', 'connect'], ['resolve'], ['tour']];
+const COMMANDS = [
+  ['tcp', 'serve'],
+  ['tcp', 'connect'],
+  ['udp', 'serve'],
+  ['udp', 'send'],
+  ['resolve'],
+  ['tour'],
+];
 
 test('every command has --help, and docs/cli.md documents every flag it lists', async () => {
   const doc = readFileSync(path.join(ROOT, 'docs', 'cli.md'), 'utf8');

@@ -1,0 +1,283 @@
+/**
+ * DatagramSocket wraps a bound `node:dgram` socket with a promise API. Node
+ * delivers datagrams as events whether or not anyone is listening, so they
+ * are buffered here (up to `maxQueue`) until receive() or the iterator asks.
+ */
+import type { Socket } from 'node:dgram';
+import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
+import { checkMs, checkSignal } from '../internal/validate.js';
+import { type Endpoint, endpoint } from '../tcp/endpoint.js';
+import { checkDatagramSize, maxPayload } from './limits.js';
+import { closedError, resolveDestination, udpError } from './support.js';
+
+/** Datagram is one received UDP datagram and the endpoint it came from. */
+export interface Datagram {
+  data: Buffer;
+  from: Endpoint;
+}
+
+/** UdpOptions configures bind() and dial(). */
+export interface UdpOptions {
+  /** network is `udp` (default), `udp4` or `udp6`, with Go's meaning. */
+  network?: string;
+  /** signal closes the socket when aborted (and aborts bind/dial while they resolve). */
+  signal?: AbortSignal;
+  /** maxQueue is how many datagrams wait for receive(); beyond it new ones are dropped and counted. Default 1024. */
+  maxQueue?: number;
+  /** maxDatagramBytes caps what send() accepts. Default: the destination family's maximum. */
+  maxDatagramBytes?: number;
+}
+
+/** ReceiveOptions bounds one receive() call. */
+export interface ReceiveOptions {
+  signal?: AbortSignal;
+  /** timeout in milliseconds; 0 or undefined waits forever. */
+  timeout?: number;
+}
+
+/** SocketSetup is what bind()/dial() hand to the DatagramSocket constructor. */
+export interface SocketSetup {
+  /** network used to resolve send() destinations: udp4 / udp6 follow the socket type. */
+  network: 'udp' | 'udp4' | 'udp6';
+  /** type is the dgram socket type, which fixes the address family of destinations. */
+  type: 'udp4' | 'udp6';
+  maxQueue: number;
+  maxDatagramBytes: number | undefined;
+  signal: AbortSignal | undefined;
+  remote: Endpoint | undefined;
+}
+
+type Entry = Datagram | NetkitError;
+
+interface Waiter {
+  resolve(d: Datagram): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * DatagramSocket is a bound (and, from dial(), connected) UDP socket. Create
+ * it with bind() or dial(); `socket` is the underlying `node:dgram` socket
+ * for options netkit does not wrap (multicast, TTL, buffer sizes).
+ */
+export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable {
+  readonly socket: Socket;
+  readonly #setup: SocketSetup;
+  readonly #local: Endpoint;
+  readonly #queue: Entry[] = [];
+  #head = 0;
+  readonly #waiters: Waiter[] = [];
+  #dropped = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly #onAbort = () => void this.close();
+
+  /** @internal Use bind() or dial(); the socket must already be bound. */
+  constructor(socket: Socket, setup: SocketSetup) {
+    this.socket = socket;
+    this.#setup = setup;
+    const a = socket.address();
+    this.#local = endpoint(a.address, a.port)!;
+    // Without an 'error' listener a late ICMP error would crash the process.
+    socket.on('error', (err) => this.#push(udpError(err, 'receive from', setup.remote?.address)));
+    socket.on('message', (data, rinfo) => {
+      const from = endpoint(rinfo.address, rinfo.port)!;
+      this.#push({ data, from });
+    });
+    // Covers close() and a caller closing `socket` directly.
+    socket.on('close', () => this.#markClosed());
+    setup.signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** localAddr is the bound address (the real port when bound to port 0). */
+  get localAddr(): Endpoint {
+    return this.#local;
+  }
+
+  /** remoteAddr is the peer of a socket from dial(), undefined for bind(). */
+  get remoteAddr(): Endpoint | undefined {
+    return this.#setup.remote;
+  }
+
+  /** dropped counts datagrams discarded because the receive queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** closed reports whether close() was called or the dgram socket closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * send sends one datagram. `to` ('host:port', resolved with Go's rules, or
+   * `{ ip, port }`) is required on a bound socket and refused on a dialed one.
+   * A datagram larger than the limit rejects with DatagramError and nothing
+   * is sent; UDP never splits a datagram, so the caller must.
+   */
+  async send(data: string | Uint8Array, to?: string | { ip: string; port: number }): Promise<void> {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new InvalidArgumentError('data', 'must be a string or a Uint8Array');
+    }
+    if (this.#closed) throw closedError();
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const remote = this.#setup.remote;
+    if (remote) {
+      if (to !== undefined)
+        throw new InvalidArgumentError('to', 'must be omitted on a connected (dialed) socket');
+      checkDatagramSize(buf.byteLength, this.#limit(remote.family));
+      return this.#sendRaw(buf, undefined, undefined, remote.address);
+    }
+    if (to === undefined)
+      throw new InvalidArgumentError('to', 'is required on an unconnected (bound) socket');
+    const dest = await resolveDestination(this.#setup.type, this.#setup.network, to);
+    checkDatagramSize(buf.byteLength, this.#limit(dest.family));
+    if (this.#closed) throw closedError();
+    return this.#sendRaw(buf, dest.port, dest.host, dest.address);
+  }
+
+  /**
+   * receive resolves with the next datagram (queued ones first). It rejects
+   * with NETKIT_TIMEOUT after `timeout` ms, NETKIT_ABORTED when `signal`
+   * aborts, NETKIT_SOCKET_CLOSED once the socket is closed, and with the
+   * socket's error (e.g. NETKIT_CONNECTION_RESET) when one arrived first.
+   */
+  receive(options: ReceiveOptions = {}): Promise<Datagram> {
+    try {
+      const signal = checkSignal(options.signal);
+      const timeout = options.timeout === undefined ? 0 : checkMs('timeout', options.timeout);
+      if (this.#closed) throw closedError();
+      if (signal?.aborted) throw new AbortError('receive', signal.reason);
+      const next = this.#shift();
+      if (next) return next instanceof NetkitError ? Promise.reject(next) : Promise.resolve(next);
+      return new Promise<Datagram>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => settle(() => reject(new AbortError('receive', signal?.reason)));
+        const waiter: Waiter = {
+          resolve: (d) => settle(() => resolve(d)),
+          reject: (e) => settle(() => reject(e)),
+        };
+        const settle = (fn: () => void) => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          const i = this.#waiters.indexOf(waiter);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          fn();
+        };
+        if (timeout > 0) {
+          timer = setTimeout(
+            () =>
+              settle(() =>
+                reject(
+                  new TimeoutError(
+                    'NETKIT_TIMEOUT',
+                    'receive',
+                    `receive timed out after ${timeout} ms`,
+                    timeout,
+                  ),
+                ),
+              ),
+            timeout,
+          );
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(waiter);
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** [Symbol.asyncIterator] yields datagrams until the socket is closed; socket errors are thrown. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    for (;;) {
+      try {
+        yield await this.receive();
+      } catch (err) {
+        if (err instanceof NetkitError && err.code === 'NETKIT_SOCKET_CLOSED') return;
+        throw err;
+      }
+    }
+  }
+
+  /** close closes the socket; pending and later receives reject with NETKIT_SOCKET_CLOSED. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closing = new Promise<void>((resolve) => {
+        if (this.#closed) return resolve();
+        this.socket.once('close', () => resolve());
+        try {
+          this.socket.close();
+        } catch {
+          // Already closed by someone holding `socket`: 'close' has fired or will not.
+          this.#markClosed();
+          resolve();
+        }
+      });
+    }
+    return this.#closing;
+  }
+
+  /** [Symbol.asyncDispose] closes the socket, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #limit(family: 4 | 6): number {
+    return Math.min(this.#setup.maxDatagramBytes ?? Number.POSITIVE_INFINITY, maxPayload(family));
+  }
+
+  #sendRaw(
+    buf: Uint8Array,
+    port: number | undefined,
+    host: string | undefined,
+    address: string,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: Error | null) => (err ? reject(udpError(err, 'send to', address)) : resolve());
+      try {
+        if (port === undefined) this.socket.send(buf, done);
+        else this.socket.send(buf, port, host, done);
+      } catch (err) {
+        // dgram throws synchronously when the socket closed meanwhile.
+        reject(this.#closed ? closedError() : udpError(err, 'send to', address));
+      }
+    });
+  }
+
+  #push(entry: Entry): void {
+    if (this.#closed) return;
+    const w = this.#waiters[0];
+    if (w) {
+      if (entry instanceof NetkitError) w.reject(entry);
+      else w.resolve(entry);
+      return;
+    }
+    // Errors are always kept so the next receive() learns of them.
+    if (!(entry instanceof NetkitError) && this.#queue.length - this.#head >= this.#setup.maxQueue) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push(entry);
+  }
+
+  #shift(): Entry | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const e = this.#queue[this.#head]!;
+    this.#queue[this.#head++] = undefined as unknown as Entry;
+    // Compact occasionally so the array does not grow without bound.
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return e;
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#setup.signal?.removeEventListener('abort', this.#onAbort);
+    this.#queue.length = 0;
+    this.#head = 0;
+    for (const w of [...this.#waiters]) w.reject(closedError());
+  }
+}
