@@ -9,7 +9,9 @@ import type { CliContext } from '../program.js';
 /** tourCommand defines `netkit tour`: every capability, end to end on loopback, narrated. */
 export function tourCommand(ctx: CliContext): Command {
   return new Command('tour')
-    .description('walk through netkit on loopback: addresses, a line server, sticky packets, half-close, UDP, …')
+    .description(
+      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, UDP, …',
+    )
     .argument('[chapters...]', 'run only these chapters (see --list)')
     .option('--list', 'list the chapters and exit')
     .addOption(jsonOption())
