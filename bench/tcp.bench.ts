@@ -9,13 +9,12 @@
  *   plain node:net      bench/servers/plain-node-echo.mjs (data → write)
  *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
 import { buildGo, goVersion } from './lib/go.js';
-import { runCommand, startServer } from './lib/proc.js';
-import { type BenchContext, type Benchmark, type Row, SkipBenchmark } from './lib/types.js';
+import { measurePingPong, runRounds, type ServerDef } from './lib/pingpong.js';
+import { type Benchmark, SkipBenchmark } from './lib/types.js';
 
 const CONNS = [1, 32] as const;
 const SIZE = 64;
@@ -25,161 +24,6 @@ const NETKIT = 'netkit';
 const NETKIT_W2 = 'netkit --workers 2';
 const PLAIN = 'plain node:net';
 const GO = 'Go echoserver';
-
-interface ServerDef {
-  subject: string;
-  command: string;
-  args: string[];
-}
-
-/** LoadgenResult is the JSON line bench/go/loadgen prints. */
-interface LoadgenResult {
-  conns: number;
-  seconds: number;
-  roundtrips: number;
-  rate: number;
-  p50_us: number;
-  p99_us: number;
-  errors: number;
-}
-
-function parseLoadgen(stdout: string): LoadgenResult | null {
-  const line = stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) return null;
-  try {
-    const r = JSON.parse(line) as Partial<LoadgenResult>;
-    return typeof r.rate === 'number' && typeof r.roundtrips === 'number' ? (r as LoadgenResult) : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * groupCpuMs sums user+system CPU time of every process in a process group
- * (the server and any workers it forked), from /proc. CPU per round trip is
- * the steady number here: rates on a 2-core machine shared with the load
- * generator swing by 10–30% between runs, CPU cost per message does not.
- */
-function groupCpuMs(pgid: number): number | undefined {
-  if (!existsSync('/proc/self/stat')) return undefined;
-  let ticks = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      // Fields after "(comm)": state ppid pgrp … utime is field 14, stime 15.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
-async function measure(ctx: BenchContext, loadgen: string, server: ServerDef, conns: number): Promise<Row> {
-  const row: Row = {
-    subject: server.subject,
-    case: String(conns),
-    metrics: {},
-    params: { conns, size: SIZE },
-  };
-  ctx.log(`${server.subject}, ${conns} conn${conns === 1 ? '' : 's'}`);
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  try {
-    srv = await startServer({
-      name: server.subject,
-      command: server.command,
-      args: server.args,
-      cwd: ctx.root,
-    });
-  } catch (err) {
-    row.error = (err as Error).message;
-    return row;
-  }
-  try {
-    const running = runCommand(
-      loadgen,
-      [
-        '-addr',
-        srv.address,
-        '-conns',
-        String(conns),
-        '-duration',
-        formatDuration(ctx.durationSec),
-        '-warmup',
-        `${WARMUP_SEC}s`,
-        '-size',
-        String(SIZE),
-      ],
-      // loadgen bounds itself (deadline at warm-up + duration + 2 s); this is the backstop.
-      { cwd: ctx.root, timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000 },
-    );
-    // CPU is sampled from the end of the warm-up to the end of the run.
-    await sleep(WARMUP_SEC * 1000);
-    const cpu0 = groupCpuMs(srv.pid);
-    const r = await running;
-    const cpu1 = groupCpuMs(srv.pid);
-    const res = parseLoadgen(r.stdout);
-    const died = srv.exited();
-    if (r.timedOut) {
-      row.error = 'loadgen did not finish in time and was killed';
-    } else if (died) {
-      row.error = `the server exited during the run (${died.signal ?? `code ${died.code}`})${srv.stderr() ? `; stderr:\n${srv.stderr()}` : ''}`;
-    } else if (r.code !== 0 || !res) {
-      row.error = `loadgen failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr || r.stdout || 'no output'}`;
-    } else {
-      row.metrics = { rate: res.rate, p50_us: res.p50_us, p99_us: res.p99_us };
-      if (cpu0 !== undefined && cpu1 !== undefined && res.roundtrips > 0) {
-        row.metrics.cpu_us = ((cpu1 - cpu0) * 1000) / res.roundtrips;
-      }
-      row.detail = { loadgen: res, server: srv.firstLine };
-    }
-  } finally {
-    const warnings = await srv.stop();
-    for (const w of warnings) ctx.log(`warning: ${w}`);
-    if (warnings.length > 0) row.warnings = warnings;
-  }
-  return row;
-}
-
-/**
- * median returns the run with the median rate (the lower middle one for an
- * even count, so its latencies belong to a real run), with every round's
- * rate in detail and the spread as a metric. Failed rounds become warnings;
- * if every round failed, the first failure is the row.
- */
-function median(rounds: readonly Row[]): Row {
-  const ok = rounds.filter((r) => !r.error);
-  const first = rounds[0];
-  if (!first) throw new Error('no runs');
-  if (ok.length === 0) return first;
-  const sorted = [...ok].sort((a, b) => (a.metrics.rate ?? 0) - (b.metrics.rate ?? 0));
-  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  if (rounds.length === 1) return mid;
-  const rates = rounds.map((r) => (r.error ? null : (r.metrics.rate ?? null)));
-  const lo = sorted[0]!.metrics.rate ?? 0;
-  const hi = sorted[sorted.length - 1]!.metrics.rate ?? 0;
-  // The same warning from several rounds is printed once.
-  const warnings = [
-    ...new Set(
-      rounds.flatMap((r, i) => [
-        ...(r.warnings ?? []),
-        ...(r.error ? [`round ${i + 1} failed: ${r.error}`] : []),
-      ]),
-    ),
-  ];
-  return {
-    ...mid,
-    metrics: { ...mid.metrics, spread_pct: ((hi - lo) / (mid.metrics.rate ?? 1)) * 100 },
-    detail: { ...mid.detail, round_rates: rates },
-    ...(warnings.length > 0 ? { warnings } : {}),
-  };
-}
 
 const tcp: Benchmark = {
   name: 'tcp',
@@ -250,27 +94,8 @@ const tcp: Benchmark = {
       { subject: GO, command: echoserver, args: ['-addr', '127.0.0.1:0'] },
     ];
 
-    // Rounds are interleaved (every server once per round, the order reversed
-    // on odd rounds) so a drift in machine speed hits all servers alike.
-    const runs = new Map<string, Row[]>();
-    for (let round = 0; round < ctx.rounds; round++) {
-      if (ctx.rounds > 1) ctx.log(`round ${round + 1} of ${ctx.rounds}`);
-      for (const conns of CONNS) {
-        const order = round % 2 === 0 ? servers : [...servers].reverse();
-        for (const server of order) {
-          if (ctx.signal.aborted) throw new Error('interrupted');
-          const key = `${server.subject}|${conns}`;
-          runs.set(key, [...(runs.get(key) ?? []), await measure(ctx, loadgen, server, conns)]);
-          // Let the previous server's sockets and CPU settle.
-          await sleep(250);
-        }
-      }
-    }
-    const rows: Row[] = [];
-    for (const conns of CONNS) {
-      for (const server of servers) rows.push(median(runs.get(`${server.subject}|${conns}`) ?? []));
-    }
-    return rows;
+    const spec = { loadgen, name: 'loadgen', size: SIZE, warmupSec: WARMUP_SEC, unit: 'conn', extra: [] };
+    return runRounds(ctx, servers, CONNS, (server, conns) => measurePingPong(ctx, spec, server, conns));
   },
 };
 

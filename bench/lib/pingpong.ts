@@ -1,0 +1,225 @@
+/**
+ * Shared machinery of the ping-pong benchmarks (tcp, udp): start a server,
+ * drive it with a Go load generator that prints one JSON line, sample the
+ * server's CPU, run every server once per round with the order alternating,
+ * and keep the median round.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from './args.js';
+import { runCommand, startServer } from './proc.js';
+import type { BenchContext, Row } from './types.js';
+
+/** ServerDef is one server under test: a row subject and how to start it. */
+export interface ServerDef {
+  subject: string;
+  command: string;
+  args: string[];
+}
+
+/** LoadgenResult is the JSON line the Go load generators print. */
+export interface LoadgenResult {
+  conns: number;
+  seconds: number;
+  roundtrips: number;
+  rate: number;
+  p50_us: number;
+  p99_us: number;
+  [extra: string]: number;
+}
+
+/** PingPongSpec describes one load generator and what it adds to a row. */
+export interface PingPongSpec {
+  /** loadgen is the built binary; name is used in messages. */
+  loadgen: string;
+  name: string;
+  size: number;
+  warmupSec: number;
+  /** unit names a client in the progress log: conn, socket. */
+  unit: string;
+  /** extra lists further numeric keys the JSON line must have, copied into the row's metrics. */
+  extra: readonly string[];
+  /** keepStderr keeps the generator's stderr in the row's detail (for --json). */
+  keepStderr?: boolean;
+}
+
+/** parseLoadgen reads the last JSON line of a load generator's output, or null. */
+export function parseLoadgen(stdout: string, extra: readonly string[]): LoadgenResult | null {
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (!line) return null;
+  try {
+    const r = JSON.parse(line) as Partial<LoadgenResult>;
+    const keys = ['rate', 'roundtrips', ...extra];
+    return keys.every((k) => typeof r[k] === 'number') ? (r as LoadgenResult) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * groupCpuMs sums user+system CPU time of every process in a process group
+ * (the server and any workers it forked), from /proc. CPU per round trip is
+ * the steady number here: rates on a 2-core machine shared with the load
+ * generator swing by 10–30% between runs, CPU cost per message does not.
+ */
+export function groupCpuMs(pgid: number): number | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // Fields after "(comm)": state ppid pgrp … utime is field 14, stime 15.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** measurePingPong starts `server`, runs the load generator against it with `conns` clients, and stops it. */
+export async function measurePingPong(
+  ctx: BenchContext,
+  spec: PingPongSpec,
+  server: ServerDef,
+  conns: number,
+): Promise<Row> {
+  const row: Row = {
+    subject: server.subject,
+    case: String(conns),
+    metrics: {},
+    params: { conns, size: spec.size },
+  };
+  ctx.log(`${server.subject}, ${conns} ${spec.unit}${conns === 1 ? '' : 's'}`);
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  try {
+    srv = await startServer({
+      name: server.subject,
+      command: server.command,
+      args: server.args,
+      cwd: ctx.root,
+    });
+  } catch (err) {
+    row.error = (err as Error).message;
+    return row;
+  }
+  try {
+    const running = runCommand(
+      spec.loadgen,
+      [
+        '-addr',
+        srv.address,
+        '-conns',
+        String(conns),
+        '-duration',
+        formatDuration(ctx.durationSec),
+        '-warmup',
+        `${spec.warmupSec}s`,
+        '-size',
+        String(spec.size),
+      ],
+      // The generators bound themselves; this is the backstop.
+      { cwd: ctx.root, timeoutMs: (spec.warmupSec + ctx.durationSec + 20) * 1000 },
+    );
+    // CPU is sampled from the end of the warm-up to the end of the run.
+    await sleep(spec.warmupSec * 1000);
+    const cpu0 = groupCpuMs(srv.pid);
+    const r = await running;
+    const cpu1 = groupCpuMs(srv.pid);
+    const res = parseLoadgen(r.stdout, spec.extra);
+    const died = srv.exited();
+    if (r.timedOut) {
+      row.error = `${spec.name} did not finish in time and was killed`;
+    } else if (died) {
+      row.error = `the server exited during the run (${died.signal ?? `code ${died.code}`})${srv.stderr() ? `; stderr:\n${srv.stderr()}` : ''}`;
+    } else if (r.code !== 0 || !res) {
+      row.error = `${spec.name} failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr || r.stdout || 'no output'}`;
+    } else {
+      row.metrics = { rate: res.rate, p50_us: res.p50_us, p99_us: res.p99_us };
+      for (const k of spec.extra) row.metrics[k] = res[k]!;
+      if (cpu0 !== undefined && cpu1 !== undefined && res.roundtrips > 0) {
+        row.metrics.cpu_us = ((cpu1 - cpu0) * 1000) / res.roundtrips;
+      }
+      row.detail = { loadgen: res, server: srv.firstLine };
+      if (spec.keepStderr && r.stderr) row.detail.loadgen_stderr = r.stderr;
+    }
+  } finally {
+    const warnings = await srv.stop();
+    for (const w of warnings) ctx.log(`warning: ${w}`);
+    if (warnings.length > 0) row.warnings = warnings;
+  }
+  return row;
+}
+
+/**
+ * median returns the run with the median rate (the lower middle one for an
+ * even count, so its latencies belong to a real run), with every round's
+ * rate in detail and the spread as a metric. Failed rounds become warnings;
+ * if every round failed, the first failure is the row.
+ */
+export function median(rounds: readonly Row[]): Row {
+  const ok = rounds.filter((r) => !r.error);
+  const first = rounds[0];
+  if (!first) throw new Error('no runs');
+  if (ok.length === 0) return first;
+  const sorted = [...ok].sort((a, b) => (a.metrics.rate ?? 0) - (b.metrics.rate ?? 0));
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  if (rounds.length === 1) return mid;
+  const rates = rounds.map((r) => (r.error ? null : (r.metrics.rate ?? null)));
+  const lo = sorted[0]!.metrics.rate ?? 0;
+  const hi = sorted[sorted.length - 1]!.metrics.rate ?? 0;
+  // The same warning from several rounds is printed once.
+  const warnings = [
+    ...new Set(
+      rounds.flatMap((r, i) => [
+        ...(r.warnings ?? []),
+        ...(r.error ? [`round ${i + 1} failed: ${r.error}`] : []),
+      ]),
+    ),
+  ];
+  return {
+    ...mid,
+    metrics: { ...mid.metrics, spread_pct: ((hi - lo) / (mid.metrics.rate ?? 1)) * 100 },
+    detail: { ...mid.detail, round_rates: rates },
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/**
+ * runRounds measures every server at every client count, once per round.
+ * Rounds are interleaved (every server once per round, the order reversed
+ * on odd rounds) so a drift in machine speed hits all servers alike; the
+ * median round is kept.
+ */
+export async function runRounds(
+  ctx: BenchContext,
+  servers: readonly ServerDef[],
+  connsList: readonly number[],
+  measure: (server: ServerDef, conns: number) => Promise<Row>,
+): Promise<Row[]> {
+  const runs = new Map<string, Row[]>();
+  for (let round = 0; round < ctx.rounds; round++) {
+    if (ctx.rounds > 1) ctx.log(`round ${round + 1} of ${ctx.rounds}`);
+    for (const conns of connsList) {
+      const order = round % 2 === 0 ? servers : [...servers].reverse();
+      for (const server of order) {
+        if (ctx.signal.aborted) throw new Error('interrupted');
+        const key = `${server.subject}|${conns}`;
+        runs.set(key, [...(runs.get(key) ?? []), await measure(server, conns)]);
+        // Let the previous server's sockets and CPU settle.
+        await sleep(250);
+      }
+    }
+  }
+  const rows: Row[] = [];
+  for (const conns of connsList) {
+    for (const server of servers) rows.push(median(runs.get(`${server.subject}|${conns}`) ?? []));
+  }
+  return rows;
+}
