@@ -9,12 +9,10 @@
  *   plain node:net      bench/servers/plain-node-echo.mjs (data → write)
  *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from './lib/args.js';
-import { buildGo, goVersion } from './lib/go.js';
-import { measurePingPong, runRounds, type ServerDef } from './lib/pingpong.js';
-import { type Benchmark, SkipBenchmark } from './lib/types.js';
+import { measurePingPong, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
+import type { Benchmark } from './lib/types.js';
 
 const CONNS = [1, 32] as const;
 const SIZE = 64;
@@ -64,22 +62,9 @@ const tcp: Benchmark = {
     ],
   }),
   async run(ctx) {
-    const cli = path.join(ctx.root, 'dist', 'cli', 'main.js');
-    if (!existsSync(cli)) {
-      throw new SkipBenchmark(
-        'dist/cli/main.js is missing; build first (npm run build, or use npm run bench)',
-      );
-    }
-    const version = await goVersion(ctx.root);
-    if (version === null) {
-      throw new SkipBenchmark(
-        'Go is not installed (no `go` on PATH); the load generator and the Go anchor are Go programs. ' +
-          'Install Go (https://go.dev/dl/) to run this benchmark.',
-      );
-    }
-    ctx.log(`building bench/go/loadgen and bench/go/echoserver with ${version}`);
-    const loadgen = await buildGo(ctx, 'loadgen');
-    const echoserver = await buildGo(ctx, 'echoserver');
+    const { cli, bins } = await prepare(ctx, ['loadgen', 'echoserver']);
+    const loadgen = bins.loadgen!;
+    const echoserver = bins.echoserver!;
 
     const node = process.execPath;
     const netkitArgs = [cli, 'tcp', 'serve', '127.0.0.1:0', '--echo', '--quiet'];

@@ -11,12 +11,10 @@
  *
  * There is no target for UDP; the table reports ratios only.
  */
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { formatDuration } from './lib/args.js';
-import { buildGo, goVersion } from './lib/go.js';
-import { measurePingPong, runRounds, type ServerDef } from './lib/pingpong.js';
-import { type Benchmark, SkipBenchmark } from './lib/types.js';
+import { measurePingPong, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
+import type { Benchmark } from './lib/types.js';
 
 const CONNS = [1, 16] as const;
 const SIZE = 64;
@@ -65,22 +63,9 @@ const udp: Benchmark = {
     ],
   }),
   async run(ctx) {
-    const cli = path.join(ctx.root, 'dist', 'cli', 'main.js');
-    if (!existsSync(cli)) {
-      throw new SkipBenchmark(
-        'dist/cli/main.js is missing; build first (npm run build, or use npm run bench)',
-      );
-    }
-    const version = await goVersion(ctx.root);
-    if (version === null) {
-      throw new SkipBenchmark(
-        'Go is not installed (no `go` on PATH); the load generator and the Go anchor are Go programs. ' +
-          'Install Go (https://go.dev/dl/) to run this benchmark.',
-      );
-    }
-    ctx.log(`building bench/go/udploadgen and bench/go/udpecho with ${version}`);
-    const loadgen = await buildGo(ctx, 'udploadgen');
-    const udpecho = await buildGo(ctx, 'udpecho');
+    const { cli, bins } = await prepare(ctx, ['udploadgen', 'udpecho']);
+    const loadgen = bins.udploadgen!;
+    const udpecho = bins.udpecho!;
 
     const node = process.execPath;
     const servers: ServerDef[] = [

@@ -5,10 +5,12 @@
  * and keep the median round.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './args.js';
+import { buildGo, goVersion } from './go.js';
 import { runCommand, startServer } from './proc.js';
-import type { BenchContext, Row } from './types.js';
+import { type BenchContext, type Row, SkipBenchmark } from './types.js';
 
 /** ServerDef is one server under test: a row subject and how to start it. */
 export interface ServerDef {
@@ -222,4 +224,31 @@ export async function runRounds(
     for (const server of servers) rows.push(median(runs.get(`${server.subject}|${conns}`) ?? []));
   }
   return rows;
+}
+
+/**
+ * prepare checks what a ping-pong benchmark needs (the built CLI and Go)
+ * and builds the named Go programs from bench/go/. It throws SkipBenchmark
+ * with the reason when something is missing, and returns the CLI's path and
+ * the binaries by name.
+ */
+export async function prepare(
+  ctx: BenchContext,
+  programs: readonly string[],
+): Promise<{ cli: string; bins: Record<string, string> }> {
+  const cli = path.join(ctx.root, 'dist', 'cli', 'main.js');
+  if (!existsSync(cli)) {
+    throw new SkipBenchmark('dist/cli/main.js is missing; build first (npm run build, or use npm run bench)');
+  }
+  const version = await goVersion(ctx.root);
+  if (version === null) {
+    throw new SkipBenchmark(
+      'Go is not installed (no `go` on PATH); the load generator and the Go anchor are Go programs. ' +
+        'Install Debian golang-go to run this benchmark.',
+    );
+  }
+  ctx.log(`building ${programs.map((p) => `bench/go/${p}`).join(' and ')} with ${version}`);
+  const bins: Record<string, string> = {};
+  for (const p of programs) bins[p] = await buildGo(ctx, p);
+  return { cli, bins };
 }
