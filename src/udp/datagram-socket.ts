@@ -49,6 +49,8 @@ export interface SocketSetup {
 
 type Entry = Datagram | NetkitError;
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 interface Waiter {
   resolve(d: Datagram): void;
   reject(e: unknown): void;
@@ -67,6 +69,8 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
   #head = 0;
   readonly #waiters: Waiter[] = [];
   #dropped = 0;
+  /** Endpoints of received datagrams, so a reply to one skips re-resolution. */
+  readonly #known = new WeakSet<Endpoint>();
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #onAbort = () => void this.close();
@@ -81,6 +85,7 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     socket.on('error', (err) => this.#push(udpError(err, 'receive from', setup.remote?.address)));
     socket.on('message', (data, rinfo) => {
       const from = endpoint(rinfo.address, rinfo.port)!;
+      this.#known.add(from);
       this.#push({ data, from });
     });
     // Covers close() and a caller closing `socket` directly.
@@ -112,9 +117,19 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
    * send sends one datagram. `to` ('host:port', resolved with Go's rules, or
    * `{ ip, port }`) is required on a bound socket and refused on a dialed one.
    * A datagram larger than the limit rejects with DatagramError and nothing
-   * is sent; UDP never splits a datagram, so the caller must.
+   * is sent; UDP never splits a datagram, so the caller must. A reply to the
+   * `from` of a received datagram is sent at once and resolves immediately;
+   * if the kernel refuses it, the error comes out of receive().
    */
-  async send(data: string | Uint8Array, to?: string | { ip: string; port: number }): Promise<void> {
+  send(data: string | Uint8Array, to?: string | { ip: string; port: number }): Promise<void> {
+    try {
+      return this.#send(data, to);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #send(data: string | Uint8Array, to?: string | { ip: string; port: number }): Promise<void> {
     if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
       throw new InvalidArgumentError('data', 'must be a string or a Uint8Array');
     }
@@ -129,10 +144,27 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     }
     if (to === undefined)
       throw new InvalidArgumentError('to', 'is required on an unconnected (bound) socket');
-    const dest = await resolveDestination(this.#setup.type, this.#setup.network, to);
-    checkDatagramSize(buf.byteLength, this.#limit(dest.family));
-    if (this.#closed) throw closedError();
-    return this.#sendRaw(buf, dest.port, dest.host, dest.address);
+    // A reply to a datagram this socket received: the sender's endpoint is
+    // already valid for this socket, so skip resolving it again (the hot path
+    // of every UDP server). IPv4 senders of an IPv6 socket still go through
+    // resolution, which maps them.
+    if (typeof to === 'object' && this.#known.has(to as Endpoint)) {
+      const from = to as Endpoint;
+      if (this.#setup.type === 'udp4' || from.family === 6) {
+        checkDatagramSize(buf.byteLength, this.#limit(from.family));
+        // No completion callback: dgram then tries sendmsg right away instead
+        // of queueing the send for the next turn of the event loop, which in
+        // request/response traffic is the difference between answering now
+        // and answering a poll cycle later. A failure surfaces from receive().
+        this.socket.send(buf, from.port, from.ip);
+        return RESOLVED;
+      }
+    }
+    return resolveDestination(this.#setup.type, this.#setup.network, to).then((dest) => {
+      checkDatagramSize(buf.byteLength, this.#limit(dest.family));
+      if (this.#closed) throw closedError();
+      return this.#sendRaw(buf, dest.port, dest.host, dest.address);
+    });
   }
 
   /**
@@ -188,15 +220,20 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
   }
 
   /** [Symbol.asyncIterator] yields datagrams until the socket is closed; socket errors are thrown. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Datagram> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (err) {
-        if (err instanceof NetkitError && err.code === 'NETKIT_SOCKET_CLOSED') return;
-        throw err;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    // A plain iterator over receive(): an async generator would add a promise and a resume per datagram.
+    return {
+      next: () =>
+        this.receive().then(
+          (value): IteratorResult<Datagram> => ({ value, done: false }),
+          (err: unknown): IteratorResult<Datagram> => {
+            if (err instanceof NetkitError && err.code === 'NETKIT_SOCKET_CLOSED')
+              return { value: undefined, done: true };
+            throw err;
+          },
+        ),
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    };
   }
 
   /** close closes the socket; pending and later receives reject with NETKIT_SOCKET_CLOSED. Idempotent. */
