@@ -72,7 +72,7 @@ async function runUdpServe(ctx: CliContext, address: string, flags: UdpServeFlag
       // Never answer with more bytes than arrived: no amplification.
       const answer = flags.echo ? data : reply.subarray(0, Math.min(reply.length, data.length));
       // Not awaited: waiting for each send's completion would serialise the server on the kernel's callback.
-      sock.send(answer, { ip: from.ip, port: from.port }).catch((err) => {
+      sock.send(answer, from).catch((err) => {
         if (!flags.quiet) out.error(err);
       });
     }

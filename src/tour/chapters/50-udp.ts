@@ -11,7 +11,7 @@ const chapter: Chapter = {
   async run(t) {
     const server = await bind('127.0.0.1:0', { signal: t.signal });
     const serving = (async () => {
-      for await (const { data, from } of server) await server.send(data, { ip: from.ip, port: from.port });
+      for await (const { data, from } of server) await server.send(data, from);
     })().catch(() => {});
     const client = await dial(server.localAddr.address, { signal: t.signal });
     try {
