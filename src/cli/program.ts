@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { NetkitError } from '../errors.js';
+import { httpRequestCommands } from './commands/http-request.js';
+import { httpServeCommand } from './commands/http-serve.js';
 import { resolveCommand } from './commands/resolve.js';
 import { tcpConnectCommand } from './commands/tcp-connect.js';
 import { tcpServeCommand } from './commands/tcp-serve.js';
@@ -23,7 +25,7 @@ export interface CliContext {
 /** buildProgram assembles the command tree; each command lives in its own file. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('netkit')
-    .description('Network programming toolkit: TCP, UDP, framing, addresses, and a guided tour.')
+    .description('Network programming toolkit: TCP, UDP, HTTP, framing, addresses, and a guided tour.')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -38,6 +40,9 @@ export function buildProgram(ctx: CliContext): Command {
   const udp = program.command('udp').description('UDP servers and clients');
   udp.addCommand(udpServeCommand(ctx));
   udp.addCommand(udpSendCommand(ctx));
+  const http = program.command('http').description('HTTP server (inspector) and client (with timings)');
+  http.addCommand(httpServeCommand(ctx));
+  for (const cmd of httpRequestCommands(ctx)) http.addCommand(cmd);
   program.addCommand(resolveCommand(ctx));
   program.addCommand(tourCommand(ctx));
 

@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { type HttpResponse, request } from '../../http/index.js';
+import { safeText } from '../../internal/text.js';
+import { EXIT } from '../exit-codes.js';
+import { durationOption, jsonOption } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+
+interface RequestFlags {
+  header: string[];
+  data?: string;
+  dataFile?: string;
+  include?: boolean;
+  follow?: boolean;
+  timeout: number;
+  timing?: boolean;
+  json?: boolean;
+}
+
+const METHODS = ['get', 'post', 'put', 'delete', 'head'] as const;
+
+/** httpRequestCommands defines `netkit http get|post|put|delete|head <url>`. */
+export function httpRequestCommands(ctx: CliContext): Command[] {
+  return METHODS.map((method) => {
+    const cmd = new Command(method)
+      .description(`send an HTTP ${method.toUpperCase()} and print the response`)
+      .argument('<url>', 'http:// or https:// URL')
+      .option(
+        '-H, --header <header>',
+        "request header 'Name: value' (repeatable)",
+        (v: string, all: string[]) => [...all, v],
+        [],
+      )
+      .option('-i, --include', 'print the status line and headers before the body')
+      .option('-I, --head-only', 'print only the status line and headers')
+      .option('-L, --follow', 'follow redirects (up to 10)')
+      .addOption(durationOption('--timeout <duration>', 'give up after this long (whole request)', '30s'))
+      .option('--timing', 'print a per-phase breakdown (DNS, connect, TLS, first byte, download) on stderr')
+      .addOption(jsonOption());
+    if (method !== 'get' && method !== 'head' && method !== 'delete') {
+      cmd
+        .option('-d, --data <text>', "request body ('-' reads stdin)")
+        .option('--data-file <path>', 'request body from a file');
+    }
+    return cmd.action(async (url: string, flags: RequestFlags & { headOnly?: boolean }) => {
+      ctx.exitCode = await runRequest(ctx, method, url, flags);
+    });
+  });
+}
+
+async function runRequest(
+  ctx: CliContext,
+  method: string,
+  url: string,
+  flags: RequestFlags & { headOnly?: boolean },
+): Promise<number> {
+  const out = new Output(ctx.io, Boolean(flags.json));
+  const headers: [string, string][] = flags.header.map((h) => {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new Error(`header "${h}" is not 'Name: value'`);
+    return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
+  });
+  const body =
+    flags.dataFile !== undefined
+      ? await readFile(flags.dataFile)
+      : flags.data === '-'
+        ? await readStdin(ctx)
+        : flags.data;
+  const res = await request(url, {
+    method: method.toUpperCase(),
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    timeout: flags.timeout,
+    follow: Boolean(flags.follow),
+    signal: ctx.io.signal,
+  });
+  if (out.json) {
+    const text = res.body.toString('utf8');
+    const printable = Buffer.from(text, 'utf8').equals(res.body);
+    out.event('response', {
+      url: res.url,
+      status: res.status,
+      statusText: res.statusText,
+      httpVersion: res.httpVersion,
+      headers: res.headers,
+      ...(printable ? { body: text } : { bodyBase64: res.body.toString('base64') }),
+      redirects: res.redirects,
+      timing: res.timing,
+    });
+    return EXIT.OK;
+  }
+  if (flags.include || flags.headOnly) ctx.io.stdout.write(head(res));
+  if (!flags.headOnly) ctx.io.stdout.write(res.body);
+  if (flags.timing) ctx.io.stderr.write(timing(res));
+  return EXIT.OK;
+}
+
+function head(res: HttpResponse): string {
+  const lines = [`HTTP/${res.httpVersion} ${res.status} ${res.statusText}`];
+  for (const [name, value] of res.headers) lines.push(`${name}: ${safeText(Buffer.from(value))}`);
+  return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+function timing(res: HttpResponse): string {
+  const t = res.timing;
+  const row = (name: string, ms: number) => `  ${name.padEnd(11)} ${ms.toFixed(2).padStart(9)} ms\n`;
+  return `timing\n${row('dns', t.dnsMs)}${row('connect', t.connectMs)}${row('tls', t.tlsMs)}${row('first byte', t.firstByteMs)}${row('download', t.downloadMs)}${row('total', t.totalMs)}`;
+}
+
+async function readStdin(ctx: CliContext): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of ctx.io.stdin) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,199 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { AddrError, ConnectionError } from '../../errors.js';
+import { BodyTooLargeError } from './errors.js';
+import type { HttpTiming, RequestBody } from './types.js';
+
+/** Hop is one request/response exchange on a fresh connection. */
+export interface Hop {
+  url: URL;
+  method: string;
+  headers: [string, string][];
+  body: RequestBody | undefined;
+  maxBodyBytes: number;
+  /** Aborting it destroys the exchange, which rejects with `signal.reason`. */
+  signal: AbortSignal;
+}
+
+/** HopResult is one buffered response. */
+export interface HopResult {
+  status: number;
+  statusText: string;
+  httpVersion: string;
+  headers: [string, string][];
+  body: Buffer;
+  timing: HttpTiming;
+}
+
+const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+
+/** hostLabel is host:port for error messages and `address` fields. */
+function hostLabel(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/** mapError turns a Node socket/HTTP error into a NetkitError. */
+function mapError(err: unknown, url: URL, connected: boolean): Error {
+  const address = hostLabel(url);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  const detail = err instanceof Error ? err.message : String(err);
+  if (!connected && LOOKUP_CODES.has(code)) {
+    return new AddrError('NETKIT_LOOKUP_FAILED', `lookup ${url.hostname}: ${detail}`, url.hostname, {
+      cause: err,
+    });
+  }
+  if (!connected) {
+    return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${detail}`, address, { cause: err });
+  }
+  if (code === 'ECONNRESET') {
+    return new ConnectionError('NETKIT_CONNECTION_RESET', `http ${address}: ${detail}`, address, {
+      cause: err,
+    });
+  }
+  return new ConnectionError('NETKIT_CONNECTION_CLOSED', `http ${address}: ${detail}`, address, {
+    cause: err,
+  });
+}
+
+/** groupHeaders turns pairs into the object Node expects, keeping repeated names as arrays. */
+function groupHeaders(pairs: [string, string][]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const names = new Map<string, string>();
+  for (const [name, value] of pairs) {
+    const key = names.get(name.toLowerCase()) ?? name;
+    names.set(name.toLowerCase(), key);
+    const prev = out[key];
+    out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** pairRawHeaders turns Node's flat rawHeaders into [name, value] pairs. */
+function pairRawHeaders(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+  return out;
+}
+
+/** pump writes an async iterable body with backpressure, then ends the request. */
+async function pump(req: http.ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of body) {
+    if (req.destroyed) return;
+    if (!req.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          req.off('drain', done);
+          req.off('close', done);
+          resolve();
+        };
+        req.on('drain', done);
+        req.on('close', done);
+      });
+    }
+  }
+  if (!req.destroyed) req.end();
+}
+
+/** exchange performs one HTTP request on a new connection and buffers the response. */
+export function exchange(hop: Hop): Promise<HopResult> {
+  return new Promise<HopResult>((resolve, reject) => {
+    const { url, signal } = hop;
+    const t0 = performance.now();
+    let tLookup: number | undefined;
+    let tConnect: number | undefined;
+    let tSecure: number | undefined;
+    let tHeaders: number | undefined;
+    let settled = false;
+
+    const finish = (err: Error | undefined, result?: HopResult) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err) {
+        req.destroy();
+        reject(err);
+      } else {
+        resolve(result!);
+      }
+    };
+    const onAbort = () => finish(signal.reason as Error);
+    const fail = (err: unknown) => finish(mapError(err, url, tConnect !== undefined));
+
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(url, {
+      method: hop.method,
+      headers: groupHeaders(hop.headers),
+      agent: false,
+    });
+    req.once('socket', (socket: Socket) => {
+      socket.once('lookup', () => {
+        tLookup = performance.now();
+      });
+      socket.once('connect', () => {
+        tConnect = performance.now();
+      });
+      socket.once('secureConnect', () => {
+        tSecure = performance.now();
+      });
+    });
+    req.on('error', fail);
+    req.once('response', (res) => {
+      tHeaders = performance.now();
+      const limit = hop.maxBodyBytes;
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limit) {
+        finish(new BodyTooLargeError(url.href, limit));
+        return;
+      }
+      const parts: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          finish(new BodyTooLargeError(url.href, limit));
+          return;
+        }
+        parts.push(chunk);
+      });
+      res.on('error', fail);
+      res.once('close', () => {
+        if (!res.complete) fail(Object.assign(new Error('response ended early'), { code: 'ECONNRESET' }));
+      });
+      res.once('end', () => {
+        const tEnd = performance.now();
+        const start = tLookup ?? t0;
+        finish(undefined, {
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          httpVersion: res.httpVersion,
+          headers: pairRawHeaders(res.rawHeaders),
+          body: Buffer.concat(parts, size),
+          timing: {
+            dnsMs: tLookup === undefined ? 0 : tLookup - t0,
+            connectMs: tConnect === undefined ? 0 : tConnect - start,
+            tlsMs: tSecure === undefined || tConnect === undefined ? 0 : tSecure - tConnect,
+            firstByteMs: tHeaders! - t0,
+            downloadMs: tEnd - tHeaders!,
+            totalMs: tEnd - t0,
+          },
+        });
+      });
+    });
+
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    const body = hop.body;
+    if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
+      req.end(body);
+    } else {
+      pump(req, body).catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+    }
+  });
+}

@@ -1,0 +1,112 @@
+import { AbortError, TimeoutError } from '../../errors.js';
+import { RedirectError } from './errors.js';
+import { exchange, type Hop } from './exchange.js';
+import { hasHeader, normalize, parseUrl } from './options.js';
+import type { HttpResponse, RequestOptions } from './types.js';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Headers dropped when a redirect turns the request into a bodiless GET. */
+const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
+/** Headers dropped when a redirect leaves the original origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+function findHeader(headers: [string, string][], name: string): string | undefined {
+  return headers.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+/**
+ * request performs an HTTP/1.1 request with `node:http`/`node:https` on a
+ * fresh connection per hop and resolves with the buffered response and its
+ * socket-level timings. It rejects with InvalidArgumentError for bad options,
+ * ConnectionError (NETKIT_DIAL_FAILED, ...) when the connection fails,
+ * TimeoutError (NETKIT_TIMEOUT, op 'request') when `timeout` passes,
+ * AbortError (NETKIT_ABORTED) when `signal` aborts, RedirectError when a
+ * redirect cannot be followed and BodyTooLargeError beyond `maxBodyBytes`.
+ */
+export async function request(url: string | URL, options?: RequestOptions): Promise<HttpResponse> {
+  const o = normalize(url, options);
+  const control = new AbortController();
+  const onAbort = () => control.abort(new AbortError('request', o.signal?.reason));
+  if (o.signal?.aborted) throw new AbortError('request', o.signal.reason);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    o.timeout > 0
+      ? setTimeout(() => {
+          control.abort(
+            new TimeoutError(
+              'NETKIT_TIMEOUT',
+              'request',
+              `request ${o.method} ${o.url.href} timed out after ${o.timeout} ms`,
+              o.timeout,
+            ),
+          );
+        }, o.timeout)
+      : undefined;
+
+  try {
+    let hop: Hop = {
+      url: o.url,
+      method: o.method,
+      headers: withContentLength(o.headers, o.body),
+      body: o.body,
+      maxBodyBytes: o.maxBodyBytes,
+      signal: control.signal,
+    };
+    const redirects: string[] = [];
+    for (;;) {
+      const res = await exchange(hop);
+      const location = findHeader(res.headers, 'location');
+      if (o.maxRedirects === 0 || !REDIRECTS.has(res.status) || location === undefined) {
+        return { url: hop.url.href, ...res, redirects };
+      }
+      redirects.push(hop.url.href);
+      if (redirects.length > o.maxRedirects) {
+        throw new RedirectError(`too many redirects (more than ${o.maxRedirects}) from ${o.url.href}`, [
+          ...redirects,
+        ]);
+      }
+      hop = nextHop(hop, res.status, location, redirects);
+    }
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** withContentLength adds Content-Length for a string or Uint8Array body when the caller did not. */
+function withContentLength(headers: [string, string][], body: Hop['body']): [string, string][] {
+  if (body === undefined || hasHeader(headers, 'content-length')) return headers;
+  if (typeof body === 'string') return [...headers, ['Content-Length', String(Buffer.byteLength(body))]];
+  if (body instanceof Uint8Array) return [...headers, ['Content-Length', String(body.byteLength)]];
+  return headers;
+}
+
+/** nextHop builds the request that follows a redirect response. */
+function nextHop(prev: Hop, status: number, location: string, redirects: string[]): Hop {
+  let url: URL;
+  try {
+    url = parseUrl('location', location, prev.url);
+  } catch (err) {
+    throw new RedirectError(
+      `cannot follow redirect from ${prev.url.href} to ${JSON.stringify(location)}: ${(err as Error).message}`,
+      [...redirects],
+    );
+  }
+  let headers = prev.headers;
+  if (url.origin !== prev.url.origin) {
+    headers = headers.filter(([n]) => !CREDENTIAL_HEADERS.has(n.toLowerCase()));
+  }
+  const keepMethod = status === 307 || status === 308 || prev.method === 'HEAD';
+  if (!keepMethod) {
+    headers = headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase()));
+    return { ...prev, url, method: 'GET', headers, body: undefined };
+  }
+  const body = prev.body;
+  if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    throw new RedirectError(
+      `cannot follow ${status} redirect from ${prev.url.href}: a streamed (AsyncIterable) body cannot be sent again`,
+      [...redirects],
+    );
+  }
+  return { ...prev, url, headers };
+}

@@ -1,0 +1,14 @@
+/** netkit/http: a debugging HTTP server (hello route, request inspector, response shaping) and a client with timings. */
+export {
+  BodyTooLargeError,
+  type HttpResponse,
+  type HttpTiming,
+  REQUEST_DEFAULTS,
+  RedirectError,
+  type RequestBody,
+  type RequestHeaders,
+  type RequestOptions,
+  request,
+} from './client/index.js';
+export { escapeHtml, formatRequest, type RequestInfo } from './inspect.js';
+export { HTTP_SERVER_DEFAULTS, HttpServer, type HttpServerOptions, serveHttp } from './server/index.js';

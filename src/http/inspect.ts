@@ -1,0 +1,207 @@
+import type { IncomingMessage } from 'node:http';
+import { hexDump, safeText } from '../internal/text.js';
+import { endpoint } from '../tcp/endpoint.js';
+
+/**
+ * Request inspection: what an HTTP request looked like on the wire, as data
+ * (RequestInfo), for a terminal (formatRequest) and for a browser
+ * (renderRequestHtml, every value escaped).
+ */
+
+/** BODY_HEX_LIMIT is how many bytes of a binary body are kept as hex. */
+export const BODY_HEX_LIMIT = 4096;
+
+/** BodyInfo describes a request body. */
+export interface BodyInfo {
+  /** bytes is the body's length. */
+  bytes: number;
+  /** kind is how the body was understood: JSON (when declared and it parses), UTF-8 text, or binary. */
+  kind: 'empty' | 'text' | 'json' | 'binary';
+  /** text is the body as UTF-8 (kinds text and json). */
+  text?: string;
+  /** json is the parsed body (kind json). */
+  json?: unknown;
+  /** hex is the first 4 KiB of a binary body as hex digits. */
+  hex?: string;
+}
+
+/** RequestInfo is one HTTP request as the server saw it. */
+export interface RequestInfo {
+  method: string;
+  /** url is the request target exactly as sent. */
+  url: string;
+  /** path is the target's path, percent-decoded when it decodes. */
+  path: string;
+  /** query maps each parameter to its value, or to every value when repeated. */
+  query: Record<string, string | string[]>;
+  httpVersion: string;
+  /** headers are [name, value] pairs in the order and case they arrived. */
+  headers: [string, string][];
+  /** remote is the peer of the socket (not X-Forwarded-For). */
+  remote: { ip: string; port: number };
+  body: BodyInfo;
+}
+
+/** splitTarget splits a request target into its decoded path and its query. */
+export function splitTarget(url: string): { path: string; query: Record<string, string | string[]> } {
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  let path = rawPath;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    // keep the raw path when it is not valid percent-encoding
+  }
+  const query: Record<string, string | string[]> = Object.create(null);
+  if (q >= 0) {
+    for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
+      const prev = query[k];
+      if (prev === undefined) query[k] = v;
+      else if (Array.isArray(prev)) prev.push(v);
+      else query[k] = [prev, v];
+    }
+  }
+  return { path, query };
+}
+
+const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** describeBody classifies a body given its Content-Type. */
+export function describeBody(bytes: Uint8Array, contentType: string | undefined): BodyInfo {
+  if (bytes.length === 0) return { bytes: 0, kind: 'empty' };
+  let text: string | undefined;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && contentType !== undefined && JSON_TYPE.test(contentType)) {
+    try {
+      return { bytes: bytes.length, kind: 'json', text, json: JSON.parse(text) };
+    } catch {
+      // declared JSON that does not parse is shown as text
+    }
+  }
+  // Text is valid UTF-8 without control characters other than tab, CR, LF.
+  if (text !== undefined && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(text)) {
+    return { bytes: bytes.length, kind: 'text', text };
+  }
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, BODY_HEX_LIMIT));
+  return { bytes: bytes.length, kind: 'binary', hex: head.toString('hex') };
+}
+
+/** requestInfo builds the RequestInfo of a request whose body has been read. */
+export function requestInfo(req: IncomingMessage, body: Uint8Array): RequestInfo {
+  const url = req.url ?? '';
+  const { path, query } = splitTarget(url);
+  const headers: [string, string][] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  }
+  const peer = endpoint(req.socket.remoteAddress, req.socket.remotePort);
+  return {
+    method: req.method ?? '',
+    url,
+    path,
+    query,
+    httpVersion: req.httpVersion,
+    headers,
+    remote: { ip: peer?.ip ?? '', port: peer?.port ?? 0 },
+    body: describeBody(body, req.headers['content-type']),
+  };
+}
+
+const clean = (s: string, keepNewlines = false) => safeText(Buffer.from(s, 'utf8'), keepNewlines);
+
+/** formatRequest renders a request for a terminal; every value is made safe with safeText. */
+export function formatRequest(info: RequestInfo): string {
+  const lines = [
+    `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}`,
+    `from ${clean(info.remote.ip)}:${info.remote.port}`,
+  ];
+  for (const [name, value] of info.headers) lines.push(`${clean(name)}: ${clean(value)}`);
+  lines.push('');
+  const b = info.body;
+  if (b.kind === 'empty') lines.push('(no body)');
+  else if (b.kind === 'json') lines.push(clean(JSON.stringify(b.json, null, 2) ?? '', true));
+  else if (b.kind === 'text') lines.push(clean(b.text ?? '', true));
+  else {
+    lines.push(hexDump(Buffer.from(b.hex ?? '', 'hex')));
+    if (b.bytes > BODY_HEX_LIMIT) lines.push(`... (${b.bytes - BODY_HEX_LIMIT} more bytes)`);
+  }
+  lines.push(`(${b.bytes} bytes, ${b.kind})`);
+  return `${lines.join('\n')}\n`;
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** escapeHtml escapes `& < > " '` so any text is safe in HTML content and quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+function rows(pairs: [string, string][]): string {
+  if (pairs.length === 0) return '<tr><td colspan="2"><em>none</em></td></tr>';
+  return pairs.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
+}
+
+function bodyHtml(b: BodyInfo): string {
+  if (b.kind === 'empty') return '<p><em>no body</em></p>';
+  let shown: string;
+  if (b.kind === 'json') shown = JSON.stringify(b.json, null, 2) ?? '';
+  else if (b.kind === 'text') shown = b.text ?? '';
+  else shown = hexDump(Buffer.from(b.hex ?? '', 'hex'));
+  return `<p>${b.bytes} bytes, ${escapeHtml(b.kind)}</p>\n<pre>${escapeHtml(shown)}</pre>`;
+}
+
+/** renderRequestHtml renders a request as a standalone HTML page; every value is escaped. */
+export function renderRequestHtml(info: RequestInfo): string {
+  const query: [string, string][] = [];
+  for (const [k, v] of Object.entries(info.query)) {
+    for (const one of Array.isArray(v) ? v : [v]) query.push([k, one]);
+  }
+  const title = escapeHtml(`${info.method} ${info.path}`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${title}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }
+</style>
+</head>
+<body>
+<h1>${title}</h1>
+<table>
+${rows([
+  ['Method', info.method],
+  ['URL', info.url],
+  ['Path', info.path],
+  ['HTTP version', info.httpVersion],
+  ['Remote', `${info.remote.ip}:${info.remote.port}`],
+])}
+</table>
+<h2>Query</h2>
+<table>
+${rows(query)}
+</table>
+<h2>Headers</h2>
+<table>
+${rows(info.headers)}
+</table>
+<h2>Body</h2>
+${bodyHtml(info.body)}
+</body>
+</html>
+`;
+}

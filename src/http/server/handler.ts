@@ -1,0 +1,153 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type RequestInfo, renderRequestHtml, requestInfo } from '../inspect.js';
+import type { ResolvedOptions } from './options.js';
+import { parseShaping, ShapeError, type Shaping } from './shape.js';
+
+/** Representation is what the client asked for through Accept. */
+export type Representation = 'text' | 'json' | 'html';
+
+/**
+ * negotiate picks the inspector a client asked for: `application/json` gives
+ * JSON, `text/html` (browsers) gives an HTML page, anything else (including
+ * `*\/*`) the plain-text greeting. Wildcards never select an inspector.
+ */
+export function negotiate(accept: string | undefined): Representation {
+  if (!accept) return 'text';
+  let json = 0;
+  let html = 0;
+  for (const part of accept.split(',')) {
+    const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    let q = 1;
+    for (const p of params) {
+      const m = /^q=([\d.]+)$/.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!Number.isFinite(q)) q = 0;
+    if (type === 'application/json') json = Math.max(json, q);
+    else if (type === 'text/html') html = Math.max(html, q);
+  }
+  if (json === 0 && html === 0) return 'text';
+  return json >= html ? 'json' : 'html';
+}
+
+/** HandlerState is shared between the handler and close(). */
+export interface HandlerState {
+  /** closing is set by close(): responses then carry `Connection: close`. */
+  closing: boolean;
+}
+
+const TYPES: Record<Representation, string> = {
+  text: 'text/plain; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
+
+function send(
+  res: ServerResponse,
+  state: HandlerState,
+  status: number,
+  type: string,
+  body: string,
+  headers: [string, string][] = [],
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (type.startsWith('text/html')) {
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+  }
+  for (const [name, value] of headers) res.appendHeader(name, value);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  if (state.closing) res.setHeader('Connection', 'close');
+  res.end(body);
+}
+
+function sendError(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: HandlerState,
+  status: number,
+  message: string,
+) {
+  if (negotiate(req.headers.accept) === 'json') {
+    send(res, state, status, TYPES.json, `${JSON.stringify({ status, error: message })}\n`);
+  } else {
+    send(res, state, status, TYPES.text, `${status} ${message}\n`);
+  }
+}
+
+function respond(req: IncomingMessage, res: ServerResponse, state: HandlerState, info: RequestInfo) {
+  let shaping: Shaping;
+  try {
+    shaping = parseShaping(info.query);
+  } catch (err) {
+    if (!(err instanceof ShapeError)) throw err;
+    sendError(req, res, state, 400, err.message);
+    return;
+  }
+  const reply = () => {
+    const status = shaping.status ?? 200;
+    if (shaping.body !== undefined) {
+      send(res, state, status, TYPES.text, shaping.body, shaping.headers);
+      return;
+    }
+    const rep = negotiate(req.headers.accept);
+    let body: string;
+    if (rep === 'json') body = `${JSON.stringify(info, null, 2)}\n`;
+    else if (rep === 'html') body = renderRequestHtml(info);
+    else body = `Hello, you've requested: ${info.path}\n`;
+    send(res, state, status, TYPES[rep], body, shaping.headers);
+  };
+  if (shaping.delayMs === 0) {
+    reply();
+    return;
+  }
+  const timer = setTimeout(reply, shaping.delayMs);
+  res.once('close', () => clearTimeout(timer));
+}
+
+/** createHandler returns the request listener behind serveHttp(). */
+export function createHandler(options: ResolvedOptions, state: HandlerState) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const max = options.maxBodyBytes;
+    const tooLarge = () => {
+      req.removeAllListeners('data');
+      req.resume(); // discard the rest while the 413 is written; the connection closes after it
+      res.setHeader('Connection', 'close');
+      sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
+    };
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      tooLarge();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {}); // aborted by the client: nothing to answer
+    req.on('end', () => {
+      if (over) return;
+      const info = requestInfo(req, Buffer.concat(chunks, size));
+      try {
+        options.onRequest?.(info);
+      } catch {
+        // a logging callback must not break the response
+      }
+      try {
+        respond(req, res, state, info);
+      } catch {
+        sendError(req, res, state, 500, 'internal error');
+      }
+    });
+  };
+}

@@ -1,0 +1,75 @@
+import { InvalidArgumentError } from '../../errors.js';
+import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import type { RequestInfo } from '../inspect.js';
+
+/** HttpServerOptions tunes serveHttp(). Durations are milliseconds; 0 means none. */
+export interface HttpServerOptions {
+  /** network is tcp (default), tcp4 or tcp6, as for tcp.listen(). */
+  network?: string;
+  /** maxBodyBytes caps a request body; a larger one gets 413 and the connection is closed. */
+  maxBodyBytes?: number;
+  /** headersTimeout destroys a connection whose request headers are not complete in time (slowloris). */
+  headersTimeout?: number;
+  /** requestTimeout destroys a connection whose whole request is not received in time. */
+  requestTimeout?: number;
+  /** keepAliveTimeout closes an idle keep-alive connection. */
+  keepAliveTimeout?: number;
+  /** closeTimeout is how long close() waits for in-flight requests before destroying connections. */
+  closeTimeout?: number;
+  /** signal closes the server (gracefully) when aborted. */
+  signal?: AbortSignal;
+  /** onRequest is called with every request once its body is read (for logging). */
+  onRequest?: (info: RequestInfo) => void;
+}
+
+/** HTTP_SERVER_DEFAULTS are serveHttp()'s defaults. */
+export const HTTP_SERVER_DEFAULTS = Object.freeze({
+  network: 'tcp',
+  maxBodyBytes: 1024 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  closeTimeout: 5_000,
+});
+
+/** MAX_DELAY_MS caps the `?delay=` query parameter. */
+export const MAX_DELAY_MS = 30_000;
+
+/** ResolvedOptions are options after defaults and validation. */
+export interface ResolvedOptions {
+  network: string;
+  maxBodyBytes: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  closeTimeout: number;
+  signal: AbortSignal | undefined;
+  onRequest: ((info: RequestInfo) => void) | undefined;
+}
+
+/** resolveOptions applies defaults and throws InvalidArgumentError for a bad option. */
+export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions {
+  const d = HTTP_SERVER_DEFAULTS;
+  const network = options.network ?? d.network;
+  if (typeof network !== 'string') throw new InvalidArgumentError('network', 'must be a string');
+  const r: ResolvedOptions = {
+    network,
+    maxBodyBytes: checkInt('maxBodyBytes', options.maxBodyBytes ?? d.maxBodyBytes, 0, 2 ** 31 - 1),
+    headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
+    requestTimeout: checkMs('requestTimeout', options.requestTimeout ?? d.requestTimeout),
+    keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? d.keepAliveTimeout),
+    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    signal: checkSignal(options.signal),
+    onRequest: options.onRequest,
+  };
+  if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {
+    throw new InvalidArgumentError('onRequest', 'must be a function');
+  }
+  if (r.requestTimeout > 0 && r.headersTimeout > r.requestTimeout) {
+    throw new InvalidArgumentError(
+      'headersTimeout',
+      `must not exceed requestTimeout (${r.requestTimeout}), got ${r.headersTimeout}`,
+    );
+  }
+  return r;
+}

@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type net from 'node:net';
+import { resolveTCPAddr } from '../../addr/index.js';
+import { AbortError, ListenError } from '../../errors.js';
+import { endpoint } from '../../tcp/endpoint.js';
+import { createHandler, type HandlerState } from './handler.js';
+import { type HttpServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+
+/**
+ * HttpServer is a running serveHttp() server. close() shuts it down
+ * gracefully: it stops accepting, closes idle keep-alive connections, lets
+ * in-flight requests finish (their responses carry `Connection: close`), and
+ * destroys whatever is left after `closeTimeout` (5 s by default).
+ */
+export class HttpServer implements AsyncDisposable {
+  /** server is the underlying Node HTTP server. */
+  readonly server: http.Server;
+  /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::]:8080`). */
+  readonly address: string;
+  readonly #state: HandlerState;
+  readonly #closeTimeout: number;
+  #closing: Promise<void> | undefined;
+
+  /** HttpServer wraps a listening server; use serveHttp() to make one. */
+  constructor(server: http.Server, state: HandlerState, options: ResolvedOptions) {
+    this.server = server;
+    this.#state = state;
+    this.#closeTimeout = options.closeTimeout;
+    const a = server.address() as net.AddressInfo;
+    this.address = endpoint(a.address, a.port)!.address;
+    options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+  }
+
+  /** closed is true once close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** close shuts down gracefully; resolves once every connection is gone. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#state.closing = true;
+      const force = setTimeout(() => this.server.closeAllConnections(), this.#closeTimeout);
+      this.server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      // Node closes idle keep-alive connections in close(); do it again for older releases.
+      this.server.closeIdleConnections();
+    });
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * serveHttp listens on `address` (Go's syntax: `:8080`, `127.0.0.1:0`) and
+ * answers every request: `Hello, you've requested: /path` as text, or the
+ * request inspector as JSON (`Accept: application/json`) or HTML
+ * (`Accept: text/html`). Query parameters shape the response: `status`,
+ * `delay`, `header` (repeatable) and `body`. Rejects with
+ * NETKIT_INVALID_ARGUMENT for a bad option, NETKIT_LISTEN_FAILED when the
+ * address cannot be bound, or an address error.
+ */
+export async function serveHttp(address: string, options: HttpServerOptions = {}): Promise<HttpServer> {
+  const opts = resolveOptions(options);
+  const signal = opts.signal;
+  if (signal?.aborted) throw new AbortError('listen', signal.reason);
+  const target = await resolveTCPAddr(opts.network, address, { signal });
+  const listenOpts: net.ListenOptions = { port: target.port };
+  if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
+  else if (target.network === 'tcp4') listenOpts.host = '0.0.0.0';
+  else if (target.network === 'tcp6') {
+    listenOpts.host = '::';
+    listenOpts.ipv6Only = true;
+  }
+  const timeouts = [opts.headersTimeout, opts.requestTimeout].filter((t) => t > 0);
+  // Node checks header and request timeouts on this interval, so it bounds their precision.
+  const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
+  const state: HandlerState = { closing: false };
+  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, createHandler(opts, state));
+  server.headersTimeout = opts.headersTimeout;
+  server.requestTimeout = opts.requestTimeout;
+  server.keepAliveTimeout = opts.keepAliveTimeout;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+    // Slow or malformed requests: answer if possible, then destroy the socket.
+    if (socket.writable && !socket.destroyed) {
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const line = timedOut ? '408 Request Timeout' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
+        socket.destroy(),
+      );
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new ListenError(
+          'NETKIT_LISTEN_FAILED',
+          `listen ${opts.network} ${address}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`,
+          address,
+          { cause: err },
+        ),
+      );
+    });
+    server.listen(listenOpts, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  // A listening server can still fail (EMFILE on accept); never let that crash the process.
+  server.on('error', () => {});
+  return new HttpServer(server, state, opts);
+}

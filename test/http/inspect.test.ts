@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BODY_HEX_LIMIT,
+  describeBody,
+  escapeHtml,
+  formatRequest,
+  type RequestInfo,
+  renderRequestHtml,
+  splitTarget,
+} from '../../src/http/inspect.js';
+import { negotiate } from '../../src/http/server/index.js';
+
+const info = (over: Partial<RequestInfo> = {}): RequestInfo => ({
+  method: 'GET',
+  url: '/',
+  path: '/',
+  query: {},
+  httpVersion: '1.1',
+  headers: [],
+  remote: { ip: '127.0.0.1', port: 5000 },
+  body: { bytes: 0, kind: 'empty' },
+  ...over,
+});
+
+describe('escapeHtml', () => {
+  it('escapes the five HTML metacharacters', () => {
+    assert.equal(
+      escapeHtml(`<a href="x" title='y'>&</a>`),
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
+  });
+  it('leaves other text alone', () => {
+    assert.equal(escapeHtml('plain text, ünïcode'), 'plain text, ünïcode');
+  });
+});
+
+describe('splitTarget', () => {
+  it('decodes the path and collects repeated parameters', () => {
+    const { path, query } = splitTarget('/a%20b?x=1&x=2&y=z&e=');
+    assert.equal(path, '/a b');
+    assert.deepEqual({ ...query }, { x: ['1', '2'], y: 'z', e: '' });
+  });
+  it('keeps a path that is not valid percent-encoding', () => {
+    assert.equal(splitTarget('/%zz').path, '/%zz');
+  });
+});
+
+describe('describeBody', () => {
+  it('classifies empty, text, JSON and binary bodies', () => {
+    assert.deepEqual(describeBody(Buffer.alloc(0), undefined), { bytes: 0, kind: 'empty' });
+    assert.deepEqual(describeBody(Buffer.from('hi\n'), 'text/plain'), {
+      bytes: 3,
+      kind: 'text',
+      text: 'hi\n',
+    });
+    assert.deepEqual(describeBody(Buffer.from('{"a":[1]}'), 'application/json; charset=utf-8'), {
+      bytes: 9,
+      kind: 'json',
+      text: '{"a":[1]}',
+      json: { a: [1] },
+    });
+    assert.equal(describeBody(Buffer.from('{"a":1}'), 'application/problem+json').kind, 'json');
+    assert.deepEqual(describeBody(Buffer.from([0, 1, 0xff]), undefined), {
+      bytes: 3,
+      kind: 'binary',
+      hex: '0001ff',
+    });
+  });
+  it('shows JSON that does not parse, or is not declared, as text', () => {
+    assert.equal(describeBody(Buffer.from('{nope'), 'application/json').kind, 'text');
+    assert.equal(describeBody(Buffer.from('{"a":1}'), 'text/plain').kind, 'text');
+  });
+  it('treats control characters as binary and keeps only the first 4 KiB as hex', () => {
+    assert.equal(describeBody(Buffer.from('a\x1b[2Jb'), undefined).kind, 'binary');
+    const big = describeBody(Buffer.alloc(10_000, 0xfe), undefined);
+    assert.equal(big.bytes, 10_000);
+    assert.equal(big.hex?.length, BODY_HEX_LIMIT * 2);
+  });
+});
+
+describe('formatRequest', () => {
+  it('prints the request line, headers and pretty JSON', () => {
+    const out = formatRequest(
+      info({
+        method: 'POST',
+        url: '/x?y=1',
+        headers: [['Content-Type', 'application/json']],
+        body: { bytes: 7, kind: 'json', text: '{"a":1}', json: { a: 1 } },
+      }),
+    );
+    assert.match(out, /^POST \/x\?y=1 HTTP\/1\.1\nfrom 127\.0\.0\.1:5000\nContent-Type: application\/json\n/);
+    assert.match(out, /\{\n {2}"a": 1\n\}/);
+    assert.match(out, /\(7 bytes, json\)/);
+  });
+  it('neutralises terminal escapes in headers and bodies', () => {
+    const out = formatRequest(
+      info({ headers: [['X-Evil', '\x1b[31mred']], body: { bytes: 4, kind: 'text', text: 'a\x1bb\n' } }),
+    );
+    assert.ok(!out.includes('\x1b'));
+    assert.match(out, /X-Evil: \\x1b\[31mred/);
+  });
+  it('hex-dumps a binary body', () => {
+    const out = formatRequest(info({ body: { bytes: 2, kind: 'binary', hex: '00ff' } }));
+    assert.match(out, /00000000: 00ff/);
+  });
+});
+
+describe('renderRequestHtml', () => {
+  it('escapes every value', () => {
+    const html = renderRequestHtml(
+      info({
+        method: 'POST',
+        url: '/<script>p</script>?q=<script>',
+        path: '/<script>p</script>',
+        query: { '<script>k': '<script>v' },
+        headers: [['X-<script>', '<script>h</script>']],
+        body: { bytes: 17, kind: 'text', text: '<script>b</script>' },
+      }),
+    );
+    assert.ok(!html.includes('<script'), 'no raw <script> in the page');
+    assert.match(html, /&lt;script&gt;h&lt;\/script&gt;/);
+    assert.match(html, /&lt;script&gt;b&lt;\/script&gt;/);
+    assert.match(html, /&lt;script&gt;v/);
+  });
+});
+
+describe('negotiate', () => {
+  it('picks JSON or HTML only when asked for explicitly', () => {
+    assert.equal(negotiate(undefined), 'text');
+    assert.equal(negotiate('*/*'), 'text');
+    assert.equal(negotiate('application/json'), 'json');
+    assert.equal(negotiate('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'), 'html');
+    assert.equal(negotiate('text/html;q=0.5, application/json'), 'json');
+    assert.equal(negotiate('application/json;q=0.2, text/html'), 'html');
+    assert.equal(negotiate('application/json;q=0'), 'text');
+  });
+});
