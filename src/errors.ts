@@ -30,6 +30,9 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_DATAGRAM_TOO_LARGE:
     'A datagram is larger than UDP can carry (65,507 bytes over IPv4, 65,527 over IPv6).',
   NETKIT_SOCKET_CLOSED: 'The UDP socket is closed.',
+  NETKIT_BODY_TOO_LARGE: 'An HTTP response body is larger than maxBodyBytes.',
+  NETKIT_REDIRECT_FAILED:
+    'An HTTP redirect could not be followed (limit reached, body not replayable, bad Location).',
 });
 
 /** ErrorCode is the union of every stable error code. */
