@@ -32,7 +32,7 @@ test("Go's net/http client -> netkit serveHttp: hello route and the JSON inspect
   const info = JSON.parse(body!) as {
     method: string;
     query: Record<string, string>;
-    body: { json: unknown };
+    body: { text?: string };
   };
   assert.equal(info.method, 'POST');
   assert.deepEqual(info.query, { x: '1' });
