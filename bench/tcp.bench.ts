@@ -10,8 +10,7 @@
  *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
  */
 import path from 'node:path';
-import { formatDuration } from './lib/args.js';
-import { measurePingPong, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
+import { measurePingPong, pingPongTable, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
 import type { Benchmark } from './lib/types.js';
 
 const CONNS = [1, 32] as const;
@@ -28,23 +27,14 @@ const tcp: Benchmark = {
   description:
     '64-byte line ping-pong through echo servers (netkit, netkit --workers 2, node:net, Go), 1 and 32 conns',
   table: (ctx) => ({
-    title:
-      `tcp: ${SIZE}-byte line ping-pong (loadgen, ${formatDuration(ctx.durationSec)}, ${WARMUP_SEC}s warm-up` +
-      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
-    subjectHeader: 'server',
-    caseHeader: 'conns',
-    metrics: [
-      { key: 'rate', header: 'round trips/s' },
-      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
-      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
-      { key: 'cpu_us', header: 'server CPU µs/rt', decimals: 2 },
-      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
-    ],
-    ratios: [
-      { header: 'vs node:net', metric: 'rate', baseline: PLAIN },
-      { header: 'vs Go', metric: 'rate', baseline: GO },
-      { header: 'CPU vs node:net', metric: 'cpu_us', baseline: PLAIN },
-    ],
+    ...pingPongTable(ctx, {
+      what: `tcp: ${SIZE}-byte line ping-pong`,
+      loadgen: 'loadgen',
+      warmupSec: WARMUP_SEC,
+      plain: PLAIN,
+      plainLabel: 'node:net',
+      go: GO,
+    }),
     targets: [
       { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 0.95, short: '≥ 0.95× node:net' },
       { subject: NETKIT_W2, baseline: GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },

@@ -12,8 +12,7 @@
  * There is no target for UDP; the table reports ratios only.
  */
 import path from 'node:path';
-import { formatDuration } from './lib/args.js';
-import { measurePingPong, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
+import { measurePingPong, pingPongTable, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
 import type { Benchmark } from './lib/types.js';
 
 const CONNS = [1, 16] as const;
@@ -29,24 +28,15 @@ const udp: Benchmark = {
   description:
     '64-byte datagram ping-pong through UDP echo servers (netkit, node:dgram, Go), 1 and 16 sockets',
   table: (ctx) => ({
-    title:
-      `udp: ${SIZE}-byte datagram ping-pong (udploadgen, ${formatDuration(ctx.durationSec)}, ${WARMUP_SEC}s warm-up` +
-      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
-    subjectHeader: 'server',
-    caseHeader: 'conns',
-    metrics: [
-      { key: 'rate', header: 'round trips/s' },
-      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
-      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
-      { key: 'cpu_us', header: 'server CPU µs/rt', decimals: 2 },
-      { key: 'lost', header: 'lost' },
-      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
-    ],
-    ratios: [
-      { header: 'vs node:dgram', metric: 'rate', baseline: PLAIN },
-      { header: 'vs Go', metric: 'rate', baseline: GO },
-      { header: 'CPU vs node:dgram', metric: 'cpu_us', baseline: PLAIN },
-    ],
+    ...pingPongTable(ctx, {
+      what: `udp: ${SIZE}-byte datagram ping-pong`,
+      loadgen: 'udploadgen',
+      warmupSec: WARMUP_SEC,
+      plain: PLAIN,
+      plainLabel: 'node:dgram',
+      go: GO,
+      extra: [{ key: 'lost', header: 'lost' }],
+    }),
     // No UDP targets are specified: ratios only, no pass/fail.
     targets: [],
     notes: [

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './args.js';
 import { buildGo, goVersion } from './go.js';
 import { runCommand, startServer } from './proc.js';
-import { type BenchContext, type Row, SkipBenchmark } from './types.js';
+import { type BenchContext, type MetricColumn, type Row, SkipBenchmark, type TableSpec } from './types.js';
 
 /** ServerDef is one server under test: a row subject and how to start it. */
 export interface ServerDef {
@@ -251,4 +251,43 @@ export async function prepare(
   const bins: Record<string, string> = {};
   for (const p of programs) bins[p] = await buildGo(ctx, p);
   return { cli, bins };
+}
+
+/**
+ * pingPongTable is the title, columns and ratios every ping-pong benchmark
+ * prints: rate, latency and server CPU per round trip (plus `extra` columns),
+ * compared with the plain-Node and Go anchors.
+ */
+export function pingPongTable(
+  ctx: BenchContext,
+  o: {
+    what: string;
+    loadgen: string;
+    warmupSec: number;
+    plain: string;
+    plainLabel: string;
+    go: string;
+    extra?: readonly MetricColumn[];
+  },
+): Pick<TableSpec, 'title' | 'subjectHeader' | 'caseHeader' | 'metrics' | 'ratios'> {
+  return {
+    title:
+      `${o.what} (${o.loadgen}, ${formatDuration(ctx.durationSec)}, ${o.warmupSec}s warm-up` +
+      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
+    subjectHeader: 'server',
+    caseHeader: 'conns',
+    metrics: [
+      { key: 'rate', header: 'round trips/s' },
+      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
+      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+      { key: 'cpu_us', header: 'server CPU µs/rt', decimals: 2 },
+      ...(o.extra ?? []),
+      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
+    ],
+    ratios: [
+      { header: `vs ${o.plainLabel}`, metric: 'rate', baseline: o.plain },
+      { header: 'vs Go', metric: 'rate', baseline: o.go },
+      { header: `CPU vs ${o.plainLabel}`, metric: 'cpu_us', baseline: o.plain },
+    ],
+  };
 }
