@@ -33,6 +33,7 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_BODY_TOO_LARGE: 'An HTTP response body is larger than maxBodyBytes.',
   NETKIT_REDIRECT_FAILED:
     'An HTTP redirect could not be followed (limit reached, body not replayable, bad Location).',
+  NETKIT_TLS_FAILED: 'The TLS handshake failed (untrusted or mismatched certificate, protocol error).',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -103,11 +104,11 @@ export class AbortError extends NetkitError {
   }
 }
 
-/** ConnectionError covers dial failures, resets and use of a closed connection. */
+/** ConnectionError covers dial and TLS failures, resets and use of a closed connection. */
 export class ConnectionError extends NetkitError {
   readonly address: string | undefined;
   constructor(
-    code: 'NETKIT_DIAL_FAILED' | 'NETKIT_CONNECTION_RESET' | 'NETKIT_CONNECTION_CLOSED',
+    code: 'NETKIT_DIAL_FAILED' | 'NETKIT_TLS_FAILED' | 'NETKIT_CONNECTION_RESET' | 'NETKIT_CONNECTION_CLOSED',
     message: string,
     address?: string,
     options?: { cause?: unknown },

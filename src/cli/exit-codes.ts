@@ -23,6 +23,7 @@ export function exitCodeFor(err: unknown): number {
     case 'NETKIT_DATAGRAM_TOO_LARGE':
       return EXIT.USAGE;
     case 'NETKIT_DIAL_FAILED':
+    case 'NETKIT_TLS_FAILED':
     case 'NETKIT_LISTEN_FAILED':
       return EXIT.DIAL;
     case 'NETKIT_TIMEOUT':

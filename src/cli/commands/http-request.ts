@@ -15,6 +15,8 @@ interface RequestFlags {
   follow?: boolean;
   timeout: number;
   timing?: boolean;
+  cacert?: string;
+  insecure?: boolean;
   json?: boolean;
 }
 
@@ -37,6 +39,8 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
       .option('-L, --follow', 'follow redirects (up to 10)')
       .addOption(durationOption('--timeout <duration>', 'give up after this long (whole request)', '30s'))
       .option('--timing', 'print a per-phase breakdown (DNS, connect, TLS, first byte, download) on stderr')
+      .option('--cacert <file>', 'trust the PEM certificates in this file for https (self-signed servers)')
+      .option('-k, --insecure', 'do not verify the https certificate (testing only)')
       .addOption(jsonOption());
     if (method !== 'get' && method !== 'head' && method !== 'delete') {
       cmd
@@ -67,7 +71,10 @@ async function runRequest(
       : flags.data === '-'
         ? await readStdin(ctx)
         : flags.data;
+  const ca = flags.cacert !== undefined ? await readFile(flags.cacert) : undefined;
   const res = await request(url, {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
     method: method.toUpperCase(),
     headers,
     ...(body !== undefined ? { body } : {}),

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AddrError, ConnectionError } from '../../errors.js';
 import { BodyTooLargeError } from './errors.js';
+import type { TlsOptions } from './options.js';
 import type { HttpTiming, RequestBody } from './types.js';
 
 /** Hop is one request/response exchange on a fresh connection. */
@@ -13,6 +14,7 @@ export interface Hop {
   headers: [string, string][];
   body: RequestBody | undefined;
   maxBodyBytes: number;
+  tls: TlsOptions;
   /** Aborting it destroys the exchange, which rejects with `signal.reason`. */
   signal: AbortSignal;
 }
@@ -36,7 +38,7 @@ function hostLabel(url: URL): string {
 }
 
 /** mapError turns a Node socket/HTTP error into a NetkitError. */
-function mapError(err: unknown, url: URL, connected: boolean): Error {
+function mapError(err: unknown, url: URL, connected: boolean, secured: boolean): Error {
   const address = hostLabel(url);
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const detail = err instanceof Error ? err.message : String(err);
@@ -47,6 +49,10 @@ function mapError(err: unknown, url: URL, connected: boolean): Error {
   }
   if (!connected) {
     return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${detail}`, address, { cause: err });
+  }
+  if (url.protocol === 'https:' && !secured && code !== 'ECONNRESET') {
+    // Certificate and handshake failures: Node's error code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …) stays on `cause`.
+    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${detail}`, address, { cause: err });
   }
   if (code === 'ECONNRESET') {
     return new ConnectionError('NETKIT_CONNECTION_RESET', `http ${address}: ${detail}`, address, {
@@ -120,13 +126,14 @@ export function exchange(hop: Hop): Promise<HopResult> {
       }
     };
     const onAbort = () => finish(signal.reason as Error);
-    const fail = (err: unknown) => finish(mapError(err, url, tConnect !== undefined));
+    const fail = (err: unknown) => finish(mapError(err, url, tConnect !== undefined, tSecure !== undefined));
 
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, {
       method: hop.method,
       headers: groupHeaders(hop.headers),
       agent: false,
+      ...(url.protocol === 'https:' ? hop.tls : {}),
     });
     req.once('socket', (socket: Socket) => {
       socket.once('lookup', () => {

@@ -22,6 +22,32 @@ export interface Normalized {
   maxRedirects: number;
   signal: AbortSignal | undefined;
   maxBodyBytes: number;
+  tls: TlsOptions;
+}
+
+/** TlsOptions are what https: hops pass to node:tls. */
+export interface TlsOptions {
+  ca?: (string | Buffer)[];
+  rejectUnauthorized: boolean;
+}
+
+function checkTls(ca: unknown, insecure: unknown): TlsOptions {
+  if (insecure !== undefined && typeof insecure !== 'boolean') {
+    throw new InvalidArgumentError('insecure', 'must be a boolean');
+  }
+  const tls: TlsOptions = { rejectUnauthorized: insecure !== true };
+  if (ca === undefined) return tls;
+  const list = Array.isArray(ca) ? ca : [ca];
+  for (const c of list) {
+    if (typeof c !== 'string' && !Buffer.isBuffer(c)) {
+      throw new InvalidArgumentError('ca', 'must be PEM text or a Buffer, or an array of them');
+    }
+    if (!c.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
+      throw new InvalidArgumentError('ca', 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----")');
+    }
+  }
+  tls.ca = list as (string | Buffer)[];
+  return tls;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -100,6 +126,7 @@ export function normalize(input: unknown, options: RequestOptions | undefined): 
       o.maxBodyBytes === undefined
         ? REQUEST_DEFAULTS.maxBodyBytes
         : checkInt('maxBodyBytes', o.maxBodyBytes, 0, constants.MAX_LENGTH),
+    tls: checkTls(o.ca, o.insecure),
   };
 }
 

@@ -50,6 +50,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       headers: withContentLength(o.headers, o.body),
       body: o.body,
       maxBodyBytes: o.maxBodyBytes,
+      tls: o.tls,
       signal: control.signal,
     };
     const redirects: string[] = [];

@@ -22,6 +22,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Largest response body accepted, in bytes; default 64 MiB. Beyond it: BodyTooLargeError. */
   maxBodyBytes?: number;
+  /** Certificates (PEM) to trust for https: instead of the system's roots; for self-signed servers. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Skip certificate verification for https: (like curl -k). Only for testing. */
+  insecure?: boolean;
 }
 
 /**
