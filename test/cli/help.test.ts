@@ -10,6 +10,8 @@ const COMMANDS = [
   ['tcp', 'connect'],
   ['udp', 'serve'],
   ['udp', 'send'],
+  ['http', 'serve'],
+  ['http', 'get'],
   ['resolve'],
   ['tour'],
 ];

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cli, startCli } from '../helpers/cli.js';
+import { request } from '../../src/http/index.js';
+import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
+import { until } from '../helpers/net.js';
 
 test('http serve prints each request; http get prints the body, -i the head, --timing phases', async (t) => {
   const run = startCli(['http', 'serve', '127.0.0.1:0']);
@@ -50,4 +52,39 @@ test('http get: a refused port exits 3, a silent server exits 4', async (t) => {
   const [, address] = await run.waitFor(/listening http:\/\/(\S+)\//);
   const slow = await cli(['http', 'get', `http://${address}/?delay=2s`, '--timeout', '200ms']);
   assert.equal(slow.code, 4, slow.stderr);
+});
+
+test('http serve --workers 2: two processes share the port, both answer, Ctrl-C stops all', async () => {
+  const p = spawnNetkit(['http', 'serve', '127.0.0.1:0', '--workers', '2', '--json']);
+  try {
+    const [, address] = await p.waitFor(/"event":"listening","address":"([^"]+)","workers":2/);
+    // A new connection per request, so the primary's round-robin spreads them.
+    for (let i = 0; i < 16; i++) {
+      const res = await request(`http://${address}/n/${i}`, { headers: { Connection: 'close' } });
+      assert.equal(res.body.toString(), `Hello, you've requested: /n/${i}\n`);
+    }
+    const requests = () =>
+      p
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"event":"request"'));
+    await until(() => requests().length === 16, 5000, '16 request events');
+    const workers = new Set(requests().map((l) => (JSON.parse(l) as { worker: number }).worker));
+    assert.deepEqual([...workers].sort(), [1, 2], 'both workers answered');
+  } finally {
+    const start = Date.now();
+    p.child.kill('SIGTERM');
+    assert.deepEqual(await p.exited, { code: 0, signal: null });
+    assert.ok(Date.now() - start < 3000, `took ${Date.now() - start} ms to stop`);
+  }
+});
+
+test('http serve --workers on a port in use exits 3 without restarting workers', async (t) => {
+  const first = startCli(['http', 'serve', '127.0.0.1:0']);
+  t.after(() => first.abort());
+  const [, address] = await first.waitFor(/listening http:\/\/(\S+)\//);
+  const p = spawnNetkit(['http', 'serve', address!, '--workers', '2']);
+  assert.deepEqual(await p.exited, { code: 3, signal: null });
+  assert.match(p.stderr(), /NETKIT_LISTEN_FAILED/);
+  assert.doesNotMatch(p.stderr(), /restarting/);
 });

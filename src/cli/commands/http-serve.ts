@@ -1,15 +1,18 @@
 import { Command } from 'commander';
 import { formatRequest, serveHttp } from '../../http/index.js';
 import { EXIT } from '../exit-codes.js';
-import { bytesOption, durationOption, jsonOption, networkOption } from '../options.js';
+import { bytesOption, durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { isWorker, onWorkerShutdown, runWorkers } from '../workers.js';
 
 interface HttpServeFlags {
   network: string;
   maxBody?: number;
   headerTimeout: number;
   requestTimeout: number;
+  shutdownTimeout: number;
+  workers: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -38,6 +41,14 @@ export function httpServeCommand(ctx: CliContext): Command {
         '30s',
       ),
     )
+    .addOption(
+      durationOption(
+        '--shutdown-timeout <duration>',
+        'on Ctrl-C, let in-flight requests finish for this long',
+        '5s',
+      ),
+    )
+    .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not print each request')
     .addOption(jsonOption())
     .addHelpText(
@@ -50,30 +61,49 @@ Shape the response with query parameters: ?status=418 ?delay=200ms
 
 Examples:
   netkit http serve
+  netkit http serve :8080 --workers 2 -q   # every interface, two processes
   curl -s 127.0.0.1:8080/hook -H 'Accept: application/json' -d '{"a":1}'`,
     )
     .action(async (address: string, flags: HttpServeFlags) => {
-      const out = new Output(ctx.io, Boolean(flags.json));
-      const server = await serveHttp(address, {
-        network: flags.network,
-        headersTimeout: flags.headerTimeout,
-        requestTimeout: flags.requestTimeout,
-        ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
-        onRequest: flags.quiet
-          ? undefined
-          : (info) => out.event('request', { ...info }, `${formatRequest(info)}\n`),
-      });
-      out.event(
-        'listening',
-        { address: server.address, pid: process.pid },
-        `listening http://${server.address}/`,
-      );
-      await new Promise<void>((resolve) => {
-        if (ctx.io.signal.aborted) resolve();
-        ctx.io.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-      await server.close();
-      out.note('stopped', { address: server.address }, 'stopped');
-      ctx.exitCode = EXIT.OK;
+      ctx.exitCode = await runServe(ctx, address, flags);
     });
+}
+
+async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags): Promise<number> {
+  const out = new Output(ctx.io, Boolean(flags.json));
+  const describe = (addr: string) =>
+    `listening http://${addr}/${flags.workers > 1 ? ` (${flags.workers} workers)` : ''}`;
+  if (flags.workers > 1 && !isWorker(ctx.io.env)) {
+    return runWorkers({
+      count: flags.workers,
+      argv: ctx.argv,
+      signal: ctx.io.signal,
+      out,
+      graceMs: flags.shutdownTimeout,
+      describe,
+    });
+  }
+  const worker = isWorker(ctx.io.env) ? Number(ctx.io.env.NETKIT_WORKER) : undefined;
+  const tag = worker === undefined ? {} : { worker };
+  const server = await serveHttp(address, {
+    network: flags.network,
+    headersTimeout: flags.headerTimeout,
+    requestTimeout: flags.requestTimeout,
+    closeTimeout: flags.shutdownTimeout,
+    ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
+    onRequest: flags.quiet
+      ? undefined
+      : (info) => out.event('request', { ...info, ...tag }, `${formatRequest(info)}\n`),
+  });
+  if (worker === undefined) {
+    out.event('listening', { address: server.address, pid: process.pid }, describe(server.address));
+  }
+  await new Promise<void>((resolve) => {
+    if (ctx.io.signal.aborted) resolve();
+    ctx.io.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (worker !== undefined) onWorkerShutdown(resolve);
+  });
+  await server.close();
+  if (worker === undefined) out.note('stopped', { address: server.address }, 'stopped');
+  return EXIT.OK;
 }
