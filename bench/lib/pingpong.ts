@@ -4,20 +4,16 @@
  * server's CPU, run every server once per round with the order alternating,
  * and keep the median round.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './args.js';
 import { buildGo, goVersion } from './go.js';
-import { runCommand, startServer } from './proc.js';
+import { runCommand } from './proc.js';
+import { cpuPer, groupCpuMs, type ServerDef, serverDied, withServer } from './server-run.js';
 import { type BenchContext, type MetricColumn, type Row, SkipBenchmark, type TableSpec } from './types.js';
 
-/** ServerDef is one server under test: a row subject and how to start it. */
-export interface ServerDef {
-  subject: string;
-  command: string;
-  args: string[];
-}
+export type { ServerDef } from './server-run.js';
 
 /** LoadgenResult is the JSON line the Go load generators print. */
 export interface LoadgenResult {
@@ -62,29 +58,6 @@ export function parseLoadgen(stdout: string, extra: readonly string[]): LoadgenR
   }
 }
 
-/**
- * groupCpuMs sums user+system CPU time of every process in a process group
- * (the server and any workers it forked), from /proc. CPU per round trip is
- * the steady number here: rates on a 2-core machine shared with the load
- * generator swing by 10–30% between runs, CPU cost per message does not.
- */
-export function groupCpuMs(pgid: number): number | undefined {
-  if (!existsSync('/proc/self/stat')) return undefined;
-  let ticks = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      // Fields after "(comm)": state ppid pgrp … utime is field 14, stime 15.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
-
 /** measurePingPong starts `server`, runs the load generator against it with `conns` clients, and stops it. */
 export async function measurePingPong(
   ctx: BenchContext,
@@ -99,19 +72,7 @@ export async function measurePingPong(
     params: { conns, size: spec.size },
   };
   ctx.log(`${server.subject}, ${conns} ${spec.unit}${conns === 1 ? '' : 's'}`);
-  let srv: Awaited<ReturnType<typeof startServer>>;
-  try {
-    srv = await startServer({
-      name: server.subject,
-      command: server.command,
-      args: server.args,
-      cwd: ctx.root,
-    });
-  } catch (err) {
-    row.error = (err as Error).message;
-    return row;
-  }
-  try {
+  return withServer(ctx, server, row, async (srv) => {
     const running = runCommand(
       spec.loadgen,
       [
@@ -135,28 +96,22 @@ export async function measurePingPong(
     const r = await running;
     const cpu1 = groupCpuMs(srv.pid);
     const res = parseLoadgen(r.stdout, spec.extra);
-    const died = srv.exited();
+    const died = serverDied(srv);
     if (r.timedOut) {
       row.error = `${spec.name} did not finish in time and was killed`;
     } else if (died) {
-      row.error = `the server exited during the run (${died.signal ?? `code ${died.code}`})${srv.stderr() ? `; stderr:\n${srv.stderr()}` : ''}`;
+      row.error = died;
     } else if (r.code !== 0 || !res) {
       row.error = `${spec.name} failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr || r.stdout || 'no output'}`;
     } else {
       row.metrics = { rate: res.rate, p50_us: res.p50_us, p99_us: res.p99_us };
       for (const k of spec.extra) row.metrics[k] = res[k]!;
-      if (cpu0 !== undefined && cpu1 !== undefined && res.roundtrips > 0) {
-        row.metrics.cpu_us = ((cpu1 - cpu0) * 1000) / res.roundtrips;
-      }
+      const cpu = cpuPer(cpu0, cpu1, res.roundtrips);
+      if (cpu !== undefined) row.metrics.cpu_us = cpu;
       row.detail = { loadgen: res, server: srv.firstLine };
       if (spec.keepStderr && r.stderr) row.detail.loadgen_stderr = r.stderr;
     }
-  } finally {
-    const warnings = await srv.stop();
-    for (const w of warnings) ctx.log(`warning: ${w}`);
-    if (warnings.length > 0) row.warnings = warnings;
-  }
-  return row;
+  });
 }
 
 /**
