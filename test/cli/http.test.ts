@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { request } from '../../src/http/index.js';
 import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
@@ -87,4 +90,22 @@ test('http serve --workers on a port in use exits 3 without restarting workers',
   assert.deepEqual(await p.exited, { code: 3, signal: null });
   assert.match(p.stderr(), /NETKIT_LISTEN_FAILED/);
   assert.doesNotMatch(p.stderr(), /restarting/);
+});
+
+test('http serve --dir serves files and logs each request; a missing dir exits 2', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'netkit-dir-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'a.json'), '{"a":1}');
+  const run = startCli(['http', 'serve', '127.0.0.1:0', '--dir', dir]);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/listening http:\/\/(\S+)\/ \(files from /);
+  const res = await cli(['http', 'get', `http://${address}/a.json`, '-i']);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(res.stdout, /Content-Type: application\/json; charset=utf-8\r\n/i);
+  assert.match(res.stdout, /\r\n\r\n\{"a":1\}$/);
+  await run.waitFor(/GET \/a\.json HTTP\/1\.1/);
+  const missing = await cli(['http', 'serve', '127.0.0.1:0', '--dir', path.join(dir, 'nope')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /does not exist/);
 });

@@ -8,6 +8,7 @@ import { isWorker, onWorkerShutdown, runWorkers } from '../workers.js';
 
 interface HttpServeFlags {
   network: string;
+  dir?: string;
   maxBody?: number;
   headerTimeout: number;
   requestTimeout: number;
@@ -26,6 +27,10 @@ export function httpServeCommand(ctx: CliContext): Command {
     .description('serve HTTP: "Hello, you\'ve requested: /path", and every request printed (an inspector)')
     .argument('[address]', 'host:port to listen on (":8080" for every interface)', DEFAULT_HTTP_ADDRESS)
     .addOption(networkOption('tcp'))
+    .option(
+      '--dir <dir>',
+      'serve the files under this directory (types, ranges, ETag/304) instead of the inspector',
+    )
     .addOption(bytesOption('--max-body <bytes>', 'largest request body; larger gets 413 (default 1MiB)'))
     .addOption(
       durationOption(
@@ -62,6 +67,7 @@ Shape the response with query parameters: ?status=418 ?delay=200ms
 Examples:
   netkit http serve
   netkit http serve :8080 --workers 2 -q   # every interface, two processes
+  netkit http serve --dir ./public          # static files, with a listing for directories
   curl -s 127.0.0.1:8080/hook -H 'Accept: application/json' -d '{"a":1}'`,
     )
     .action(async (address: string, flags: HttpServeFlags) => {
@@ -71,8 +77,12 @@ Examples:
 
 async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
+  const notes = [
+    ...(flags.dir !== undefined ? [`files from ${flags.dir}`] : []),
+    ...(flags.workers > 1 ? [`${flags.workers} workers`] : []),
+  ];
   const describe = (addr: string) =>
-    `listening http://${addr}/${flags.workers > 1 ? ` (${flags.workers} workers)` : ''}`;
+    `listening http://${addr}/${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
   if (flags.workers > 1 && !isWorker(ctx.io.env)) {
     return runWorkers({
       count: flags.workers,
@@ -87,6 +97,7 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
   const tag = worker === undefined ? {} : { worker };
   const server = await serveHttp(address, {
     network: flags.network,
+    ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
     headersTimeout: flags.headerTimeout,
     requestTimeout: flags.requestTimeout,
     closeTimeout: flags.shutdownTimeout,

@@ -36,13 +36,15 @@ export interface HandlerState {
   closing: boolean;
 }
 
-const TYPES: Record<Representation, string> = {
+/** TYPES are the content types of the server's own responses. */
+export const TYPES: Record<Representation, string> = {
   text: 'text/plain; charset=utf-8',
   json: 'application/json; charset=utf-8',
   html: 'text/html; charset=utf-8',
 };
 
-function send(
+/** send writes a whole response with the server's usual headers (nosniff, CSP on HTML, Connection when closing). */
+export function send(
   res: ServerResponse,
   state: HandlerState,
   status: number,
@@ -63,17 +65,19 @@ function send(
   res.end(body);
 }
 
-function sendError(
+/** sendError answers `{ status, error }` as JSON when the client accepts JSON, `status message` as text otherwise. */
+export function sendError(
   req: IncomingMessage,
   res: ServerResponse,
   state: HandlerState,
   status: number,
   message: string,
-) {
+  headers: [string, string][] = [],
+): void {
   if (negotiate(req.headers.accept) === 'json') {
-    send(res, state, status, TYPES.json, `${JSON.stringify({ status, error: message })}\n`);
+    send(res, state, status, TYPES.json, `${JSON.stringify({ status, error: message })}\n`, headers);
   } else {
-    send(res, state, status, TYPES.text, `${status} ${message}\n`);
+    send(res, state, status, TYPES.text, `${status} ${message}\n`, headers);
   }
 }
 

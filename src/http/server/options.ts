@@ -18,8 +18,13 @@ export interface HttpServerOptions {
   closeTimeout?: number;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
-  /** onRequest is called with every request once its body is read (for logging). */
+  /** onRequest is called with every request once its body is read (for logging; with `dir`, bodies are not read and show as empty). */
   onRequest?: (info: RequestInfo) => void;
+  /**
+   * dir serves the files under this directory (GET and HEAD only) instead of
+   * the greeting and inspector; serveHttp() rejects if it is not a directory.
+   */
+  dir?: string;
 }
 
 /** HTTP_SERVER_DEFAULTS are serveHttp()'s defaults. */
@@ -45,6 +50,7 @@ export interface ResolvedOptions {
   closeTimeout: number;
   signal: AbortSignal | undefined;
   onRequest: ((info: RequestInfo) => void) | undefined;
+  dir: string | undefined;
 }
 
 /** resolveOptions applies defaults and throws InvalidArgumentError for a bad option. */
@@ -61,9 +67,13 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
     signal: checkSignal(options.signal),
     onRequest: options.onRequest,
+    dir: options.dir,
   };
   if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {
     throw new InvalidArgumentError('onRequest', 'must be a function');
+  }
+  if (r.dir !== undefined && (typeof r.dir !== 'string' || r.dir === '')) {
+    throw new InvalidArgumentError('dir', 'must be a non-empty string');
   }
   if (r.requestTimeout > 0 && r.headersTimeout > r.requestTimeout) {
     throw new InvalidArgumentError(

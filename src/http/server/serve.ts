@@ -5,6 +5,7 @@ import { AbortError, ListenError } from '../../errors.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import { createHandler, type HandlerState } from './handler.js';
 import { type HttpServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { createStaticHandler, resolveRoot } from './static.js';
 
 /**
  * HttpServer is a running serveHttp() server. close() shuts it down
@@ -61,14 +62,16 @@ export class HttpServer implements AsyncDisposable {
  * answers every request: `Hello, you've requested: /path` as text, or the
  * request inspector as JSON (`Accept: application/json`) or HTML
  * (`Accept: text/html`). Query parameters shape the response: `status`,
- * `delay`, `header` (repeatable) and `body`. Rejects with
- * NETKIT_INVALID_ARGUMENT for a bad option, NETKIT_LISTEN_FAILED when the
+ * `delay`, `header` (repeatable) and `body`. With `dir`, it serves the files
+ * under that directory instead. Rejects with NETKIT_INVALID_ARGUMENT for a
+ * bad option (or a `dir` that is not a directory), NETKIT_LISTEN_FAILED when the
  * address cannot be bound, or an address error.
  */
 export async function serveHttp(address: string, options: HttpServerOptions = {}): Promise<HttpServer> {
   const opts = resolveOptions(options);
   const signal = opts.signal;
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
+  const root = opts.dir === undefined ? undefined : await resolveRoot(opts.dir);
   const target = await resolveTCPAddr(opts.network, address, { signal });
   const listenOpts: net.ListenOptions = { port: target.port };
   if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
@@ -81,7 +84,8 @@ export async function serveHttp(address: string, options: HttpServerOptions = {}
   // Node checks header and request timeouts on this interval, so it bounds their precision.
   const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
   const state: HandlerState = { closing: false };
-  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, createHandler(opts, state));
+  const handler = root === undefined ? createHandler(opts, state) : createStaticHandler(root, opts, state);
+  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, handler);
   server.headersTimeout = opts.headersTimeout;
   server.requestTimeout = opts.requestTimeout;
   server.keepAliveTimeout = opts.keepAliveTimeout;
