@@ -42,16 +42,20 @@ export interface RequestInfo {
   body: BodyInfo;
 }
 
+/** decodePath percent-decodes a request path, keeping it raw when it is not valid percent-encoding. */
+export function decodePath(rawPath: string): string {
+  if (!rawPath.includes('%')) return rawPath;
+  try {
+    return decodeURIComponent(rawPath);
+  } catch {
+    return rawPath;
+  }
+}
+
 /** splitTarget splits a request target into its decoded path and its query. */
 export function splitTarget(url: string): { path: string; query: Record<string, string | string[]> } {
   const q = url.indexOf('?');
-  const rawPath = q < 0 ? url : url.slice(0, q);
-  let path = rawPath;
-  try {
-    path = decodeURIComponent(rawPath);
-  } catch {
-    // keep the raw path when it is not valid percent-encoding
-  }
+  const path = decodePath(q < 0 ? url : url.slice(0, q));
   const query: Record<string, string | string[]> = Object.create(null);
   if (q >= 0) {
     for (const [k, v] of new URLSearchParams(url.slice(q + 1))) {
