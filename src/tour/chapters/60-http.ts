@@ -1,9 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { request, serveHttp } from '../../http/index.js';
 import type { Chapter } from '../chapter.js';
 
 /** HTTP: the classic hello handler, the request inspector, and where a request's time goes. */
 const chapter: Chapter = {
-  title: 'HTTP: hello, an inspector, and where the time goes',
+  title: 'HTTP: hello, an inspector, where the time goes, and static files',
   async run(t) {
     const server = await serveHttp('127.0.0.1:0', { signal: t.signal });
     try {
@@ -43,6 +46,35 @@ const chapter: Chapter = {
     } finally {
       await server.close();
     }
+    await staticFiles(t);
   },
 };
+
+/** staticFiles serves a temporary directory and fetches part of a file, then revalidates it. */
+async function staticFiles(t: Parameters<Chapter['run']>[0]): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'netkit-tour-'));
+  try {
+    await writeFile(path.join(dir, 'notes.txt'), 'TCP is a byte stream; framing is your job.\n');
+    const files = await serveHttp('127.0.0.1:0', { dir, signal: t.signal });
+    try {
+      const url = `http://${files.address}/notes.txt`;
+      const part = await request(url, { headers: { Range: 'bytes=0-2' }, signal: t.signal });
+      t.say(
+        `--dir: GET /notes.txt with Range: bytes=0-2 -> ${part.status} ${JSON.stringify(part.body.toString())}`,
+      );
+      t.check(part.status === 206 && part.body.toString() === 'TCP', 'a byte range of a static file');
+      const etag = part.headers.find(([k]) => k.toLowerCase() === 'etag')?.[1] ?? '';
+      const again = await request(url, { headers: { 'If-None-Match': etag }, signal: t.signal });
+      t.say(`  again with If-None-Match: ${etag} -> ${again.status}, ${again.body.length} bytes`);
+      t.check(again.status === 304 && again.body.length === 0, 'a cached copy revalidated with 304');
+      const escape = await request(`http://${files.address}/%2e%2e/etc/passwd`, { signal: t.signal });
+      t.say(`  GET /%2e%2e/etc/passwd -> ${escape.status}: nothing outside the directory is served`);
+      t.check(escape.status === 400 || escape.status === 404, 'no escape from the served directory');
+    } finally {
+      await files.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 export default chapter;
