@@ -41,3 +41,14 @@ test('examples/resolve.ts prints Go results and error codes', async () => {
     (e: { stdout: string }) => e.stdout.includes('NETKIT_NO_SUITABLE_ADDRESS'),
   );
 });
+
+test('examples/rpc-arith.ts: the classic Arith calls, in one process and as server + client', async (t) => {
+  const expected = 'Arith: 7*8=56\nArith: 17/5=3 remainder 2\nArith: 1/0 -> server error: divide by zero\n';
+  const solo = await run(process.execPath, [...TSX, 'examples/rpc-arith.ts'], { cwd: ROOT });
+  assert.equal(solo.stdout, expected);
+  const server = spawnProc(process.execPath, [...TSX, 'examples/rpc-arith.ts', 'serve', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGINT'));
+  const [, address] = await server.waitFor(/listening (\S+)/);
+  const pair = await run(process.execPath, [...TSX, 'examples/rpc-arith.ts', 'call', address!], { cwd: ROOT });
+  assert.equal(pair.stdout, expected);
+});

@@ -3,6 +3,8 @@ import { NetkitError } from '../errors.js';
 import { httpRequestCommands } from './commands/http-request.js';
 import { httpServeCommand } from './commands/http-serve.js';
 import { resolveCommand } from './commands/resolve.js';
+import { rpcCallCommand } from './commands/rpc-call.js';
+import { rpcServeCommand } from './commands/rpc-serve.js';
 import { tcpConnectCommand } from './commands/tcp-connect.js';
 import { tcpServeCommand } from './commands/tcp-serve.js';
 import { tourCommand } from './commands/tour.js';
@@ -43,6 +45,9 @@ export function buildProgram(ctx: CliContext): Command {
   const http = program.command('http').description('HTTP server (inspector) and client (with timings)');
   http.addCommand(httpServeCommand(ctx));
   for (const cmd of httpRequestCommands(ctx)) http.addCommand(cmd);
+  const rpc = program.command('rpc').description("Go net/rpc (gob, JSON) and JSON-RPC 2.0 server and client");
+  rpc.addCommand(rpcServeCommand(ctx));
+  rpc.addCommand(rpcCallCommand(ctx));
   program.addCommand(resolveCommand(ctx));
   program.addCommand(tourCommand(ctx));
 

@@ -12,6 +12,8 @@ const COMMANDS = [
   ['udp', 'send'],
   ['http', 'serve'],
   ['http', 'get'],
+  ['rpc', 'serve'],
+  ['rpc', 'call'],
   ['resolve'],
   ['tour'],
 ];

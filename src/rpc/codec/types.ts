@@ -1,0 +1,57 @@
+/**
+ * The contract between the net/rpc server and client and their codecs (gob,
+ * JSON). A codec owns the per-connection encoding state (gob keeps a type
+ * table per direction for the life of the connection) and turns bytes into
+ * whole requests or responses, as Go's ServerCodec and ClientCodec do.
+ */
+
+/** IncomingRequest is one decoded call: its header and its arguments. */
+export interface IncomingRequest {
+  serviceMethod: string;
+  /** seq identifies the call; it is echoed in the response unchanged (any JSON value for the JSON codec). */
+  seq: unknown;
+  args: unknown;
+  /** error is set when the request arrived whole but cannot be called (Go's jsonrpc: missing params). */
+  error?: string;
+}
+
+/** ResponseHeader is what the server answers a call with besides the reply. */
+export interface ResponseHeader {
+  serviceMethod: string;
+  seq: unknown;
+  /** error is Go's error string; empty on success. */
+  error: string;
+}
+
+/** ServerCodec reads requests and writes responses on one connection. */
+export interface ServerCodec {
+  /**
+   * push takes the next bytes from the connection and returns every request
+   * now complete, in order. It throws (GobError, RpcProtocolError, a frame
+   * error) when the bytes cannot be a request; the connection must then close.
+   */
+  push(chunk: Buffer): IncomingRequest[];
+  /**
+   * encodeResponse returns the bytes of one response: the header and the
+   * reply (for an error, Go's placeholder body). `replyType` is a gob type
+   * for the reply, if the method declared one.
+   */
+  encodeResponse(header: ResponseHeader, reply: unknown, replyType?: unknown): Buffer;
+}
+
+/** IncomingResponse is one decoded response. */
+export interface IncomingResponse {
+  seq: number;
+  error: string;
+  reply: unknown;
+}
+
+/** ClientCodec writes requests and reads responses on one connection. */
+export interface ClientCodec {
+  encodeRequest(serviceMethod: string, seq: number, args: unknown, argsType?: unknown): Buffer;
+  /** push returns every response now complete; it throws when the bytes cannot be a response. */
+  push(chunk: Buffer): IncomingResponse[];
+}
+
+/** CodecName selects a codec: Go's gob (net/rpc) or JSON (net/rpc/jsonrpc). */
+export type CodecName = 'gob' | 'json';

@@ -1,0 +1,275 @@
+/**
+ * JSON-RPC 2.0 over HTTP: one request (or batch) per POST body, its answer
+ * in the response body. Every JSON-RPC answer, errors included, is sent with
+ * status 200 (clients such as jayson treat any other status as a transport
+ * failure and never read the error object); 204 means there was nothing to
+ * answer (notifications only). HTTP-level failures keep their status: 405
+ * for a method other than POST, 413 for a body over maxBodyBytes.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type net from 'node:net';
+import { resolveTCPAddr } from '../../addr/index.js';
+import { AbortError, ConnectionError, ListenError } from '../../errors.js';
+import { checkMs, checkSignal } from '../../internal/validate.js';
+import { endpoint } from '../../tcp/endpoint.js';
+import { parseJson } from '../codec/lossless-json.js';
+import { JsonSyntaxError, JsonValueDecoder } from '../json-stream.js';
+import type { Registry } from '../registry.js';
+import { Dispatcher } from './dispatch.js';
+import { INTERNAL_ERROR } from './errors.js';
+import { Limiter } from './limiter.js';
+import { byteOption, JSONRPC2_SERVER_DEFAULTS, type JsonRpc2Limits, resolveLimits } from './options.js';
+import { encodeError, parseErrorResponse } from './protocol.js';
+
+/** JsonRpc2HttpHandlerOptions tunes createJsonRpc2Handler(). */
+export interface JsonRpc2HttpHandlerOptions extends JsonRpc2Limits {
+  /** maxBodyBytes caps a request body; a larger one gets 413 and the connection is closed (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+/** JsonRpc2HttpOptions tunes serveJsonRpc2Http(). Durations are milliseconds; 0 means none. */
+export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions {
+  /** network is tcp (default), tcp4 or tcp6, as for tcp.listen(). */
+  network?: string;
+  /** headersTimeout drops a connection whose request headers are not complete in time (default 10 s). */
+  headersTimeout?: number;
+  /** requestTimeout drops a connection whose whole request is not received in time (default 30 s). */
+  requestTimeout?: number;
+  /** keepAliveTimeout closes an idle keep-alive connection (default 5 s). */
+  keepAliveTimeout?: number;
+  /** closeTimeout is how long close() lets calls in progress finish before dropping them (default 5 s). */
+  closeTimeout?: number;
+  /** signal closes the server (gracefully) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** JsonRpc2HttpHandler is a node:http request listener. */
+export type JsonRpc2HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/**
+ * createJsonRpc2Handler returns a node:http request listener that serves
+ * `registry` as JSON-RPC 2.0. It answers any path. Use it inside your own
+ * http.Server (or under a router); serveJsonRpc2Http() wraps it in one.
+ */
+export function createJsonRpc2Handler(
+  registry: Registry,
+  options: JsonRpc2HttpHandlerOptions = {},
+): JsonRpc2HttpHandler {
+  return makeHandler(registry, options, { closing: false });
+}
+
+function makeHandler(
+  registry: Registry,
+  options: JsonRpc2HttpHandlerOptions,
+  state: { closing: boolean },
+): JsonRpc2HttpHandler {
+  const limits = resolveLimits(options);
+  const maxBody = byteOption('maxBodyBytes', options.maxBodyBytes, JSONRPC2_SERVER_DEFAULTS.maxBodyBytes);
+  const dispatcher = new Dispatcher(registry, limits);
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string | undefined,
+    body: string,
+    extra: string[] = [],
+  ) => {
+    if (res.headersSent || res.destroyed) return;
+    const headers = [...extra];
+    if (type !== undefined)
+      headers.push('Content-Type', type, 'Content-Length', String(Buffer.byteLength(body)));
+    if (state.closing) headers.push('Connection', 'close');
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  const answer = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+    // The call's signal: the client hung up before its answer was sent (or the server dropped it).
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished)
+        gone.abort(new ConnectionError('NETKIT_CONNECTION_CLOSED', 'client went away'));
+    });
+    const remote = endpoint(req.socket.remoteAddress, req.socket.remotePort)?.address;
+    const message = parseBody(body, maxBody, limits.maxDepth);
+    let out: string | undefined;
+    if (message.error !== undefined) out = message.error;
+    else {
+      const ctx = { remote, signal: gone.signal, limiter: new Limiter(limits.maxConcurrency) };
+      out = await dispatcher.handle(message.value, ctx).catch(() => encodeError(null, INTERNAL_ERROR));
+    }
+    if (out === undefined) send(res, 204, undefined, '');
+    else send(res, 200, JSON_TYPE, out);
+  };
+
+  return (req, res) => {
+    if (req.method !== 'POST') {
+      req.resume();
+      send(res, 405, TEXT_TYPE, 'JSON-RPC 2.0 requests must be POSTed\n', ['Allow', 'POST']);
+      return;
+    }
+    const tooLarge = () => {
+      req.removeAllListeners('data');
+      req.resume(); // discard the rest while the 413 is written; the connection closes after it
+      send(res, 413, TEXT_TYPE, `request body exceeds maxBodyBytes (${maxBody})\n`, ['Connection', 'close']);
+    };
+    // Refuse a declared oversize body before reading a byte of it.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBody) {
+      tooLarge();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) {
+        over = true;
+        tooLarge();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {}); // aborted by the client: nothing to answer
+    req.on('end', () => {
+      if (!over) void answer(req, res, Buffer.concat(chunks, size));
+    });
+  };
+}
+
+/**
+ * parseBody reads the body as exactly one JSON value through the stream
+ * splitter, so the nesting limit holds before JSON.parse runs. Anything
+ * else (no value, two values, bad JSON) is a Parse error.
+ */
+function parseBody(body: Buffer, maxBytes: number, maxDepth: number): { value?: unknown; error?: string } {
+  const values: Buffer[] = [];
+  try {
+    const decoder = new JsonValueDecoder({ maxValueBytes: maxBytes, maxDepth });
+    const collect = (v: Buffer) => values.push(v);
+    decoder.push(body, collect);
+    decoder.end(collect);
+    if (values.length !== 1) return { error: parseErrorResponse() };
+    return { value: parseJson(values[0]!.toString('utf8')) };
+  } catch (err) {
+    // Tell the client which limit it hit; plain syntax errors get the specification's bare answer.
+    const limited = err instanceof JsonSyntaxError && err.limit !== undefined;
+    return { error: parseErrorResponse(limited ? err.message : undefined) };
+  }
+}
+
+/**
+ * JsonRpc2HttpServer is a running serveJsonRpc2Http() server. close() shuts
+ * it down gracefully: it stops accepting, closes idle keep-alive
+ * connections, lets calls in progress answer, and drops whatever is left
+ * after `closeTimeout`.
+ */
+export class JsonRpc2HttpServer implements AsyncDisposable {
+  /** server is the underlying Node HTTP server. */
+  readonly server: http.Server;
+  /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::1]:8080`). */
+  readonly address: string;
+  /** url is `http://address/`, for connectJsonRpc2(). */
+  readonly url: string;
+  readonly #state: { closing: boolean };
+  readonly #closeTimeout: number;
+  #closing: Promise<void> | undefined;
+
+  /** JsonRpc2HttpServer wraps a listening server; use serveJsonRpc2Http() to make one. */
+  constructor(server: http.Server, state: { closing: boolean }, closeTimeout: number) {
+    this.server = server;
+    this.#state = state;
+    this.#closeTimeout = closeTimeout;
+    const a = server.address() as net.AddressInfo;
+    this.address = endpoint(a.address, a.port)!.address;
+    this.url = `http://${this.address}/`;
+  }
+
+  /** closed is true once close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** close shuts down gracefully and resolves once every connection is gone. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#state.closing = true;
+      const force = setTimeout(() => this.server.closeAllConnections(), this.#closeTimeout);
+      this.server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * serveJsonRpc2Http listens on `address` (Go's syntax: `:8080`,
+ * `127.0.0.1:0`) and serves `registry` as JSON-RPC 2.0 over HTTP POST on
+ * every path. Rejects with NETKIT_INVALID_ARGUMENT for a bad option,
+ * NETKIT_LISTEN_FAILED when the address cannot be bound, or an address error.
+ */
+export async function serveJsonRpc2Http(
+  address: string,
+  registry: Registry,
+  options: JsonRpc2HttpOptions = {},
+): Promise<JsonRpc2HttpServer> {
+  const network = options.network ?? 'tcp';
+  const headersTimeout = checkMs('headersTimeout', options.headersTimeout ?? 10_000);
+  const requestTimeout = checkMs('requestTimeout', options.requestTimeout ?? 30_000);
+  const keepAliveTimeout = checkMs('keepAliveTimeout', options.keepAliveTimeout ?? 5_000);
+  const closeTimeout = checkMs('closeTimeout', options.closeTimeout ?? 5_000);
+  const signal = checkSignal(options.signal);
+  const state = { closing: false };
+  const handler = makeHandler(registry, options, state);
+  if (signal?.aborted) throw new AbortError('listen', signal.reason);
+  const target = await resolveTCPAddr(network, address, { signal });
+  const listenOpts: net.ListenOptions = { port: target.port };
+  if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
+  else if (target.network === 'tcp4') listenOpts.host = '0.0.0.0';
+  else if (target.network === 'tcp6') {
+    listenOpts.host = '::';
+    listenOpts.ipv6Only = true;
+  }
+  const server = http.createServer(handler);
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = requestTimeout;
+  server.keepAliveTimeout = keepAliveTimeout;
+  server.on('clientError', (_err: Error, socket: net.Socket) => {
+    // Malformed HTTP: answer 400 if the socket can still take it, then drop it.
+    if (socket.writable && !socket.destroyed) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
+        socket.destroy(),
+      );
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message;
+      reject(
+        new ListenError('NETKIT_LISTEN_FAILED', `listen ${network} ${address}: ${why}`, address, {
+          cause: err,
+        }),
+      );
+    });
+    server.listen(listenOpts, () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  // A listening server can still fail (EMFILE on accept); never let that crash the process.
+  server.on('error', () => {});
+  const out = new JsonRpc2HttpServer(server, state, closeTimeout);
+  signal?.addEventListener('abort', () => void out.close(), { once: true });
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * Go's rpc.HandleHTTP on a raw socket. Go's client opens with exactly
+ * `CONNECT /_goRPC_ HTTP/1.0\n\n` (bare LF, no Host), which node:http's
+ * parser refuses, so the handshake is read here: CONNECT to the RPC path is
+ * answered `HTTP/1.0 200 Connected to Go RPC\n\n` and the socket speaks the
+ * RPC codec from then on; other methods on that path get Go's `405 must
+ * CONNECT`; `/debug/rpc` shows the services and their call counts; anything
+ * else is 404. One request per connection outside the RPC path.
+ */
+import type { Conn } from '../../tcp/conn.js';
+import { RpcProtocolError } from '../errors.js';
+import type { Registry } from '../registry.js';
+import { renderDebugPage } from './debug-page.js';
+
+/** RPC_PATH and DEBUG_PATH are Go's rpc.DefaultRPCPath and rpc.DefaultDebugPath. */
+export const RPC_PATH = '/_goRPC_';
+export const DEBUG_PATH = '/debug/rpc';
+
+/** CONNECTED is Go's status text for a successful handshake. */
+export const CONNECTED = '200 Connected to Go RPC';
+
+/** MAX_HEAD_BYTES bounds the request head read before the handshake is decided. */
+const MAX_HEAD_BYTES = 8 * 1024;
+
+/** readHead reads until the blank line that ends an HTTP head (LF or CRLF); returns the head and what followed. */
+async function readHead(conn: Conn): Promise<{ head: string; rest: Buffer }> {
+  let buf = Buffer.alloc(0);
+  for (;;) {
+    const chunk = await conn.read();
+    if (chunk === null) throw new RpcProtocolError('http: connection closed before the request head ended');
+    buf = Buffer.concat([buf, chunk]);
+    const lf = buf.indexOf('\n\n');
+    const crlf = buf.indexOf('\r\n\r\n');
+    const end = lf >= 0 && (crlf < 0 || lf < crlf) ? lf + 2 : crlf >= 0 ? crlf + 4 : -1;
+    if (end >= 0) return { head: buf.subarray(0, end).toString('latin1'), rest: buf.subarray(end) };
+    if (buf.length > MAX_HEAD_BYTES)
+      throw new RpcProtocolError(`http: request head over ${MAX_HEAD_BYTES} bytes`);
+  }
+}
+
+function respond(conn: Conn, status: string, type: string, body: string, extra = ''): Promise<unknown> {
+  const head =
+    `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Content-Type-Options: nosniff\r\nConnection: close\r\n${extra}\r\n`;
+  return conn.write(head + body).then(() => conn.close());
+}
+
+/**
+ * acceptHttp runs the HTTP side of one connection. It resolves with the
+ * bytes that followed a successful CONNECT (the RPC stream begins there), or
+ * undefined when the connection was answered as plain HTTP and closed.
+ * `timeoutMs` bounds the wait for the request head (slowloris).
+ */
+export async function acceptHttp(
+  conn: Conn,
+  registry: Registry,
+  timeoutMs: number,
+): Promise<Buffer | undefined> {
+  if (timeoutMs > 0) conn.setReadDeadline(Date.now() + timeoutMs);
+  const { head, rest } = await readHead(conn);
+  conn.setReadDeadline(null);
+  const [method = '', target = ''] = (head.split(/\r?\n/, 1)[0] ?? '').split(' ');
+  const path = target.split('?')[0];
+  if (path === RPC_PATH) {
+    if (method !== 'CONNECT') {
+      await respond(conn, '405 Method Not Allowed', 'text/plain; charset=utf-8', '405 must CONNECT\n');
+      return undefined;
+    }
+    await conn.write(`HTTP/1.0 ${CONNECTED}\n\n`);
+    return rest;
+  }
+  if (path === DEBUG_PATH && (method === 'GET' || method === 'HEAD')) {
+    const json = /^accept:.*application\/json/im.test(head);
+    const body = json ? `${JSON.stringify(registry.stats(), null, 2)}\n` : renderDebugPage(registry.stats());
+    const type = json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8';
+    await respond(conn, '200 OK', type, method === 'HEAD' ? '' : body);
+    return undefined;
+  }
+  await respond(conn, '404 Not Found', 'text/plain; charset=utf-8', '404 page not found\n');
+  return undefined;
+}

@@ -1,0 +1,121 @@
+import { InvalidArgumentError } from '../../errors.js';
+import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { listen } from '../../tcp/listen.js';
+import { type Server, serve } from '../../tcp/serve.js';
+import { checkCodec, createServerCodec } from '../codec/index.js';
+import type { CodecName } from '../codec/types.js';
+import type { Registry } from '../registry.js';
+import { acceptHttp } from './http-connect.js';
+import { serveRpcConn } from './serve-conn.js';
+
+/** RpcServeOptions configures serveRpc(). Durations are milliseconds. */
+export interface RpcServeOptions {
+  /** codec is `gob` (Go's net/rpc default, the default here) or `json` (net/rpc/jsonrpc). */
+  codec?: CodecName;
+  /** http serves Go's rpc.HandleHTTP: CONNECT /_goRPC_ for calls, /debug/rpc for a status page (gob or json). */
+  http?: boolean;
+  /** network is tcp (default), tcp4 or tcp6. */
+  network?: string;
+  /** maxConcurrent caps the calls running at once per connection (default 256). */
+  maxConcurrent?: number;
+  /** maxMessageBytes caps one request (default 16 MiB). */
+  maxMessageBytes?: number;
+  /** maxConnections caps concurrent connections; past it new ones are reset (default 10,000). */
+  maxConnections?: number;
+  /** headerTimeout bounds the wait for the HTTP request head with `http` (default 10 s). */
+  headerTimeout?: number;
+  /** idleTimeout closes a connection with no traffic for this long (default 0: never, as in Go). */
+  idleTimeout?: number;
+  /** shutdownTimeout is how long close() lets calls in flight finish (default 5 s). */
+  shutdownTimeout?: number;
+  /** signal closes the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** RPC_SERVE_DEFAULTS are serveRpc()'s defaults. */
+export const RPC_SERVE_DEFAULTS = Object.freeze({
+  codec: 'gob' as CodecName,
+  maxConcurrent: 256,
+  maxMessageBytes: 16 * 1024 * 1024,
+  maxConnections: 10_000,
+  headerTimeout: 10_000,
+  idleTimeout: 0,
+  shutdownTimeout: 5_000,
+});
+
+/** RpcServer is a running serveRpc() server. */
+export interface RpcServer extends AsyncDisposable {
+  /** address is the bound address in Go's form (`127.0.0.1:1234`). */
+  readonly address: string;
+  readonly codec: CodecName;
+  readonly http: boolean;
+  /** tcp is the underlying netkit TCP server (events: open, close). */
+  readonly tcp: Server;
+  /** close stops accepting, lets calls in flight answer (up to shutdownTimeout), then closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * serveRpc listens on `address` and serves `registry` with Go's net/rpc
+ * protocol: gob (rpc.ServeConn) or JSON (jsonrpc.ServeConn) per connection,
+ * or over HTTP CONNECT (rpc.HandleHTTP) with `http`. Rejects with
+ * NETKIT_INVALID_ARGUMENT for a bad option or NETKIT_LISTEN_FAILED.
+ */
+export async function serveRpc(
+  address: string,
+  registry: Registry,
+  options: RpcServeOptions = {},
+): Promise<RpcServer> {
+  const d = RPC_SERVE_DEFAULTS;
+  const codec = checkCodec('codec', options.codec ?? d.codec);
+  if (options.http !== undefined && typeof options.http !== 'boolean') {
+    throw new InvalidArgumentError('http', 'must be a boolean');
+  }
+  const useHttp = options.http ?? false;
+  const maxConcurrent = checkInt('maxConcurrent', options.maxConcurrent ?? d.maxConcurrent, 1, 1_000_000);
+  const maxMessageBytes = checkInt(
+    'maxMessageBytes',
+    options.maxMessageBytes ?? d.maxMessageBytes,
+    64,
+    2 ** 31 - 1,
+  );
+  const headerTimeout = checkMs('headerTimeout', options.headerTimeout ?? d.headerTimeout);
+  const signal = checkSignal(options.signal);
+  const listener = await listen(address, { ...(options.network ? { network: options.network } : {}) });
+  const tcp = serve(
+    listener,
+    async (conn, ctx) => {
+      let initial: Buffer | undefined;
+      if (useHttp) {
+        try {
+          initial = await acceptHttp(conn, registry, headerTimeout);
+        } catch {
+          conn.destroy();
+          return;
+        }
+        if (initial === undefined) return;
+      }
+      await serveRpcConn(
+        conn,
+        createServerCodec(codec, maxMessageBytes),
+        registry,
+        { maxConcurrent, signal: ctx.signal },
+        initial,
+      );
+    },
+    {
+      maxConnections: options.maxConnections ?? d.maxConnections,
+      idleTimeout: options.idleTimeout ?? d.idleTimeout,
+      shutdownTimeout: options.shutdownTimeout ?? d.shutdownTimeout,
+      ...(signal ? { signal } : {}),
+    },
+  );
+  return {
+    address: listener.addr.address,
+    codec,
+    http: useHttp,
+    tcp,
+    close: () => tcp.shutdown(),
+    [Symbol.asyncDispose]: () => tcp.shutdown(),
+  };
+}
