@@ -37,8 +37,10 @@ export const ERROR_CODES = Object.freeze({
     'Bytes that are not valid gob (bad varint, length past the end, unknown or redefined type id, kind mismatch).',
   NETKIT_GOB_LIMIT: 'A gob message exceeds a limit (message size, nesting depth, element count, type count).',
   NETKIT_GOB_ENCODE: 'A value cannot be encoded as gob with the given (or inferred) type.',
-  NETKIT_RPC_SERVER_ERROR: 'The RPC server answered the call with an error (the error text or JSON-RPC error).',
-  NETKIT_RPC_PROTOCOL: 'The RPC peer broke the protocol (bad handshake, malformed header or JSON, unknown reply).',
+  NETKIT_RPC_SERVER_ERROR:
+    'The RPC server answered the call with an error (the error text or JSON-RPC error).',
+  NETKIT_RPC_PROTOCOL:
+    'The RPC peer broke the protocol (bad handshake, malformed header or JSON, unknown reply).',
   NETKIT_TLS_FAILED: 'The TLS handshake failed (untrusted or mismatched certificate, protocol error).',
 });
 

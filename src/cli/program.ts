@@ -45,7 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   const http = program.command('http').description('HTTP server (inspector) and client (with timings)');
   http.addCommand(httpServeCommand(ctx));
   for (const cmd of httpRequestCommands(ctx)) http.addCommand(cmd);
-  const rpc = program.command('rpc').description("Go net/rpc (gob, JSON) and JSON-RPC 2.0 server and client");
+  const rpc = program.command('rpc').description('Go net/rpc (gob, JSON) and JSON-RPC 2.0 server and client');
   rpc.addCommand(rpcServeCommand(ctx));
   rpc.addCommand(rpcCallCommand(ctx));
   program.addCommand(resolveCommand(ctx));
