@@ -110,3 +110,24 @@ export async function runWorkers(options: {
   });
   return 0;
 }
+
+/**
+ * primaryFor starts `workers` processes and supervises them when this
+ * process is the primary of a multi-worker command; it returns undefined
+ * when the command should serve by itself (one worker, or inside a worker).
+ */
+export function primaryFor(
+  ctx: { io: { env: Record<string, string | undefined>; signal: AbortSignal }; argv: readonly string[] },
+  out: Output,
+  o: { workers: number; graceMs: number; describe: (address: string) => string },
+): Promise<number> | undefined {
+  if (o.workers <= 1 || isWorker(ctx.io.env)) return undefined;
+  return runWorkers({
+    count: o.workers,
+    argv: ctx.argv,
+    signal: ctx.io.signal,
+    out,
+    graceMs: o.graceMs,
+    describe: o.describe,
+  });
+}

@@ -151,6 +151,31 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
+/**
+ * htmlPage wraps `body` (already escaped HTML) in the page every netkit HTML
+ * view uses; `title` is plain text and is escaped here. `css` adds rules.
+ */
+export function htmlPage(title: string, css: string, body: string): string {
+  const t = escapeHtml(title);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${t}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+${css}
+</style>
+</head>
+<body>
+<h1>${t}</h1>
+${body}
+</body>
+</html>
+`;
+}
+
 function rows(pairs: [string, string][]): string {
   if (pairs.length === 0) return '<tr><td colspan="2"><em>none</em></td></tr>';
   return pairs.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('\n');
@@ -171,22 +196,11 @@ export function renderRequestHtml(info: RequestInfo): string {
   for (const [k, v] of Object.entries(info.query)) {
     for (const one of Array.isArray(v) ? v : [v]) query.push([k, one]);
   }
-  const title = escapeHtml(`${info.method} ${info.path}`);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${title}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; }
-table { border-collapse: collapse; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
-pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }
-</style>
-</head>
-<body>
-<h1>${title}</h1>
-<table>
+  return htmlPage(
+    `${info.method} ${info.path}`,
+    `th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }`,
+    `<table>
 ${rows([
   ['Method', info.method],
   ['URL', info.url],
@@ -204,8 +218,6 @@ ${rows(query)}
 ${rows(info.headers)}
 </table>
 <h2>Body</h2>
-${bodyHtml(info.body)}
-</body>
-</html>
-`;
+${bodyHtml(info.body)}`,
+  );
 }

@@ -36,7 +36,7 @@ describe("netkit dialRpc -> Go's net/rpc server", () => {
     it(`${mode.name}: values, errors and out-of-order replies`, async (t) => {
       const bin = await goProgram(t, 'test/interop/rpcserver');
       if (!bin) return;
-      const p = spawnProc(bin, mode.flags);
+      const p = spawnProc(bin, [...mode.flags]);
       t.after(() => p.kill());
       const [, address] = await p.waitFor(/listening (\S+)/);
       const client = await dialRpc(address!, { codec: mode.codec, http: mode.http });

@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { bytesOption, durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
-import { isWorker, onWorkerShutdown, runWorkers } from '../workers.js';
+import { isWorker, onWorkerShutdown, primaryFor } from '../workers.js';
 
 interface HttpServeFlags {
   network: string;
@@ -83,16 +83,8 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
   ];
   const describe = (addr: string) =>
     `listening http://${addr}/${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
-  if (flags.workers > 1 && !isWorker(ctx.io.env)) {
-    return runWorkers({
-      count: flags.workers,
-      argv: ctx.argv,
-      signal: ctx.io.signal,
-      out,
-      graceMs: flags.shutdownTimeout,
-      describe,
-    });
-  }
+  const primary = primaryFor(ctx, out, { workers: flags.workers, graceMs: flags.shutdownTimeout, describe });
+  if (primary) return primary;
   const worker = isWorker(ctx.io.env) ? Number(ctx.io.env.NETKIT_WORKER) : undefined;
   const tag = worker === undefined ? {} : { worker };
   const server = await serveHttp(address, {

@@ -22,7 +22,7 @@ import {
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
-import { isWorker, onWorkerShutdown, runWorkers } from '../workers.js';
+import { isWorker, onWorkerShutdown, primaryFor } from '../workers.js';
 
 interface ServeFlags {
   network: string;
@@ -92,16 +92,8 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
   const mode = flags.echo ? 'echo' : `reply ${JSON.stringify(flags.reply)}`;
   const describe = (addr: string) =>
     `listening ${addr} (frame ${flags.frame}, ${mode}${flags.workers > 1 ? `, ${flags.workers} workers` : ''})`;
-  if (flags.workers > 1 && !isWorker(ctx.io.env)) {
-    return runWorkers({
-      count: flags.workers,
-      argv: ctx.argv,
-      signal: ctx.io.signal,
-      out,
-      graceMs: flags.shutdownTimeout,
-      describe,
-    });
-  }
+  const primary = primaryFor(ctx, out, { workers: flags.workers, graceMs: flags.shutdownTimeout, describe });
+  if (primary) return primary;
   const codec = { frame: flags.frame, maxFrameBytes: flags.maxFrame };
   const handler: Handler = flags.echo ? echoHandler(codec) : replyHandler(flags.reply, codec);
   const listener = await listen(address, { network: flags.network });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodePath, type RequestInfo, renderRequestHtml, requestInfo } from '../inspect.js';
+import { readBody } from './body.js';
 import type { ResolvedOptions } from './options.js';
 import { parseShaping, ShapeError, type Shaping } from './shape.js';
 
@@ -136,32 +137,11 @@ export function createHandler(options: ResolvedOptions, state: HandlerState) {
     }
     const max = options.maxBodyBytes;
     const tooLarge = () => {
-      req.removeAllListeners('data');
-      req.resume(); // discard the rest while the 413 is written; the connection closes after it
       res.setHeader('Connection', 'close');
       sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
     };
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      tooLarge();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        over = true;
-        tooLarge();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {}); // aborted by the client: nothing to answer
-    req.on('end', () => {
-      if (over) return;
-      const info = requestInfo(req, Buffer.concat(chunks, size));
+    readBody(req, max, tooLarge, (body) => {
+      const info = requestInfo(req, body);
       try {
         options.onRequest?.(info);
       } catch {

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../inspect.js';
+import { escapeHtml, htmlPage } from '../inspect.js';
 
 /**
  * Directory listings for `dir` mode: the entries as data, and as an HTML page
@@ -62,26 +62,13 @@ export function renderListingHtml(urlPath: string, entries: ListingEntry[], atRo
     );
   }
   if (entries.length === 0) rows.push('<tr><td colspan="3"><em>empty</em></td></tr>');
-  const title = escapeHtml(`Index of ${urlPath}`);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${title}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; }
-table { border-collapse: collapse; }
-th, td { padding: 0.2em 1em 0.2em 0; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-</style>
-</head>
-<body>
-<h1>${title}</h1>
-<table>
+  return htmlPage(
+    `Index of ${urlPath}`,
+    `th, td { padding: 0.2em 1em 0.2em 0; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }`,
+    `<table>
 <tr><th>Name</th><th>Size</th><th>Modified</th></tr>
 ${rows.join('\n')}
-</table>
-</body>
-</html>
-`;
+</table>`,
+  );
 }

@@ -18,17 +18,24 @@ export class HttpServer implements AsyncDisposable {
   readonly server: http.Server;
   /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::]:8080`). */
   readonly address: string;
+  /** url is `http://address/`. */
+  readonly url: string;
   readonly #state: HandlerState;
   readonly #closeTimeout: number;
   #closing: Promise<void> | undefined;
 
   /** HttpServer wraps a listening server; use serveHttp() to make one. */
-  constructor(server: http.Server, state: HandlerState, options: ResolvedOptions) {
+  constructor(
+    server: http.Server,
+    state: HandlerState,
+    options: Pick<ResolvedOptions, 'closeTimeout' | 'signal'>,
+  ) {
     this.server = server;
     this.#state = state;
     this.#closeTimeout = options.closeTimeout;
     const a = server.address() as net.AddressInfo;
     this.address = endpoint(a.address, a.port)!.address;
+    this.url = `http://${this.address}/`;
     options.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
@@ -57,21 +64,26 @@ export class HttpServer implements AsyncDisposable {
   }
 }
 
+/** ServerBase is what startHttpServer needs: timeouts, the network and a signal. */
+export type ServerBase = Pick<
+  ResolvedOptions,
+  'network' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
+>;
+
 /**
- * serveHttp listens on `address` (Go's syntax: `:8080`, `127.0.0.1:0`) and
- * answers every request: `Hello, you've requested: /path` as text, or the
- * request inspector as JSON (`Accept: application/json`) or HTML
- * (`Accept: text/html`). Query parameters shape the response: `status`,
- * `delay`, `header` (repeatable) and `body`. With `dir`, it serves the files
- * under that directory instead. Rejects with NETKIT_INVALID_ARGUMENT for a
- * bad option (or a `dir` that is not a directory), NETKIT_LISTEN_FAILED when the
- * address cannot be bound, or an address error.
+ * startHttpServer binds a node:http server for `handler` on `address` (Go's
+ * syntax) with netkit's defences: header and request timeouts (slowloris),
+ * 400/408 for malformed or slow requests, no crash on a late server error,
+ * and a graceful close. Every netkit HTTP front end (the inspector, static
+ * files, JSON-RPC 2.0) listens through it.
  */
-export async function serveHttp(address: string, options: HttpServerOptions = {}): Promise<HttpServer> {
-  const opts = resolveOptions(options);
+export async function startHttpServer(
+  address: string,
+  makeHandler: (state: HandlerState) => http.RequestListener,
+  opts: ServerBase,
+): Promise<HttpServer> {
   const signal = opts.signal;
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
-  const root = opts.dir === undefined ? undefined : await resolveRoot(opts.dir);
   const target = await resolveTCPAddr(opts.network, address, { signal });
   const listenOpts: net.ListenOptions = { port: target.port };
   if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
@@ -84,8 +96,7 @@ export async function serveHttp(address: string, options: HttpServerOptions = {}
   // Node checks header and request timeouts on this interval, so it bounds their precision.
   const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
   const state: HandlerState = { closing: false };
-  const handler = root === undefined ? createHandler(opts, state) : createStaticHandler(root, opts, state);
-  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, handler);
+  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, makeHandler(state));
   server.headersTimeout = opts.headersTimeout;
   server.requestTimeout = opts.requestTimeout;
   server.keepAliveTimeout = opts.keepAliveTimeout;
@@ -118,4 +129,25 @@ export async function serveHttp(address: string, options: HttpServerOptions = {}
   // A listening server can still fail (EMFILE on accept); never let that crash the process.
   server.on('error', () => {});
   return new HttpServer(server, state, opts);
+}
+
+/**
+ * serveHttp listens on `address` (Go's syntax: `:8080`, `127.0.0.1:0`) and
+ * answers every request: `Hello, you've requested: /path` as text, or the
+ * request inspector as JSON (`Accept: application/json`) or HTML
+ * (`Accept: text/html`). Query parameters shape the response: `status`,
+ * `delay`, `header` (repeatable) and `body`. With `dir`, it serves the files
+ * under that directory instead. Rejects with NETKIT_INVALID_ARGUMENT for a
+ * bad option (or a `dir` that is not a directory), NETKIT_LISTEN_FAILED when the
+ * address cannot be bound, or an address error.
+ */
+export async function serveHttp(address: string, options: HttpServerOptions = {}): Promise<HttpServer> {
+  const opts = resolveOptions(options);
+  if (opts.signal?.aborted) throw new AbortError('listen', opts.signal.reason);
+  const root = opts.dir === undefined ? undefined : await resolveRoot(opts.dir);
+  return startHttpServer(
+    address,
+    (state) => (root === undefined ? createHandler(opts, state) : createStaticHandler(root, opts, state)),
+    opts,
+  );
 }

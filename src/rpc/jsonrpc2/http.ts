@@ -6,10 +6,10 @@
  * answer (notifications only). HTTP-level failures keep their status: 405
  * for a method other than POST, 413 for a body over maxBodyBytes.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type net from 'node:net';
-import { resolveTCPAddr } from '../../addr/index.js';
-import { AbortError, ConnectionError, ListenError } from '../../errors.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConnectionError } from '../../errors.js';
+import { readBody } from '../../http/server/body.js';
+import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import { parseJson } from '../codec/lossless-json.js';
@@ -111,33 +111,16 @@ function makeHandler(
       send(res, 405, TEXT_TYPE, 'JSON-RPC 2.0 requests must be POSTed\n', ['Allow', 'POST']);
       return;
     }
-    const tooLarge = () => {
-      req.removeAllListeners('data');
-      req.resume(); // discard the rest while the 413 is written; the connection closes after it
-      send(res, 413, TEXT_TYPE, `request body exceeds maxBodyBytes (${maxBody})\n`, ['Connection', 'close']);
-    };
-    // Refuse a declared oversize body before reading a byte of it.
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBody) {
-      tooLarge();
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBody) {
-        over = true;
-        tooLarge();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {}); // aborted by the client: nothing to answer
-    req.on('end', () => {
-      if (!over) void answer(req, res, Buffer.concat(chunks, size));
-    });
+    readBody(
+      req,
+      maxBody,
+      () =>
+        send(res, 413, TEXT_TYPE, `request body exceeds maxBodyBytes (${maxBody})\n`, [
+          'Connection',
+          'close',
+        ]),
+      (body) => void answer(req, res, body),
+    );
   };
 }
 
@@ -162,56 +145,8 @@ function parseBody(body: Buffer, maxBytes: number, maxDepth: number): { value?: 
   }
 }
 
-/**
- * JsonRpc2HttpServer is a running serveJsonRpc2Http() server. close() shuts
- * it down gracefully: it stops accepting, closes idle keep-alive
- * connections, lets calls in progress answer, and drops whatever is left
- * after `closeTimeout`.
- */
-export class JsonRpc2HttpServer implements AsyncDisposable {
-  /** server is the underlying Node HTTP server. */
-  readonly server: http.Server;
-  /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::1]:8080`). */
-  readonly address: string;
-  /** url is `http://address/`, for connectJsonRpc2(). */
-  readonly url: string;
-  readonly #state: { closing: boolean };
-  readonly #closeTimeout: number;
-  #closing: Promise<void> | undefined;
-
-  /** JsonRpc2HttpServer wraps a listening server; use serveJsonRpc2Http() to make one. */
-  constructor(server: http.Server, state: { closing: boolean }, closeTimeout: number) {
-    this.server = server;
-    this.#state = state;
-    this.#closeTimeout = closeTimeout;
-    const a = server.address() as net.AddressInfo;
-    this.address = endpoint(a.address, a.port)!.address;
-    this.url = `http://${this.address}/`;
-  }
-
-  /** closed is true once close() was called. */
-  get closed(): boolean {
-    return this.#closing !== undefined;
-  }
-
-  /** close shuts down gracefully and resolves once every connection is gone. Idempotent. */
-  close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
-      this.#state.closing = true;
-      const force = setTimeout(() => this.server.closeAllConnections(), this.#closeTimeout);
-      this.server.close(() => {
-        clearTimeout(force);
-        resolve();
-      });
-      this.server.closeIdleConnections();
-    });
-    return this.#closing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-}
+/** JsonRpc2HttpServer is a running serveJsonRpc2Http() server: netkit's HttpServer (graceful close()). */
+export type JsonRpc2HttpServer = HttpServer;
 
 /**
  * serveJsonRpc2Http listens on `address` (Go's syntax: `:8080`,
@@ -224,52 +159,15 @@ export async function serveJsonRpc2Http(
   registry: Registry,
   options: JsonRpc2HttpOptions = {},
 ): Promise<JsonRpc2HttpServer> {
-  const network = options.network ?? 'tcp';
-  const headersTimeout = checkMs('headersTimeout', options.headersTimeout ?? 10_000);
-  const requestTimeout = checkMs('requestTimeout', options.requestTimeout ?? 30_000);
-  const keepAliveTimeout = checkMs('keepAliveTimeout', options.keepAliveTimeout ?? 5_000);
-  const closeTimeout = checkMs('closeTimeout', options.closeTimeout ?? 5_000);
-  const signal = checkSignal(options.signal);
-  const state = { closing: false };
-  const handler = makeHandler(registry, options, state);
-  if (signal?.aborted) throw new AbortError('listen', signal.reason);
-  const target = await resolveTCPAddr(network, address, { signal });
-  const listenOpts: net.ListenOptions = { port: target.port };
-  if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
-  else if (target.network === 'tcp4') listenOpts.host = '0.0.0.0';
-  else if (target.network === 'tcp6') {
-    listenOpts.host = '::';
-    listenOpts.ipv6Only = true;
-  }
-  const server = http.createServer(handler);
-  server.headersTimeout = headersTimeout;
-  server.requestTimeout = requestTimeout;
-  server.keepAliveTimeout = keepAliveTimeout;
-  server.on('clientError', (_err: Error, socket: net.Socket) => {
-    // Malformed HTTP: answer 400 if the socket can still take it, then drop it.
-    if (socket.writable && !socket.destroyed) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () =>
-        socket.destroy(),
-      );
-    } else socket.destroy();
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message;
-      reject(
-        new ListenError('NETKIT_LISTEN_FAILED', `listen ${network} ${address}: ${why}`, address, {
-          cause: err,
-        }),
-      );
-    });
-    server.listen(listenOpts, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  // A listening server can still fail (EMFILE on accept); never let that crash the process.
-  server.on('error', () => {});
-  const out = new JsonRpc2HttpServer(server, state, closeTimeout);
-  signal?.addEventListener('abort', () => void out.close(), { once: true });
-  return out;
+  const base = {
+    network: options.network ?? 'tcp',
+    headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? 10_000),
+    requestTimeout: checkMs('requestTimeout', options.requestTimeout ?? 30_000),
+    keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? 5_000),
+    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? 5_000),
+    signal: checkSignal(options.signal),
+  };
+  // Validate the handler's own options before binding anything.
+  makeHandler(registry, options, { closing: false });
+  return startHttpServer(address, (state) => makeHandler(registry, options, state), base);
 }

@@ -27,7 +27,7 @@ export {
   type JsonRpc2HttpHandler,
   type JsonRpc2HttpHandlerOptions,
   type JsonRpc2HttpOptions,
-  JsonRpc2HttpServer,
+  type JsonRpc2HttpServer,
   serveJsonRpc2Http,
 } from './http.js';
 export { JSONRPC2_SERVER_DEFAULTS, type JsonRpc2Limits } from './options.js';
