@@ -82,7 +82,8 @@ export class Decoder {
   /** push adds received bytes. It may throw the decoder's failure, or NETKIT_GOB_LIMIT for an oversize message. */
   push(chunk: Uint8Array): void {
     if (this.failure !== null) throw this.failure;
-    if (!(chunk instanceof Uint8Array)) throw new InvalidArgumentError('chunk', 'must be a Buffer or Uint8Array');
+    if (!(chunk instanceof Uint8Array))
+      throw new InvalidArgumentError('chunk', 'must be a Buffer or Uint8Array');
     const n = chunk.length;
     if (n === 0) return;
     const r = this.r;
@@ -239,7 +240,11 @@ export class Decoder {
     }
     this.spanned += this.hdr + len;
     if (this.spanned > this.maxMessageBytes) {
-      throw overLimit(`a value spanning ${this.spanned} bytes of messages`, 'maxMessageBytes', this.maxMessageBytes);
+      throw overLimit(
+        `a value spanning ${this.spanned} bytes of messages`,
+        'maxMessageBytes',
+        this.maxMessageBytes,
+      );
     }
     r.pos = body;
     r.end = body + len;
@@ -261,7 +266,8 @@ export class Decoder {
       for (let i = 1; i <= n; i++) len = len * 256 + buf[at + i]!;
       this.hdr = 1 + n;
     }
-    if (len > this.maxMessageBytes) throw overLimit(`message of ${len} bytes`, 'maxMessageBytes', this.maxMessageBytes);
+    if (len > this.maxMessageBytes)
+      throw overLimit(`message of ${len} bytes`, 'maxMessageBytes', this.maxMessageBytes);
     if (len === 0) throw malformed('empty message', this.r.base + at);
     return len;
   }

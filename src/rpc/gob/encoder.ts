@@ -64,14 +64,20 @@ export class Encoder implements ValueSink {
    */
   encode(value: unknown, type?: GobType): Buffer {
     if (type !== undefined && !isGobType(type)) {
-      throw new InvalidArgumentError('type', 'must be a gob type (gob.int, gob.struct(...), ...) or undefined');
+      throw new InvalidArgumentError(
+        'type',
+        'must be a gob type (gob.int, gob.struct(...), ...) or undefined',
+      );
     }
     const mark = this.registry.mark();
     let root = 'value';
     try {
-      if (value === null || value === undefined) throw new EncodeFailure('nil values cannot be sent (Go: cannot encode nil value)');
+      if (value === null || value === undefined)
+        throw new EncodeFailure('nil values cannot be sent (Go: cannot encode nil value)');
       const node =
-        type === undefined ? this.registry.nodeFor(inferTypeOf(value, this.maxDepth), false) : this.registry.nodeFor(type);
+        type === undefined
+          ? this.registry.nodeFor(inferTypeOf(value, this.maxDepth), false)
+          : this.registry.nodeFor(type);
       if (node.k === K_STRUCT && node.name !== '') root = node.name;
       const msg = this.msg;
       this.sendType(node, msg);

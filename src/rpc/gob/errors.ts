@@ -36,16 +36,24 @@ export class GobError extends NetkitError {
 
 /** malformed builds a NETKIT_GOB_MALFORMED error at stream offset `offset`. */
 export function malformed(message: string, offset: number): GobError {
-  return new GobError('NETKIT_GOB_MALFORMED', `gob: ${message} at byte ${offset}; the peer is not sending valid gob`, {
-    offset,
-  });
+  return new GobError(
+    'NETKIT_GOB_MALFORMED',
+    `gob: ${message} at byte ${offset}; the peer is not sending valid gob`,
+    {
+      offset,
+    },
+  );
 }
 
 /** overLimit builds a NETKIT_GOB_LIMIT error naming the option to raise. */
 export function overLimit(what: string, option: string, limit: number): GobError {
-  return new GobError('NETKIT_GOB_LIMIT', `gob: ${what} exceeds ${option} (${limit}); raise ${option} or check the peer`, {
-    limit,
-  });
+  return new GobError(
+    'NETKIT_GOB_LIMIT',
+    `gob: ${what} exceeds ${option} (${limit}); raise ${option} or check the peer`,
+    {
+      limit,
+    },
+  );
 }
 
 /**

@@ -4,8 +4,8 @@
  * from complete bytes.
  */
 import { Decoder } from './decoder.js';
-import { GobError } from './errors.js';
 import { Encoder } from './encoder.js';
+import { GobError } from './errors.js';
 import type { DecoderOptions, EncoderOptions } from './options.js';
 import type { GobType } from './types.js';
 
@@ -26,9 +26,13 @@ export function decodeAll(bytes: Uint8Array, options?: DecoderOptions): unknown[
   const out: unknown[] = [];
   for (let d = dec.next(); d !== undefined; d = dec.next()) out.push(d.value);
   if (dec.buffered > 0) {
-    throw new GobError('NETKIT_GOB_MALFORMED', `gob: stream ends inside a message (${dec.buffered} bytes left over)`, {
-      offset: bytes.length - dec.buffered,
-    });
+    throw new GobError(
+      'NETKIT_GOB_MALFORMED',
+      `gob: stream ends inside a message (${dec.buffered} bytes left over)`,
+      {
+        offset: bytes.length - dec.buffered,
+      },
+    );
   }
   return out;
 }

@@ -94,7 +94,8 @@ export function inferType(value: unknown, maxDepth = 64): GobType {
 
 /** inferTypeOf is inferType for the encoder: it throws EncodeFailure, which the encoder completes with a path. */
 export function inferTypeOf(value: unknown, maxDepth: number): GobType {
-  if (value === null || value === undefined) throw new EncodeFailure('cannot infer a gob type for null or undefined');
+  if (value === null || value === undefined)
+    throw new EncodeFailure('cannot infer a gob type for null or undefined');
   return infer(value, 1, maxDepth);
 }
 
@@ -113,10 +114,12 @@ function infer(v: unknown, depth: number, maxDepth: number): GobType {
     default:
       throw new EncodeFailure(`cannot infer a gob type for a ${typeof v}`);
   }
-  if (v === null) throw new EncodeFailure('cannot infer a gob type for null here (nil elements cannot be sent)');
+  if (v === null)
+    throw new EncodeFailure('cannot infer a gob type for null here (nil elements cannot be sent)');
   if (v instanceof Uint8Array) return gob.bytes;
   if (v instanceof GobInterface) return gob.interface;
-  if (depth > maxDepth) throw new EncodeFailure(`value nests deeper than maxDepth (${maxDepth}); is it circular?`);
+  if (depth > maxDepth)
+    throw new EncodeFailure(`value nests deeper than maxDepth (${maxDepth}); is it circular?`);
   if (Array.isArray(v)) {
     let elem = PLACEHOLDER;
     for (let i = 0; i < v.length; i++) {
@@ -142,7 +145,9 @@ function infer(v: unknown, depth: number, maxDepth: number): GobType {
     return gob.map(key, elem);
   }
   if (!isPlainObject(v)) {
-    throw new EncodeFailure(`cannot infer a gob type for a ${v.constructor?.name ?? 'object'}; pass a schema`);
+    throw new EncodeFailure(
+      `cannot infer a gob type for a ${v.constructor?.name ?? 'object'}; pass a schema`,
+    );
   }
   const fields: GobField[] = [];
   for (const name of Object.keys(v)) {

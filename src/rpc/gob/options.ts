@@ -71,7 +71,13 @@ export function decoderOptions(options: DecoderOptions | undefined): Required<De
   const o = object(options);
   const d = DECODER_DEFAULTS;
   return {
-    maxMessageBytes: integer('maxMessageBytes', o.maxMessageBytes, d.maxMessageBytes, 1, constants.MAX_LENGTH),
+    maxMessageBytes: integer(
+      'maxMessageBytes',
+      o.maxMessageBytes,
+      d.maxMessageBytes,
+      1,
+      constants.MAX_LENGTH,
+    ),
     maxDepth: integer('maxDepth', o.maxDepth, d.maxDepth, 1, MAX_DEPTH),
     maxElements: integer('maxElements', o.maxElements, d.maxElements, 0, 2 ** 32),
     maxTypes: integer('maxTypes', o.maxTypes, d.maxTypes, 0, 1_000_000),
@@ -83,7 +89,13 @@ export function encoderOptions(options: EncoderOptions | undefined): Required<En
   const o = object(options);
   const d = ENCODER_DEFAULTS;
   return {
-    maxMessageBytes: integer('maxMessageBytes', o.maxMessageBytes, d.maxMessageBytes, 1, constants.MAX_LENGTH),
+    maxMessageBytes: integer(
+      'maxMessageBytes',
+      o.maxMessageBytes,
+      d.maxMessageBytes,
+      1,
+      constants.MAX_LENGTH,
+    ),
     maxDepth: integer('maxDepth', o.maxDepth, d.maxDepth, 1, MAX_DEPTH),
   };
 }

@@ -17,7 +17,17 @@
  * process gives each stream too.
  */
 import { EncodeFailure } from './errors.js';
-import { isScalarKind, K_ARRAY, K_MAP, K_OPAQUE, K_SLICE, K_STRUCT, type Node, newNode, SCALAR_NODES } from './node.js';
+import {
+  isScalarKind,
+  K_ARRAY,
+  K_MAP,
+  K_OPAQUE,
+  K_SLICE,
+  K_STRUCT,
+  type Node,
+  newNode,
+  SCALAR_NODES,
+} from './node.js';
 import { resolveType } from './schema.js';
 import { FIRST_USER_ID, type GobType } from './types.js';
 

@@ -55,7 +55,8 @@ export function isGobType(t: unknown): t is GobType {
 }
 
 function checkType(option: string, t: unknown): GobType {
-  if (!isGobType(t)) throw new InvalidArgumentError(option, 'must be a gob type (gob.int, gob.struct(...), ...)');
+  if (!isGobType(t))
+    throw new InvalidArgumentError(option, 'must be a gob type (gob.int, gob.struct(...), ...)');
   return t;
 }
 
@@ -71,7 +72,10 @@ export function resolveType(t: GobType): Exclude<GobType, GobLazyType> {
     if (t.kind !== 'lazy') return t;
     t = checkType('gob.lazy', t.resolve());
   }
-  throw new InvalidArgumentError('gob.lazy', 'resolves only to other lazy types; a lazy type must end in a real type');
+  throw new InvalidArgumentError(
+    'gob.lazy',
+    'resolves only to other lazy types; a lazy type must end in a real type',
+  );
 }
 
 /**
@@ -96,7 +100,11 @@ export const gob = Object.freeze({
 
   /** slice is `[]elem`. */
   slice(elem: GobType, name?: string): GobSliceType {
-    return Object.freeze({ kind: 'slice', elem: checkType('gob.slice elem', elem), name: checkName('gob.slice name', name) });
+    return Object.freeze({
+      kind: 'slice',
+      elem: checkType('gob.slice elem', elem),
+      name: checkName('gob.slice name', name),
+    });
   },
 
   /** array is `[len]elem`; values must have exactly `len` elements. */
@@ -125,19 +133,28 @@ export const gob = Object.freeze({
   /** struct lists fields in Go's declaration order (field numbers on the wire follow it). */
   struct(fields: Record<string, GobType>, name?: string): GobStructType {
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-      throw new InvalidArgumentError('gob.struct fields', 'must be an object mapping field names to gob types');
+      throw new InvalidArgumentError(
+        'gob.struct fields',
+        'must be an object mapping field names to gob types',
+      );
     }
     const list: GobField[] = [];
     for (const [fieldName, t] of Object.entries(fields)) {
-      if (fieldName === '') throw new InvalidArgumentError('gob.struct fields', 'field names must not be empty');
+      if (fieldName === '')
+        throw new InvalidArgumentError('gob.struct fields', 'field names must not be empty');
       list.push(Object.freeze({ name: fieldName, type: checkType(`gob.struct field ${fieldName}`, t) }));
     }
-    return Object.freeze({ kind: 'struct', name: checkName('gob.struct name', name), fields: Object.freeze(list) });
+    return Object.freeze({
+      kind: 'struct',
+      name: checkName('gob.struct name', name),
+      fields: Object.freeze(list),
+    });
   },
 
   /** lazy refers to a type defined later, for recursion: `Next: gob.lazy(() => Node)`. */
   lazy(resolve: () => GobType): GobLazyType {
-    if (typeof resolve !== 'function') throw new InvalidArgumentError('gob.lazy', 'must be a function returning a gob type');
+    if (typeof resolve !== 'function')
+      throw new InvalidArgumentError('gob.lazy', 'must be a function returning a gob type');
     return Object.freeze({ kind: 'lazy', resolve });
   },
 
@@ -146,7 +163,8 @@ export const gob = Object.freeze({
    * values are the marshalled bytes.
    */
   opaque(name: string, marshaler: OpaqueMarshaler = 'gob'): GobOpaqueType {
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('gob.opaque name', 'must be a non-empty string');
+    if (typeof name !== 'string' || name === '')
+      throw new InvalidArgumentError('gob.opaque name', 'must be a non-empty string');
     if (marshaler !== 'gob' && marshaler !== 'binary' && marshaler !== 'text') {
       throw new InvalidArgumentError('gob.opaque marshaler', 'must be "gob", "binary" or "text"');
     }

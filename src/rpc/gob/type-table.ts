@@ -55,7 +55,8 @@ export class TypeTable {
   define(id: number, def: WireDef, offset: number): void {
     if (id < FIRST_USER_ID) throw malformed(`definition of reserved type id ${id}`, offset);
     if (this.defs.has(id)) throw malformed(`redefinition of type id ${id}`, offset);
-    if (this.defs.size >= this.maxTypes) throw overLimit(`defining type ${this.defs.size + 1}`, 'maxTypes', this.maxTypes);
+    if (this.defs.size >= this.maxTypes)
+      throw overLimit(`defining type ${this.defs.size + 1}`, 'maxTypes', this.maxTypes);
     this.defs.set(id, { def, node: null });
     this.log.push(id);
   }
@@ -102,7 +103,8 @@ export class TypeTable {
       for (const child of childIds(d)) {
         const c = this.lookup(child, offset);
         if ('k' in c || c.node !== null) continue;
-        if (depth[i]! + 1 > this.maxDepth) throw overLimit('type definition nesting', 'maxDepth', this.maxDepth);
+        if (depth[i]! + 1 > this.maxDepth)
+          throw overLimit('type definition nesting', 'maxDepth', this.maxDepth);
         c.node = shell(child, c.def);
         fresh.push(c);
         depth.push(depth[i]! + 1);

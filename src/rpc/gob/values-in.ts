@@ -1,14 +1,13 @@
 /**
- * ValueReader decodes gob values from the message at buf[pos, end): the
- * primitive encodings (see writer.ts) and the value grammar of Go's
- * decode.go. The Decoder owns the stream buffer and supplies `advance`, to
+ * ValueReader decodes gob values from the message at buf[pos, end),
+ * following the value grammar of Go's decode.go. The Decoder owns the stream buffer and supplies `advance`, to
  * move on to the next message where Go cut a value in two.
  *
  * Every read is bounds-checked against the message end, every count
  * against the limits and the bytes left, and nesting against maxDepth, so
  * hostile input costs at most its own size and never the stack.
  */
-import { type GobError, malformed, overLimit } from './errors.js';
+import { malformed, overLimit } from './errors.js';
 import {
   K_ARRAY,
   K_BOOL,
@@ -25,13 +24,11 @@ import {
   K_UINT,
   type Node,
 } from './node.js';
+import { ByteReader } from './reader.js';
 import { isFreshZero, type TypeTable, zeroOf } from './type-table.js';
 import { type Complex, GobInterface } from './types.js';
 import { parseWire, WIRE_TYPE } from './wire.js';
 
-const TWO32 = 2 ** 32;
-const F64 = new Uint8Array(8);
-const F64_VIEW = new DataView(F64.buffer);
 /** Go refuses interface type names longer than this (decode.go decodeInterface). */
 const MAX_NAME_BYTES = 1024;
 
@@ -41,13 +38,7 @@ export const NEED_MORE: unique symbol = Symbol('gob: need more bytes');
 /** Advance moves a reader to the message after its current one; false if that message is not all buffered yet. */
 export type Advance = () => boolean;
 
-export class ValueReader {
-  buf: Buffer = Buffer.alloc(0);
-  pos = 0;
-  /** end is the end of the current message. */
-  end = 0;
-  /** base is the stream offset of buf[0], for error offsets. */
-  base = 0;
+export class ValueReader extends ByteReader {
   readonly types: TypeTable;
   private readonly maxDepth: number;
   private readonly maxElements: number;
@@ -55,6 +46,7 @@ export class ValueReader {
   readonly advance: Advance;
 
   constructor(types: TypeTable, maxDepth: number, maxElements: number, advance: Advance) {
+    super();
     this.types = types;
     this.maxDepth = maxDepth;
     this.maxElements = maxElements;
@@ -69,131 +61,6 @@ export class ValueReader {
     this.types.define(id, parseWire(w, at), at);
   }
 
-  bad(what: string): GobError {
-    return malformed(what, this.base + this.pos);
-  }
-
-  private endOfMessage(): GobError {
-    return this.bad('unexpected end of message');
-  }
-
-  /** readUint reads a uint as a number; values of 2^53 and more are approximate (and so over every limit). */
-  readUint(): number {
-    const buf = this.buf;
-    let p = this.pos;
-    if (p >= this.end) throw this.endOfMessage();
-    const b = buf[p++]!;
-    if (b < 0x80) {
-      this.pos = p;
-      return b;
-    }
-    const n = 256 - b;
-    if (n > 8) throw this.bad(`uint of ${n} bytes (at most 8)`);
-    if (p + n > this.end) throw this.endOfMessage();
-    let x = 0;
-    for (const stop = p + n; p < stop; p++) x = x * 256 + buf[p]!;
-    this.pos = p;
-    return x;
-  }
-
-  /** readUintHiLo reads a uint into this.hi and this.lo (32 bits each) for exact 64-bit values. */
-  private hi = 0;
-  private lo = 0;
-  private readUintHiLo(): void {
-    const buf = this.buf;
-    let p = this.pos;
-    if (p >= this.end) throw this.endOfMessage();
-    const b = buf[p++]!;
-    if (b < 0x80) {
-      this.pos = p;
-      this.hi = 0;
-      this.lo = b;
-      return;
-    }
-    const n = 256 - b;
-    if (n > 8) throw this.bad(`uint of ${n} bytes (at most 8)`);
-    if (p + n > this.end) throw this.endOfMessage();
-    let hi = 0;
-    let lo = 0;
-    for (let i = n; i > 4; i--) hi = hi * 256 + buf[p++]!;
-    for (let i = Math.min(n, 4); i > 0; i--) lo = lo * 256 + buf[p++]!;
-    this.pos = p;
-    this.hi = hi;
-    this.lo = lo;
-  }
-
-  /** readUintValue reads a uint64 value: a number when exact, else a bigint. */
-  readUintValue(): number | bigint {
-    this.readUintHiLo();
-    if (this.hi < 0x200000) return this.hi * TWO32 + this.lo;
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
-  }
-
-  /** readIntValue reads a zig-zag int64: a number when a safe integer, else a bigint. */
-  readIntValue(): number | bigint {
-    this.readUintHiLo();
-    const hi = this.hi;
-    const lo = this.lo;
-    if (hi < 0x200000) {
-      const x = hi * TWO32 + lo;
-      const half = (x - (lo & 1)) / 2;
-      return lo & 1 ? -half - 1 : half;
-    }
-    const x = (BigInt(hi) << 32n) | BigInt(lo);
-    const v = x & 1n ? ~(x >> 1n) : x >> 1n;
-    return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
-  }
-
-  /** readTypeId reads a signed type id; Go's ids are int32. */
-  readTypeId(): number {
-    const x = this.readUint();
-    const v = x % 2 === 1 ? -(x + 1) / 2 : x / 2;
-    if (v < -0x80000000 || v > 0x7fffffff) throw this.bad(`type id ${v} out of range`);
-    return v;
-  }
-
-  readFloat(): number {
-    const buf = this.buf;
-    let p = this.pos;
-    if (p >= this.end) throw this.endOfMessage();
-    const b = buf[p++]!;
-    // The uint's big-endian bytes, right-aligned, are the float's little-endian bytes.
-    if (b < 0x80) {
-      F64.fill(0, 0, 7);
-      F64[7] = b;
-    } else {
-      const n = 256 - b;
-      if (n > 8) throw this.bad(`uint of ${n} bytes (at most 8)`);
-      if (p + n > this.end) throw this.endOfMessage();
-      F64.fill(0, 0, 8 - n);
-      for (let i = 8 - n; i < 8; i++) F64[i] = buf[p++]!;
-    }
-    this.pos = p;
-    return F64_VIEW.getFloat64(0, true);
-  }
-
-  /** readLength reads a byte count that must fit in the rest of the message. */
-  readLength(): number {
-    const n = this.readUint();
-    if (n > this.end - this.pos) throw this.bad(`length ${n} beyond the ${this.end - this.pos} bytes left in the message`);
-    return n;
-  }
-
-  readString(): string {
-    const n = this.readLength();
-    const p = this.pos;
-    this.pos = p + n;
-    return this.buf.toString('utf8', p, p + n);
-  }
-
-  readBytes(): Buffer {
-    const n = this.readLength();
-    const out = Buffer.allocUnsafe(n);
-    this.buf.copy(out, 0, this.pos, this.pos + n);
-    this.pos += n;
-    return out;
-  }
-
   depthCheck(depth: number): void {
     if (depth > this.maxDepth) throw overLimit('value nesting', 'maxDepth', this.maxDepth);
   }
@@ -204,10 +71,14 @@ export class ValueReader {
    * holds an interface (`mayspan`), which may continue in the next message.
    */
   readCount(mayspan: boolean, perElement: number): number {
+    const at = this.pos;
     const n = this.readUint();
     if (n > this.maxElements) throw overLimit(`a count of ${n} elements`, 'maxElements', this.maxElements);
     if (!mayspan && n * perElement > this.end - this.pos) {
-      throw this.bad(`count ${n} beyond the ${this.end - this.pos} bytes left in the message`);
+      throw malformed(
+        `count ${n} beyond the ${this.end - this.pos} bytes left in the message`,
+        this.base + at,
+      );
     }
     return n;
   }
@@ -288,9 +159,16 @@ export class ValueReader {
       const delta = this.readUint();
       if (delta === 0) break;
       f += delta;
-      if (f >= count) throw this.bad(`field number ${f} past the last field (${count - 1}) of ${node.name || 'a struct'}`);
+      if (f >= count)
+        throw this.bad(`field number ${f} past the last field (${count - 1}) of ${node.name || 'a struct'}`);
       const v = this.value(fields[f]!, depth + 1);
-      if (node.proto) Object.defineProperty(o, names[f]!, { value: v, enumerable: true, writable: true, configurable: true });
+      if (node.proto)
+        Object.defineProperty(o, names[f]!, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       else o[names[f]!] = v;
     }
     return o;
@@ -311,7 +189,11 @@ export class ValueReader {
       const id = this.ifaceTypeStep();
       if (id >= 0) {
         const node = this.ifaceType(id);
-        return new GobInterface(name, node.type, node.k === K_STRUCT ? this.struct(node, depth + 1) : this.value(node, depth + 1));
+        return new GobInterface(
+          name,
+          node.type,
+          node.k === K_STRUCT ? this.struct(node, depth + 1) : this.value(node, depth + 1),
+        );
       }
     }
   }
@@ -341,7 +223,8 @@ export class ValueReader {
   ifaceType(id: number): Node {
     const node = this.types.node(id, this.base + this.pos);
     this.readUint();
-    if (node.k !== K_STRUCT && this.readUint() !== 0) throw this.bad('non-zero field delta before an interface value');
+    if (node.k !== K_STRUCT && this.readUint() !== 0)
+      throw this.bad('non-zero field delta before an interface value');
     return node;
   }
 }
@@ -353,7 +236,12 @@ export function newStruct(node: Node): Record<string, unknown> {
     zero = {};
     for (let i = 0; i < node.fields.length; i++) {
       const k = node.fields[i]!.k;
-      Object.defineProperty(zero, node.names[i]!, { value: zeroOf(k), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(zero, node.names[i]!, {
+        value: zeroOf(k),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       if (isFreshZero(k)) node.fresh.push(i);
     }
     node.zero = zero;
@@ -362,7 +250,13 @@ export function newStruct(node: Node): Record<string, unknown> {
   const fresh = node.fresh;
   for (let i = 0; i < fresh.length; i++) {
     const f = fresh[i]!;
-    if (node.proto) Object.defineProperty(o, node.names[f]!, { value: zeroOf(node.fields[f]!.k), enumerable: true, writable: true, configurable: true });
+    if (node.proto)
+      Object.defineProperty(o, node.names[f]!, {
+        value: zeroOf(node.fields[f]!.k),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     else o[node.names[f]!] = zeroOf(node.fields[f]!.k);
   }
   return o;

@@ -43,7 +43,22 @@ export interface ValueSink {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
-const KIND_NAMES = ['', 'bool', 'int', 'uint', 'float', 'bytes', 'string', 'complex', 'interface', 'array', 'slice', 'struct', 'map', 'opaque'];
+const KIND_NAMES = [
+  '',
+  'bool',
+  'int',
+  'uint',
+  'float',
+  'bytes',
+  'string',
+  'complex',
+  'interface',
+  'array',
+  'slice',
+  'struct',
+  'map',
+  'opaque',
+];
 
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
@@ -58,12 +73,19 @@ function mismatch(node: Node, v: unknown, extra = ''): EncodeFailure {
 }
 
 function checkDepth(sink: ValueSink, depth: number): void {
-  if (depth > sink.maxDepth) throw new EncodeFailure(`value nests deeper than maxDepth (${sink.maxDepth}); is it circular?`);
+  if (depth > sink.maxDepth)
+    throw new EncodeFailure(`value nests deeper than maxDepth (${sink.maxDepth}); is it circular?`);
 }
 
 /** encStruct writes a struct's fields and terminator; `v` must be a non-null object. */
 export function encStruct(sink: ValueSink, w: ByteWriter, node: Node, v: unknown, depth: number): void {
-  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map) {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    v instanceof Uint8Array ||
+    v instanceof Map
+  ) {
     throw mismatch(node, v, ' (a struct is a plain object)');
   }
   checkDepth(sink, depth);
@@ -92,11 +114,19 @@ export function encStruct(sink: ValueSink, w: ByteWriter, node: Node, v: unknown
  * zero value is not written and false is returned; elsewhere (slice
  * elements, map entries, singletons) everything is written.
  */
-export function encodeValue(sink: ValueSink, w: ByteWriter, node: Node, v: unknown, depth: number, inStruct: boolean): boolean {
+export function encodeValue(
+  sink: ValueSink,
+  w: ByteWriter,
+  node: Node,
+  v: unknown,
+  depth: number,
+  inStruct: boolean,
+): boolean {
   switch (node.k) {
     case K_INT:
       if (typeof v === 'number') {
-        if (!Number.isSafeInteger(v)) throw mismatch(node, v, Number.isInteger(v) ? ' (beyond 2^53: pass a bigint)' : '');
+        if (!Number.isSafeInteger(v))
+          throw mismatch(node, v, Number.isInteger(v) ? ' (beyond 2^53: pass a bigint)' : '');
         if (v === 0 && inStruct) return false;
         w.int(v);
         return true;
@@ -110,7 +140,8 @@ export function encodeValue(sink: ValueSink, w: ByteWriter, node: Node, v: unkno
       throw mismatch(node, v);
     case K_UINT:
       if (typeof v === 'number') {
-        if (!Number.isSafeInteger(v) || v < 0) throw mismatch(node, v, v < 0 ? ' (negative)' : ' (not a safe integer: pass a bigint)');
+        if (!Number.isSafeInteger(v) || v < 0)
+          throw mismatch(node, v, v < 0 ? ' (negative)' : ' (not a safe integer: pass a bigint)');
         if (v === 0 && inStruct) return false;
         w.uint(v);
         return true;
@@ -162,7 +193,8 @@ export function encodeValue(sink: ValueSink, w: ByteWriter, node: Node, v: unkno
       return true;
     case K_ARRAY:
       if (!Array.isArray(v)) throw mismatch(node, v);
-      if (v.length !== node.len) throw new EncodeFailure(`expected an array of ${node.len} elements, got ${v.length}`);
+      if (v.length !== node.len)
+        throw new EncodeFailure(`expected an array of ${node.len} elements, got ${v.length}`);
       encElements(sink, w, node.elem!, v, depth);
       return true;
     case K_MAP:
@@ -174,7 +206,8 @@ export function encodeValue(sink: ValueSink, w: ByteWriter, node: Node, v: unkno
         w.byte(0); // nil interface: empty name
         return true;
       }
-      if (!(v instanceof GobInterface)) throw new EncodeFailure(`expected a GobInterface or null, got ${show(v)}`);
+      if (!(v instanceof GobInterface))
+        throw new EncodeFailure(`expected a GobInterface or null, got ${show(v)}`);
       encInterface(sink, w, v, depth);
       return true;
     case K_OPAQUE:
@@ -246,8 +279,10 @@ function encMap(sink: ValueSink, w: ByteWriter, node: Node, v: unknown, depth: n
 function encInterface(sink: ValueSink, w: ByteWriter, iv: GobInterface, depth: number): void {
   checkDepth(sink, depth);
   const name = iv.name;
-  if (typeof name !== 'string' || name === '') throw new EncodeFailure('GobInterface.name must be a non-empty string (the gob.Register name)');
-  if (iv.value === null || iv.value === undefined) throw new EncodeFailure('an interface cannot hold a nil pointer');
+  if (typeof name !== 'string' || name === '')
+    throw new EncodeFailure('GobInterface.name must be a non-empty string (the gob.Register name)');
+  if (iv.value === null || iv.value === undefined)
+    throw new EncodeFailure('an interface cannot hold a nil pointer');
   w.string(name);
   try {
     const node = sink.nodeOf(iv.type);

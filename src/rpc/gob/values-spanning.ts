@@ -29,7 +29,8 @@ export function* spanValue(r: ValueReader, node: Node, depth: number): Step<unkn
     case K_ARRAY: {
       r.depthCheck(depth);
       const n = r.readCount(true, 1);
-      if (node.k === K_ARRAY && n !== node.len) throw r.bad(`array of ${n} elements for a type of ${node.len}`);
+      if (node.k === K_ARRAY && n !== node.len)
+        throw r.bad(`array of ${n} elements for a type of ${node.len}`);
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) out.push(yield* spanValue(r, node.elem!, depth + 1));
       return out;
@@ -59,9 +60,15 @@ function* spanStruct(r: ValueReader, node: Node, depth: number): Step<Record<str
     const delta = r.readUint();
     if (delta === 0) return o;
     f += delta;
-    if (f >= node.fields.length) throw r.bad(`field number ${f} past the last field of ${node.name || 'a struct'}`);
+    if (f >= node.fields.length)
+      throw r.bad(`field number ${f} past the last field of ${node.name || 'a struct'}`);
     const v = yield* spanValue(r, node.fields[f]!, depth + 1);
-    Object.defineProperty(o, node.names[f]!, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(o, node.names[f]!, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
 }
 

@@ -91,7 +91,10 @@ export function wireValue(node: Node): Record<string, unknown> {
       return { [MARSHALER_FIELDS[node.marshaler]]: { CommonType: common } };
     default:
       return {
-        StructT: { CommonType: common, Field: node.fields.map((f, i) => ({ Name: node.names[i], Id: f.id })) },
+        StructT: {
+          CommonType: common,
+          Field: node.fields.map((f, i) => ({ Name: node.names[i], Id: f.id })),
+        },
       };
   }
 }
@@ -110,7 +113,8 @@ export interface WireDef {
 
 /** Type ids are Go int32s; anything else in a definition is malformed. */
 function typeId(v: unknown, offset: number): number {
-  if (typeof v !== 'number' || v < 1 || v > 0x7fffffff) throw malformed(`invalid type id ${String(v)} in a type definition`, offset);
+  if (typeof v !== 'number' || v < 1 || v > 0x7fffffff)
+    throw malformed(`invalid type id ${String(v)} in a type definition`, offset);
   return v;
 }
 
@@ -121,13 +125,23 @@ export function parseWire(w: Obj, offset: number): WireDef {
   let set = 0;
   for (const name of WIRE_TYPE.names) if (w[name] !== null) set++;
   if (set !== 1) throw malformed(`type definition sets ${set} of the wireType fields instead of one`, offset);
-  const def: WireDef = { k: 0, name: '', elem: 0, key: 0, len: 0, fieldNames: [], fieldIds: [], marshaler: 'gob' };
+  const def: WireDef = {
+    k: 0,
+    name: '',
+    elem: 0,
+    key: 0,
+    len: 0,
+    fieldNames: [],
+    fieldIds: [],
+    marshaler: 'gob',
+  };
   let t: Obj;
   if (w.ArrayT !== null) {
     t = w.ArrayT as Obj;
     def.k = K_ARRAY;
     def.elem = typeId(t.Elem, offset);
-    if (typeof t.Len !== 'number' || t.Len < 0) throw malformed(`invalid array length ${String(t.Len)}`, offset);
+    if (typeof t.Len !== 'number' || t.Len < 0)
+      throw malformed(`invalid array length ${String(t.Len)}`, offset);
     def.len = t.Len;
   } else if (w.SliceT !== null) {
     t = w.SliceT as Obj;

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Decoder, Encoder } from '../../../src/rpc/gob/index.js';
 import { goProgram } from '../../helpers/tools.js';
 import { CASES, plain, readGolden } from './cases.js';
+import { goDecode } from './helpers.js';
 
 const execFileP = promisify(execFile);
 const GOLDEN = readGolden();
@@ -74,13 +75,6 @@ test('the fixtures match a fresh run of the Go program', async (t) => {
     'regenerate with: .cache/go/test_interop_gobgolden > test/rpc/gob/fixtures/golden.txt',
   );
 });
-
-/** goDecode runs the Go program's dec mode on `bytes` for case `name`. */
-async function goDecode(bin: string, name: string, bytes: Buffer): Promise<string> {
-  const child = execFileP(bin, ['dec', name]);
-  child.child.stdin!.end(`${bytes.toString('hex')}\n`);
-  return (await child).stdout;
-}
 
 test('Go decodes netkit bytes to the same values as its own', async (t) => {
   const bin = await goProgram(t, 'test/interop/gobgolden');
