@@ -45,6 +45,7 @@ export class Decoder {
   readonly maxDepth: number;
   readonly maxElements: number;
   readonly maxTypes: number;
+  readonly maxFields: number;
   private readonly r: ValueReader;
   /** buf[start, avail) are the bytes received and not yet consumed. */
   private start = 0;
@@ -70,7 +71,8 @@ export class Decoder {
     this.maxDepth = o.maxDepth;
     this.maxElements = o.maxElements;
     this.maxTypes = o.maxTypes;
-    const types = new TypeTable(o.maxTypes, o.maxDepth);
+    this.maxFields = o.maxFields;
+    const types = new TypeTable(o.maxTypes, o.maxDepth, o.maxFields);
     this.r = new ValueReader(types, o.maxDepth, o.maxElements, () => this.advance());
   }
 

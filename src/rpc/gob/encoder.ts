@@ -88,6 +88,11 @@ export class Encoder implements ValueSink {
         msg.byte(0);
         encodeValue(this, msg, node, value, 1, false);
       }
+      if (this.out.pos === 0) {
+        // Only the value (the usual case once types are sent): one copy, straight from msg.
+        this.checkSize(msg.pos);
+        return msg.takeMessage();
+      }
       this.flush(null, msg);
       return this.out.take();
     } catch (err) {
@@ -99,6 +104,7 @@ export class Encoder implements ValueSink {
     } finally {
       this.out.shrink(KEEP_BUFFER_BYTES);
       this.msg.shrink(KEEP_BUFFER_BYTES);
+      for (const w of this.scratch) w?.shrink(KEEP_BUFFER_BYTES); // sparse: indexed by depth
     }
   }
 
@@ -169,17 +175,21 @@ export class Encoder implements ValueSink {
     }
   }
 
+  private checkSize(len: number): void {
+    if (len > this.maxMessageBytes) {
+      throw new GobError(
+        'NETKIT_GOB_LIMIT',
+        `gob: message of ${len} bytes exceeds maxMessageBytes (${this.maxMessageBytes}); raise maxMessageBytes or send less`,
+        { limit: this.maxMessageBytes },
+      );
+    }
+  }
+
   /** flush is Go's writeMessage: append `b` to `target` (null: the output) with its length, and empty `b`. */
   flush(target: ByteWriter | null, b: ByteWriter): void {
     const len = b.pos;
     if (target === null) {
-      if (len > this.maxMessageBytes) {
-        throw new GobError(
-          'NETKIT_GOB_LIMIT',
-          `gob: message of ${len} bytes exceeds maxMessageBytes (${this.maxMessageBytes}); raise maxMessageBytes or send less`,
-          { limit: this.maxMessageBytes },
-        );
-      }
+      this.checkSize(len);
       target = this.out;
     }
     target.uint(len);

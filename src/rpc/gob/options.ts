@@ -16,6 +16,7 @@ export const DECODER_DEFAULTS = Object.freeze({
   maxDepth: 64,
   maxElements: 1_000_000,
   maxTypes: 10_000,
+  maxFields: 1024,
 });
 
 /** ENCODER_DEFAULTS are the Encoder's limits when none are given. */
@@ -40,6 +41,12 @@ export interface DecoderOptions {
   maxElements?: number;
   /** maxTypes bounds the types one stream may define (default 10,000). */
   maxTypes?: number;
+  /**
+   * maxFields bounds the fields of one struct type (default 1024). Every
+   * decoded struct gets every field, so without it a 3-byte message of a
+   * 50,000-field type would cost milliseconds.
+   */
+  maxFields?: number;
 }
 
 /** EncoderOptions bound what one Encoder produces. */
@@ -81,6 +88,7 @@ export function decoderOptions(options: DecoderOptions | undefined): Required<De
     maxDepth: integer('maxDepth', o.maxDepth, d.maxDepth, 1, MAX_DEPTH),
     maxElements: integer('maxElements', o.maxElements, d.maxElements, 0, 2 ** 32),
     maxTypes: integer('maxTypes', o.maxTypes, d.maxTypes, 0, 1_000_000),
+    maxFields: integer('maxFields', o.maxFields, d.maxFields, 0, 1_000_000),
   };
 }
 

@@ -45,16 +45,21 @@ export class TypeTable {
   private readonly log: (number | Entry)[] = [];
   private readonly maxTypes: number;
   private readonly maxDepth: number;
+  private readonly maxFields: number;
 
-  constructor(maxTypes: number, maxDepth: number) {
+  constructor(maxTypes: number, maxDepth: number, maxFields: number) {
     this.maxTypes = maxTypes;
     this.maxDepth = maxDepth;
+    this.maxFields = maxFields;
   }
 
   /** define stores the definition of type `id`. */
   define(id: number, def: WireDef, offset: number): void {
     if (id < FIRST_USER_ID) throw malformed(`definition of reserved type id ${id}`, offset);
     if (this.defs.has(id)) throw malformed(`redefinition of type id ${id}`, offset);
+    if (def.fieldIds.length > this.maxFields) {
+      throw overLimit(`a struct type of ${def.fieldIds.length} fields`, 'maxFields', this.maxFields);
+    }
     if (this.defs.size >= this.maxTypes)
       throw overLimit(`defining type ${this.defs.size + 1}`, 'maxTypes', this.maxTypes);
     this.defs.set(id, { def, node: null });

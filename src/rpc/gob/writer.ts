@@ -148,7 +148,8 @@ export class ByteWriter {
   raw(b: Uint8Array, start = 0, end = b.length): void {
     const n = end - start;
     this.ensure(n);
-    this.buf.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pos);
+    if (Buffer.isBuffer(b)) b.copy(this.buf, this.pos, start, end);
+    else this.buf.set(start === 0 && end === b.length ? b : b.subarray(start, end), this.pos);
     this.pos += n;
   }
 
@@ -187,6 +188,22 @@ export class ByteWriter {
   take(start = 0): Buffer {
     const out = Buffer.allocUnsafe(this.pos - start);
     this.buf.copy(out, 0, start, this.pos);
+    return out;
+  }
+
+  /** takeMessage returns the written bytes as one gob message (length prefix, then the bytes), and empties the writer. */
+  takeMessage(): Buffer {
+    const len = this.pos;
+    let prefix = 1;
+    if (len >= 0x80) for (let x = len; x >= 1; x /= 256) prefix++;
+    const out = Buffer.allocUnsafe(prefix + len);
+    if (prefix === 1) out[0] = len;
+    else {
+      out[0] = 256 - (prefix - 1);
+      for (let i = prefix - 1, x = len; i >= 1; i--, x = Math.floor(x / 256)) out[i] = x % 256;
+    }
+    this.buf.copy(out, prefix, 0, len);
+    this.pos = 0;
     return out;
   }
 
