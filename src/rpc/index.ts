@@ -6,7 +6,7 @@
 export { arith } from './arith.js';
 export { type CallOptions, RpcClient } from './client/client.js';
 export { dialRpc, type RpcDialOptions } from './client/dial.js';
-export { CODECS, type CodecName } from './codec/index.js';
+export { CODECS, type CodecName, createClientCodec, createServerCodec } from './codec/index.js';
 export { parseJson, stringifyJson } from './codec/lossless-json.js';
 export { RpcProtocolError, ServerError } from './errors.js';
 export * from './gob/index.js';
@@ -22,3 +22,4 @@ export {
 export { parseSchemaNotation } from './schema-notation.js';
 export { DEBUG_PATH, RPC_PATH } from './server/http-connect.js';
 export { RPC_SERVE_DEFAULTS, type RpcServeOptions, type RpcServer, serveRpc } from './server/serve.js';
+export { type ConnServeOptions, serveRpcConn } from './server/serve-conn.js';

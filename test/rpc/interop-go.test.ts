@@ -69,10 +69,7 @@ describe("netkit dialRpc -> Go's net/rpc server", () => {
         Raw: Buffer.from([0, 1, 255]),
         Inner: { X: 9, Y: 0 },
       };
-      const echoed = (await client.call('Shapes.Echo', shape, { argsType: Shape })) as Record<
-        string,
-        unknown
-      >;
+      const echoed = (await client.call('Shapes.Echo', shape, { schema: Shape })) as Record<string, unknown>;
       assert.equal(echoed.Name, 'tri');
       assert.equal(echoed.Scale, 2);
       assert.equal(echoed.Neg, -(2 ** 40));

@@ -17,8 +17,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** timeout rejects the call with NETKIT_TIMEOUT after this many ms; 0 or absent: none. */
   timeout?: number;
-  /** argsType is the gob type of the arguments (see netkit/rpc's `gob`); inferred when absent. */
-  argsType?: unknown;
+  /** schema is the gob type of the arguments (see netkit/rpc's `gob`); inferred when absent. */
+  schema?: unknown;
 }
 
 interface Pending {
@@ -92,7 +92,7 @@ export class RpcClient implements AsyncDisposable {
     const seq = this.#seq++;
     let bytes: Buffer;
     try {
-      bytes = this.#codec.encodeRequest(serviceMethod, seq, args, options.argsType);
+      bytes = this.#codec.encodeRequest(serviceMethod, seq, args, options.schema);
     } catch (err) {
       return Promise.reject(err);
     }

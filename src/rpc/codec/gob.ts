@@ -98,11 +98,11 @@ export class GobClientCodec implements ClientCodec {
     this.#dec = new Decoder({ maxMessageBytes: options.maxMessageBytes });
   }
 
-  encodeRequest(serviceMethod: string, seq: number, args: unknown, argsType?: unknown): Buffer {
+  encodeRequest(serviceMethod: string, seq: number, args: unknown, schema?: unknown): Buffer {
     const mark = this.#enc.mark();
     try {
       const head = this.#enc.encode({ ServiceMethod: serviceMethod, Seq: seq }, REQUEST);
-      return Buffer.concat([head, this.#enc.encode(args, argsType as GobType | undefined)]);
+      return Buffer.concat([head, this.#enc.encode(args, schema as GobType | undefined)]);
     } catch (err) {
       // Arguments that do not fit their type fail this call only; the stream stays as it was.
       this.#enc.rollback(mark);

@@ -48,7 +48,7 @@ export interface IncomingResponse {
 
 /** ClientCodec writes requests and reads responses on one connection. */
 export interface ClientCodec {
-  encodeRequest(serviceMethod: string, seq: number, args: unknown, argsType?: unknown): Buffer;
+  encodeRequest(serviceMethod: string, seq: number, args: unknown, schema?: unknown): Buffer;
   /** push returns every response now complete; it throws when the bytes cannot be a response. */
   push(chunk: Buffer): IncomingResponse[];
 }
