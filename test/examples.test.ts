@@ -49,6 +49,8 @@ test('examples/rpc-arith.ts: the classic Arith calls, in one process and as serv
   const server = spawnProc(process.execPath, [...TSX, 'examples/rpc-arith.ts', 'serve', '127.0.0.1:0']);
   t.after(() => server.kill('SIGINT'));
   const [, address] = await server.waitFor(/listening (\S+)/);
-  const pair = await run(process.execPath, [...TSX, 'examples/rpc-arith.ts', 'call', address!], { cwd: ROOT });
+  const pair = await run(process.execPath, [...TSX, 'examples/rpc-arith.ts', 'call', address!], {
+    cwd: ROOT,
+  });
   assert.equal(pair.stdout, expected);
 });

@@ -36,10 +36,7 @@ describe('netkit rpc serve / rpc call', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'netkit-rpc-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const mod = path.join(dir, 'svc.mjs');
-    await writeFile(
-      mod,
-      `export const services = { Echo: { Back: (x) => x, Kind: (x) => typeof x.F } };\n`,
-    );
+    await writeFile(mod, `export const services = { Echo: { Back: (x) => x, Kind: (x) => typeof x.F } };\n`);
     const run = startCli(['rpc', 'serve', '127.0.0.1:0', '--service', mod]);
     t.after(() => run.abort());
     const [, address] = await run.waitFor(/listening (\S+) .*services Arith, Echo/);
@@ -57,7 +54,15 @@ describe('netkit rpc serve / rpc call', () => {
     assert.equal(notJson.code, 2);
     const refused = await cli(['rpc', 'call', '127.0.0.1:1', 'Arith.Multiply', '{"A":7,"B":8}']);
     assert.equal(refused.code, 3);
-    const schema = await cli(['rpc', 'call', '127.0.0.1:1', 'Arith.Multiply', '{}', '--schema', '{"A":"int7"}']);
+    const schema = await cli([
+      'rpc',
+      'call',
+      '127.0.0.1:1',
+      'Arith.Multiply',
+      '{}',
+      '--schema',
+      '{"A":"int7"}',
+    ]);
     assert.equal(schema.code, 2);
     assert.match(schema.stderr, /unknown type "int7" at A/);
   });

@@ -62,7 +62,7 @@ async function runCall(
   } catch (err) {
     throw new InvalidArgumentError('args', `not JSON: ${(err as Error).message}`);
   }
-  const argsType = flags.schema === undefined ? undefined : parseSchemaNotation(flags.schema);
+  const schema = flags.schema === undefined ? undefined : parseSchemaNotation(flags.schema);
   const timeout = flags.timeout;
   const started = performance.now();
   let reply: unknown;
@@ -82,7 +82,7 @@ async function runCall(
       signal: ctx.io.signal,
     });
     try {
-      reply = await client.call(method, args, { timeout, signal: ctx.io.signal, argsType });
+      reply = await client.call(method, args, { timeout, signal: ctx.io.signal, schema });
     } finally {
       await client.close();
     }
