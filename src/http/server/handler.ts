@@ -115,7 +115,7 @@ function respond(req: IncomingMessage, res: ServerResponse, state: HandlerState,
 }
 
 /** hasBody reports whether a request declares a body (chunked, or a non-zero Content-Length). */
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

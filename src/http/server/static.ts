@@ -5,7 +5,7 @@ import path from 'node:path';
 import sendFileStream from 'send';
 import { InvalidArgumentError } from '../../errors.js';
 import { requestInfo } from '../inspect.js';
-import { type HandlerState, negotiate, send, sendError, TYPES } from './handler.js';
+import { type HandlerState, hasBody, negotiate, send, sendError, TYPES } from './handler.js';
 import { type ListingEntry, renderListingHtml, sortListing } from './listing.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -171,10 +171,7 @@ async function serve(root: string, req: IncomingMessage, res: ServerResponse, st
   const fail = (status: number, message = messageFor(status)) => sendError(req, res, state, status, message);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     // a body is never read here: close the connection rather than drain it
-    const length = req.headers['content-length'];
-    if ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined) {
-      res.setHeader('Connection', 'close');
-    }
+    if (hasBody(req)) res.setHeader('Connection', 'close');
     sendError(req, res, state, 405, `method ${req.method} not allowed; use GET or HEAD`, [
       ['Allow', 'GET, HEAD'],
     ]);

@@ -5,6 +5,7 @@ import { type DialOptions, dial } from '../../tcp/dial.js';
 import { checkCodec, createClientCodec } from '../codec/index.js';
 import type { CodecName } from '../codec/types.js';
 import { RpcProtocolError } from '../errors.js';
+import { MAX_HEAD_BYTES, readHead } from '../http-head.js';
 import { CONNECTED, RPC_PATH } from '../server/http-connect.js';
 import { RpcClient } from './client.js';
 
@@ -21,26 +22,16 @@ export interface RpcDialOptions extends DialOptions {
 /** handshake performs Go's HTTP CONNECT and returns the bytes that followed the response head. */
 async function handshake(conn: Conn, path: string): Promise<Buffer> {
   await conn.write(`CONNECT ${path} HTTP/1.0\n\n`);
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const chunk = await conn.read();
-    if (chunk === null)
-      throw new RpcProtocolError('rpc: the server closed the connection during the HTTP handshake');
-    buf = Buffer.concat([buf, chunk]);
-    const lf = buf.indexOf('\n\n');
-    const crlf = buf.indexOf('\r\n\r\n');
-    const end = lf >= 0 && (crlf < 0 || lf < crlf) ? lf + 2 : crlf >= 0 ? crlf + 4 : -1;
-    if (end < 0) {
-      if (buf.length > 8192) throw new RpcProtocolError('rpc: HTTP response head over 8192 bytes');
-      continue;
-    }
-    const status = buf.toString('latin1', 0, end).split(/\r?\n/, 1)[0] ?? '';
-    // Go's client checks the status text only: "200 Connected to Go RPC".
-    if (status.slice(status.indexOf(' ') + 1) !== CONNECTED) {
-      throw new RpcProtocolError(`rpc: unexpected HTTP response: ${status}`);
-    }
-    return buf.subarray(end);
+  const { head, rest } = await readHead(conn, {
+    closed: 'rpc: the server closed the connection during the HTTP handshake',
+    tooLong: `rpc: HTTP response head over ${MAX_HEAD_BYTES} bytes`,
+  });
+  const status = head.split(/\r?\n/, 1)[0] ?? '';
+  // Go's client checks the status text only: "200 Connected to Go RPC".
+  if (status.slice(status.indexOf(' ') + 1) !== CONNECTED) {
+    throw new RpcProtocolError(`rpc: unexpected HTTP response: ${status}`);
   }
+  return rest;
 }
 
 /**

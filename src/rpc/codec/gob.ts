@@ -40,8 +40,12 @@ function checkHeader(v: unknown, what: 'request' | 'response'): Header {
   return h as Header;
 }
 
-/** GobServerCodec is the server side of net/rpc's gob codec. */
-export class GobServerCodec implements ServerCodec {
+/**
+ * GobStream is one connection's gob state, both directions: the decoder that
+ * reads (header, body) pairs and the encoder that writes them, as net/rpc
+ * always sends a header followed by exactly one body.
+ */
+class GobStream {
   readonly #dec: Decoder;
   readonly #enc = new Encoder();
   #header: Header | undefined;
@@ -50,18 +54,51 @@ export class GobServerCodec implements ServerCodec {
     this.#dec = new Decoder({ maxMessageBytes: options.maxMessageBytes });
   }
 
-  push(chunk: Buffer): IncomingRequest[] {
+  /** pairs takes the next bytes and returns every (header, body) now complete, in order. */
+  pairs(chunk: Buffer, what: 'request' | 'response'): [Header, unknown][] {
     this.#dec.push(chunk);
-    const out: IncomingRequest[] = [];
+    const out: [Header, unknown][] = [];
     for (let d = this.#dec.next(); d !== undefined; d = this.#dec.next()) {
       if (this.#header === undefined) {
-        this.#header = checkHeader(d.value, 'request');
+        this.#header = checkHeader(d.value, what);
         continue;
       }
-      out.push({ serviceMethod: this.#header.ServiceMethod, seq: this.#header.Seq, args: d.value });
+      out.push([this.#header, d.value]);
       this.#header = undefined;
     }
     return out;
+  }
+
+  /**
+   * encodePair writes a header, then its body, as Go does (so type ids match
+   * Go's byte for byte). If either cannot be encoded, the encoder forgets the
+   * types it took for them, so the stream stays as it was, and the error is
+   * thrown to the caller.
+   */
+  encodePair(header: object, headerType: GobType, body: unknown, bodyType: GobType | undefined): Buffer {
+    const mark = this.#enc.mark();
+    try {
+      const head = this.#enc.encode(header, headerType);
+      return Buffer.concat([head, this.#enc.encode(body, bodyType)]);
+    } catch (err) {
+      this.#enc.rollback(mark);
+      throw err;
+    }
+  }
+}
+
+/** GobServerCodec is the server side of net/rpc's gob codec. */
+export class GobServerCodec implements ServerCodec {
+  readonly #stream: GobStream;
+
+  constructor(options: GobCodecOptions) {
+    this.#stream = new GobStream(options);
+  }
+
+  push(chunk: Buffer): IncomingRequest[] {
+    return this.#stream
+      .pairs(chunk, 'request')
+      .map(([h, args]) => ({ serviceMethod: h.ServiceMethod, seq: h.Seq, args }));
   }
 
   encodeResponse(header: ResponseHeader, reply: unknown, replyType?: unknown): Buffer {
@@ -70,58 +107,37 @@ export class GobServerCodec implements ServerCodec {
       Seq: header.seq as number | bigint,
       Error: header.error,
     };
-    // Header first, then body, as Go does (so type ids match Go's byte for byte). If the body
-    // cannot be encoded, the encoder forgets the types of this response and the caller sends an
-    // error response instead.
-    const mark = this.#enc.mark();
-    try {
-      const head = this.#enc.encode(h, RESPONSE);
-      const body =
-        header.error !== ''
-          ? this.#enc.encode({}, INVALID)
-          : this.#enc.encode(reply, replyType as GobType | undefined);
-      return Buffer.concat([head, body]);
-    } catch (err) {
-      this.#enc.rollback(mark);
-      throw err;
-    }
+    // After an error Go sends its empty struct{} body; the caller turns a reply that cannot be
+    // encoded into an error response.
+    return header.error !== ''
+      ? this.#stream.encodePair(h, RESPONSE, {}, INVALID)
+      : this.#stream.encodePair(h, RESPONSE, reply, replyType as GobType | undefined);
   }
 }
 
 /** GobClientCodec is the client side of net/rpc's gob codec. */
 export class GobClientCodec implements ClientCodec {
-  readonly #dec: Decoder;
-  readonly #enc = new Encoder();
-  #header: Header | undefined;
+  readonly #stream: GobStream;
 
   constructor(options: GobCodecOptions) {
-    this.#dec = new Decoder({ maxMessageBytes: options.maxMessageBytes });
+    this.#stream = new GobStream(options);
   }
 
+  /** encodeRequest throws (GobError) when the args do not fit their type: that call fails, the stream does not. */
   encodeRequest(serviceMethod: string, seq: number, args: unknown, schema?: unknown): Buffer {
-    const mark = this.#enc.mark();
-    try {
-      const head = this.#enc.encode({ ServiceMethod: serviceMethod, Seq: seq }, REQUEST);
-      return Buffer.concat([head, this.#enc.encode(args, schema as GobType | undefined)]);
-    } catch (err) {
-      // Arguments that do not fit their type fail this call only; the stream stays as it was.
-      this.#enc.rollback(mark);
-      throw err;
-    }
+    return this.#stream.encodePair(
+      { ServiceMethod: serviceMethod, Seq: seq },
+      REQUEST,
+      args,
+      schema as GobType | undefined,
+    );
   }
 
   push(chunk: Buffer): IncomingResponse[] {
-    this.#dec.push(chunk);
-    const out: IncomingResponse[] = [];
-    for (let d = this.#dec.next(); d !== undefined; d = this.#dec.next()) {
-      if (this.#header === undefined) {
-        this.#header = checkHeader(d.value, 'response');
-        continue;
-      }
-      const h = this.#header;
-      this.#header = undefined;
-      out.push({ seq: Number(h.Seq), error: h.Error ?? '', reply: h.Error ? undefined : d.value });
-    }
-    return out;
+    return this.#stream.pairs(chunk, 'response').map(([h, body]) => ({
+      seq: Number(h.Seq),
+      error: h.Error ?? '',
+      reply: h.Error ? undefined : body,
+    }));
   }
 }

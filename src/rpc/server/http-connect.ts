@@ -8,7 +8,7 @@
  * else is 404. One request per connection outside the RPC path.
  */
 import type { Conn } from '../../tcp/conn.js';
-import { RpcProtocolError } from '../errors.js';
+import { MAX_HEAD_BYTES, readHead } from '../http-head.js';
 import type { Registry } from '../registry.js';
 import { renderDebugPage } from './debug-page.js';
 
@@ -18,25 +18,6 @@ export const DEBUG_PATH = '/debug/rpc';
 
 /** CONNECTED is Go's status text for a successful handshake. */
 export const CONNECTED = '200 Connected to Go RPC';
-
-/** MAX_HEAD_BYTES bounds the request head read before the handshake is decided. */
-const MAX_HEAD_BYTES = 8 * 1024;
-
-/** readHead reads until the blank line that ends an HTTP head (LF or CRLF); returns the head and what followed. */
-async function readHead(conn: Conn): Promise<{ head: string; rest: Buffer }> {
-  let buf = Buffer.alloc(0);
-  for (;;) {
-    const chunk = await conn.read();
-    if (chunk === null) throw new RpcProtocolError('http: connection closed before the request head ended');
-    buf = Buffer.concat([buf, chunk]);
-    const lf = buf.indexOf('\n\n');
-    const crlf = buf.indexOf('\r\n\r\n');
-    const end = lf >= 0 && (crlf < 0 || lf < crlf) ? lf + 2 : crlf >= 0 ? crlf + 4 : -1;
-    if (end >= 0) return { head: buf.subarray(0, end).toString('latin1'), rest: buf.subarray(end) };
-    if (buf.length > MAX_HEAD_BYTES)
-      throw new RpcProtocolError(`http: request head over ${MAX_HEAD_BYTES} bytes`);
-  }
-}
 
 function respond(conn: Conn, status: string, type: string, body: string, extra = ''): Promise<unknown> {
   const head =
@@ -57,7 +38,10 @@ export async function acceptHttp(
   timeoutMs: number,
 ): Promise<Buffer | undefined> {
   if (timeoutMs > 0) conn.setReadDeadline(Date.now() + timeoutMs);
-  const { head, rest } = await readHead(conn);
+  const { head, rest } = await readHead(conn, {
+    closed: 'http: connection closed before the request head ended',
+    tooLong: `http: request head over ${MAX_HEAD_BYTES} bytes`,
+  });
   conn.setReadDeadline(null);
   const [method = '', target = ''] = (head.split(/\r?\n/, 1)[0] ?? '').split(' ');
   const path = target.split('?')[0];
