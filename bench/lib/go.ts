@@ -3,6 +3,7 @@
  * bench/go/ into the bench cache.
  */
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { runCommand } from './proc.js';
 import type { BenchContext } from './types.js';
@@ -32,7 +33,12 @@ export async function buildGo(ctx: BenchContext, program: string): Promise<strin
   const dir = path.join(ctx.root, 'bench', 'go', program);
   const r = await runCommand('go', ['build', '-o', out, 'main.go'], {
     cwd: dir,
-    env: { ...process.env, GO111MODULE: 'off' },
+    // Debian's Go packages (gorilla/websocket) live under /usr/share/gocode.
+    env: {
+      ...process.env,
+      GO111MODULE: 'off',
+      GOPATH: `${process.env.GOPATH ?? path.join(os.homedir(), 'go')}:/usr/share/gocode`,
+    },
     timeoutMs: 180_000,
   });
   if (r.timedOut) throw new Error(`go build of ${program} took over 180 s; gave up`);

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +59,15 @@ export async function goProgram(t: TestContext, dir: string): Promise<string | u
   return p;
 }
 
+/**
+ * goPath is GOPATH for GOPATH-mode builds: the user's own, then Debian's
+ * /usr/share/gocode, where packages such as golang-github-gorilla-websocket-dev
+ * install their sources.
+ */
+export function goPath(): string {
+  return [process.env.GOPATH ?? path.join(os.homedir(), 'go'), '/usr/share/gocode'].join(path.delimiter);
+}
+
 async function buildGo(dir: string): Promise<string> {
   const out = path.join(ROOT, '.cache', 'go', dir.replaceAll('/', '_'));
   await mkdir(path.dirname(out), { recursive: true });
@@ -67,7 +77,7 @@ async function buildGo(dir: string): Promise<string> {
   if (outStat && outStat.mtimeMs >= srcStat.mtimeMs) return out;
   await execFileP('go', ['build', '-o', out, 'main.go'], {
     cwd: src,
-    env: { ...process.env, GO111MODULE: 'off', GOFLAGS: '' },
+    env: { ...process.env, GO111MODULE: 'off', GOFLAGS: '', GOPATH: goPath() },
   });
   return out;
 }
