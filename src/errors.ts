@@ -42,6 +42,10 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_RPC_PROTOCOL:
     'The RPC peer broke the protocol (bad handshake, malformed header or JSON, unknown reply).',
   NETKIT_TLS_FAILED: 'The TLS handshake failed (untrusted or mismatched certificate, protocol error).',
+  NETKIT_WS_HANDSHAKE:
+    'The WebSocket upgrade was refused or broken (an HTTP status instead of 101, no agreed subprotocol).',
+  NETKIT_WS_CLOSED:
+    'The WebSocket closed abnormally (no close frame, or a policy, size or protocol close code).',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -163,6 +167,27 @@ export class DatagramError extends NetkitError {
     super('NETKIT_DATAGRAM_TOO_LARGE', message);
     this.limit = details.limit;
     this.size = details.size;
+  }
+}
+
+/**
+ * WsError is a WebSocket failure: a refused upgrade (`status` is the HTTP
+ * status the server answered) or an abnormal close (`closeCode` and
+ * `reason` are what the close frame said; 1006 when there was none).
+ */
+export class WsError extends NetkitError {
+  readonly status: number | undefined;
+  readonly closeCode: number | undefined;
+  readonly reason: string | undefined;
+  constructor(
+    code: 'NETKIT_WS_HANDSHAKE' | 'NETKIT_WS_CLOSED',
+    message: string,
+    details: { status?: number; closeCode?: number; reason?: string; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.status = details.status;
+    this.closeCode = details.closeCode;
+    this.reason = details.reason;
   }
 }
 

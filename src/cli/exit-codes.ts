@@ -25,11 +25,13 @@ export function exitCodeFor(err: unknown): number {
     case 'NETKIT_DIAL_FAILED':
     case 'NETKIT_TLS_FAILED':
     case 'NETKIT_LISTEN_FAILED':
+    case 'NETKIT_WS_HANDSHAKE':
       return EXIT.DIAL;
     case 'NETKIT_TIMEOUT':
     case 'NETKIT_CONNECT_TIMEOUT':
       return EXIT.TIMEOUT;
     case 'NETKIT_CONNECTION_RESET':
+    case 'NETKIT_WS_CLOSED':
       return EXIT.RESET;
     case 'NETKIT_UNKNOWN_NETWORK':
     case 'NETKIT_ADDR_SYNTAX':

@@ -1,4 +1,5 @@
 import { InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
+import { InvalidArgumentError } from '../errors.js';
 import { FRAME_FORMATS } from '../framing/index.js';
 import { parseDuration } from '../internal/duration.js';
 
@@ -73,4 +74,18 @@ export function networkOption(kind: 'tcp' | 'udp'): Option {
 /** jsonOption is --json: one JSON object per line, for machines. */
 export function jsonOption(): Option {
   return new Option('--json', 'print one JSON object per line');
+}
+
+/** collect gathers a repeatable flag's values into a list (commander's argParser for `-H`, `--origin`, …). */
+export function collect(value: string, all: string[]): string[] {
+  return [...all, value];
+}
+
+/** parseHeaderFlags reads `-H 'Name: value'` flags into pairs. */
+export function parseHeaderFlags(list: readonly string[]): [string, string][] {
+  return list.map((h) => {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new InvalidArgumentError('--header', `"${h}" is not 'Name: value'`);
+    return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
+  });
 }

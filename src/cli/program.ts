@@ -10,6 +10,8 @@ import { tcpServeCommand } from './commands/tcp-serve.js';
 import { tourCommand } from './commands/tour.js';
 import { udpSendCommand } from './commands/udp-send.js';
 import { udpServeCommand } from './commands/udp-serve.js';
+import { wsConnectCommand } from './commands/ws-connect.js';
+import { wsServeCommand } from './commands/ws-serve.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -27,7 +29,9 @@ export interface CliContext {
 /** buildProgram assembles the command tree; each command lives in its own file. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('netkit')
-    .description('Network programming toolkit: TCP, UDP, HTTP, framing, addresses, and a guided tour.')
+    .description(
+      'Network programming toolkit: TCP, UDP, HTTP, WebSocket, RPC, framing, addresses, and a guided tour.',
+    )
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({
@@ -48,6 +52,11 @@ export function buildProgram(ctx: CliContext): Command {
   const rpc = program.command('rpc').description('Go net/rpc (gob, JSON) and JSON-RPC 2.0 server and client');
   rpc.addCommand(rpcServeCommand(ctx));
   rpc.addCommand(rpcCallCommand(ctx));
+  const ws = program
+    .command('ws')
+    .description('WebSocket server (echo, broadcast rooms, browser page) and client');
+  ws.addCommand(wsServeCommand(ctx));
+  ws.addCommand(wsConnectCommand(ctx));
   program.addCommand(resolveCommand(ctx));
   program.addCommand(tourCommand(ctx));
 

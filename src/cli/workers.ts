@@ -35,6 +35,8 @@ export async function runWorkers(options: {
   out: Output;
   graceMs: number;
   describe: (address: string) => string;
+  /** relay picks worker messages the primary passes on to every other worker (a shared bus). */
+  relay?: (msg: unknown) => boolean;
 }): Promise<number> {
   const { count, out, signal } = options;
   const self = fileURLToPath(import.meta.url);
@@ -48,6 +50,13 @@ export async function runWorkers(options: {
   const fork = (id: number): Worker => {
     const w = cluster.fork({ [WORKER_ENV]: String(id) });
     workers.add(w);
+    const relay = options.relay;
+    if (relay) {
+      w.on('message', (msg) => {
+        if (!relay(msg)) return;
+        for (const other of workers) if (other !== w && other.isConnected()) other.send(msg);
+      });
+    }
     w.on('exit', (code, sig) => {
       workers.delete(w);
       // Before every worker listens, a death is a startup failure (port in use): report it, do not retry.
@@ -119,7 +128,12 @@ export async function runWorkers(options: {
 export function primaryFor(
   ctx: { io: { env: Record<string, string | undefined>; signal: AbortSignal }; argv: readonly string[] },
   out: Output,
-  o: { workers: number; graceMs: number; describe: (address: string) => string },
+  o: {
+    workers: number;
+    graceMs: number;
+    describe: (address: string) => string;
+    relay?: (msg: unknown) => boolean;
+  },
 ): Promise<number> | undefined {
   if (o.workers <= 1 || isWorker(ctx.io.env)) return undefined;
   return runWorkers({
@@ -129,5 +143,6 @@ export function primaryFor(
     out,
     graceMs: o.graceMs,
     describe: o.describe,
+    ...(o.relay ? { relay: o.relay } : {}),
   });
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { type HttpResponse, request } from '../../http/index.js';
 import { safeText } from '../../internal/text.js';
 import { EXIT } from '../exit-codes.js';
-import { durationOption, jsonOption } from '../options.js';
+import { collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 
@@ -28,12 +28,7 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
     const cmd = new Command(method)
       .description(`send an HTTP ${method.toUpperCase()} and print the response`)
       .argument('<url>', 'http:// or https:// URL')
-      .option(
-        '-H, --header <header>',
-        "request header 'Name: value' (repeatable)",
-        (v: string, all: string[]) => [...all, v],
-        [],
-      )
+      .option('-H, --header <header>', "request header 'Name: value' (repeatable)", collect, [])
       .option('-i, --include', 'print the status line and headers before the body')
       .option('-I, --head-only', 'print only the status line and headers')
       .option('-L, --follow', 'follow redirects (up to 10)')
@@ -60,11 +55,7 @@ async function runRequest(
   flags: RequestFlags & { headOnly?: boolean },
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
-  const headers: [string, string][] = flags.header.map((h) => {
-    const i = h.indexOf(':');
-    if (i <= 0) throw new Error(`header "${h}" is not 'Name: value'`);
-    return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
-  });
+  const headers = parseHeaderFlags(flags.header);
   const body =
     flags.dataFile !== undefined
       ? await readFile(flags.dataFile)

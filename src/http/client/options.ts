@@ -31,7 +31,8 @@ export interface TlsOptions {
   rejectUnauthorized: boolean;
 }
 
-function checkTls(ca: unknown, insecure: unknown): TlsOptions {
+/** checkTls validates the `ca` and `insecure` options shared by every TLS client. */
+export function checkTls(ca: unknown, insecure: unknown): TlsOptions {
   if (insecure !== undefined && typeof insecure !== 'boolean') {
     throw new InvalidArgumentError('insecure', 'must be a boolean');
   }
@@ -67,7 +68,8 @@ export function parseUrl(option: string, input: unknown, base?: URL): URL {
   return url;
 }
 
-function normalizeHeaders(value: unknown): [string, string][] {
+/** normalizeHeaders validates request headers given as an object or [name, value] pairs. */
+export function normalizeHeaders(value: unknown): [string, string][] {
   if (value === undefined) return [];
   const pairs: unknown[] = Array.isArray(value)
     ? value

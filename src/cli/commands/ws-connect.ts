@@ -1,0 +1,242 @@
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Command } from 'commander';
+import { TimeoutError, WsError } from '../../errors.js';
+import { hexDump, safeText } from '../../internal/text.js';
+import { connectWs, type WsClient, type WsMessage } from '../../ws/index.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+
+interface WsConnectFlags {
+  header: string[];
+  subprotocol: string[];
+  origin?: string;
+  binary?: boolean;
+  send: string[];
+  count?: number;
+  wait: number;
+  preamble: string[];
+  showPing?: boolean;
+  ping?: number;
+  reconnect?: boolean;
+  maxPayload?: number;
+  timeout: number;
+  cacert?: string;
+  insecure?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** wsConnectCommand defines `netkit ws connect`: an interactive WebSocket client, like wscat. */
+export function wsConnectCommand(ctx: CliContext): Command {
+  return new Command('connect')
+    .description('connect to a WebSocket server: each stdin line is a message, each message a line on stdout')
+    .argument('<url>', 'ws:// or wss:// URL (http:// and https:// mean the same)')
+    .option('-H, --header <header>', "upgrade request header 'Name: value' (repeatable)", collect, [])
+    .option('--subprotocol <name>', 'offer this subprotocol (repeatable)', collect, [])
+    .option('--origin <origin>', 'send this Origin header, as a browser would')
+    .option('--binary', 'send input as binary messages instead of text')
+    .option(
+      '--send <text>',
+      'one-shot: send this message (repeatable), print the replies, close',
+      collect,
+      [],
+    )
+    .option('--count <n>', 'with --send: how many messages to wait for (default 1)', (v) =>
+      positive(v, '--count'),
+    )
+    .addOption(
+      durationOption(
+        '--wait <duration>',
+        'with --send: give up waiting for replies after this long (exit 4)',
+        '5s',
+      ),
+    )
+    .option('--preamble <text>', 'send this first, and again after every reconnect (repeatable)', collect, [])
+    .option('--show-ping', "show the server's pings and the pongs")
+    .addOption(
+      durationOption('--ping <duration>', 'ping the server this often and print the round-trip time'),
+    )
+    .option('--reconnect', 'reconnect when the connection drops (exponential backoff with jitter, up to 30s)')
+    .addOption(bytesOption('--max-payload <bytes>', 'largest message accepted (default 64MiB)'))
+    .addOption(durationOption('--timeout <duration>', 'give up connecting after this long (exit 4)', '10s'))
+    .option('--cacert <file>', 'trust the PEM certificates in this file for wss')
+    .option('-k, --insecure', 'do not verify the wss certificate (testing only)')
+    .option('-q, --quiet', 'no connection status on stderr')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Received text prints as a line (control characters escaped), binary as a hex dump.
+End of input sends a close frame (1000); Ctrl-C closes too.
+Exit codes: 0 closed normally, 3 could not connect or upgrade refused, 4 timeout,
+5 closed abnormally (no close frame, 1008, 1009, …), 6 bad address.
+
+Examples:
+  netkit ws connect ws://127.0.0.1:8080/echo
+  netkit ws connect ws://127.0.0.1:8080/echo --send hello --json
+  netkit ws connect wss://chat.example/ws -H 'Authorization: Bearer x' --reconnect --preamble '{"join":"lobby"}'`,
+    )
+    .action(async (url: string, flags: WsConnectFlags) => {
+      ctx.exitCode = await runConnect(ctx, url, flags);
+    });
+}
+
+function positive(v: string, flag: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 1_000_000)
+    throw new Error(`${flag} must be a whole number from 1 to 1000000`);
+  return n;
+}
+
+async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): Promise<number> {
+  const { io } = ctx;
+  const out = new Output(io, Boolean(flags.json));
+  const status = (event: string, fields: Record<string, unknown>, human: string) => {
+    if (!flags.quiet || flags.json) out.note(event, fields, human);
+  };
+  const ca = flags.cacert !== undefined ? await readFile(flags.cacert) : undefined;
+  const client = await connectWs(url, {
+    headers: parseHeaderFlags(flags.header),
+    protocols: flags.subprotocol,
+    ...(flags.origin !== undefined ? { origin: flags.origin } : {}),
+    ...(flags.maxPayload !== undefined ? { maxPayload: flags.maxPayload } : {}),
+    timeout: flags.timeout,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags.reconnect ? { reconnect: true } : {}),
+    preamble: flags.preamble.map((p) => encode(p, flags)),
+    signal: io.signal,
+  });
+  status(
+    'connected',
+    { url: client.url, protocol: client.protocol },
+    `connected to ${client.url}${client.protocol ? ` (subprotocol ${client.protocol})` : ''}`,
+  );
+  watch(client, flags, status);
+  const pinger = flags.ping
+    ? setInterval(() => void client.ping().then((rtt) => reportRtt(out, rtt)), flags.ping)
+    : undefined;
+  try {
+    if (flags.send.length > 0) return await oneShot(client, flags, out, io.stdout);
+    const input = pump(ctx, client, flags);
+    input.catch(() => {});
+    for await (const msg of client) print(io.stdout, render(msg, out));
+    const { code, reason } = await client.closed;
+    status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(Buffer.from(reason))}` : ''}`);
+    return io.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+  } catch (err) {
+    if (io.signal.aborted) return EXIT.INTERRUPTED;
+    if (err instanceof WsError && err.closeCode !== undefined) {
+      status('closed', { code: err.closeCode, reason: err.reason }, err.message);
+      return EXIT.RESET;
+    }
+    out.error(err);
+    return exitCodeFor(err);
+  } finally {
+    clearInterval(pinger);
+    await client.close();
+  }
+}
+
+/** watch reports pings, pongs, drops and reconnections. */
+function watch(
+  client: WsClient,
+  flags: WsConnectFlags,
+  status: (e: string, f: Record<string, unknown>, h: string) => void,
+): void {
+  if (flags.showPing) {
+    client.on('ping', ({ payload }) =>
+      status('ping', { payload: payload.toString('hex') }, `< ping ${safeText(payload)}`),
+    );
+    client.on('pong', ({ payload, rttMs }) =>
+      status(
+        'pong',
+        { payload: payload.toString('hex'), rttMs },
+        `< pong${rttMs !== undefined ? ` ${rttMs.toFixed(2)} ms` : ''}`,
+      ),
+    );
+  }
+  client.on('close', ({ code, reason, reconnecting }) => {
+    if (reconnecting) status('dropped', { code, reason }, `connection dropped (${code}); reconnecting`);
+  });
+  client.on('reconnecting', ({ attempt, delayMs, error }) =>
+    status(
+      'reconnecting',
+      { attempt, delayMs, error: error?.message },
+      `reconnect attempt ${attempt} in ${delayMs} ms`,
+    ),
+  );
+  client.on('open', ({ reconnect }) => status('reconnected', { reconnect }, `reconnected (${reconnect})`));
+}
+
+function reportRtt(out: Output, rtt: number): void {
+  if (Number.isFinite(rtt)) out.note('rtt', { rttMs: rtt }, `rtt ${rtt.toFixed(2)} ms`);
+}
+
+async function oneShot(
+  client: WsClient,
+  flags: WsConnectFlags,
+  out: Output,
+  stdout: NodeJS.WritableStream,
+): Promise<number> {
+  const want = flags.count ?? 1;
+  for (const text of flags.send) await client.send(encode(text, flags), { binary: Boolean(flags.binary) });
+  let got = 0;
+  const it = client[Symbol.asyncIterator]();
+  const deadline = Date.now() + flags.wait;
+  while (got < want) {
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), Math.max(0, left));
+    });
+    const r = await Promise.race([it.next(), timeout]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      out.error(
+        new TimeoutError(
+          'NETKIT_TIMEOUT',
+          'websocket read',
+          `got ${got} of ${want} messages within ${flags.wait} ms`,
+          flags.wait,
+        ),
+      );
+      return EXIT.TIMEOUT;
+    }
+    if (r.done) break;
+    print(stdout, render(r.value, out));
+    got++;
+  }
+  return got >= want ? EXIT.OK : EXIT.RESET;
+}
+
+function encode(text: string, flags: WsConnectFlags): string | Buffer {
+  return flags.binary ? Buffer.from(text) : text;
+}
+
+function render(msg: WsMessage, out: Output): string {
+  if (out.json) {
+    const body = msg.binary ? { base64: msg.data.toString('base64') } : { data: msg.text() };
+    return `${JSON.stringify({ event: 'message', type: msg.binary ? 'binary' : 'text', bytes: msg.data.length, ...body })}\n`;
+  }
+  if (msg.binary) return `<binary ${msg.data.length} bytes>\n${hexDump(msg.data)}\n`;
+  return `${safeText(msg.data, true)}\n`;
+}
+
+function print(stdout: NodeJS.WritableStream, text: string): void {
+  stdout.write(text);
+}
+
+/** pump sends each stdin line as a message and closes (1000) at end of input. */
+async function pump(ctx: CliContext, client: WsClient, flags: WsConnectFlags): Promise<void> {
+  const lines = createInterface({
+    input: ctx.io.stdin,
+    crlfDelay: Number.POSITIVE_INFINITY,
+    terminal: false,
+  });
+  for await (const line of lines) await client.send(encode(line, flags), { binary: Boolean(flags.binary) });
+  await client.close();
+}

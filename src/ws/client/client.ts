@@ -1,0 +1,230 @@
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type WebSocket from 'ws';
+import { ConnectionError, WsError } from '../../errors.js';
+import { backoffDelay } from '../../internal/backoff.js';
+import { CLOSE, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
+import { MessageQueue } from '../message-queue.js';
+import { RttPings } from '../rtt.js';
+import { closeText } from '../server/peer.js';
+import { openSocket } from './open.js';
+import { resolveClientOptions, type ResolvedClientOptions, type WsClientOptions } from './options.js';
+
+/** WsClientEvents are what a WsClient emits, for display and logging. */
+export interface WsClientEvents {
+  open: [{ url: string; protocol: string; reconnect: number }];
+  close: [{ code: number; reason: string; reconnecting: boolean }];
+  reconnecting: [{ attempt: number; delayMs: number; error?: Error }];
+  ping: [{ payload: Buffer }];
+  pong: [{ payload: Buffer; rttMs?: number }];
+}
+
+const HIGH_WATER = 64;
+
+/**
+ * WsClient is an open WebSocket connection (see connectWs). Iterate it for
+ * messages; send(), ping() and close() it. With `reconnect`, a dropped
+ * connection is reopened behind the scenes: iteration goes on, sends wait
+ * for the new connection, and the preamble is sent again first.
+ */
+export class WsClient extends EventEmitter<WsClientEvents> implements AsyncIterable<WsMessage> {
+  readonly #o: ResolvedClientOptions;
+  readonly #queue: MessageQueue;
+  readonly #pings = new RttPings();
+  readonly #closed: Promise<{ code: number; reason: string }>;
+  #resolveClosed!: (v: { code: number; reason: string }) => void;
+  #ws: WebSocket;
+  /** While reconnecting, the promise of the next socket. */
+  #reopening: Promise<WebSocket> | undefined;
+  #closing = false;
+  #reconnects = 0;
+  readonly #abort = new AbortController();
+
+  private constructor(ws: WebSocket, o: ResolvedClientOptions) {
+    super();
+    this.#o = o;
+    this.#ws = ws;
+    this.#queue = new MessageQueue({
+      highWater: HIGH_WATER,
+      pause: () => this.#ws.pause(),
+      resume: () => this.#ws.resume(),
+    });
+    this.#closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    o.signal?.addEventListener('abort', () => void this.close(CLOSE.GOING_AWAY), { once: true });
+  }
+
+  /** connect opens the first connection and sends the preamble; connectWs() is the public name. */
+  static async connect(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
+    const o = resolveClientOptions(url instanceof URL ? url.href : url, options);
+    const ws = await openSocket(o, o.signal);
+    const client = new WsClient(ws, o);
+    client.#attach(ws);
+    await client.#sendPreamble(ws);
+    return client;
+  }
+
+  /** url is the server's URL. */
+  get url(): string {
+    return this.#o.url.href;
+  }
+
+  /** protocol is the subprotocol the server chose ('' when none). */
+  get protocol(): string {
+    return this.#ws.protocol;
+  }
+
+  /** reconnects counts the connections reopened after a drop. */
+  get reconnects(): number {
+    return this.#reconnects;
+  }
+
+  /** closed resolves with the final close code and reason. */
+  get closed(): Promise<{ code: number; reason: string }> {
+    return this.#closed;
+  }
+
+  #attach(ws: WebSocket): void {
+    ws.on('message', (data: Buffer, binary: boolean) => this.#queue.push(toMessage(data, binary)));
+    ws.on('ping', (payload: Buffer) => this.emit('ping', { payload }));
+    ws.on('pong', (payload: Buffer) => {
+      const rttMs = this.#pings.pong(payload);
+      this.emit('pong', rttMs === undefined ? { payload } : { payload, rttMs });
+    });
+    // Errors end in 'close' (with 1006 or the code ws sent); the close path reports them.
+    ws.on('error', () => {});
+    ws.once('close', (code: number, reasonBuf: Buffer) => this.#onClose(code, reasonBuf.toString('utf8')));
+  }
+
+  async #sendPreamble(ws: WebSocket): Promise<void> {
+    for (const m of this.#o.preamble) await write(ws, m, typeof m !== 'string');
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#pings.cancel();
+    const reconnecting = !this.#closing && this.#o.reconnect !== undefined;
+    this.emit('close', { code, reason, reconnecting });
+    if (reconnecting) {
+      this.#reopening = this.#reopen(code, reason);
+      // Waiting senders see the failure; nobody else needs to.
+      this.#reopening.catch(() => {});
+      return;
+    }
+    if (this.#closing || isNormalClose(code)) this.#queue.end();
+    else
+      this.#queue.fail(new WsError('NETKIT_WS_CLOSED', closeText(code, reason), { closeCode: code, reason }));
+    this.#resolveClosed({ code, reason });
+  }
+
+  async #reopen(code: number, reason: string): Promise<WebSocket> {
+    const b = this.#o.reconnect!;
+    let error: Error = new WsError('NETKIT_WS_CLOSED', closeText(code, reason), { closeCode: code, reason });
+    for (let attempt = 0; attempt < b.retries; attempt++) {
+      const delayMs = backoffDelay(b, attempt);
+      this.emit('reconnecting', { attempt: attempt + 1, delayMs, error });
+      try {
+        await sleep(delayMs, undefined, { signal: this.#abort.signal });
+        const ws = await openSocket(this.#o, this.#abort.signal);
+        this.#ws = ws;
+        this.#attach(ws);
+        await this.#sendPreamble(ws);
+        this.#reconnects++;
+        this.#reopening = undefined;
+        this.emit('open', { url: this.url, protocol: ws.protocol, reconnect: this.#reconnects });
+        return ws;
+      } catch (err) {
+        if (this.#closing) break;
+        error = err as Error;
+        // A refusal that will not change by retrying (403 origin, 404 path) ends the client.
+        if (
+          error instanceof WsError &&
+          error.status !== undefined &&
+          error.status < 500 &&
+          error.status !== 429
+        )
+          break;
+      }
+    }
+    this.#reopening = undefined;
+    if (this.#closing) {
+      this.#queue.end();
+      this.#resolveClosed({ code: CLOSE.NORMAL, reason: '' });
+    } else {
+      this.#queue.fail(error);
+      this.#resolveClosed({ code, reason });
+    }
+    throw error;
+  }
+
+  /**
+   * send sends a message (strings as text, bytes as binary unless `binary`
+   * says otherwise) and resolves once it is handed to the socket. While
+   * reconnecting it waits for the new connection.
+   */
+  async send(data: Sendable, options: { binary?: boolean } = {}): Promise<void> {
+    if (this.#closing)
+      throw new ConnectionError('NETKIT_CONNECTION_CLOSED', `${this.url}: websocket is closed`);
+    const ws = this.#reopening ? await this.#reopening : this.#ws;
+    if (ws.readyState !== 1) {
+      throw new WsError('NETKIT_WS_CLOSED', `${this.url}: websocket is not open`, {
+        closeCode: CLOSE.ABNORMAL,
+      });
+    }
+    await write(ws, data, options.binary ?? typeof data !== 'string');
+  }
+
+  /** ping sends a ping and resolves with the round-trip time in ms (NaN if the connection went away first). */
+  ping(): Promise<number> {
+    return this.#pings.ping(this.#ws);
+  }
+
+  /** close sends a close frame and resolves with the close code and reason once the server answers (or closeTimeout passes). */
+  async close(code: number = CLOSE.NORMAL, reason = ''): Promise<{ code: number; reason: string }> {
+    if (!this.#closing) {
+      this.#closing = true;
+      this.#abort.abort();
+      const ws = this.#ws;
+      if (ws.readyState <= 1) {
+        ws.close(code, reason);
+        const force = setTimeout(() => ws.terminate(), this.#o.closeTimeout);
+        force.unref();
+        void this.#closed.then(() => clearTimeout(force));
+      }
+    }
+    return this.#closed;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
+    return this.#queue[Symbol.asyncIterator]();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function write(ws: WebSocket, data: Sendable, binary: boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ws.send(data, { binary }, (err) => {
+      if (err)
+        reject(
+          new WsError('NETKIT_WS_CLOSED', `websocket send: ${err.message}`, {
+            cause: err,
+            closeCode: CLOSE.ABNORMAL,
+          }),
+        );
+      else resolve();
+    });
+  });
+}
+
+/**
+ * connectWs opens a WebSocket connection to `url` (ws:, wss:, or http:/https:
+ * which mean the same) and resolves once the opening handshake succeeded and
+ * the preamble is sent. Rejects with NETKIT_INVALID_ARGUMENT, a dial, lookup,
+ * TLS or timeout error, or NETKIT_WS_HANDSHAKE (with the HTTP `status`).
+ */
+export function connectWs(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
+  return WsClient.connect(url, options);
+}

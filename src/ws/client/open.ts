@@ -1,0 +1,89 @@
+import WebSocket from 'ws';
+import { AbortError, AddrError, ConnectionError, TimeoutError, WsError } from '../../errors.js';
+import type { ResolvedClientOptions } from './options.js';
+
+const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
+const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
+
+/**
+ * openSocket performs one opening handshake and resolves with the open
+ * socket. Failures become typed errors: a refused or unreachable host
+ * (NETKIT_DIAL_FAILED), a name that does not resolve, a certificate
+ * problem (NETKIT_TLS_FAILED), an HTTP answer other than 101 or a broken
+ * upgrade (NETKIT_WS_HANDSHAKE with `status`), the timeout, or the signal.
+ */
+export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Promise<WebSocket> {
+  const url = o.url;
+  const where = `websocket ${url.href}`;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError('websocket connect', signal.reason));
+    const ws = new WebSocket(url, o.protocols, {
+      headers: o.headers,
+      ...(o.origin !== undefined ? { origin: o.origin } : {}),
+      handshakeTimeout: o.timeout > 0 ? o.timeout : undefined,
+      maxPayload: o.maxPayload,
+      perMessageDeflate: o.perMessageDeflate,
+      followRedirects: false,
+      ...o.tls,
+    });
+    const settle = (err?: Error) => {
+      signal?.removeEventListener('abort', onAbort);
+      ws.removeAllListeners('open');
+      ws.removeAllListeners('unexpected-response');
+      if (err) {
+        ws.removeAllListeners('error');
+        // Whatever the socket still does (a late reset) must not become an uncaught 'error'.
+        ws.on('error', () => {});
+        ws.terminate();
+        reject(err);
+      } else resolve(ws);
+    };
+    const onAbort = () => settle(new AbortError('websocket connect', signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ws.once('open', () => settle());
+    ws.once('unexpected-response', (req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      req.destroy();
+      settle(
+        new WsError(
+          'NETKIT_WS_HANDSHAKE',
+          `${where}: the server answered ${status} ${res.statusMessage ?? ''}, not 101`.trimEnd(),
+          {
+            status,
+          },
+        ),
+      );
+    });
+    ws.once('error', (err: NodeJS.ErrnoException) => settle(mapOpenError(err, url, where)));
+  });
+}
+
+function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Error {
+  const code = err.code ?? '';
+  const address = `${url.hostname}:${url.port || (url.protocol === 'wss:' ? '443' : '80')}`;
+  if (LOOKUP_CODES.has(code)) {
+    return new AddrError('NETKIT_LOOKUP_FAILED', `lookup ${url.hostname}: ${err.message}`, url.hostname, {
+      cause: err,
+    });
+  }
+  if (/handshake has timed out/i.test(err.message)) {
+    return new TimeoutError(
+      'NETKIT_CONNECT_TIMEOUT',
+      'websocket connect',
+      `${where}: opening handshake timed out`,
+    );
+  }
+  if (code.startsWith('E') && !code.startsWith('ERR_')) {
+    return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${err.message}`, address, {
+      cause: err,
+    });
+  }
+  if (url.protocol === 'wss:' && TLS_CODE.test(code)) {
+    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${err.message}`, address, {
+      cause: err,
+    });
+  }
+  // Sec-WebSocket-Accept, subprotocol and extension mismatches.
+  return new WsError('NETKIT_WS_HANDSHAKE', `${where}: ${err.message}`, { cause: err });
+}

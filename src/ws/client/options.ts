@@ -1,0 +1,111 @@
+import { InvalidArgumentError } from '../../errors.js';
+import { checkTls, normalizeHeaders, type TlsOptions } from '../../http/client/options.js';
+import { type Backoff, type BackoffOptions, checkBackoff } from '../../internal/backoff.js';
+import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import type { Sendable } from '../message.js';
+
+/** WsClientOptions tune connectWs(). Sizes are bytes, durations milliseconds. */
+export interface WsClientOptions {
+  /** headers are sent with the upgrade request (an object or [name, value] pairs). */
+  headers?: Record<string, string> | [string, string][];
+  /** protocols are the subprotocols to offer; the server picks one (see WsClient.protocol). */
+  protocols?: readonly string[];
+  /** origin sets the `Origin` header, as a browser would. */
+  origin?: string;
+  /** timeout bounds each opening handshake, connect included. Default 10 s. */
+  timeout?: number;
+  /** maxPayload is the largest message accepted from the server; larger closes with 1009. Default 64 MiB. */
+  maxPayload?: number;
+  /** perMessageDeflate offers the permessage-deflate extension. Default off. */
+  perMessageDeflate?: boolean;
+  /** ca adds trusted certificates (PEM) for wss:. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** insecure skips certificate checks for wss: (testing only). */
+  insecure?: boolean;
+  /**
+   * reconnect reopens the connection when it drops (anything but our own
+   * close), waiting a capped exponential backoff with jitter between
+   * attempts. The first connection is not retried: connectWs() rejects.
+   */
+  reconnect?: boolean | BackoffOptions;
+  /** preamble messages are sent after every (re)connection, e.g. a login or a subscription. */
+  preamble?: readonly Sendable[];
+  /** closeTimeout is how long close() waits for the server's close frame. Default 5 s. */
+  closeTimeout?: number;
+  /** signal closes the client when aborted (and aborts connecting). */
+  signal?: AbortSignal;
+}
+
+/** ResolvedClientOptions are options after defaults and validation. */
+export interface ResolvedClientOptions {
+  url: URL;
+  headers: Record<string, string>;
+  protocols: string[];
+  origin: string | undefined;
+  timeout: number;
+  maxPayload: number;
+  perMessageDeflate: boolean;
+  tls: TlsOptions;
+  reconnect: Backoff | undefined;
+  preamble: readonly Sendable[];
+  closeTimeout: number;
+  signal: AbortSignal | undefined;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** parseWsUrl accepts ws:, wss:, and http:/https: (mapped to ws:/wss:). */
+export function parseWsUrl(input: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(String(input));
+  } catch {
+    throw new InvalidArgumentError('url', `not a valid URL: ${String(input)} (expected ws://host:port/path)`);
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new InvalidArgumentError('url', `protocol must be ws: or wss:, got ${url.protocol}`);
+  }
+  if (url.hash) throw new InvalidArgumentError('url', 'a WebSocket URL cannot have a #fragment');
+  return url;
+}
+
+/** resolveClientOptions applies defaults and throws InvalidArgumentError naming a bad option. */
+export function resolveClientOptions(url: unknown, o: WsClientOptions = {}): ResolvedClientOptions {
+  const protocols = [...(o.protocols ?? [])];
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !TOKEN.test(p)) {
+      throw new InvalidArgumentError('protocols', `${JSON.stringify(p)} is not a valid subprotocol name`);
+    }
+  }
+  if (new Set(protocols).size !== protocols.length) {
+    throw new InvalidArgumentError('protocols', 'must not repeat a name');
+  }
+  if (o.origin !== undefined && (typeof o.origin !== 'string' || /[\r\n\0]/.test(o.origin))) {
+    throw new InvalidArgumentError('origin', 'must be a string without line breaks');
+  }
+  const preamble = [...(o.preamble ?? [])];
+  for (const m of preamble) {
+    if (typeof m !== 'string' && !(m instanceof Uint8Array)) {
+      throw new InvalidArgumentError('preamble', 'must be strings or bytes');
+    }
+  }
+  return {
+    url: parseWsUrl(url),
+    headers: Object.fromEntries(normalizeHeaders(o.headers)),
+    protocols,
+    origin: o.origin,
+    timeout: checkMs('timeout', o.timeout ?? 10_000),
+    maxPayload: checkInt('maxPayload', o.maxPayload ?? 64 * 1024 * 1024, 1, 2 ** 31 - 1),
+    perMessageDeflate: Boolean(o.perMessageDeflate),
+    tls: checkTls(o.ca, o.insecure),
+    reconnect:
+      o.reconnect === undefined || o.reconnect === false
+        ? undefined
+        : checkBackoff('reconnect', o.reconnect === true ? {} : o.reconnect),
+    preamble,
+    closeTimeout: checkMs('closeTimeout', o.closeTimeout ?? 5_000),
+    signal: checkSignal(o.signal),
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * netkit/ws: WebSocket servers (echo, broadcast rooms, your own handler,
+ * a browser page) and clients (async iteration, ping RTTs, reconnect), on
+ * the `ws` package for the protocol itself. Rooms can span processes and
+ * machines through a Bus such as RedisBus.
+ */
+export { type Bus, type BusMessage } from './bus/types.js';
+export { connectWs, WsClient, type WsClientEvents } from './client/client.js';
+export { parseWsUrl, type WsClientOptions } from './client/options.js';
+export { CLOSE, isNormalClose, type Sendable, type WsMessage } from './message.js';
+export { renderPage } from './page.js';
+export {
+  WS_SERVER_DEFAULTS,
+  type WsHandler,
+  type WsMode,
+  type WsServerEvent,
+  type WsServerOptions,
+} from './server/options.js';
+export { WsPeer } from './server/peer.js';
+export { serveWs } from './server/serve.js';
+export { WsServer } from './server/ws-server.js';

@@ -1,0 +1,52 @@
+/**
+ * WsMessage is one received WebSocket message. `data` holds its bytes as
+ * they arrived (text messages are already checked to be valid UTF-8 by the
+ * protocol layer); `text()` decodes them.
+ */
+export interface WsMessage {
+  readonly data: Buffer;
+  readonly binary: boolean;
+  text(): string;
+}
+
+class Message implements WsMessage {
+  readonly data: Buffer;
+  readonly binary: boolean;
+  constructor(data: Buffer, binary: boolean) {
+    this.data = data;
+    this.binary = binary;
+  }
+  text(): string {
+    return this.data.toString('utf8');
+  }
+}
+
+/** toMessage wraps what `ws` hands a 'message' listener (a Buffer with 'nodebuffer'). */
+export function toMessage(data: Buffer | ArrayBuffer | Buffer[], binary: boolean): WsMessage {
+  const buf = Buffer.isBuffer(data)
+    ? data
+    : Array.isArray(data)
+      ? Buffer.concat(data)
+      : Buffer.from(data as ArrayBuffer);
+  return new Message(buf, binary);
+}
+
+/** Sendable is what send() takes: text, or bytes (sent as binary unless told otherwise). */
+export type Sendable = string | Uint8Array;
+
+/** CLOSE_CODES names the close codes netkit uses (RFC 6455 §7.4.1). */
+export const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  NO_STATUS: 1005,
+  ABNORMAL: 1006,
+  POLICY_VIOLATION: 1008,
+  TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+});
+
+/** isNormalClose is true for the codes that end a conversation without error. */
+export function isNormalClose(code: number): boolean {
+  return code === CLOSE.NORMAL || code === CLOSE.GOING_AWAY || code === CLOSE.NO_STATUS;
+}

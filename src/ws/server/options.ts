@@ -1,0 +1,162 @@
+import { InvalidArgumentError } from '../../errors.js';
+import { checkInt, checkMs, checkOneOf, checkSignal } from '../../internal/validate.js';
+import type { Bus } from '../bus/types.js';
+import type { WsPeer } from './peer.js';
+
+/** WsMode is a built-in behaviour: echo each message back, or broadcast it to a room. */
+export type WsMode = 'echo' | 'broadcast';
+
+/** WsHandler serves one connection; the connection is closed when it returns or throws. */
+export type WsHandler = (peer: WsPeer, ctx: { signal: AbortSignal }) => unknown;
+
+/** WsServerEvent is what `onEvent` sees: connections opening and closing, and messages. */
+export type WsServerEvent =
+  | { type: 'open'; id: number; remote: string; path: string; room?: string; protocol: string }
+  | { type: 'close'; id: number; remote: string; code: number; reason: string; messagesIn: number }
+  | { type: 'message'; id: number; remote: string; room?: string; binary: boolean; data: Buffer }
+  | { type: 'rejected'; remote: string; path: string; status: number; reason: string };
+
+/** WsServerOptions tune serveWs(). Sizes are bytes, durations milliseconds (0 turns a timer off). */
+export interface WsServerOptions {
+  /** network is tcp (default), tcp4 or tcp6. */
+  network?: string;
+  /** path is where clients upgrade; `/echo` (echo mode, handler) or `/chat` (broadcast) by default. */
+  path?: string;
+  /** mode is the built-in behaviour when no handler is given: echo (default) or broadcast. */
+  mode?: WsMode;
+  /** handler serves each connection instead of a built-in mode. */
+  handler?: WsHandler;
+  /** page serves the browser page at `/`. */
+  page?: boolean;
+  /** origins is an allow-list for the `Origin` header (`https://app.example`); others get 403. */
+  origins?: readonly string[];
+  /** maxPayload is the largest message (after decompression); larger closes with 1009. Default 1 MiB. */
+  maxPayload?: number;
+  /** maxQueueBytes caps what may wait to be sent to one peer; a slower peer is closed with 1008. Default 4 MiB. */
+  maxQueueBytes?: number;
+  /** heartbeat pings every peer this often and drops one that has not answered the last ping. Default 30 s. */
+  heartbeat?: number;
+  /** perMessageDeflate accepts the permessage-deflate extension (off by default: it costs CPU and memory). */
+  perMessageDeflate?: boolean;
+  /** protocols are the subprotocols the server speaks, in order of preference. */
+  protocols?: readonly string[];
+  /** maxConnections caps open WebSocket connections; upgrades beyond get 503. Default 10,000. */
+  maxConnections?: number;
+  /** bus shares broadcast rooms with other instances (see RedisBus). */
+  bus?: Bus;
+  /** headersTimeout closes connections whose upgrade request is not complete in time. Default 10 s. */
+  headersTimeout?: number;
+  /** closeTimeout is how long close() waits for peers to answer the close frame. Default 5 s. */
+  closeTimeout?: number;
+  /** signal closes the server (gracefully) when aborted. */
+  signal?: AbortSignal;
+  /** onEvent sees connections and messages, for logging. */
+  onEvent?: (event: WsServerEvent) => void;
+}
+
+/** WS_SERVER_DEFAULTS are serveWs()'s defaults. */
+export const WS_SERVER_DEFAULTS = Object.freeze({
+  network: 'tcp',
+  mode: 'echo' as WsMode,
+  maxPayload: 1024 * 1024,
+  maxQueueBytes: 4 * 1024 * 1024,
+  heartbeat: 30_000,
+  maxConnections: 10_000,
+  headersTimeout: 10_000,
+  closeTimeout: 5_000,
+});
+
+/** ResolvedWsOptions are options after defaults and validation. */
+export interface ResolvedWsOptions {
+  network: string;
+  path: string;
+  mode: WsMode;
+  handler: WsHandler | undefined;
+  page: boolean;
+  origins: ReadonlySet<string> | undefined;
+  maxPayload: number;
+  maxQueueBytes: number;
+  heartbeat: number;
+  perMessageDeflate: boolean;
+  protocols: readonly string[];
+  maxConnections: number;
+  bus: Bus | undefined;
+  headersTimeout: number;
+  closeTimeout: number;
+  signal: AbortSignal | undefined;
+  onEvent: ((event: WsServerEvent) => void) | undefined;
+}
+
+// RFC 6455 subprotocol names are RFC 7230 tokens.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** resolveWsOptions applies defaults and throws InvalidArgumentError naming a bad option. */
+export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptions {
+  const d = WS_SERVER_DEFAULTS;
+  const network = options.network ?? d.network;
+  if (typeof network !== 'string') throw new InvalidArgumentError('network', 'must be a string');
+  const mode = checkOneOf('mode', options.mode ?? d.mode, ['echo', 'broadcast'] as const);
+  const path = options.path ?? (mode === 'broadcast' && !options.handler ? '/chat' : '/echo');
+  if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
+    throw new InvalidArgumentError(
+      'path',
+      `must start with "/" and hold no query, got ${JSON.stringify(path)}`,
+    );
+  }
+  if (options.handler !== undefined && typeof options.handler !== 'function') {
+    throw new InvalidArgumentError('handler', 'must be a function');
+  }
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new InvalidArgumentError('onEvent', 'must be a function');
+  }
+  const protocols = [...(options.protocols ?? [])];
+  for (const p of protocols) {
+    if (typeof p !== 'string' || !TOKEN.test(p)) {
+      throw new InvalidArgumentError('protocols', `${JSON.stringify(p)} is not a valid subprotocol name`);
+    }
+  }
+  return {
+    network,
+    path: path.length > 1 ? path.replace(/\/+$/, '') : path,
+    mode,
+    handler: options.handler,
+    page: Boolean(options.page),
+    origins: options.origins === undefined ? undefined : new Set(options.origins.map(checkOrigin)),
+    maxPayload: checkInt('maxPayload', options.maxPayload ?? d.maxPayload, 1, 2 ** 31 - 1),
+    maxQueueBytes: checkInt('maxQueueBytes', options.maxQueueBytes ?? d.maxQueueBytes, 1, 2 ** 31 - 1),
+    heartbeat: checkMs('heartbeat', options.heartbeat ?? d.heartbeat),
+    perMessageDeflate: Boolean(options.perMessageDeflate),
+    protocols,
+    maxConnections: checkInt('maxConnections', options.maxConnections ?? d.maxConnections, 1, 1_000_000),
+    bus: options.bus,
+    headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
+    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    signal: checkSignal(options.signal),
+    onEvent: options.onEvent,
+  };
+}
+
+/**
+ * checkOrigin normalises an allow-list entry to the form browsers send:
+ * `scheme://host[:port]`, lower case, without a default port or a path.
+ */
+function checkOrigin(origin: unknown): string {
+  if (typeof origin !== 'string') throw new InvalidArgumentError('origins', 'must be strings');
+  if (origin === 'null') return origin;
+  let u: URL;
+  try {
+    u = new URL(origin);
+  } catch {
+    throw new InvalidArgumentError(
+      'origins',
+      `${JSON.stringify(origin)} is not an origin like https://app.example`,
+    );
+  }
+  if (u.origin === 'null' || u.pathname !== '/' || u.search || u.hash || u.username) {
+    throw new InvalidArgumentError(
+      'origins',
+      `${JSON.stringify(origin)} is not an origin like https://app.example (no path, query or credentials)`,
+    );
+  }
+  return u.origin;
+}
