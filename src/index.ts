@@ -1,7 +1,7 @@
 /**
  * netkit: network programming for TypeScript on Node.js. The root module
  * re-exports the most used names; each area also has its own subpath
- * (`netkit/tcp`, `netkit/framing`, `netkit/addr`, `netkit/errors`).
+ * (`netkit/tcp`, `netkit/framing`, `netkit/ws`, `netkit/addr`, `netkit/errors`).
  */
 export {
   formatAddr,
@@ -28,6 +28,7 @@ export {
   NetkitError,
   TimeoutError,
   UnsupportedError,
+  WsError,
 } from './errors.js';
 export {
   createDecoder,
@@ -64,3 +65,10 @@ export {
   MAX_UDP_PAYLOAD_V6,
   type UdpOptions,
 } from './udp/index.js';
+export {
+  connectWs,
+  serveWs,
+  type WsClientOptions,
+  type WsMessage,
+  type WsServerOptions,
+} from './ws/index.js';

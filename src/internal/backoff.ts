@@ -25,16 +25,28 @@ export function checkBackoff(option: string, o: BackoffOptions = {}): Backoff {
     max: checkMs(`${option}.max`, o.max ?? 30_000),
     factor: o.factor ?? 2,
     jitter: o.jitter ?? 0.5,
-    retries: o.retries === undefined ? Number.POSITIVE_INFINITY : checkInt(`${option}.retries`, o.retries, 0, 2 ** 31 - 1),
+    retries:
+      o.retries === undefined
+        ? Number.POSITIVE_INFINITY
+        : checkInt(`${option}.retries`, o.retries, 0, 2 ** 31 - 1),
   };
   if (typeof b.factor !== 'number' || !(b.factor >= 1 && b.factor <= 100)) {
-    throw new InvalidArgumentError(`${option}.factor`, `must be a number from 1 to 100, got ${String(o.factor)}`);
+    throw new InvalidArgumentError(
+      `${option}.factor`,
+      `must be a number from 1 to 100, got ${String(o.factor)}`,
+    );
   }
   if (typeof b.jitter !== 'number' || !(b.jitter >= 0 && b.jitter <= 1)) {
-    throw new InvalidArgumentError(`${option}.jitter`, `must be a number from 0 to 1, got ${String(o.jitter)}`);
+    throw new InvalidArgumentError(
+      `${option}.jitter`,
+      `must be a number from 0 to 1, got ${String(o.jitter)}`,
+    );
   }
   if (b.initial > b.max) {
-    throw new InvalidArgumentError(`${option}.initial`, `must not exceed max (${b.max} ms), got ${b.initial}`);
+    throw new InvalidArgumentError(
+      `${option}.initial`,
+      `must not exceed max (${b.max} ms), got ${b.initial}`,
+    );
   }
   return b;
 }

@@ -183,7 +183,13 @@ async function oneShot(
   stdout: NodeJS.WritableStream,
 ): Promise<number> {
   const want = flags.count ?? 1;
-  for (const text of flags.send) await client.send(encode(text, flags), { binary: Boolean(flags.binary) });
+  let sendError: unknown;
+  try {
+    for (const text of flags.send) await client.send(encode(text, flags), { binary: Boolean(flags.binary) });
+  } catch (err) {
+    // The server may have answered and closed already: print what came, then report.
+    sendError = err;
+  }
   let got = 0;
   const it = client[Symbol.asyncIterator]();
   const deadline = Date.now() + flags.wait;
@@ -210,7 +216,9 @@ async function oneShot(
     print(stdout, render(r.value, out));
     got++;
   }
-  return got >= want ? EXIT.OK : EXIT.RESET;
+  if (got >= want) return EXIT.OK;
+  if (sendError !== undefined) throw sendError;
+  return EXIT.RESET;
 }
 
 function encode(text: string, flags: WsConnectFlags): string | Buffer {

@@ -103,8 +103,12 @@ export async function startHttpServer(
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Slow or malformed requests: answer if possible, then destroy the socket.
     if (socket.writable && !socket.destroyed) {
-      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      const line = timedOut ? '408 Request Timeout' : '400 Bad Request';
+      const line =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${line}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () =>
         socket.destroy(),
       );

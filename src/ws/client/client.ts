@@ -8,7 +8,7 @@ import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
 import { closeText } from '../server/peer.js';
 import { openSocket } from './open.js';
-import { resolveClientOptions, type ResolvedClientOptions, type WsClientOptions } from './options.js';
+import { type ResolvedClientOptions, resolveClientOptions, type WsClientOptions } from './options.js';
 
 /** WsClientEvents are what a WsClient emits, for display and logging. */
 export interface WsClientEvents {
@@ -92,9 +92,17 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
       const rttMs = this.#pings.pong(payload);
       this.emit('pong', rttMs === undefined ? { payload } : { payload, rttMs });
     });
-    // Errors end in 'close' (with 1006 or the code ws sent); the close path reports them.
-    ws.on('error', () => {});
-    ws.once('close', (code: number, reasonBuf: Buffer) => this.#onClose(code, reasonBuf.toString('utf8')));
+    // A protocol error (oversize, bad UTF-8) ends in 'close' with 1006 on this side, because the
+    // client stops reading; the code it sent the server says what really happened.
+    let sent: { code: number; reason: string } | undefined;
+    ws.on('error', (err) => {
+      const code = statusCodeOf(err);
+      if (code !== undefined) sent = { code, reason: err.message };
+    });
+    ws.once('close', (code: number, reasonBuf: Buffer) => {
+      if (code === CLOSE.ABNORMAL && sent) this.#onClose(sent.code, sent.reason);
+      else this.#onClose(code, reasonBuf.toString('utf8'));
+    });
   }
 
   async #sendPreamble(ws: WebSocket): Promise<void> {
@@ -202,6 +210,17 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** statusCodeOf reads the close code `ws` attaches to a protocol error (under a private symbol). */
+function statusCodeOf(err: Error): number | undefined {
+  for (const sym of Object.getOwnPropertySymbols(err)) {
+    if (sym.description === 'status-code') {
+      const v = (err as unknown as Record<symbol, unknown>)[sym];
+      return typeof v === 'number' ? v : undefined;
+    }
+  }
+  return undefined;
 }
 
 function write(ws: WebSocket, data: Sendable, binary: boolean): Promise<void> {

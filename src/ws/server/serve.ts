@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { AbortError } from '../../errors.js';
 import { startHttpServer } from '../../http/server/serve.js';
 import { CLOSE } from '../message.js';

@@ -40,14 +40,20 @@ export function route(url: string | undefined, opts: ResolvedWsOptions): Route |
 
 /**
  * originAllowed applies the origin policy: without an allow-list any
- * origin (or none) is fine; with one, the `Origin` header must be on it.
- * Non-browser clients send no Origin and are refused too, because an
- * allow-list is a statement of who may connect.
+ * origin (or none) is fine. With one, the `Origin` header must be on it or
+ * be this server's own origin (its host equals the `Host` header, as
+ * gorilla's default check has it), so the server's own page always works.
+ * Clients that send no Origin are refused, because an allow-list is a
+ * statement of who may connect.
  */
 export function originAllowed(req: IncomingMessage, origins: ReadonlySet<string> | undefined): boolean {
   if (origins === undefined) return true;
   const origin = req.headers.origin;
-  return typeof origin === 'string' && origins.has(origin.toLowerCase());
+  if (typeof origin !== 'string') return false;
+  const lower = origin.toLowerCase();
+  if (origins.has(lower)) return true;
+  const host = req.headers.host?.toLowerCase();
+  return host !== undefined && (lower === `http://${host}` || lower === `https://${host}`);
 }
 
 /** refuse answers an upgrade request with an HTTP error and closes the socket. */
