@@ -54,3 +54,20 @@ test('examples/rpc-arith.ts: the classic Arith calls, in one process and as serv
   });
   assert.equal(pair.stdout, expected);
 });
+
+test('examples/ws-echo.ts echoes and logs each message, like the classic gorilla server', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/ws-echo.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGINT'));
+  const [, url] = await server.waitFor(/listening (ws:\S+)/);
+  const { stdout } = await run(
+    process.execPath,
+    ['dist/cli/main.js', 'ws', 'connect', url!, '--send', 'hello', '-q'],
+    {
+      cwd: ROOT,
+    },
+  );
+  assert.equal(stdout, 'hello\n');
+  await server.waitFor(/recv: hello/);
+  server.child.kill('SIGINT');
+  assert.equal((await server.exited).code, 0);
+});

@@ -4,6 +4,7 @@
  * the `ws` package for the protocol itself. Rooms can span processes and
  * machines through a Bus such as RedisBus.
  */
+export { RedisBus, type RedisBusOptions, type RedisBusStatus } from './bus/redis.js';
 export type { Bus, BusMessage } from './bus/types.js';
 export { connectWs, WsClient, type WsClientEvents } from './client/client.js';
 export { parseWsUrl, type WsClientOptions } from './client/options.js';

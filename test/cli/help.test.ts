@@ -12,6 +12,8 @@ const COMMANDS = [
   ['udp', 'send'],
   ['http', 'serve'],
   ['http', 'get'],
+  ['ws', 'serve'],
+  ['ws', 'connect'],
   ['rpc', 'serve'],
   ['rpc', 'call'],
   ['resolve'],

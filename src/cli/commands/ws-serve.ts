@@ -46,7 +46,7 @@ export function wsServeCommand(ctx: CliContext): Command {
     .option('--page', 'serve a browser client at / (works with any WebSocket server URL)')
     .option(
       '--origin <origin>',
-      'allow only this Origin, e.g. https://app.example (repeatable; others get 403)',
+      'allow only this Origin, e.g. https://app.example (repeatable; the server\'s own is always allowed; others get 403)',
       collect,
       [],
     )
