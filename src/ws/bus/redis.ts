@@ -16,7 +16,7 @@ export interface RedisBusOptions {
 /** RedisBusStatus reports the bus losing ('down') or regaining ('up') Redis after start(). */
 export interface RedisBusStatus {
   state: 'up' | 'down';
-  /** reason is the last connection error seen, when there is one. */
+  /** reason says why the bus is down: the last connection error, or that the connection closed. */
   reason?: string;
 }
 
@@ -146,14 +146,8 @@ export class RedisBus implements Bus {
       if (this.#closing) throw new ConnectionError('NETKIT_CONNECTION_CLOSED', 'redis bus is closed');
       // ioredis rejects with a generic "Connection is closed."; the error event says why.
       const why = this.#lastError ?? (err instanceof Error ? err.message : String(err));
-      throw new ConnectionError(
-        'NETKIT_DIAL_FAILED',
-        `redis: cannot connect to ${this.#url}: ${why}`,
-        this.#url,
-        {
-          cause: err,
-        },
-      );
+      const message = `redis: cannot connect to ${this.#url}: ${why}`;
+      throw new ConnectionError('NETKIT_DIAL_FAILED', message, this.#url, { cause: err });
     } finally {
       clearTimeout(timer);
     }
@@ -221,7 +215,9 @@ export class RedisBus implements Bus {
     this.#up = up;
     // No 'down' once closing: the caller asked for it.
     if (!up && this.#closing) return;
-    const status: RedisBusStatus = up ? { state: 'up' } : { state: 'down', reason: this.#lastError };
+    const status: RedisBusStatus = up
+      ? { state: 'up' }
+      : { state: 'down', reason: this.#lastError ?? 'connection to Redis closed' };
     if (up) this.#lastError = undefined;
     for (const listener of this.#listeners) callOutside(() => listener(status));
   }
