@@ -37,6 +37,8 @@ export async function runWorkers(options: {
   describe: (address: string) => string;
   /** relay picks worker messages the primary passes on to every other worker (a shared bus). */
   relay?: (msg: unknown) => boolean;
+  /** fields adds command-specific fields (a URL) to the listening event. */
+  fields?: (address: string) => Record<string, unknown>;
 }): Promise<number> {
   const { count, out, signal } = options;
   const self = fileURLToPath(import.meta.url);
@@ -99,7 +101,11 @@ export async function runWorkers(options: {
     return failedWith;
   }
   started = true;
-  out.event('listening', { address, workers: count, pid: process.pid }, options.describe(address));
+  out.event(
+    'listening',
+    { address, ...options.fields?.(address), workers: count, pid: process.pid },
+    options.describe(address),
+  );
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -133,6 +139,7 @@ export function primaryFor(
     graceMs: number;
     describe: (address: string) => string;
     relay?: (msg: unknown) => boolean;
+    fields?: (address: string) => Record<string, unknown>;
   },
 ): Promise<number> | undefined {
   if (o.workers <= 1 || isWorker(ctx.io.env)) return undefined;
@@ -144,5 +151,6 @@ export function primaryFor(
     graceMs: o.graceMs,
     describe: o.describe,
     ...(o.relay ? { relay: o.relay } : {}),
+    ...(o.fields ? { fields: o.fields } : {}),
   });
 }

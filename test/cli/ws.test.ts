@@ -129,7 +129,7 @@ test('ws serve: Ctrl-C closes every client with 1001', async (t) => {
 test('ws serve --workers 2 --mode broadcast: a room spans both workers', async (t) => {
   const proc = spawnNetkit(['ws', 'serve', '127.0.0.1:0', '--workers', '2', '--mode', 'broadcast', '--json']);
   t.after(() => proc.kill('SIGKILL'));
-  const [, address] = await proc.waitFor(/"event":"listening","address":"([^"]+)"/);
+  const [, address] = await proc.waitFor(/"event":"listening","address":"([^"]+)","url":"ws:/);
   // The primary hands connections round-robin: connect until two clients sit on different workers.
   const clients: WsClient[] = [];
   const workers = () =>

@@ -46,7 +46,7 @@ export function wsServeCommand(ctx: CliContext): Command {
     .option('--page', 'serve a browser client at / (works with any WebSocket server URL)')
     .option(
       '--origin <origin>',
-      'allow only this Origin, e.g. https://app.example (repeatable; the server\'s own is always allowed; others get 403)',
+      "allow only this Origin, e.g. https://app.example (repeatable; the server's own is always allowed; others get 403)",
       collect,
       [],
     )
@@ -122,6 +122,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
     workers: flags.workers,
     graceMs: flags.shutdownTimeout,
     describe,
+    fields: (addr) => ({ url: `ws://${addr}${path}`, ...(flags.page ? { page: `http://${addr}/` } : {}) }),
     ...(flags.redis === undefined && flags.mode === 'broadcast' ? { relay: isBusMessage } : {}),
   });
   if (primary) return primary;

@@ -264,6 +264,8 @@ test('close() while Redis is down returns at once and stops reconnecting', async
   if (!redis) return;
   const baseline = openFds();
   const a = new RedisBus(redis.url);
+  // Closed even when an assertion fails, so a reconnecting client cannot hold the test file open.
+  t.after(() => a.close());
   const statuses: RedisBusStatus[] = [];
   a.onStatus((s) => statuses.push(s));
   await a.start(() => {});
