@@ -1,8 +1,8 @@
 /**
  * Child processes for the benchmarks: servers that announce `listening
- * <addr>` on stdout, and bounded one-shot commands. Every child is tracked
- * so an interrupted or crashing harness never leaves one behind, and every
- * wait has a time limit.
+ * <addr>` (or a JSON listening event) on stdout, and bounded one-shot
+ * commands. Every child is tracked so an interrupted or crashing harness
+ * never leaves one behind, and every wait has a time limit.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -107,7 +107,7 @@ function waitExit(
 
 /** Server is a running server process started by startServer. */
 export interface Server {
-  /** address is the host:port from its `listening <addr>` line. */
+  /** address is the host:port from its `listening <addr>` line or JSON listening event. */
   readonly address: string;
   /** firstLine is that whole line, e.g. "listening 127.0.0.1:41234 (frame line, echo)". */
   readonly firstLine: string;
@@ -138,13 +138,33 @@ export interface StartServerOptions {
 
 const LISTENING = /^listening (\S+)/;
 
+/**
+ * listeningAddress reads the address from a server's first line: either
+ * "listening <addr> …" or, from a netkit command run with --json, the
+ * `{"event":"listening","address":"<addr>",…}` event. Null if it is neither.
+ */
+export function listeningAddress(line: string): string | null {
+  const m = LISTENING.exec(line);
+  if (m) return m[1]!;
+  if (!line.startsWith('{')) return null;
+  try {
+    const ev = JSON.parse(line) as { event?: unknown; address?: unknown };
+    return ev.event === 'listening' && typeof ev.address === 'string' && ev.address !== ''
+      ? ev.address
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** SLOW_EXIT_MS: a server taking longer than this to exit after SIGTERM (with no clients left) is reported. */
 const SLOW_EXIT_MS = 2000;
 
 /**
  * startServer spawns a server in its own process group and waits until its
- * first stdout line reads `listening <addr>`. Anything else first, an early
- * exit, or no line within the timeout is an error (and the server is killed).
+ * first stdout line reads `listening <addr>` (or is a JSON listening
+ * event). Anything else first, an early exit, or no line within the timeout
+ * is an error (and the server is killed).
  */
 export async function startServer(o: StartServerOptions): Promise<Server> {
   const child = spawn(o.command, [...o.args], {
@@ -206,16 +226,16 @@ export async function startServer(o: StartServerOptions): Promise<Server> {
   // Keep draining stdout so a chatty server can never block on a full pipe.
   child.stdout!.resume();
 
-  const m = LISTENING.exec(firstLine);
-  if (!m) {
+  const address = listeningAddress(firstLine);
+  if (address === null) {
     await forceStop(child, pid);
     throw new Error(
-      `${o.name}: expected "listening <addr>" as the first line, got ${JSON.stringify(firstLine)}`,
+      `${o.name}: expected "listening <addr>" or a JSON listening event as the first line, got ${JSON.stringify(firstLine)}`,
     );
   }
 
   return {
-    address: m[1]!,
+    address,
     firstLine,
     pid,
     exited: () =>
