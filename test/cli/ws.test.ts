@@ -150,3 +150,37 @@ test('ws serve --workers 2 --mode broadcast: a room spans both workers', async (
   for (const c of clients) assert.equal((await next(c)).text(), 'across workers');
   assert.equal((await proc.kill('SIGTERM')).code, 0);
 });
+
+test('ws connect --ping prints round-trip times; --show-ping shows the server heartbeat', async (t) => {
+  const { url } = await serve(t, ['-q', '--heartbeat', '100ms']);
+  const run = startCli(['ws', 'connect', url, '--json', '--ping', '50ms', '--show-ping']);
+  t.after(() => run.abort());
+  await run.waitFor(/"event":"rtt","rttMs":[\d.]+/);
+  await run.waitFor(/"event":"ping","payload":""/);
+  run.stdin.end();
+  assert.equal(await run.done, 0);
+});
+
+test('ws connect --reconnect --preamble: after a server restart the preamble is sent again', async (t) => {
+  const first = startCli(['ws', 'serve', '127.0.0.1:0', '--json']);
+  const [, address] = await first.waitFor(/"address":"([^"]+)"/);
+  const client = startCli([
+    'ws',
+    'connect',
+    `ws://${address}/echo`,
+    '--reconnect',
+    '--preamble',
+    'hello',
+    '--json',
+  ]);
+  t.after(() => client.abort());
+  await client.waitFor(/"data":"hello"/);
+  first.abort();
+  await first.done;
+  await client.waitFor(/"event":"reconnecting"/);
+  const second = startCli(['ws', 'serve', address!, '--json']);
+  t.after(() => second.abort());
+  await second.waitFor(/"event":"message".*"data":"hello"/, 10_000);
+  await client.waitFor(/"event":"reconnected"/);
+  assert.equal(client.stdout().split('"data":"hello"').length - 1, 2, client.stdout());
+});
