@@ -37,6 +37,21 @@ test('headers, origin and text/binary round trips reach the server as sent', asy
   assert.ok(Number.isFinite(rtt) && rtt >= 0, `rtt ${rtt}`);
 });
 
+test('a message the server sends with its 101 response is not lost', async (t) => {
+  const server = await startWs(t, {
+    handler: async (peer) => {
+      peer.send(`welcome #${peer.id}`);
+      for await (const m of peer) peer.send(m.data);
+    },
+  });
+  // The welcome often shares a TCP read with the 101; repeat so that case comes up.
+  for (let i = 1; i <= 20; i++) {
+    const c = await connectWs(server.url);
+    assert.equal((await next(c)).text(), `welcome #${i}`);
+    await c.close();
+  }
+});
+
 test('connect failures are typed: bad URL, refused, 404, handshake timeout, abort', async (t) => {
   await assert.rejects(connectWs('ftp://x/'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));
   await assert.rejects(connectWs('not a url'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));

@@ -7,7 +7,7 @@ import { CLOSE, isNormalClose, type Sendable, toMessage, type WsMessage } from '
 import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
 import { closeText } from '../server/peer.js';
-import { openSocket } from './open.js';
+import { type Opened, openSocket } from './open.js';
 import { type ResolvedClientOptions, resolveClientOptions, type WsClientOptions } from './options.js';
 
 /** WsClientEvents are what a WsClient emits, for display and logging. */
@@ -58,10 +58,10 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
   /** connect opens the first connection and sends the preamble; connectWs() is the public name. */
   static async connect(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
     const o = resolveClientOptions(url instanceof URL ? url.href : url, options);
-    const ws = await openSocket(o, o.signal);
-    const client = new WsClient(ws, o);
-    client.#attach(ws);
-    await client.#sendPreamble(ws);
+    const opened = await openSocket(o, o.signal);
+    const client = new WsClient(opened.ws, o);
+    client.#attach(opened);
+    await client.#sendPreamble(opened.ws);
     return client;
   }
 
@@ -85,7 +85,9 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
     return this.#closed;
   }
 
-  #attach(ws: WebSocket): void {
+  #attach(opened: Opened): void {
+    const ws = opened.ws;
+    for (const m of opened.take()) this.#queue.push(m);
     ws.on('message', (data: Buffer, binary: boolean) => this.#queue.push(toMessage(data, binary)));
     ws.on('ping', (payload: Buffer) => this.emit('ping', { payload }));
     ws.on('pong', (payload: Buffer) => {
@@ -133,9 +135,10 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
       this.emit('reconnecting', { attempt: attempt + 1, delayMs, error });
       try {
         await sleep(delayMs, undefined, { signal: this.#abort.signal });
-        const ws = await openSocket(this.#o, this.#abort.signal);
+        const opened = await openSocket(this.#o, this.#abort.signal);
+        const ws = opened.ws;
         this.#ws = ws;
-        this.#attach(ws);
+        this.#attach(opened);
         await this.#sendPreamble(ws);
         this.#reconnects++;
         this.#reopening = undefined;

@@ -1,6 +1,18 @@
 import WebSocket from 'ws';
 import { AbortError, AddrError, ConnectionError, TimeoutError, WsError } from '../../errors.js';
+import { toMessage, type WsMessage } from '../message.js';
 import type { ResolvedClientOptions } from './options.js';
+
+/**
+ * Opened is a socket whose handshake succeeded. A server may send its first
+ * message in the same TCP read as the 101 response, and `ws` emits it right
+ * after 'open', before anyone awaiting the handshake can listen; `take()`
+ * hands over those early messages and stops buffering.
+ */
+export interface Opened {
+  ws: WebSocket;
+  take(): WsMessage[];
+}
 
 const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
@@ -12,7 +24,7 @@ const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
  * problem (NETKIT_TLS_FAILED), an HTTP answer other than 101 or a broken
  * upgrade (NETKIT_WS_HANDSHAKE with `status`), the timeout, or the signal.
  */
-export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Promise<WebSocket> {
+export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Promise<Opened> {
   const url = o.url;
   const where = `websocket ${url.href}`;
   return new Promise((resolve, reject) => {
@@ -26,6 +38,13 @@ export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Prom
       followRedirects: false,
       ...o.tls,
     });
+    const early: WsMessage[] = [];
+    const buffer = (data: Buffer, binary: boolean) => early.push(toMessage(data, binary));
+    ws.on('message', buffer);
+    const take = () => {
+      ws.off('message', buffer);
+      return early.splice(0);
+    };
     const settle = (err?: Error) => {
       signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners('open');
@@ -36,7 +55,7 @@ export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Prom
         ws.on('error', () => {});
         ws.terminate();
         reject(err);
-      } else resolve(ws);
+      } else resolve({ ws, take });
     };
     const onAbort = () => settle(new AbortError('websocket connect', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
