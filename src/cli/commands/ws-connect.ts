@@ -123,7 +123,7 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     if (flags.send.length > 0) return await oneShot(client, flags, out, io.stdout);
     const input = pump(ctx, client, flags);
     input.catch(() => {});
-    for await (const msg of client) print(io.stdout, render(msg, out));
+    for await (const msg of client) await print(io.stdout, render(msg, out));
     const { code, reason } = await client.closed;
     status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(Buffer.from(reason))}` : ''}`);
     return io.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
@@ -213,7 +213,7 @@ async function oneShot(
       return EXIT.TIMEOUT;
     }
     if (r.done) break;
-    print(stdout, render(r.value, out));
+    await print(stdout, render(r.value, out));
     got++;
   }
   if (got >= want) return EXIT.OK;
@@ -234,8 +234,9 @@ function render(msg: WsMessage, out: Output): string {
   return `${safeText(msg.data, true)}\n`;
 }
 
-function print(stdout: NodeJS.WritableStream, text: string): void {
-  stdout.write(text);
+/** print writes to stdout and waits when it is full, so a slow terminal or pipe slows the socket down. */
+async function print(stdout: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!stdout.write(text)) await new Promise((resolve) => stdout.once('drain', resolve));
 }
 
 /** pump sends each stdin line as a message and closes (1000) at end of input. */
