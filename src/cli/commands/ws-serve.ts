@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { safeText } from '../../internal/text.js';
 import { ClusterBus, isBusMessage } from '../../ws/bus/cluster.js';
-import { RedisBus } from '../../ws/bus/redis.js';
 import type { Bus } from '../../ws/bus/types.js';
-import { serveWs, type WsServerEvent } from '../../ws/index.js';
+import type { WsServerEvent } from '../../ws/server/options.js';
+import { serveWs } from '../../ws/server/serve.js';
 import { EXIT } from '../exit-codes.js';
 import { bytesOption, collect, durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
@@ -130,6 +130,8 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
   const tag: Record<string, number> = worker === undefined ? {} : { worker };
   let bus: Bus | undefined;
   if (flags.redis !== undefined) {
+    // Loaded only when asked for: most servers never talk to Redis.
+    const { RedisBus } = await import('../../ws/bus/redis.js');
     const redis = new RedisBus(flags.redis);
     redis.onStatus((s) =>
       out.note(
