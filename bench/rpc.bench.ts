@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
+import { lastJsonLine } from './lib/json-line.js';
 import { prepare, runRounds } from './lib/pingpong.js';
 import { runCommand } from './lib/proc.js';
 import { groupCpuMs, type ServerDef, serverDied, withServer } from './lib/server-run.js';
@@ -57,19 +58,7 @@ interface RpcLoadResult {
 
 /** parseRpcLoad reads the last JSON line of a load generator's stdout, or null. */
 function parseRpcLoad(stdout: string): RpcLoadResult | null {
-  const line = stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) return null;
-  try {
-    const r = JSON.parse(line) as Partial<RpcLoadResult>;
-    const keys = ['calls', 'seconds', 'rate', 'p50_us', 'p99_us', 'errors'] as const;
-    return keys.every((k) => typeof r[k] === 'number') ? (r as RpcLoadResult) : null;
-  } catch {
-    return null;
-  }
+  return lastJsonLine<RpcLoadResult>(stdout, ['calls', 'seconds', 'rate', 'p50_us', 'p99_us', 'errors']);
 }
 
 /** Pair is one subject of one codec: a load generator and the server it drives. */

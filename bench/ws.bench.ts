@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
+import { lastJsonLine } from './lib/json-line.js';
 import { prepare, runRounds } from './lib/pingpong.js';
 import { runCommand } from './lib/proc.js';
 import { cpuPer, groupCpuMs, type ServerDef, serverDied, withServer } from './lib/server-run.js';
@@ -54,19 +55,7 @@ interface WsLoadResult {
 
 /** parseWsLoad reads the last JSON line of wsload's stdout, or null. */
 function parseWsLoad(stdout: string): WsLoadResult | null {
-  const line = stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) return null;
-  try {
-    const r = JSON.parse(line) as Partial<WsLoadResult>;
-    const keys = ['messages', 'rate', 'p50_us', 'p99_us', 'errors'] as const;
-    return keys.every((k) => typeof r[k] === 'number') ? (r as WsLoadResult) : null;
-  } catch {
-    return null;
-  }
+  return lastJsonLine<WsLoadResult>(stdout, ['messages', 'rate', 'p50_us', 'p99_us', 'errors']);
 }
 
 /**

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './args.js';
 import { buildGo, goVersion } from './go.js';
+import { lastJsonLine } from './json-line.js';
 import { runCommand } from './proc.js';
 import { cpuPer, groupCpuMs, type ServerDef, serverDied, withServer } from './server-run.js';
 import { type BenchContext, type MetricColumn, type Row, SkipBenchmark, type TableSpec } from './types.js';
@@ -43,19 +44,7 @@ export interface PingPongSpec {
 
 /** parseLoadgen reads the last JSON line of a load generator's output, or null. */
 export function parseLoadgen(stdout: string, extra: readonly string[]): LoadgenResult | null {
-  const line = stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) return null;
-  try {
-    const r = JSON.parse(line) as Partial<LoadgenResult>;
-    const keys = ['rate', 'roundtrips', ...extra];
-    return keys.every((k) => typeof r[k] === 'number') ? (r as LoadgenResult) : null;
-  } catch {
-    return null;
-  }
+  return lastJsonLine<LoadgenResult>(stdout, ['rate', 'roundtrips', ...extra]);
 }
 
 /** measurePingPong starts `server`, runs the load generator against it with `conns` clients, and stops it. */

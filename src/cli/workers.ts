@@ -22,6 +22,18 @@ export function onWorkerShutdown(fn: () => void): void {
 }
 
 /**
+ * untilStopped resolves when the command should stop serving: Ctrl-C or
+ * SIGTERM (`signal`), or, inside a worker, the primary asking it to.
+ */
+export function untilStopped(signal: AbortSignal, inWorker: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    if (inWorker) onWorkerShutdown(resolve);
+  });
+}
+
+/**
  * runWorkers starts `count` processes that run the same command and share
  * its listening port through node:cluster (the primary accepts and hands
  * connections round-robin), so a server uses every core. It prints one

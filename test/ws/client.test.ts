@@ -5,7 +5,7 @@ import { isNetkitError } from '../../src/errors.js';
 import { backoffDelay, checkBackoff } from '../../src/internal/backoff.js';
 import { CLOSE, connectWs, serveWs, type WsPeer } from '../../src/ws/index.js';
 import { until } from '../helpers/net.js';
-import { client, next, startWs } from './fixtures.js';
+import { client, next, rejectsEachOption, startWs } from './fixtures.js';
 
 test('headers, origin and text/binary round trips reach the server as sent', async (t) => {
   let seen: WsPeer | undefined;
@@ -93,13 +93,7 @@ test('bad client options are refused up front, naming the option', async () => {
     [{ reconnect: { initial: 5000, max: 100 } }, 'reconnect.initial'],
     [{ preamble: [42] }, 'preamble'],
   ];
-  for (const [opts, option] of cases) {
-    await assert.rejects(connectWs('ws://127.0.0.1:1/', opts), (err) => {
-      assert.ok(isNetkitError(err, 'NETKIT_INVALID_ARGUMENT'), String(err));
-      assert.equal((err as { option?: string }).option, option);
-      return true;
-    });
-  }
+  await rejectsEachOption(cases, (opts) => connectWs('ws://127.0.0.1:1/', opts));
 });
 
 test('iteration ends on a normal close and throws NETKIT_WS_CLOSED on an abnormal one', async (t) => {

@@ -1,6 +1,8 @@
 /** Shared setup for WebSocket tests: servers closed after each test, message helpers. */
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
+import { isNetkitError } from '../../src/errors.js';
 import {
   connectWs,
   serveWs,
@@ -68,4 +70,18 @@ export function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }
   return new Promise((resolve) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
+}
+
+/** rejectsEachOption asserts that each options object is refused with NETKIT_INVALID_ARGUMENT naming `option`. */
+export async function rejectsEachOption(
+  cases: readonly [Record<string, unknown>, string][],
+  attempt: (opts: Record<string, unknown>) => Promise<unknown>,
+): Promise<void> {
+  for (const [opts, option] of cases) {
+    await assert.rejects(attempt(opts), (err) => {
+      assert.ok(isNetkitError(err, 'NETKIT_INVALID_ARGUMENT'), String(err));
+      assert.equal((err as { option?: string }).option, option, JSON.stringify(opts));
+      return true;
+    });
+  }
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
 import { CLOSE, serveWs, type WsPeer } from '../../src/ws/index.js';
 import { until } from '../helpers/net.js';
-import { client, closeOf, next, quiet, rawWs, startWs } from './fixtures.js';
+import { client, closeOf, next, quiet, rawWs, rejectsEachOption, startWs } from './fixtures.js';
 
 test('echo mode returns text as text and binary as binary, byte for byte', async (t) => {
   const server = await startWs(t);
@@ -178,13 +178,7 @@ test('bad options are refused up front, naming the option', async () => {
     [{ maxConnections: 0 }, 'maxConnections'],
     [{ handler: 'echo' }, 'handler'],
   ];
-  for (const [opts, option] of cases) {
-    await assert.rejects(serveWs('127.0.0.1:0', opts), (err) => {
-      assert.ok(isNetkitError(err, 'NETKIT_INVALID_ARGUMENT'), String(err));
-      assert.equal((err as { option?: string }).option, option);
-      return true;
-    });
-  }
+  await rejectsEachOption(cases, (opts) => serveWs('127.0.0.1:0', opts));
 });
 
 test('a busy port is NETKIT_LISTEN_FAILED', async (t) => {

@@ -8,7 +8,7 @@ import { EXIT } from '../exit-codes.js';
 import { bytesOption, collect, durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
-import { isWorker, onWorkerShutdown, primaryFor } from '../workers.js';
+import { isWorker, primaryFor, untilStopped } from '../workers.js';
 
 interface WsServeFlags {
   network: string;
@@ -165,11 +165,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
       describe(server.address),
     );
   }
-  await new Promise<void>((resolve) => {
-    if (ctx.io.signal.aborted) resolve();
-    ctx.io.signal.addEventListener('abort', () => resolve(), { once: true });
-    if (worker !== undefined) onWorkerShutdown(resolve);
-  });
+  await untilStopped(ctx.io.signal, worker !== undefined);
   await server.close();
   if (worker === undefined) out.note('stopped', { address: server.address }, 'stopped');
   return EXIT.OK;
