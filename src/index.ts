@@ -65,10 +65,9 @@ export {
   MAX_UDP_PAYLOAD_V6,
   type UdpOptions,
 } from './udp/index.js';
-export {
-  connectWs,
-  serveWs,
-  type WsClientOptions,
-  type WsMessage,
-  type WsServerOptions,
-} from './ws/index.js';
+// From the modules themselves, not netkit/ws: importing `netkit` should not load the Redis client.
+export { connectWs } from './ws/client/client.js';
+export type { WsClientOptions } from './ws/client/options.js';
+export type { WsMessage } from './ws/message.js';
+export type { WsServerOptions } from './ws/server/options.js';
+export { serveWs } from './ws/server/serve.js';

@@ -1,4 +1,5 @@
-import { connectWs, serveWs } from '../../ws/index.js';
+import { connectWs } from '../../ws/client/client.js';
+import { serveWs } from '../../ws/server/serve.js';
 import type { Chapter } from '../chapter.js';
 
 /** WebSocket: the classic echo server, a broadcast room, and what an oversize message gets. */
