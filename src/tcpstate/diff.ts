@@ -1,0 +1,123 @@
+import type { TcpSocket } from './parse.js';
+import type { TcpStateName } from './states.js';
+
+/** StateChange is one difference between two samples of the socket table. */
+export interface StateChange {
+  kind: 'appeared' | 'changed' | 'vanished';
+  socket: TcpSocket;
+  /** from is the previous state, for `changed`. */
+  from?: TcpStateName;
+}
+
+/**
+ * socketKey identifies a connection across samples by its addresses, not
+ * its inode: a socket that moves to TIME_WAIT loses its inode (the kernel
+ * keeps only a small timewait record) but is still the same connection.
+ */
+export function socketKey(s: TcpSocket): string {
+  return `${s.local} ${s.remote}`;
+}
+
+function index(sockets: readonly TcpSocket[]): Map<string, TcpSocket> {
+  const m = new Map<string, TcpSocket>();
+  for (const s of sockets) {
+    // SO_REUSEPORT listeners share addresses; number the extra ones so none is lost.
+    let k = socketKey(s);
+    for (let n = 2; m.has(k); n++) k = `${socketKey(s)} #${n}`;
+    m.set(k, s);
+  }
+  return m;
+}
+
+/** diffSockets lists what appeared, changed state, or vanished between two samples. */
+export function diffSockets(prev: readonly TcpSocket[], next: readonly TcpSocket[]): StateChange[] {
+  const before = index(prev);
+  const after = index(next);
+  const changes: StateChange[] = [];
+  for (const [k, s] of after) {
+    const old = before.get(k);
+    if (!old) changes.push({ kind: 'appeared', socket: s });
+    else if (old.state !== s.state) changes.push({ kind: 'changed', socket: s, from: old.state });
+  }
+  for (const [k, s] of before) if (!after.has(k)) changes.push({ kind: 'vanished', socket: s });
+  return changes;
+}
+
+/** CloseWaitWarning says that a local port's CLOSE_WAIT sockets look like a leak. */
+export interface CloseWaitWarning {
+  port: number;
+  count: number;
+  reason: 'growing' | 'lingering';
+  /** oldestMs is how long the oldest CLOSE_WAIT socket on the port has been seen. */
+  oldestMs: number;
+  pid?: number;
+  command?: string;
+}
+
+/**
+ * CloseWaitMonitor watches samples for the classic leak: a server that
+ * never closes connections its clients closed. A port is flagged when its
+ * CLOSE_WAIT count rose in each of the last `growthSamples` samples, or
+ * when a CLOSE_WAIT socket has stayed for `maxAgeMs`. Each port is flagged
+ * once per reason until its CLOSE_WAIT sockets are gone.
+ */
+export class CloseWaitMonitor {
+  readonly #growthSamples: number;
+  readonly #maxAgeMs: number;
+  readonly #firstSeen = new Map<string, number>();
+  readonly #history = new Map<number, number[]>();
+  readonly #flagged = new Set<string>();
+
+  constructor(options: { growthSamples?: number; maxAgeMs?: number } = {}) {
+    this.#growthSamples = options.growthSamples ?? 3;
+    this.#maxAgeMs = options.maxAgeMs ?? 30_000;
+  }
+
+  /** observe takes one sample (taken at `now`, in ms) and returns new warnings. */
+  observe(sockets: readonly TcpSocket[], now: number): CloseWaitWarning[] {
+    const byPort = new Map<number, TcpSocket[]>();
+    const seen = new Set<string>();
+    for (const s of sockets) {
+      if (s.state !== 'CLOSE_WAIT') continue;
+      const k = socketKey(s);
+      seen.add(k);
+      if (!this.#firstSeen.has(k)) this.#firstSeen.set(k, now);
+      const list = byPort.get(s.localPort) ?? [];
+      list.push(s);
+      byPort.set(s.localPort, list);
+    }
+    for (const k of this.#firstSeen.keys()) if (!seen.has(k)) this.#firstSeen.delete(k);
+    const warnings: CloseWaitWarning[] = [];
+    for (const port of new Set([...this.#history.keys(), ...byPort.keys()])) {
+      const list = byPort.get(port) ?? [];
+      const counts = [...(this.#history.get(port) ?? []), list.length].slice(-(this.#growthSamples + 1));
+      this.#history.set(port, counts);
+      if (list.length === 0) {
+        this.#history.delete(port);
+        this.#flagged.delete(`${port} growing`);
+        this.#flagged.delete(`${port} lingering`);
+        continue;
+      }
+      const oldestMs = Math.max(...list.map((s) => now - (this.#firstSeen.get(socketKey(s)) ?? now)));
+      const owner = list.find((s) => s.pid !== undefined);
+      const base = {
+        port,
+        count: list.length,
+        oldestMs,
+        ...(owner ? { pid: owner.pid, command: owner.command } : {}),
+      };
+      const growing =
+        counts.length === this.#growthSamples + 1 &&
+        counts.every((c, i) => i === 0 || c > (counts[i - 1] as number));
+      if (growing && !this.#flagged.has(`${port} growing`)) {
+        this.#flagged.add(`${port} growing`);
+        warnings.push({ ...base, reason: 'growing' });
+      }
+      if (oldestMs >= this.#maxAgeMs && !this.#flagged.has(`${port} lingering`)) {
+        this.#flagged.add(`${port} lingering`);
+        warnings.push({ ...base, reason: 'lingering' });
+      }
+    }
+    return warnings;
+  }
+}
