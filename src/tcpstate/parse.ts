@@ -53,14 +53,16 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
 }
 
 function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
-  const f = line.trim().split(/\s+/);
+  const f = fields(line);
   if (f.length < 10) return undefined;
   const local = parseEndpoint(f[1] as string, family);
   const remote = parseEndpoint(f[2] as string, family);
   const state = stateFromCode(Number.parseInt(f[3] as string, 16));
-  const [tx, rx] = (f[4] as string).split(':');
-  const [tr, when] = (f[5] as string).split(':');
-  if (!local || !remote || !state || rx === undefined || when === undefined) return undefined;
+  const queues = f[4] as string;
+  const timers = f[5] as string;
+  const q = queues.indexOf(':');
+  const w = timers.indexOf(':');
+  if (!local || !remote || !state || q < 0 || w < 0) return undefined;
   return {
     family,
     localIp: local.ip,
@@ -70,30 +72,53 @@ function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
     local: join(local.ip, local.port, family),
     remote: join(remote.ip, remote.port, family),
     state,
-    sendQueue: Number.parseInt(tx as string, 16),
-    recvQueue: Number.parseInt(rx, 16),
-    timer: TIMERS[Number.parseInt(tr as string, 16)] ?? 'off',
-    timerMs: Number.parseInt(when, 16) * MS_PER_TICK,
+    sendQueue: Number.parseInt(queues.slice(0, q), 16),
+    recvQueue: Number.parseInt(queues.slice(q + 1), 16),
+    timer: TIMERS[Number.parseInt(timers.slice(0, w), 16)] ?? 'off',
+    timerMs: Number.parseInt(timers.slice(w + 1), 16) * MS_PER_TICK,
     retransmits: Number.parseInt(f[6] as string, 16),
     uid: Number.parseInt(f[7] as string, 10),
     inode: Number.parseInt(f[9] as string, 10),
   };
 }
 
+/** fields splits a line on runs of spaces, up to the inode column (the rest is never used). */
+function fields(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  while (i < n && out.length < 10) {
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    const start = i;
+    while (i < n && line.charCodeAt(i) !== 32) i++;
+    if (i > start) out.push(line.slice(start, i));
+  }
+  return out;
+}
+
+// A busy server has thousands of sockets on a handful of addresses: format each once.
+const ipCache = new Map<string, string>();
+
 /** parseEndpoint reads `0100007F:1F90`: the address as the kernel's 32-bit words in host order, the port in hex. */
 function parseEndpoint(text: string, family: 4 | 6): { ip: string; port: number } | undefined {
   const colon = text.indexOf(':');
   const hex = text.slice(0, colon);
-  if (colon < 0 || hex.length !== (family === 4 ? 8 : 32) || !/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
-  const bytes = Buffer.alloc(hex.length / 2);
-  for (let w = 0; w < hex.length / 8; w++) {
-    const word = Number.parseInt(hex.slice(w * 8, w * 8 + 8), 16);
-    if (LITTLE) bytes.writeUInt32LE(word, w * 4);
-    else bytes.writeUInt32BE(word, w * 4);
-  }
   const port = Number.parseInt(text.slice(colon + 1), 16);
-  if (!(port >= 0 && port <= 65535)) return undefined;
-  return { ip: family === 4 ? [...bytes].join('.') : ipv6Text(bytes), port };
+  if (colon < 0 || !(port >= 0 && port <= 65535)) return undefined;
+  let ip = ipCache.get(hex);
+  if (ip === undefined) {
+    if (hex.length !== (family === 4 ? 8 : 32) || !/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
+    const bytes = Buffer.alloc(hex.length / 2);
+    for (let w = 0; w < hex.length / 8; w++) {
+      const word = Number.parseInt(hex.slice(w * 8, w * 8 + 8), 16);
+      if (LITTLE) bytes.writeUInt32LE(word, w * 4);
+      else bytes.writeUInt32BE(word, w * 4);
+    }
+    ip = family === 4 ? [...bytes].join('.') : ipv6Text(bytes);
+    if (ipCache.size > 10_000) ipCache.clear();
+    ipCache.set(hex, ip);
+  }
+  return { ip, port };
 }
 
 /** ipv6Text formats 16 bytes as RFC 5952 text (`::1`, `::ffff:127.0.0.1`). */

@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Owner is the process holding a socket. */
@@ -11,7 +12,9 @@ export interface Owner {
  * socketOwners maps socket inodes to the processes holding them, by reading
  * every /proc/<pid>/fd/* link (`socket:[12345]`). Processes this user may
  * not inspect, and ones that exit while being read, are skipped: the map is
- * what could be seen, like `ss -p` without root.
+ * what could be seen, like `ss -p` without root. The links of one process
+ * are read synchronously: each is a memory lookup in procfs, and 10,000
+ * async calls spend most of their time queueing in libuv's thread pool.
  */
 export async function socketOwners(procRoot = '/proc'): Promise<Map<number, Owner>> {
   const owners = new Map<number, Owner>();
@@ -29,7 +32,7 @@ export async function socketOwners(procRoot = '/proc'): Promise<Map<number, Owne
       for (const fd of fds) {
         let link: string;
         try {
-          link = await readlink(path.join(fdDir, fd));
+          link = readlinkSync(path.join(fdDir, fd));
         } catch {
           continue;
         }

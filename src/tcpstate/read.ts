@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
 import { parseProcNetTcp, type TcpSocket } from './parse.js';
@@ -65,11 +65,25 @@ export async function readTcpSockets(options: ReadOptions = {}): Promise<TcpSock
 }
 
 async function readTable(root: string, name: 'tcp' | 'tcp6'): Promise<string | undefined> {
+  let fh: Awaited<ReturnType<typeof open>>;
   try {
-    return await readFile(path.join(root, 'net', name), 'utf8');
+    fh = await open(path.join(root, 'net', name), 'r');
   } catch (err) {
     // A kernel without IPv6 has no tcp6; a missing tcp is reported by the caller.
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
+  }
+  try {
+    // procfs files report size 0, so readFile() reads them in small steps; large reads take whole pages of rows.
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(256 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+    }
+    return Buffer.concat(chunks).toString('latin1');
+  } finally {
+    await fh.close();
   }
 }
