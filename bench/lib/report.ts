@@ -92,6 +92,9 @@ export function renderText(rep: Report): string {
       const first = row.error.split('\n')[0] ?? '';
       cells.push(`error: ${first}`);
       while (cells.length < columns.length) cells.push('');
+    } else if (row.skipped) {
+      cells.push(`skipped: ${row.skipped}`);
+      while (cells.length < columns.length) cells.push('');
     } else {
       for (const m of spec.metrics) {
         const v = row.metrics[m.key];
@@ -171,6 +174,7 @@ export function renderJson(rep: Report): string[] {
       ratios,
       targets,
       ...(row.error ? { error: row.error } : {}),
+      ...(row.skipped ? { skipped: row.skipped } : {}),
       ...(row.warnings ? { warnings: row.warnings } : {}),
       ...(row.detail ? { detail: row.detail } : {}),
     });

@@ -37,6 +37,8 @@ export interface Row {
   metrics: Record<string, number>;
   /** error is set (and metrics left empty) when the measurement failed. */
   error?: string;
+  /** skipped is set (and metrics left empty) when one subject's prerequisite (a tool) is missing; not a failure. */
+  skipped?: string;
   /** params are the case's parameters in machine-readable form, for --json. */
   params?: Record<string, string | number>;
   /** detail is extra machine-readable data for --json (raw tool output, run times). */
