@@ -25,6 +25,11 @@ export class Output {
     };
   }
 
+  /** colorful is true when stdout is a terminal that gets colour. */
+  get colorful(): boolean {
+    return this.#color.stdout;
+  }
+
   /** event prints a machine event (--json) or its human line on stdout. */
   event(event: string, fields: Record<string, unknown>, human?: string): void {
     if (this.json) this.#io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);

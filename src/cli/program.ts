@@ -63,6 +63,11 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
     ],
   },
   {
+    name: 'states',
+    description: 'TCP sockets by state (from /proc/net/tcp): who owns them, and with --watch what changes',
+    load: async (ctx) => [(await import('./commands/states.js')).statesCommand(ctx)],
+  },
+  {
     name: 'resolve',
     description: "resolve an address exactly as Go's net.ResolveTCPAddr / ResolveUDPAddr would",
     load: async (ctx) => [(await import('./commands/resolve.js')).resolveCommand(ctx)],
@@ -75,7 +80,7 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
 ];
 
 /** LEAVES are the entries that are commands themselves; the others are groups (`netkit tcp serve`). */
-const LEAVES = new Set(['resolve', 'tour']);
+const LEAVES = new Set(['states', 'resolve', 'tour']);
 
 /**
  * buildProgram assembles the command tree; each command lives in its own

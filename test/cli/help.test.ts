@@ -16,6 +16,7 @@ const COMMANDS = [
   ['ws', 'connect'],
   ['rpc', 'serve'],
   ['rpc', 'call'],
+  ['states'],
   ['resolve'],
   ['tour'],
 ];

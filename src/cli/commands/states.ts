@@ -1,0 +1,143 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, Option } from 'commander';
+import { parseDuration } from '../../internal/duration.js';
+import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
+import {
+  CloseWaitMonitor,
+  type CloseWaitWarning,
+  diffSockets,
+  type ReadOptions,
+  readTcpSockets,
+  type TcpSocket,
+  type TcpStateName,
+} from '../../tcpstate/index.js';
+import { EXIT } from '../exit-codes.js';
+import { collect, durationOption, intOption, jsonOption } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+import { owner, parseStateName, printChange, printTable } from './states-format.js';
+
+interface StatesFlags {
+  port?: number;
+  state: string[];
+  pid?: number;
+  processes: boolean;
+  watch?: number | true;
+  count?: number;
+  warnAfter: number;
+  explain?: boolean;
+  json?: boolean;
+}
+
+/** statesCommand defines `netkit states`: netstat for one port, from the kernel's own tables, live. */
+export function statesCommand(ctx: CliContext): Command {
+  return new Command('states')
+    .description('TCP sockets by state (from /proc/net/tcp): who owns them, and with --watch what changes')
+    .addOption(intOption('--port <n>', 'only sockets with this local or remote port', 0, 65535))
+    .option(
+      '--state <state>',
+      'only sockets in this state (repeatable; ESTABLISHED, CLOSE_WAIT, TIME-WAIT, …)',
+      collect,
+      [],
+    )
+    .addOption(intOption('--pid <pid>', 'only sockets owned by this process', 1, 2 ** 31 - 1))
+    .option('--no-processes', 'do not look up owning processes (faster)')
+    .addOption(
+      new Option(
+        '--watch [interval]',
+        'sample again every interval (default 1s) and show what changed',
+      ).argParser((v: string) => parseDuration(v, '--watch')),
+    )
+    .addOption(intOption('--count <n>', 'with --watch: stop after this many samples', 1, 1_000_000))
+    .addOption(
+      durationOption(
+        '--warn-after <duration>',
+        'with --watch: warn when a CLOSE_WAIT socket stays this long',
+        '30s',
+      ),
+    )
+    .option('--explain', 'print the TCP state diagram with the states of the selected sockets marked')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Sockets in TIME_WAIT belong to no process (the kernel keeps them); others show
+command/pid when this user may read the owner's /proc/<pid>/fd (root sees all).
+With --watch, a CLOSE_WAIT count on a port that keeps growing, or a CLOSE_WAIT
+socket older than --warn-after, is reported: that server is not closing
+connections its clients closed.
+
+Examples:
+  netkit states --port 8330
+  netkit states --state CLOSE_WAIT --state LAST_ACK
+  netkit states --port 8330 --watch 500ms
+  netkit states --port 8330 --explain`,
+    )
+    .action(async (flags: StatesFlags) => {
+      ctx.exitCode = await runStates(ctx, flags);
+    });
+}
+
+async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
+  const out = new Output(ctx.io, Boolean(flags.json));
+  const states = flags.state.map(parseStateName);
+  const read: ReadOptions = {
+    ...(flags.port !== undefined ? { port: flags.port } : {}),
+    ...(states.length > 0 ? { states } : {}),
+    ...(flags.pid !== undefined ? { pid: flags.pid } : {}),
+    processes: flags.processes,
+  };
+  let sockets = await readTcpSockets(read);
+  if (flags.explain) {
+    explain(out, sockets);
+    return EXIT.OK;
+  }
+  printTable(out, sockets);
+  if (flags.watch === undefined) return EXIT.OK;
+  const interval = flags.watch === true ? 1000 : Math.max(10, flags.watch);
+  const monitor = new CloseWaitMonitor({ maxAgeMs: flags.warnAfter });
+  monitor.observe(sockets, Date.now());
+  const signal = ctx.io.signal;
+  for (let n = 1; flags.count === undefined || n < flags.count; n++) {
+    try {
+      await sleep(interval, undefined, { signal });
+    } catch {
+      break;
+    }
+    const next = await readTcpSockets(read);
+    const at = new Date();
+    for (const c of diffSockets(sockets, next)) printChange(out, c, at);
+    for (const w of monitor.observe(next, at.getTime())) warn(out, w);
+    sockets = next;
+  }
+  return signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+}
+
+function warn(out: Output, w: CloseWaitWarning): void {
+  const who = w.pid !== undefined ? ` (${w.command}/${w.pid})` : '';
+  const why = w.reason === 'growing' ? 'and growing' : `the oldest for ${(w.oldestMs / 1000).toFixed(1)}s`;
+  out.note(
+    'warning',
+    { ...w },
+    `${out.paint('red', 'warning:', 'stderr')} ${w.count} CLOSE_WAIT socket${w.count === 1 ? '' : 's'} on port ${w.port}${who}, ${why}: the process is not closing connections its peers closed`,
+  );
+}
+
+function explain(out: Output, sockets: readonly TcpSocket[]): void {
+  const marked = new Set<TcpStateName>(sockets.map((s) => s.state));
+  if (out.json) {
+    out.event('explain', {
+      states: [...marked],
+      lines: explainStates(marked),
+      sockets: sockets.map((s) => ({ state: s.state, local: s.local, remote: s.remote, process: owner(s) })),
+    });
+    return;
+  }
+  out.event(
+    'diagram',
+    {},
+    renderStateDiagram(marked, (name) => out.paint('yellow', name)),
+  );
+  out.event('states', {}, '');
+  for (const line of explainStates(marked)) out.event('state', {}, line);
+}
