@@ -10,7 +10,7 @@ import type { CliContext } from '../program.js';
 export function tourCommand(ctx: CliContext): Command {
   return new Command('tour')
     .description(
-      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, UDP, HTTP, WebSocket, RPC',
+      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, TCP states, UDP, HTTP, WebSocket, RPC',
     )
     .argument('[chapters...]', 'run only these chapters (see --list)')
     .option('--list', 'list the chapters and exit')
