@@ -133,11 +133,9 @@ function explain(out: Output, sockets: readonly TcpSocket[]): void {
     });
     return;
   }
-  out.event(
-    'diagram',
-    {},
-    renderStateDiagram(marked, (name) => out.paint('yellow', name)),
-  );
+  // Colour marks the states on a terminal; elsewhere the diagram's own *NAME* marks do.
+  const mark = out.colorful ? (name: string) => out.paint('yellow', name) : undefined;
+  out.event('diagram', {}, renderStateDiagram(marked, mark));
   out.event('states', {}, '');
   for (const line of explainStates(marked)) out.event('state', {}, line);
 }
