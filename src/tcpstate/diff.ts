@@ -18,29 +18,48 @@ export function socketKey(s: TcpSocket): string {
   return `${s.local} ${s.remote}`;
 }
 
-function index(sockets: readonly TcpSocket[]): Map<string, TcpSocket> {
-  const m = new Map<string, TcpSocket>();
+function group(sockets: readonly TcpSocket[]): Map<string, TcpSocket[]> {
+  const m = new Map<string, TcpSocket[]>();
   for (const s of sockets) {
-    // SO_REUSEPORT listeners share addresses; number the extra ones so none is lost.
-    let k = socketKey(s);
-    for (let n = 2; m.has(k); n++) k = `${socketKey(s)} #${n}`;
-    m.set(k, s);
+    const k = socketKey(s);
+    const list = m.get(k);
+    if (list) list.push(s);
+    else m.set(k, [s]);
   }
   return m;
 }
 
-/** diffSockets lists what appeared, changed state, or vanished between two samples. */
+/**
+ * diffSockets lists what appeared, changed state, or vanished between two
+ * samples. Sockets sharing addresses (SO_REUSEPORT listeners in several
+ * processes) are told apart by inode, so the one that went is the one named.
+ */
 export function diffSockets(prev: readonly TcpSocket[], next: readonly TcpSocket[]): StateChange[] {
-  const before = index(prev);
-  const after = index(next);
+  const before = group(prev);
   const changes: StateChange[] = [];
-  for (const [k, s] of after) {
-    const old = before.get(k);
-    if (!old) changes.push({ kind: 'appeared', socket: s });
-    else if (old.state !== s.state) changes.push({ kind: 'changed', socket: s, from: old.state });
+  for (const [k, list] of group(next)) {
+    const old = [...(before.get(k) ?? [])];
+    const unmatched: TcpSocket[] = [];
+    for (const s of list) {
+      const i = old.findIndex((o) => o.inode === s.inode);
+      if (i >= 0) changes.push(...changed(old.splice(i, 1)[0] as TcpSocket, s));
+      else unmatched.push(s);
+    }
+    // No inode in common (a socket that moved to TIME_WAIT drops its inode): pair the rest in order.
+    for (const s of unmatched) {
+      const o = old.shift();
+      if (o) changes.push(...changed(o, s));
+      else changes.push({ kind: 'appeared', socket: s });
+    }
+    if (old.length > 0) before.set(k, old);
+    else before.delete(k);
   }
-  for (const [k, s] of before) if (!after.has(k)) changes.push({ kind: 'vanished', socket: s });
+  for (const list of before.values()) for (const s of list) changes.push({ kind: 'vanished', socket: s });
   return changes;
+}
+
+function changed(old: TcpSocket, s: TcpSocket): StateChange[] {
+  return old.state === s.state ? [] : [{ kind: 'changed', socket: s, from: old.state }];
 }
 
 /** CloseWaitWarning says that a local port's CLOSE_WAIT sockets look like a leak. */
@@ -67,6 +86,7 @@ export class CloseWaitMonitor {
   readonly #firstSeen = new Map<string, number>();
   readonly #history = new Map<number, number[]>();
   readonly #flagged = new Set<string>();
+  #samples = 0;
 
   constructor(options: { growthSamples?: number; maxAgeMs?: number } = {}) {
     this.#growthSamples = options.growthSamples ?? 3;
@@ -90,7 +110,9 @@ export class CloseWaitMonitor {
     const warnings: CloseWaitWarning[] = [];
     for (const port of new Set([...this.#history.keys(), ...byPort.keys()])) {
       const list = byPort.get(port) ?? [];
-      const counts = [...(this.#history.get(port) ?? []), list.length].slice(-(this.#growthSamples + 1));
+      // A port first seen after earlier samples had none there: its history starts at zero.
+      const past = this.#history.get(port) ?? (this.#samples > 0 ? [0] : []);
+      const counts = [...past, list.length].slice(-(this.#growthSamples + 1));
       this.#history.set(port, counts);
       if (list.length === 0) {
         this.#history.delete(port);
@@ -118,6 +140,7 @@ export class CloseWaitMonitor {
         warnings.push({ ...base, reason: 'lingering' });
       }
     }
+    this.#samples++;
     return warnings;
   }
 }

@@ -52,17 +52,21 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
   return out;
 }
 
+const HEX = /^[0-9A-Fa-f]+$/;
+const DEC = /^\d+$/;
+
 function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
   const f = fields(line);
   if (f.length < 10) return undefined;
   const local = parseEndpoint(f[1] as string, family);
   const remote = parseEndpoint(f[2] as string, family);
-  const state = stateFromCode(Number.parseInt(f[3] as string, 16));
-  const queues = f[4] as string;
-  const timers = f[5] as string;
-  const q = queues.indexOf(':');
-  const w = timers.indexOf(':');
-  if (!local || !remote || !state || q < 0 || w < 0) return undefined;
+  const state = stateFromCode(hex(f[3] as string));
+  const [tx, rx] = (f[4] as string).split(':');
+  const [tr, when] = (f[5] as string).split(':');
+  const num = [hex(tx), hex(rx), hex(tr), hex(when), hex(f[6]), dec(f[7]), dec(f[9])];
+  // A row with a column that is not a number is not a row this parser understands: skip it.
+  if (!local || !remote || !state || num.some(Number.isNaN)) return undefined;
+  const [sendQueue, recvQueue, timer, ticks, retransmits, uid, inode] = num as number[];
   return {
     family,
     localIp: local.ip,
@@ -72,14 +76,22 @@ function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
     local: join(local.ip, local.port, family),
     remote: join(remote.ip, remote.port, family),
     state,
-    sendQueue: Number.parseInt(queues.slice(0, q), 16),
-    recvQueue: Number.parseInt(queues.slice(q + 1), 16),
-    timer: TIMERS[Number.parseInt(timers.slice(0, w), 16)] ?? 'off',
-    timerMs: Number.parseInt(timers.slice(w + 1), 16) * MS_PER_TICK,
-    retransmits: Number.parseInt(f[6] as string, 16),
-    uid: Number.parseInt(f[7] as string, 10),
-    inode: Number.parseInt(f[9] as string, 10),
+    sendQueue: sendQueue as number,
+    recvQueue: recvQueue as number,
+    timer: TIMERS[timer as number] ?? 'off',
+    timerMs: (ticks as number) * MS_PER_TICK,
+    retransmits: retransmits as number,
+    uid: uid as number,
+    inode: inode as number,
   };
+}
+
+function hex(s: string | undefined): number {
+  return s !== undefined && HEX.test(s) ? Number.parseInt(s, 16) : Number.NaN;
+}
+
+function dec(s: string | undefined): number {
+  return s !== undefined && DEC.test(s) ? Number.parseInt(s, 10) : Number.NaN;
 }
 
 /** fields splits a line on runs of spaces, up to the inode column (the rest is never used). */
@@ -102,21 +114,22 @@ const ipCache = new Map<string, string>();
 /** parseEndpoint reads `0100007F:1F90`: the address as the kernel's 32-bit words in host order, the port in hex. */
 function parseEndpoint(text: string, family: 4 | 6): { ip: string; port: number } | undefined {
   const colon = text.indexOf(':');
-  const hex = text.slice(0, colon);
-  const port = Number.parseInt(text.slice(colon + 1), 16);
-  if (colon < 0 || !(port >= 0 && port <= 65535)) return undefined;
-  let ip = ipCache.get(hex);
+  const addr = text.slice(0, colon);
+  const port = hex(text.slice(colon + 1));
+  if (colon < 0 || addr.length !== (family === 4 ? 8 : 32) || !(port <= 65535)) return undefined;
+  let ip = ipCache.get(addr);
   if (ip === undefined) {
-    if (hex.length !== (family === 4 ? 8 : 32) || !/^[0-9A-Fa-f]+$/.test(hex)) return undefined;
-    const bytes = Buffer.alloc(hex.length / 2);
-    for (let w = 0; w < hex.length / 8; w++) {
-      const word = Number.parseInt(hex.slice(w * 8, w * 8 + 8), 16);
+    if (!HEX.test(addr)) return undefined;
+    const bytes = Buffer.alloc(addr.length / 2);
+    for (let w = 0; w < addr.length / 8; w++) {
+      const word = Number.parseInt(addr.slice(w * 8, w * 8 + 8), 16);
       if (LITTLE) bytes.writeUInt32LE(word, w * 4);
       else bytes.writeUInt32BE(word, w * 4);
     }
     ip = family === 4 ? [...bytes].join('.') : ipv6Text(bytes);
     if (ipCache.size > 10_000) ipCache.clear();
-    ipCache.set(hex, ip);
+    // The length check above keeps the families apart: the cache key's length says which it is.
+    ipCache.set(addr, ip);
   }
   return { ip, port };
 }
