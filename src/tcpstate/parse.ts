@@ -52,21 +52,105 @@ export function parseProcNetTcp(text: string, family: 4 | 6): TcpSocket[] {
   return out;
 }
 
-const HEX = /^[0-9A-Fa-f]+$/;
-const DEC = /^\d+$/;
+/*
+ * A scanner over one line, reading numbers in place: a table of 10,000
+ * sockets is 10,000 lines, and splitting each into substrings first made
+ * parsing (and the garbage it left) dominate a scan. Module-level state
+ * rather than a closure per line, for the same reason.
+ */
+let line = '';
+let pos = 0;
 
-function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
-  const f = fields(line);
-  if (f.length < 10) return undefined;
-  const local = parseEndpoint(f[1] as string, family);
-  const remote = parseEndpoint(f[2] as string, family);
-  const state = stateFromCode(hex(f[3] as string));
-  const [tx, rx] = (f[4] as string).split(':');
-  const [tr, when] = (f[5] as string).split(':');
-  const num = [hex(tx), hex(rx), hex(tr), hex(when), hex(f[6]), dec(f[7]), dec(f[9])];
+function spaces(): void {
+  while (line.charCodeAt(pos) === 32) pos++;
+}
+
+function digit(c: number, base: 10 | 16): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (base === 16 && c >= 65 && c <= 70) return c - 55;
+  if (base === 16 && c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/** num reads a number and requires what follows to be `end` (a space, a colon, or the end of the line). */
+function num(base: 10 | 16, end: 32 | 58): number {
+  const start = pos;
+  let v = 0;
+  for (let d = digit(line.charCodeAt(pos), base); d >= 0; d = digit(line.charCodeAt(++pos), base))
+    v = v * base + d;
+  const next = line.charCodeAt(pos);
+  if (pos === start || !(next === end || (end === 32 && (Number.isNaN(next) || next === 13))))
+    return Number.NaN;
+  if (next === 58) pos++;
+  return v;
+}
+
+/** endpoint reads `0100007F:1F90`: the address as the kernel's 32-bit words in host order, the port in hex. */
+function endpoint(family: 4 | 6): { ip: string; port: number } | undefined {
+  const start = pos;
+  while (digit(line.charCodeAt(pos), 16) >= 0) pos++;
+  const addr = line.slice(start, pos);
+  if (line.charCodeAt(pos) !== 58 || addr.length !== (family === 4 ? 8 : 32)) return undefined;
+  pos++;
+  const port = num(16, 32);
+  if (!(port <= 65535)) return undefined;
+  let ip = ipCache.get(addr);
+  if (ip === undefined) {
+    ip = addressText(addr, family);
+    if (ipCache.size > 10_000) ipCache.clear();
+    // The length check above keeps the families apart: a key's length says which it is.
+    ipCache.set(addr, ip);
+  }
+  return { ip, port };
+}
+
+// A busy server has thousands of sockets on a handful of addresses: format each once.
+const ipCache = new Map<string, string>();
+
+function addressText(hex: string, family: 4 | 6): string {
+  const bytes = Buffer.alloc(hex.length / 2);
+  for (let w = 0; w < hex.length / 8; w++) {
+    const word = Number.parseInt(hex.slice(w * 8, w * 8 + 8), 16);
+    if (LITTLE) bytes.writeUInt32LE(word, w * 4);
+    else bytes.writeUInt32BE(word, w * 4);
+  }
+  return family === 4 ? [...bytes].join('.') : ipv6Text(bytes);
+}
+
+function parseLine(text: string, family: 4 | 6): TcpSocket | undefined {
+  line = text;
+  pos = 0;
+  spaces();
+  if (Number.isNaN(num(10, 58))) return undefined; // sl
+  spaces();
+  const local = endpoint(family);
+  spaces();
+  const remote = endpoint(family);
+  spaces();
+  const state = stateFromCode(num(16, 32));
+  spaces();
+  const sendQueue = num(16, 58);
+  const recvQueue = num(16, 32);
+  spaces();
+  const timer = num(16, 58);
+  const ticks = num(16, 32);
+  spaces();
+  const retransmits = num(16, 32);
+  spaces();
+  const uid = num(10, 32);
+  spaces();
+  num(10, 32); // probes (the "timeout" column)
+  spaces();
+  const inode = num(10, 32);
   // A row with a column that is not a number is not a row this parser understands: skip it.
-  if (!local || !remote || !state || num.some(Number.isNaN)) return undefined;
-  const [sendQueue, recvQueue, timer, ticks, retransmits, uid, inode] = num as number[];
+  if (
+    !local ||
+    !remote ||
+    !state ||
+    Number.isNaN(sendQueue + recvQueue + timer + ticks + retransmits + uid + inode)
+  ) {
+    return undefined;
+  }
   return {
     family,
     localIp: local.ip,
@@ -76,62 +160,14 @@ function parseLine(line: string, family: 4 | 6): TcpSocket | undefined {
     local: join(local.ip, local.port, family),
     remote: join(remote.ip, remote.port, family),
     state,
-    sendQueue: sendQueue as number,
-    recvQueue: recvQueue as number,
-    timer: TIMERS[timer as number] ?? 'off',
-    timerMs: (ticks as number) * MS_PER_TICK,
-    retransmits: retransmits as number,
-    uid: uid as number,
-    inode: inode as number,
+    sendQueue,
+    recvQueue,
+    timer: TIMERS[timer] ?? 'off',
+    timerMs: ticks * MS_PER_TICK,
+    retransmits,
+    uid,
+    inode,
   };
-}
-
-function hex(s: string | undefined): number {
-  return s !== undefined && HEX.test(s) ? Number.parseInt(s, 16) : Number.NaN;
-}
-
-function dec(s: string | undefined): number {
-  return s !== undefined && DEC.test(s) ? Number.parseInt(s, 10) : Number.NaN;
-}
-
-/** fields splits a line on runs of spaces, up to the inode column (the rest is never used). */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  while (i < n && out.length < 10) {
-    while (i < n && line.charCodeAt(i) === 32) i++;
-    const start = i;
-    while (i < n && line.charCodeAt(i) !== 32) i++;
-    if (i > start) out.push(line.slice(start, i));
-  }
-  return out;
-}
-
-// A busy server has thousands of sockets on a handful of addresses: format each once.
-const ipCache = new Map<string, string>();
-
-/** parseEndpoint reads `0100007F:1F90`: the address as the kernel's 32-bit words in host order, the port in hex. */
-function parseEndpoint(text: string, family: 4 | 6): { ip: string; port: number } | undefined {
-  const colon = text.indexOf(':');
-  const addr = text.slice(0, colon);
-  const port = hex(text.slice(colon + 1));
-  if (colon < 0 || addr.length !== (family === 4 ? 8 : 32) || !(port <= 65535)) return undefined;
-  let ip = ipCache.get(addr);
-  if (ip === undefined) {
-    if (!HEX.test(addr)) return undefined;
-    const bytes = Buffer.alloc(addr.length / 2);
-    for (let w = 0; w < addr.length / 8; w++) {
-      const word = Number.parseInt(addr.slice(w * 8, w * 8 + 8), 16);
-      if (LITTLE) bytes.writeUInt32LE(word, w * 4);
-      else bytes.writeUInt32BE(word, w * 4);
-    }
-    ip = family === 4 ? [...bytes].join('.') : ipv6Text(bytes);
-    if (ipCache.size > 10_000) ipCache.clear();
-    // The length check above keeps the families apart: the cache key's length says which it is.
-    ipCache.set(addr, ip);
-  }
-  return { ip, port };
 }
 
 /** ipv6Text formats 16 bytes as RFC 5952 text (`::1`, `::ffff:127.0.0.1`). */
