@@ -44,6 +44,10 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_TLS_FAILED: 'The TLS handshake failed (untrusted or mismatched certificate, protocol error).',
   NETKIT_WS_HANDSHAKE:
     'The WebSocket upgrade was refused or broken (an HTTP status instead of 101, no agreed subprotocol).',
+  NETKIT_POOL_CLOSED: 'The pool is draining or drained; it hands out nothing more.',
+  NETKIT_POOL_EXHAUSTED: 'The pool has maxWaiting acquires queued already; this one is refused at once.',
+  NETKIT_POOL_MISUSE:
+    'A resource was released or destroyed twice, or given to a pool it was not borrowed from.',
   NETKIT_WS_CLOSED:
     'The WebSocket closed abnormally (no close frame, or a policy, size or protocol close code).',
 });
@@ -188,6 +192,13 @@ export class WsError extends NetkitError {
     this.status = details.status;
     this.closeCode = details.closeCode;
     this.reason = details.reason;
+  }
+}
+
+/** PoolError is a pool refusing an operation: closed, queue full, or misuse. */
+export class PoolError extends NetkitError {
+  constructor(code: 'NETKIT_POOL_CLOSED' | 'NETKIT_POOL_EXHAUSTED' | 'NETKIT_POOL_MISUSE', message: string) {
+    super(code, message);
   }
 }
 

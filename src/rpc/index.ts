@@ -6,6 +6,7 @@
 export { arith } from './arith.js';
 export { type CallOptions, RpcClient } from './client/client.js';
 export { dialRpc, type RpcDialOptions } from './client/dial.js';
+export { createRpcPool, type RpcPoolOptions } from './client/pool.js';
 export { CODECS, type CodecName, createClientCodec, createServerCodec } from './codec/index.js';
 export { parseJson, stringifyJson } from './codec/lossless-json.js';
 export { RpcProtocolError, ServerError } from './errors.js';
