@@ -1,26 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { AbortError, PoolError, TimeoutError } from '../errors.js';
-import { backoffDelay } from '../internal/backoff.js';
+import { Creator } from './creator.js';
+import { type Entry, type ExpireReason, IdleList } from './idle.js';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.js';
 import { type PoolEvents, type PoolStats, zeroStats } from './stats.js';
-
-interface Entry<T> {
-  resource: T;
-  createdAt: number;
-  borrowed: boolean;
-  idle: boolean;
-  timer?: NodeJS.Timeout | undefined;
-  unwatch?: (() => void) | undefined;
-}
-
-interface Waiter<T> {
-  resolve: (r: T) => void;
-  reject: (e: Error) => void;
-  start: number;
-  done: boolean;
-  timer: NodeJS.Timeout | undefined;
-  cleanup: (() => void) | undefined;
-}
+import { WaitQueue } from './waiters.js';
 
 /**
  * Pool lends out resources (connections, clients) made by `create`, up to
@@ -33,15 +17,10 @@ interface Waiter<T> {
 export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposable {
   readonly #o: ResolvedPoolOptions<T>;
   readonly #entries = new Map<T, Entry<T>>();
-  readonly #idle: Entry<T>[] = [];
-  readonly #waiters: Waiter<T>[] = [];
-  #pending = 0;
-  #creating = 0;
-  readonly #creates = new Set<AbortController>();
+  readonly #idle: IdleList<T>;
+  readonly #waiters = new WaitQueue<T>();
+  readonly #creator: Creator<T>;
   readonly #destroying = new Set<Promise<unknown>>();
-  #failures = 0;
-  #retry: NodeJS.Timeout | undefined;
-  #lastCreateError: unknown;
   #closing: Promise<void> | undefined;
   #onEmpty: (() => void) | undefined;
   readonly #stats = zeroStats();
@@ -49,6 +28,12 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
   constructor(options: PoolOptions<T>) {
     super();
     this.#o = resolvePoolOptions(options);
+    this.#idle = new IdleList(this.#o, (e, reason) => this.#expire(e, reason));
+    this.#creator = new Creator(this.#o, {
+      created: (r) => this.#created(r),
+      failed: (error, attempt, delayMs) => this.#createFailed(error, attempt, delayMs),
+      retry: () => this.#dispatch(),
+    });
     this.#fill();
   }
 
@@ -57,11 +42,11 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     const idle = this.#idle.length;
     return {
       ...this.#stats,
-      size: this.#entries.size + this.#creating,
+      size: this.#entries.size + this.#creator.creating,
       idle,
       borrowed: this.#entries.size - idle,
-      pending: this.#pending,
-      creating: this.#creating,
+      pending: this.#waiters.pending,
+      creating: this.#creator.creating,
     };
   }
 
@@ -82,50 +67,37 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError('pool acquire', signal.reason));
     // Fast path: nobody queued ahead and a ready idle resource.
-    if (this.#pending === 0 && this.#idle.length > 0 && !this.#o.validate && !this.#o.maxLifetime) {
-      const e = this.#takeIdle();
+    if (this.#waiters.pending === 0 && this.#idle.length > 0 && !this.#o.validate && !this.#o.maxLifetime) {
+      const e = this.#idle.take();
       e.borrowed = true;
       this.#stats.acquires++;
       this.emit('acquire', { resource: e.resource, waitedMs: 0 });
       return Promise.resolve(e.resource);
     }
-    if (this.#pending >= this.#o.maxWaiting) {
+    if (this.#waiters.pending >= this.#o.maxWaiting) {
       return Promise.reject(
         new PoolError(
           'NETKIT_POOL_EXHAUSTED',
-          `pool acquire: ${this.#pending} acquires already waiting (maxWaiting)`,
+          `pool acquire: ${this.#waiters.pending} acquires already waiting (maxWaiting)`,
         ),
       );
     }
-    return new Promise<T>((resolve, reject) => {
-      const w: Waiter<T> = {
-        resolve,
-        reject,
-        start: performance.now(),
-        done: false,
-        timer: undefined,
-        cleanup: undefined,
-      };
-      const timeout = options.timeout ?? this.#o.acquireTimeout;
-      if (timeout > 0) {
-        w.timer = setTimeout(() => {
-          this.#stats.timeouts++;
-          this.emit('timeout', { waitedMs: timeout });
-          this.#drop(w, this.#timeoutError(timeout));
-        }, timeout);
-      }
-      if (signal) {
-        const onAbort = () => {
-          this.#stats.cancelled++;
-          this.#drop(w, new AbortError('pool acquire', signal.reason));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        w.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#waiters.push(w);
-      this.#pending++;
-      this.#dispatch();
-    });
+    const timeout = options.timeout ?? this.#o.acquireTimeout;
+    const waiting = this.#waiters.wait(
+      timeout,
+      signal,
+      () => {
+        this.#stats.timeouts++;
+        this.emit('timeout', { waitedMs: timeout });
+        return this.#timeoutError(timeout);
+      },
+      () => {
+        this.#stats.cancelled++;
+        return new AbortError('pool acquire', signal?.reason);
+      },
+    );
+    this.#dispatch();
+    return waiting;
   }
 
   /** release gives a borrowed resource back. Throws NETKIT_POOL_MISUSE if it is not borrowed from this pool. */
@@ -133,10 +105,14 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     const e = this.#borrowedEntry(resource, 'release');
     e.borrowed = false;
     this.emit('release', { resource });
-    if (this.#closing) return this.#remove(e, 'drain');
+    if (this.#closing) {
+      this.#remove(e, 'drain');
+      return;
+    }
     if (this.#o.maxLifetime > 0 && performance.now() - e.createdAt >= this.#o.maxLifetime) {
       this.#remove(e, 'lifetime');
-      return this.#dispatch();
+      this.#dispatch();
+      return;
     }
     this.#give(e);
   }
@@ -175,10 +151,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
 
   /** clear destroys every idle resource (not borrowed ones); the pool stays usable and refills to `min`. */
   clear(): void {
-    for (const e of this.#idle.splice(0)) {
-      e.idle = false;
-      this.#remove(e, 'clear');
-    }
+    for (const e of this.#idle.takeAll()) this.#remove(e, 'clear');
     this.#dispatch();
   }
 
@@ -190,15 +163,11 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
    */
   drain(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      clearTimeout(this.#retry);
-      for (const ac of this.#creates) ac.abort(closedError());
-      for (const w of this.#waiters) if (!w.done) this.#drop(w, closedError());
-      for (const e of this.#idle.splice(0)) {
-        e.idle = false;
-        this.#remove(e, 'drain');
-      }
+      this.#creator.stop(closedError());
+      this.#waiters.rejectAll(closedError());
+      for (const e of this.#idle.takeAll()) this.#remove(e, 'drain');
       this.#onEmpty = () => {
-        if (this.#entries.size > 0 || this.#creating > 0) return;
+        if (this.#entries.size > 0 || this.#creator.creating > 0) return;
         this.#onEmpty = undefined;
         void Promise.allSettled([...this.#destroying]).then(() => resolve());
       };
@@ -226,74 +195,26 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     return e;
   }
 
-  #takeIdle(): Entry<T> {
-    const e = (this.#o.order === 'lifo' ? this.#idle.pop() : this.#idle.shift()) as Entry<T>;
-    e.idle = false;
-    clearTimeout(e.timer);
-    e.unwatch?.();
-    e.unwatch = undefined;
-    return e;
-  }
-
-  #drop(w: Waiter<T>, err: Error): void {
-    if (w.done) return;
-    w.done = true;
-    this.#pending--;
-    clearTimeout(w.timer);
-    w.cleanup?.();
-    w.reject(err);
-  }
-
-  #nextWaiter(): Waiter<T> | undefined {
-    while (this.#waiters.length > 0) {
-      const w = this.#waiters.shift() as Waiter<T>;
-      if (!w.done) return w;
-    }
-    return undefined;
-  }
-
   /** #give hands an available resource to the first waiter, or parks it idle. */
   #give(e: Entry<T>): void {
-    const w = this.#pending > 0 ? this.#nextWaiter() : undefined;
-    if (w) {
-      w.done = true;
-      this.#pending--;
-      clearTimeout(w.timer);
-      w.cleanup?.();
-      e.borrowed = true;
-      this.#stats.acquires++;
-      const waitedMs = performance.now() - w.start;
-      this.#stats.acquireWaitMs += waitedMs;
-      this.emit('acquire', { resource: e.resource, waitedMs });
-      w.resolve(e.resource);
+    e.borrowed = true;
+    const waitedMs = this.#waiters.pending > 0 ? this.#waiters.serve(e.resource) : undefined;
+    if (waitedMs === undefined) {
+      e.borrowed = false;
+      this.#idle.park(e);
       return;
     }
-    this.#park(e);
-  }
-
-  #park(e: Entry<T>): void {
-    e.idle = true;
-    this.#idle.push(e);
-    const o = this.#o;
-    const lifeLeft =
-      o.maxLifetime > 0 ? o.maxLifetime - (performance.now() - e.createdAt) : Number.POSITIVE_INFINITY;
-    const wait = Math.min(o.idleTimeout > 0 ? o.idleTimeout : Number.POSITIVE_INFINITY, lifeLeft);
-    if (Number.isFinite(wait)) {
-      e.timer = setTimeout(() => this.#expire(e, wait === lifeLeft ? 'lifetime' : 'idle'), Math.max(0, wait));
-      e.timer.unref();
-    }
-    if (o.watch) e.unwatch = o.watch(e.resource, () => this.#expire(e, 'dead'));
+    this.#stats.acquires++;
+    this.#stats.acquireWaitMs += waitedMs;
+    this.emit('acquire', { resource: e.resource, waitedMs });
   }
 
   /** #expire removes an idle resource that timed out, aged out or died. */
-  #expire(e: Entry<T>, reason: 'idle' | 'lifetime' | 'dead'): void {
+  #expire(e: Entry<T>, reason: ExpireReason): void {
     if (!e.idle) return;
     // Idle timeouts trim down to min; a dead or too-old resource goes regardless (and is replaced).
-    if (reason === 'idle' && this.#entries.size + this.#creating <= this.#o.min) return;
-    this.#idle.splice(this.#idle.indexOf(e), 1);
-    e.idle = false;
-    clearTimeout(e.timer);
-    e.unwatch?.();
+    if (reason === 'idle' && this.#entries.size + this.#creator.creating <= this.#o.min) return;
+    this.#idle.remove(e);
     this.#remove(e, reason);
     this.#dispatch();
   }
@@ -312,8 +233,8 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
 
   /** #dispatch serves waiters from idle resources, then creates what is missing (never while backing off). */
   #dispatch(): void {
-    while (this.#pending > 0 && this.#idle.length > 0) {
-      const e = this.#takeIdle();
+    while (this.#waiters.pending > 0 && this.#idle.length > 0) {
+      const e = this.#idle.take();
       if (this.#o.maxLifetime > 0 && performance.now() - e.createdAt >= this.#o.maxLifetime) {
         this.#remove(e, 'lifetime');
         continue;
@@ -342,87 +263,44 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     try {
       r = (this.#o.validate as (x: T) => boolean | Promise<boolean>)(e.resource);
     } catch {
-      return verdict(false);
+      verdict(false);
+      return;
     }
     if (typeof r === 'boolean') verdict(r);
     else Promise.resolve(r).then(verdict, () => verdict(false));
   }
 
   #fill(): void {
-    if (this.#closing || this.#retry) return;
-    const size = () => this.#entries.size + this.#creating;
-    while (size() < this.#o.max && (this.#pending > this.#creating || size() < this.#o.min)) this.#create();
+    const c = this.#creator;
+    if (this.#closing || c.backingOff) return;
+    const size = () => this.#entries.size + c.creating;
+    while (size() < this.#o.max && (this.#waiters.pending > c.creating || size() < this.#o.min)) c.start();
   }
 
-  #create(): void {
-    this.#creating++;
-    const ac = new AbortController();
-    this.#creates.add(ac);
-    const limit = this.#o.createTimeout;
-    const timer =
-      limit > 0
-        ? setTimeout(
-            () =>
-              ac.abort(
-                new TimeoutError(
-                  'NETKIT_TIMEOUT',
-                  'pool create',
-                  `pool create: no resource within ${limit} ms`,
-                  limit,
-                ),
-              ),
-            limit,
-          )
-        : undefined;
-    Promise.resolve()
-      .then(() => this.#o.create({ signal: ac.signal }))
-      .then(
-        (resource) => {
-          this.#creating--;
-          if (ac.signal.aborted) {
-            // Timed out (or drained) while creating, and it came anyway: too late to use.
-            void Promise.resolve()
-              .then(() => this.#o.destroy(resource))
-              .catch(() => {});
-            return this.#createFailed(ac.signal.reason);
-          }
-          this.#failures = 0;
-          this.#stats.created++;
-          const e: Entry<T> = { resource, createdAt: performance.now(), borrowed: false, idle: false };
-          this.#entries.set(resource, e);
-          this.emit('create', { resource });
-          if (this.#closing) return this.#remove(e, 'drain');
-          this.#give(e);
-          this.#dispatch();
-        },
-        (error: unknown) => {
-          this.#creating--;
-          this.#createFailed(ac.signal.aborted ? ac.signal.reason : error);
-        },
-      )
-      .finally(() => {
-        clearTimeout(timer);
-        this.#creates.delete(ac);
-      });
+  #created(resource: T): void {
+    this.#stats.created++;
+    const e: Entry<T> = { resource, createdAt: performance.now(), borrowed: false, idle: false };
+    this.#entries.set(resource, e);
+    this.emit('create', { resource });
+    if (this.#closing) {
+      this.#remove(e, 'drain');
+      return;
+    }
+    this.#give(e);
+    this.#dispatch();
   }
 
-  /** #createFailed counts a failed creation and waits a backoff delay before the next attempt. */
-  #createFailed(error: unknown): void {
-    if (this.#closing) return this.#onEmpty?.();
+  #createFailed(error: unknown, attempt: number, delayMs: number): void {
+    if (this.#closing) {
+      this.#onEmpty?.();
+      return;
+    }
     this.#stats.createErrors++;
-    this.#lastCreateError = error;
-    const delayMs = backoffDelay(this.#o.createRetry, this.#failures++);
-    this.emit('createError', { error, attempt: this.#failures, delayMs });
-    clearTimeout(this.#retry);
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      this.#dispatch();
-    }, delayMs);
-    this.#retry.unref();
+    this.emit('createError', { error, attempt, delayMs });
   }
 
   #timeoutError(ms: number): TimeoutError {
-    const last = this.#lastCreateError;
+    const last = this.#creator.lastError;
     const why =
       last === undefined ? '' : `; last create error: ${last instanceof Error ? last.message : String(last)}`;
     return new TimeoutError(
