@@ -8,6 +8,8 @@ export interface CreatorHooks<T> {
   failed(error: unknown, attempt: number, delayMs: number): void;
   /** retry is called when a backoff delay is over and creating may resume. */
   retry(): void;
+  /** ended is called after every attempt, however it ended. */
+  ended(): void;
 }
 
 /**
@@ -48,32 +50,41 @@ export class Creator<T> {
     this.#creating++;
     const ac = new AbortController();
     this.#attempts.add(ac);
+    let settled = false;
+    // An attempt ends once: with a resource, an error, or abandonment (timeout or stop), even if
+    // create() ignores its signal and never settles; its slot must not be held forever.
+    const end = () => {
+      if (settled) return false;
+      settled = true;
+      this.#creating--;
+      clearTimeout(timer);
+      this.#attempts.delete(ac);
+      queueMicrotask(() => this.#hooks.ended());
+      return true;
+    };
     const limit = this.#o.createTimeout;
     const timer = limit > 0 ? setTimeout(() => ac.abort(createTimeout(limit)), limit) : undefined;
+    ac.signal.addEventListener('abort', () => {
+      if (end()) this.#failed(ac.signal.reason);
+    });
     Promise.resolve()
       .then(() => this.#o.create({ signal: ac.signal }))
       .then(
         (resource) => {
-          this.#creating--;
-          if (!ac.signal.aborted) {
+          if (end()) {
             this.#failures = 0;
-            return this.#hooks.created(resource);
+            this.#hooks.created(resource);
+            return;
           }
-          // Abandoned (timed out, or the pool stopped) and it came anyway: too late to use.
+          // Abandoned, and it came anyway: too late to use, and nobody else will close it.
           void Promise.resolve()
             .then(() => this.#o.destroy(resource))
             .catch(() => {});
-          this.#failed(ac.signal.reason);
         },
         (error: unknown) => {
-          this.#creating--;
-          this.#failed(ac.signal.aborted ? ac.signal.reason : error);
+          if (end()) this.#failed(error);
         },
-      )
-      .finally(() => {
-        clearTimeout(timer);
-        this.#attempts.delete(ac);
-      });
+      );
   }
 
   /** stop abandons attempts in flight (with `reason`) and any pending retry. */
@@ -85,16 +96,16 @@ export class Creator<T> {
   }
 
   #failed(error: unknown): void {
+    // Stopped on purpose (the pool drains): not a failure to report or retry.
+    if (this.#stopped) return;
     this.lastError = error;
     const delayMs = backoffDelay(this.#o.createRetry, this.#failures++);
-    if (!this.#stopped) {
-      clearTimeout(this.#retry);
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#hooks.retry();
-      }, delayMs);
-      this.#retry.unref();
-    }
+    clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#hooks.retry();
+    }, delayMs);
+    this.#retry.unref();
     this.#hooks.failed(error, this.#failures, delayMs);
   }
 }

@@ -18,21 +18,37 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
   readonly #o: ResolvedPoolOptions<T>;
   readonly #entries = new Map<T, Entry<T>>();
   readonly #idle: IdleList<T>;
-  readonly #waiters = new WaitQueue<T>();
+  readonly #waiters = new WaitQueue<T>({
+    timeout: (ms) => {
+      this.#stats.timeouts++;
+      this.emit('timeout', { waitedMs: ms });
+      return this.#timeoutError(ms);
+    },
+    abort: (reason) => {
+      this.#stats.cancelled++;
+      return new AbortError('pool acquire', reason);
+    },
+  });
   readonly #creator: Creator<T>;
   readonly #destroying = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
   #onEmpty: (() => void) | undefined;
   readonly #stats = zeroStats();
+  /** observed turns on the per-borrow events once anyone listens: building them costs more than the borrow. */
+  #observed = false;
 
   constructor(options: PoolOptions<T>) {
     super();
+    (this as EventEmitter).once('newListener', () => {
+      this.#observed = true;
+    });
     this.#o = resolvePoolOptions(options);
     this.#idle = new IdleList(this.#o, (e, reason) => this.#expire(e, reason));
     this.#creator = new Creator(this.#o, {
       created: (r) => this.#created(r),
       failed: (error, attempt, delayMs) => this.#createFailed(error, attempt, delayMs),
       retry: () => this.#dispatch(),
+      ended: () => this.#onEmpty?.(),
     });
     this.#fill();
   }
@@ -70,32 +86,23 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     if (this.#waiters.pending === 0 && this.#idle.length > 0 && !this.#o.validate && !this.#o.maxLifetime) {
       const e = this.#idle.take();
       e.borrowed = true;
+      e.borrows++;
       this.#stats.acquires++;
-      this.emit('acquire', { resource: e.resource, waitedMs: 0 });
+      if (this.#observed) this.emit('acquire', { resource: e.resource, waitedMs: 0 });
       return Promise.resolve(e.resource);
     }
-    if (this.#waiters.pending >= this.#o.maxWaiting) {
+    // maxWaiting counts acquires that must wait for a release: those an idle resource or a free
+    // slot (one being created, or still to create) will serve are not waiting for anyone.
+    const waitingForRelease = this.#waiters.pending - this.#idle.length - (this.#o.max - this.#entries.size);
+    if (waitingForRelease >= this.#o.maxWaiting) {
       return Promise.reject(
         new PoolError(
           'NETKIT_POOL_EXHAUSTED',
-          `pool acquire: ${this.#waiters.pending} acquires already waiting (maxWaiting)`,
+          `pool acquire: ${waitingForRelease} acquires already waiting at max ${this.#o.max} (maxWaiting ${this.#o.maxWaiting})`,
         ),
       );
     }
-    const timeout = options.timeout ?? this.#o.acquireTimeout;
-    const waiting = this.#waiters.wait(
-      timeout,
-      signal,
-      () => {
-        this.#stats.timeouts++;
-        this.emit('timeout', { waitedMs: timeout });
-        return this.#timeoutError(timeout);
-      },
-      () => {
-        this.#stats.cancelled++;
-        return new AbortError('pool acquire', signal?.reason);
-      },
-    );
+    const waiting = this.#waiters.wait(options.timeout ?? this.#o.acquireTimeout, signal);
     this.#dispatch();
     return waiting;
   }
@@ -104,7 +111,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
   release(resource: T): void {
     const e = this.#borrowedEntry(resource, 'release');
     e.borrowed = false;
-    this.emit('release', { resource });
+    if (this.#observed) this.emit('release', { resource });
     if (this.#closing) {
       this.#remove(e, 'drain');
       return;
@@ -135,14 +142,16 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     options?: { signal?: AbortSignal; timeout?: number },
   ): Promise<R> {
     const r = await this.acquire(options);
+    const borrow = this.#entries.get(r)?.borrows;
     let ok = false;
     try {
       const v = await fn(r);
       ok = true;
       return v;
     } finally {
-      // fn may have given it back itself.
-      if (this.#entries.get(r)?.borrowed) {
+      // fn may have given it back itself, and someone else may hold it by now: only this borrow is ours.
+      const e = this.#entries.get(r);
+      if (e?.borrowed && e.borrows === borrow) {
         if (ok) this.release(r);
         else this.destroy(r);
       }
@@ -204,19 +213,21 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
       this.#idle.park(e);
       return;
     }
+    e.borrows++;
     this.#stats.acquires++;
     this.#stats.acquireWaitMs += waitedMs;
-    this.emit('acquire', { resource: e.resource, waitedMs });
+    if (this.#observed) this.emit('acquire', { resource: e.resource, waitedMs });
   }
 
-  /** #expire removes an idle resource that timed out, aged out or died. */
-  #expire(e: Entry<T>, reason: ExpireReason): void {
-    if (!e.idle) return;
+  /** #expire removes an idle resource that timed out, aged out or died; false when it stays. */
+  #expire(e: Entry<T>, reason: ExpireReason): boolean {
+    if (!e.idle) return true;
     // Idle timeouts trim down to min; a dead or too-old resource goes regardless (and is replaced).
-    if (reason === 'idle' && this.#entries.size + this.#creator.creating <= this.#o.min) return;
+    if (reason === 'idle' && this.#entries.size + this.#creator.creating <= this.#o.min) return false;
     this.#idle.remove(e);
     this.#remove(e, reason);
     this.#dispatch();
+    return true;
   }
 
   #remove(e: Entry<T>, reason: string): void {
@@ -279,7 +290,14 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
 
   #created(resource: T): void {
     this.#stats.created++;
-    const e: Entry<T> = { resource, createdAt: performance.now(), borrowed: false, idle: false };
+    const e: Entry<T> = {
+      resource,
+      createdAt: performance.now(),
+      borrowed: false,
+      borrows: 0,
+      idle: false,
+      due: 0,
+    };
     this.#entries.set(resource, e);
     this.emit('create', { resource });
     if (this.#closing) {
@@ -291,10 +309,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
   }
 
   #createFailed(error: unknown, attempt: number, delayMs: number): void {
-    if (this.#closing) {
-      this.#onEmpty?.();
-      return;
-    }
+    if (this.#closing) return;
     this.#stats.createErrors++;
     this.emit('createError', { error, attempt, delayMs });
   }

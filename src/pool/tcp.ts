@@ -34,7 +34,10 @@ export function createTcpPool(address: string, options: TcpPoolOptions = {}): Po
       const s = conn.socket;
       s.once('end', dead);
       s.once('close', dead);
+      // Like http.Agent's free sockets: an idle pool does not keep the process alive.
+      s.unref();
       return () => {
+        s.ref();
         s.off('end', dead);
         s.off('close', dead);
       };

@@ -3,70 +3,123 @@ interface Waiter<T> {
   resolve: (r: T) => void;
   reject: (e: Error) => void;
   start: number;
+  deadline: number;
+  timeoutMs: number;
   done: boolean;
-  timer: NodeJS.Timeout | undefined;
   cleanup: (() => void) | undefined;
 }
 
+/** Errors make the errors a WaitQueue settles waiters with. */
+export interface WaitErrors {
+  timeout(timeoutMs: number): Error;
+  abort(reason: unknown): Error;
+}
+
 /**
- * WaitQueue holds acquires in arrival order, each with its own timeout and
- * AbortSignal. A waiter that timed out or was cancelled is settled at once
- * and skipped later, so the queue never hands a resource to nobody.
+ * WaitQueue holds acquires in arrival order, each with its own deadline and
+ * AbortSignal. One timer serves the whole queue, armed for the earliest
+ * deadline: a timer per acquire would cost more than the rest of a
+ * contended acquire put together. A waiter that timed out or was cancelled
+ * is settled at once and skipped later, so nothing is handed to nobody.
  */
 export class WaitQueue<T> {
-  readonly #queue: Waiter<T>[] = [];
+  // A queue with a moving head: Array#shift copies the whole array each time, which under
+  // contention (dozens waiting, millions of hand-overs) was most of the cost of an acquire.
+  #queue: (Waiter<T> | undefined)[] = [];
+  #head = 0;
+  readonly #errors: WaitErrors;
   #pending = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+
+  constructor(errors: WaitErrors) {
+    this.#errors = errors;
+  }
 
   /** pending counts waiters not yet settled. */
   get pending(): number {
     return this.#pending;
   }
 
-  /**
-   * wait queues an acquire. After `timeoutMs` (0: never) it rejects with
-   * `onTimeout()`; when `signal` aborts, with `onAbort()`.
-   */
-  wait(
-    timeoutMs: number,
-    signal: AbortSignal | undefined,
-    onTimeout: () => Error,
-    onAbort: () => Error,
-  ): Promise<T> {
+  /** wait queues an acquire that times out after `timeoutMs` (0: never) or when `signal` aborts. */
+  wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const w: Waiter<T> = {
-        resolve,
-        reject,
-        start: performance.now(),
-        done: false,
-        timer: undefined,
-        cleanup: undefined,
-      };
-      if (timeoutMs > 0) w.timer = setTimeout(() => this.#settle(w, onTimeout()), timeoutMs);
+      const start = performance.now();
+      const deadline = timeoutMs > 0 ? start + timeoutMs : Number.POSITIVE_INFINITY;
+      const w: Waiter<T> = { resolve, reject, start, deadline, timeoutMs, done: false, cleanup: undefined };
       if (signal) {
-        const abort = () => this.#settle(w, onAbort());
+        const abort = () => this.#settle(w, this.#errors.abort(signal.reason));
         signal.addEventListener('abort', abort, { once: true });
         w.cleanup = () => signal.removeEventListener('abort', abort);
       }
       this.#queue.push(w);
       this.#pending++;
+      if (deadline < this.#timerAt) this.#arm(deadline);
     });
   }
 
   /** serve hands `value` to the first waiter and returns how long it waited (ms), or undefined when none waits. */
   serve(value: T): number | undefined {
-    while (this.#queue.length > 0) {
-      const w = this.#queue.shift() as Waiter<T>;
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const w = q[this.#head] as Waiter<T>;
+      q[this.#head++] = undefined;
       if (w.done) continue;
+      this.#compact();
       this.#finish(w);
       w.resolve(value);
       return performance.now() - w.start;
     }
+    this.#compact();
     return undefined;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   /** rejectAll settles every waiter with `err`. */
   rejectAll(err: Error): void {
-    for (const w of this.#queue.splice(0)) this.#settle(w, err);
+    const q = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
+    for (const w of q) if (w) this.#settle(w, err);
+  }
+
+  #arm(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    if (!Number.isFinite(at)) {
+      this.#timer = undefined;
+      return;
+    }
+    // Referenced: a process with an acquire waiting is not done. Cleared once nobody waits.
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - performance.now()));
+  }
+
+  /** #expire times out every waiter past its deadline and re-arms for the next one. */
+  #expire(): void {
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const w = this.#queue[i] as Waiter<T>;
+      if (w.done) continue;
+      if (w.deadline <= now) this.#settle(w, this.#errors.timeout(w.timeoutMs));
+      else if (w.deadline < next) next = w.deadline;
+    }
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.#timer = undefined;
+    if (this.#pending === 0) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    this.#arm(next);
   }
 
   #settle(w: Waiter<T>, err: Error): void {
@@ -77,8 +130,7 @@ export class WaitQueue<T> {
 
   #finish(w: Waiter<T>): void {
     w.done = true;
-    this.#pending--;
-    clearTimeout(w.timer);
+    if (--this.#pending === 0 && this.#timer) this.#arm(Number.POSITIVE_INFINITY);
     w.cleanup?.();
   }
 }
