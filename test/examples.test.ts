@@ -71,3 +71,17 @@ test('examples/ws-echo.ts echoes and logs each message, like the classic gorilla
   server.child.kill('SIGINT');
   assert.equal((await server.exited).code, 0);
 });
+
+test('examples/pool-line-client.ts sends 200 requests over 4 pooled connections', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/line-server.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGINT'));
+  const [, address] = await server.waitFor(/listening (\S+)/);
+  const { stdout } = await run(process.execPath, [...TSX, 'examples/pool-line-client.ts', address!, '200'], {
+    cwd: ROOT,
+    timeout: 8000,
+  });
+  assert.match(stdout, /^200 requests over 4 connections in \d+ ms: every reply "Hello, Client!"$/m);
+  assert.match(stdout, /^pool: created 4, acquires 200, acquireWaitMs \d+\.\d \(summed over acquires\)$/m);
+  // The pool closed its connections: the server saw four clients hang up.
+  await server.waitFor(/(close 127\.0\.0\.1:\d+ fin[\s\S]*){4}/);
+});
