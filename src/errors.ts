@@ -48,6 +48,8 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_POOL_EXHAUSTED: 'The pool has maxWaiting acquires queued already; this one is refused at once.',
   NETKIT_POOL_MISUSE:
     'A resource was released or destroyed twice, or given to a pool it was not borrowed from.',
+  NETKIT_PROXY_HEADER:
+    'A PROXY protocol header is malformed, missing from a trusted peer, or did not arrive in time.',
   NETKIT_WS_CLOSED:
     'The WebSocket closed abnormally (no close frame, or a policy, size or protocol close code).',
 });
@@ -199,6 +201,15 @@ export class WsError extends NetkitError {
 export class PoolError extends NetkitError {
   constructor(code: 'NETKIT_POOL_CLOSED' | 'NETKIT_POOL_EXHAUSTED' | 'NETKIT_POOL_MISUSE', message: string) {
     super(code, message);
+  }
+}
+
+/** ProxyError is a bad or missing PROXY protocol header; `reason` says which rule it broke. */
+export class ProxyError extends NetkitError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('NETKIT_PROXY_HEADER', message);
+    this.reason = reason;
   }
 }
 

@@ -89,3 +89,31 @@ export function parseHeaderFlags(list: readonly string[]): [string, string][] {
     return [h.slice(0, i).trim(), h.slice(i + 1).trim()];
   });
 }
+
+/** proxyOptions are --proxy-protocol and --trust, shared by every server command. */
+export function proxyOptions(): Option[] {
+  return [
+    new Option(
+      '--proxy-protocol',
+      'read a PROXY protocol header (v1 or v2) from trusted proxies: see the real client',
+    ),
+    new Option('--trust <cidr>', 'a proxy allowed to send a PROXY header or forwarding headers (repeatable)')
+      .argParser(collect)
+      .default([]),
+  ];
+}
+
+/** proxyFromFlags turns --proxy-protocol/--trust into the servers' `proxy` option (undefined when off). */
+export function proxyFromFlags(flags: {
+  proxyProtocol?: boolean;
+  trust: string[];
+}): { trust: string[] } | undefined {
+  if (!flags.proxyProtocol) return undefined;
+  if (flags.trust.length === 0) {
+    throw new InvalidArgumentError(
+      '--proxy-protocol',
+      'needs --trust CIDR: the proxies allowed to send a header',
+    );
+  }
+  return { trust: flags.trust };
+}

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { hexDump, safeText } from '../internal/text.js';
+import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
+import type { TrustList } from '../proxy/trust.js';
 import { endpoint } from '../tcp/endpoint.js';
 
 /**
@@ -37,8 +39,10 @@ export interface RequestInfo {
   httpVersion: string;
   /** headers are [name, value] pairs in the order and case they arrived. */
   headers: [string, string][];
-  /** remote is the peer of the socket (not X-Forwarded-For). */
+  /** remote is the peer of the socket (after a PROXY header, the client the proxy named). */
   remote: { ip: string; port: number };
+  /** client is who sent the request: `remote`, or the nearest untrusted hop of trusted forwarding headers. */
+  client: ClientAddress;
   body: BodyInfo;
 }
 
@@ -96,7 +100,7 @@ export function describeBody(bytes: Uint8Array, contentType: string | undefined)
 }
 
 /** requestInfo builds the RequestInfo of a request whose body has been read. */
-export function requestInfo(req: IncomingMessage, body: Uint8Array): RequestInfo {
+export function requestInfo(req: IncomingMessage, body: Uint8Array, trust?: TrustList): RequestInfo {
   const url = req.url ?? '';
   const { path, query } = splitTarget(url);
   const headers: [string, string][] = [];
@@ -104,6 +108,7 @@ export function requestInfo(req: IncomingMessage, body: Uint8Array): RequestInfo
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   }
   const peer = endpoint(req.socket.remoteAddress, req.socket.remotePort);
+  const remote = { ip: peer?.ip ?? '', port: peer?.port ?? 0 };
   return {
     method: req.method ?? '',
     url,
@@ -111,7 +116,8 @@ export function requestInfo(req: IncomingMessage, body: Uint8Array): RequestInfo
     query,
     httpVersion: req.httpVersion,
     headers,
-    remote: { ip: peer?.ip ?? '', port: peer?.port ?? 0 },
+    remote,
+    client: clientAddress(remote, req.headers, trust),
     body: describeBody(body, req.headers['content-type']),
   };
 }
@@ -122,7 +128,7 @@ const clean = (s: string, keepNewlines = false) => safeText(Buffer.from(s, 'utf8
 export function formatRequest(info: RequestInfo): string {
   const lines = [
     `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}`,
-    `from ${clean(info.remote.ip)}:${info.remote.port}`,
+    `from ${clean(info.remote.ip)}:${info.remote.port}${info.client.via === 'socket' ? '' : ` for ${clean(info.client.ip)}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`}`,
   ];
   for (const [name, value] of info.headers) lines.push(`${clean(name)}: ${clean(value)}`);
   lines.push('');
@@ -207,6 +213,10 @@ ${rows([
   ['Path', info.path],
   ['HTTP version', info.httpVersion],
   ['Remote', `${info.remote.ip}:${info.remote.port}`],
+  [
+    'Client',
+    `${info.client.ip}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`,
+  ],
 ])}
 </table>
 <h2>Query</h2>

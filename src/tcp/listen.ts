@@ -2,6 +2,12 @@ import net from 'node:net';
 import { resolveTCPAddr } from '../addr/index.js';
 import { AbortError, ListenError } from '../errors.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
+import {
+  acceptProxied,
+  type ProxyOptions,
+  type ResolvedProxyOptions,
+  resolveProxyOptions,
+} from '../proxy/accept.js';
 import { Conn } from './conn.js';
 import { type Endpoint, endpoint } from './endpoint.js';
 import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
@@ -19,6 +25,8 @@ export interface ListenOptions {
   /** noDelay for accepted connections; true by default, as in Go. */
   noDelay?: boolean;
   highWaterMark?: number;
+  /** proxy reads a PROXY protocol header from trusted peers, so connections report the real client. */
+  proxy?: ProxyOptions;
   /** signal closes the listener when aborted. */
   signal?: AbortSignal;
 }
@@ -45,11 +53,13 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   #waiters: { resolve: (c: Conn) => void; reject: (e: Error) => void }[] = [];
   #closed = false;
   readonly #options: ListenOptions;
+  readonly #proxy: ResolvedProxyOptions | undefined;
 
   /** Listener wraps a listening server; use listen() to make one. */
   constructor(server: net.Server, options: ListenOptions = {}) {
     this.server = server;
     this.#options = options;
+    this.#proxy = resolveProxyOptions(options.proxy);
     const a = server.address() as net.AddressInfo;
     this.addr = endpoint(a.address, a.port)!;
     server.on('connection', (socket) => this.#onConnection(socket));
@@ -136,6 +146,22 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       return;
     }
     socket.setNoDelay(this.#options.noDelay ?? LISTEN_DEFAULTS.noDelay);
+    if (this.#proxy) {
+      // The connection is handed out once its header is in; a bad or missing one closes it.
+      acceptProxied(socket, this.#proxy).then(
+        () => this.#handOut(socket),
+        () => socket.destroy(),
+      );
+      return;
+    }
+    this.#handOut(socket);
+  }
+
+  #handOut(socket: net.Socket): void {
+    if (this.#closed || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
     const conn = new Conn(socket, { highWaterMark: this.#options.highWaterMark });
     applyKeepAlive(socket, this.#options.keepAlive).catch((err) => conn.destroy(err));
     const waiter = this.#waiters.shift();
@@ -163,6 +189,7 @@ export async function listen(address: string, options: ListenOptions = {}): Prom
   const backlog = checkInt('backlog', options.backlog ?? LISTEN_DEFAULTS.backlog, 1, 65535);
   checkInt('maxPending', options.maxPending ?? LISTEN_DEFAULTS.maxPending, 0, 1_000_000);
   normalizeKeepAlive('keepAlive', options.keepAlive);
+  resolveProxyOptions(options.proxy); // checked before binding, so a bad trust list leaves no port open
   const signal = checkSignal(options.signal);
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
   const target = await resolveTCPAddr(network, address, { signal });

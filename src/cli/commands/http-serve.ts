@@ -1,7 +1,15 @@
 import { Command } from 'commander';
 import { formatRequest, serveHttp } from '../../http/index.js';
 import { EXIT } from '../exit-codes.js';
-import { bytesOption, durationOption, intOption, jsonOption, networkOption } from '../options.js';
+import {
+  bytesOption,
+  durationOption,
+  intOption,
+  jsonOption,
+  networkOption,
+  proxyFromFlags,
+  proxyOptions,
+} from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, primaryFor, untilStopped } from '../workers.js';
@@ -16,6 +24,8 @@ interface HttpServeFlags {
   workers: number;
   quiet?: boolean;
   json?: boolean;
+  proxyProtocol?: boolean;
+  trust: string[];
 }
 
 /** DEFAULT_HTTP_ADDRESS is where `netkit http serve` listens when no address is given. */
@@ -55,6 +65,8 @@ export function httpServeCommand(ctx: CliContext): Command {
     )
     .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not print each request')
+    .addOption(proxyOptions()[0]!)
+    .addOption(proxyOptions()[1]!)
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -90,6 +102,8 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
   const server = await serveHttp(address, {
     network: flags.network,
     ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
+    ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
+    ...(flags.trust.length > 0 ? { trust: flags.trust } : {}),
     headersTimeout: flags.headerTimeout,
     requestTimeout: flags.requestTimeout,
     closeTimeout: flags.shutdownTimeout,

@@ -6,7 +6,7 @@ import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
 import { EXIT } from '../exit-codes.js';
-import { jsonOption, networkOption } from '../options.js';
+import { jsonOption, networkOption, proxyFromFlags, proxyOptions } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 
@@ -16,6 +16,8 @@ interface RpcServeFlags {
   http?: boolean;
   service: string[];
   json?: boolean;
+  proxyProtocol?: boolean;
+  trust: string[];
 }
 
 /** DEFAULT_RPC_ADDRESS is where `netkit rpc serve` listens by default (the classic example's port). */
@@ -69,6 +71,8 @@ export function rpcServeCommand(ctx: CliContext): Command {
       (v: string, all: string[]) => [...all, v],
       [],
     )
+    .addOption(proxyOptions()[0]!)
+    .addOption(proxyOptions()[1]!)
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -106,6 +110,7 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
       codec: flags.codec,
       http: Boolean(flags.http),
       network: flags.network,
+      ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
     });
     bound = server.address;
     close = () => server.close();

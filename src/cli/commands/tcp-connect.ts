@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
-import { Command } from 'commander';
-import { isNetkitError } from '../../errors.js';
+import { Command, Option } from 'commander';
+import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
+import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
 import { type Conn, dial } from '../../tcp/index.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
@@ -19,6 +21,8 @@ interface ConnectFlags {
   idle?: number;
   shutdown: boolean;
   local?: string;
+  proxyHeader?: 'v1' | 'v2';
+  proxySrc?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -40,6 +44,16 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     .addOption(durationOption('--idle <duration>', 'exit when nothing is received for this long'))
     .option('--no-shutdown', 'do not half-close (send FIN) when input ends')
     .option('--local <address>', 'local address to connect from')
+    .addOption(
+      new Option(
+        '--proxy-header <version>',
+        'first send a PROXY protocol header, as a load balancer would',
+      ).choices(['v1', 'v2']),
+    )
+    .option(
+      '--proxy-src <ip:port>',
+      "with --proxy-header: the client address to claim (default: this connection's own)",
+    )
     .option('-q, --quiet', 'no connection status on stderr')
     .addOption(jsonOption())
     .addHelpText(
@@ -78,6 +92,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
     { remote: conn.remoteAddr?.address, local: conn.localAddr?.address },
     `connected to ${conn.remoteAddr?.address} from ${conn.localAddr?.address}`,
   );
+  if (flags.proxyHeader) await conn.write(proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
   const onAbort = () => conn.destroy();
   io.signal.addEventListener('abort', onAbort, { once: true });
   let idle: NodeJS.Timeout | undefined;
@@ -179,4 +194,36 @@ async function pump(
     }
   }
   if (flags.shutdown) await conn.closeWrite();
+}
+
+/** proxyHeader builds the PROXY header a load balancer would send for this connection. */
+function proxyHeader(conn: Conn, version: 'v1' | 'v2', claimed: string | undefined): Buffer {
+  const dst = conn.remoteAddr;
+  let src: { ip: string; port: number } | undefined = conn.localAddr;
+  if (claimed !== undefined) {
+    const i = claimed.lastIndexOf(':');
+    const ip = claimed.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(claimed.slice(i + 1));
+    if (i <= 0 || !isIP(ip) || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new InvalidArgumentError(
+        '--proxy-src',
+        `"${claimed}" is not IP:PORT (e.g. 203.0.113.7:51000, [2001:db8::7]:51000)`,
+      );
+    }
+    src = { ip, port };
+  }
+  if (!src || !dst)
+    throw new InvalidArgumentError('--proxy-header', 'the connection has no addresses to put in a header');
+  const family = isIP(src.ip) === 6 || isIP(dst.ip) === 6 ? 'inet6' : 'inet';
+  if (isIP(src.ip) !== isIP(dst.ip)) {
+    throw new InvalidArgumentError(
+      '--proxy-src',
+      `a ${isIP(src.ip) === 6 ? 'IPv6' : 'IPv4'} source cannot go with the ${isIP(dst.ip) === 6 ? 'IPv6' : 'IPv4'} server address`,
+    );
+  }
+  const source = { address: src.ip, port: src.port };
+  const destination = { address: dst.ip, port: dst.port };
+  return version === 'v1'
+    ? buildProxyHeaderV1({ family, source, destination })
+    : buildProxyHeaderV2({ command: 'PROXY', family, transport: 'stream', source, destination });
 }

@@ -19,6 +19,8 @@ import {
   intOption,
   jsonOption,
   networkOption,
+  proxyFromFlags,
+  proxyOptions,
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -36,6 +38,8 @@ interface ServeFlags {
   workers: number;
   quiet?: boolean;
   json?: boolean;
+  proxyProtocol?: boolean;
+  trust: string[];
 }
 
 /** DEFAULT_TCP_ADDRESS is where `netkit tcp serve` listens when no address is given. */
@@ -73,6 +77,8 @@ export function tcpServeCommand(ctx: CliContext): Command {
     )
     .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not log each connection')
+    .addOption(proxyOptions()[0]!)
+    .addOption(proxyOptions()[1]!)
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -96,7 +102,8 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
   if (primary) return primary;
   const codec = { frame: flags.frame, maxFrameBytes: flags.maxFrame };
   const handler: Handler = flags.echo ? echoHandler(codec) : replyHandler(flags.reply, codec);
-  const listener = await listen(address, { network: flags.network });
+  const proxy = proxyFromFlags(flags);
+  const listener = await listen(address, { network: flags.network, ...(proxy ? { proxy } : {}) });
   const server = serve(listener, handler, {
     maxConnections: flags.maxConns,
     idleTimeout: flags.idle,

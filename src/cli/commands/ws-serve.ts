@@ -5,7 +5,16 @@ import type { Bus } from '../../ws/bus/types.js';
 import type { WsServerEvent } from '../../ws/server/options.js';
 import { serveWs } from '../../ws/server/serve.js';
 import { EXIT } from '../exit-codes.js';
-import { bytesOption, collect, durationOption, intOption, jsonOption, networkOption } from '../options.js';
+import {
+  bytesOption,
+  collect,
+  durationOption,
+  intOption,
+  jsonOption,
+  networkOption,
+  proxyFromFlags,
+  proxyOptions,
+} from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, primaryFor, untilStopped } from '../workers.js';
@@ -27,6 +36,8 @@ interface WsServeFlags {
   shutdownTimeout: number;
   quiet?: boolean;
   json?: boolean;
+  proxyProtocol?: boolean;
+  trust: string[];
 }
 
 /** wsServeCommand defines `netkit ws serve`: echo or broadcast rooms, with an optional browser page. */
@@ -90,6 +101,8 @@ export function wsServeCommand(ctx: CliContext): Command {
       durationOption('--shutdown-timeout <duration>', 'on Ctrl-C, wait this long for clients to close', '5s'),
     )
     .option('-q, --quiet', 'do not print connections and messages')
+    .addOption(proxyOptions()[0]!)
+    .addOption(proxyOptions()[1]!)
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -154,6 +167,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
     perMessageDeflate: Boolean(flags.deflate),
     protocols: flags.subprotocol,
     maxConnections: flags.maxConnections,
+    ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
     closeTimeout: flags.shutdownTimeout,
     ...(bus ? { bus } : {}),
     ...(flags.quiet ? {} : { onEvent: (e: WsServerEvent) => report(out, e, tag) }),

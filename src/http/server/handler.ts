@@ -141,7 +141,7 @@ export function createHandler(options: ResolvedOptions, state: HandlerState) {
       sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
     };
     readBody(req, max, tooLarge, (body) => {
-      const info = requestInfo(req, body);
+      const info = requestInfo(req, body, options.trust);
       try {
         options.onRequest?.(info);
       } catch {

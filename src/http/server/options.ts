@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { type ProxyOptions, type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
+import { TrustList } from '../../proxy/trust.js';
 import type { RequestInfo } from '../inspect.js';
 
 /** HttpServerOptions tunes serveHttp(). Durations are milliseconds; 0 means none. */
@@ -25,6 +27,10 @@ export interface HttpServerOptions {
    * the greeting and inspector; serveHttp() rejects if it is not a directory.
    */
   dir?: string;
+  /** proxy reads a PROXY protocol header from trusted proxies, so requests show the real client. */
+  proxy?: ProxyOptions;
+  /** trust lists proxies (CIDR) whose X-Forwarded-For / Forwarded headers are believed. Default: proxy.trust. */
+  trust?: readonly string[];
 }
 
 /** HTTP_SERVER_DEFAULTS are serveHttp()'s defaults. */
@@ -51,6 +57,8 @@ export interface ResolvedOptions {
   signal: AbortSignal | undefined;
   onRequest: ((info: RequestInfo) => void) | undefined;
   dir: string | undefined;
+  proxy: ResolvedProxyOptions | undefined;
+  trust: TrustList | undefined;
 }
 
 /** resolveOptions applies defaults and throws InvalidArgumentError for a bad option. */
@@ -58,6 +66,7 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
   const d = HTTP_SERVER_DEFAULTS;
   const network = options.network ?? d.network;
   if (typeof network !== 'string') throw new InvalidArgumentError('network', 'must be a string');
+  const proxy = resolveProxyOptions(options.proxy);
   const r: ResolvedOptions = {
     network,
     maxBodyBytes: checkInt('maxBodyBytes', options.maxBodyBytes ?? d.maxBodyBytes, 0, 2 ** 31 - 1),
@@ -68,6 +77,8 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     signal: checkSignal(options.signal),
     onRequest: options.onRequest,
     dir: options.dir,
+    proxy,
+    trust: options.trust !== undefined ? new TrustList(options.trust) : proxy?.trust,
   };
   if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {
     throw new InvalidArgumentError('onRequest', 'must be a function');

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { resolveTCPAddr } from '../../addr/index.js';
 import { AbortError, ListenError } from '../../errors.js';
+import { acceptProxied, type ResolvedProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import { createHandler, type HandlerState } from './handler.js';
 import { type HttpServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -68,7 +69,7 @@ export class HttpServer implements AsyncDisposable {
 export type ServerBase = Pick<
   ResolvedOptions,
   'network' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
->;
+> & { proxy?: ResolvedProxyOptions | undefined };
 
 /**
  * startHttpServer binds a node:http server for `handler` on `address` (Go's
@@ -100,6 +101,7 @@ export async function startHttpServer(
   server.headersTimeout = opts.headersTimeout;
   server.requestTimeout = opts.requestTimeout;
   server.keepAliveTimeout = opts.keepAliveTimeout;
+  if (opts.proxy) readProxyHeaders(server, opts.proxy);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Slow or malformed requests: answer if possible, then destroy the socket.
     if (socket.writable && !socket.destroyed) {
@@ -133,6 +135,28 @@ export async function startHttpServer(
   // A listening server can still fail (EMFILE on accept); never let that crash the process.
   server.on('error', () => {});
   return new HttpServer(server, state, opts);
+}
+
+/**
+ * readProxyHeaders puts the PROXY protocol in front of node:http: each new
+ * connection's header is read (and the socket made to report the client)
+ * before http's own connection handling sees it; a bad or missing header
+ * from a trusted peer closes the connection.
+ */
+function readProxyHeaders(server: http.Server, proxy: ResolvedProxyOptions): void {
+  const handlers = server.listeners('connection') as ((socket: net.Socket) => void)[];
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: net.Socket) => {
+    socket.on('error', () => {});
+    acceptProxied(socket, proxy).then(
+      () => {
+        for (const h of handlers) h.call(server, socket);
+        // Bytes that came with the header were put back; make sure http reads them.
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
+  });
 }
 
 /**

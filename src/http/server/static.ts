@@ -216,7 +216,7 @@ export function createStaticHandler(root: string, options: ResolvedOptions, stat
   return (req: IncomingMessage, res: ServerResponse): void => {
     req.on('error', () => {}); // aborted by the client: nothing to answer
     try {
-      options.onRequest?.(requestInfo(req, EMPTY));
+      options.onRequest?.(requestInfo(req, EMPTY, options.trust));
     } catch {
       // a logging callback must not break the response
     }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import type { ProxyOptions } from '../../proxy/accept.js';
 import { listen } from '../../tcp/listen.js';
 import { type Server, serve } from '../../tcp/serve.js';
 import { checkCodec, createServerCodec } from '../codec/index.js';
@@ -16,6 +17,8 @@ export interface RpcServeOptions {
   http?: boolean;
   /** network is tcp (default), tcp4 or tcp6. */
   network?: string;
+  /** proxy reads a PROXY protocol header from trusted proxies (see netkit/proxy). */
+  proxy?: ProxyOptions;
   /** maxConcurrent caps the calls running at once per connection (default 256). */
   maxConcurrent?: number;
   /** maxMessageBytes caps one request (default 16 MiB). */
@@ -81,7 +84,10 @@ export async function serveRpc(
   );
   const headerTimeout = checkMs('headerTimeout', options.headerTimeout ?? d.headerTimeout);
   const signal = checkSignal(options.signal);
-  const listener = await listen(address, { ...(options.network ? { network: options.network } : {}) });
+  const listener = await listen(address, {
+    ...(options.network ? { network: options.network } : {}),
+    ...(options.proxy ? { proxy: options.proxy } : {}),
+  });
   const tcp = serve(
     listener,
     async (conn, ctx) => {

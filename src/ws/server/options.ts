@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../../internal/validate.js';
+import { type ProxyOptions, type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import type { Bus } from '../bus/types.js';
 import type { WsPeer } from './peer.js';
 
@@ -48,6 +49,8 @@ export interface WsServerOptions {
   headersTimeout?: number;
   /** closeTimeout is how long close() waits for peers to answer the close frame. Default 5 s. */
   closeTimeout?: number;
+  /** proxy reads a PROXY protocol header from trusted proxies, so peers report the real client. */
+  proxy?: ProxyOptions;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
   /** onEvent sees connections and messages, for logging. */
@@ -83,6 +86,7 @@ export interface ResolvedWsOptions {
   bus: Bus | undefined;
   headersTimeout: number;
   closeTimeout: number;
+  proxy: ResolvedProxyOptions | undefined;
   signal: AbortSignal | undefined;
   onEvent: ((event: WsServerEvent) => void) | undefined;
 }
@@ -131,6 +135,7 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
     bus: options.bus,
     headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    proxy: resolveProxyOptions(options.proxy),
     signal: checkSignal(options.signal),
     onEvent: options.onEvent,
   };

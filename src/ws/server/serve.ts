@@ -39,6 +39,7 @@ export async function serveWs(address: string, options: WsServerOptions = {}): P
       keepAliveTimeout: 5_000,
       closeTimeout: opts.closeTimeout,
       signal: undefined,
+      proxy: opts.proxy,
     });
   } catch (err) {
     await rooms.close();

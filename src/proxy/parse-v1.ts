@@ -1,0 +1,116 @@
+/**
+ * parseV1 reads a PROXY protocol v1 line: "PROXY TCP4|TCP6 src dst sport dport\r\n"
+ * or "PROXY UNKNOWN...\r\n", at most 107 bytes including the CRLF.
+ */
+import net from 'node:net';
+import { parseIPv4, parseIPv6 } from '../addr/ip.js';
+import { ProxyError } from '../errors.js';
+import { formatIPv6 } from './parse-v2.js';
+import { type ProxyHeader, type ProxyParseResult, V1_MAX_LENGTH } from './types.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * parseV1 returns the header when `buf` (which starts with "PROXY ") holds a
+ * complete line, null when the CRLF may still come, and throws ProxyError
+ * otherwise. The line is rejected as soon as 107 bytes hold no CRLF, so a peer
+ * cannot make the reader buffer an endless line (CVE-2019-14243 class).
+ */
+export function parseV1(buf: Buffer): ProxyParseResult | null {
+  const limit = Math.min(buf.length, V1_MAX_LENGTH);
+  let end = -1;
+  for (let i = 0; i < limit; i++) {
+    const c = buf[i]!;
+    if (c === LF) throw new ProxyError('v1-bad-line', 'PROXY v1 line ends in a bare LF; it must end in CRLF');
+    if (c !== CR) continue;
+    if (i + 1 >= buf.length) return null; // the LF may be in the next chunk
+    if (buf[i + 1] !== LF) throw new ProxyError('v1-bad-line', 'PROXY v1 line has a CR not followed by LF');
+    end = i;
+    break;
+  }
+  if (end < 0) {
+    if (buf.length >= V1_MAX_LENGTH) {
+      throw new ProxyError('v1-too-long', `PROXY v1 line has no CRLF within ${V1_MAX_LENGTH} bytes`);
+    }
+    return null;
+  }
+  // latin1 maps each byte to one char, so odd bytes cannot merge into a valid token.
+  const line = buf.toString('latin1', 0, end);
+  return { header: parseLine(line), length: end + 2 };
+}
+
+function parseLine(line: string): ProxyHeader {
+  const parts = line.split(' ');
+  const proto = parts[1];
+  if (proto === 'UNKNOWN') {
+    // The spec: the receiver must ignore anything after UNKNOWN up to the CRLF.
+    return { version: 1, command: 'PROXY', family: 'unspec', transport: 'unspec', tlvs: [] };
+  }
+  if (proto !== 'TCP4' && proto !== 'TCP6') {
+    throw new ProxyError(
+      'v1-bad-protocol',
+      `PROXY v1 protocol ${JSON.stringify(proto ?? '')} is not TCP4, TCP6 or UNKNOWN`,
+    );
+  }
+  if (parts.length !== 6) {
+    throw new ProxyError(
+      'v1-bad-format',
+      `PROXY v1 ${proto} line needs exactly "PROXY ${proto} src dst sport dport" separated by single spaces`,
+    );
+  }
+  const inet = proto === 'TCP4';
+  const src = address(parts[2]!, inet);
+  const dst = address(parts[3]!, inet);
+  return {
+    version: 1,
+    command: 'PROXY',
+    family: inet ? 'inet' : 'inet6',
+    transport: 'stream',
+    source: { address: src, port: port(parts[4]!) },
+    destination: { address: dst, port: port(parts[5]!) },
+    tlvs: [],
+  };
+}
+
+/**
+ * address checks a v1 address against the declared family. IPv4 is strict
+ * dotted decimal without leading zeros (`010.0.0.1` is octal to inet_aton and
+ * decimal to others, so it is refused); IPv6 is normalised to RFC 5952 text so
+ * v1 and v2 report the same string for the same address.
+ */
+function address(text: string, inet: boolean): string {
+  if (inet) {
+    if (parseIPv4(text) !== null) return text;
+    if (net.isIPv6(text)) {
+      throw new ProxyError(
+        'family-mismatch',
+        `PROXY v1 TCP4 line carries the IPv6 address ${JSON.stringify(text)}`,
+      );
+    }
+    throw new ProxyError(
+      'bad-address',
+      `PROXY v1 address ${JSON.stringify(text)} is not a valid IPv4 address`,
+    );
+  }
+  // net.isIPv6 accepts zone ids ("fe80::1%eth0"), which the header cannot carry; parseIPv6 does not.
+  const ip = net.isIPv6(text) ? parseIPv6(text) : null;
+  if (ip !== null) return formatIPv6(ip);
+  if (parseIPv4(text) !== null) {
+    throw new ProxyError(
+      'family-mismatch',
+      `PROXY v1 TCP6 line carries the IPv4 address ${JSON.stringify(text)}`,
+    );
+  }
+  throw new ProxyError('bad-address', `PROXY v1 address ${JSON.stringify(text)} is not a valid IPv6 address`);
+}
+
+/** port accepts plain decimal 0-65535: no sign, no leading zeros, no spaces, at most 5 digits. */
+function port(text: string): number {
+  const ok = text.length >= 1 && text.length <= 5 && /^(0|[1-9][0-9]*)$/.test(text);
+  const n = ok ? Number(text) : -1;
+  if (n < 0 || n > 0xffff) {
+    throw new ProxyError('bad-port', `PROXY v1 port ${JSON.stringify(text)} is not a decimal number 0-65535`);
+  }
+  return n;
+}

@@ -1,0 +1,143 @@
+/**
+ * parseV2 reads a PROXY protocol v2 binary header: 12-byte signature,
+ * version/command, family/transport, 16-bit length, address block, TLVs.
+ */
+import { ipString } from '../addr/ip.js';
+import { ProxyError } from '../errors.js';
+import { crc32cUpdate } from './crc32c.js';
+import { decodeTlvs } from './tlv.js';
+import {
+  ADDRESS_BLOCK_LENGTH,
+  type ProxyFamily,
+  type ProxyHeader,
+  type ProxyParseResult,
+  type ProxyTransport,
+  UNIX_PATH_LENGTH,
+  V2_HEADER_LENGTH,
+} from './types.js';
+
+const ZERO4 = new Uint8Array(4);
+
+/**
+ * FAMILIES maps the fam byte to family and transport. The spec lists exactly
+ * these seven values and says receivers must drop anything else.
+ */
+const FAMILIES: ReadonlyMap<number, readonly [ProxyFamily, ProxyTransport]> = new Map([
+  [0x00, ['unspec', 'unspec']],
+  [0x11, ['inet', 'stream']],
+  [0x12, ['inet', 'dgram']],
+  [0x21, ['inet6', 'stream']],
+  [0x22, ['inet6', 'dgram']],
+  [0x31, ['unix', 'stream']],
+  [0x32, ['unix', 'dgram']],
+]);
+
+/**
+ * parseV2 returns the header when `buf` (which starts with the v2 signature)
+ * holds all of it, null when bytes are missing, and throws ProxyError as soon
+ * as the bytes present rule a valid header out. Nothing is allocated from the
+ * length field until that many bytes have actually arrived.
+ */
+export function parseV2(buf: Buffer): ProxyParseResult | null {
+  if (buf.length <= 12) return null;
+  const verCmd = buf[12]!;
+  if (verCmd >> 4 !== 2) {
+    throw new ProxyError('v2-version', `PROXY v2 header has version ${verCmd >> 4}; only 2 is defined`);
+  }
+  const cmd = verCmd & 0x0f;
+  if (cmd > 1)
+    throw new ProxyError('v2-command', `PROXY v2 command ${cmd} is neither LOCAL (0) nor PROXY (1)`);
+  if (buf.length <= 13) return null;
+  const ft = FAMILIES.get(buf[13]!);
+  if (ft === undefined) {
+    throw new ProxyError(
+      'v2-family',
+      `PROXY v2 family/transport byte 0x${buf[13]!.toString(16)} is not defined`,
+    );
+  }
+  const [family, transport] = ft;
+  if (buf.length < V2_HEADER_LENGTH) return null;
+  const len = buf.readUInt16BE(14);
+  // LOCAL keeps the same layout (TLVs follow the family's address block); only the addresses are ignored.
+  const addrLen = ADDRESS_BLOCK_LENGTH[family];
+  if (len < addrLen) {
+    throw new ProxyError(
+      'address-block-short',
+      `PROXY v2 ${family} header needs a ${addrLen}-byte address block but its length is ${len}`,
+    );
+  }
+  const total = V2_HEADER_LENGTH + len;
+  if (buf.length < total) return null;
+
+  const header: ProxyHeader = {
+    version: 2,
+    command: cmd === 1 ? 'PROXY' : 'LOCAL',
+    family,
+    transport,
+    tlvs: [],
+  };
+  if (cmd === 1 && family !== 'unspec') readAddresses(buf, header);
+
+  const tlvStart = V2_HEADER_LENGTH + addrLen;
+  if (tlvStart < total) {
+    // The TLV values must not change if the caller reuses `buf`, so they get their own copy.
+    const { tlvs, fields, crc32cOffset } = decodeTlvs(Buffer.from(buf.subarray(tlvStart, total)));
+    if (crc32cOffset >= 0) checkCrc(buf, tlvStart + crc32cOffset, total, fields.crc32c!);
+    header.tlvs = tlvs;
+    Object.assign(header, fields);
+  }
+  return { header, length: total };
+}
+
+/**
+ * checkCrc recomputes the CRC32C over the whole header with the checksum
+ * field taken as zero (spec 2.2.3), without copying the header.
+ */
+function checkCrc(buf: Buffer, at: number, total: number, expected: number): void {
+  let crc = crc32cUpdate(0, buf, 0, at);
+  crc = crc32cUpdate(crc, ZERO4);
+  crc = crc32cUpdate(crc, buf, at + 4, total);
+  if (crc !== expected) {
+    throw new ProxyError(
+      'crc32c-mismatch',
+      `PROXY v2 CRC32C is 0x${expected.toString(16).padStart(8, '0')} but the header sums to 0x${crc.toString(16).padStart(8, '0')}`,
+    );
+  }
+}
+
+function readAddresses(buf: Buffer, h: ProxyHeader): void {
+  const o = V2_HEADER_LENGTH;
+  if (h.family === 'inet') {
+    h.source = { address: formatIPv4(buf, o), port: buf.readUInt16BE(o + 8) };
+    h.destination = { address: formatIPv4(buf, o + 4), port: buf.readUInt16BE(o + 10) };
+  } else if (h.family === 'inet6') {
+    h.source = { address: formatIPv6(buf.subarray(o, o + 16)), port: buf.readUInt16BE(o + 32) };
+    h.destination = { address: formatIPv6(buf.subarray(o + 16, o + 32)), port: buf.readUInt16BE(o + 34) };
+  } else {
+    h.source = { address: readUnixPath(buf, o), port: 0 };
+    h.destination = { address: readUnixPath(buf, o + UNIX_PATH_LENGTH), port: 0 };
+  }
+}
+
+function formatIPv4(buf: Uint8Array, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+/**
+ * formatIPv6 prints 16 bytes as RFC 5952 text. IPv4-mapped addresses print as
+ * `::ffff:1.2.3.4`, the way Node reports such peers, rather than as bare IPv4
+ * (Go's choice in ipString), so an inet6 header never shows an IPv4 string.
+ */
+export function formatIPv6(ip: Uint8Array): string {
+  let mapped = ip[10] === 0xff && ip[11] === 0xff;
+  for (let i = 0; i < 10 && mapped; i++) mapped = ip[i] === 0;
+  if (mapped) return `::ffff:${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
+  return ipString(ip);
+}
+
+/** readUnixPath returns the path in a 108-byte sun_path field: up to the first NUL, or all 108 bytes. */
+function readUnixPath(buf: Buffer, off: number): string {
+  const field = buf.subarray(off, off + UNIX_PATH_LENGTH);
+  const nul = field.indexOf(0);
+  return field.toString('utf8', 0, nul < 0 ? UNIX_PATH_LENGTH : nul);
+}
