@@ -24,7 +24,7 @@ export function clientAddress(
   trust: TrustList | undefined,
 ): ClientAddress {
   const socket: ClientAddress = { ip: peer.ip, port: peer.port, via: 'socket' };
-  if (!trust || !trust.trusts(peer.ip)) return socket;
+  if (!trust?.trusts(peer.ip)) return socket;
   const forwarded = headerList(headers.forwarded);
   const hops =
     forwarded.length > 0 ? forwardedFor(forwarded) : xForwardedFor(headerList(headers['x-forwarded-for']));
