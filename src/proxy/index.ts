@@ -1,6 +1,14 @@
 /**
- * netkit's PROXY protocol (v1 and v2) parser and builder.
+ * netkit/proxy: the real client behind a load balancer. The PROXY protocol
+ * (v1 and v2) parser and builder, the header reader every netkit server
+ * uses for trusted peers, and trusted Forwarded / X-Forwarded-For resolution.
  */
+export {
+  acceptProxied,
+  type ProxyOptions,
+  type ResolvedProxyOptions,
+  resolveProxyOptions,
+} from './accept.js';
 export {
   buildProxyHeaderV1,
   buildProxyHeaderV2,
@@ -9,7 +17,9 @@ export {
   type ProxyV2Options,
 } from './build.js';
 export { crc32c } from './crc32c.js';
+export { type ClientAddress, clientAddress } from './forwarded.js';
 export { parseProxyHeader, signatureState } from './parse.js';
+export { TrustList } from './trust.js';
 export {
   PP2_CLIENT,
   PP2_TYPE,
