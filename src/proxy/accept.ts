@@ -42,6 +42,10 @@ export function resolveProxyOptions(o: ProxyOptions | undefined): ResolvedProxyO
  * socket) for a missing or malformed header, or one not in by `timeout`.
  */
 export function acceptProxied(socket: net.Socket, o: ResolvedProxyOptions): Promise<ProxyHeader | undefined> {
+  // A socket reset before it was accepted has no peer address: it is neither trusted nor not.
+  if (socket.remoteAddress === undefined) {
+    return Promise.reject(new ProxyError('closed', 'proxy: the connection was gone before it was accepted'));
+  }
   if (!o.trust.trusts(socket.remoteAddress)) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     let buf: Buffer = Buffer.alloc(0);

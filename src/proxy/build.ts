@@ -2,9 +2,10 @@
  * Builders for PROXY protocol v1 lines and v2 binary headers, the sending
  * side of what parse-v1.ts and parse-v2.ts read.
  */
-import { parseIPv4, parseIPv6 } from '../addr/ip.js';
+import { parseIPv6 } from '../addr/ip.js';
 import { InvalidArgumentError } from '../errors.js';
 import { crc32c } from './crc32c.js';
+import { ipv4Number } from './parse-v1.js';
 import {
   ADDRESS_BLOCK_LENGTH,
   PP2_TYPE,
@@ -36,6 +37,7 @@ export interface ProxyV2Options {
   crc32c?: boolean;
 }
 
+const ZERO4 = new Uint8Array(4);
 const FAMILY_NIBBLE = { unspec: 0, inet: 1, inet6: 2, unix: 3 } as const;
 const TRANSPORT_NIBBLE = { unspec: 0, stream: 1, dgram: 2 } as const;
 
@@ -46,15 +48,16 @@ function checkPort(option: string, port: unknown): number {
   return port;
 }
 
-function ipBytes(option: string, family: 'inet' | 'inet6', address: unknown): Uint8Array {
-  const text = typeof address === 'string' ? address : '';
-  const ip = family === 'inet' ? parseIPv4(text) : text.includes(':') ? parseIPv6(text) : null;
-  if (ip === null)
-    throw new InvalidArgumentError(
-      option,
-      `is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address: ${String(address)}`,
-    );
-  return family === 'inet' ? ip.subarray(ip.length - 4) : ip;
+function ipv4(option: string, address: unknown): number {
+  const v = typeof address === 'string' ? ipv4Number(address) : -1;
+  if (v < 0) throw new InvalidArgumentError(option, `is not an IPv4 address: ${String(address)}`);
+  return v;
+}
+
+function ipv6(option: string, address: unknown): Uint8Array {
+  const ip = typeof address === 'string' && address.includes(':') ? parseIPv6(address) : null;
+  if (ip === null) throw new InvalidArgumentError(option, `is not an IPv6 address: ${String(address)}`);
+  return ip;
 }
 
 function endpoint(option: string, e: ProxyEndpoint | undefined): ProxyEndpoint {
@@ -73,8 +76,9 @@ export function buildProxyHeaderV1(h: ProxyV1Options): Buffer {
   const src = endpoint('source', h.source);
   const dst = endpoint('destination', h.destination);
   // Validate, but write the caller's text: v1 carries addresses as text.
-  ipBytes('source.address', h.family, src.address);
-  ipBytes('destination.address', h.family, dst.address);
+  const check = h.family === 'inet' ? ipv4 : ipv6;
+  check('source.address', src.address);
+  check('destination.address', dst.address);
   const sp = checkPort('source.port', src.port);
   const dp = checkPort('destination.port', dst.port);
   const proto = h.family === 'inet' ? 'TCP4' : 'TCP6';
@@ -86,7 +90,7 @@ function inferFamily(h: ProxyV2Options): ProxyFamily {
   if (h.family !== undefined) return h.family;
   const a = h.source?.address;
   if (a === undefined) return 'unspec';
-  if (parseIPv4(a) !== null) return 'inet';
+  if (ipv4Number(a) >= 0) return 'inet';
   if (a.includes(':') && parseIPv6(a) !== null) return 'inet6';
   return 'unix';
 }
@@ -96,7 +100,8 @@ function writeUnixPath(option: string, out: Buffer, off: number, path: unknown):
   if (typeof path !== 'string' || bytes.length > UNIX_PATH_LENGTH || bytes.includes(0)) {
     throw new InvalidArgumentError(option, `must be a path of at most ${UNIX_PATH_LENGTH} bytes without NUL`);
   }
-  bytes.copy(out, off); // the rest of the field stays zero, which terminates the path
+  bytes.copy(out, off);
+  out.fill(0, off + bytes.length, off + UNIX_PATH_LENGTH); // zero padding terminates the path
 }
 
 function writeAddresses(h: ProxyV2Options, family: ProxyFamily, out: Buffer): void {
@@ -108,10 +113,14 @@ function writeAddresses(h: ProxyV2Options, family: ProxyFamily, out: Buffer): vo
     writeUnixPath('destination.address', out, o + UNIX_PATH_LENGTH, dst.address);
     return;
   }
-  const fam = family as 'inet' | 'inet6';
-  const n = fam === 'inet' ? 4 : 16;
-  out.set(ipBytes('source.address', fam, src.address), o);
-  out.set(ipBytes('destination.address', fam, dst.address), o + n);
+  const n = family === 'inet' ? 4 : 16;
+  if (family === 'inet') {
+    out.writeUInt32BE(ipv4('source.address', src.address), o);
+    out.writeUInt32BE(ipv4('destination.address', dst.address), o + 4);
+  } else {
+    out.set(ipv6('source.address', src.address), o);
+    out.set(ipv6('destination.address', dst.address), o + 16);
+  }
   out.writeUInt16BE(checkPort('source.port', src.port), o + 2 * n);
   out.writeUInt16BE(checkPort('destination.port', dst.port), o + 2 * n + 2);
 }
@@ -152,17 +161,19 @@ export function buildProxyHeaderV2(h: ProxyV2Options = {}): Buffer {
   if (len > 0xffff)
     throw new InvalidArgumentError('tlvs', `make the header ${len} bytes long; at most 65535 fit`);
 
-  const out = Buffer.alloc(V2_HEADER_LENGTH + len);
+  // Not zero-filled: every byte is written below (UNIX paths pad their own fields).
+  const out = Buffer.allocUnsafe(V2_HEADER_LENGTH + len);
   V2_SIGNATURE.copy(out, 0);
   out[12] = 0x20 | (command === 'PROXY' ? 1 : 0);
   out[13] = (FAMILY_NIBBLE[family] << 4) | TRANSPORT_NIBBLE[transport];
   out.writeUInt16BE(len, 14);
   if (family !== 'unspec' && (command === 'PROXY' || h.source !== undefined)) writeAddresses(h, family, out);
+  else out.fill(0, V2_HEADER_LENGTH, V2_HEADER_LENGTH + addrLen);
   let off = V2_HEADER_LENGTH + addrLen;
   for (const t of tlvs) off = writeTlv(out, off, t.type, t.value);
   if (h.crc32c) {
-    // The checksum covers the whole header with its own value zeroed, which Buffer.alloc already did.
-    off = writeTlv(out, off, PP2_TYPE.CRC32C, Buffer.alloc(4));
+    // The checksum covers the whole header with its own value zeroed.
+    off = writeTlv(out, off, PP2_TYPE.CRC32C, ZERO4);
     out.writeUInt32BE(crc32c(out), off - 4);
   }
   return out;

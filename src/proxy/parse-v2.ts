@@ -22,15 +22,17 @@ const ZERO4 = new Uint8Array(4);
  * FAMILIES maps the fam byte to family and transport. The spec lists exactly
  * these seven values and says receivers must drop anything else.
  */
-const FAMILIES: ReadonlyMap<number, readonly [ProxyFamily, ProxyTransport]> = new Map([
-  [0x00, ['unspec', 'unspec']],
-  [0x11, ['inet', 'stream']],
-  [0x12, ['inet', 'dgram']],
-  [0x21, ['inet6', 'stream']],
-  [0x22, ['inet6', 'dgram']],
-  [0x31, ['unix', 'stream']],
-  [0x32, ['unix', 'dgram']],
-]);
+const FAMILIES: readonly (readonly [ProxyFamily, ProxyTransport] | undefined)[] = (() => {
+  const t: (readonly [ProxyFamily, ProxyTransport] | undefined)[] = new Array(256).fill(undefined);
+  t[0x00] = ['unspec', 'unspec'];
+  t[0x11] = ['inet', 'stream'];
+  t[0x12] = ['inet', 'dgram'];
+  t[0x21] = ['inet6', 'stream'];
+  t[0x22] = ['inet6', 'dgram'];
+  t[0x31] = ['unix', 'stream'];
+  t[0x32] = ['unix', 'dgram'];
+  return t;
+})();
 
 /**
  * parseV2 returns the header when `buf` (which starts with the v2 signature)
@@ -48,7 +50,7 @@ export function parseV2(buf: Buffer): ProxyParseResult | null {
   if (cmd > 1)
     throw new ProxyError('v2-command', `PROXY v2 command ${cmd} is neither LOCAL (0) nor PROXY (1)`);
   if (buf.length <= 13) return null;
-  const ft = FAMILIES.get(buf[13]!);
+  const ft = FAMILIES[buf[13]!];
   if (ft === undefined) {
     throw new ProxyError(
       'v2-family',
@@ -81,10 +83,10 @@ export function parseV2(buf: Buffer): ProxyParseResult | null {
   const tlvStart = V2_HEADER_LENGTH + addrLen;
   if (tlvStart < total) {
     // The TLV values must not change if the caller reuses `buf`, so they get their own copy.
-    const { tlvs, fields, crc32cOffset } = decodeTlvs(Buffer.from(buf.subarray(tlvStart, total)));
-    if (crc32cOffset >= 0) checkCrc(buf, tlvStart + crc32cOffset, total, fields.crc32c!);
-    header.tlvs = tlvs;
-    Object.assign(header, fields);
+    const area = Buffer.allocUnsafe(total - tlvStart);
+    buf.copy(area, 0, tlvStart, total);
+    const crc32cOffset = decodeTlvs(area, header);
+    if (crc32cOffset >= 0) checkCrc(buf, tlvStart + crc32cOffset, total, header.crc32c!);
   }
   return { header, length: total };
 }

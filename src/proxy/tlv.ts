@@ -3,24 +3,17 @@
  * raw list and the typed fields of ProxyHeader.
  */
 import { ProxyError } from '../errors.js';
-import { PP2_TYPE, type ProxyHeader, type ProxySsl, type ProxyTlv, UNIQUE_ID_MAX } from './types.js';
-
-/** TlvFields is what decodeTlvs adds to a header. `crc32cOffset` is where the checksum value sits. */
-export interface TlvFields {
-  tlvs: ProxyTlv[];
-  fields: Pick<ProxyHeader, 'alpn' | 'authority' | 'uniqueId' | 'netns' | 'crc32c' | 'ssl'>;
-  /** crc32cOffset is the offset of the 4 checksum bytes in `area`, or -1 without a CRC32C TLV. */
-  crc32cOffset: number;
-}
+import { PP2_TYPE, type ProxyHeader, type ProxySsl, UNIQUE_ID_MAX } from './types.js';
 
 /**
- * decodeTlvs walks `area` (which the caller owns: values are views into it).
+ * decodeTlvs walks `area` (which the caller owns: values are views into it),
+ * appending to `header.tlvs` and setting the typed fields. It returns the
+ * offset of the 4 CRC32C bytes in `area`, or -1 when there is no checksum.
  * Every length is checked against the end before use, so a TLV claiming more
  * than is left is 'tlv-overflow', not a read past the header (CVE-2019-10097).
  */
-export function decodeTlvs(area: Buffer): TlvFields {
-  const tlvs: ProxyTlv[] = [];
-  const fields: TlvFields['fields'] = {};
+export function decodeTlvs(area: Buffer, fields: ProxyHeader): number {
+  const tlvs = fields.tlvs;
   let crc32cOffset = -1;
   for (let off = 0; off < area.length; ) {
     const type = area[off]!;
@@ -66,7 +59,7 @@ export function decodeTlvs(area: Buffer): TlvFields {
         break;
     }
   }
-  return { tlvs, fields, crc32cOffset };
+  return crc32cOffset;
 }
 
 /** decodeSsl reads the SSL TLV: client (1 byte), verify (4 bytes), then sub-TLVs. */
