@@ -68,3 +68,41 @@ test('http serve --trust: X-Forwarded-For from a trusted peer names the client i
   const info = JSON.parse(r.stdout) as { client: { ip: string; via: string } };
   assert.deepEqual(info.client, { ip: '198.51.100.23', via: 'x-forwarded-for' });
 });
+
+test('rpc serve --proxy-protocol: trusted peers without a header are cut off, untrusted ones are served', async (t) => {
+  for (const codec of ['gob', 'jsonrpc2']) {
+    for (const [trust, works] of [
+      ['127.0.0.1/32', false],
+      ['10.0.0.0/8', true],
+    ] as const) {
+      const run = startCli([
+        'rpc',
+        'serve',
+        '127.0.0.1:0',
+        '--codec',
+        codec,
+        '--proxy-protocol',
+        '--trust',
+        trust,
+        '--json',
+      ]);
+      t.after(() => run.abort());
+      const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+      const r = await cli([
+        'rpc',
+        'call',
+        address!,
+        'Arith.Multiply',
+        '{"A":7,"B":8}',
+        '--codec',
+        codec,
+        '--timeout',
+        '2s',
+      ]);
+      assert.equal(r.code === 0, works, `${codec} trust ${trust}: exit ${r.code} ${r.stderr}`);
+      if (works) assert.equal(r.stdout.trim(), '56');
+      run.abort();
+      await run.done;
+    }
+  }
+});

@@ -99,10 +99,11 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
   if (primary) return primary;
   const worker = isWorker(ctx.io.env) ? Number(ctx.io.env.NETKIT_WORKER) : undefined;
   const tag = worker === undefined ? {} : { worker };
+  const proxy = proxyFromFlags(flags);
   const server = await serveHttp(address, {
     network: flags.network,
     ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
-    ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
+    ...(proxy ? { proxy } : {}),
     ...(flags.trust.length > 0 ? { trust: flags.trust } : {}),
     headersTimeout: flags.headerTimeout,
     requestTimeout: flags.requestTimeout,

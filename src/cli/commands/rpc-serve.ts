@@ -5,6 +5,7 @@ import { arith } from '../../rpc/arith.js';
 import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js';
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
+import { listen } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonOption, networkOption, proxyFromFlags, proxyOptions } from '../options.js';
 import { Output } from '../output.js';
@@ -94,6 +95,7 @@ Examples:
 async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const registry = new Registry().register('Arith', arith);
+  const proxy = proxyFromFlags(flags);
   const extra: string[] = [];
   for (const file of flags.service) extra.push(...(await loadServices(registry, file)));
   const services = ['Arith', ...extra];
@@ -101,8 +103,12 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
   let close: () => Promise<void>;
   if (flags.codec === 'jsonrpc2') {
     const server = flags.http
-      ? await serveJsonRpc2Http(address, registry, { network: flags.network })
-      : await serveJsonRpc2Tcp(address, registry, { network: flags.network });
+      ? await serveJsonRpc2Http(address, registry, { network: flags.network, ...(proxy ? { proxy } : {}) })
+      : await serveJsonRpc2Tcp(
+          proxy ? await listen(address, { network: flags.network, proxy }) : address,
+          registry,
+          { network: flags.network },
+        );
     bound = server.address;
     close = () => server.close();
   } else {
@@ -110,7 +116,7 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
       codec: flags.codec,
       http: Boolean(flags.http),
       network: flags.network,
-      ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
+      ...(proxy ? { proxy } : {}),
     });
     bound = server.address;
     close = () => server.close();

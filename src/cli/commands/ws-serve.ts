@@ -155,6 +155,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
     );
     bus = redis;
   } else if (worker !== undefined) bus = new ClusterBus();
+  const proxy = proxyFromFlags(flags);
   const server = await serveWs(address, {
     network: flags.network,
     path,
@@ -167,7 +168,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
     perMessageDeflate: Boolean(flags.deflate),
     protocols: flags.subprotocol,
     maxConnections: flags.maxConnections,
-    ...(proxyFromFlags(flags) ? { proxy: proxyFromFlags(flags)! } : {}),
+    ...(proxy ? { proxy } : {}),
     closeTimeout: flags.shutdownTimeout,
     ...(bus ? { bus } : {}),
     ...(flags.quiet ? {} : { onEvent: (e: WsServerEvent) => report(out, e, tag) }),

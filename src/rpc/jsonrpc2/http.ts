@@ -11,6 +11,7 @@ import { ConnectionError } from '../../errors.js';
 import { readBody } from '../../http/server/body.js';
 import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
+import { type ProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { JsonSyntaxError, JsonValueDecoder } from '../json-stream.js';
@@ -31,6 +32,8 @@ export interface JsonRpc2HttpHandlerOptions extends JsonRpc2Limits {
 export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions {
   /** network is tcp (default), tcp4 or tcp6, as for tcp.listen(). */
   network?: string;
+  /** proxy reads a PROXY protocol header from trusted proxies (see netkit/proxy). */
+  proxy?: ProxyOptions;
   /** headersTimeout drops a connection whose request headers are not complete in time (default 10 s). */
   headersTimeout?: number;
   /** requestTimeout drops a connection whose whole request is not received in time (default 30 s). */
@@ -166,6 +169,7 @@ export async function serveJsonRpc2Http(
     keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? 5_000),
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? 5_000),
     signal: checkSignal(options.signal),
+    proxy: resolveProxyOptions(options.proxy),
   };
   // Validate the handler's own options before binding anything.
   makeHandler(registry, options, { closing: false });
