@@ -19,6 +19,7 @@ const info = (over: Partial<RequestInfo> = {}): RequestInfo => ({
   httpVersion: '1.1',
   headers: [],
   remote: { ip: '127.0.0.1', port: 5000 },
+  client: { ip: '127.0.0.1', port: 5000, via: 'socket' },
   body: { bytes: 0, kind: 'empty' },
   ...over,
 });

@@ -8,6 +8,7 @@ import {
   crc32c,
   PP2_TYPE,
   type ProxyHeader,
+  type ProxySsl,
   type ProxyV2Options,
   parseProxyHeader,
   signatureState,
@@ -17,6 +18,12 @@ const SIG = '0d0a0d0a000d0a515549540a';
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 const APP = ascii('GET / HTTP/1.1\r\n\r\n');
+const ep = (address: string, port: number) => ({ address, port });
+/** ends is a source/destination pair, so each table case fits on a line. */
+const ends = (a: string, pa: number, b: string, pb: number) => ({
+  source: ep(a, pa),
+  destination: ep(b, pb),
+});
 
 function parsed(buf: Buffer): { header: ProxyHeader; length: number } {
   const r = parseProxyHeader(buf);
@@ -42,25 +49,16 @@ const FF6 = 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff';
 const V1_GOLDENS: [string, Partial<ProxyHeader>][] = [
   [
     'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n',
-    {
-      family: 'inet',
-      transport: 'stream',
-      source: { address: '192.168.0.1', port: 56324 },
-      destination: { address: '192.168.0.11', port: 443 },
-    },
+    { family: 'inet', transport: 'stream', ...ends('192.168.0.1', 56324, '192.168.0.11', 443) },
   ],
   [
     'PROXY TCP4 255.255.255.255 255.255.255.255 65535 65535\r\n',
-    { family: 'inet', source: { address: '255.255.255.255', port: 65535 } },
+    { family: 'inet', source: ep('255.255.255.255', 65535) },
   ],
-  [`PROXY TCP6 ${FF6} ${FF6} 65535 65535\r\n`, { family: 'inet6', source: { address: FF6, port: 65535 } }],
+  [`PROXY TCP6 ${FF6} ${FF6} 65535 65535\r\n`, { family: 'inet6', source: ep(FF6, 65535) }],
   [
     'PROXY TCP6 2001:DB8::0001 ::ffff:10.0.0.1 0 1\r\n',
-    {
-      family: 'inet6',
-      source: { address: '2001:db8::1', port: 0 },
-      destination: { address: '::ffff:10.0.0.1', port: 1 },
-    },
+    { family: 'inet6', ...ends('2001:db8::1', 0, '::ffff:10.0.0.1', 1) },
   ],
   ['PROXY UNKNOWN\r\n', { family: 'unspec', transport: 'unspec', source: undefined }],
   // 107 bytes exactly: the longest line the spec allows.
@@ -101,8 +99,7 @@ test('v2 goldens written by hand from the spec parse', () => {
     command: 'PROXY',
     family: 'inet',
     transport: 'stream',
-    source: { address: '127.0.0.1', port: 56324 },
-    destination: { address: '127.0.0.2', port: 443 },
+    ...ends('127.0.0.1', 56324, '127.0.0.2', 443),
     tlvs: [
       { type: 1, value: ascii('h2') },
       { type: 2, value: ascii('example.com') },
@@ -112,8 +109,8 @@ test('v2 goldens written by hand from the spec parse', () => {
   });
   const b = parsed(V2_UDP6).header;
   assert.equal(b.transport, 'dgram');
-  assert.deepEqual(b.source, { address: '2001:db8::1', port: 53 });
-  assert.deepEqual(b.destination, { address: '::1', port: 5353 });
+  assert.deepEqual(b.source, ep('2001:db8::1', 53));
+  assert.deepEqual(b.destination, ep('::1', 5353));
   const c = parsed(V2_LOCAL);
   assert.equal(c.length, 21);
   assert.equal(c.header.command, 'LOCAL');
@@ -140,13 +137,13 @@ test('v2 UNIX addresses are NUL-terminated paths with port 0', () => {
   const h = buildProxyHeaderV2({
     transport: 'dgram',
     family: 'unix',
-    source: { address: '/run/a.sock', port: 0 },
-    destination: { address: 'x'.repeat(108), port: 0 },
+    source: ep('/run/a.sock', 0),
+    destination: ep('x'.repeat(108), 0),
   });
   assert.equal(h.length, 16 + 216);
   const p = parsed(h).header;
-  assert.deepEqual(p.source, { address: '/run/a.sock', port: 0 });
-  assert.deepEqual(p.destination, { address: 'x'.repeat(108), port: 0 });
+  assert.deepEqual(p.source, ep('/run/a.sock', 0));
+  assert.deepEqual(p.destination, ep('x'.repeat(108), 0));
 });
 
 // RELIABILITY 20: each malformation is its own case with the reason it must give.
@@ -228,78 +225,51 @@ test('a UNIQUE_ID of exactly 128 bytes is accepted', () => {
 });
 
 test('signatureState decides as soon as a byte rules both versions out', () => {
-  const CASES: [Buffer, string][] = [
-    [Buffer.alloc(0), 'partial'],
-    [ascii('P'), 'partial'],
-    [ascii('PROXY'), 'partial'],
-    [ascii('PROXY '), 'v1'],
-    [ascii('PROXY TCP4'), 'v1'],
-    [hex('0d'), 'partial'],
-    [hex('0d0a0d0a000d0a51554954'), 'partial'],
-    [hex(SIG), 'v2'],
-    [hex(`${SIG}21`), 'v2'],
-    [ascii('G'), 'none'],
-    [ascii('PROXX'), 'none'],
-    [hex('0d0a0d0a0a'), 'none'],
-    [ascii('\r\n\r\nGET'), 'none'],
-  ];
-  for (const [buf, want] of CASES) assert.equal(signatureState(buf), want, `#${buf.toString('hex')}`);
+  // Inputs as hex, by the state they must give.
+  const CASES: Record<string, string[]> = {
+    partial: ['', '50', '50524f5859', '0d', '0d0a0d0a000d0a51554954'],
+    v1: ['50524f585920', '50524f5859205443503434'],
+    v2: [SIG, `${SIG}21`],
+    none: ['47', '50524f5858', '0d0a0d0a0a', '0d0a0d0a474554'],
+  };
+  for (const [want, inputs] of Object.entries(CASES)) {
+    for (const h of inputs) assert.equal(signatureState(hex(h)), want, `#${h}`);
+  }
 });
 
-/** VALID holds one of each header shape, used by the one-byte-at-a-time and round-trip tests. */
+const SSL: ProxySsl = {
+  client: 7,
+  verify: 0,
+  version: 'TLSv1.3',
+  cn: 'c.example',
+  cipher: 'TLS_AES_128_GCM_SHA256',
+  sigAlg: 'RSA-SHA256',
+  keyAlg: 'RSA2048',
+};
+/** CRC_TLV_SET has one TLV of every kind the spec defines, plus an unknown one. */
 const CRC_TLV_SET: ProxyV2Options['tlvs'] = [
   { type: PP2_TYPE.ALPN, value: ascii('http/1.1') },
   { type: PP2_TYPE.AUTHORITY, value: Buffer.from('bücher.example', 'utf8') },
   { type: PP2_TYPE.NOOP, value: Buffer.alloc(5) },
   { type: PP2_TYPE.UNIQUE_ID, value: hex('00112233445566778899') },
-  buildSslTlv({
-    client: 0x07,
-    verify: 0,
-    version: 'TLSv1.3',
-    cn: 'client.example',
-    cipher: 'TLS_AES_128_GCM_SHA256',
-    sigAlg: 'RSA-SHA256',
-    keyAlg: 'RSA2048',
-  }),
+  buildSslTlv(SSL),
   { type: PP2_TYPE.NETNS, value: ascii('blue') },
   { type: 0xe0, value: hex('deadbeef') },
 ];
 
 const V2_OPTIONS: ProxyV2Options[] = [
-  { source: { address: '10.1.2.3', port: 1234 }, destination: { address: '10.3.2.1', port: 80 } },
-  {
-    transport: 'dgram',
-    source: { address: '10.1.2.3', port: 53 },
-    destination: { address: '10.3.2.1', port: 5353 },
-  },
-  { source: { address: 'fe80::1', port: 1 }, destination: { address: '2001:db8::42', port: 65535 } },
-  {
-    transport: 'dgram',
-    source: { address: '::ffff:192.0.2.1', port: 0 },
-    destination: { address: '::', port: 9 },
-  },
-  { family: 'unix', source: { address: '/tmp/in', port: 0 }, destination: { address: '/tmp/out', port: 0 } },
-  {
-    family: 'unix',
-    transport: 'dgram',
-    source: { address: '@abstract', port: 0 },
-    destination: { address: '', port: 0 },
-  },
+  { ...ends('10.1.2.3', 1234, '10.3.2.1', 80) },
+  { transport: 'dgram', ...ends('10.1.2.3', 53, '10.3.2.1', 5353) },
+  { ...ends('fe80::1', 1, '2001:db8::42', 65535) },
+  { transport: 'dgram', ...ends('::ffff:192.0.2.1', 0, '::', 9) },
+  { family: 'unix', ...ends('/tmp/in', 0, '/tmp/out', 0) },
+  { family: 'unix', transport: 'dgram', ...ends('@abstract', 0, '', 0) },
   {},
   { command: 'LOCAL' },
   { command: 'LOCAL', tlvs: [{ type: PP2_TYPE.NOOP, value: Buffer.alloc(0) }], crc32c: true },
-  {
-    source: { address: '10.1.2.3', port: 1234 },
-    destination: { address: '10.3.2.1', port: 80 },
-    crc32c: true,
-  },
-  { source: { address: '::1', port: 443 }, destination: { address: '::2', port: 8443 }, tlvs: CRC_TLV_SET },
-  {
-    source: { address: '1.1.1.1', port: 443 },
-    destination: { address: '2.2.2.2', port: 8443 },
-    tlvs: CRC_TLV_SET,
-    crc32c: true,
-  },
+  { ...ends('10.1.2.3', 1234, '10.3.2.1', 80), crc32c: true },
+  { ...ends('::1', 443, '::2', 8443), tlvs: CRC_TLV_SET },
+  { ...ends('1.1.1.1', 443, '2.2.2.2', 8443), tlvs: CRC_TLV_SET, crc32c: true },
 ];
 
 const VALID: Buffer[] = [
@@ -355,28 +325,12 @@ test('build → parse round trips for every family, transport and TLV kind', () 
   assert.equal(full.authority, 'bücher.example');
   assert.deepEqual(full.uniqueId, hex('00112233445566778899'));
   assert.equal(full.netns, 'blue');
-  assert.deepEqual(full.ssl, {
-    client: 7,
-    verify: 0,
-    version: 'TLSv1.3',
-    cn: 'client.example',
-    cipher: 'TLS_AES_128_GCM_SHA256',
-    sigAlg: 'RSA-SHA256',
-    keyAlg: 'RSA2048',
-  });
+  assert.deepEqual(full.ssl, SSL);
   assert.deepEqual(full.tlvs.at(-2), { type: 0xe0, value: hex('deadbeef') });
 
   const V1: Parameters<typeof buildProxyHeaderV1>[0][] = [
-    {
-      family: 'inet',
-      source: { address: '1.2.3.4', port: 0 },
-      destination: { address: '5.6.7.8', port: 65535 },
-    },
-    {
-      family: 'inet6',
-      source: { address: '::1', port: 22 },
-      destination: { address: 'fe80::2', port: 2222 },
-    },
+    { family: 'inet', ...ends('1.2.3.4', 0, '5.6.7.8', 65535) },
+    { family: 'inet6', ...ends('::1', 22, 'fe80::2', 2222) },
     { family: 'unspec' },
   ];
   for (const o of V1) {
@@ -389,36 +343,17 @@ test('build → parse round trips for every family, transport and TLV kind', () 
 
 test('the builders refuse what they cannot encode', () => {
   const bad: (() => unknown)[] = [
-    () =>
-      buildProxyHeaderV1({
-        family: 'inet',
-        source: { address: '::1', port: 1 },
-        destination: { address: '1.2.3.4', port: 1 },
-      }),
-    () =>
-      buildProxyHeaderV1({
-        family: 'inet',
-        source: { address: '1.2.3.4', port: 70000 },
-        destination: { address: '1.2.3.4', port: 1 },
-      }),
+    () => buildProxyHeaderV1({ family: 'inet', ...ends('::1', 1, '1.2.3.4', 1) }),
+    () => buildProxyHeaderV1({ family: 'inet', ...ends('1.2.3.4', 70000, '1.2.3.4', 1) }),
     () => buildProxyHeaderV2({ family: 'inet' }),
-    () =>
-      buildProxyHeaderV2({
-        family: 'unix',
-        source: { address: 'x'.repeat(109), port: 0 },
-        destination: { address: '', port: 0 },
-      }),
+    () => buildProxyHeaderV2({ family: 'unix', source: ep('x'.repeat(109), 0), destination: ep('', 0) }),
     () => buildProxyHeaderV2({ tlvs: [{ type: 1, value: Buffer.alloc(70000) }] }),
     () => buildProxyHeaderV2({ tlvs: [{ type: 3, value: Buffer.alloc(4) }], crc32c: true }),
     () => buildProxyHeaderV2({ family: 'unspec', transport: 'stream' }),
   ];
   for (const address of ['01.2.3.4', '1.2.3.4.5', '256.1.1.1', '1.2.3', '1.2.3.', '1..2.3', ' 1.2.3.4', '']) {
     bad.push(() =>
-      buildProxyHeaderV2({
-        family: 'inet',
-        source: { address, port: 1 },
-        destination: { address: '1.2.3.4', port: 1 },
-      }),
+      buildProxyHeaderV2({ family: 'inet', source: { address, port: 1 }, destination: ep('1.2.3.4', 1) }),
     );
   }
   for (const [i, f] of bad.entries()) {
