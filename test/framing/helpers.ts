@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { FrameError, InvalidArgumentError, type NetkitError } from '../../src/errors.js';
 import type { FrameDecoder } from '../../src/framing/index.js';
 
+export { rng } from '../helpers/rng.js';
+
 /** hex builds a Buffer from hex text, ignoring spaces. */
 export function hex(text: string): Buffer {
   return Buffer.from(text.replaceAll(' ', ''), 'hex');
@@ -66,18 +68,6 @@ export function argError(fn: () => unknown, option: string): NetkitError {
   assert.equal(caught.code, 'NETKIT_INVALID_ARGUMENT');
   assert.equal(caught.option, option);
   return caught;
-}
-
-/** rng returns a seeded PRNG (mulberry32) yielding floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** randomInt returns an integer in [0, n) from `next`. */

@@ -9,18 +9,7 @@ import {
   type ProxyHeader,
   parseProxyHeader,
 } from '../../src/proxy/index.js';
-
-/** mulberry32: a small seeded PRNG, so a failure names a case that can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const inet = {
   source: { address: '192.0.2.1', port: 51000 },

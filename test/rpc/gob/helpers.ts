@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import { Decoder, type DecoderOptions, GobError, type GobErrorCode } from '../../../src/rpc/gob/index.js';
 
+export { rng as prng } from '../../helpers/rng.js';
+
 const execFileP = promisify(execFile);
 
 /** hex builds a Buffer from hex text, ignoring spaces. */
@@ -67,16 +69,4 @@ export async function goDecode(bin: string, name: string, bytes: Buffer): Promis
   const child = execFileP(bin, ['dec', name]);
   child.child.stdin!.end(`${bytes.toString('hex')}\n`);
   return (await child).stdout;
-}
-
-/** prng is a seeded generator of floats in [0, 1) (mulberry32), so fuzz runs repeat. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
