@@ -90,24 +90,32 @@ export function parseHeaderFlags(list: readonly string[]): [string, string][] {
   });
 }
 
-/** proxyOptions are --proxy-protocol and --trust, shared by every server command. */
-export function proxyOptions(): Option[] {
-  return [
-    new Option(
-      '--proxy-protocol',
-      'read a PROXY protocol header (v1 or v2) from trusted proxies: see the real client',
-    ),
-    new Option('--trust <cidr>', 'a proxy allowed to send a PROXY header or forwarding headers (repeatable)')
-      .argParser(collect)
-      .default([]),
-  ];
+/** proxyProtocolOption is --proxy-protocol, shared by every server command. */
+export function proxyProtocolOption(): Option {
+  return new Option(
+    '--proxy-protocol',
+    'read a PROXY protocol header (v1 or v2) from trusted proxies: see the real client',
+  );
+}
+
+/** trustOption is --trust CIDR (repeatable): the proxies whose PROXY or forwarding headers are believed. */
+export function trustOption(): Option {
+  return new Option(
+    '--trust <cidr>',
+    'a proxy allowed to send a PROXY header or forwarding headers (repeatable)',
+  )
+    .argParser(collect)
+    .default([]);
+}
+
+/** ProxyFlags are what --proxy-protocol and --trust parse into. */
+export interface ProxyFlags {
+  proxyProtocol?: boolean;
+  trust: string[];
 }
 
 /** proxyFromFlags turns --proxy-protocol/--trust into the servers' `proxy` option (undefined when off). */
-export function proxyFromFlags(flags: {
-  proxyProtocol?: boolean;
-  trust: string[];
-}): { trust: string[] } | undefined {
+export function proxyFromFlags(flags: ProxyFlags): { trust: string[] } | undefined {
   if (!flags.proxyProtocol) return undefined;
   if (flags.trust.length === 0) {
     throw new InvalidArgumentError(

@@ -7,14 +7,16 @@ import {
   intOption,
   jsonOption,
   networkOption,
+  type ProxyFlags,
   proxyFromFlags,
-  proxyOptions,
+  proxyProtocolOption,
+  trustOption,
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, primaryFor, untilStopped } from '../workers.js';
 
-interface HttpServeFlags {
+interface HttpServeFlags extends ProxyFlags {
   network: string;
   dir?: string;
   maxBody?: number;
@@ -24,8 +26,6 @@ interface HttpServeFlags {
   workers: number;
   quiet?: boolean;
   json?: boolean;
-  proxyProtocol?: boolean;
-  trust: string[];
 }
 
 /** DEFAULT_HTTP_ADDRESS is where `netkit http serve` listens when no address is given. */
@@ -65,8 +65,8 @@ export function httpServeCommand(ctx: CliContext): Command {
     )
     .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not print each request')
-    .addOption(proxyOptions()[0]!)
-    .addOption(proxyOptions()[1]!)
+    .addOption(proxyProtocolOption())
+    .addOption(trustOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',

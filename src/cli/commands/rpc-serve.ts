@@ -7,18 +7,23 @@ import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
 import { listen } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
-import { jsonOption, networkOption, proxyFromFlags, proxyOptions } from '../options.js';
+import {
+  jsonOption,
+  networkOption,
+  type ProxyFlags,
+  proxyFromFlags,
+  proxyProtocolOption,
+  trustOption,
+} from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 
-interface RpcServeFlags {
+interface RpcServeFlags extends ProxyFlags {
   network: string;
   codec: 'gob' | 'json' | 'jsonrpc2';
   http?: boolean;
   service: string[];
   json?: boolean;
-  proxyProtocol?: boolean;
-  trust: string[];
 }
 
 /** DEFAULT_RPC_ADDRESS is where `netkit rpc serve` listens by default (the classic example's port). */
@@ -72,8 +77,8 @@ export function rpcServeCommand(ctx: CliContext): Command {
       (v: string, all: string[]) => [...all, v],
       [],
     )
-    .addOption(proxyOptions()[0]!)
-    .addOption(proxyOptions()[1]!)
+    .addOption(proxyProtocolOption())
+    .addOption(trustOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',

@@ -19,14 +19,16 @@ import {
   intOption,
   jsonOption,
   networkOption,
+  type ProxyFlags,
   proxyFromFlags,
-  proxyOptions,
+  proxyProtocolOption,
+  trustOption,
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, onWorkerShutdown, primaryFor } from '../workers.js';
 
-interface ServeFlags {
+interface ServeFlags extends ProxyFlags {
   network: string;
   echo?: boolean;
   reply: string;
@@ -38,8 +40,6 @@ interface ServeFlags {
   workers: number;
   quiet?: boolean;
   json?: boolean;
-  proxyProtocol?: boolean;
-  trust: string[];
 }
 
 /** DEFAULT_TCP_ADDRESS is where `netkit tcp serve` listens when no address is given. */
@@ -77,8 +77,8 @@ export function tcpServeCommand(ctx: CliContext): Command {
     )
     .addOption(intOption('--workers <n>', 'processes sharing the port, to use every core', 1, 256, 1))
     .option('-q, --quiet', 'do not log each connection')
-    .addOption(proxyOptions()[0]!)
-    .addOption(proxyOptions()[1]!)
+    .addOption(proxyProtocolOption())
+    .addOption(trustOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',

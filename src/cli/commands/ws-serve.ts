@@ -12,14 +12,16 @@ import {
   intOption,
   jsonOption,
   networkOption,
+  type ProxyFlags,
   proxyFromFlags,
-  proxyOptions,
+  proxyProtocolOption,
+  trustOption,
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { isWorker, primaryFor, untilStopped } from '../workers.js';
 
-interface WsServeFlags {
+interface WsServeFlags extends ProxyFlags {
   network: string;
   path?: string;
   mode: 'echo' | 'broadcast';
@@ -36,8 +38,6 @@ interface WsServeFlags {
   shutdownTimeout: number;
   quiet?: boolean;
   json?: boolean;
-  proxyProtocol?: boolean;
-  trust: string[];
 }
 
 /** wsServeCommand defines `netkit ws serve`: echo or broadcast rooms, with an optional browser page. */
@@ -101,8 +101,8 @@ export function wsServeCommand(ctx: CliContext): Command {
       durationOption('--shutdown-timeout <duration>', 'on Ctrl-C, wait this long for clients to close', '5s'),
     )
     .option('-q, --quiet', 'do not print connections and messages')
-    .addOption(proxyOptions()[0]!)
-    .addOption(proxyOptions()[1]!)
+    .addOption(proxyProtocolOption())
+    .addOption(trustOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
