@@ -52,6 +52,16 @@ export const ERROR_CODES = Object.freeze({
     'A PROXY protocol header is malformed, missing from a trusted peer, or did not arrive in time.',
   NETKIT_WS_CLOSED:
     'The WebSocket closed abnormally (no close frame, or a policy, size or protocol close code).',
+  NETKIT_TRANSFER_PATH:
+    'A transferred path is unsafe (traversal, absolute or drive path, control characters, over-long, through a symlink).',
+  NETKIT_TRANSFER_EXISTS: 'The destination file exists and neither overwrite nor skip-existing was chosen.',
+  NETKIT_TRANSFER_CHECKSUM: "The received file's SHA-256 differs from the sender's; the file was not kept.",
+  NETKIT_TRANSFER_PROTOCOL:
+    'The transfer peer broke the protocol (wrong magic or version, bad frame, more bytes than announced).',
+  NETKIT_TRANSFER_AUTH: 'The transfer code is wrong, or one side uses a code and the other does not.',
+  NETKIT_TRANSFER_LIMIT: 'A file or a transfer exceeds a receiver limit (file size, number of entries).',
+  NETKIT_TRANSFER_WRITE: 'The receiver could not write a file (disk full, permission denied).',
+  NETKIT_TRANSFER_SOURCE: 'A file to send could not be read, or changed while it was being sent.',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -210,6 +220,28 @@ export class ProxyError extends NetkitError {
   constructor(reason: string, message: string) {
     super('NETKIT_PROXY_HEADER', message);
     this.reason = reason;
+  }
+}
+
+/** TransferCode is the codes a file transfer fails with. */
+export type TransferCode = Extract<ErrorCode, `NETKIT_TRANSFER_${string}`>;
+
+/**
+ * TransferError is a file transfer that was refused or failed. `path` is the
+ * file concerned (as sent, possibly unsafe: print it with safeText), and
+ * `remote` is true when the other side reported the error.
+ */
+export class TransferError extends NetkitError {
+  readonly path: string | undefined;
+  readonly remote: boolean;
+  constructor(
+    code: TransferCode,
+    message: string,
+    details: { path?: string; remote?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.path = details.path;
+    this.remote = details.remote ?? false;
   }
 }
 

@@ -1,0 +1,179 @@
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { isNetkitError, TransferError } from '../errors.js';
+import { type Conn, dial } from '../tcp/index.js';
+import type { TransferEvent, TransferSummary } from './events.js';
+import { quote } from './paths.js';
+import type { Store } from './store.js';
+
+/**
+ * The classic protocol of the Go file-transfer example: the sender writes
+ * the file's name, the receiver answers "ok", the sender streams the bytes
+ * and closes. There is no size, checksum or resume: the file is complete
+ * when the sender closes cleanly (FIN); a reset or timeout means it is not,
+ * and the partial file is removed. netkit still applies every path and
+ * overwrite rule to the name.
+ */
+
+/** MAX_NAME_BYTES bounds the first read, which the classic sender fills with the name alone. */
+const MAX_NAME_BYTES = 4096;
+const OK = Buffer.from('ok');
+
+/** receiveClassic serves one classic sender on `conn`, closing it when done. */
+export async function receiveClassic(
+  conn: Conn,
+  store: Store,
+  onEvent: ((e: TransferEvent) => void) | undefined,
+): Promise<{ summary: TransferSummary; started: boolean }> {
+  const started = performance.now();
+  const summary: TransferSummary = {
+    role: 'recv',
+    peer: conn.remoteAddr?.address ?? '',
+    files: 0,
+    skipped: 0,
+    dirs: 0,
+    bytes: 0,
+    sentBytes: 0,
+    seconds: 0,
+    ok: false,
+  };
+  let began = false;
+  try {
+    const first = await conn.read();
+    if (first === null)
+      throw new TransferError('NETKIT_TRANSFER_PROTOCOL', 'the peer closed without sending a name');
+    if (first.length > MAX_NAME_BYTES) {
+      throw new TransferError('NETKIT_TRANSFER_PROTOCOL', `a file name over ${MAX_NAME_BYTES} bytes`);
+    }
+    const name = first.toString('utf8');
+    if (!first.equals(Buffer.from(name))) {
+      throw new TransferError('NETKIT_TRANSFER_PATH', `unsafe path ${quote(name)}: not valid UTF-8`, {
+        path: name,
+      });
+    }
+    const entry = { type: 'file' as const, path: name, size: 0, mode: 0o644, mtime: Date.now() };
+    const plan = await store.planFile(entry, { resume: false });
+    began = true;
+    if (plan.action === 'skip') {
+      summary.skipped++;
+      onEvent?.({ type: 'file-end', path: name, size: 0, sentBytes: 0, resumedFrom: 0, status: 'skipped' });
+      summary.ok = true;
+      return { summary, started: began };
+    }
+    const file = await store.open(entry, plan, 0);
+    await conn.write(OK);
+    onEvent?.({ type: 'file-start', path: name, size: 0, offset: 0 });
+    try {
+      for (;;) {
+        const chunk = await conn.read();
+        if (chunk === null) break;
+        summary.sentBytes += chunk.length;
+        if (summary.sentBytes > store.maxFileBytes) {
+          throw new TransferError(
+            'NETKIT_TRANSFER_LIMIT',
+            `${quote(name)} is over the receiver's limit of ${store.maxFileBytes} bytes`,
+            { path: name },
+          );
+        }
+        onEvent?.({ type: 'progress', path: name, bytes: summary.sentBytes, size: 0 });
+        const p = file.write(chunk);
+        if (p !== undefined) await p;
+      }
+      await file.finish();
+      await store.commit({ ...entry, size: summary.sentBytes }, plan.target, file);
+    } catch (err) {
+      await file.abandon();
+      await store.discard(plan.target);
+      throw err;
+    }
+    summary.files = 1;
+    summary.bytes = summary.sentBytes;
+    summary.ok = true;
+    onEvent?.({
+      type: 'file-end',
+      path: name,
+      size: summary.bytes,
+      sentBytes: summary.bytes,
+      resumedFrom: 0,
+      status: 'received',
+    });
+  } catch (err) {
+    summary.error = {
+      code: (err as { code?: string }).code ?? 'NETKIT_TRANSFER_PROTOCOL',
+      message: (err as Error).message,
+    };
+  } finally {
+    summary.seconds = (performance.now() - started) / 1000;
+    // Refusals close without "ok": the classic sender sees the connection end, the only "no" it knows.
+    await conn.close({ lingerMs: 1000 });
+  }
+  return { summary, started: began };
+}
+
+/** sendClassic sends one file the classic way: its base name, wait for "ok", the bytes, close. */
+export async function sendClassic(
+  file: string,
+  address: string,
+  options: { connectTimeout: number; signal?: AbortSignal; onEvent?: (e: TransferEvent) => void },
+): Promise<{ size: number; peer: string }> {
+  const name = path.basename(file);
+  const fh = await open(file, 'r').catch((err) => {
+    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(file)}: ${err.message}`, {
+      path: file,
+      cause: err,
+    });
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile())
+      throw new TransferError(
+        'NETKIT_TRANSFER_SOURCE',
+        `${quote(file)} is not a regular file (--compat sends files one at a time)`,
+        { path: file },
+      );
+    const conn = await dial(address, { timeout: options.connectTimeout, signal: options.signal });
+    try {
+      await conn.write(name);
+      const reply = await conn.readFull(2).catch((err) => {
+        if (isNetkitError(err, 'NETKIT_TIMEOUT')) throw err;
+        throw new TransferError(
+          'NETKIT_TRANSFER_PROTOCOL',
+          `the receiver refused ${quote(name)} (closed without "ok")`,
+          { path: name },
+        );
+      });
+      if (!reply.equals(OK)) {
+        throw new TransferError(
+          'NETKIT_TRANSFER_PROTOCOL',
+          `the receiver answered ${quote(reply.toString())} instead of "ok"`,
+          { path: name },
+        );
+      }
+      options.onEvent?.({ type: 'file-start', path: name, size: st.size, offset: 0 });
+      let sent = 0;
+      for (;;) {
+        const buf = Buffer.allocUnsafe(1024 * 1024);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        sent += bytesRead;
+        await conn.write(buf.subarray(0, bytesRead));
+        options.onEvent?.({ type: 'progress', path: name, bytes: sent, size: st.size });
+      }
+      await conn.close();
+      options.onEvent?.({
+        type: 'file-end',
+        path: name,
+        size: sent,
+        sentBytes: sent,
+        resumedFrom: 0,
+        status: 'sent',
+      });
+      return { size: sent, peer: conn.remoteAddr?.address ?? address };
+    } finally {
+      conn.destroy();
+    }
+  } finally {
+    await fh.close();
+  }
+}

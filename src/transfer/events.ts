@@ -1,0 +1,38 @@
+/**
+ * What a transfer reports while it runs and when it ends. The library only
+ * emits these; the CLI turns them into bars, lines or JSON.
+ */
+
+/** TransferEvent is one step of a transfer, as either side sees it. */
+export type TransferEvent =
+  /** A file is about to move; `offset` > 0 when it resumes. */
+  | { type: 'file-start'; path: string; size: number; offset: number }
+  /** `bytes` is the position reached in the file (resumed prefix included); emitted per chunk. */
+  | { type: 'progress'; path: string; bytes: number; size: number }
+  /** A file is done: moved (`sent` / `received`) or left alone because it exists (`skipped`). */
+  | {
+      type: 'file-end';
+      path: string;
+      size: number;
+      sentBytes: number;
+      resumedFrom: number;
+      status: 'sent' | 'received' | 'skipped';
+    };
+
+/** TransferSummary is one transfer (one connection) from one side. */
+export interface TransferSummary {
+  role: 'send' | 'recv';
+  /** peer is the other side's address, "ip:port". */
+  peer: string;
+  /** files counts files moved (skipped ones not included). */
+  files: number;
+  skipped: number;
+  dirs: number;
+  /** bytes is the total size of the files moved, resumed prefixes included. */
+  bytes: number;
+  /** sentBytes counts file bytes that crossed the wire in this run. */
+  sentBytes: number;
+  seconds: number;
+  ok: boolean;
+  error?: { code: string; message: string };
+}

@@ -1,0 +1,50 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import fs from 'node:fs/promises';
+
+/** lstatOrNull is lstat, with null for a path that does not exist. */
+export async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await fs.lstat(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** PartMeta is what a partial file needs to be resumed: the size and mtime of the file it is part of. */
+export interface PartMeta {
+  v: 1;
+  size: number;
+  mtime: number;
+}
+
+/** readMeta reads a `.part.meta` file; null when it is missing, not a regular file, or not ours. */
+export async function readMeta(p: string): Promise<PartMeta | null> {
+  try {
+    const st = await fs.lstat(p);
+    if (!st.isFile() || st.size > 4096) return null;
+    const v = JSON.parse(await fs.readFile(p, 'utf8'));
+    return v?.v === 1 && Number.isSafeInteger(v.size) && typeof v.mtime === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** hashPrefix hashes the first `size` bytes of a file (never through a symlink) and returns the hash still open. */
+export async function hashPrefix(p: string, size: number): Promise<Hash> {
+  const hash = createHash('sha256');
+  const fh = await fs.open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(size, 1024 * 1024));
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - at), at);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash;
+}

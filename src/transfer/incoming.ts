@@ -1,0 +1,113 @@
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { TransferError } from '../errors.js';
+
+/** MAX_UNWRITTEN is how many received bytes may wait for the disk before the socket is held back. */
+const MAX_UNWRITTEN = 8 * 1024 * 1024;
+/** IOV_MAX on Linux: the most buffers one writev may take. */
+const MAX_BATCH = 1024;
+
+/**
+ * IncomingFile writes one file's bytes into its `.part` file while hashing
+ * them. Hashing runs on the main thread as chunks arrive and writes go to
+ * the thread pool in batches (one writev per batch), so the disk and the
+ * hash work at the same time; at most MAX_UNWRITTEN bytes wait, and then
+ * write() returns a promise that holds the socket back.
+ */
+export class IncomingFile {
+  readonly path: string;
+  /** handle is the open `.part` file. */
+  readonly handle: FileHandle;
+  readonly #hash: Hash;
+  #position: number;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #flushing: Promise<void> | null = null;
+  #error: TransferError | null = null;
+
+  constructor(path: string, fh: FileHandle, hash: Hash, offset: number) {
+    this.path = path;
+    this.handle = fh;
+    this.#hash = hash;
+    this.#position = offset;
+  }
+
+  /** write takes the next chunk; it resolves at once unless too much waits for the disk. */
+  write(chunk: Buffer): undefined | Promise<void> {
+    if (this.#error) throw this.#error;
+    this.#hash.update(chunk);
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#flushing === null) this.#flushing = this.#flush();
+    return this.#queued >= MAX_UNWRITTEN ? this.#flushing : undefined;
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#error === null) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        let bytes = 0;
+        for (const b of batch) bytes += b.length;
+        this.#queued -= bytes;
+        let done = 0;
+        // writev may write less than asked (a full disk writes what fits first).
+        while (done < bytes) {
+          const { bytesWritten } = await this.handle.writev(
+            done === 0 ? batch : rest(batch, done),
+            this.#position,
+          );
+          if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+          this.#position += bytesWritten;
+          done += bytesWritten;
+        }
+      }
+    } catch (err) {
+      this.#error = writeError(this.path, err);
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  /** finish waits for every byte to reach the file and returns the SHA-256 of the whole file. */
+  async finish(): Promise<string> {
+    while (this.#flushing !== null) await this.#flushing;
+    if (this.#error) throw this.#error;
+    return this.#hash.digest('hex');
+  }
+
+  /** close closes the file after a failure, ignoring errors (the failure is what matters). */
+  async abandon(): Promise<void> {
+    while (this.#flushing !== null) await this.#flushing;
+    await this.handle.close().catch(() => {});
+  }
+
+  /** written is the file size reached on disk so far. */
+  get written(): number {
+    return this.#position;
+  }
+}
+
+function rest(batch: Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of batch) {
+    if (skip >= b.length) skip -= b.length;
+    else {
+      out.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+  }
+  return out;
+}
+
+/** writeError names what failed writing a file, with the errno as cause. */
+export function writeError(path: string, err: unknown): TransferError {
+  if (err instanceof TransferError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOSPC'
+      ? 'no space left on the device'
+      : code === 'EDQUOT'
+        ? 'disk quota exceeded'
+        : ((err as Error).message ?? String(err));
+  return new TransferError('NETKIT_TRANSFER_WRITE', `cannot write ${path}: ${why}`, { path, cause: err });
+}

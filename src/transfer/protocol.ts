@@ -1,0 +1,166 @@
+import { type TransferCode, TransferError } from '../errors.js';
+import { safeText } from '../internal/text.js';
+
+/**
+ * The netkit transfer protocol, version 1. The sender dials and writes
+ * MAGIC; from then on both sides exchange control frames (a 4-byte
+ * big-endian length, then a JSON object with a `type`), and file bytes
+ * travel raw between a `data` frame and an `end` frame, exactly as many as
+ * the file header announced. docs/transfer.md walks through a session.
+ *
+ * MAGIC starts with NUL so that a classic receiver (which takes the first
+ * read as a file name) can never mistake it for a name, and a netkit
+ * receiver can tell a classic sender at once.
+ */
+export const MAGIC = Buffer.from([0x00, 0x4e, 0x4b, 0x58, 0x46, 0x01]); // "\0NKXF" + version 1
+export const PROTOCOL_VERSION = 1;
+/** MAX_FRAME_BYTES bounds a control frame; the largest (a file header) needs well under 5 KiB. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** BATCH_ENTRIES is how many entries the sender announces before the receiver answers them. */
+export const BATCH_ENTRIES = 1000;
+
+/** FileEntry announces a regular file. */
+export interface FileEntry {
+  type: 'file';
+  path: string;
+  size: number;
+  mode: number;
+  /** mtime is the modification time in milliseconds since the epoch. */
+  mtime: number;
+}
+/** DirEntry announces a directory (so empty ones arrive, and their modes and times). */
+export interface DirEntry {
+  type: 'dir';
+  path: string;
+  mode: number;
+  mtime: number;
+}
+export type Entry = FileEntry | DirEntry;
+
+/** Frame is every control frame; which side may send which is checked where they are read. */
+export type Frame =
+  | { type: 'hello'; version: number; nonce: string; auth?: boolean }
+  | { type: 'auth'; proof: string }
+  | { type: 'auth-ok'; proof: string }
+  | Entry
+  | { type: 'plan' }
+  | { type: 'accept'; offset: number; prefix?: string }
+  | { type: 'skip' }
+  | { type: 'data'; offset: number }
+  | { type: 'end'; sha256: string }
+  | { type: 'done' }
+  | { type: 'bye' }
+  | { type: 'error'; code: string; message: string; path?: string };
+
+/** encodeFrame serialises one control frame with its length prefix. */
+export function encodeFrame(frame: Frame): Buffer {
+  const json = Buffer.from(JSON.stringify(frame));
+  const out = Buffer.allocUnsafe(4 + json.length);
+  out.writeUInt32BE(json.length, 0);
+  json.copy(out, 4);
+  return out;
+}
+
+/** protocolError is the peer breaking the protocol. */
+export function protocolError(message: string, path?: string): TransferError {
+  return new TransferError('NETKIT_TRANSFER_PROTOCOL', message, { path });
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const isUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * parseFrame checks a frame's JSON against the shape its type requires, so
+ * the rest of the code can trust field types. Unknown fields are ignored (a
+ * later version may add some); unknown types are an error.
+ */
+export function parseFrame(body: Buffer): Frame {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw protocolError('a control frame is not JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw protocolError('a control frame is not an object');
+  const bad = (field: string): never => {
+    throw protocolError(`a "${String(v.type)}" frame has a missing or invalid "${field}"`);
+  };
+  switch (v.type) {
+    case 'hello':
+      if (!isUint(v.version)) bad('version');
+      if (typeof v.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(v.nonce)) bad('nonce');
+      return { type: 'hello', version: v.version as number, nonce: v.nonce as string, auth: v.auth === true };
+    case 'auth':
+    case 'auth-ok':
+      if (typeof v.proof !== 'string' || !HEX64.test(v.proof)) bad('proof');
+      return { type: v.type, proof: v.proof as string };
+    case 'file':
+    case 'dir': {
+      if (typeof v.path !== 'string') bad('path');
+      if (!isUint(v.mode) || (v.mode as number) > 0o7777) bad('mode');
+      if (typeof v.mtime !== 'number' || !Number.isFinite(v.mtime)) bad('mtime');
+      const base = { path: v.path as string, mode: v.mode as number, mtime: v.mtime as number };
+      if (v.type === 'dir') return { type: 'dir', ...base };
+      if (!isUint(v.size)) bad('size');
+      return { type: 'file', ...base, size: v.size as number };
+    }
+    case 'accept':
+      if (!isUint(v.offset)) bad('offset');
+      if (v.prefix !== undefined && (typeof v.prefix !== 'string' || !HEX64.test(v.prefix))) bad('prefix');
+      return { type: 'accept', offset: v.offset as number, prefix: v.prefix as string | undefined };
+    case 'data':
+      if (!isUint(v.offset)) bad('offset');
+      return { type: 'data', offset: v.offset as number };
+    case 'end':
+      if (typeof v.sha256 !== 'string' || !HEX64.test(v.sha256)) bad('sha256');
+      return { type: 'end', sha256: v.sha256 as string };
+    case 'plan':
+    case 'skip':
+    case 'done':
+    case 'bye':
+      return { type: v.type };
+    case 'error':
+      if (typeof v.code !== 'string') bad('code');
+      if (typeof v.message !== 'string') bad('message');
+      return {
+        type: 'error',
+        code: v.code as string,
+        message: v.message as string,
+        path: typeof v.path === 'string' ? v.path : undefined,
+      };
+    default:
+      throw protocolError(`unknown frame type ${JSON.stringify(String(v.type)).slice(0, 40)}`);
+  }
+}
+
+/** expectFrame narrows a frame to the type(s) wanted; an `error` frame from the peer becomes its TransferError. */
+export function expectFrame<T extends Frame['type']>(
+  frame: Frame,
+  ...types: T[]
+): Extract<Frame, { type: T }> {
+  if ((types as string[]).includes(frame.type)) return frame as Extract<Frame, { type: T }>;
+  if (frame.type === 'error') throw remoteError(frame);
+  throw protocolError(`expected a "${types.join('" or "')}" frame, got "${frame.type}"`);
+}
+
+/** remoteError turns the peer's `error` frame into a TransferError with the peer's code (if it is one we know). */
+export function remoteError(frame: Extract<Frame, { type: 'error' }>): TransferError {
+  const code = (
+    frame.code.startsWith('NETKIT_TRANSFER_') ? frame.code : 'NETKIT_TRANSFER_PROTOCOL'
+  ) as TransferCode;
+  // The peer's text reaches a terminal: escape it, and bound it.
+  const message = safeText(Buffer.from(frame.message.slice(0, 1000)));
+  return new TransferError(code, `peer: ${message}`, { path: frame.path, remote: true });
+}
+
+/** errorFrame reports a failure to the peer, keeping the code when it is a TransferError. */
+export function errorFrame(err: unknown): Frame {
+  const e = err as { code?: unknown; message?: unknown; path?: unknown };
+  return {
+    type: 'error',
+    code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
+    message: typeof e.message === 'string' ? e.message : String(err),
+    ...(typeof e.path === 'string' ? { path: e.path } : {}),
+  };
+}

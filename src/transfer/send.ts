@@ -1,0 +1,302 @@
+import { createHash, type Hash } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
+import { checkMs, checkSignal } from '../internal/validate.js';
+import { type Conn, dial } from '../tcp/index.js';
+import { nonce, TransferKey } from './auth.js';
+import { sendClassic } from './compat.js';
+import type { TransferEvent, TransferSummary } from './events.js';
+import { quote } from './paths.js';
+import { BATCH_ENTRIES, encodeFrame, expectFrame, MAGIC, PROTOCOL_VERSION } from './protocol.js';
+import { collectSources, type Skipped, type SourceEntry } from './tree.js';
+import { Wire } from './wire.js';
+
+/** SendOptions configure sendFiles(). Durations are milliseconds. */
+export interface SendOptions {
+  /** code is the receiver's shared secret; the receiver must prove it knows it too. */
+  code?: string;
+  /** compat sends each file the classic way (name, "ok", bytes, close), one connection per file. */
+  compat?: boolean;
+  /** connectTimeout bounds the dial (default 10 s). */
+  connectTimeout?: number;
+  /** idleTimeout fails the transfer when the receiver stalls this long (default 30 s). */
+  idleTimeout?: number;
+  network?: string;
+  signal?: AbortSignal;
+  onEvent?: (e: TransferEvent) => void;
+  /** onSkipped reports what in the source trees is not sent (symlinks, special files). */
+  onSkipped?: (s: Skipped) => void;
+}
+
+/** CHUNK is the read size: large reads keep syscalls and hash calls few. */
+const CHUNK = 1024 * 1024;
+
+/**
+ * sendFiles sends files and directories (recursively) to a receiver
+ * (`netkit recv`, serveFiles()) and resolves with the summary once the
+ * receiver confirmed every file; it rejects with the first failure (the
+ * receiver's refusals arrive as their TransferError codes).
+ */
+export async function sendFiles(
+  paths: readonly string[],
+  address: string,
+  options: SendOptions = {},
+): Promise<TransferSummary> {
+  if (!Array.isArray(paths) || paths.length === 0)
+    throw new InvalidArgumentError('paths', 'name at least one file or directory');
+  const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
+  const idle = checkMs('idleTimeout', options.idleTimeout ?? 30_000);
+  const signal = checkSignal(options.signal);
+  if (options.compat && options.code !== undefined)
+    throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
+  const started = performance.now();
+  const summary: TransferSummary = {
+    role: 'send',
+    peer: address,
+    files: 0,
+    skipped: 0,
+    dirs: 0,
+    bytes: 0,
+    sentBytes: 0,
+    seconds: 0,
+    ok: false,
+  };
+  if (options.compat) {
+    for (const p of paths) {
+      const r = await sendClassic(p, address, { connectTimeout, signal, onEvent: options.onEvent });
+      summary.peer = r.peer;
+      summary.files++;
+      summary.bytes += r.size;
+      summary.sentBytes += r.size;
+    }
+  } else {
+    const { entries, skipped } = await collectSources(paths);
+    for (const s of skipped) options.onSkipped?.(s);
+    const key = options.code === undefined ? undefined : new TransferKey(options.code);
+    const conn = await dial(address, {
+      network: options.network,
+      timeout: connectTimeout,
+      signal,
+      highWaterMark: 1024 * 1024,
+    });
+    summary.peer = conn.remoteAddr?.address ?? address;
+    const onAbort = () => conn.destroy(signal?.reason instanceof Error ? signal.reason : undefined);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (idle > 0) {
+      conn.socket.setTimeout(idle, () =>
+        conn.destroy(
+          new TimeoutError(
+            'NETKIT_TIMEOUT',
+            'read',
+            `${summary.peer}: the receiver stalled for ${idle} ms`,
+            idle,
+          ),
+        ),
+      );
+    }
+    try {
+      const wire = new Wire(conn);
+      await handshake(wire, key);
+      for (let i = 0; i < entries.length; i += BATCH_ENTRIES) {
+        await sendBatch(wire, entries.slice(i, i + BATCH_ENTRIES), summary, options.onEvent);
+      }
+      await conn.write(encodeFrame({ type: 'bye' }));
+      expectFrame(await wire.mustFrame(), 'bye');
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      await conn.close({ lingerMs: 1000 });
+    }
+  }
+  summary.ok = true;
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void> {
+  const mine = nonce();
+  await wire.conn.write(
+    Buffer.concat([MAGIC, encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine })]),
+  );
+  const hello = expectFrame(await wire.mustFrame(), 'hello');
+  if (hello.version !== PROTOCOL_VERSION)
+    throw new TransferError(
+      'NETKIT_TRANSFER_PROTOCOL',
+      `the receiver speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
+    );
+  if (hello.auth && key === undefined)
+    throw new TransferError('NETKIT_TRANSFER_AUTH', 'the receiver requires a code: pass the same --code');
+  if (!hello.auth && key !== undefined) {
+    throw new TransferError(
+      'NETKIT_TRANSFER_AUTH',
+      'the receiver does not use a code, so it cannot prove it is the one meant: not sending',
+    );
+  }
+  if (key === undefined) return;
+  await wire.conn.write(encodeFrame({ type: 'auth', proof: key.proof('sender', mine, hello.nonce) }));
+  const ok = expectFrame(await wire.mustFrame(), 'auth-ok');
+  if (!key.verify('receiver', mine, hello.nonce, ok.proof)) {
+    throw new TransferError('NETKIT_TRANSFER_AUTH', 'the receiver does not know the code: not sending');
+  }
+}
+
+/**
+ * sendBatch announces a batch of entries, reads the receiver's plan for
+ * each, then streams the accepted files back to back. The receiver's
+ * "done" frames are read while later files are sent, so small files do not
+ * wait a round trip each; an "error" frame stops the batch.
+ */
+async function sendBatch(
+  wire: Wire,
+  batch: SourceEntry[],
+  summary: TransferSummary,
+  onEvent: SendOptions['onEvent'],
+): Promise<void> {
+  await wire.conn.write(
+    Buffer.concat([...batch.map(({ source: _, ...e }) => encodeFrame(e)), encodeFrame({ type: 'plan' })]),
+  );
+  const accepted: { entry: SourceEntry & { type: 'file' }; offset: number; prefix?: string }[] = [];
+  for (const entry of batch) {
+    const answer = expectFrame(await wire.mustFrame(), 'accept', 'skip');
+    if (entry.type === 'dir') {
+      summary.dirs++;
+      continue;
+    }
+    if (answer.type === 'skip') {
+      summary.skipped++;
+      onEvent?.({
+        type: 'file-end',
+        path: entry.path,
+        size: entry.size,
+        sentBytes: 0,
+        resumedFrom: 0,
+        status: 'skipped',
+      });
+      continue;
+    }
+    if (answer.offset > entry.size)
+      throw new TransferError(
+        'NETKIT_TRANSFER_PROTOCOL',
+        `the receiver offered to resume ${quote(entry.path)} past its end`,
+      );
+    accepted.push({ entry, offset: answer.offset, prefix: answer.prefix });
+  }
+  let pending = accepted.length;
+  let failure: Error | undefined;
+  const confirmations = (async () => {
+    while (pending > 0) {
+      expectFrame(await wire.mustFrame(), 'done');
+      pending--;
+    }
+  })().catch((err) => {
+    failure = err;
+    // Stop the sending loop at once: its bytes would only pile up behind the refusal.
+    wire.conn.destroy(err);
+    throw err;
+  });
+  try {
+    for (const a of accepted) await sendFile(wire.conn, a.entry, a.offset, a.prefix, summary, onEvent);
+  } catch (err) {
+    await confirmations.catch(() => {});
+    throw failure ?? err;
+  }
+  await confirmations;
+}
+
+async function sendFile(
+  conn: Conn,
+  entry: SourceEntry & { type: 'file' },
+  offered: number,
+  prefix: string | undefined,
+  summary: TransferSummary,
+  onEvent: SendOptions['onEvent'],
+): Promise<void> {
+  const fh = await open(entry.source, 'r').catch((err) => {
+    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(entry.source)}: ${err.message}`, {
+      path: entry.path,
+      cause: err,
+    });
+  });
+  try {
+    const hash = createHash('sha256');
+    // Resume only from bytes that are verifiably ours: the receiver's partial file must hash like our prefix.
+    const offset =
+      offered > 0 && prefix !== undefined && (await hashInto(fh, hash, offered, entry)) === prefix
+        ? offered
+        : 0;
+    if (offset === 0 && offered > 0) hash.destroy();
+    const h = offset === 0 && offered > 0 ? createHash('sha256') : hash;
+    onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset });
+    await conn.write(encodeFrame({ type: 'data', offset }));
+    let at = offset;
+    let next = prefetch(fh, at, entry);
+    while (next !== null) {
+      const chunk = await next;
+      at += chunk.length;
+      // The next read runs on the thread pool while this chunk is hashed and written.
+      next = prefetch(fh, at, entry);
+      h.update(chunk);
+      await conn.write(chunk);
+      summary.sentBytes += chunk.length;
+      onEvent?.({ type: 'progress', path: entry.path, bytes: at, size: entry.size });
+    }
+    await conn.write(encodeFrame({ type: 'end', sha256: h.digest('hex') }));
+    summary.files++;
+    summary.bytes += entry.size;
+    onEvent?.({
+      type: 'file-end',
+      path: entry.path,
+      size: entry.size,
+      sentBytes: entry.size - offset,
+      resumedFrom: offset,
+      status: 'sent',
+    });
+  } finally {
+    await fh.close();
+  }
+}
+
+/** prefetch starts the read at `position`, or returns null at the announced end. */
+function prefetch(fh: FileHandle, position: number, entry: SourceEntry & { type: 'file' }): Promise<Buffer> | null {
+  if (position >= entry.size) return null;
+  const p = readChunk(fh, position, entry);
+  // Awaited later; if sending fails first, its failure must not surface as an unhandled rejection.
+  p.catch(() => {});
+  return p;
+}
+
+/** readChunk reads up to CHUNK bytes at `position`, never past the announced size (a growing file is cut there). */
+async function readChunk(
+  fh: FileHandle,
+  position: number,
+  entry: SourceEntry & { type: 'file' },
+): Promise<Buffer> {
+  const want = Math.min(CHUNK, entry.size - position);
+  const buf = Buffer.allocUnsafe(want);
+  const { bytesRead } = await fh.read(buf, 0, want, position);
+  if (bytesRead === 0) throw shrunk(entry, position);
+  return bytesRead === want ? buf : buf.subarray(0, bytesRead);
+}
+
+/** hashInto hashes the file's first n bytes into `hash` and returns that prefix's digest (hash stays open). */
+async function hashInto(
+  fh: FileHandle,
+  hash: Hash,
+  n: number,
+  entry: SourceEntry & { type: 'file' },
+): Promise<string> {
+  for (let at = 0; at < n; ) {
+    const chunk = await readChunk(fh, at, { ...entry, size: n });
+    hash.update(chunk);
+    at += chunk.length;
+  }
+  return hash.copy().digest('hex');
+}
+
+function shrunk(entry: SourceEntry, at: number): TransferError {
+  return new TransferError(
+    'NETKIT_TRANSFER_SOURCE',
+    `${quote(entry.source)} shrank while it was sent (ended at ${at} bytes)`,
+    { path: entry.path },
+  );
+}

@@ -1,0 +1,239 @@
+import { performance } from 'node:perf_hooks';
+import { isNetkitError, TransferError } from '../errors.js';
+import type { Conn } from '../tcp/index.js';
+import { nonce, type TransferKey } from './auth.js';
+import type { TransferEvent, TransferSummary } from './events.js';
+import { quote } from './paths.js';
+import {
+  type Entry,
+  encodeFrame,
+  errorFrame,
+  expectFrame,
+  type FileEntry,
+  type Frame,
+  MAGIC,
+  PROTOCOL_VERSION,
+  protocolError,
+} from './protocol.js';
+import type { FilePlan, Store } from './store.js';
+import { EndOfData, Wire } from './wire.js';
+
+/** RecvSessionOptions are what one receiving connection needs from its receiver. */
+export interface RecvSessionOptions {
+  store: Store;
+  key: TransferKey | undefined;
+  maxEntries: number;
+  onEvent: ((e: TransferEvent) => void) | undefined;
+}
+
+/** RecvResult is a session's summary; `started` is false when the peer never got past the handshake. */
+export interface RecvResult {
+  summary: TransferSummary;
+  started: boolean;
+}
+
+/**
+ * receiveSession serves one sender on `conn` (see protocol.ts for the
+ * frames). Every announced entry is checked and planned before any of its
+ * bytes are accepted; a refusal is sent to the sender as an `error` frame
+ * and ends the session. The connection is closed when it returns.
+ */
+export async function receiveSession(conn: Conn, options: RecvSessionOptions): Promise<RecvResult> {
+  const started = performance.now();
+  const summary: TransferSummary = {
+    role: 'recv',
+    peer: conn.remoteAddr?.address ?? '',
+    files: 0,
+    skipped: 0,
+    dirs: 0,
+    bytes: 0,
+    sentBytes: 0,
+    seconds: 0,
+    ok: false,
+  };
+  const wire = new Wire(conn);
+  let authenticated = false;
+  try {
+    authenticated = await handshake(wire, options.key);
+    await receiveEntries(wire, options, summary);
+    await options.store.finishDirs();
+    await conn.write(encodeFrame({ type: 'bye' }));
+    summary.ok = true;
+  } catch (err) {
+    summary.error = describe(err);
+    // Tell the sender why, when the connection still carries frames; a broken one cannot.
+    if (!(err instanceof EndOfData) && !isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
+      conn.send(encodeFrame(errorFrame(err)));
+    }
+  } finally {
+    summary.seconds = (performance.now() - started) / 1000;
+    await conn.close({ lingerMs: 1000 });
+  }
+  return { summary, started: authenticated };
+}
+
+async function handshake(wire: Wire, key: TransferKey | undefined): Promise<boolean> {
+  const magic = await wire.exact(MAGIC.length, 'the protocol magic');
+  if (magic === null) throw protocolError('the peer closed without sending anything');
+  if (!magic.subarray(0, 5).equals(MAGIC.subarray(0, 5))) {
+    throw protocolError('not a netkit transfer (a classic sender? the receiver needs --compat for those)');
+  }
+  const hello = expectFrame(await wire.mustFrame(), 'hello');
+  if (magic[5] !== PROTOCOL_VERSION || hello.version !== PROTOCOL_VERSION) {
+    throw protocolError(
+      `protocol version ${hello.version} is not supported (this receiver speaks ${PROTOCOL_VERSION})`,
+    );
+  }
+  const mine = nonce();
+  await wire.conn.write(
+    encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine, auth: key !== undefined }),
+  );
+  if (key === undefined) return true;
+  const auth = await wire.mustFrame();
+  if (auth.type !== 'auth' || !key.verify('sender', hello.nonce, mine, auth.proof)) {
+    throw new TransferError(
+      'NETKIT_TRANSFER_AUTH',
+      'wrong transfer code: the sender must use the same --code',
+    );
+  }
+  await wire.conn.write(encodeFrame({ type: 'auth-ok', proof: key.proof('receiver', hello.nonce, mine) }));
+  return true;
+}
+
+/** receiveEntries reads batches of entries, answers each batch's plans, then takes its files' bytes. */
+async function receiveEntries(
+  wire: Wire,
+  options: RecvSessionOptions,
+  summary: TransferSummary,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (;;) {
+    const batch: Entry[] = [];
+    for (;;) {
+      const f = expectFrame(await wire.mustFrame(), 'file', 'dir', 'plan', 'bye');
+      if (f.type === 'bye') {
+        if (batch.length > 0) throw protocolError('"bye" before the batch was planned');
+        return;
+      }
+      if (f.type === 'plan') break;
+      if (seen.size >= options.maxEntries) {
+        throw new TransferError(
+          'NETKIT_TRANSFER_LIMIT',
+          `more than ${options.maxEntries} entries in one transfer`,
+        );
+      }
+      if (seen.has(f.path)) throw protocolError(`${quote(f.path)} was announced twice`, f.path);
+      seen.add(f.path);
+      batch.push(f);
+    }
+    const plans: { entry: FileEntry; plan: Extract<FilePlan, { action: 'write' }> }[] = [];
+    const answers: Buffer[] = [];
+    for (const entry of batch) {
+      if (entry.type === 'dir') {
+        await options.store.prepareDir(entry);
+        summary.dirs++;
+        answers.push(encodeFrame({ type: 'accept', offset: 0 }));
+        continue;
+      }
+      const plan = await options.store.planFile(entry);
+      if (plan.action === 'skip') {
+        summary.skipped++;
+        answers.push(encodeFrame({ type: 'skip' }));
+        options.onEvent?.({
+          type: 'file-end',
+          path: entry.path,
+          size: entry.size,
+          sentBytes: 0,
+          resumedFrom: 0,
+          status: 'skipped',
+        });
+        continue;
+      }
+      plans.push({ entry, plan });
+      answers.push(
+        encodeFrame({ type: 'accept', offset: plan.offset, ...(plan.prefix ? { prefix: plan.prefix } : {}) }),
+      );
+    }
+    await wire.conn.write(Buffer.concat(answers));
+    for (const { entry, plan } of plans) await receiveFile(wire, options, entry, plan, summary);
+  }
+}
+
+async function receiveFile(
+  wire: Wire,
+  options: RecvSessionOptions,
+  entry: FileEntry,
+  plan: Extract<FilePlan, { action: 'write' }>,
+  summary: TransferSummary,
+): Promise<void> {
+  const data = expectFrame(await wire.mustFrame(), 'data');
+  if (data.offset !== 0 && data.offset !== plan.offset) {
+    throw protocolError(
+      `${quote(entry.path)}: data from offset ${data.offset}, but ${plan.offset} was offered`,
+      entry.path,
+    );
+  }
+  const { store } = options;
+  const file = await store.open(entry, plan, data.offset);
+  const onEvent = options.onEvent;
+  onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset: data.offset });
+  try {
+    let at = data.offset;
+    await wire.bytes(entry.size - data.offset, (chunk) => {
+      at += chunk.length;
+      summary.sentBytes += chunk.length;
+      onEvent?.({ type: 'progress', path: entry.path, bytes: at, size: entry.size });
+      return file.write(chunk);
+    });
+    let end: Frame;
+    try {
+      end = expectFrame(await wire.mustFrame(), 'end');
+    } catch (err) {
+      // Whatever follows the announced bytes must be the "end" frame: more data is a sender overrunning its header.
+      throw isNetkitError(err, 'NETKIT_TRANSFER_PROTOCOL')
+        ? protocolError(
+            `${quote(entry.path)}: more bytes than the ${entry.size} announced (${(err as Error).message})`,
+            entry.path,
+          )
+        : err;
+    }
+    const sha = await file.finish();
+    if (sha !== end.sha256) {
+      throw new TransferError(
+        'NETKIT_TRANSFER_CHECKSUM',
+        `${quote(entry.path)}: SHA-256 mismatch; the file was not kept`,
+        {
+          path: entry.path,
+        },
+      );
+    }
+    await store.commit(entry, plan.target, file);
+  } catch (err) {
+    // A broken connection leaves the part for a resume; anything else (checksum, overrun, disk) removes it.
+    // (TransferErrors are the second kind; connection errors, timeouts and a closing receiver the first.)
+    const keep = !(err instanceof TransferError);
+    await file.abandon();
+    if (keep) store.release(plan.target);
+    else await store.discard(plan.target);
+    throw err;
+  }
+  summary.files++;
+  summary.bytes += entry.size;
+  await wire.conn.write(encodeFrame({ type: 'done' }));
+  onEvent?.({
+    type: 'file-end',
+    path: entry.path,
+    size: entry.size,
+    sentBytes: entry.size - data.offset,
+    resumedFrom: data.offset,
+    status: 'received',
+  });
+}
+
+function describe(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
+    message: String(e.message ?? err),
+  };
+}

@@ -1,0 +1,104 @@
+import { NetkitError } from '../errors.js';
+import type { Conn } from '../tcp/index.js';
+import { type Frame, MAX_FRAME_BYTES, parseFrame, protocolError } from './protocol.js';
+
+/**
+ * Wire reads a transfer connection: control frames, and runs of raw file
+ * bytes of a known length. Chunks arrive as the socket delivers them; what
+ * a read does not need is kept for the next one, so a frame and the bytes
+ * after it may share a chunk (they usually do).
+ */
+export class Wire {
+  readonly conn: Conn;
+  #rest: Buffer | null = null;
+
+  constructor(conn: Conn) {
+    this.conn = conn;
+  }
+
+  /** chunk resolves with the next bytes, or null at the peer's FIN. */
+  async chunk(): Promise<Buffer | null> {
+    const rest = this.#rest;
+    if (rest !== null) {
+      this.#rest = null;
+      return rest;
+    }
+    return this.conn.read();
+  }
+
+  /** unread puts bytes back in front of the stream. */
+  unread(b: Buffer): void {
+    if (b.length === 0) return;
+    this.#rest = this.#rest === null ? b : Buffer.concat([b, this.#rest]);
+  }
+
+  /** exact reads exactly n bytes; null when the stream ends before any arrive. */
+  async exact(n: number, what: string): Promise<Buffer | null> {
+    const parts: Buffer[] = [];
+    let have = 0;
+    while (have < n) {
+      const c = await this.chunk();
+      if (c === null) {
+        if (have === 0) return null;
+        throw protocolError(`the connection ended inside ${what}`);
+      }
+      const take = Math.min(c.length, n - have);
+      parts.push(take === c.length ? c : c.subarray(0, take));
+      have += take;
+      if (take < c.length) this.unread(c.subarray(take));
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+  }
+
+  /** frame reads one control frame; null when the peer closed cleanly between frames. */
+  async frame(): Promise<Frame | null> {
+    const head = await this.exact(4, 'a frame header');
+    if (head === null) return null;
+    const len = head.readUInt32BE(0);
+    // Checked before reading: a peer cannot make us buffer more than this.
+    if (len > MAX_FRAME_BYTES) {
+      throw protocolError(`a control frame of ${len} bytes is over the ${MAX_FRAME_BYTES}-byte limit`);
+    }
+    const body = await this.exact(len, 'a frame');
+    if (body === null) throw protocolError('the connection ended inside a frame');
+    return parseFrame(body);
+  }
+
+  /** mustFrame is frame() where the end of the stream is a protocol error. */
+  async mustFrame(): Promise<Frame> {
+    const f = await this.frame();
+    if (f === null) throw protocolError('the peer closed the connection mid-transfer');
+    return f;
+  }
+
+  /**
+   * bytes hands exactly n raw bytes to `sink` chunk by chunk, awaiting it
+   * when it returns a promise (backpressure reaches the socket). Bytes past n
+   * stay for the next read: they are the next frame, not file data, however
+   * many the peer sends.
+   */
+  async bytes(n: number, sink: (chunk: Buffer) => undefined | Promise<void>): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      const c = await this.chunk();
+      if (c === null) throw new EndOfData(n - left);
+      let piece = c;
+      if (c.length > left) {
+        piece = c.subarray(0, left);
+        this.unread(c.subarray(left));
+      }
+      left -= piece.length;
+      const p = sink(piece);
+      if (p !== undefined) await p;
+    }
+  }
+}
+
+/** EndOfData is the connection ending inside a file's bytes: an interruption, so the partial file is kept for resume. */
+export class EndOfData extends NetkitError {
+  readonly received: number;
+  constructor(received: number) {
+    super('NETKIT_CONNECTION_CLOSED', `the connection ended after ${received} bytes of the file`);
+    this.received = received;
+  }
+}
