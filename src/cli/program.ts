@@ -63,6 +63,16 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
     ],
   },
   {
+    name: 'send',
+    description: 'send files and directories to `netkit recv` (verified, resumable)',
+    load: async (ctx) => [(await import('./commands/send.js')).sendCommand(ctx)],
+  },
+  {
+    name: 'recv',
+    description: 'receive files from `netkit send` into a directory, safely',
+    load: async (ctx) => [(await import('./commands/recv.js')).recvCommand(ctx)],
+  },
+  {
     name: 'states',
     description: 'TCP sockets by state (from /proc/net/tcp): who owns them, and with --watch what changes',
     load: async (ctx) => [(await import('./commands/states.js')).statesCommand(ctx)],
@@ -80,7 +90,7 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
 ];
 
 /** LEAVES are the entries that are commands themselves; the others are groups (`netkit tcp serve`). */
-const LEAVES = new Set(['states', 'resolve', 'tour']);
+const LEAVES = new Set(['send', 'recv', 'states', 'resolve', 'tour']);
 
 /**
  * buildProgram assembles the command tree; each command lives in its own

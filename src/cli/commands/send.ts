@@ -1,0 +1,97 @@
+import { Command } from 'commander';
+import { InvalidArgumentError, isNetkitError } from '../../errors.js';
+import { safeText } from '../../internal/text.js';
+import { sendFiles, type TransferSummary } from '../../transfer/index.js';
+import { EXIT } from '../exit-codes.js';
+import { durationOption, jsonOption, networkOption } from '../options.js';
+import { Output } from '../output.js';
+import type { CliContext } from '../program.js';
+import { TransferView } from '../transfer-view.js';
+
+interface SendFlags {
+  code?: string;
+  compat?: boolean;
+  connectTimeout: number;
+  idleTimeout: number;
+  network: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** sendCommand defines `netkit send <path…> <address>`. */
+export function sendCommand(ctx: CliContext): Command {
+  return new Command('send')
+    .description('send files and directories to `netkit recv`, verified with SHA-256 and resumable')
+    .usage('[options] <path…> <address>')
+    .argument('<path-and-address...>', "files and directories to send, then the receiver's host:port")
+    .option('--code <words>', "the receiver's shared secret")
+    .option(
+      '--compat',
+      'the classic protocol: name, "ok", bytes until close (files only, one connection each)',
+    )
+    .addOption(durationOption('--connect-timeout <duration>', 'give up connecting after this long', '10s'))
+    .addOption(durationOption('--idle-timeout <duration>', 'fail when the receiver stalls this long', '30s'))
+    .addOption(networkOption('tcp'))
+    .option('-q, --quiet', 'print only the summary')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      `
+Directories are sent recursively under their own name, keeping relative
+paths, modes and modification times; symlinks inside them are skipped,
+not followed. Sending again after an interruption resumes each file from
+the part the receiver verified, and sends only the rest.
+
+Examples:
+  netkit send report.pdf photos/ 127.0.0.1:8340
+  netkit send backup.tar host.example:8340 --code "purple tiger"
+  netkit send --compat notes.txt 127.0.0.1:8000   # to the classic Go receiver`,
+    )
+    .action(async (args: string[], flags: SendFlags) => {
+      ctx.exitCode = await runSend(ctx, args, flags);
+    });
+}
+
+async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promise<number> {
+  if (args.length < 2) {
+    throw new InvalidArgumentError(
+      '<path…> <address>',
+      "name at least one file or directory, then the receiver's address",
+    );
+  }
+  const out = new Output(ctx.io, Boolean(flags.json));
+  const view = new TransferView(out, ctx.io, { quiet: flags.quiet });
+  const paths = args.slice(0, -1);
+  const address = args.at(-1)!;
+  const started = performance.now();
+  let summary: TransferSummary;
+  try {
+    summary = await sendFiles(paths, address, {
+      code: flags.code,
+      compat: flags.compat,
+      connectTimeout: flags.connectTimeout,
+      idleTimeout: flags.idleTimeout,
+      network: flags.network,
+      signal: ctx.io.signal,
+      onEvent: (e) => view.onEvent(e),
+      onSkipped: (s) => {
+        view.clear();
+        out.note(
+          'skipped',
+          { path: s.path, reason: s.reason },
+          `skipped ${safeText(Buffer.from(s.path))}: ${s.reason}`,
+        );
+      },
+    });
+  } catch (err) {
+    view.clear();
+    if (isNetkitError(err, 'NETKIT_ABORTED') || ctx.io.signal.aborted) {
+      out.note('interrupted', {}, 'interrupted; sending again resumes where this stopped');
+      return EXIT.INTERRUPTED;
+    }
+    throw err;
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  view.summary(summary);
+  return EXIT.OK;
+}
