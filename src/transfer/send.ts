@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
+import { AbortError, InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { type Conn, dial } from '../tcp/index.js';
 import { nonce, TransferKey } from './auth.js';
@@ -81,7 +81,7 @@ export async function sendFiles(
       highWaterMark: 1024 * 1024,
     });
     summary.peer = conn.remoteAddr?.address ?? address;
-    const onAbort = () => conn.destroy(signal?.reason instanceof Error ? signal.reason : undefined);
+    const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (idle > 0) {
       conn.socket.setTimeout(idle, () =>
@@ -194,6 +194,8 @@ async function sendBatch(
     wire.conn.destroy(err);
     throw err;
   });
+  // Awaited below; until then a refusal must not count as an unhandled rejection.
+  confirmations.catch(() => {});
   try {
     for (const a of accepted) await sendFile(wire.conn, a.entry, a.offset, a.prefix, summary, onEvent);
   } catch (err) {
