@@ -1,7 +1,7 @@
 /**
  * netkit: network programming for TypeScript on Node.js. The root module
  * re-exports the most used names; each area also has its own subpath
- * (`netkit/tcp`, `netkit/framing`, `netkit/ws`, `netkit/addr`, `netkit/errors`).
+ * (`netkit/tcp`, `netkit/framing`, `netkit/ws`, `netkit/transfer`, `netkit/addr`, `netkit/errors`).
  */
 export {
   formatAddr,
@@ -27,6 +27,7 @@ export {
   ListenError,
   NetkitError,
   TimeoutError,
+  TransferError,
   UnsupportedError,
   WsError,
 } from './errors.js';
@@ -56,6 +57,7 @@ export {
   Server,
   serve,
 } from './tcp/index.js';
+export { type ReceiverOptions, type SendOptions, sendFiles, serveFiles } from './transfer/index.js';
 export {
   bind as bindUDP,
   type Datagram,

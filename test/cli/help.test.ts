@@ -16,6 +16,8 @@ const COMMANDS = [
   ['ws', 'connect'],
   ['rpc', 'serve'],
   ['rpc', 'call'],
+  ['send'],
+  ['recv'],
   ['states'],
   ['resolve'],
   ['tour'],
