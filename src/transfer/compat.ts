@@ -61,7 +61,7 @@ export async function receiveClassic(
       summary.ok = true;
       return { summary, started: began };
     }
-    const file = await store.open(entry, plan, 0);
+    const file = store.open(entry, plan, 0);
     await conn.write(OK);
     onEvent?.({ type: 'file-start', path: name, size: 0, offset: 0 });
     try {
@@ -81,10 +81,11 @@ export async function receiveClassic(
         if (p !== undefined) await p;
       }
       await file.finish();
-      await store.commit({ ...entry, size: summary.sentBytes }, plan.target, file);
+      store.commit({ ...entry, size: summary.sentBytes }, plan.target, file);
     } catch (err) {
-      await file.abandon();
-      await store.discard(plan.target);
+      await file.drained();
+      file.close();
+      store.discard(plan.target);
       throw err;
     }
     summary.files = 1;

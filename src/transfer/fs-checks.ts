@@ -1,15 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { constants, type Stats } from 'node:fs';
 
 /** lstatOrNull is lstat, with null for a path that does not exist. */
-export async function lstatOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await fs.lstat(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+export function lstatOrNull(p: string): Stats | null {
+  return fs.lstatSync(p, { throwIfNoEntry: false }) ?? null;
 }
 
 /** PartMeta is what a partial file needs to be resumed: the size and mtime of the file it is part of. */
@@ -20,11 +14,11 @@ export interface PartMeta {
 }
 
 /** readMeta reads a `.part.meta` file; null when it is missing, not a regular file, or not ours. */
-export async function readMeta(p: string): Promise<PartMeta | null> {
+export function readMeta(p: string): PartMeta | null {
   try {
-    const st = await fs.lstat(p);
+    const st = fs.lstatSync(p);
     if (!st.isFile() || st.size > 4096) return null;
-    const v = JSON.parse(await fs.readFile(p, 'utf8'));
+    const v = JSON.parse(fs.readFileSync(p, 'utf8'));
     return v?.v === 1 && Number.isSafeInteger(v.size) && typeof v.mtime === 'number' ? v : null;
   } catch {
     return null;
@@ -34,7 +28,7 @@ export async function readMeta(p: string): Promise<PartMeta | null> {
 /** hashPrefix hashes the first `size` bytes of a file (never through a symlink) and returns the hash still open. */
 export async function hashPrefix(p: string, size: number): Promise<Hash> {
   const hash = createHash('sha256');
-  const fh = await fs.open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await fs.promises.open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const buf = Buffer.allocUnsafe(Math.min(size, 1024 * 1024));
     for (let at = 0; at < size; ) {

@@ -1,9 +1,14 @@
 import type { Hash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
 import { TransferError } from '../errors.js';
+
+const writev = promisify(fs.writev);
 
 /** MAX_UNWRITTEN is how many received bytes may wait for the disk before the socket is held back. */
 const MAX_UNWRITTEN = 8 * 1024 * 1024;
+/** BATCH_BYTES is the least a background write takes: fewer, larger writes. */
+const BATCH_BYTES = 1024 * 1024;
 /** IOV_MAX on Linux: the most buffers one writev may take. */
 const MAX_BATCH = 1024;
 
@@ -16,8 +21,9 @@ const MAX_BATCH = 1024;
  */
 export class IncomingFile {
   readonly path: string;
-  /** handle is the open `.part` file. */
-  readonly handle: FileHandle;
+  /** fd is the open `.part` file. */
+  readonly fd: number;
+  #open = true;
   readonly #hash: Hash;
   #position: number;
   #queue: Buffer[] = [];
@@ -25,9 +31,9 @@ export class IncomingFile {
   #flushing: Promise<void> | null = null;
   #error: TransferError | null = null;
 
-  constructor(path: string, fh: FileHandle, hash: Hash, offset: number) {
+  constructor(path: string, fd: number, hash: Hash, offset: number) {
     this.path = path;
-    this.handle = fh;
+    this.fd = fd;
     this.#hash = hash;
     this.#position = offset;
   }
@@ -38,8 +44,9 @@ export class IncomingFile {
     this.#hash.update(chunk);
     this.#queue.push(chunk);
     this.#queued += chunk.length;
-    if (this.#flushing === null) this.#flushing = this.#flush();
-    return this.#queued >= MAX_UNWRITTEN ? this.#flushing : undefined;
+    // Writes wait for a batch worth a thread-pool trip; finish() writes a small remainder itself.
+    if (this.#flushing === null && this.#queued >= BATCH_BYTES) this.#flushing = this.#flush();
+    return this.#queued >= MAX_UNWRITTEN ? (this.#flushing ?? undefined) : undefined;
   }
 
   async #flush(): Promise<void> {
@@ -52,7 +59,8 @@ export class IncomingFile {
         let done = 0;
         // writev may write less than asked (a full disk writes what fits first).
         while (done < bytes) {
-          const { bytesWritten } = await this.handle.writev(
+          const { bytesWritten } = await writev(
+            this.fd,
             done === 0 ? batch : rest(batch, done),
             this.#position,
           );
@@ -72,13 +80,40 @@ export class IncomingFile {
   async finish(): Promise<string> {
     while (this.#flushing !== null) await this.#flushing;
     if (this.#error) throw this.#error;
+    // What is left is under a batch: a synchronous write costs microseconds, a trip to the thread pool tens.
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, MAX_BATCH);
+        let bytes = 0;
+        for (const b of batch) bytes += b.length;
+        for (let done = 0; done < bytes; ) {
+          const n = fs.writevSync(this.fd, done === 0 ? batch : rest(batch, done), this.#position);
+          if (n === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+          this.#position += n;
+          done += n;
+        }
+        this.#queued -= bytes;
+      }
+    } catch (err) {
+      throw writeError(this.path, err);
+    }
     return this.#hash.digest('hex');
   }
 
-  /** close closes the file after a failure, ignoring errors (the failure is what matters). */
-  async abandon(): Promise<void> {
+  /** drained resolves once no write is in flight (before closing after a failure). */
+  async drained(): Promise<void> {
     while (this.#flushing !== null) await this.#flushing;
-    await this.handle.close().catch(() => {});
+  }
+
+  /** close closes the file once; errors are ignored (a failure already decided the outcome). */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // EBADF or EIO on close: nothing more to save.
+    }
   }
 
   /** written is the file size reached on disk so far. */

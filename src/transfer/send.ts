@@ -1,12 +1,11 @@
-import { createHash, type Hash } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { AbortError, InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import { type Conn, dial } from '../tcp/index.js';
+import { dial } from '../tcp/index.js';
 import { nonce, TransferKey } from './auth.js';
 import { sendClassic } from './compat.js';
 import type { TransferEvent, TransferSummary } from './events.js';
+import { sendFile } from './outgoing.js';
 import { quote } from './paths.js';
 import { BATCH_ENTRIES, encodeFrame, expectFrame, MAGIC, PROTOCOL_VERSION } from './protocol.js';
 import { collectSources, type Skipped, type SourceEntry } from './tree.js';
@@ -28,9 +27,6 @@ export interface SendOptions {
   /** onSkipped reports what in the source trees is not sent (symlinks, special files). */
   onSkipped?: (s: Skipped) => void;
 }
-
-/** CHUNK is the read size: large reads keep syscalls and hash calls few. */
-const CHUNK = 1024 * 1024;
 
 /**
  * sendFiles sends files and directories (recursively) to a receiver
@@ -203,102 +199,4 @@ async function sendBatch(
     throw failure ?? err;
   }
   await confirmations;
-}
-
-async function sendFile(
-  conn: Conn,
-  entry: SourceEntry & { type: 'file' },
-  offered: number,
-  prefix: string | undefined,
-  summary: TransferSummary,
-  onEvent: SendOptions['onEvent'],
-): Promise<void> {
-  const fh = await open(entry.source, 'r').catch((err) => {
-    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(entry.source)}: ${err.message}`, {
-      path: entry.path,
-      cause: err,
-    });
-  });
-  try {
-    const hash = createHash('sha256');
-    // Resume only from bytes that are verifiably ours: the receiver's partial file must hash like our prefix.
-    const offset =
-      offered > 0 && prefix !== undefined && (await hashInto(fh, hash, offered, entry)) === prefix
-        ? offered
-        : 0;
-    if (offset === 0 && offered > 0) hash.destroy();
-    const h = offset === 0 && offered > 0 ? createHash('sha256') : hash;
-    onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset });
-    await conn.write(encodeFrame({ type: 'data', offset }));
-    let at = offset;
-    let next = prefetch(fh, at, entry);
-    while (next !== null) {
-      const chunk = await next;
-      at += chunk.length;
-      // The next read runs on the thread pool while this chunk is hashed and written.
-      next = prefetch(fh, at, entry);
-      h.update(chunk);
-      await conn.write(chunk);
-      summary.sentBytes += chunk.length;
-      onEvent?.({ type: 'progress', path: entry.path, bytes: at, size: entry.size });
-    }
-    await conn.write(encodeFrame({ type: 'end', sha256: h.digest('hex') }));
-    summary.files++;
-    summary.bytes += entry.size;
-    onEvent?.({
-      type: 'file-end',
-      path: entry.path,
-      size: entry.size,
-      sentBytes: entry.size - offset,
-      resumedFrom: offset,
-      status: 'sent',
-    });
-  } finally {
-    await fh.close();
-  }
-}
-
-/** prefetch starts the read at `position`, or returns null at the announced end. */
-function prefetch(fh: FileHandle, position: number, entry: SourceEntry & { type: 'file' }): Promise<Buffer> | null {
-  if (position >= entry.size) return null;
-  const p = readChunk(fh, position, entry);
-  // Awaited later; if sending fails first, its failure must not surface as an unhandled rejection.
-  p.catch(() => {});
-  return p;
-}
-
-/** readChunk reads up to CHUNK bytes at `position`, never past the announced size (a growing file is cut there). */
-async function readChunk(
-  fh: FileHandle,
-  position: number,
-  entry: SourceEntry & { type: 'file' },
-): Promise<Buffer> {
-  const want = Math.min(CHUNK, entry.size - position);
-  const buf = Buffer.allocUnsafe(want);
-  const { bytesRead } = await fh.read(buf, 0, want, position);
-  if (bytesRead === 0) throw shrunk(entry, position);
-  return bytesRead === want ? buf : buf.subarray(0, bytesRead);
-}
-
-/** hashInto hashes the file's first n bytes into `hash` and returns that prefix's digest (hash stays open). */
-async function hashInto(
-  fh: FileHandle,
-  hash: Hash,
-  n: number,
-  entry: SourceEntry & { type: 'file' },
-): Promise<string> {
-  for (let at = 0; at < n; ) {
-    const chunk = await readChunk(fh, at, { ...entry, size: n });
-    hash.update(chunk);
-    at += chunk.length;
-  }
-  return hash.copy().digest('hex');
-}
-
-function shrunk(entry: SourceEntry, at: number): TransferError {
-  return new TransferError(
-    'NETKIT_TRANSFER_SOURCE',
-    `${quote(entry.source)} shrank while it was sent (ended at ${at} bytes)`,
-    { path: entry.path },
-  );
 }

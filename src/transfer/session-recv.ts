@@ -56,7 +56,7 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
   try {
     authenticated = await handshake(wire, options.key);
     await receiveEntries(wire, options, summary);
-    await options.store.finishDirs();
+    options.store.finishDirs();
     await conn.write(encodeFrame({ type: 'bye' }));
     summary.ok = true;
   } catch (err) {
@@ -130,7 +130,7 @@ async function receiveEntries(
     const answers: Buffer[] = [];
     for (const entry of batch) {
       if (entry.type === 'dir') {
-        await options.store.prepareDir(entry);
+        options.store.prepareDir(entry);
         summary.dirs++;
         answers.push(encodeFrame({ type: 'accept', offset: 0 }));
         continue;
@@ -174,7 +174,7 @@ async function receiveFile(
     );
   }
   const { store } = options;
-  const file = await store.open(entry, plan, data.offset);
+  const file = store.open(entry, plan, data.offset);
   const onEvent = options.onEvent;
   onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset: data.offset });
   try {
@@ -207,14 +207,15 @@ async function receiveFile(
         },
       );
     }
-    await store.commit(entry, plan.target, file);
+    store.commit(entry, plan.target, file);
   } catch (err) {
     // A broken connection leaves the part for a resume; anything else (checksum, overrun, disk) removes it.
     // (TransferErrors are the second kind; connection errors, timeouts and a closing receiver the first.)
     const keep = !(err instanceof TransferError);
-    await file.abandon();
+    await file.drained();
+    file.close();
     if (keep) store.release(plan.target);
-    else await store.discard(plan.target);
+    else store.discard(plan.target);
     throw err;
   }
   summary.files++;

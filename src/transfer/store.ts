@@ -1,9 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { constants } from 'node:fs';
 import path from 'node:path';
 import { TransferError } from '../errors.js';
-import { hashPrefix, lstatOrNull, readMeta } from './fs-checks.js';
+import { hashPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
 import { IncomingFile, writeError } from './incoming.js';
 import { checkRelativePath, quote } from './paths.js';
 import type { DirEntry, FileEntry } from './protocol.js';
@@ -15,10 +14,20 @@ export type OverwritePolicy = 'refuse' | 'overwrite' | 'skip';
 export const PART = '.part';
 export const META = '.part.meta';
 
+/** WritePlan is a file the receiver will write, from `offset` (> 0: resuming a verified part). */
+export interface WritePlan {
+  action: 'write';
+  offset: number;
+  /** prefix is the SHA-256 of the part's bytes, for the sender to compare. */
+  prefix?: string;
+  /** resumeHash is the hash state after the part's bytes, so the final check covers the whole file. */
+  resumeHash?: Hash;
+  target: string;
+  /** fresh is true when no `.part` existed at planning: nothing to clear before writing. */
+  fresh?: boolean;
+}
 /** FilePlan is what the receiver will do with an announced file. */
-export type FilePlan =
-  | { action: 'skip' }
-  | { action: 'write'; offset: number; prefix?: string; resumeHash?: Hash; target: string };
+export type FilePlan = { action: 'skip' } | WritePlan;
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
@@ -31,6 +40,11 @@ const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
  * final name never holds a partial file. Without overwrite the move is a
  * hard link, which fails if the name appeared meanwhile, so nothing is ever
  * replaced by accident.
+ *
+ * Metadata calls (lstat, open, link, chmod…) are synchronous: each takes
+ * microseconds on a local file system, while a trip through the thread pool
+ * costs tens, which made 10,000 small files take seconds. File contents are
+ * written asynchronously (incoming.ts).
  */
 export class Store {
   readonly root: string;
@@ -41,6 +55,8 @@ export class Store {
   /** busy holds targets being written by some connection: two senders never write one file. */
   static readonly #busy = new Set<string>();
   #dirs: { abs: string; mode: number; mtime: number }[] = [];
+  /** checked holds parent directories already walked in this transfer (re-checked after each open). */
+  readonly #checked = new Set<string>();
 
   constructor(root: string, policy: OverwritePolicy, maxFileBytes: number, fsync = false) {
     this.root = root;
@@ -50,48 +66,44 @@ export class Store {
   }
 
   /** resolve checks a peer's path and returns its absolute target, its parents made safe (and created). */
-  async #resolve(rel: string): Promise<string> {
+  #resolve(rel: string): string {
     const parts = checkRelativePath(rel);
     let dir = this.root;
     for (const part of parts.slice(0, -1)) {
       dir = path.join(dir, part);
-      const st = await lstatOrNull(dir);
+      if (this.#checked.has(dir)) continue;
+      let st = lstatOrNull(dir);
       if (st === null) {
-        await fs.mkdir(dir, { mode: 0o755 }).catch(async (err) => {
+        try {
+          fs.mkdirSync(dir, { mode: 0o755 });
+        } catch (err) {
           // Another connection may have made it; anything else is an error, checked below.
-          if (err.code !== 'EEXIST') throw writeError(rel, err);
-        });
-        const again = await lstatOrNull(dir);
-        if (again?.isDirectory() !== true) throw pathError(rel, `${quote(rel)}: a parent is not a directory`);
-      } else if (st.isSymbolicLink()) {
-        throw pathError(rel, `${quote(rel)}: parent ${quote(path.relative(this.root, dir))} is a symlink`);
-      } else if (!st.isDirectory()) {
-        throw pathError(
-          rel,
-          `${quote(rel)}: parent ${quote(path.relative(this.root, dir))} is not a directory`,
-        );
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(rel, err);
+        }
+        st = lstatOrNull(dir);
       }
+      const shown = quote(path.relative(this.root, dir));
+      if (st?.isSymbolicLink()) throw pathError(rel, `${quote(rel)}: parent ${shown} is a symlink`);
+      if (!st?.isDirectory()) throw pathError(rel, `${quote(rel)}: parent ${shown} is not a directory`);
+      this.#checked.add(dir);
     }
     return path.join(dir, parts.at(-1)!);
   }
 
   /** prepareDir creates an announced directory; its mode and time are applied by finishDirs(). */
-  async prepareDir(entry: DirEntry): Promise<void> {
-    const abs = await this.#resolve(entry.path);
-    const st = await lstatOrNull(abs);
-    if (st === null)
-      await fs.mkdir(abs, { mode: 0o755 }).catch((err) => {
-        if (err.code !== 'EEXIST') throw writeError(entry.path, err);
-      });
-    else if (st.isSymbolicLink()) throw pathError(entry.path, `${quote(entry.path)} is a symlink`);
-    else if (!st.isDirectory()) {
-      throw new TransferError(
-        'NETKIT_TRANSFER_EXISTS',
-        `${quote(entry.path)} exists and is not a directory`,
-        {
-          path: entry.path,
-        },
-      );
+  prepareDir(entry: DirEntry): void {
+    const abs = this.#resolve(entry.path);
+    const st = lstatOrNull(abs);
+    if (st?.isSymbolicLink()) throw pathError(entry.path, `${quote(entry.path)} is a symlink`);
+    if (st !== null && !st.isDirectory()) {
+      throw existsError(entry.path, `${quote(entry.path)} exists and is not a directory`);
+    }
+    if (st === null) {
+      try {
+        fs.mkdirSync(abs, { mode: 0o755 });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError(entry.path, err);
+      }
     }
     this.#dirs.push({ abs, mode: entry.mode & 0o777, mtime: entry.mtime });
   }
@@ -112,41 +124,29 @@ export class Store {
         { path: entry.path },
       );
     }
-    const target = await this.#resolve(entry.path);
+    const target = this.#resolve(entry.path);
     if (Store.#busy.has(target)) {
-      throw new TransferError(
-        'NETKIT_TRANSFER_EXISTS',
-        `${quote(entry.path)} is being received by another transfer`,
-        {
-          path: entry.path,
-        },
-      );
+      throw existsError(entry.path, `${quote(entry.path)} is being received by another transfer`);
     }
-    const st = await lstatOrNull(target);
-    if (st?.isDirectory()) {
-      throw new TransferError('NETKIT_TRANSFER_EXISTS', `${quote(entry.path)} exists and is a directory`, {
-        path: entry.path,
-      });
-    }
+    const st = lstatOrNull(target);
+    if (st?.isDirectory()) throw existsError(entry.path, `${quote(entry.path)} exists and is a directory`);
     if (st !== null) {
       if (this.policy === 'skip') return { action: 'skip' };
       if (this.policy === 'refuse') {
-        throw new TransferError(
-          'NETKIT_TRANSFER_EXISTS',
+        throw existsError(
+          entry.path,
           `${quote(entry.path)} exists (the receiver allows neither overwrite nor skip-existing)`,
-          { path: entry.path },
         );
       }
     }
-    const part = await lstatOrNull(target + PART);
-    if (part === null) return { action: 'write', offset: 0, target };
+    const part = lstatOrNull(target + PART);
+    if (part === null) return { action: 'write', offset: 0, target, fresh: true };
     if (!part.isFile()) throw pathError(entry.path, `${quote(entry.path + PART)} is not a regular file`);
-    const meta = await readMeta(target + META);
+    const meta = readMeta(target + META);
     if (meta === null && this.policy !== 'overwrite') {
-      throw new TransferError(
-        'NETKIT_TRANSFER_EXISTS',
+      throw existsError(
+        entry.path,
         `${quote(entry.path + PART)} exists and is not a partial file netkit left`,
-        { path: entry.path },
       );
     }
     const same =
@@ -168,31 +168,22 @@ export class Store {
    * without following symlinks, and its directory is checked again after
    * opening, so a parent swapped for a symlink after planning is caught.
    */
-  async open(
-    entry: FileEntry,
-    plan: Extract<FilePlan, { action: 'write' }>,
-    offset: number,
-  ): Promise<IncomingFile> {
+  open(entry: FileEntry, plan: WritePlan, offset: number): IncomingFile {
     const { target } = plan;
     Store.#busy.add(target);
     try {
       const resume = offset > 0 && offset === plan.offset;
       if (!resume) {
-        await fs.rm(target + PART, { force: true });
-        await fs.rm(target + META, { force: true });
-        await fs.writeFile(target + META, JSON.stringify({ v: 1, size: entry.size, mtime: entry.mtime }), {
-          flag: 'wx',
-          mode: 0o600,
-        });
+        if (!plan.fresh) unlinkIfThere(target + PART);
+        writeMeta(target + META, { v: 1, size: entry.size, mtime: entry.mtime });
       }
-      const fh = await fs.open(target + PART, resume ? REOPEN : NEW_FILE, 0o600);
-      const real = await fs.realpath(path.dirname(target + PART));
-      if (real !== path.dirname(target)) {
-        await fh.close();
+      const fd = fs.openSync(target + PART, resume ? REOPEN : NEW_FILE, 0o600);
+      if (fs.realpathSync.native(path.dirname(target)) !== path.dirname(target)) {
+        fs.closeSync(fd);
         throw pathError(entry.path, `${quote(entry.path)}: a parent directory changed into a symlink`);
       }
       const hash = resume && plan.resumeHash ? plan.resumeHash : createHash('sha256');
-      return new IncomingFile(entry.path, fh, hash, resume ? offset : 0);
+      return new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
     } catch (err) {
       Store.#busy.delete(target);
       throw err instanceof TransferError ? err : writeError(entry.path, err);
@@ -206,75 +197,93 @@ export class Store {
    * check then rename(). With overwrite, rename() replaces the name itself,
    * even when it is a symlink, which is replaced rather than followed.
    */
-  async commit(entry: FileEntry, target: string, file: IncomingFile): Promise<void> {
-    const handle = file.handle;
+  commit(entry: FileEntry, target: string, file: IncomingFile): void {
     try {
-      await handle.chmod(entry.mode & 0o777);
-      const mtime = new Date(entry.mtime);
-      await handle.utimes(mtime, mtime);
-      if (this.fsync) await handle.datasync();
-      await handle.close();
-      if (this.policy === 'overwrite') {
-        await fs.rename(target + PART, target);
-      } else {
-        try {
-          await fs.link(target + PART, target);
-          await fs.unlink(target + PART);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code === 'EEXIST') {
-            throw new TransferError(
-              'NETKIT_TRANSFER_EXISTS',
-              `${quote(entry.path)} appeared while it was received`,
-              {
-                path: entry.path,
-              },
-            );
-          }
-          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
-          if ((await lstatOrNull(target)) !== null)
-            throw new TransferError(
-              'NETKIT_TRANSFER_EXISTS',
-              `${quote(entry.path)} appeared while it was received`,
-              { path: entry.path },
-            );
-          await fs.rename(target + PART, target);
-        }
-      }
-      await fs.rm(target + META, { force: true });
+      fs.fchmodSync(file.fd, entry.mode & 0o777);
+      fs.futimesSync(file.fd, entry.mtime / 1000, entry.mtime / 1000);
+      if (this.fsync) fs.fdatasyncSync(file.fd);
+      file.close();
+      if (this.policy === 'overwrite') fs.renameSync(target + PART, target);
+      else place(entry, target);
+      unlinkIfThere(target + META);
     } catch (err) {
-      await handle.close().catch(() => {});
-      await this.discard(target);
+      file.close();
+      this.discard(target);
       throw err instanceof TransferError ? err : writeError(entry.path, err);
     } finally {
       Store.#busy.delete(target);
     }
   }
 
-  /** keep leaves a partial file for a later resume (the connection broke). */
+  /** release leaves a partial file for a later resume (the connection broke). */
   release(target: string): void {
     Store.#busy.delete(target);
   }
 
   /** discard removes a partial file that must not be resumed (bad checksum, full disk, broken protocol). */
-  async discard(target: string): Promise<void> {
+  discard(target: string): void {
     Store.#busy.delete(target);
-    await fs.rm(target + PART, { force: true }).catch(() => {});
-    await fs.rm(target + META, { force: true }).catch(() => {});
+    unlinkIfThere(target + PART);
+    unlinkIfThere(target + META);
   }
 
   /** finishDirs applies announced directory modes and times, deepest first (writing files inside changes them). */
-  async finishDirs(): Promise<void> {
+  finishDirs(): void {
     const dirs = this.#dirs.sort((a, b) => b.abs.length - a.abs.length);
     this.#dirs = [];
     for (const d of dirs) {
-      const st = await lstatOrNull(d.abs);
-      if (!st?.isDirectory()) continue;
-      // The owner keeps write and search permission: later transfers may write into it.
-      await fs.chmod(d.abs, d.mode | 0o700).catch(() => {});
-      await fs.utimes(d.abs, new Date(d.mtime), new Date(d.mtime)).catch(() => {});
+      if (lstatOrNull(d.abs)?.isDirectory() !== true) continue;
+      try {
+        // The owner keeps write and search permission: later transfers may write into it.
+        fs.chmodSync(d.abs, d.mode | 0o700);
+        fs.utimesSync(d.abs, d.mtime / 1000, d.mtime / 1000);
+      } catch {
+        // Modes and times are best effort (another owner's directory); the files are what matter.
+      }
     }
   }
+}
+
+/** place gives a verified part its name without replacing anything that holds it. */
+function place(entry: FileEntry, target: string): void {
+  try {
+    fs.linkSync(target + PART, target);
+    fs.unlinkSync(target + PART);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const appeared = () => existsError(entry.path, `${quote(entry.path)} appeared while it was received`);
+    if (code === 'EEXIST') throw appeared();
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+    // No hard links here (FAT, some FUSE file systems): check, then rename.
+    if (lstatOrNull(target) !== null) throw appeared();
+    fs.renameSync(target + PART, target);
+  }
+}
+
+/** unlinkIfThere removes a file (a symlink itself, never its target); a missing one is fine. */
+function unlinkIfThere(p: string): void {
+  try {
+    fs.unlinkSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** writeMeta creates the resume record; exclusive creation never writes through a planted symlink. */
+function writeMeta(p: string, meta: PartMeta): void {
+  const text = JSON.stringify(meta);
+  try {
+    fs.writeFileSync(p, text, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // A stale record (or a planted link): remove the name itself, then create ours.
+    fs.unlinkSync(p);
+    fs.writeFileSync(p, text, { flag: 'wx', mode: 0o600 });
+  }
+}
+
+function existsError(rel: string, message: string): TransferError {
+  return new TransferError('NETKIT_TRANSFER_EXISTS', message, { path: rel });
 }
 
 function pathError(rel: string, message: string): TransferError {
