@@ -83,7 +83,7 @@ export async function receiveClassic(
       await file.finish();
       store.commit({ ...entry, size: summary.sentBytes }, plan.target, file);
     } catch (err) {
-      await file.drained();
+      await file.settle(false);
       file.close();
       store.discard(plan.target);
       throw err;

@@ -2,6 +2,7 @@ import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { TransferError } from '../errors.js';
+import { quote } from './paths.js';
 
 const writev = promisify(fs.writev);
 
@@ -100,9 +101,15 @@ export class IncomingFile {
     return this.#hash.digest('hex');
   }
 
-  /** drained resolves once no write is in flight (before closing after a failure). */
-  async drained(): Promise<void> {
+  /**
+   * settle waits for a write in flight after a failure; when the part is
+   * kept for a resume it also writes what is still queued, so the part holds
+   * every byte that arrived (each was hashed in order, so none is suspect).
+   */
+  async settle(keep: boolean): Promise<void> {
     while (this.#flushing !== null) await this.#flushing;
+    if (!keep || this.#error) return;
+    await this.finish().catch(() => {});
   }
 
   /** close closes the file once; errors are ignored (a failure already decided the outcome). */
@@ -134,7 +141,11 @@ function rest(batch: Buffer[], skip: number): Buffer[] {
   return out;
 }
 
-/** writeError names what failed writing a file, with the errno as cause. */
+/**
+ * writeError names what failed writing a file, with the errno as cause. The
+ * message holds the relative path and the errno only: it goes to the sender,
+ * who has no business learning the receiver's directory layout.
+ */
 export function writeError(path: string, err: unknown): TransferError {
   if (err instanceof TransferError) return err;
   const code = (err as NodeJS.ErrnoException).code;
@@ -143,6 +154,9 @@ export function writeError(path: string, err: unknown): TransferError {
       ? 'no space left on the device'
       : code === 'EDQUOT'
         ? 'disk quota exceeded'
-        : ((err as Error).message ?? String(err));
-  return new TransferError('NETKIT_TRANSFER_WRITE', `cannot write ${path}: ${why}`, { path, cause: err });
+        : (code ?? 'I/O error');
+  return new TransferError('NETKIT_TRANSFER_WRITE', `cannot write ${quote(path)}: ${why}`, {
+    path,
+    cause: err,
+  });
 }

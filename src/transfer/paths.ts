@@ -10,9 +10,9 @@ export const MAX_PATH_BYTES = 4096;
  * UNSAFE_CHARS are characters no transferred name may hold: C0 and C1
  * controls (NUL ends a C string early; ESC starts terminal escapes that
  * could rewrite what a person sees), DEL, and the Unicode bidirectional
- * overrides that make `exe.txt` display as `txt.exe`.
+ * marks and overrides that make `exe.txt` display as `txt.exe`.
  */
-const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
 /**
  * checkRelativePath accepts a path a peer sent only if it names something
@@ -48,9 +48,16 @@ export function checkRelativePath(path: string): string[] {
 
 /** quote shows an untrusted path safely: escapes instead of control bytes, cut to a readable length. */
 export function quote(path: string): string {
-  const shown = safeText(Buffer.from(String(path))).replace(
-    /[\t\u202a-\u202e\u2066-\u2069]/gu,
+  const shown = safeMessage(String(path));
+  // Already escaped: only the quote mark needs one more, so `\x1b` prints as itself.
+  const cut = shown.length > 120 ? `${shown.slice(0, 60)}…${shown.slice(-40)}` : shown;
+  return `"${cut.replaceAll('"', '\\"')}"`;
+}
+
+/** safeMessage makes peer-supplied text printable: control characters and bidirectional marks become escapes. */
+export function safeMessage(text: string): string {
+  return safeText(Buffer.from(text)).replace(
+    /[\t\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  return JSON.stringify(shown.length > 120 ? `${shown.slice(0, 60)}…${shown.slice(-40)}` : shown);
 }

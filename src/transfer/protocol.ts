@@ -1,5 +1,5 @@
-import { type TransferCode, TransferError } from '../errors.js';
-import { safeText } from '../internal/text.js';
+import { NetkitError, type TransferCode, TransferError } from '../errors.js';
+import { quote, safeMessage } from './paths.js';
 
 /**
  * The netkit transfer protocol, version 1. The sender dials and writes
@@ -130,7 +130,7 @@ export function parseFrame(body: Buffer): Frame {
         path: typeof v.path === 'string' ? v.path : undefined,
       };
     default:
-      throw protocolError(`unknown frame type ${JSON.stringify(String(v.type)).slice(0, 40)}`);
+      throw protocolError(`unknown frame type ${quote(String(v.type).slice(0, 40))}`);
   }
 }
 
@@ -150,17 +150,30 @@ export function remoteError(frame: Extract<Frame, { type: 'error' }>): TransferE
     frame.code.startsWith('NETKIT_TRANSFER_') ? frame.code : 'NETKIT_TRANSFER_PROTOCOL'
   ) as TransferCode;
   // The peer's text reaches a terminal: escape it, and bound it.
-  const message = safeText(Buffer.from(frame.message.slice(0, 1000)));
+  const message = safeMessage(frame.message.slice(0, 1000));
   return new TransferError(code, `peer: ${message}`, { path: frame.path, remote: true });
 }
 
-/** errorFrame reports a failure to the peer, keeping the code when it is a TransferError. */
+/**
+ * errorFrame reports a failure to the peer. netkit errors go as they are
+ * (their messages name paths relative to the transfer); anything else is
+ * summarised by its errno code, so the receiver's absolute paths and
+ * internals stay private.
+ */
 export function errorFrame(err: unknown): Frame {
-  const e = err as { code?: unknown; message?: unknown; path?: unknown };
+  if (err instanceof NetkitError) {
+    const path = (err as { path?: unknown }).path;
+    return {
+      type: 'error',
+      code: err.code,
+      message: err.message,
+      ...(typeof path === 'string' ? { path } : {}),
+    };
+  }
+  const errno = (err as { code?: unknown }).code;
   return {
     type: 'error',
-    code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
-    message: typeof e.message === 'string' ? e.message : String(err),
-    ...(typeof e.path === 'string' ? { path: e.path } : {}),
+    code: 'NETKIT_TRANSFER_WRITE',
+    message: `the receiver failed${typeof errno === 'string' ? ` (${errno})` : ''}`,
   };
 }

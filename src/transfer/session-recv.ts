@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { isNetkitError, TransferError } from '../errors.js';
+import { isNetkitError, NetkitError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { nonce, type TransferKey } from './auth.js';
 import type { TransferEvent, TransferSummary } from './events.js';
+import { writeError } from './incoming.js';
 import { quote } from './paths.js';
 import {
   type Entry,
@@ -52,10 +53,14 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
     ok: false,
   };
   const wire = new Wire(conn);
-  let authenticated = false;
+  let began = false;
   try {
-    authenticated = await handshake(wire, options.key);
-    await receiveEntries(wire, options, summary);
+    await handshake(wire, options.key);
+    // A transfer counts (for --once) from its first frame after the handshake: a peer that
+    // only says hello, or leaves on learning it needs a code, has not started one.
+    await receiveEntries(wire, options, summary, () => {
+      began = true;
+    });
     options.store.finishDirs();
     await conn.write(encodeFrame({ type: 'bye' }));
     summary.ok = true;
@@ -69,13 +74,16 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
     summary.seconds = (performance.now() - started) / 1000;
     await conn.close({ lingerMs: 1000 });
   }
-  return { summary, started: authenticated };
+  return { summary, started: began };
 }
 
-async function handshake(wire: Wire, key: TransferKey | undefined): Promise<boolean> {
-  const magic = await wire.exact(MAGIC.length, 'the protocol magic');
-  if (magic === null) throw protocolError('the peer closed without sending anything');
-  if (!magic.subarray(0, 5).equals(MAGIC.subarray(0, 5))) {
+async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void> {
+  // The first byte alone tells a classic sender (a name never starts with NUL), even one whose name is shorter than the magic.
+  const first = await wire.exact(1, 'the protocol magic');
+  if (first === null) throw protocolError('the peer closed without sending anything');
+  const rest = first[0] === MAGIC[0] ? await wire.exact(MAGIC.length - 1, 'the protocol magic') : null;
+  const magic = rest === null ? first : Buffer.concat([first, rest]);
+  if (rest === null || !magic.subarray(0, 5).equals(MAGIC.subarray(0, 5))) {
     throw protocolError('not a netkit transfer (a classic sender? the receiver needs --compat for those)');
   }
   const hello = expectFrame(await wire.mustFrame(), 'hello');
@@ -88,7 +96,7 @@ async function handshake(wire: Wire, key: TransferKey | undefined): Promise<bool
   await wire.conn.write(
     encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine, auth: key !== undefined }),
   );
-  if (key === undefined) return true;
+  if (key === undefined) return;
   const auth = await wire.mustFrame();
   if (auth.type !== 'auth' || !key.verify('sender', hello.nonce, mine, auth.proof)) {
     throw new TransferError(
@@ -97,7 +105,6 @@ async function handshake(wire: Wire, key: TransferKey | undefined): Promise<bool
     );
   }
   await wire.conn.write(encodeFrame({ type: 'auth-ok', proof: key.proof('receiver', hello.nonce, mine) }));
-  return true;
 }
 
 /** receiveEntries reads batches of entries, answers each batch's plans, then takes its files' bytes. */
@@ -105,12 +112,14 @@ async function receiveEntries(
   wire: Wire,
   options: RecvSessionOptions,
   summary: TransferSummary,
+  onFirstFrame: () => void,
 ): Promise<void> {
   const seen = new Set<string>();
   for (;;) {
     const batch: Entry[] = [];
     for (;;) {
       const f = expectFrame(await wire.mustFrame(), 'file', 'dir', 'plan', 'bye');
+      onFirstFrame();
       if (f.type === 'bye') {
         if (batch.length > 0) throw protocolError('"bye" before the batch was planned');
         return;
@@ -130,12 +139,16 @@ async function receiveEntries(
     const answers: Buffer[] = [];
     for (const entry of batch) {
       if (entry.type === 'dir') {
-        options.store.prepareDir(entry);
+        guard(entry.path, () => options.store.prepareDir(entry));
         summary.dirs++;
         answers.push(encodeFrame({ type: 'accept', offset: 0 }));
         continue;
       }
-      const plan = await options.store.planFile(entry);
+      const plan = await options.store.planFile(entry).catch((err) =>
+        guard(entry.path, () => {
+          throw err;
+        }),
+      );
       if (plan.action === 'skip') {
         summary.skipped++;
         answers.push(encodeFrame({ type: 'skip' }));
@@ -212,7 +225,7 @@ async function receiveFile(
     // A broken connection leaves the part for a resume; anything else (checksum, overrun, disk) removes it.
     // (TransferErrors are the second kind; connection errors, timeouts and a closing receiver the first.)
     const keep = !(err instanceof TransferError);
-    await file.drained();
+    await file.settle(keep);
     file.close();
     if (keep) store.release(plan.target);
     else store.discard(plan.target);
@@ -237,4 +250,13 @@ function describe(err: unknown): { code: string; message: string } {
     code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
     message: String(e.message ?? err),
   };
+}
+
+/** guard runs a file-system step, turning a raw errno failure into NETKIT_TRANSFER_WRITE for that path. */
+function guard<T>(path: string, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    throw err instanceof NetkitError ? err : writeError(path, err);
+  }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { TransferError } from '../errors.js';
 import { hashPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
 import { IncomingFile, writeError } from './incoming.js';
-import { checkRelativePath, quote } from './paths.js';
+import { checkRelativePath, MAX_COMPONENT_BYTES, quote } from './paths.js';
 import type { DirEntry, FileEntry } from './protocol.js';
 
 /** OverwritePolicy says what happens to a file that already exists. */
@@ -13,6 +13,23 @@ export type OverwritePolicy = 'refuse' | 'overwrite' | 'skip';
 /** PART and META name the partial file and what is needed to resume it. */
 export const PART = '.part';
 export const META = '.part.meta';
+
+/**
+ * partPath is where a file's bytes wait: `name.part`, or, for a name too
+ * long to take the suffix within the 255-byte limit, a hidden
+ * `.<hash>.netkit.part` beside it, so the longest valid names still arrive.
+ */
+export function partPath(target: string): string {
+  const base = path.basename(target);
+  if (Buffer.byteLength(base) + META.length <= MAX_COMPONENT_BYTES) return target + PART;
+  const id = createHash('sha256').update(base).digest('hex').slice(0, 24);
+  return path.join(path.dirname(target), `.${id}.netkit${PART}`);
+}
+
+/** metaPath is where the resume record of a file's part lives. */
+export function metaPath(target: string): string {
+  return `${partPath(target).slice(0, -PART.length)}${META}`;
+}
 
 /** WritePlan is a file the receiver will write, from `offset` (> 0: resuming a verified part). */
 export interface WritePlan {
@@ -125,7 +142,8 @@ export class Store {
       );
     }
     const target = this.#resolve(entry.path);
-    if (Store.#busy.has(target)) {
+    // A name that is another transfer's file or its part (`f.txt.part` while `f.txt` arrives) is off limits too.
+    if (Store.#busy.has(target) || Store.#busy.has(partPath(target))) {
       throw existsError(entry.path, `${quote(entry.path)} is being received by another transfer`);
     }
     const st = lstatOrNull(target);
@@ -139,10 +157,10 @@ export class Store {
         );
       }
     }
-    const part = lstatOrNull(target + PART);
+    const part = lstatOrNull(partPath(target));
     if (part === null) return { action: 'write', offset: 0, target, fresh: true };
     if (!part.isFile()) throw pathError(entry.path, `${quote(entry.path + PART)} is not a regular file`);
-    const meta = readMeta(target + META);
+    const meta = readMeta(metaPath(target));
     if (meta === null && this.policy !== 'overwrite') {
       throw existsError(
         entry.path,
@@ -152,7 +170,7 @@ export class Store {
     const same =
       options.resume !== false && meta !== null && meta.size === entry.size && meta.mtime === entry.mtime;
     if (!same || part.size > entry.size || part.size === 0) return { action: 'write', offset: 0, target };
-    const resumeHash = await hashPrefix(target + PART, part.size);
+    const resumeHash = await hashPrefix(partPath(target), part.size);
     return {
       action: 'write',
       offset: part.size,
@@ -171,22 +189,35 @@ export class Store {
   open(entry: FileEntry, plan: WritePlan, offset: number): IncomingFile {
     const { target } = plan;
     Store.#busy.add(target);
+    Store.#busy.add(partPath(target));
     try {
+      // Checked before anything is removed or created, and again after the open (the race in between).
+      this.#sameParent(entry, target);
       const resume = offset > 0 && offset === plan.offset;
       if (!resume) {
-        if (!plan.fresh) unlinkIfThere(target + PART);
-        writeMeta(target + META, { v: 1, size: entry.size, mtime: entry.mtime });
+        if (!plan.fresh) unlinkIfThere(partPath(target));
+        writeMeta(metaPath(target), { v: 1, size: entry.size, mtime: entry.mtime });
       }
-      const fd = fs.openSync(target + PART, resume ? REOPEN : NEW_FILE, 0o600);
-      if (fs.realpathSync.native(path.dirname(target)) !== path.dirname(target)) {
+      const fd = fs.openSync(partPath(target), resume ? REOPEN : NEW_FILE, 0o600);
+      try {
+        this.#sameParent(entry, target);
+      } catch (err) {
         fs.closeSync(fd);
-        throw pathError(entry.path, `${quote(entry.path)}: a parent directory changed into a symlink`);
+        throw err;
       }
       const hash = resume && plan.resumeHash ? plan.resumeHash : createHash('sha256');
       return new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
     } catch (err) {
-      Store.#busy.delete(target);
+      Store.#unbusy(target);
       throw err instanceof TransferError ? err : writeError(entry.path, err);
+    }
+  }
+
+  /** sameParent fails when the target's directory no longer resolves to itself (a parent became a symlink). */
+  #sameParent(entry: FileEntry, target: string): void {
+    const dir = path.dirname(target);
+    if (fs.realpathSync.native(dir) !== dir) {
+      throw pathError(entry.path, `${quote(entry.path)}: a parent directory changed into a symlink`);
     }
   }
 
@@ -203,28 +234,33 @@ export class Store {
       fs.futimesSync(file.fd, entry.mtime / 1000, entry.mtime / 1000);
       if (this.fsync) fs.fdatasyncSync(file.fd);
       file.close();
-      if (this.policy === 'overwrite') fs.renameSync(target + PART, target);
+      if (this.policy === 'overwrite') fs.renameSync(partPath(target), target);
       else place(entry, target);
-      unlinkIfThere(target + META);
+      unlinkIfThere(metaPath(target));
     } catch (err) {
       file.close();
       this.discard(target);
       throw err instanceof TransferError ? err : writeError(entry.path, err);
     } finally {
-      Store.#busy.delete(target);
+      Store.#unbusy(target);
     }
   }
 
   /** release leaves a partial file for a later resume (the connection broke). */
   release(target: string): void {
+    Store.#unbusy(target);
+  }
+
+  static #unbusy(target: string): void {
     Store.#busy.delete(target);
+    Store.#busy.delete(partPath(target));
   }
 
   /** discard removes a partial file that must not be resumed (bad checksum, full disk, broken protocol). */
   discard(target: string): void {
-    Store.#busy.delete(target);
-    unlinkIfThere(target + PART);
-    unlinkIfThere(target + META);
+    Store.#unbusy(target);
+    unlinkIfThere(partPath(target));
+    unlinkIfThere(metaPath(target));
   }
 
   /** finishDirs applies announced directory modes and times, deepest first (writing files inside changes them). */
@@ -247,8 +283,8 @@ export class Store {
 /** place gives a verified part its name without replacing anything that holds it. */
 function place(entry: FileEntry, target: string): void {
   try {
-    fs.linkSync(target + PART, target);
-    fs.unlinkSync(target + PART);
+    fs.linkSync(partPath(target), target);
+    fs.unlinkSync(partPath(target));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const appeared = () => existsError(entry.path, `${quote(entry.path)} appeared while it was received`);
@@ -256,7 +292,7 @@ function place(entry: FileEntry, target: string): void {
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
     // No hard links here (FAT, some FUSE file systems): check, then rename.
     if (lstatOrNull(target) !== null) throw appeared();
-    fs.renameSync(target + PART, target);
+    fs.renameSync(partPath(target), target);
   }
 }
 
