@@ -23,14 +23,20 @@ export async function goVersion(cwd: string): Promise<string | null> {
 
 /**
  * buildGo compiles bench/go/<program>/main.go (GOPATH mode, no module
- * needed) to <cacheDir>/<program> and returns the binary's path. It always
- * runs `go build`: Go's build cache makes an unchanged program a near no-op,
- * and the binary can never be stale.
+ * needed) to <cacheDir>/<program> and returns the binary's path. `source`
+ * names another folder (relative to the repository root) holding the
+ * program's main.go, e.g. one of the interop peers under test/interop/. It
+ * always runs `go build`: Go's build cache makes an unchanged program a near
+ * no-op, and the binary can never be stale.
  */
-export async function buildGo(ctx: BenchContext, program: string): Promise<string> {
+export async function buildGo(
+  ctx: BenchContext,
+  program: string,
+  source = path.join('bench', 'go', program),
+): Promise<string> {
   await mkdir(ctx.cacheDir, { recursive: true });
   const out = path.join(ctx.cacheDir, program);
-  const dir = path.join(ctx.root, 'bench', 'go', program);
+  const dir = path.join(ctx.root, source);
   const r = await runCommand('go', ['build', '-o', out, 'main.go'], {
     cwd: dir,
     // Debian's Go packages (gorilla/websocket) live under /usr/share/gocode.
@@ -43,7 +49,7 @@ export async function buildGo(ctx: BenchContext, program: string): Promise<strin
   });
   if (r.timedOut) throw new Error(`go build of ${program} took over 180 s; gave up`);
   if (r.code !== 0) {
-    throw new Error(`go build of bench/go/${program} failed (${r.signal ?? `exit ${r.code}`}):\n${r.stderr}`);
+    throw new Error(`go build of ${source} failed (${r.signal ?? `exit ${r.code}`}):\n${r.stderr}`);
   }
   return out;
 }
