@@ -8,6 +8,8 @@ import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+// The tests' seeded PRNG: the same sizes on every run and machine.
+import { rng } from '../../test/helpers/rng.js';
 
 const MiB = 1024 * 1024;
 
@@ -47,18 +49,6 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** seeded is mulberry32: the same sizes on every run and machine. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Tree is a directory of small files; `files` are paths relative to `dir`. */
 export interface Tree {
   dir: string;
@@ -72,7 +62,7 @@ export interface Tree {
  * directories, so receivers that keep only the base name still get them all.
  */
 export async function writeTree(dir: string, dirs: number, perDir: number): Promise<Tree> {
-  const next = seeded(20_240_601);
+  const next = rng(20_240_601);
   const files: string[] = [];
   let bytes = 0;
   const w = String(Math.max(dirs, perDir) - 1).length;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isNetkitError, TransferError } from '../errors.js';
 import { type Conn, dial } from '../tcp/index.js';
-import type { TransferEvent, TransferSummary } from './events.js';
+import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
 import { quote } from './paths.js';
 import type { Store } from './store.js';
 
@@ -27,17 +27,7 @@ export async function receiveClassic(
   onEvent: ((e: TransferEvent) => void) | undefined,
 ): Promise<{ summary: TransferSummary; started: boolean }> {
   const started = performance.now();
-  const summary: TransferSummary = {
-    role: 'recv',
-    peer: conn.remoteAddr?.address ?? '',
-    files: 0,
-    skipped: 0,
-    dirs: 0,
-    bytes: 0,
-    sentBytes: 0,
-    seconds: 0,
-    ok: false,
-  };
+  const summary = newSummary('recv', conn.remoteAddr?.address ?? '');
   let began = false;
   try {
     const first = await conn.read();
@@ -57,7 +47,7 @@ export async function receiveClassic(
     began = true;
     if (plan.action === 'skip') {
       summary.skipped++;
-      onEvent?.({ type: 'file-end', path: name, size: 0, sentBytes: 0, resumedFrom: 0, status: 'skipped' });
+      onEvent?.(skipped(name, 0));
       summary.ok = true;
       return { summary, started: began };
     }

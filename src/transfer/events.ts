@@ -36,3 +36,13 @@ export interface TransferSummary {
   ok: boolean;
   error?: { code: string; message: string };
 }
+
+/** newSummary is a transfer's summary before anything moved. */
+export function newSummary(role: 'send' | 'recv', peer: string): TransferSummary {
+  return { role, peer, files: 0, skipped: 0, dirs: 0, bytes: 0, sentBytes: 0, seconds: 0, ok: false };
+}
+
+/** skipped is the event for a file left alone because the receiver already has it. */
+export function skipped(path: string, size: number): TransferEvent {
+  return { type: 'file-end', path, size, sentBytes: 0, resumedFrom: 0, status: 'skipped' };
+}

@@ -4,7 +4,7 @@ import { checkMs, checkSignal } from '../internal/validate.js';
 import { dial } from '../tcp/index.js';
 import { nonce, TransferKey } from './auth.js';
 import { sendClassic } from './compat.js';
-import type { TransferEvent, TransferSummary } from './events.js';
+import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
 import { sendFile } from './outgoing.js';
 import { quote } from './paths.js';
 import { BATCH_ENTRIES, encodeFrame, expectFrame, MAGIC, PROTOCOL_VERSION } from './protocol.js';
@@ -47,17 +47,7 @@ export async function sendFiles(
   if (options.compat && options.code !== undefined)
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   const started = performance.now();
-  const summary: TransferSummary = {
-    role: 'send',
-    peer: address,
-    files: 0,
-    skipped: 0,
-    dirs: 0,
-    bytes: 0,
-    sentBytes: 0,
-    seconds: 0,
-    ok: false,
-  };
+  const summary = newSummary('send', address);
   if (options.compat) {
     for (const p of paths) {
       const r = await sendClassic(p, address, { connectTimeout, signal, onEvent: options.onEvent });
@@ -160,14 +150,7 @@ async function sendBatch(
     }
     if (answer.type === 'skip') {
       summary.skipped++;
-      onEvent?.({
-        type: 'file-end',
-        path: entry.path,
-        size: entry.size,
-        sentBytes: 0,
-        resumedFrom: 0,
-        status: 'skipped',
-      });
+      onEvent?.(skipped(entry.path, entry.size));
       continue;
     }
     if (answer.offset > entry.size)

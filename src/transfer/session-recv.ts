@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isNetkitError, NetkitError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { nonce, type TransferKey } from './auth.js';
-import type { TransferEvent, TransferSummary } from './events.js';
+import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
 import { writeError } from './incoming.js';
 import { quote } from './paths.js';
 import {
@@ -41,17 +41,7 @@ export interface RecvResult {
  */
 export async function receiveSession(conn: Conn, options: RecvSessionOptions): Promise<RecvResult> {
   const started = performance.now();
-  const summary: TransferSummary = {
-    role: 'recv',
-    peer: conn.remoteAddr?.address ?? '',
-    files: 0,
-    skipped: 0,
-    dirs: 0,
-    bytes: 0,
-    sentBytes: 0,
-    seconds: 0,
-    ok: false,
-  };
+  const summary = newSummary('recv', conn.remoteAddr?.address ?? '');
   const wire = new Wire(conn);
   let began = false;
   try {
@@ -152,14 +142,7 @@ async function receiveEntries(
       if (plan.action === 'skip') {
         summary.skipped++;
         answers.push(encodeFrame({ type: 'skip' }));
-        options.onEvent?.({
-          type: 'file-end',
-          path: entry.path,
-          size: entry.size,
-          sentBytes: 0,
-          resumedFrom: 0,
-          status: 'skipped',
-        });
+        options.onEvent?.(skipped(entry.path, entry.size));
         continue;
       }
       plans.push({ entry, plan });

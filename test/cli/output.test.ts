@@ -1,25 +1,11 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import type { Io } from '../../src/cli/io.js';
 import { Output } from '../../src/cli/output.js';
 import { ConnectionError } from '../../src/errors.js';
+import { memoryIo } from '../helpers/cli.js';
 
 function io(stdoutTTY: boolean, stderrTTY: boolean, env: Record<string, string> = {}) {
-  const stdout: PassThrough & { isTTY?: boolean } = new PassThrough();
-  const stderr: PassThrough & { isTTY?: boolean } = new PassThrough();
-  stdout.isTTY = stdoutTTY;
-  stderr.isTTY = stderrTTY;
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const value: Io = { stdin: new PassThrough(), stdout, stderr, env, signal: new AbortController().signal };
-  return { value, out: () => out, err: () => err };
+  return memoryIo({ stdoutTTY, stderrTTY, env });
 }
 
 const ESC = '\x1b[';

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import type { Io } from '../../src/cli/io.js';
 import { Output } from '../../src/cli/output.js';
 import { formatEta, formatRate, renderBar, summaryLine, TransferView } from '../../src/cli/transfer-view.js';
 import type { TransferSummary } from '../../src/transfer/events.js';
+import { memoryIo } from '../helpers/cli.js';
 
 const MiB = 2 ** 20;
 const GiB = 1024 * MiB;
@@ -12,19 +11,8 @@ type Status = 'sent' | 'received' | 'skipped';
 
 /** setup builds a view over in-memory stdio and a clock the test moves by hand. */
 function setup(opts: { tty: boolean; json?: boolean; quiet?: boolean; columns?: number }) {
-  const stdout = new PassThrough();
-  const stderr: PassThrough & { isTTY?: boolean; columns?: number } = new PassThrough();
-  stderr.isTTY = opts.tty;
-  if (opts.columns !== undefined) stderr.columns = opts.columns;
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const io: Io = { stdin: new PassThrough(), stdout, stderr, env: {}, signal: new AbortController().signal };
+  const mem = memoryIo({ stderrTTY: opts.tty, columns: opts.columns });
+  const io = mem.value;
   const clock = { t: 0 };
   const view = new TransferView(new Output(io, Boolean(opts.json)), io, {
     quiet: opts.quiet,
@@ -39,7 +27,7 @@ function setup(opts: { tty: boolean; json?: boolean; quiet?: boolean; columns?: 
     end: (path: string, size: number, sentBytes: number, status: Status, resumedFrom = 0) =>
       view.onEvent({ type: 'file-end', path, size, sentBytes, resumedFrom, status }),
   };
-  return { view, ev, clock, out: () => out, err: () => err, flush };
+  return { view, ev, clock, out: mem.out, err: mem.err, flush };
 }
 
 function summary(over: Partial<TransferSummary> = {}): TransferSummary {

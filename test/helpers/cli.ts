@@ -124,3 +124,37 @@ export const NETKIT_BIN = path.join(ROOT, 'dist', 'cli', 'main.js');
 export function spawnNetkit(args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
   return spawnProc(process.execPath, [NETKIT_BIN, ...args], { env });
 }
+
+/** MemoryIo is an Io over in-memory streams, with what each stream received so far. */
+export interface MemoryIo {
+  value: Io;
+  out: () => string;
+  err: () => string;
+}
+
+/** memoryIo builds an Io whose stdout and stderr are terminals or pipes as asked, collecting their text. */
+export function memoryIo(
+  options: { stdoutTTY?: boolean; stderrTTY?: boolean; columns?: number; env?: Record<string, string> } = {},
+): MemoryIo {
+  const stdout: PassThrough & { isTTY?: boolean } = new PassThrough();
+  const stderr: PassThrough & { isTTY?: boolean; columns?: number } = new PassThrough();
+  stdout.isTTY = options.stdoutTTY ?? false;
+  stderr.isTTY = options.stderrTTY ?? false;
+  if (options.columns !== undefined) stderr.columns = options.columns;
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const value: Io = {
+    stdin: new PassThrough(),
+    stdout,
+    stderr,
+    env: options.env ?? {},
+    signal: new AbortController().signal,
+  };
+  return { value, out: () => out, err: () => err };
+}

@@ -5,19 +5,12 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { sleep } from '../helpers/net.js';
 import { encode, fileFrame, layout, RawSender, sha256, startReceiver, tree } from './helpers.js';
 
 test('two senders announcing the same name at once: the second is refused while the first writes', async (t) => {
-  const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, overwrite: 'overwrite' });
-  const a = await RawSender.connect(recv.port);
-  const b = await RawSender.connect(recv.port);
-  t.after(() => {
-    a.destroy();
-    b.destroy();
-  });
+  const { dirs, a, b } = await twoSenders(t);
   const mine = Buffer.from('A'.repeat(10));
   await a.hello();
   assert.equal((await a.announce(fileFrame('f.txt', 10)))[0]?.type, 'accept');
@@ -30,15 +23,8 @@ test('two senders announcing the same name at once: the second is refused while 
   assert.equal(await readFile(path.join(dirs.target, 'f.txt'), 'utf8'), mine.toString());
 });
 
-test('a sender whose file is named like another transfer’s partial file cannot swap that file’s content', {}, async (t) => {
-  const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, overwrite: 'overwrite' });
-  const a = await RawSender.connect(recv.port);
-  const b = await RawSender.connect(recv.port);
-  t.after(() => {
-    a.destroy();
-    b.destroy();
-  });
+test('a sender whose file is named like another transfer’s partial file cannot swap that file’s content', async (t) => {
+  const { dirs, a, b } = await twoSenders(t);
   const mine = Buffer.from('the real f.txt');
   await a.hello();
   assert.equal((await a.announce(fileFrame('f.txt', mine.length)))[0]?.type, 'accept');
@@ -60,3 +46,16 @@ test('a sender whose file is named like another transfer’s partial file cannot
     assert.ok(!(await tree(dirs.target)).includes('f.txt'));
   }
 });
+
+/** twoSenders starts an overwriting receiver and connects two raw senders to it. */
+async function twoSenders(t: TestContext) {
+  const dirs = await layout(t);
+  const recv = await startReceiver(t, { dir: dirs.target, overwrite: 'overwrite' });
+  const a = await RawSender.connect(recv.port);
+  const b = await RawSender.connect(recv.port);
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
+  return { dirs, a, b };
+}
