@@ -1,6 +1,9 @@
 /** The programs in examples/ run as documented, against the built package. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { spawnProc } from './helpers/cli.js';
@@ -84,4 +87,28 @@ test('examples/pool-line-client.ts sends 200 requests over 4 pooled connections'
   assert.match(stdout, /^pool: created 4, acquires 200, acquireWaitMs \d+\.\d \(summed over acquires\)$/m);
   // The pool closed its connections: the server saw four clients hang up.
   await server.waitFor(/(close 127\.0\.0\.1:\d+ fin[\s\S]*){4}/);
+});
+
+test('examples/file-transfer.ts sends a directory to itself in receive mode', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-example-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(path.join(dir, 'src', 'sub'), { recursive: true });
+  await writeFile(path.join(dir, 'src', 'sub', 'a.txt'), 'hello\n');
+  const recv = spawnProc(process.execPath, [
+    ...TSX,
+    'examples/file-transfer.ts',
+    'recv',
+    path.join(dir, 'out'),
+    '127.0.0.1:0',
+  ]);
+  t.after(() => recv.kill('SIGINT'));
+  const [, address] = await recv.waitFor(/listening (\S+)/);
+  const { stdout } = await run(
+    process.execPath,
+    [...TSX, 'examples/file-transfer.ts', 'send', address!, path.join(dir, 'src')],
+    { cwd: ROOT },
+  );
+  assert.match(stdout, /^sent src\/sub\/a\.txt \(6 bytes\)\nsent 1 files, 6 bytes in [\d.]+ s\n$/);
+  await recv.waitFor(/received 1 files, 6 bytes from 127\.0\.0\.1:\d+/);
+  assert.equal(await readFile(path.join(dir, 'out', 'src', 'sub', 'a.txt'), 'utf8'), 'hello\n');
 });
