@@ -3,7 +3,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isNetkitError, TransferError } from '../errors.js';
 import { type Conn, dial } from '../tcp/index.js';
-import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
+import {
+  failure,
+  finished,
+  newSummary,
+  skipped,
+  type TransferEvent,
+  type TransferSummary,
+} from './events.js';
 import { quote } from './paths.js';
 import type { Store } from './store.js';
 
@@ -81,19 +88,9 @@ export async function receiveClassic(
     summary.files = 1;
     summary.bytes = summary.sentBytes;
     summary.ok = true;
-    onEvent?.({
-      type: 'file-end',
-      path: name,
-      size: summary.bytes,
-      sentBytes: summary.bytes,
-      resumedFrom: 0,
-      status: 'received',
-    });
+    onEvent?.(finished(name, summary.bytes, 0, 'received'));
   } catch (err) {
-    summary.error = {
-      code: (err as { code?: string }).code ?? 'NETKIT_TRANSFER_PROTOCOL',
-      message: (err as Error).message,
-    };
+    summary.error = failure(err);
   } finally {
     summary.seconds = (performance.now() - started) / 1000;
     // Refusals close without "ok": the classic sender sees the connection end, the only "no" it knows.
@@ -152,14 +149,7 @@ export async function sendClassic(
         options.onEvent?.({ type: 'progress', path: name, bytes: sent, size: st.size });
       }
       await conn.close();
-      options.onEvent?.({
-        type: 'file-end',
-        path: name,
-        size: sent,
-        sentBytes: sent,
-        resumedFrom: 0,
-        status: 'sent',
-      });
+      options.onEvent?.(finished(name, sent, 0, 'sent'));
       return { size: sent, peer: conn.remoteAddr?.address ?? address };
     } finally {
       conn.destroy();

@@ -42,6 +42,25 @@ export function newSummary(role: 'send' | 'recv', peer: string): TransferSummary
   return { role, peer, files: 0, skipped: 0, dirs: 0, bytes: 0, sentBytes: 0, seconds: 0, ok: false };
 }
 
+/** finished is the event for a file moved in full from `resumedFrom` on. */
+export function finished(
+  path: string,
+  size: number,
+  resumedFrom: number,
+  status: 'sent' | 'received',
+): TransferEvent {
+  return { type: 'file-end', path, size, sentBytes: size - resumedFrom, resumedFrom, status };
+}
+
+/** failure is what a summary records of the error that ended a transfer. */
+export function failure(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
+    message: String(e.message ?? err),
+  };
+}
+
 /** skipped is the event for a file left alone because the receiver already has it. */
 export function skipped(path: string, size: number): TransferEvent {
   return { type: 'file-end', path, size, sentBytes: 0, resumedFrom: 0, status: 'skipped' };

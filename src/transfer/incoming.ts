@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
-import { TransferError } from '../errors.js';
+import { NetkitError, TransferError } from '../errors.js';
 import { quote } from './paths.js';
 
 const writev = promisify(fs.writev);
@@ -30,7 +30,7 @@ export class IncomingFile {
   #queue: Buffer[] = [];
   #queued = 0;
   #flushing: Promise<void> | null = null;
-  #error: TransferError | null = null;
+  #error: NetkitError | null = null;
 
   constructor(path: string, fd: number, hash: Hash, offset: number) {
     this.path = path;
@@ -52,28 +52,27 @@ export class IncomingFile {
 
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && this.#error === null) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        let bytes = 0;
-        for (const b of batch) bytes += b.length;
-        this.#queued -= bytes;
-        let done = 0;
-        // writev may write less than asked (a full disk writes what fits first).
-        while (done < bytes) {
-          const { bytesWritten } = await writev(
-            this.fd,
-            done === 0 ? batch : rest(batch, done),
-            this.#position,
-          );
-          if (bytesWritten === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
-          this.#position += bytesWritten;
-          done += bytesWritten;
-        }
-      }
+      const write = async (buffers: Buffer[], position: number) =>
+        (await writev(this.fd, buffers, position)).bytesWritten;
+      while (this.#queue.length > 0 && this.#error === null) await this.#writeBatch(write);
     } catch (err) {
       this.#error = writeError(this.path, err);
     } finally {
       this.#flushing = null;
+    }
+  }
+
+  /** writeBatch writes the next queued buffers, all of them: writev may write less than asked (a full disk writes what fits first). */
+  async #writeBatch(write: (buffers: Buffer[], position: number) => number | Promise<number>): Promise<void> {
+    const batch = this.#queue.splice(0, MAX_BATCH);
+    let bytes = 0;
+    for (const b of batch) bytes += b.length;
+    this.#queued -= bytes;
+    for (let done = 0; done < bytes; ) {
+      const n = await write(done === 0 ? batch : rest(batch, done), this.#position);
+      if (n === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
+      this.#position += n;
+      done += n;
     }
   }
 
@@ -83,18 +82,8 @@ export class IncomingFile {
     if (this.#error) throw this.#error;
     // What is left is under a batch: a synchronous write costs microseconds, a trip to the thread pool tens.
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
-        let bytes = 0;
-        for (const b of batch) bytes += b.length;
-        for (let done = 0; done < bytes; ) {
-          const n = fs.writevSync(this.fd, done === 0 ? batch : rest(batch, done), this.#position);
-          if (n === 0) throw Object.assign(new Error('no progress writing'), { code: 'EIO' });
-          this.#position += n;
-          done += n;
-        }
-        this.#queued -= bytes;
-      }
+      while (this.#queue.length > 0)
+        await this.#writeBatch((buffers, position) => fs.writevSync(this.fd, buffers, position));
     } catch (err) {
       throw writeError(this.path, err);
     }
@@ -122,11 +111,6 @@ export class IncomingFile {
       // EBADF or EIO on close: nothing more to save.
     }
   }
-
-  /** written is the file size reached on disk so far. */
-  get written(): number {
-    return this.#position;
-  }
 }
 
 function rest(batch: Buffer[], skip: number): Buffer[] {
@@ -146,8 +130,8 @@ function rest(batch: Buffer[], skip: number): Buffer[] {
  * message holds the relative path and the errno only: it goes to the sender,
  * who has no business learning the receiver's directory layout.
  */
-export function writeError(path: string, err: unknown): TransferError {
-  if (err instanceof TransferError) return err;
+export function writeError(path: string, err: unknown): NetkitError {
+  if (err instanceof NetkitError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   const why =
     code === 'ENOSPC'

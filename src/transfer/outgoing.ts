@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
-import type { TransferEvent, TransferSummary } from './events.js';
+import { finished, type TransferEvent, type TransferSummary } from './events.js';
 import { quote } from './paths.js';
 import { encodeFrame } from './protocol.js';
 import type { SourceEntry } from './tree.js';
@@ -28,22 +28,35 @@ export async function sendFile(
   summary: TransferSummary,
   onEvent: ((e: TransferEvent) => void) | undefined,
 ): Promise<void> {
-  if (offered === 0 && entry.size <= CHUNK) return sendSmall(conn, entry, summary, onEvent);
+  const offset =
+    offered === 0 && entry.size <= CHUNK
+      ? await sendSmall(conn, entry, summary, onEvent)
+      : await sendLarge(conn, entry, offered, prefix, summary, onEvent);
+  summary.files++;
+  summary.bytes += entry.size;
+  onEvent?.(finished(entry.path, entry.size, offset, 'sent'));
+}
+
+/** sendLarge streams a file in CHUNK reads, one read ahead; it returns the offset it sent from. */
+async function sendLarge(
+  conn: Conn,
+  entry: FileSource,
+  offered: number,
+  prefix: string | undefined,
+  summary: TransferSummary,
+  onEvent: ((e: TransferEvent) => void) | undefined,
+): Promise<number> {
   const fh = await open(entry.source, 'r').catch((err) => {
-    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(entry.source)}: ${err.message}`, {
-      path: entry.path,
-      cause: err,
-    });
+    throw unreadable(entry, err);
   });
   try {
-    const hash = createHash('sha256');
+    let hash = createHash('sha256');
+    let offset = 0;
     // Resume only from bytes that are verifiably ours: the receiver's partial file must hash like our prefix.
-    const offset =
-      offered > 0 && prefix !== undefined && (await hashInto(fh, hash, offered, entry)) === prefix
-        ? offered
-        : 0;
-    if (offset === 0 && offered > 0) hash.destroy();
-    const h = offset === 0 && offered > 0 ? createHash('sha256') : hash;
+    if (offered > 0 && prefix !== undefined) {
+      if ((await hashInto(fh, hash, offered, entry)) === prefix) offset = offered;
+      else hash = createHash('sha256');
+    }
     onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset });
     await conn.write(encodeFrame({ type: 'data', offset }));
     let at = offset;
@@ -53,22 +66,13 @@ export async function sendFile(
       at += chunk.length;
       // The next read runs on the thread pool while this chunk is hashed and written.
       next = prefetch(fh, at, entry);
-      h.update(chunk);
+      hash.update(chunk);
       await conn.write(chunk);
       summary.sentBytes += chunk.length;
       onEvent?.({ type: 'progress', path: entry.path, bytes: at, size: entry.size });
     }
-    await conn.write(encodeFrame({ type: 'end', sha256: h.digest('hex') }));
-    summary.files++;
-    summary.bytes += entry.size;
-    onEvent?.({
-      type: 'file-end',
-      path: entry.path,
-      size: entry.size,
-      sentBytes: entry.size - offset,
-      resumedFrom: offset,
-      status: 'sent',
-    });
+    await conn.write(encodeFrame({ type: 'end', sha256: hash.digest('hex') }));
+    return offset;
   } finally {
     await fh.close();
   }
@@ -110,25 +114,19 @@ function shrunk(entry: SourceEntry, at: number): TransferError {
   );
 }
 
+/** sendSmall reads a one-chunk file synchronously and sends it, with its frames, in one write. */
 async function sendSmall(
   conn: Conn,
   entry: FileSource,
   summary: TransferSummary,
   onEvent: ((e: TransferEvent) => void) | undefined,
-): Promise<void> {
+): Promise<number> {
   const bytes = Buffer.allocUnsafe(entry.size);
   let fd: number;
   try {
     fd = fs.openSync(entry.source, 'r');
   } catch (err) {
-    throw new TransferError(
-      'NETKIT_TRANSFER_SOURCE',
-      `cannot read ${quote(entry.source)}: ${(err as Error).message}`,
-      {
-        path: entry.path,
-        cause: err,
-      },
-    );
+    throw unreadable(entry, err);
   }
   try {
     for (let at = 0; at < entry.size; ) {
@@ -145,15 +143,14 @@ async function sendSmall(
     Buffer.concat([encodeFrame({ type: 'data', offset: 0 }), bytes, encodeFrame({ type: 'end', sha256 })]),
   );
   summary.sentBytes += entry.size;
-  summary.files++;
-  summary.bytes += entry.size;
   onEvent?.({ type: 'progress', path: entry.path, bytes: entry.size, size: entry.size });
-  onEvent?.({
-    type: 'file-end',
-    path: entry.path,
-    size: entry.size,
-    sentBytes: entry.size,
-    resumedFrom: 0,
-    status: 'sent',
-  });
+  return 0;
+}
+
+function unreadable(entry: FileSource, err: unknown): TransferError {
+  return new TransferError(
+    'NETKIT_TRANSFER_SOURCE',
+    `cannot read ${quote(entry.source)}: ${(err as Error).message}`,
+    { path: entry.path, cause: err },
+  );
 }

@@ -1,8 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { isNetkitError, NetkitError, TransferError } from '../errors.js';
+import { isNetkitError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { nonce, type TransferKey } from './auth.js';
-import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
+import {
+  failure,
+  finished,
+  newSummary,
+  skipped,
+  type TransferEvent,
+  type TransferSummary,
+} from './events.js';
 import { writeError } from './incoming.js';
 import { quote } from './paths.js';
 import {
@@ -16,7 +23,7 @@ import {
   PROTOCOL_VERSION,
   protocolError,
 } from './protocol.js';
-import type { FilePlan, Store } from './store.js';
+import type { Store, WritePlan } from './store.js';
 import { EndOfData, Wire } from './wire.js';
 
 /** RecvSessionOptions are what one receiving connection needs from its receiver. */
@@ -55,7 +62,7 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
     await conn.write(encodeFrame({ type: 'bye' }));
     summary.ok = true;
   } catch (err) {
-    summary.error = describe(err);
+    summary.error = failure(err);
     // Tell the sender why, when the connection still carries frames; a broken one cannot.
     if (!(err instanceof EndOfData) && !isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
       conn.send(encodeFrame(errorFrame(err)));
@@ -125,20 +132,22 @@ async function receiveEntries(
       seen.add(f.path);
       batch.push(f);
     }
-    const plans: { entry: FileEntry; plan: Extract<FilePlan, { action: 'write' }> }[] = [];
+    const plans: { entry: FileEntry; plan: WritePlan }[] = [];
     const answers: Buffer[] = [];
     for (const entry of batch) {
       if (entry.type === 'dir') {
-        guard(entry.path, () => options.store.prepareDir(entry));
+        try {
+          options.store.prepareDir(entry);
+        } catch (err) {
+          throw writeError(entry.path, err);
+        }
         summary.dirs++;
         answers.push(encodeFrame({ type: 'accept', offset: 0 }));
         continue;
       }
-      const plan = await options.store.planFile(entry).catch((err) =>
-        guard(entry.path, () => {
-          throw err;
-        }),
-      );
+      const plan = await options.store.planFile(entry).catch((err) => {
+        throw writeError(entry.path, err);
+      });
       if (plan.action === 'skip') {
         summary.skipped++;
         answers.push(encodeFrame({ type: 'skip' }));
@@ -159,7 +168,7 @@ async function receiveFile(
   wire: Wire,
   options: RecvSessionOptions,
   entry: FileEntry,
-  plan: Extract<FilePlan, { action: 'write' }>,
+  plan: WritePlan,
   summary: TransferSummary,
 ): Promise<void> {
   const data = expectFrame(await wire.mustFrame(), 'data');
@@ -217,29 +226,5 @@ async function receiveFile(
   summary.files++;
   summary.bytes += entry.size;
   await wire.conn.write(encodeFrame({ type: 'done' }));
-  onEvent?.({
-    type: 'file-end',
-    path: entry.path,
-    size: entry.size,
-    sentBytes: entry.size - data.offset,
-    resumedFrom: data.offset,
-    status: 'received',
-  });
-}
-
-function describe(err: unknown): { code: string; message: string } {
-  const e = err as { code?: unknown; message?: unknown };
-  return {
-    code: typeof e.code === 'string' ? e.code : 'NETKIT_TRANSFER_PROTOCOL',
-    message: String(e.message ?? err),
-  };
-}
-
-/** guard runs a file-system step, turning a raw errno failure into NETKIT_TRANSFER_WRITE for that path. */
-function guard<T>(path: string, step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    throw err instanceof NetkitError ? err : writeError(path, err);
-  }
+  onEvent?.(finished(entry.path, entry.size, data.offset, 'received'));
 }

@@ -209,7 +209,7 @@ export class Store {
       return new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
     } catch (err) {
       Store.#unbusy(target);
-      throw err instanceof TransferError ? err : writeError(entry.path, err);
+      throw writeError(entry.path, err);
     }
   }
 
@@ -240,7 +240,7 @@ export class Store {
     } catch (err) {
       file.close();
       this.discard(target);
-      throw err instanceof TransferError ? err : writeError(entry.path, err);
+      throw writeError(entry.path, err);
     } finally {
       Store.#unbusy(target);
     }
