@@ -8,6 +8,8 @@
  *   netkit          netkit recv --once --dir D --json / netkit send PATH ADDR --json
  *   Go io.Copy      test/interop/filerecv -n N / filesend: the classic Go program,
  *                   one connection per file (name, "ok", io.Copy, close)
+ *   plain Node pipe bench/servers/plain-node-file-recv.mjs / bench/clients/plain-node-file-send.mjs:
+ *                   stream.pipeline of a file and a socket, nothing checked (1 GiB only)
  *   socat           socat -u TCP-LISTEN:PORT OPEN:dst / socat -u OPEN:src TCP:…:PORT (1 GiB only)
  *   iperf3 loopback iperf3 -s -1 / iperf3 -c -n 1G: memory to memory, the ceiling (1 GiB only)
  */
@@ -27,6 +29,7 @@ import {
   jobs,
   NETKIT,
   PER_DIR,
+  PLAIN,
 } from './transfer/jobs.js';
 
 let tmpfsNote: string[] = [];
@@ -96,6 +99,7 @@ const transfer: Benchmark = {
     ],
     ratios: [
       { header: `vs ${GO}`, metric: 'mib_s', baseline: GO },
+      { header: `vs ${PLAIN}`, metric: 'mib_s', baseline: PLAIN },
       { header: `vs ${IPERF}`, metric: 'mib_s', baseline: IPERF },
     ],
     targets: [
@@ -107,6 +111,7 @@ const transfer: Benchmark = {
       'for netkit) and the receiver writing the last bytes and exiting; the receiver is started beforehand.',
       'netkit checks SHA-256 end to end (its default). Go io.Copy is the classic program from the Go',
       'tutorial (test/interop/filesend, filerecv): one connection per file, name, "ok", io.Copy, close.',
+      'plain Node pipe is stream.pipeline(file, socket) and back, what a Node user writes; nothing checked.',
       'socat runs with its default 8 KiB buffer. iperf3 moves 1 GiB from memory to memory, no files; its',
       'row is its own sum_received rate, the ceiling of loopback TCP on this machine.',
       `Small files: ${DIRS} directories × ${PER_DIR} files of 1–8 KiB (seeded sizes). netkit sends the`,

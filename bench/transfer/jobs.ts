@@ -22,6 +22,7 @@ const BIG = '1 GiB file';
 const SMALL = '10,000 small files';
 export const NETKIT = 'netkit';
 export const GO = 'Go io.Copy';
+export const PLAIN = 'plain Node pipe';
 const SOCAT = 'socat';
 export const IPERF = 'iperf3 loopback';
 
@@ -161,6 +162,23 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
       },
     },
     {
+      subject: PLAIN,
+      case: BIG,
+      run: async () => {
+        const recv = {
+          command: node,
+          args: [path.join(root, 'bench', 'servers', 'plain-node-file-recv.mjs'), bigDest],
+          ready: { line: true } as const,
+        };
+        const r = await transfer('plain Node', recv, (a) => ({
+          command: node,
+          args: [path.join(root, 'bench', 'clients', 'plain-node-file-send.mjs'), inp.big, a],
+        }));
+        await checkFile(bigDest, BIG_BYTES);
+        return { metrics: metrics(BIG_BYTES, r.seconds) };
+      },
+    },
+    {
       subject: SOCAT,
       case: BIG,
       skipped: t.noSocat,
@@ -238,6 +256,11 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
         await checkTree(dest, inp.tree);
         return { metrics: metrics(inp.tree.bytes, r.seconds, inp.tree.files.length) };
       },
+    },
+    {
+      subject: PLAIN,
+      case: SMALL,
+      skipped: 'the plain pipe moves one unnamed stream; not meaningful',
     },
     {
       subject: SOCAT,
