@@ -102,7 +102,7 @@ export class TransferView {
   #end(e: Extract<TransferEvent, { type: 'file-end' }>): void {
     const state = this.#files.get(e.path);
     this.#files.delete(e.path);
-    const name = safeName(e.path);
+    const name = safeText(e.path);
     if (this.#mode !== 'bars') {
       const resumed = e.resumedFrom > 0 ? `  (resumed at ${humanBytes(e.resumedFrom)})` : '';
       const human =
@@ -189,9 +189,9 @@ export function formatEta(seconds: number): string {
 /** summaryLine is the human account of a whole transfer. */
 export function summaryLine(s: TransferSummary): string {
   const files = `${plural(s.files, 'file')}${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}`;
-  const peer = `${s.role === 'send' ? 'to' : 'from'} ${safeName(s.peer)}`;
+  const peer = `${s.role === 'send' ? 'to' : 'from'} ${safeText(s.peer)}`;
   if (!s.ok) {
-    const why = s.error ? `${safeName(s.error.message)} [${safeName(s.error.code)}]` : 'unknown error';
+    const why = s.error ? `${safeText(s.error.message)} [${safeText(s.error.code)}]` : 'unknown error';
     return `${s.role === 'send' ? 'send' : 'receive'} ${peer} failed after ${files}: ${why}`;
   }
   const thisRun = s.sentBytes < s.bytes ? ` (${humanBytes(s.sentBytes)} this run)` : '';
@@ -213,7 +213,7 @@ export function renderBar(p: BarState): string {
   const usable = Math.max(1, p.width - 1);
   const room = usable - tail.length;
   // Cleaned here too, since callers may hand over a name straight from the peer; cleaning is idempotent.
-  const name = safeName(p.name);
+  const name = safeText(p.name);
   const nameCols = columns(name);
   let nameWidth = Math.min(nameCols, Math.max(10, Math.floor(usable * 0.4)));
   const inner = Math.min(MAX_BAR, room - nameWidth - 3);
@@ -227,14 +227,6 @@ export function renderBar(p: BarState): string {
   }
   const line = `${fitName(name, nameWidth)}${bar}${tail}`;
   return columns(line) <= usable ? line : fitName(line, usable);
-}
-
-/** safeName makes a peer-supplied string printable, including bidi controls that could disguise it. */
-function safeName(text: string): string {
-  return safeText(Buffer.from(text)).replace(
-    /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
 }
 
 /** fitName shortens text to `max` columns by cutting its middle, where paths say least. */

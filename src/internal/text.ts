@@ -3,6 +3,7 @@
  * network reaches a terminal, so a peer cannot send escape sequences that
  * rewrite the screen.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** unescapeText expands `\r`, `\n`, `\t`, `\0`, `\\` and `\xHH` typed on a command line. */
 export function unescapeText(text: string): Buffer {
@@ -29,15 +30,87 @@ export function unescapeText(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
-/** safeText decodes bytes as UTF-8 and replaces control characters (except tab) with visible escapes. */
-export function safeText(bytes: Uint8Array, keepNewlines = false): string {
-  const s = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  return s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]|\n/g, (ch) => {
+/**
+ * UNSAFE is what never reaches a terminal raw: C0 controls but tab and
+ * newline (handled by the caller's choice), DEL and C1 controls (0x9b is
+ * a one-byte CSI on some terminals), the Unicode bidirectional marks,
+ * embeddings, overrides and isolates that make `exe.txt` display as
+ * `txt.exe` (Trojan Source, CVE-2021-42574), the line and paragraph
+ * separators, and lone surrogates (they cannot be printed as UTF-8).
+ */
+const UNSAFE =
+  /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|\n|\t|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** SafeTextOptions says which whitespace may pass through unescaped. */
+export interface SafeTextOptions {
+  /** keepNewlines leaves `\n` as a line break (default false: shown as `\n`). */
+  keepNewlines?: boolean;
+  /** keepTabs leaves tab as it is (default true); off where a tab could pass for a separator. */
+  keepTabs?: boolean;
+}
+
+/**
+ * safeText is the one way netkit shows peer-supplied text to a person.
+ * Bytes are decoded as UTF-8; bytes that are not valid UTF-8 become `\xHH`
+ * (never U+FFFD, which would hide what was sent); control characters
+ * become `\xHH` (`\r` and `\n` as themselves escaped), and bidirectional
+ * controls, line separators and lone surrogates become `\uHHHH`. A string
+ * is taken as already decoded. The second argument may be a boolean
+ * (keepNewlines) for brevity.
+ */
+export function safeText(input: Uint8Array | string, options: SafeTextOptions | boolean = {}): string {
+  const { keepNewlines = false, keepTabs = true } =
+    typeof options === 'boolean' ? { keepNewlines: options } : options;
+  const text = typeof input === 'string' ? input : decodeLossless(input);
+  return text.replace(UNSAFE, (ch) => {
     if (ch === '\n') return keepNewlines ? '\n' : '\\n';
+    if (ch === '\t') return keepTabs ? '\t' : '\\t';
     if (ch === '\r') return '\\r';
-    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    const c = ch.charCodeAt(0);
+    return c <= 0xff ? `\\x${hex2(c)}` : `\\u${c.toString(16).padStart(4, '0')}`;
   });
 }
+
+/**
+ * decodeLossless decodes UTF-8, turning each byte that is not part of a
+ * valid sequence into `\xHH`. Valid input (the common case) takes one
+ * native check and one native decode.
+ */
+function decodeLossless(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isUtf8(buf)) return buf.toString('utf8');
+  let out = '';
+  let start = 0;
+  let i = 0;
+  while (i < buf.length) {
+    const n = sequenceLength(buf, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    out += `${buf.toString('utf8', start, i)}\\x${hex2(buf[i]!)}`;
+    i++;
+    start = i;
+  }
+  return out + buf.toString('utf8', start);
+}
+
+/** sequenceLength is the length of the valid UTF-8 sequence at `i` (RFC 3629 table 4), or 0. */
+function sequenceLength(b: Buffer, i: number): number {
+  const c = b[i]!;
+  if (c < 0x80) return 1;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c === 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+  if (c === 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+  if (c >= 0xe1 && c <= 0xef) return cont(1) && cont(2) ? 3 : 0;
+  if (c === 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c === 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+const hex2 = (c: number) => c.toString(16).padStart(2, '0');
 
 /** hexDump renders bytes like `xxd`: offset, 16 hex bytes, and printable ASCII. */
 export function hexDump(bytes: Uint8Array, offset = 0): string {

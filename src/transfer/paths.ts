@@ -54,10 +54,7 @@ export function quote(path: string): string {
   return `"${cut.replaceAll('"', '\\"')}"`;
 }
 
-/** safeMessage makes peer-supplied text printable: control characters and bidirectional marks become escapes. */
+/** safeMessage makes peer-supplied text printable: control characters, tabs and bidirectional marks become escapes. */
 export function safeMessage(text: string): string {
-  return safeText(Buffer.from(text)).replace(
-    /[\t\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return safeText(text, { keepTabs: false });
 }

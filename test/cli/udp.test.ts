@@ -54,3 +54,15 @@ test('udp send: no reply exits 4, a closed port exits 5, an oversize message is 
   assert.equal(big.code, 2);
   assert.equal((JSON.parse(big.stdout) as { code: string }).code, 'NETKIT_DATAGRAM_TOO_LARGE');
 });
+
+test('udp serve shows peer bytes escaped: invalid UTF-8, bidi overrides and escapes never raw', async (t) => {
+  const run = startCli(['udp', 'serve', '127.0.0.1:0']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/listening (\S+) \(udp/);
+  const peer = await bind('127.0.0.1:0');
+  t.after(() => peer.close());
+  await peer.send(Buffer.concat([Buffer.from([0xff]), Buffer.from('x\u202ey\x1b[2J')]), address!);
+  await run.waitFor(/\\xffx\\u202ey\\x1b\[2J/);
+  // stdout is captured as latin1: U+202E and U+FFFD would show as their UTF-8 bytes.
+  assert.doesNotMatch(run.stdout(), /\xe2\x80\xae|\xef\xbf\xbd|\x1b/);
+});

@@ -28,9 +28,57 @@ test('safeText makes bytes safe for a terminal', () => {
     [Buffer.from('tab\there'), false, 'tab\there'],
     [Buffer.from([0x7f, 0x00]), false, '\\x7f\\x00'],
     [Buffer.from('\u009b31m'), false, '\\x9b31m'],
+    // Invalid UTF-8 is shown byte for byte, never as U+FFFD.
+    [Buffer.from([0x61, 0xff, 0x62]), false, 'a\\xffb'],
+    [Buffer.from([0xfe]), false, '\\xfe'],
+    [Buffer.from([0xc3]), false, '\\xc3'], // a sequence cut short at the end
+    [Buffer.from([0xc3, 0x41]), false, '\\xc3A'], // a lead byte without its continuation
+    [Buffer.from([0xc0, 0xaf]), false, '\\xc0\\xaf'], // overlong '/'
+    [Buffer.from([0xed, 0xa0, 0x80]), false, '\\xed\\xa0\\x80'], // an encoded surrogate
+    [Buffer.from([0xf4, 0x90, 0x80, 0x80]), false, '\\xf4\\x90\\x80\\x80'], // past U+10FFFF
+    [Buffer.from([0xc2, 0x9b]), false, '\\x9b'], // C1 CSI, validly encoded
+    [Buffer.from('é😀'), false, 'é😀'],
+    // Bidi controls and separators that would reorder or break what is shown.
+    [Buffer.from('evil\u202etxt.exe'), false, 'evil\\u202etxt.exe'],
+    [
+      Buffer.from('\u2066\u2067\u2068\u2069\u200e\u200f\u061c'),
+      false,
+      '\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c',
+    ],
+    [Buffer.from('a\u2028b\u2029'), false, 'a\\u2028b\\u2029'],
   ];
   for (const [i, [input, keep, want]] of cases.entries()) {
     assert.equal(safeText(input, keep), want, `#${i}`);
+  }
+});
+
+test('safeText takes strings too: lone surrogates, tabs on request', () => {
+  const cases: [string, Parameters<typeof safeText>[1], string][] = [
+    ['\u202e\x1b', {}, '\\u202e\\x1b'],
+    ['lone \ud800 high', {}, 'lone \\ud800 high'],
+    ['lone \udc00 low', {}, 'lone \\udc00 low'],
+    ['pair \ud83d\ude00', {}, 'pair 😀'],
+    ['a\tb', { keepTabs: false }, 'a\\tb'],
+    ['a\nb', { keepNewlines: true }, 'a\nb'],
+  ];
+  for (const [i, [input, options, want]] of cases.entries()) {
+    assert.equal(safeText(input, options), want, `#${i}`);
+  }
+});
+
+test('safeText output never holds a control, bidi or replacement character, for any byte', () => {
+  const bad = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufffd]/;
+  for (let a = 0; a < 256; a++) {
+    for (const b of [0x00, 0x41, 0x80, 0xbf, 0xc3, 0xe2, 0xff]) {
+      for (const bytes of [
+        [a, b, 0x80, 0xae],
+        [0xe2, 0x80, a, b],
+        [0xc2, a, b],
+      ]) {
+        const shown = safeText(Buffer.from(bytes));
+        assert.doesNotMatch(shown, bad, `${bytes}: ${JSON.stringify(shown)}`);
+      }
+    }
   }
 });
 

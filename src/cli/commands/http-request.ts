@@ -96,7 +96,7 @@ async function runRequest(
 
 function head(res: HttpResponse): string {
   const lines = [`HTTP/${res.httpVersion} ${res.status} ${res.statusText}`];
-  for (const [name, value] of res.headers) lines.push(`${name}: ${safeText(Buffer.from(value))}`);
+  for (const [name, value] of res.headers) lines.push(`${name}: ${safeText(value)}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 

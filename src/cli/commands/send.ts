@@ -76,11 +76,7 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
       onEvent: (e) => view.onEvent(e),
       onSkipped: (s) => {
         view.clear();
-        out.note(
-          'skipped',
-          { path: s.path, reason: s.reason },
-          `skipped ${safeText(Buffer.from(s.path))}: ${s.reason}`,
-        );
+        out.note('skipped', { path: s.path, reason: s.reason }, `skipped ${safeText(s.path)}: ${s.reason}`);
       },
     });
   } catch (err) {
