@@ -1,4 +1,5 @@
 import { NetkitError } from '../errors.js';
+import { OUTPUT_CLOSED } from './io.js';
 
 /**
  * EXIT is the CLI's exit codes, stable and documented in docs/cli.md, so
@@ -14,6 +15,15 @@ export const EXIT = Object.freeze({
   ADDRESS: 6,
   INTERRUPTED: 130,
 });
+
+/**
+ * stoppedExit is the exit code of a command that stopped because its signal
+ * fired: 130 for Ctrl-C or SIGTERM, 0 when its output was closed (`| head`),
+ * which, as for any Unix filter, is a normal end.
+ */
+export function stoppedExit(signal: AbortSignal): number {
+  return signal.reason === OUTPUT_CLOSED ? EXIT.OK : EXIT.INTERRUPTED;
+}
 
 /** exitCodeFor maps an error to the exit code a script should see. */
 export function exitCodeFor(err: unknown): number {

@@ -13,6 +13,12 @@ export interface Io {
   readonly signal: AbortSignal;
 }
 
+/**
+ * OUTPUT_CLOSED is the abort reason when whoever reads our output went away
+ * (`netkit states --watch | head -2`): a normal end, not an interruption.
+ */
+export const OUTPUT_CLOSED = 'output closed';
+
 /** processIo is the Io of the running process, with SIGINT/SIGTERM wired to its signal. */
 export function processIo(): Io {
   const controller = new AbortController();
@@ -28,8 +34,8 @@ export function processIo(): Io {
   // Whoever reads our output went away (`netkit tcp serve | head -1`): like a
   // Unix tool on SIGPIPE, stop — but gracefully, closing connections with FIN —
   // instead of dying on an unhandled EPIPE.
-  const onOutputError = (err: NodeJS.ErrnoException) => {
-    if (!controller.signal.aborted) controller.abort(err.code ?? 'EPIPE');
+  const onOutputError = () => {
+    if (!controller.signal.aborted) controller.abort(OUTPUT_CLOSED);
   };
   process.stdout.on('error', onOutputError);
   process.stderr.on('error', onOutputError);

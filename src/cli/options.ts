@@ -8,7 +8,8 @@ import { parseDuration } from '../internal/duration.js';
  * parses the same way in every command.
  */
 
-function wrap<T>(parse: (v: string) => T): (v: string) => T {
+/** wrap turns a netkit parse error into commander's, so a bad flag value is a usage error naming the flag. */
+export function wrap<T>(parse: (v: string) => T): (v: string) => T {
   return (v) => {
     try {
       return parse(v);

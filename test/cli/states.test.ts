@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { cli, startCli } from '../helpers/cli.js';
+import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
 
 async function listener(t: import('node:test').TestContext, onConn: (s: net.Socket) => void = () => {}) {
@@ -67,9 +67,9 @@ test('states --watch flags a CLOSE_WAIT leak: a server that never closes what it
     '--port',
     String(port),
     '--watch',
-    '50ms',
+    '100ms',
     '--count',
-    '200',
+    '100',
     '--warn-after',
     '300ms',
     '--json',
@@ -82,7 +82,7 @@ test('states --watch flags a CLOSE_WAIT leak: a server that never closes what it
     await new Promise((r) => setTimeout(r, 80));
   }
   await run.waitFor(
-    // Sampled every 50 ms, each appears in CLOSE_WAIT (or is seen moving there from ESTABLISHED).
+    // Sampled every 100 ms, each appears in CLOSE_WAIT (or is seen moving there from ESTABLISHED).
     /"event":"change","time":"[^"]+","kind":"(appeared|changed)",("from":"ESTABLISHED",)?"state":"CLOSE_WAIT"/,
   );
   const [warning] = await run.waitFor(/\{"event":"warning"[^\n]*/, 5000);
@@ -112,4 +112,34 @@ test('states --explain marks the states of the selected sockets and says who mus
   assert.match(r.stdout, /\*LISTEN\*/);
   assert.doesNotMatch(r.stdout, /\*CLOSE_WAIT\*/);
   assert.match(r.stdout, /^LISTEN\s+waiting for connections/m);
+});
+
+test('states --watch refuses intervals below 100 ms (a busy loop), naming the minimum', async () => {
+  for (const v of ['0', '0ms', '99ms', '0.05s']) {
+    const r = await cli(['states', '--watch', v, '--count', '2']);
+    assert.equal(r.code, 2, `--watch ${v}: ${r.stderr}`);
+    assert.match(r.stderr, /--watch/);
+    assert.match(r.stderr, /minimum of 100ms/);
+  }
+  const ok = await cli(['states', '--port', '1', '--watch', '100ms', '--count', '2']);
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('a real `netkit states --watch` whose reader goes away (`| head -2`) exits 0, not 130', async (t) => {
+  const { port } = await listener(t, (s) => s.on('error', () => {}));
+  const p = spawnNetkit(['states', '--port', String(port), '--watch', '100ms', '--no-processes']);
+  t.after(() => p.kill('SIGKILL'));
+  await p.waitFor(/LISTEN/);
+  p.child.stdout!.destroy(); // like `head -2` exiting after its lines
+  // Each new connection is a change the command prints, into the closed pipe.
+  const opened: net.Socket[] = [];
+  t.after(() => {
+    for (const c of opened) c.destroy();
+  });
+  const exited = p.exited.then((e) => ({ ...e }));
+  while (p.child.exitCode === null && opened.length < 50) {
+    opened.push(await connect(port));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 150))]);
+  }
+  assert.deepEqual(await exited, { code: 0, signal: null });
 });

@@ -11,11 +11,17 @@ import {
   type TcpSocket,
   type TcpStateName,
 } from '../../tcpstate/index.js';
-import { EXIT } from '../exit-codes.js';
-import { collect, durationOption, intOption, jsonOption } from '../options.js';
+import { EXIT, stoppedExit } from '../exit-codes.js';
+import { collect, durationOption, intOption, jsonOption, wrap } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { owner, parseStateName, printChange, printTable } from './states-format.js';
+
+/**
+ * WATCH_MIN_MS is the shortest --watch interval: each sample reads all of
+ * /proc/net/tcp and every process's fd table, so shorter ones only burn CPU.
+ */
+const WATCH_MIN_MS = 100;
 
 interface StatesFlags {
   port?: number;
@@ -45,8 +51,8 @@ export function statesCommand(ctx: CliContext): Command {
     .addOption(
       new Option(
         '--watch [interval]',
-        'sample again every interval (default 1s) and show what changed',
-      ).argParser((v: string) => parseDuration(v, '--watch')),
+        `sample again every interval (default 1s, at least ${WATCH_MIN_MS} ms) and show what changed`,
+      ).argParser(wrap((v: string) => parseDuration(v, '--watch', WATCH_MIN_MS))),
     )
     .addOption(intOption('--count <n>', 'with --watch: stop after this many samples', 1, 1_000_000))
     .addOption(
@@ -94,7 +100,7 @@ async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
   }
   printTable(out, sockets);
   if (flags.watch === undefined) return EXIT.OK;
-  const interval = flags.watch === true ? 1000 : Math.max(10, flags.watch);
+  const interval = flags.watch === true ? 1000 : flags.watch;
   const monitor = new CloseWaitMonitor({ maxAgeMs: flags.warnAfter });
   monitor.observe(sockets, Date.now());
   const signal = ctx.io.signal;
@@ -110,7 +116,7 @@ async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
     for (const w of monitor.observe(next, at.getTime())) warn(out, w);
     sockets = next;
   }
-  return signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+  return signal.aborted ? stoppedExit(signal) : EXIT.OK;
 }
 
 function warn(out: Output, w: CloseWaitWarning): void {

@@ -6,7 +6,7 @@ import { createDecoder, createEncoder, type FrameFormat } from '../../framing/in
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
 import { type Conn, dial } from '../../tcp/index.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -126,7 +126,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
     if (state.quit) {
       code = EXIT.OK;
     } else if (io.signal.aborted) {
-      code = EXIT.INTERRUPTED;
+      code = stoppedExit(io.signal);
     } else if (isNetkitError(err, 'NETKIT_CONNECTION_CLOSED') && flags.idle) {
       status('idle', { idleMs: flags.idle }, `nothing received for ${flags.idle} ms; closing`);
       code = EXIT.TIMEOUT;

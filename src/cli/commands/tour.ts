@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { formatDuration } from '../../internal/duration.js';
 import { loadChapters, runTour } from '../../tour/run.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, stoppedExit } from '../exit-codes.js';
 import { jsonOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -64,6 +64,6 @@ export function tourCommand(ctx: CliContext): Command {
       });
       const summary = `${passed} of ${passed + failed} chapters passed in ${formatDuration(Date.now() - started)}`;
       out.event('summary', { passed, failed, ms: Date.now() - started }, `\n${summary}`);
-      ctx.exitCode = failed > 0 ? EXIT.FAILURE : ctx.io.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+      ctx.exitCode = failed > 0 ? EXIT.FAILURE : ctx.io.signal.aborted ? stoppedExit(ctx.io.signal) : EXIT.OK;
     });
 }
