@@ -20,6 +20,14 @@ export interface ServeOptions {
   maxConnections?: number;
   /** idleTimeout destroys a connection with no traffic either way for this long (reaps half-open peers). */
   idleTimeout?: number;
+  /**
+   * firstByteTimeout destroys a connection that has sent nothing this long
+   * after it was accepted, for protocols where the client speaks first. It
+   * also keeps such silent connections from locking real clients out: at
+   * maxConnections, the oldest connection that has not sent a byte yet is
+   * closed to admit the new one. 0 (the default) leaves silent clients alone.
+   */
+  firstByteTimeout?: number;
   /** shutdownTimeout is how long shutdown() waits for handlers before destroying connections. */
   shutdownTimeout?: number;
   /** signal starts a graceful shutdown when aborted. */
@@ -28,6 +36,8 @@ export interface ServeOptions {
 
 interface Tracked {
   done: Promise<void>;
+  /** accepted is when the connection was accepted (Date.now()). */
+  accepted: number;
   /** activity is bytes read plus written at the last sweep that saw them change. */
   activity: number;
   seen: number;
@@ -39,6 +49,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export const SERVE_DEFAULTS = Object.freeze({
   maxConnections: 10_000,
   idleTimeout: 0,
+  firstByteTimeout: 0,
   shutdownTimeout: 10_000,
 });
 
@@ -47,22 +58,27 @@ export interface ServerEvents {
   open: [conn: Conn];
   close: [conn: Conn, summary: ConnSummary];
   refuse: [remote: Endpoint | undefined, reason: 'max-connections'];
+  /** evict: a silent connection was closed at maxConnections to admit a new one (firstByteTimeout set). */
+  evict: [conn: Conn];
   handlerError: [err: Error, conn: Conn];
 }
 
 /**
  * Server runs a handler per connection accepted from a Listener, with a
- * connection cap, an idle timeout, and graceful shutdown. Create it with
- * serve(). Events: `open`, `close` (with the summary: bytes, FIN or RST,
- * duration), `refuse`, `handlerError`.
+ * connection cap, idle and first-byte timeouts, and graceful shutdown.
+ * Create it with serve(). Events: `open`, `close` (with the summary: bytes,
+ * FIN or RST, duration), `refuse`, `evict`, `handlerError`.
  */
 export class Server extends EventEmitter<ServerEvents> {
   readonly listener: Listener;
   readonly #handler: Handler;
   readonly #max: number;
   readonly #idle: number;
+  readonly #firstByte: number;
   readonly #shutdownTimeout: number;
   readonly #active = new Map<Conn, Tracked>();
+  /** silent holds, oldest first, connections that had sent nothing when last looked at (firstByteTimeout only). */
+  readonly #silent = new Set<Conn>();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #shutdown = new AbortController();
   readonly #done: Promise<void>;
@@ -79,6 +95,10 @@ export class Server extends EventEmitter<ServerEvents> {
       1_000_000,
     );
     this.#idle = checkMs('idleTimeout', options.idleTimeout ?? SERVE_DEFAULTS.idleTimeout);
+    this.#firstByte = checkMs(
+      'firstByteTimeout',
+      options.firstByteTimeout ?? SERVE_DEFAULTS.firstByteTimeout,
+    );
     this.#shutdownTimeout = checkMs(
       'shutdownTimeout',
       options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout,
@@ -141,31 +161,72 @@ export class Server extends EventEmitter<ServerEvents> {
 
   async #acceptLoop(): Promise<void> {
     for await (const conn of this.listener) {
-      if (this.#active.size >= this.#max || this.#forced) {
+      if (this.#forced || (this.#active.size >= this.#max && !this.#evictSilent())) {
         // Refuse quickly with RST so the client fails fast instead of hanging in a queue.
         this.emit('refuse', conn.remoteAddr, 'max-connections');
         conn.reset();
         continue;
       }
-      const tracked: Tracked = { done: RESOLVED, activity: 0, seen: Date.now() };
+      const tracked: Tracked = { done: RESOLVED, accepted: Date.now(), activity: 0, seen: Date.now() };
       this.#active.set(conn, tracked);
+      if (this.#firstByte > 0) this.#silent.add(conn);
       tracked.done = this.#run(conn);
-      if (this.#idle > 0 && this.#sweeper === undefined) this.#startSweeper();
+      if ((this.#idle > 0 || this.#firstByte > 0) && this.#sweeper === undefined) this.#startSweeper();
     }
     await Promise.all([...this.#active.values()].map((t) => t.done));
     clearInterval(this.#sweeper);
   }
 
   /**
-   * The idle timeout is enforced by one sweep over all connections, a few
-   * times per timeout, comparing byte counters: a per-socket timer would be
-   * re-armed on every read and write, a cost paid on every message.
+   * evictSilent closes the oldest connection that has not sent a byte, so
+   * that clients which connect and say nothing (slowloris-style squatters)
+   * can never hold every slot against clients that talk. Connections that
+   * have spoken leave the set when met, so the scan costs O(1) amortised.
+   * The evicted connection still counts until its socket is closed, so the
+   * server may briefly hold a few more than maxConnections.
+   */
+  #evictSilent(): boolean {
+    for (const conn of this.#silent) {
+      this.#silent.delete(conn);
+      if (conn.bytesRead > 0 || !this.#active.has(conn)) continue;
+      this.emit('evict', conn);
+      conn.destroy(
+        new TimeoutError(
+          'NETKIT_TIMEOUT',
+          'first byte',
+          `sent nothing while the server was full (${this.#max} connections); closed to admit a new one`,
+          this.#firstByte,
+        ),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The idle and first-byte timeouts are enforced by one sweep over all
+   * connections, a few times per timeout, comparing byte counters: a
+   * per-socket timer would be re-armed on every read and write, a cost paid
+   * on every message.
    */
   #startSweeper(): void {
-    const every = Math.min(Math.max(this.#idle / 4, 25), 1000);
+    const shortest = Math.min(...[this.#idle, this.#firstByte].filter((ms) => ms > 0));
+    const every = Math.min(Math.max(shortest / 4, 25), 1000);
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const [conn, t] of this.#active) {
+        if (this.#firstByte > 0 && conn.bytesRead === 0 && now - t.accepted >= this.#firstByte) {
+          conn.destroy(
+            new TimeoutError(
+              'NETKIT_TIMEOUT',
+              'first byte',
+              `sent nothing for ${this.#firstByte} ms after connecting; connection closed`,
+              this.#firstByte,
+            ),
+          );
+          continue;
+        }
+        if (this.#idle === 0) continue;
         const activity = conn.bytesRead + conn.bytesWritten;
         if (activity !== t.activity) {
           t.activity = activity;
@@ -196,6 +257,7 @@ export class Server extends EventEmitter<ServerEvents> {
     }
     const summary = await conn.closed;
     this.#active.delete(conn);
+    this.#silent.delete(conn);
     this.emit('close', conn, summary);
   }
 }

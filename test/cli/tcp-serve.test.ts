@@ -59,11 +59,46 @@ test('tcp serve --max-conns refuses the extra connection and logs it', async (t)
   t.after(() => run.abort());
   const [, address] = await run.waitFor(/"address":"([^"]+)"/);
   const a = await dial(address!);
-  await run.waitFor(/"event":"open"/);
+  // A client that has talked keeps its slot (a silent one would be evicted for the newcomer).
+  await a.write('hi\n');
+  assert.equal(await a.readLine(), 'Hello, Client!');
   const b = await dial(address!).catch(() => undefined);
   await run.waitFor(/"event":"refuse".*"reason":"max-connections"/);
   a.destroy();
   b?.destroy();
+});
+
+test('tcp serve: a silent client is closed after --first-byte-timeout, and evicted at --max-conns', async (t) => {
+  const run = startCli([
+    'tcp',
+    'serve',
+    '127.0.0.1:0',
+    '--max-conns',
+    '1',
+    '--first-byte-timeout',
+    '300ms',
+    '--json',
+  ]);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const silent = await dial(address!);
+  t.after(() => silent.destroy());
+  // The cap is full with a client that said nothing: a newcomer takes its place.
+  const b = await dial(address!);
+  t.after(() => b.destroy());
+  await b.write('hi\n');
+  assert.equal(await b.readLine(), 'Hello, Client!');
+  // Closed by the server: FIN, or RST when its close raced the handshake.
+  const ended = await silent.read().catch((e: { code: string }) => e.code);
+  assert.ok(ended === null || ended === 'NETKIT_CONNECTION_RESET', `silent client got ${ended}`);
+  const [close] = await run.waitFor(/\{"event":"close"[^\n]*/);
+  assert.equal((JSON.parse(close) as { error?: string }).error, 'NETKIT_TIMEOUT', close);
+  const c = await dial(address!).catch(() => undefined);
+  // b holds the only slot and has talked: c is refused, and b is not touched.
+  await run.waitFor(/"event":"refuse"/);
+  c?.destroy();
+  await b.write('again\n');
+  assert.equal(await b.readLine(), 'Hello, Client!');
 });
 
 test('tcp serve rejects bad flags with exit code 2', async () => {

@@ -1,6 +1,6 @@
 /**
- * RELIABILITY.md items 1, 7 and 33–35 for TCP servers: oversize lines,
- * resets, 1,000 mixed clients, half-open peers, connection caps.
+ * RELIABILITY.md items 1, 7, 33–35 and 37 for TCP servers: oversize lines,
+ * resets, 1,000 mixed clients, half-open peers, connection caps, squatters.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -116,6 +116,70 @@ test('#35 past maxConnections new clients are refused at once with RST', async (
   a.destroy();
   b.destroy();
   if ('destroy' in c) c.destroy();
+});
+
+test('#37 a client that sends nothing is closed at firstByteTimeout; one that talks is not', async (t) => {
+  const summaries: ConnSummary[] = [];
+  const { address, server } = await startServer(t, replyHandler('ok'), { firstByteTimeout: 200 });
+  server.on('close', (_c, s) => summaries.push(s));
+  const silent = await dial(address);
+  const talker = await dial(address);
+  await talker.write('hi\n');
+  assert.equal(await talker.readLine(), 'ok');
+  const start = Date.now();
+  await until(() => summaries.length === 1, 3000, 'the silent connection to be closed');
+  const took = Date.now() - start;
+  assert.ok(took < 1500, `closed after ${took} ms`);
+  assert.equal(summaries[0]!.error?.code, 'NETKIT_TIMEOUT');
+  assert.equal((summaries[0]!.error as { op?: string }).op, 'first byte');
+  // The talker, silent since its first line for longer than the first-byte timeout, is still served.
+  await sleep(300);
+  await talker.write('again\n');
+  assert.equal(await talker.readLine(), 'ok');
+  silent.destroy();
+  talker.destroy();
+});
+
+test('#37 1,000 silent sockets cannot lock talking clients out of a capped server', async (t) => {
+  const max = 50;
+  const { address, server } = await startServer(t, replyHandler('ok'), {
+    maxConnections: max,
+    firstByteTimeout: 60_000,
+  });
+  let evicted = 0;
+  server.on('evict', () => evicted++);
+  // Clients that talked first hold their slots through the flood.
+  const talkers: Conn[] = [];
+  for (let i = 0; i < 10; i++) {
+    const c = await dial(address);
+    await c.write('hi\n');
+    assert.equal(await c.readLine(), 'ok');
+    talkers.push(c);
+  }
+  const squatters: Conn[] = [];
+  t.after(() => {
+    for (const c of [...squatters, ...talkers]) c.destroy();
+  });
+  const swallow = (c: Conn) => c.read().catch(() => null);
+  for (let i = 0; i < 1000; i += 100) {
+    const batch = await Promise.all(Array.from({ length: 100 }, () => dial(address).catch(() => undefined)));
+    for (const c of batch) {
+      if (!c) continue;
+      squatters.push(c);
+      void swallow(c);
+    }
+  }
+  await until(() => evicted >= 1000 - (max - talkers.length), 10_000, 'squatters to be evicted');
+  // A new client that talks is served at once, and every early talker still is.
+  const late = await dial(address);
+  await late.write('late\n');
+  assert.equal(await late.readLine(), 'ok');
+  late.destroy();
+  for (const c of talkers) {
+    await c.write('still\n');
+    assert.equal(await c.readLine(), 'ok');
+  }
+  assert.ok(server.connections <= max + 1, `${server.connections} connections`);
 });
 
 test('#33 1,000 concurrent clients mixing valid and garbage input: no crash, fds back to baseline', async () => {

@@ -36,6 +36,7 @@ interface ServeFlags extends ProxyFlags {
   maxFrame?: number;
   maxConns: number;
   idle: number;
+  firstByteTimeout: number;
   shutdownTimeout: number;
   workers: number;
   quiet?: boolean;
@@ -67,7 +68,14 @@ export function tcpServeCommand(ctx: CliContext): Command {
     .addOption(
       intOption('--max-conns <n>', 'connections served at once; more are reset', 1, 1_000_000, 10_000),
     )
-    .addOption(durationOption('--idle <duration>', 'close connections silent this long (0 = never)', '5m'))
+    .addOption(durationOption('--idle <duration>', 'close connections silent this long (0 = never)', '2m'))
+    .addOption(
+      durationOption(
+        '--first-byte-timeout <duration>',
+        'close connections that send nothing this long after connecting; at --max-conns the oldest such is closed to admit a new one (0 = never)',
+        '10s',
+      ),
+    )
     .addOption(
       durationOption(
         '--shutdown-timeout <duration>',
@@ -107,6 +115,7 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
   const server = serve(listener, handler, {
     maxConnections: flags.maxConns,
     idleTimeout: flags.idle,
+    firstByteTimeout: flags.firstByteTimeout,
     shutdownTimeout: flags.shutdownTimeout,
   });
   const worker = isWorker(ctx.io.env) ? ctx.io.env.NETKIT_WORKER : undefined;
