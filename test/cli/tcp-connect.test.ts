@@ -91,6 +91,27 @@ test('--idle exits with 4 when the server goes quiet', async (t) => {
   assert.ok(Date.now() - start < 2000);
 });
 
+test('--send gives up after 10 s by default on a server that never answers (exit 4); --idle 0 waits on', async (t) => {
+  // Reads each request to its FIN, then neither answers nor closes.
+  const { address } = await startServer(t, async (conn) => {
+    await readAll(conn);
+    await new Promise(() => {});
+  });
+  const start = Date.now();
+  const patient = startCli(['tcp', 'connect', address, '--send', 'ping\\n', '--idle', '0']);
+  t.after(() => patient.abort());
+  const r = await cli(['tcp', 'connect', address, '--send', 'ping\\n', '--json']);
+  const waited = Date.now() - start;
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.stdout, /"event":"idle","idleMs":10000/);
+  assert.ok(waited >= 9_900 && waited < 20_000, `gave up after ${waited} ms`);
+  // The one that asked for no deadline is still waiting.
+  const outcome = await Promise.race([patient.done, new Promise((r) => setImmediate(r, 'waiting'))]);
+  assert.equal(outcome, 'waiting');
+  patient.abort();
+  assert.equal(await patient.done, 130);
+});
+
 test('SIGINT closes a real `netkit tcp connect` with exit code 130', async (t) => {
   const { address } = await startServer(t, echoHandler());
   const p = spawnNetkit(['tcp', 'connect', address]);

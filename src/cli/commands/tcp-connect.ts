@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
+import { formatDuration } from '../../internal/duration.js';
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
 import { type Conn, dial } from '../../tcp/index.js';
@@ -10,6 +11,9 @@ import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+
+/** SEND_IDLE_MS is how long a one-shot --send waits for the answer's next byte by default. */
+const SEND_IDLE_MS = 10_000;
 
 interface ConnectFlags {
   network: string;
@@ -41,7 +45,12 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     .addOption(bytesOption('--max-frame <bytes>', 'largest frame accepted from the server'))
     .option('--hex', 'print received bytes as a hex dump')
     .addOption(durationOption('--timeout <duration>', 'give up connecting after this long', '10s'))
-    .addOption(durationOption('--idle <duration>', 'exit when nothing is received for this long'))
+    .addOption(
+      durationOption(
+        '--idle <duration>',
+        `exit (code 4) when nothing is received for this long (with --send: ${SEND_IDLE_MS / 1000}s unless set; 0 = never)`,
+      ),
+    )
     .option('--no-shutdown', 'do not half-close (send FIN) when input ends')
     .option('--local <address>', 'local address to connect from')
     .addOption(
@@ -95,11 +104,18 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   if (flags.proxyHeader) await conn.write(proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
   const onAbort = () => conn.destroy();
   io.signal.addEventListener('abort', onAbort, { once: true });
+  // A one-shot --send waits for the answer, not forever: a server that never
+  // answers (or never closes) ends it with exit 4. Interactive use keeps none.
+  const idleMs = flags.idle ?? (flags.send !== undefined ? SEND_IDLE_MS : 0);
   let idle: NodeJS.Timeout | undefined;
+  let idled = false;
   const armIdle = () => {
-    if (!flags.idle) return;
+    if (!idleMs) return;
     clearTimeout(idle);
-    idle = setTimeout(() => conn.destroy(), flags.idle);
+    idle = setTimeout(() => {
+      idled = true;
+      conn.destroy();
+    }, idleMs);
   };
   armIdle();
 
@@ -127,8 +143,8 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
       code = EXIT.OK;
     } else if (io.signal.aborted) {
       code = stoppedExit(io.signal);
-    } else if (isNetkitError(err, 'NETKIT_CONNECTION_CLOSED') && flags.idle) {
-      status('idle', { idleMs: flags.idle }, `nothing received for ${flags.idle} ms; closing`);
+    } else if (idled) {
+      status('idle', { idleMs }, `nothing received for ${formatDuration(idleMs)}; closing (--idle)`);
       code = EXIT.TIMEOUT;
     } else if (isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
       status(
