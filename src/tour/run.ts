@@ -14,8 +14,9 @@ export interface TourReporter {
   ): void;
 }
 
-/** ChapterEntry is a chapter with its file's slug (`sticky-packets`). */
+/** ChapterEntry is a chapter with its number in the full tour (1-based) and its file's slug (`sticky-packets`). */
 export interface ChapterEntry {
+  readonly n: number;
   readonly slug: string;
   readonly chapter: Chapter;
 }
@@ -29,14 +30,34 @@ export async function loadChapters(): Promise<ChapterEntry[]> {
   const entries: ChapterEntry[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(fileURLToPath(new URL(f, dir))).href)) as { default: Chapter };
-    entries.push({ slug: f.replace(/^\d+-/, '').replace(/\.(js|ts)$/, ''), chapter: mod.default });
+    entries.push({
+      n: entries.length + 1,
+      slug: f.replace(/^\d+-/, '').replace(/\.(js|ts)$/, ''),
+      chapter: mod.default,
+    });
   }
   return entries;
 }
 
 /**
- * runTour runs the chosen chapters (all when `only` is empty) one after
- * another and resolves with how many passed and failed.
+ * selectChapters picks chapters by number (as `--list` shows them) or slug,
+ * in tour order; it returns the selectors that match none as `unknown`.
+ */
+export function selectChapters(
+  all: readonly ChapterEntry[],
+  selectors: readonly string[],
+): { chosen: ChapterEntry[]; unknown: string[] } {
+  const matches = (e: ChapterEntry, s: string) => s === e.slug || s === String(e.n);
+  return {
+    chosen: selectors.length === 0 ? [...all] : all.filter((e) => selectors.some((s) => matches(e, s))),
+    unknown: selectors.filter((s) => !all.some((e) => matches(e, s))),
+  };
+}
+
+/**
+ * runTour runs the chosen chapters (all when `only` is empty; numbers or
+ * slugs) one after another, each under its number in the full tour, and
+ * resolves with how many passed and failed.
  */
 export async function runTour(options: {
   only?: readonly string[];
@@ -44,13 +65,11 @@ export async function runTour(options: {
   reporter: TourReporter;
 }): Promise<{ passed: number; failed: number }> {
   const all = await loadChapters();
-  const only = options.only ?? [];
-  const chosen = only.length === 0 ? all : all.filter((e) => only.includes(e.slug));
+  const { chosen } = selectChapters(all, options.only ?? []);
   let passed = 0;
   let failed = 0;
-  for (const [i, { chapter }] of chosen.entries()) {
+  for (const { n, chapter } of chosen) {
     if (options.signal.aborted) break;
-    const n = i + 1;
     const facts: Record<string, unknown> = {};
     const t: TourContext = {
       say: (text) => options.reporter.line(text),

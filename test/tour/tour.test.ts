@@ -21,12 +21,46 @@ test('netkit tour runs every chapter for real and passes', async () => {
   assert.equal(events.at(-1)?.failed, 0);
 });
 
-test('netkit tour --list names chapters; one chapter runs alone; unknown ones exit 2', async () => {
-  const list = await cli(['tour', '--list']);
-  assert.match(list.stdout, /sticky-packets/);
-  const one = await cli(['tour', 'half-close']);
-  assert.equal(one.code, 0);
-  assert.match(one.stdout, /1 of 1 chapters passed/);
-  const bad = await cli(['tour', 'nope']);
-  assert.equal(bad.code, 2);
+test('netkit tour --list numbers chapters; one runs alone by number or name under its own number; unknown ones exit 2', async () => {
+  const list = await cli(['tour', '--list', '--json']);
+  const chapters = list.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { n: number; slug: string; title: string });
+  assert.deepEqual(
+    chapters.map((c) => c.n),
+    chapters.map((_, i) => i + 1),
+  );
+  const halfClose = chapters.find((c) => c.slug === 'half-close')!;
+  const last = chapters.at(-1)!;
+  assert.equal(last.slug, 'file-transfer');
+  const byName = await cli(['tour', 'half-close', '--json']);
+  assert.equal(byName.code, 0, byName.stdout);
+  const ran = byName.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; n?: number })
+    .filter((e) => e.event === 'chapter');
+  assert.deepEqual(
+    ran.map((e) => e.n),
+    [halfClose.n],
+  );
+  const human = await cli(['tour', String(halfClose.n)]);
+  assert.equal(human.code, 0);
+  assert.match(human.stdout, new RegExp(`^${halfClose.n}\\. ${halfClose.title}$`, 'm'));
+  assert.match(human.stdout, /1 of 1 chapters passed/);
+  for (const bad of ['nope', '0', String(chapters.length + 1)]) {
+    const r = await cli(['tour', bad]);
+    assert.equal(r.code, 2, bad);
+  }
+});
+
+test('netkit tour --help names every chapter', async () => {
+  const list = await cli(['tour', '--list', '--json']);
+  const help = (await cli(['tour', '--help'])).stdout.toLowerCase();
+  for (const line of list.stdout.trim().split('\n')) {
+    const { slug } = JSON.parse(line) as { slug: string };
+    const spaced = slug.replaceAll('-', ' ');
+    assert.ok(help.includes(slug) || help.includes(spaced), `tour --help does not mention ${spaced}`);
+  }
 });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { formatDuration } from '../../internal/duration.js';
-import { loadChapters, runTour } from '../../tour/run.js';
+import { loadChapters, runTour, selectChapters } from '../../tour/run.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
 import { jsonOption } from '../options.js';
 import { Output } from '../output.js';
@@ -10,27 +10,29 @@ import type { CliContext } from '../program.js';
 export function tourCommand(ctx: CliContext): Command {
   return new Command('tour')
     .description(
-      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, TCP states, UDP, HTTP, WebSocket, RPC',
+      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, TCP states, UDP, HTTP, WebSocket, RPC, file transfer',
     )
-    .argument('[chapters...]', 'run only these chapters (see --list)')
-    .option('--list', 'list the chapters and exit')
+    .argument('[chapters...]', 'run only these chapters, by number or name (see --list)')
+    .option('--list', 'list the chapters with their numbers and exit')
     .addOption(jsonOption())
     .action(async (only: string[], flags: { list?: boolean; json?: boolean }) => {
       const out = new Output(ctx.io, Boolean(flags.json));
       const chapters = await loadChapters();
       if (flags.list) {
-        for (const [i, c] of chapters.entries()) {
+        for (const c of chapters) {
           out.event(
             'chapter',
-            { n: i + 1, slug: c.slug, title: c.chapter.title },
-            `${String(i + 1).padStart(2)}. ${c.slug.padEnd(18)} ${c.chapter.title}`,
+            { n: c.n, slug: c.slug, title: c.chapter.title },
+            `${String(c.n).padStart(2)}. ${c.slug.padEnd(18)} ${c.chapter.title}`,
           );
         }
         return;
       }
-      const unknown = only.filter((s) => !chapters.some((c) => c.slug === s));
+      const { unknown } = selectChapters(chapters, only);
       if (unknown.length > 0) {
-        out.error(`unknown chapter ${unknown.join(', ')}; run netkit tour --list`);
+        out.error(
+          `unknown chapter ${unknown.join(', ')}; chapters are 1-${chapters.length} or a name from netkit tour --list`,
+        );
         ctx.exitCode = EXIT.USAGE;
         return;
       }
