@@ -9,6 +9,8 @@
 export const ERROR_CODES = Object.freeze({
   NETKIT_INVALID_ARGUMENT: 'An option or argument is out of range or of the wrong type.',
   NETKIT_UNSUPPORTED: 'The request is valid but this platform or build cannot honour it.',
+  NETKIT_FILE_ACCESS:
+    'A local file or directory that was named could not be used (missing, not permitted, not the right kind).',
   NETKIT_UNKNOWN_NETWORK: 'The network name is not one of tcp, tcp4, tcp6 (or udp, udp4, udp6).',
   NETKIT_ADDR_SYNTAX: 'The address is not of the form host:port (brackets or colons are wrong).',
   NETKIT_MISSING_PORT: 'The address has no port.',
@@ -62,6 +64,10 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_TRANSFER_LIMIT: 'A file or a transfer exceeds a receiver limit (file size, number of entries).',
   NETKIT_TRANSFER_WRITE: 'The receiver could not write a file (disk full, permission denied).',
   NETKIT_TRANSFER_SOURCE: 'A file to send could not be read, or changed while it was being sent.',
+  NETKIT_TRANSFER_BUSY: 'The receiver is serving as many transfers as it allows; try again later.',
+  NETKIT_TRANSFER_STOPPED: 'The receiver was stopped mid-transfer; a partial file stays for a resume.',
+  NETKIT_TRANSFER_INCOMPLETE:
+    'The sender left before the end of its transfer; finished files are kept, a partial one stays for a resume.',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -94,6 +100,18 @@ export class InvalidArgumentError extends NetkitError {
 export class UnsupportedError extends NetkitError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NETKIT_UNSUPPORTED', message, options);
+  }
+}
+
+/**
+ * FileAccessError is a local file or directory named by the caller that
+ * could not be used; `path` is the name given, `cause` the system error.
+ */
+export class FileAccessError extends NetkitError {
+  readonly path: string;
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('NETKIT_FILE_ACCESS', message, options);
+    this.path = path;
   }
 }
 

@@ -29,3 +29,20 @@ test('errors carry code, cause and data, and are NetkitErrors', () => {
   assert.deepEqual([f.limit, f.size], [10, 11]);
   assert.equal(new errors.InvalidArgumentError('timeout', 'bad').option, 'timeout');
 });
+
+test('fileAccessError says what was done, to which path, and why, in words', async () => {
+  const { fileAccessError, isFsError } = await import('../src/internal/fs-errors.js');
+  const cause = Object.assign(new Error("EEXIST: file already exists, mkdir 'x'"), {
+    code: 'EEXIST',
+    path: 'x',
+    syscall: 'mkdir',
+  });
+  assert.ok(isFsError(cause));
+  assert.ok(!isFsError(new Error('plain')));
+  const e = fileAccessError('x', 'create directory', cause);
+  assert.ok(e instanceof errors.FileAccessError);
+  assert.equal(e.code, 'NETKIT_FILE_ACCESS');
+  assert.equal(e.path, 'x');
+  assert.equal(e.cause, cause);
+  assert.equal(e.message, 'cannot create directory "x": a file of that name is in the way (EEXIST)');
+});

@@ -30,6 +30,7 @@ export function exitCodeFor(err: unknown): number {
   if (!(err instanceof NetkitError)) return EXIT.FAILURE;
   switch (err.code) {
     case 'NETKIT_INVALID_ARGUMENT':
+    case 'NETKIT_FILE_ACCESS':
     case 'NETKIT_DATAGRAM_TOO_LARGE':
       return EXIT.USAGE;
     case 'NETKIT_DIAL_FAILED':

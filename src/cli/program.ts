@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { NetkitError } from '../errors.js';
+import { fileAccessError, isFsError } from '../internal/fs-errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';
@@ -153,7 +154,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       // --help and --version "fail" with exit code 0.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    new Output(io, argv.includes('--json')).error(err);
-    return err instanceof NetkitError ? exitCodeFor(err) : EXIT.FAILURE;
+    // A file-system error that escaped a command still gets a code and a sentence.
+    const shown = isFsError(err) ? fileAccessError(err.path, err.syscall ?? 'use', err) : err;
+    new Output(io, argv.includes('--json')).error(shown);
+    return shown instanceof NetkitError ? exitCodeFor(shown) : EXIT.FAILURE;
   }
 }

@@ -109,3 +109,23 @@ test('http serve --dir serves files and logs each request; a missing dir exits 2
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /does not exist/);
 });
+
+test('http post --data-file or --cacert naming a missing file: NETKIT_FILE_ACCESS with a sentence, exit 2', async () => {
+  const cases: [string[], RegExp][] = [
+    [
+      ['--data-file', '/nonexistent/body.json'],
+      /cannot read --data-file "\/nonexistent\/body\.json": no such file/,
+    ],
+    [['--data-file', '/'], /cannot read --data-file "\/": it is a directory/],
+    [['--cacert', '/nonexistent/ca.pem'], /cannot read --cacert "\/nonexistent\/ca\.pem": no such file/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await cli(['http', 'post', 'http://127.0.0.1:1/', ...flags, '--json']);
+    assert.equal(r.code, 2, r.stdout);
+    const e = JSON.parse(r.stdout) as { code: string; message: string };
+    assert.equal(e.code, 'NETKIT_FILE_ACCESS');
+    assert.match(e.message, message);
+    const human = await cli(['http', 'post', 'http://127.0.0.1:1/', ...flags]);
+    assert.doesNotMatch(human.stderr, /ENOENT: no such file|EISDIR: illegal/);
+  }
+});

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { type HttpResponse, request } from '../../http/index.js';
 import { safeText } from '../../internal/text.js';
 import { EXIT } from '../exit-codes.js';
+import { readFileFlag } from '../files.js';
 import { collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -58,11 +58,11 @@ async function runRequest(
   const headers = parseHeaderFlags(flags.header);
   const body =
     flags.dataFile !== undefined
-      ? await readFile(flags.dataFile)
+      ? await readFileFlag('--data-file', flags.dataFile)
       : flags.data === '-'
         ? await readStdin(ctx)
         : flags.data;
-  const ca = flags.cacert !== undefined ? await readFile(flags.cacert) : undefined;
+  const ca = flags.cacert !== undefined ? await readFileFlag('--cacert', flags.cacert) : undefined;
   const res = await request(url, {
     ...(ca !== undefined ? { ca } : {}),
     ...(flags.insecure ? { insecure: true } : {}),
