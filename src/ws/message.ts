@@ -50,3 +50,18 @@ export const CLOSE = Object.freeze({
 export function isNormalClose(code: number): boolean {
   return code === CLOSE.NORMAL || code === CLOSE.GOING_AWAY || code === CLOSE.NO_STATUS;
 }
+
+/**
+ * closeCodeOf reads the close code `ws` attaches to a protocol error (1009
+ * oversize, 1007 bad UTF-8, 1002 bad frame) under a private symbol; it is
+ * the code `ws` sent the peer, since its 'close' event then says 1006.
+ */
+export function closeCodeOf(err: Error): number | undefined {
+  for (const sym of Object.getOwnPropertySymbols(err)) {
+    if (sym.description === 'status-code') {
+      const v = (err as unknown as Record<symbol, unknown>)[sym];
+      return typeof v === 'number' ? v : undefined;
+    }
+  }
+  return undefined;
+}

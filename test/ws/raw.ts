@@ -87,12 +87,24 @@ export function clientFrame(
 }
 
 /** readCloseCode reads server frames until a close frame and returns its code (1005 when it has none). */
-export function readCloseCode(s: net.Socket, ms = 3000): Promise<number> {
+export async function readCloseCode(s: net.Socket, ms = 3000): Promise<number> {
+  return (await readUntilClose(s, ms)).code;
+}
+
+/**
+ * readUntilClose reads server frames until a close frame: its code (1005
+ * when it has none) and the payload bytes of the data frames before it.
+ */
+export function readUntilClose(s: net.Socket, ms = 3000): Promise<{ code: number; dataBytes: number }> {
   return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => reject(new Error(`no close frame within ${ms} ms`)), ms);
+    let buf: Buffer = Buffer.alloc(0);
+    let dataBytes = 0;
+    const timer = setTimeout(() => {
+      s.off('data', onData);
+      reject(new Error(`no close frame within ${ms} ms (${dataBytes} data bytes read)`));
+    }, ms);
     const onData = (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
+      buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
       for (;;) {
         if (buf.length < 2) return;
         const opcode = (buf[0] as number) & 0x0f;
@@ -111,9 +123,10 @@ export function readCloseCode(s: net.Socket, ms = 3000): Promise<number> {
         if (opcode === 8) {
           clearTimeout(timer);
           s.off('data', onData);
-          resolve(len >= 2 ? buf.readUInt16BE(off) : 1005);
+          resolve({ code: len >= 2 ? buf.readUInt16BE(off) : 1005, dataBytes });
           return;
         }
+        if (opcode < 8) dataBytes += len;
         buf = buf.subarray(off + len);
       }
     };

@@ -1,11 +1,13 @@
-/** RELIABILITY.md items 8-11 (WebSocket), each against a real server on loopback. */
+/** RELIABILITY.md items 8-11 and 36 (WebSocket), each against a real server on loopback. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { test } from 'node:test';
-import { CLOSE, serveWs } from '../../src/ws/index.js';
+import { CLOSE, serveWs, type WsPeer } from '../../src/ws/index.js';
 import { openFds, sleep, until } from '../helpers/net.js';
 import { client, closeOf, next, rawWs, startWs } from './fixtures.js';
-import { clientFrame, rawRequest, rawUpgrade, readCloseCode, upgradeRequest } from './raw.js';
+import { clientFrame, rawRequest, rawUpgrade, readCloseCode, readUntilClose, upgradeRequest } from './raw.js';
 
 test('8: thousands of headers or a 100 kB Sec-WebSocket-Protocol are refused fast; the server stays up', async (t) => {
   const server = await startWs(t, { protocols: ['chat'] });
@@ -164,4 +166,117 @@ test('a peer that does not read is closed with 1008 once its send queue passes m
   // The fast peer kept getting everything.
   server.broadcast('r', 'after');
   assert.equal((await next(fast)).text(), 'after');
+});
+
+/** tcpMemPages is the kernel's TCP buffer memory in pages (/proc/net/sockstat), NaN where there is none. */
+function tcpMemPages(): number {
+  try {
+    return Number(/^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+test('RELIABILITY 36: members of a busy room that never read are dropped with 1008 once they hold maxQueueBytes, kernel buffers included; the reader keeps up', async (t) => {
+  const members = 150;
+  const limit = 256 * 1024;
+  const size = 8 * 1024;
+  // 3.2 MB per member: far past the limit, and less than Linux lets one socket's kernel buffers
+  // take, so a bound on user-space queues alone would not drop anyone.
+  const messages = 400;
+  const closes: number[] = [];
+  const server = await startWs(t, {
+    mode: 'broadcast',
+    maxQueueBytes: limit,
+    heartbeat: 0,
+    onEvent: (e) => {
+      if (e.type === 'close') closes.push(e.code);
+    },
+  });
+  const memBefore = tcpMemPages();
+  const slow = await Promise.all(
+    Array.from({ length: members }, () => rawUpgrade(server.address, '/chat/r')),
+  );
+  t.after(() => {
+    for (const s of slow) s.destroy();
+  });
+  for (const s of slow) s.on('error', () => {});
+  const healthy = await client(t, `${server.url}/r`);
+  await until(() => server.connections === members + 1);
+  const peerOf = new Map<string, WsPeer>([...server.peers].map((p) => [p.remoteAddress, p]));
+  // A few members start reading the moment the server gives up on them: the data frames before the
+  // close frame are everything they were made to hold.
+  const sampled = slow.slice(0, 3).map((s) => ({
+    s,
+    peer: peerOf.get(`127.0.0.1:${s.localPort}`)!,
+    read: undefined as ReturnType<typeof readUntilClose> | undefined,
+  }));
+  const latencies: number[] = [];
+  const received = (async () => {
+    let seq = 0;
+    for await (const m of healthy) {
+      assert.equal(m.data.readUInt32BE(0), seq, 'in order, none missing');
+      latencies.push(performance.now() - m.data.readDoubleBE(4));
+      if (++seq === messages) break;
+    }
+    return seq;
+  })();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let maxBuffered = 0;
+  let maxUnread = 0;
+  let memPeak = memBefore;
+  for (let i = 0; i < messages; i++) {
+    const msg = Buffer.alloc(size, 0x61);
+    msg.writeUInt32BE(i, 0);
+    msg.writeDoubleBE(performance.now(), 4);
+    server.broadcast('r', msg);
+    for (const p of server.peers) {
+      maxBuffered = Math.max(maxBuffered, p.bufferedAmount);
+      maxUnread = Math.max(maxUnread, p.unreadBytes);
+    }
+    for (const x of sampled) if (!x.read && !x.peer.open) x.read = readUntilClose(x.s, 5000);
+    if (i % 10 === 0) memPeak = Math.max(memPeak, tcpMemPages());
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(await received, messages);
+  loop.disable();
+  await until(() => server.connections === 1, 5000, 'every member that never reads dropped');
+  assert.deepEqual(closes, Array(members).fill(CLOSE.POLICY_VIOLATION));
+  for (const x of sampled) {
+    assert.ok(x.read, 'dropped while the room was busy');
+    const r = await x.read;
+    assert.equal(r.code, CLOSE.POLICY_VIOLATION);
+    assert.ok(r.dataBytes <= limit, `a member held ${r.dataBytes} bytes, over the ${limit}-byte bound`);
+  }
+  assert.ok(maxUnread <= limit, `unread ${maxUnread} > ${limit}`);
+  assert.ok(maxBuffered <= limit, `buffered ${maxBuffered} > ${limit}`);
+  latencies.sort((a, b) => a - b);
+  // Kernel memory is shared with whatever else runs on the machine, so it is reported, not asserted.
+  t.diagnostic(
+    `kernel TCP memory ${memBefore} -> peak ${memPeak} pages (bound ${members} x ${limit} B = ${(members * limit) / 4096} pages on each end); ` +
+      `reader latency p50 ${latencies[latencies.length >> 1]?.toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms; ` +
+      `event loop delay max ${(loop.max / 1e6).toFixed(1)} ms`,
+  );
+});
+
+test('RELIABILITY 36: pongs a peer makes up without reading confirm nothing; it is dropped all the same', async (t) => {
+  const limit = 64 * 1024;
+  const server = await startWs(t, { mode: 'broadcast', maxQueueBytes: limit, heartbeat: 0 });
+  const s = await rawUpgrade(server.address, '/chat/r');
+  t.after(() => s.destroy());
+  s.on('error', () => {});
+  await until(() => server.connections === 1);
+  const [peer] = [...server.peers] as [WsPeer];
+  const guesses = [Buffer.alloc(0), Buffer.alloc(12), Buffer.from('nk1'), Buffer.alloc(12, 0xff)];
+  for (let i = 0; i < 100 && peer.open; i++) {
+    server.broadcast('r', Buffer.alloc(4096));
+    // Unsolicited pongs are allowed by RFC 6455 (5.5.3); these echo no ping the server sent.
+    for (const g of guesses) s.write(clientFrame(0xa, g));
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(peer.open, false, 'dropped');
+  const r = await readUntilClose(s);
+  assert.equal(r.code, CLOSE.POLICY_VIOLATION);
+  assert.ok(r.dataBytes <= limit, `held ${r.dataBytes} bytes`);
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
-import { CLOSE, serveWs, type WsPeer } from '../../src/ws/index.js';
+import { CLOSE, serveWs, type WsPeer, type WsServerEvent } from '../../src/ws/index.js';
+import { resolveWsOptions } from '../../src/ws/server/options.js';
 import { until } from '../helpers/net.js';
 import { client, closeOf, next, quiet, rawWs, rejectsEachOption, startWs } from './fixtures.js';
+import { clientFrame, rawUpgrade, readCloseCode } from './raw.js';
 
 test('echo mode returns text as text and binary as binary, byte for byte', async (t) => {
   const server = await startWs(t);
@@ -162,6 +164,32 @@ test('close() terminates peers that never answer the close frame after closeTime
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
   ws.terminate();
   void t;
+});
+
+test('a close the server starts is reported with the code it sent, also when the peer never answers it', async (t) => {
+  const closes: Extract<WsServerEvent, { type: 'close' }>[] = [];
+  const server = await startWs(t, {
+    maxPayload: 1024,
+    onEvent: (e) => {
+      if (e.type === 'close') closes.push(e);
+    },
+  });
+  const s = await rawUpgrade(server.address, '/echo');
+  t.after(() => s.destroy());
+  const [peer] = [...server.peers] as [WsPeer];
+  s.write(clientFrame(2, Buffer.alloc(0), { length: 2048 }));
+  // The peer reads the 1009 and goes away without answering it.
+  assert.equal(await readCloseCode(s), CLOSE.TOO_BIG);
+  s.destroy();
+  assert.equal((await peer.closed).code, CLOSE.TOO_BIG);
+  await until(() => closes.length === 1);
+  assert.equal(closes[0]?.code, CLOSE.TOO_BIG);
+});
+
+test('maxQueueBytes is 2 MiB by default, or twice maxPayload when that is larger', () => {
+  assert.equal(resolveWsOptions({}).maxQueueBytes, 2 * 1024 * 1024);
+  assert.equal(resolveWsOptions({ maxPayload: 3 * 1024 * 1024 }).maxQueueBytes, 6 * 1024 * 1024);
+  assert.equal(resolveWsOptions({ maxPayload: 3 * 1024 * 1024, maxQueueBytes: 1000 }).maxQueueBytes, 1000);
 });
 
 test('bad options are refused up front, naming the option', async () => {

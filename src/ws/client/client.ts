@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type WebSocket from 'ws';
 import { ConnectionError, WsError } from '../../errors.js';
 import { backoffDelay } from '../../internal/backoff.js';
-import { CLOSE, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
+import { CLOSE, closeCodeOf, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
 import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
 import { closeText } from '../server/peer.js';
@@ -98,7 +98,7 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
     // client stops reading; the code it sent the server says what really happened.
     let sent: { code: number; reason: string } | undefined;
     ws.on('error', (err) => {
-      const code = statusCodeOf(err);
+      const code = closeCodeOf(err);
       if (code !== undefined) sent = { code, reason: err.message };
     });
     ws.once('close', (code: number, reasonBuf: Buffer) => {
@@ -213,17 +213,6 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** statusCodeOf reads the close code `ws` attaches to a protocol error (under a private symbol). */
-function statusCodeOf(err: Error): number | undefined {
-  for (const sym of Object.getOwnPropertySymbols(err)) {
-    if (sym.description === 'status-code') {
-      const v = (err as unknown as Record<symbol, unknown>)[sym];
-      return typeof v === 'number' ? v : undefined;
-    }
-  }
-  return undefined;
 }
 
 function write(ws: WebSocket, data: Sendable, binary: boolean): Promise<void> {

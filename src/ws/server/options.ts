@@ -10,7 +10,11 @@ export type WsMode = 'echo' | 'broadcast';
 /** WsHandler serves one connection; the connection is closed when it returns or throws. */
 export type WsHandler = (peer: WsPeer, ctx: { signal: AbortSignal }) => unknown;
 
-/** WsServerEvent is what `onEvent` sees: connections opening and closing, and messages. */
+/**
+ * WsServerEvent is what `onEvent` sees: connections opening and closing,
+ * and messages. A close's `code` is the server's own when it closed first
+ * (1008, 1009, 1001, …), otherwise the peer's (1006: no close frame).
+ */
 export type WsServerEvent =
   | { type: 'open'; id: number; remote: string; path: string; room?: string; protocol: string }
   | { type: 'close'; id: number; remote: string; code: number; reason: string; messagesIn: number }
@@ -33,7 +37,13 @@ export interface WsServerOptions {
   origins?: readonly string[];
   /** maxPayload is the largest message (after decompression); larger closes with 1009. Default 1 MiB. */
   maxPayload?: number;
-  /** maxQueueBytes caps what may wait to be sent to one peer; a slower peer is closed with 1008. Default 4 MiB. */
+  /**
+   * maxQueueBytes caps what one peer may hold of what was sent to it and it
+   * has not read yet — queued in the server or in kernel buffers on the
+   * way; a peer that would go past it is closed with 1008. Default 2 MiB,
+   * or twice maxPayload when that is larger, so two messages of any
+   * size the server accepts always fit.
+   */
   maxQueueBytes?: number;
   /** heartbeat pings every peer this often and drops one that has not answered the last ping. Default 30 s. */
   heartbeat?: number;
@@ -62,7 +72,7 @@ export const WS_SERVER_DEFAULTS = Object.freeze({
   network: 'tcp',
   mode: 'echo' as WsMode,
   maxPayload: 1024 * 1024,
-  maxQueueBytes: 4 * 1024 * 1024,
+  maxQueueBytes: 2 * 1024 * 1024,
   heartbeat: 30_000,
   maxConnections: 10_000,
   headersTimeout: 10_000,
@@ -119,6 +129,7 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
       throw new InvalidArgumentError('protocols', `${JSON.stringify(p)} is not a valid subprotocol name`);
     }
   }
+  const maxPayload = checkInt('maxPayload', options.maxPayload ?? d.maxPayload, 1, 2 ** 31 - 1);
   return {
     network,
     path: path.length > 1 ? path.replace(/\/+$/, '') : path,
@@ -126,8 +137,13 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
     handler: options.handler,
     page: Boolean(options.page),
     origins: options.origins === undefined ? undefined : new Set(options.origins.map(checkOrigin)),
-    maxPayload: checkInt('maxPayload', options.maxPayload ?? d.maxPayload, 1, 2 ** 31 - 1),
-    maxQueueBytes: checkInt('maxQueueBytes', options.maxQueueBytes ?? d.maxQueueBytes, 1, 2 ** 31 - 1),
+    maxPayload,
+    maxQueueBytes: checkInt(
+      'maxQueueBytes',
+      options.maxQueueBytes ?? Math.min(Math.max(d.maxQueueBytes, 2 * maxPayload), 2 ** 31 - 1),
+      1,
+      2 ** 31 - 1,
+    ),
     heartbeat: checkMs('heartbeat', options.heartbeat ?? d.heartbeat),
     perMessageDeflate: Boolean(options.perMessageDeflate),
     protocols,

@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type WebSocket from 'ws';
 import { WsError } from '../../errors.js';
-import { CLOSE, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
+import { CLOSE, closeCodeOf, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
 import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
+import { SendWindow } from './send-window.js';
 
 /** PeerInfo is what the upgrade request said about a peer. */
 export interface PeerInfo {
@@ -21,8 +22,9 @@ const HIGH_WATER = 64;
 /**
  * WsPeer is one server-side WebSocket connection. Iterate it for messages
  * (the socket pauses while the reader lags), send() to it, close() it.
- * send() never lets a slow peer grow memory without bound: past
- * `maxQueueBytes` of unsent data the peer is closed with 1008.
+ * send() never lets a peer that does not read hold memory without bound:
+ * past `maxQueueBytes` sent and not yet read — queued here or in kernel
+ * buffers (see SendWindow) — the peer is closed with 1008.
  */
 export class WsPeer implements AsyncIterable<WsMessage> {
   readonly id: number;
@@ -36,14 +38,21 @@ export class WsPeer implements AsyncIterable<WsMessage> {
   readonly headers: IncomingHttpHeaders;
   /** socket is the underlying `ws` WebSocket. */
   readonly socket: WebSocket;
-  /** closed resolves with the close code and reason once the connection is gone. */
+  /**
+   * closed resolves with the close code and reason once the connection is
+   * gone: the server's own when it closed first (1008 for a peer that does
+   * not read, 1009 for an oversized message, 1001 at shutdown), otherwise
+   * the peer's (1006 when the connection dropped without a close frame).
+   */
   readonly closed: Promise<{ code: number; reason: string }>;
   /** alive is cleared by each heartbeat ping and set by the pong. */
   alive = true;
   messagesIn = 0;
-  readonly #maxQueueBytes: number;
+  readonly #window: SendWindow;
   #queue: MessageQueue | undefined;
   readonly #pings = new RttPings();
+  /** The close frame the server sent first, if it did: what ended the connection. */
+  #sentClose: { code: number; reason: string } | undefined;
 
   constructor(socket: WebSocket, info: PeerInfo, maxQueueBytes: number) {
     this.socket = socket;
@@ -53,10 +62,17 @@ export class WsPeer implements AsyncIterable<WsMessage> {
     this.query = info.query;
     this.room = info.room;
     this.headers = info.headers;
-    this.#maxQueueBytes = maxQueueBytes;
+    this.#window = new SendWindow(maxQueueBytes);
+    // A protocol error (oversize, bad UTF-8, bad frame) makes `ws` send a close frame with its code and stop
+    // reading, so its 'close' says 1006: remember the code that was really sent. The error adds nothing else
+    // (and this listener keeps it from being thrown).
+    socket.on('error', (err) => {
+      const code = closeCodeOf(err);
+      if (code !== undefined) this.#sentClose ??= { code, reason: '' };
+    });
     this.closed = new Promise((resolve) => {
-      socket.once('close', (code: number, reason: Buffer) => {
-        const r = reason.toString('utf8');
+      socket.once('close', (received: number, reasonBuf: Buffer) => {
+        const { code, reason: r } = this.#sentClose ?? { code: received, reason: reasonBuf.toString('utf8') };
         if (isNormalClose(code)) this.#queue?.end();
         else
           this.#queue?.fail(
@@ -68,7 +84,7 @@ export class WsPeer implements AsyncIterable<WsMessage> {
     });
     socket.on('pong', (payload: Buffer) => {
       this.alive = true;
-      this.#pings.pong(payload);
+      if (!this.#window.pong(payload)) this.#pings.pong(payload);
     });
   }
 
@@ -82,39 +98,52 @@ export class WsPeer implements AsyncIterable<WsMessage> {
     return this.socket.readyState === 1;
   }
 
-  /** bufferedAmount is the number of bytes queued to send. */
+  /** bufferedAmount is the number of bytes queued in user space, not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.socket.bufferedAmount;
   }
 
   /**
+   * unreadBytes is the payload sent that the peer has not yet shown it
+   * read (by answering a ping sent after it), wherever it waits: queued
+   * here, or in the kernel's buffers. It never exceeds `maxQueueBytes`.
+   */
+  get unreadBytes(): number {
+    return this.#window.unread;
+  }
+
+  /**
    * send queues a message: strings as text, bytes as binary (unless
    * `binary` says otherwise). It returns false when the peer is not open,
-   * or when the message would take its send queue past `maxQueueBytes`;
-   * then the peer is closed with 1008 (a reader that slow would otherwise
-   * hold the server's memory hostage).
+   * or when the message would take what the peer has not read past
+   * `maxQueueBytes`; then the peer is closed with 1008 (a reader that slow
+   * would otherwise hold the server's memory hostage).
    */
   send(data: Sendable, options: { binary?: boolean } = {}): boolean {
     const ws = this.socket;
     if (ws.readyState !== 1) return false;
-    if (ws.bufferedAmount + data.length > this.#maxQueueBytes) {
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+    if (!this.#window.fits(bytes)) {
       this.#dropSlow();
       return false;
     }
     ws.send(data, { binary: options.binary ?? typeof data !== 'string' });
+    this.#window.sent(ws, bytes);
     return true;
   }
 
   #dropSlow(): void {
     const ws = this.socket;
-    ws.close(CLOSE.POLICY_VIOLATION, `send queue over ${this.#maxQueueBytes} bytes`);
-    // The close frame waits behind the queue a slow reader is not draining; do not wait for long.
+    this.close(CLOSE.POLICY_VIOLATION, `not reading: over ${this.#window.limit} bytes unread`);
+    // The close frame waits behind the data a slow reader is not draining; do not wait for long.
     setTimeout(() => ws.terminate(), 1000).unref();
   }
 
   /** close starts the closing handshake (code 1000 by default). */
   close(code: number = CLOSE.NORMAL, reason = ''): void {
-    if (this.socket.readyState <= 1) this.socket.close(code, reason);
+    if (this.socket.readyState > 1) return;
+    this.#sentClose ??= { code, reason };
+    this.socket.close(code, reason);
   }
 
   /** terminate destroys the connection at once, without a closing handshake. */

@@ -18,10 +18,10 @@ import { WsServer } from './ws-server.js';
  * mode), sends it to everyone in the sender's room (broadcast mode), or
  * hands each connection to `handler`. With `page`, GET / serves a browser
  * client. Every connection is bounded: `maxPayload` per message (1009),
- * `maxQueueBytes` of unsent data (1008), a heartbeat for silent peers, and
- * `maxConnections` (503). Rejects with NETKIT_INVALID_ARGUMENT for a bad
- * option, NETKIT_LISTEN_FAILED when the address cannot be bound, or the
- * bus's error when it cannot connect.
+ * `maxQueueBytes` sent and not yet read, kernel buffers included (1008),
+ * a heartbeat for silent peers, and `maxConnections` (503). Rejects with
+ * NETKIT_INVALID_ARGUMENT for a bad option, NETKIT_LISTEN_FAILED when the
+ * address cannot be bound, or the bus's error when it cannot connect.
  */
 export async function serveWs(address: string, options: WsServerOptions = {}): Promise<WsServer> {
   const opts = resolveWsOptions(options);
@@ -63,8 +63,6 @@ export async function serveWs(address: string, options: WsServerOptions = {}): P
       opts.maxQueueBytes,
     );
     peers.add(peer);
-    // Protocol errors (oversize, bad UTF-8, bad frames) close the socket with their code; the error adds nothing.
-    ws.on('error', () => {});
     const onEvent = opts.onEvent;
     onEvent?.({
       type: 'open',

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type WebSocket from 'ws';
+
+// Outstanding probes per peer; with one probe per quarter window a peer over its window has at most five.
+const MAX_PROBES = 8;
+
+/**
+ * SendWindow bounds what one peer may hold of what the server sent it:
+ * every byte of every message the peer has not shown it read, wherever
+ * that byte waits — in `ws`'s queue, the socket's write buffer, the
+ * kernel's send buffer, or the peer's receive buffer.
+ *
+ * Counting user space alone (`bufferedAmount`) is not enough: Node has no
+ * SO_SNDBUF for TCP, and Linux grows each send buffer up to
+ * `net.ipv4.tcp_wmem` (4 MiB) before a write stays in user space, so a
+ * room of members that never read held megabytes of kernel memory each.
+ * Node cannot see how much of a write the kernel still holds either, so
+ * the window is counted end to end instead: every quarter window of
+ * payload the server sends a ping carrying an unguessable token, and the
+ * peer's pong to it proves the peer read everything sent before it
+ * (frames arrive in order, and a peer answers a ping only when it reads
+ * it). `unread` is payload sent minus payload confirmed; a message that
+ * would take it past `limit` is refused, and the caller drops the peer.
+ * A pong that echoes no outstanding token confirms nothing.
+ */
+export class SendWindow {
+  readonly limit: number;
+  readonly #step: number;
+  readonly #secret = randomBytes(8);
+  readonly #probes: { token: Buffer; at: number }[] = [];
+  #seq = 0;
+  #sent = 0;
+  #confirmed = 0;
+  #probedAt = 0;
+
+  constructor(limit: number) {
+    this.limit = limit;
+    this.#step = Math.max(1, Math.floor(limit / 4));
+  }
+
+  /** unread is the payload sent that the peer has not confirmed reading. */
+  get unread(): number {
+    return this.#sent - this.#confirmed;
+  }
+
+  /** fits is true when `bytes` more would keep `unread` within the limit. */
+  fits(bytes: number): boolean {
+    return this.#sent - this.#confirmed + bytes <= this.limit;
+  }
+
+  /** sent counts `bytes` handed to `ws`, and pings for a confirmation once a quarter window went unprobed. */
+  sent(ws: WebSocket, bytes: number): void {
+    this.#sent += bytes;
+    if (this.#sent - this.#probedAt < this.#step || this.#probes.length >= MAX_PROBES) return;
+    this.#probedAt = this.#sent;
+    const token = Buffer.allocUnsafe(12);
+    this.#secret.copy(token);
+    token.writeUInt32BE(++this.#seq >>> 0, 8);
+    this.#probes.push({ token, at: this.#sent });
+    ws.ping(token);
+  }
+
+  /** pong confirms what was sent before the probe this pong echoes (and every earlier one); false if none. */
+  pong(payload: Buffer): boolean {
+    const i = this.#probes.findIndex((p) => p.token.equals(payload));
+    if (i < 0) return false;
+    this.#confirmed = this.#probes[i]!.at;
+    this.#probes.splice(0, i + 1);
+    return true;
+  }
+}
