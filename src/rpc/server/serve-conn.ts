@@ -6,8 +6,16 @@
  * connection; an unknown service or a failing method only fails that call.
  * When the client stops sending, calls in flight still finish and answer
  * before the connection closes.
+ *
+ * Memory per connection is bounded (RELIABILITY 36). The connection is read
+ * only while nothing holds it back, and two things can: too many requests
+ * read and not yet started (more than maxConcurrent), and replies the client
+ * is not reading (the socket's buffer is over its high-water mark). Each is a
+ * separate reason in one set, so neither can resume what the other paused.
+ * While replies wait, no new call starts either: a call's reply is only
+ * produced once there is room to write it. What is held is then one read
+ * buffer of requests, the calls running, and their replies.
  */
-import { RawDecoder } from '../../framing/raw.js';
 import type { Conn } from '../../tcp/conn.js';
 import type { IncomingRequest, ServerCodec } from '../codec/types.js';
 import { type CallInfo, isLookupError, type Registry } from '../registry.js';
@@ -19,6 +27,9 @@ export interface ConnServeOptions {
   /** signal starts a graceful stop: no more requests are read; calls in flight answer, then the connection closes. */
   signal?: AbortSignal;
 }
+
+/** Why reading is paused: calls waiting to start, or replies waiting for the client to read them. */
+type Hold = 'calls' | 'replies';
 
 /**
  * serveRpcConn serves `conn` until the peer closes it or the bytes go bad;
@@ -32,17 +43,35 @@ export async function serveRpcConn(
   options: ConnServeOptions,
   initial?: Buffer,
 ): Promise<void> {
+  const { maxConcurrent, signal } = options;
+  const socket = conn.socket;
   // Aborted once the connection is gone: methods see it as their call's signal.
   const life = new AbortController();
-  conn.socket.once('close', () => life.abort());
   const remote = conn.remoteAddr?.address;
-  const queue: IncomingRequest[] = [];
-  let inflight = 0;
-  let paused = false;
-  let idle: (() => void) | undefined;
+  // Requests read but not started, first at `head`: a queue without shift(), so a long one drains in linear time.
+  let waiting: (IncomingRequest | undefined)[] = [];
+  let head = 0;
+  let running = 0;
+  const holds = new Set<Hold>();
+  // The reader waiting for every hold to lift, and the end waiting for the last call.
+  let wake: (() => void) | undefined;
+  let settled: (() => void) | undefined;
+  const queued = () => waiting.length - head;
+  const nudge = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const release = (hold: Hold) => {
+    if (holds.delete(hold) && holds.size === 0) nudge();
+  };
 
+  const onDrain = () => {
+    release('replies');
+    pump();
+  };
   const answer = (req: IncomingRequest, error: string, reply?: unknown, replyType?: unknown) => {
-    if (conn.socket.destroyed) return;
+    if (socket.destroyed) return;
     const header = { serviceMethod: req.serviceMethod, seq: req.seq, error };
     let bytes: Buffer;
     try {
@@ -54,7 +83,11 @@ export async function serveRpcConn(
         undefined,
       );
     }
-    conn.send(bytes);
+    if (!conn.send(bytes) && !socket.destroyed && !holds.has('replies')) {
+      // The client is not reading its replies: stop reading its requests and starting its calls until it does.
+      holds.add('replies');
+      socket.once('drain', onDrain);
+    }
   };
 
   const call = async (req: IncomingRequest): Promise<void> => {
@@ -68,49 +101,78 @@ export async function serveRpcConn(
   };
 
   const start = (req: IncomingRequest) => {
-    inflight++;
+    running++;
     call(req)
       .catch(() => {}) // answer() cannot throw past its own fallback; a dead socket is ignored
       .finally(() => {
-        inflight--;
-        const next = queue.shift();
-        if (next) start(next);
-        if (paused && queue.length < options.maxConcurrent / 2 && !conn.socket.destroyed) {
-          paused = false;
-          conn.socket.resume();
-        }
-        if (inflight === 0) idle?.();
+        running--;
+        pump();
+        if (running === 0 && queued() === 0) settled?.();
       });
   };
 
-  const onChunk = (chunk: Buffer) => {
-    for (const req of codec.push(chunk)) {
-      if (inflight < options.maxConcurrent) start(req);
-      else {
-        queue.push(req);
-        // Bounded work per connection: stop reading until calls finish.
-        if (!paused && queue.length >= options.maxConcurrent) {
-          paused = true;
-          conn.socket.pause();
-        }
-      }
+  /** pump starts waiting calls while there is room for them and for their replies. */
+  function pump(): void {
+    while (running < maxConcurrent && queued() > 0 && !holds.has('replies')) {
+      const req = waiting[head]!;
+      waiting[head++] = undefined;
+      start(req);
     }
+    if (queued() === 0 && head > 0) {
+      waiting = [];
+      head = 0;
+    }
+    // Reading resumes once half of the backlog has started, not at every call.
+    if (holds.has('calls') && queued() < maxConcurrent / 2) release('calls');
+  }
+
+  const take = (chunk: Buffer) => {
+    for (const req of codec.push(chunk)) waiting.push(req);
+    pump();
+    if (queued() >= maxConcurrent) holds.add('calls');
   };
 
+  socket.once('close', () => {
+    life.abort();
+    socket.off('drain', onDrain);
+    // Nothing can be answered any more: drop what waits, and let the reader and the end go on.
+    waiting = [];
+    head = 0;
+    holds.clear();
+    nudge();
+    settled?.();
+  });
+  const onAbort = () => nudge();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
   try {
-    if (initial && initial.length > 0) onChunk(initial);
-    await conn.consumeFrames(new RawDecoder(), onChunk, { signal: options.signal });
+    if (initial && initial.length > 0) take(initial);
+    for (;;) {
+      // Read only while nothing holds the connection back; meanwhile the kernel's buffers fill and the client stalls.
+      while (holds.size > 0 && !socket.destroyed && !signal?.aborted) {
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      const chunk = await conn.read({ signal });
+      if (chunk === null) break;
+      take(chunk);
+    }
   } catch (err) {
     // Bytes that cannot be a request, or a dead socket: nothing more can be answered.
-    if (!options.signal?.aborted) {
+    if (!signal?.aborted) {
       conn.destroy(err as Error);
       return;
     }
   } finally {
-    if (paused && !conn.socket.destroyed) conn.socket.resume();
+    signal?.removeEventListener('abort', onAbort);
   }
   // The client finished sending (or the server is stopping): calls in flight answer first, as in Go.
-  if (options.signal?.aborted) queue.length = 0; // stopping: calls not yet started are dropped
-  while (inflight > 0 || queue.length > 0) await new Promise<void>((r) => (idle = r));
+  if (signal?.aborted) {
+    // Stopping: calls not yet started are dropped.
+    waiting = [];
+    head = 0;
+  }
+  while ((running > 0 || queued() > 0) && !socket.destroyed) {
+    await new Promise<void>((resolve) => (settled = resolve));
+  }
   await conn.close().catch(() => {});
 }
