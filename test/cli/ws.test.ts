@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import { CLOSE, connectWs, type WsClient } from '../../src/ws/index.js';
 import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
@@ -8,8 +9,8 @@ import { closeOf, next, rawWs, startWs } from '../ws/fixtures.js';
 async function serve(t: import('node:test').TestContext, args: string[] = []) {
   const run = startCli(['ws', 'serve', '127.0.0.1:0', ...args]);
   t.after(() => run.abort());
-  const [, url] = await run.waitFor(/listening (ws:\/\/\S+)/);
-  return { run, url: url as string };
+  const m = await run.waitFor(/listening (ws:\/\/\S+)|"event":"listening".*?"url":"(ws:\/\/[^"]+)"/);
+  return { run, url: (m[1] ?? m[2]) as string };
 }
 
 test('ws serve echoes and prints each connection and message; ws connect --send prints the reply', async (t) => {
@@ -183,4 +184,104 @@ test('ws connect --reconnect --preamble: after a server restart the preamble is 
   await second.waitFor(/"event":"message".*"data":"hello"/, 10_000);
   await client.waitFor(/"event":"reconnected"/);
   assert.equal(client.stdout().split('"data":"hello"').length - 1, 2, client.stdout());
+});
+
+/** jsonEvents parses the JSON lines a command printed. */
+const jsonEvents = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('ws connect --binary sends stdin byte for byte: every byte value, newlines included, in messages of at most 64 KiB', async (t) => {
+  const { run, url } = await serve(t, ['--json']);
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const input = Buffer.concat(Array.from({ length: 800 }, () => all)); // 200 KiB
+  const r = await cli(['ws', 'connect', url, '--binary', '--json'], { stdin: input });
+  assert.equal(r.code, 0, r.stderr);
+  await run.waitFor(/"event":"close"/);
+  const got = jsonEvents(run.stdout()).filter((e) => e.event === 'message');
+  assert.ok(got.every((m) => m.type === 'binary'));
+  const sizes = got.map((m) => m.bytes as number);
+  assert.ok(Math.max(...sizes) <= 64 * 1024, `message sizes ${sizes}`);
+  const received = Buffer.concat(got.map((m) => Buffer.from(m.base64 as string, 'base64')));
+  assert.equal(received.length, input.length);
+  assert.ok(received.equals(input), 'the server received exactly the bytes of stdin');
+  // And the echo comes back to the client unchanged.
+  const echoed = jsonEvents(r.stdout).filter((e) => e.event === 'message');
+  assert.ok(Buffer.concat(echoed.map((m) => Buffer.from(m.base64 as string, 'base64'))).equals(input));
+});
+
+test('ws connect exits 5 when the server closes with 1009, whether stdin ended before or after; the server reports the 1009 it sent', async (t) => {
+  const { run, url } = await serve(t, ['--json', '--max-payload', '1KiB']);
+  const big = `${'x'.repeat(2000)}\n`;
+  const closeCodes = () =>
+    jsonEvents(run.stdout())
+      .filter((e) => e.event === 'close')
+      .map((e) => e.code);
+  // Input ends at once: the client's own close (1000) crosses the server's 1009.
+  const ended = await cli(['ws', 'connect', url], { stdin: big });
+  assert.equal(ended.code, 5, ended.stderr);
+  assert.match(ended.stderr, /1009/);
+  await until(() => closeCodes().length === 1);
+  // Input still open when the 1009 arrives; it ends afterwards.
+  const open = startCli(['ws', 'connect', url]);
+  open.stdin.write(big);
+  await until(() => closeCodes().length === 2);
+  open.stdin.end();
+  assert.equal(await open.done, 5, open.stderr());
+  assert.deepEqual(closeCodes(), [CLOSE.TOO_BIG, CLOSE.TOO_BIG]);
+});
+
+test('ws connect prints what the server says with bidi and control characters escaped: messages, close reasons, HTTP reasons', async (t) => {
+  const server = await startWs(t, {
+    handler: async (peer) => {
+      peer.send('left\u202eright');
+      for await (const _ of peer) peer.close(4000, 'reason\u202eevil');
+    },
+  });
+  const run = startCli(['ws', 'connect', server.url]);
+  run.stdin.write('go\n');
+  assert.equal(await run.done, 5, run.stderr());
+  // The in-process stdout is captured as latin1: a raw U+202E would show as its UTF-8 bytes.
+  assert.equal(run.stdout(), 'left\\u202eright\n');
+  assert.ok(!run.stderr().includes('\u202e'), run.stderr());
+  assert.match(run.stderr(), /reason\\u202eevil/);
+  // A server that refuses the upgrade with a reason phrase in UTF-8 (read as latin1: C1 controls).
+  const refuser = net.createServer((c) => {
+    c.on('error', () => {});
+    c.once('data', () =>
+      c.end(
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 403 No'),
+          Buffer.from('\u202e', 'utf8'),
+          Buffer.from('way\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'),
+        ]),
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
+  t.after(() => refuser.close());
+  const port = (refuser.address() as net.AddressInfo).port;
+  const refused = await cli(['ws', 'connect', `ws://127.0.0.1:${port}/`]);
+  assert.equal(refused.code, 3, refused.stderr);
+  assert.match(refused.stderr, /403/);
+  assert.ok(!/[\u0080-\u009f\u202e]/.test(refused.stderr), JSON.stringify(refused.stderr));
+});
+
+test('ws serve prints rooms, messages and close reasons from peers escaped', async (t) => {
+  const { run, url } = await serve(t, ['--mode', 'broadcast']);
+  const ws = await rawWs(`${url}/%E2%80%AEroom`);
+  const closed = closeOf(ws);
+  ws.send('hi\u202ethere');
+  await run.waitFor(/#1 hi/);
+  ws.close(4001, 'bye\u202e');
+  await closed;
+  await run.waitFor(/closed 4001/);
+  const out = run.stdout();
+  assert.ok(!out.includes(Buffer.from('\u202e').toString('latin1')), out);
+  assert.match(out, /\(room \\u202eroom\)/);
+  assert.match(out, /#1 hi\\u202ethere/);
+  assert.match(out, /closed 4001 bye\\u202e/);
 });

@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, safeText } from '../../internal/text.js';
 import { connectWs, type WsClient } from '../../ws/client/client.js';
-import type { WsMessage } from '../../ws/message.js';
+import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { readFileFlag } from '../files.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -38,7 +38,10 @@ export function wsConnectCommand(ctx: CliContext): Command {
     .option('-H, --header <header>', "upgrade request header 'Name: value' (repeatable)", collect, [])
     .option('--subprotocol <name>', 'offer this subprotocol (repeatable)', collect, [])
     .option('--origin <origin>', 'send this Origin header, as a browser would')
-    .option('--binary', 'send input as binary messages instead of text')
+    .option(
+      '--binary',
+      'send input as binary messages, bytes unchanged: each read of stdin (up to 64KiB) is one message',
+    )
     .option(
       '--send <text>',
       'one-shot: send this message (repeatable), print the replies, close',
@@ -70,10 +73,11 @@ export function wsConnectCommand(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `
-Received text prints as a line (control characters escaped), binary as a hex dump.
+Received text prints as a line (control and bidi characters escaped), binary as a hex dump.
 End of input sends a close frame (1000); Ctrl-C closes too.
-Exit codes: 0 closed normally, 3 could not connect or upgrade refused, 4 timeout,
-5 closed abnormally (no close frame, 1008, 1009, …), 6 bad address.
+Exit codes: 0 closed normally (1000, 1001), 3 could not connect or upgrade refused,
+4 timeout, 5 closed abnormally (no close frame, 1008, 1009, …) whether or not input
+had ended, 6 bad address.
 
 Examples:
   netkit ws connect ws://127.0.0.1:8080/echo
@@ -98,23 +102,19 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
   };
-  const ca = flags.cacert !== undefined ? await readFile(flags.cacert) : undefined;
-  const client = await connectWs(url, {
-    headers: parseHeaderFlags(flags.header),
-    protocols: flags.subprotocol,
-    ...(flags.origin !== undefined ? { origin: flags.origin } : {}),
-    ...(flags.maxPayload !== undefined ? { maxPayload: flags.maxPayload } : {}),
-    timeout: flags.timeout,
-    ...(ca !== undefined ? { ca } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
-    ...(flags.reconnect ? { reconnect: true } : {}),
-    preamble: flags.preamble.map((p) => encode(p, flags)),
-    signal: io.signal,
-  });
+  const ca = flags.cacert !== undefined ? await readFileFlag('--cacert', flags.cacert) : undefined;
+  let client: WsClient;
+  try {
+    client = await connect(url, flags, ca, io.signal);
+  } catch (err) {
+    // The refusal may quote the server (an HTTP reason phrase).
+    out.error(escaped(err));
+    return exitCodeFor(err);
+  }
   status(
     'connected',
     { url: client.url, protocol: client.protocol },
-    `connected to ${client.url}${client.protocol ? ` (subprotocol ${client.protocol})` : ''}`,
+    `connected to ${safeText(client.url)}${client.protocol ? ` (subprotocol ${safeText(client.protocol)})` : ''}`,
   );
   watch(client, flags, status);
   const pinger = flags.ping
@@ -126,20 +126,44 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     input.catch(() => {});
     for await (const msg of client) await print(io.stdout, render(msg, out));
     const { code, reason } = await client.closed;
-    status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(Buffer.from(reason))}` : ''}`);
-    return io.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK;
+    status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(reason)}` : ''}`);
+    if (io.signal.aborted) return EXIT.INTERRUPTED;
+    // Iteration ends quietly when our own close (end of input) crossed the server's: the code decides,
+    // so a 1009 exits 5 whether it came before or after stdin ended.
+    return isNormalClose(code) ? EXIT.OK : EXIT.RESET;
   } catch (err) {
     if (io.signal.aborted) return EXIT.INTERRUPTED;
     if (err instanceof WsError && err.closeCode !== undefined) {
-      status('closed', { code: err.closeCode, reason: err.reason }, err.message);
+      status('closed', { code: err.closeCode, reason: err.reason }, safeText(err.message));
       return EXIT.RESET;
     }
-    out.error(err);
+    out.error(escaped(err));
     return exitCodeFor(err);
   } finally {
     clearInterval(pinger);
     await client.close();
   }
+}
+
+/** connect opens the connection the flags describe. */
+function connect(
+  url: string,
+  flags: WsConnectFlags,
+  ca: Buffer | undefined,
+  signal: AbortSignal,
+): Promise<WsClient> {
+  return connectWs(url, {
+    headers: parseHeaderFlags(flags.header),
+    protocols: flags.subprotocol,
+    ...(flags.origin !== undefined ? { origin: flags.origin } : {}),
+    ...(flags.maxPayload !== undefined ? { maxPayload: flags.maxPayload } : {}),
+    timeout: flags.timeout,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(flags.insecure ? { insecure: true } : {}),
+    ...(flags.reconnect ? { reconnect: true } : {}),
+    preamble: flags.preamble.map((p) => encode(p, flags)),
+    signal,
+  });
 }
 
 /** watch reports pings, pongs, drops and reconnections. */
@@ -226,6 +250,17 @@ function encode(text: string, flags: WsConnectFlags): string | Buffer {
   return flags.binary ? Buffer.from(text) : text;
 }
 
+/**
+ * escaped is `err` with its message made safe to print: messages can quote
+ * the peer (an HTTP reason phrase, a close reason). The copy keeps the
+ * error's class and code, since it inherits from it.
+ */
+function escaped(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const message = safeText(err.message);
+  return message === err.message ? err : Object.create(err, { message: { value: message } });
+}
+
 function render(msg: WsMessage, out: Output): string {
   if (out.json) {
     const body = msg.binary ? { base64: msg.data.toString('base64') } : { data: msg.text() };
@@ -240,13 +275,29 @@ async function print(stdout: NodeJS.WritableStream, text: string): Promise<void>
   if (!stdout.write(text)) await new Promise((resolve) => stdout.once('drain', resolve));
 }
 
-/** pump sends each stdin line as a message and closes (1000) at end of input. */
+// A binary message per read of stdin, at most this big.
+const BINARY_CHUNK = 64 * 1024;
+
+/**
+ * pump sends stdin and closes (1000) at end of input: each line as a text
+ * message, or with --binary the bytes as they are, a message per read —
+ * never split at newlines or decoded, so every byte value arrives unchanged.
+ */
 async function pump(ctx: CliContext, client: WsClient, flags: WsConnectFlags): Promise<void> {
-  const lines = createInterface({
-    input: ctx.io.stdin,
-    crlfDelay: Number.POSITIVE_INFINITY,
-    terminal: false,
-  });
-  for await (const line of lines) await client.send(encode(line, flags), { binary: Boolean(flags.binary) });
-  await client.close();
+  if (flags.binary) {
+    for await (const chunk of ctx.io.stdin as AsyncIterable<Buffer | string>) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      for (let i = 0; i < buf.length; i += BINARY_CHUNK) {
+        await client.send(buf.subarray(i, i + BINARY_CHUNK), { binary: true });
+      }
+    }
+  } else {
+    const lines = createInterface({
+      input: ctx.io.stdin,
+      crlfDelay: Number.POSITIVE_INFINITY,
+      terminal: false,
+    });
+    for await (const line of lines) await client.send(line);
+  }
+  await client.close(CLOSE.NORMAL);
 }

@@ -70,7 +70,7 @@ export function wsServeCommand(ctx: CliContext): Command {
     .addOption(
       bytesOption(
         '--max-queue <bytes>',
-        'unsent data per client before it is dropped with 1008 (default 4MiB)',
+        'data sent to a client and not yet read by it, kernel buffers included, before it is dropped with 1008 (default 2MiB, or twice --max-payload)',
       ),
     )
     .addOption(
@@ -150,7 +150,7 @@ async function runServe(ctx: CliContext, address: string, flags: WsServeFlags): 
       out.note(
         'redis',
         { state: s.state, reason: s.reason, ...tag },
-        `redis ${s.state}${s.reason ? `: ${s.reason}` : ''}`,
+        `redis ${s.state}${s.reason ? `: ${safeText(s.reason)}` : ''}`,
       ),
     );
     bus = redis;
@@ -193,14 +193,14 @@ function report(out: Output, e: WsServerEvent, tag: Record<string, number>): voi
       out.event(
         'open',
         { id: e.id, remote: e.remote, path: e.path, room: e.room, protocol: e.protocol, ...tag },
-        `${out.paint('green', '+')} #${e.id} ${e.remote} ${e.path}${e.room ? ` (room ${safeText(Buffer.from(e.room))})` : ''}`,
+        `${out.paint('green', '+')} #${e.id} ${e.remote} ${safeText(e.path)}${e.room ? ` (room ${safeText(e.room)})` : ''}`,
       );
       return;
     case 'close':
       out.event(
         'close',
         { id: e.id, remote: e.remote, code: e.code, reason: e.reason, messages: e.messagesIn, ...tag },
-        `${out.paint('dim', '-')} #${e.id} ${e.remote} closed ${e.code}${e.reason ? ` ${safeText(Buffer.from(e.reason))}` : ''} after ${e.messagesIn} messages`,
+        `${out.paint('dim', '-')} #${e.id} ${e.remote} closed ${e.code}${e.reason ? ` ${safeText(e.reason)}` : ''} after ${e.messagesIn} messages`,
       );
       return;
     case 'message': {
@@ -217,7 +217,7 @@ function report(out: Output, e: WsServerEvent, tag: Record<string, number>): voi
       out.note(
         'rejected',
         { remote: e.remote, path: e.path, status: e.status, reason: e.reason, ...tag },
-        `refused ${e.remote} ${safeText(Buffer.from(e.path))}: ${e.status} ${e.reason}`,
+        `refused ${e.remote} ${safeText(e.path)}: ${e.status} ${e.reason}`,
       );
       return;
   }
