@@ -1,4 +1,5 @@
 import { NetkitError } from '../errors.js';
+import { jsonLine } from '../internal/text.js';
 import type { Io } from './io.js';
 
 const COLORS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
@@ -32,13 +33,13 @@ export class Output {
 
   /** event prints a machine event (--json) or its human line on stdout. */
   event(event: string, fields: Record<string, unknown>, human?: string): void {
-    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    if (this.json) this.#io.stdout.write(`${jsonLine({ event, ...fields })}\n`);
     else if (human !== undefined) this.#io.stdout.write(`${human}\n`);
   }
 
   /** note prints a human diagnostic on stderr (or a JSON event on stdout with --json). */
   note(event: string, fields: Record<string, unknown>, human: string): void {
-    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+    if (this.json) this.#io.stdout.write(`${jsonLine({ event, ...fields })}\n`);
     else this.#io.stderr.write(`${human}\n`);
   }
 
@@ -46,7 +47,7 @@ export class Output {
   error(err: unknown): void {
     const code = err instanceof NetkitError ? err.code : undefined;
     const message = err instanceof Error ? err.message : String(err);
-    if (this.json) this.#io.stdout.write(`${JSON.stringify({ event: 'error', code, message })}\n`);
+    if (this.json) this.#io.stdout.write(`${jsonLine({ event: 'error', code, message })}\n`);
     else
       this.#io.stderr.write(
         `${this.paint('red', 'netkit:', 'stderr')} ${message}${code ? this.paint('dim', ` [${code}]`, 'stderr') : ''}\n`,

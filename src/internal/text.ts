@@ -110,6 +110,22 @@ function sequenceLength(b: Buffer, i: number): number {
   return 0;
 }
 
+/** JSON_UNSAFE is what JSON.stringify leaves raw but a terminal would act on: DEL, C1, bidi controls, separators. */
+const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * jsonLine is JSON.stringify for output a person may see on a terminal:
+ * still valid JSON, with the characters JSON.stringify leaves raw but a
+ * terminal would act on (C1 controls, bidi overrides) written as `\uHHHH`.
+ * (JSON.stringify already escapes C0 controls and lone surrogates.)
+ */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 const hex2 = (c: number) => c.toString(16).padStart(2, '0');
 
 /** hexDump renders bytes like `xxd`: offset, 16 hex bytes, and printable ASCII. */

@@ -11,6 +11,7 @@ import {
   type TransferEvent,
   type TransferSummary,
 } from './events.js';
+import { fsReason } from './fs-checks.js';
 import { quote } from './paths.js';
 import type { Store } from './store.js';
 
@@ -107,7 +108,7 @@ export async function sendClassic(
 ): Promise<{ size: number; peer: string }> {
   const name = path.basename(file);
   const fh = await open(file, 'r').catch((err) => {
-    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(file)}: ${err.message}`, {
+    throw new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(file)}: ${fsReason(err)}`, {
       path: file,
       cause: err,
     });

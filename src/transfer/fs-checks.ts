@@ -42,3 +42,38 @@ export async function hashPrefix(p: string, size: number): Promise<Hash> {
   }
   return hash;
 }
+
+/**
+ * fsReason says in words why a file-system call failed, for messages people
+ * read: Node's own message repeats the path raw (a name may hold escape
+ * sequences) and the syscall, which say less than the errno does.
+ */
+export function fsReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ELOOP':
+      return 'a symlink is in the way';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files';
+    case 'ENAMETOOLONG':
+      return 'name too long';
+    default:
+      return typeof code === 'string' ? code : 'I/O error';
+  }
+}

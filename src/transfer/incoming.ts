@@ -2,6 +2,7 @@ import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { promisify } from 'node:util';
 import { NetkitError, TransferError } from '../errors.js';
+import { fsReason } from './fs-checks.js';
 import { quote } from './paths.js';
 
 const writev = promisify(fs.writev);
@@ -132,14 +133,7 @@ function rest(batch: Buffer[], skip: number): Buffer[] {
  */
 export function writeError(path: string, err: unknown): NetkitError {
   if (err instanceof NetkitError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOSPC'
-      ? 'no space left on the device'
-      : code === 'EDQUOT'
-        ? 'disk quota exceeded'
-        : (code ?? 'I/O error');
-  return new TransferError('NETKIT_TRANSFER_WRITE', `cannot write ${quote(path)}: ${why}`, {
+  return new TransferError('NETKIT_TRANSFER_WRITE', `cannot write ${quote(path)}: ${fsReason(err)}`, {
     path,
     cause: err,
   });

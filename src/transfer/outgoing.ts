@@ -4,6 +4,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { finished, type TransferEvent, type TransferSummary } from './events.js';
+import { fsReason } from './fs-checks.js';
 import { quote } from './paths.js';
 import { encodeFrame } from './protocol.js';
 import type { SourceEntry } from './tree.js';
@@ -148,9 +149,8 @@ async function sendSmall(
 }
 
 function unreadable(entry: FileSource, err: unknown): TransferError {
-  return new TransferError(
-    'NETKIT_TRANSFER_SOURCE',
-    `cannot read ${quote(entry.source)}: ${(err as Error).message}`,
-    { path: entry.path, cause: err },
-  );
+  return new TransferError('NETKIT_TRANSFER_SOURCE', `cannot read ${quote(entry.source)}: ${fsReason(err)}`, {
+    path: entry.path,
+    cause: err,
+  });
 }

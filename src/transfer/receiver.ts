@@ -1,10 +1,13 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
-import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { constants } from 'node:fs';
+import { access, mkdir, realpath, stat } from 'node:fs/promises';
+import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
 import { type Conn, type Endpoint, type Listener, listen } from '../tcp/index.js';
 import { TransferKey } from './auth.js';
 import { receiveClassic } from './compat.js';
 import type { TransferEvent, TransferSummary } from './events.js';
+import { fsReason, lstatOrNull } from './fs-checks.js';
+import { quote } from './paths.js';
 import { receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
 
@@ -149,10 +152,7 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
   if (options.compat && options.code !== undefined) {
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   }
-  await mkdir(options.dir, { recursive: true });
-  const root = await realpath(options.dir);
-  if (!(await stat(root)).isDirectory())
-    throw new InvalidArgumentError('dir', `${options.dir} is not a directory`);
+  const root = await prepareRoot(options.dir);
   const key = options.code === undefined ? undefined : new TransferKey(options.code);
   const listener = await listen(address, { network: options.network, signal });
   const run = (conn: Conn) => {
@@ -174,4 +174,32 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
   const receiver = new FileReceiver(listener, root, run, maxConnections, options.onTransfer);
   signal?.addEventListener('abort', () => void receiver.close(), { once: true });
   return receiver;
+}
+
+/**
+ * prepareRoot checks the receiving directory before listening, so a bad
+ * `dir` fails at start with NETKIT_FILE_ACCESS and a sentence, rather than
+ * with the first sender or as a raw errno: it must be a directory (created
+ * if missing, parents too) that this process can write into. It returns
+ * the real path.
+ */
+async function prepareRoot(dir: string): Promise<string> {
+  const refuse = (why: string, cause?: unknown) =>
+    new FileAccessError(dir, `cannot receive into ${quote(dir)}: ${why}`, { cause });
+  let st = await stat(dir).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw refuse(fsReason(err), err);
+  });
+  if (st === null) {
+    await mkdir(dir, { recursive: true }).catch((err: unknown) => {
+      if (lstatOrNull(dir)?.isSymbolicLink()) throw refuse('it is a symlink to nothing', err);
+      throw refuse(fsReason(err), err);
+    });
+    st = await stat(dir);
+  }
+  if (!st.isDirectory()) throw refuse(`it is ${st.isFile() ? 'a file, ' : ''}not a directory`);
+  await access(dir, constants.W_OK | constants.X_OK).catch((err: unknown) => {
+    throw refuse(fsReason(err), err);
+  });
+  return realpath(dir);
 }

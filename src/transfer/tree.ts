@@ -1,7 +1,8 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TransferError } from '../errors.js';
+import { fsReason, lstatOrNull } from './fs-checks.js';
 import { checkRelativePath, quote } from './paths.js';
 import type { Entry } from './protocol.js';
 
@@ -33,11 +34,7 @@ export async function collectSources(
   const names = new Set<string>();
   for (const arg of args) {
     const st = await stat(arg).catch((err) => {
-      throw sourceError(
-        arg,
-        `cannot read ${quote(arg)}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.message}`,
-        err,
-      );
+      throw sourceError(arg, `cannot read ${quote(arg)}: ${fsReason(err)}`, err);
     });
     const name = path.basename(path.resolve(arg));
     if (names.has(name)) throw sourceError(arg, `two arguments are both named ${quote(name)}`);
@@ -58,14 +55,16 @@ function walk(dir: string, rel: string, entries: SourceEntry[], skipped: Skipped
     // Synchronous on purpose: thousands of small lstat calls cost far more through the thread pool.
     children = readdirSync(dir);
   } catch (err) {
-    throw sourceError(dir, `cannot list ${quote(dir)}: ${(err as Error).message}`, err);
+    throw sourceError(dir, `cannot list ${quote(dir)}: ${fsReason(err)}`, err);
   }
   // Sorted, so a resumed transfer announces files in the same order.
   children.sort();
   for (const child of children) {
     const source = path.join(dir, child);
     const childRel = `${rel}/${child}`;
-    const st = lstatSync(source);
+    // Gone since the listing (a file deleted meanwhile): a sentence, not a raw errno.
+    const st = lstatOrNull(source);
+    if (st === null) throw sourceError(source, `cannot read ${quote(source)}: it disappeared while listing`);
     if (st.isSymbolicLink()) skipped.push({ path: childRel, reason: 'symlink (not followed)' });
     else if (st.isFile()) {
       checkRelativePath(childRel);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatBytes, hexDump, safeText, unescapeText } from '../../src/internal/text.js';
+import { formatBytes, hexDump, jsonLine, safeText, unescapeText } from '../../src/internal/text.js';
 
 test('unescapeText expands command-line escapes and leaves the rest', () => {
   const cases: [string, string][] = [
@@ -100,4 +100,12 @@ test('formatBytes renders sizes for people', () => {
     [3 * 1024 ** 3, '3.0GiB'],
   ];
   for (const [n, want] of cases) assert.equal(formatBytes(n), want, `${n}`);
+});
+
+test('jsonLine is JSON a terminal cannot be steered by, and parses back to the same value', () => {
+  const value = { text: 'a\u202eb\u009b31m\x1b[2J\u2028\ud800 é', n: 1 };
+  const line = jsonLine(value);
+  assert.doesNotMatch(line, /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]/);
+  assert.match(line, /a\\u202eb\\u009b31m\\u001b\[2J\\u2028\\ud800 é/);
+  assert.deepEqual(JSON.parse(line), value);
 });

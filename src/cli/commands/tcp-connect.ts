@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
 import { formatDuration } from '../../internal/duration.js';
-import { hexDump, safeText, unescapeText } from '../../internal/text.js';
+import { hexDump, jsonLine, safeText, unescapeText } from '../../internal/text.js';
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
 import { type Conn, dial } from '../../tcp/index.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
@@ -169,7 +169,7 @@ function render(frame: Buffer, flags: ConnectFlags, out: Output, offset: number)
   const framed = flags.frame !== 'none';
   if (out.json) {
     const body = flags.hex ? { hex: frame.toString('hex') } : { text: frame.toString('utf8') };
-    return `${JSON.stringify({ event: framed ? 'frame' : 'data', bytes: frame.length, ...body })}\n`;
+    return `${jsonLine({ event: framed ? 'frame' : 'data', bytes: frame.length, ...body })}\n`;
   }
   if (flags.hex) return `${hexDump(frame, framed ? 0 : offset)}\n`;
   // Raw mode passes bytes through like ncat; framed mode prints one frame per line, made safe for a terminal.

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { TimeoutError, WsError } from '../../errors.js';
-import { hexDump, safeText } from '../../internal/text.js';
+import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import { connectWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
@@ -264,7 +264,7 @@ function escaped(err: unknown): unknown {
 function render(msg: WsMessage, out: Output): string {
   if (out.json) {
     const body = msg.binary ? { base64: msg.data.toString('base64') } : { data: msg.text() };
-    return `${JSON.stringify({ event: 'message', type: msg.binary ? 'binary' : 'text', bytes: msg.data.length, ...body })}\n`;
+    return `${jsonLine({ event: 'message', type: msg.binary ? 'binary' : 'text', bytes: msg.data.length, ...body })}\n`;
   }
   if (msg.binary) return `<binary ${msg.data.length} bytes>\n${hexDump(msg.data)}\n`;
   return `${safeText(msg.data, true)}\n`;
