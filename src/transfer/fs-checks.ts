@@ -46,7 +46,9 @@ export async function hashPrefix(p: string, size: number): Promise<Hash> {
 /**
  * fsReason says in words why a file-system call failed, for messages people
  * read: Node's own message repeats the path raw (a name may hold escape
- * sequences) and the syscall, which say less than the errno does.
+ * sequences) and the syscall. Unlike fileAccessError (internal/fs-errors.ts)
+ * it never falls back to that message, only to the errno code: a receiver's
+ * write errors go to the sender, who has no business learning its paths.
  */
 export function fsReason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
