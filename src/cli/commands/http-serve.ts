@@ -74,7 +74,10 @@ export function httpServeCommand(ctx: CliContext): Command {
 Clients get "Hello, you've requested: /path" as text, the request as JSON with
 Accept: application/json, or as an HTML page in a browser (everything escaped).
 Shape the response with query parameters: ?status=418 ?delay=200ms
-?header=Name:Value (repeatable) ?body=text.
+?header=Name:Value (repeatable) ?body=text. Shaped responses are sandboxed
+(CSP sandbox, nosniff); active types (text/html, SVG, XML, JavaScript) and
+headers such as Set-Cookie are refused with 400, so a link cannot make this
+server run script in a browser.
 
 Examples:
   netkit http serve

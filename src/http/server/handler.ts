@@ -47,7 +47,25 @@ export const TYPES: Record<Representation, string> = {
 /** CSP keeps an HTML page that shows untrusted values from running or loading anything. */
 const CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
-/** send writes a whole response with the server's usual headers (nosniff, CSP on HTML, Connection when closing). */
+/**
+ * INSPECTOR_CSP is the policy of the HTML inspector: on top of CSP, `sandbox`
+ * gives the page an opaque origin with scripts, forms and popups disabled,
+ * and nothing may frame it, set its base URL or receive a form from it.
+ */
+export const INSPECTOR_CSP =
+  "sandbox; default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * SHAPED_CSP goes on every other response the inspector shapes from a URL
+ * (RELIABILITY 39): whatever a link makes the server send, a browser treats it
+ * as a sandboxed document that may run and load nothing.
+ */
+export const SHAPED_CSP = "sandbox; default-src 'none'";
+
+/**
+ * send writes a whole response with the server's usual headers (nosniff, a CSP
+ * on HTML unless `headers` brings one, Connection when closing).
+ */
 export function send(
   res: ServerResponse,
   state: HandlerState,
@@ -60,8 +78,12 @@ export function send(
   // One writeHead with a flat list: the cheapest way through node:http (no per-header setHeader
   // bookkeeping); headers set earlier with setHeader are still merged in.
   const flat = ['Content-Type', type, 'X-Content-Type-Options', 'nosniff'];
-  if (type.startsWith('text/html')) flat.push('Content-Security-Policy', CSP);
-  for (const [name, value] of headers) flat.push(name, value);
+  let csp = false;
+  for (const [name, value] of headers) {
+    flat.push(name, value);
+    if (name === 'Content-Security-Policy') csp = true;
+  }
+  if (!csp && type.startsWith('text/html')) flat.push('Content-Security-Policy', CSP);
   flat.push('Content-Length', String(Buffer.byteLength(body)));
   if (state.closing) flat.push('Connection', 'close');
   res.writeHead(status, flat);
@@ -84,27 +106,29 @@ export function sendError(
   }
 }
 
+const SANDBOXED: [string, string][] = [['Content-Security-Policy', SHAPED_CSP]];
+
 function respond(req: IncomingMessage, res: ServerResponse, state: HandlerState, info: RequestInfo) {
   let shaping: Shaping;
   try {
     shaping = parseShaping(info.query);
   } catch (err) {
     if (!(err instanceof ShapeError)) throw err;
-    sendError(req, res, state, 400, err.message);
+    sendError(req, res, state, 400, err.message, SANDBOXED);
     return;
   }
   const reply = () => {
     const status = shaping.status ?? 200;
-    if (shaping.body !== undefined) {
-      send(res, state, status, TYPES.text, shaping.body, shaping.headers);
-      return;
-    }
-    const rep = negotiate(req.headers.accept);
+    const rep = shaping.body !== undefined ? 'text' : negotiate(req.headers.accept);
     let body: string;
-    if (rep === 'json') body = `${JSON.stringify(info, null, 2)}\n`;
+    if (shaping.body !== undefined) body = shaping.body;
+    else if (rep === 'json') body = `${JSON.stringify(info, null, 2)}\n`;
     else if (rep === 'html') body = renderRequestHtml(info);
     else body = `Hello, you've requested: ${info.path}\n`;
-    send(res, state, status, TYPES[rep], body, shaping.headers);
+    // Only the inspector's own page is HTML; a shaped Content-Type is never an active type.
+    const type = shaping.contentType ?? TYPES[rep];
+    const csp = type === TYPES.html ? INSPECTOR_CSP : SHAPED_CSP;
+    send(res, state, status, type, body, [...shaping.headers, ['Content-Security-Policy', csp]]);
   };
   if (shaping.delayMs === 0) {
     reply();
