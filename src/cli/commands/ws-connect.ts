@@ -4,7 +4,7 @@ import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import { connectWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { readFileFlag } from '../files.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
@@ -127,12 +127,12 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     for await (const msg of client) await print(io.stdout, render(msg, out));
     const { code, reason } = await client.closed;
     status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(reason)}` : ''}`);
-    if (io.signal.aborted) return EXIT.INTERRUPTED;
+    if (io.signal.aborted) return stoppedExit(io.signal);
     // Iteration ends quietly when our own close (end of input) crossed the server's: the code decides,
     // so a 1009 exits 5 whether it came before or after stdin ended.
     return isNormalClose(code) ? EXIT.OK : EXIT.RESET;
   } catch (err) {
-    if (io.signal.aborted) return EXIT.INTERRUPTED;
+    if (io.signal.aborted) return stoppedExit(io.signal);
     if (err instanceof WsError && err.closeCode !== undefined) {
       status('closed', { code: err.closeCode, reason: err.reason }, safeText(err.message));
       return EXIT.RESET;
