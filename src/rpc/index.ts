@@ -4,6 +4,7 @@
  * or TCP, all serving one Registry of services.
  */
 export { arith } from './arith.js';
+export type { CallEvent } from './call-event.js';
 export { type CallOptions, RpcClient } from './client/client.js';
 export { dialRpc, type RpcDialOptions } from './client/dial.js';
 export { createRpcPool, type RpcPoolOptions } from './client/pool.js';

@@ -3,6 +3,8 @@
  * transport: HTTP and TCP both hand a parsed JSON value in and get the JSON
  * text to send back, or undefined when nothing is to be sent.
  */
+import { performance } from 'node:perf_hooks';
+import type { CallEvent } from '../call-event.js';
 import { isLookupError, type Registered, type Registry } from '../registry.js';
 import { INTERNAL_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, SERVER_ERROR } from './errors.js';
 import type { Limiter } from './limiter.js';
@@ -18,6 +20,13 @@ export interface DispatchContext {
   readonly limiter: Limiter;
 }
 
+/** Answer is one call's Response object as JSON text, and the error it carries, for onCall. */
+interface Answer {
+  text: string;
+  error?: string;
+  rpcCode?: number;
+}
+
 /**
  * Dispatcher answers single requests and batches. Notifications are run but
  * never answered; a batch is answered in request order, with its calls run
@@ -27,10 +36,12 @@ export interface DispatchContext {
 export class Dispatcher {
   readonly #registry: Registry;
   readonly #maxBatch: number;
+  readonly #onCall: ((event: CallEvent) => void) | undefined;
 
-  constructor(registry: Registry, options: { maxBatch: number }) {
+  constructor(registry: Registry, options: { maxBatch: number; onCall?: (event: CallEvent) => void }) {
     this.#registry = registry;
     this.#maxBatch = options.maxBatch;
+    this.#onCall = options.onCall;
   }
 
   /** handle answers one parsed JSON value (a request or a batch); undefined means send nothing. */
@@ -56,15 +67,32 @@ export class Dispatcher {
   async #one(value: unknown, ctx: DispatchContext): Promise<string | undefined> {
     const req = checkRequest(value);
     if (!req.ok) return req.notification ? undefined : encodeError(req.id, req.code);
+    const started = this.#onCall ? performance.now() : 0;
     const found = this.#registry.lookup(req.method);
     if (isLookupError(found)) {
+      this.#report(ctx, req.method, started, { error: found.error, rpcCode: METHOD_NOT_FOUND });
       // Go's text (`rpc: can't find service X`) says more than the specification's "Method not found".
       return req.notification ? undefined : encodeError(req.id, METHOD_NOT_FOUND, found.error);
     }
     const answer = await ctx.limiter.run(() =>
       this.#invoke(found, req.method, paramsToArgs(req.params), req.id, ctx),
     );
-    return req.notification ? undefined : answer;
+    this.#report(ctx, req.method, started, answer);
+    return req.notification ? undefined : answer.text;
+  }
+
+  #report(
+    ctx: DispatchContext,
+    method: string,
+    started: number,
+    outcome: { error?: string; rpcCode?: number },
+  ): void {
+    this.#onCall?.({
+      remote: ctx.remote,
+      method,
+      durationMs: performance.now() - started,
+      ...(outcome.error === undefined ? {} : { error: outcome.error, rpcCode: outcome.rpcCode }),
+    });
   }
 
   async #invoke(
@@ -73,7 +101,7 @@ export class Dispatcher {
     args: unknown,
     id: JsonRpcId,
     ctx: DispatchContext,
-  ): Promise<string> {
+  ): Promise<Answer> {
     // Registry.invoke keeps only the thrown error's message; wrap the method
     // to keep the error itself too, for its `data`, while invoke still counts the call.
     let thrown: unknown;
@@ -97,12 +125,17 @@ export class Dispatcher {
     if ('error' in out) {
       const data =
         typeof thrown === 'object' && thrown !== null ? (thrown as { data?: unknown }).data : undefined;
-      return encodeError(id, SERVER_ERROR, out.error, data);
+      return {
+        text: encodeError(id, SERVER_ERROR, out.error, data),
+        error: out.error,
+        rpcCode: SERVER_ERROR,
+      };
     }
     try {
-      return encodeResult(id, out.reply);
+      return { text: encodeResult(id, out.reply) };
     } catch (err) {
-      return encodeError(id, INTERNAL_ERROR, undefined, `result is not JSON: ${(err as Error).message}`);
+      const why = `result is not JSON: ${(err as Error).message}`;
+      return { text: encodeError(id, INTERNAL_ERROR, undefined, why), error: why, rpcCode: INTERNAL_ERROR };
     }
   }
 }

@@ -13,6 +13,7 @@ import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
 import { type ProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
+import { type CallEvent, checkOnCall } from '../call-event.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { JsonSyntaxError, JsonValueDecoder } from '../json-stream.js';
 import type { Registry } from '../registry.js';
@@ -26,6 +27,8 @@ import { encodeError, parseErrorResponse } from './protocol.js';
 export interface JsonRpc2HttpHandlerOptions extends JsonRpc2Limits {
   /** maxBodyBytes caps a request body; a larger one gets 413 and the connection is closed (default 1 MiB). */
   maxBodyBytes?: number;
+  /** onCall is told about every call once it is answered: caller, method, duration, error. */
+  onCall?: (event: CallEvent) => void;
 }
 
 /** JsonRpc2HttpOptions tunes serveJsonRpc2Http(). Durations are milliseconds; 0 means none. */
@@ -71,7 +74,8 @@ function makeHandler(
 ): JsonRpc2HttpHandler {
   const limits = resolveLimits(options);
   const maxBody = byteOption('maxBodyBytes', options.maxBodyBytes, JSONRPC2_SERVER_DEFAULTS.maxBodyBytes);
-  const dispatcher = new Dispatcher(registry, limits);
+  const onCall = checkOnCall(options.onCall);
+  const dispatcher = new Dispatcher(registry, { maxBatch: limits.maxBatch, ...(onCall ? { onCall } : {}) });
 
   const send = (
     res: ServerResponse,

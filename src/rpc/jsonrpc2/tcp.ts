@@ -13,19 +13,29 @@ import { checkMs, checkSignal } from '../../internal/validate.js';
 import type { Conn } from '../../tcp/conn.js';
 import { type Listener, listen } from '../../tcp/listen.js';
 import { type Handler, type Server, serve } from '../../tcp/serve.js';
+import { type CallEvent, checkOnCall } from '../call-event.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { JsonSyntaxError, JsonValueDecoder } from '../json-stream.js';
 import type { Registry } from '../registry.js';
+import { watchIdle } from '../server/idle.js';
 import { Dispatcher } from './dispatch.js';
 import { INTERNAL_ERROR } from './errors.js';
 import { Limiter } from './limiter.js';
 import { byteOption, JSONRPC2_SERVER_DEFAULTS, type JsonRpc2Limits, resolveLimits } from './options.js';
 import { encodeError, parseErrorResponse } from './protocol.js';
 
-/** JsonRpc2TcpHandlerOptions tunes jsonRpc2TcpHandler(). */
+/** JsonRpc2TcpHandlerOptions tunes jsonRpc2TcpHandler(). Durations are milliseconds; 0 means none. */
 export interface JsonRpc2TcpHandlerOptions extends JsonRpc2Limits {
   /** maxValueBytes caps one JSON value; a larger one is a Parse error and the connection closes (default 1 MiB). */
   maxValueBytes?: number;
+  /**
+   * idleTimeout closes a connection once no bytes moved either way and no
+   * call was running for this long (default none). A slow call keeps its
+   * connection; a client that stops reading its answers does not.
+   */
+  idleTimeout?: number;
+  /** onCall is told about every call once it is answered: caller, method, duration, error. */
+  onCall?: (event: CallEvent) => void;
 }
 
 /** JsonRpc2TcpOptions tunes serveJsonRpc2Tcp(). Durations are milliseconds; 0 means none. */
@@ -34,8 +44,6 @@ export interface JsonRpc2TcpOptions extends JsonRpc2TcpHandlerOptions {
   network?: string;
   /** maxConnections caps concurrent connections (default 10,000). */
   maxConnections?: number;
-  /** idleTimeout closes a connection with no traffic for this long (default none). */
-  idleTimeout?: number;
   /** shutdownTimeout is how long close() lets calls in progress answer before dropping connections (default 10 s). */
   shutdownTimeout?: number;
   /** signal closes the server (gracefully) when aborted. */
@@ -60,7 +68,9 @@ export function jsonRpc2TcpHandler(registry: Registry, options: JsonRpc2TcpHandl
     options.maxValueBytes,
     JSONRPC2_SERVER_DEFAULTS.maxValueBytes,
   );
-  const dispatcher = new Dispatcher(registry, limits);
+  const idleTimeout = checkMs('idleTimeout', options.idleTimeout ?? 0);
+  const onCall = checkOnCall(options.onCall);
+  const dispatcher = new Dispatcher(registry, { maxBatch: limits.maxBatch, ...(onCall ? { onCall } : {}) });
   return async (conn, { signal }) => {
     const gone = new AbortController();
     void conn.closed.then(() =>
@@ -74,6 +84,7 @@ export function jsonRpc2TcpHandler(registry: Registry, options: JsonRpc2TcpHandl
       limiter: new Limiter(limits.maxConcurrency),
     };
     const inFlight = new Set<Promise<void>>();
+    const stopIdle = watchIdle(conn, idleTimeout, () => inFlight.size > 0);
     let writing = RESOLVED;
     const send = (text: string): Promise<void> => {
       // Write failures show on the read side (reset), which ends the loop.
@@ -116,6 +127,7 @@ export function jsonRpc2TcpHandler(registry: Registry, options: JsonRpc2TcpHandl
       await linger(conn);
     }
     await writing;
+    stopIdle();
   };
 }
 
@@ -186,7 +198,6 @@ export async function serveJsonRpc2Tcp(
   const handler = jsonRpc2TcpHandler(registry, options);
   const serveOptions = {
     maxConnections: options.maxConnections,
-    idleTimeout: options.idleTimeout === undefined ? undefined : checkMs('idleTimeout', options.idleTimeout),
     shutdownTimeout: options.shutdownTimeout,
     signal: checkSignal(options.signal),
   };

@@ -16,14 +16,21 @@
  * produced once there is room to write it. What is held is then one read
  * buffer of requests, the calls running, and their replies.
  */
+import { performance } from 'node:perf_hooks';
 import type { Conn } from '../../tcp/conn.js';
+import type { CallEvent } from '../call-event.js';
 import type { IncomingRequest, ServerCodec } from '../codec/types.js';
 import { type CallInfo, isLookupError, type Registry } from '../registry.js';
+import { watchIdle } from './idle.js';
 
 /** ConnServeOptions bound one connection. */
 export interface ConnServeOptions {
   /** maxConcurrent caps the calls running at once on this connection; more wait, and reading pauses. */
   maxConcurrent: number;
+  /** idleTimeout closes the connection once nothing moved and no call ran for this many ms (0 or absent: never). */
+  idleTimeout?: number;
+  /** onCall is told about every request answered, after its answer is written. */
+  onCall?: (event: CallEvent) => void;
   /** signal starts a graceful stop: no more requests are read; calls in flight answer, then the connection closes. */
   signal?: AbortSignal;
 }
@@ -43,7 +50,7 @@ export async function serveRpcConn(
   options: ConnServeOptions,
   initial?: Buffer,
 ): Promise<void> {
-  const { maxConcurrent, signal } = options;
+  const { maxConcurrent, onCall, signal } = options;
   const socket = conn.socket;
   // Aborted once the connection is gone: methods see it as their call's signal.
   const life = new AbortController();
@@ -90,20 +97,42 @@ export async function serveRpcConn(
     }
   };
 
-  const call = async (req: IncomingRequest): Promise<void> => {
-    if (req.error !== undefined) return answer(req, req.error);
+  const call = async (req: IncomingRequest): Promise<string> => {
+    if (req.error !== undefined) {
+      answer(req, req.error);
+      return req.error;
+    }
     const found = registry.lookup(req.serviceMethod);
-    if (isLookupError(found)) return answer(req, found.error);
+    if (isLookupError(found)) {
+      answer(req, found.error);
+      return found.error;
+    }
     const info: CallInfo = { serviceMethod: req.serviceMethod, remote, signal: life.signal };
     const result = await registry.invoke(found, req.args, info);
-    if ('error' in result) answer(req, result.error || 'unspecified error');
-    else answer(req, '', result.reply, found.schemas.reply);
+    if ('error' in result) {
+      const error = result.error || 'unspecified error';
+      answer(req, error);
+      return error;
+    }
+    answer(req, '', result.reply, found.schemas.reply);
+    return '';
   };
 
   const start = (req: IncomingRequest) => {
     running++;
+    const started = onCall ? performance.now() : 0;
     call(req)
-      .catch(() => {}) // answer() cannot throw past its own fallback; a dead socket is ignored
+      .then(
+        (error) => {
+          onCall?.({
+            remote,
+            method: req.serviceMethod,
+            durationMs: performance.now() - started,
+            ...(error === '' ? {} : { error }),
+          });
+        },
+        () => {}, // answer() cannot throw past its own fallback; a dead socket is ignored
+      )
       .finally(() => {
         running--;
         pump();
@@ -132,8 +161,10 @@ export async function serveRpcConn(
     if (queued() >= maxConcurrent) holds.add('calls');
   };
 
+  const stopIdle = watchIdle(conn, options.idleTimeout ?? 0, () => running > 0);
   socket.once('close', () => {
     life.abort();
+    stopIdle();
     socket.off('drain', onDrain);
     // Nothing can be answered any more: drop what waits, and let the reader and the end go on.
     waiting = [];

@@ -3,10 +3,12 @@ import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import type { ProxyOptions } from '../../proxy/accept.js';
 import { listen } from '../../tcp/listen.js';
 import { type Server, serve } from '../../tcp/serve.js';
+import { type CallEvent, checkOnCall } from '../call-event.js';
 import { checkCodec, createServerCodec } from '../codec/index.js';
 import type { CodecName } from '../codec/types.js';
 import type { Registry } from '../registry.js';
 import { acceptHttp } from './http-connect.js';
+import { watchIdle } from './idle.js';
 import { serveRpcConn } from './serve-conn.js';
 
 /** RpcServeOptions configures serveRpc(). Durations are milliseconds. */
@@ -27,10 +29,16 @@ export interface RpcServeOptions {
   maxConnections?: number;
   /** headerTimeout bounds the wait for the HTTP request head with `http` (default 10 s). */
   headerTimeout?: number;
-  /** idleTimeout closes a connection with no traffic for this long (default 0: never, as in Go). */
+  /**
+   * idleTimeout closes a connection once no bytes moved either way and no
+   * call was running for this long (default 0: never, as in Go). A slow call
+   * keeps its connection; a client that stops reading its replies does not.
+   */
   idleTimeout?: number;
   /** shutdownTimeout is how long close() lets calls in flight finish (default 5 s). */
   shutdownTimeout?: number;
+  /** onCall is told about every request once it is answered: caller, method, duration, error (for logs and metrics). */
+  onCall?: (event: CallEvent) => void;
   /** signal closes the server when aborted. */
   signal?: AbortSignal;
 }
@@ -83,6 +91,8 @@ export async function serveRpc(
     2 ** 31 - 1,
   );
   const headerTimeout = checkMs('headerTimeout', options.headerTimeout ?? d.headerTimeout);
+  const idleTimeout = checkMs('idleTimeout', options.idleTimeout ?? d.idleTimeout);
+  const onCall = checkOnCall(options.onCall);
   const signal = checkSignal(options.signal);
   const listener = await listen(address, {
     ...(options.network ? { network: options.network } : {}),
@@ -93,11 +103,15 @@ export async function serveRpc(
     async (conn, ctx) => {
       let initial: Buffer | undefined;
       if (useHttp) {
+        // The HTTP head is bounded by headerTimeout; the idle timeout also covers it when that is off.
+        const stopIdle = watchIdle(conn, headerTimeout > 0 ? 0 : idleTimeout, () => false);
         try {
           initial = await acceptHttp(conn, registry, headerTimeout);
         } catch {
           conn.destroy();
           return;
+        } finally {
+          stopIdle();
         }
         if (initial === undefined) return;
       }
@@ -105,13 +119,14 @@ export async function serveRpc(
         conn,
         createServerCodec(codec, maxMessageBytes),
         registry,
-        { maxConcurrent, signal: ctx.signal },
+        { maxConcurrent, idleTimeout, signal: ctx.signal, ...(onCall ? { onCall } : {}) },
         initial,
       );
     },
     {
       maxConnections: options.maxConnections ?? d.maxConnections,
-      idleTimeout: options.idleTimeout ?? d.idleTimeout,
+      // The RPC layer keeps the idle timeout: tcp.serve() would also cut connections with a call running.
+      idleTimeout: 0,
       shutdownTimeout: options.shutdownTimeout ?? d.shutdownTimeout,
       ...(signal ? { signal } : {}),
     },
