@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -65,5 +66,136 @@ describe('netkit rpc serve / rpc call', () => {
     ]);
     assert.equal(schema.code, 2);
     assert.match(schema.stderr, /unknown type "int7" at A/);
+  });
+});
+
+/** events parses the --json lines a server printed so far. */
+function events(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** silentConnection opens a connection that sends nothing and resolves with how long the server kept it. */
+function silentConnection(address: string): Promise<number> {
+  const i = address.lastIndexOf(':');
+  const sock = net.connect(Number(address.slice(i + 1)), address.slice(0, i));
+  sock.on('error', () => {});
+  sock.resume();
+  const opened = performance.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error('the server kept a silent connection open for 5 s'));
+    }, 5000);
+    sock.once('close', () => {
+      clearTimeout(timer);
+      resolve(performance.now() - opened);
+    });
+  });
+}
+
+describe('netkit rpc serve logs connections and calls', () => {
+  for (const [codec, http] of [
+    ['gob', false],
+    ['json', false],
+    ['gob', true],
+    ['jsonrpc2', false],
+    ['jsonrpc2', true],
+  ] as const) {
+    it(`${codec}${http ? ' over HTTP' : ''}: --json open, call (method, duration, error) and close events`, async (t) => {
+      const flags = ['--codec', codec, ...(http ? ['--http'] : [])];
+      const run = startCli(['rpc', 'serve', '127.0.0.1:0', '--json', ...flags]);
+      t.after(() => run.abort());
+      const [, address] = await run.waitFor(/"event":"listening","address":"([^"]+)"/);
+      assert.equal(
+        (await cli(['rpc', 'call', address!, 'Arith.Multiply', '{"A":7,"B":8}', ...flags])).code,
+        0,
+      );
+      assert.equal((await cli(['rpc', 'call', address!, 'Arith.Divide', '{"A":1,"B":0}', ...flags])).code, 1);
+      const connections = codec === 'jsonrpc2' && http ? 0 : 2;
+      await run.waitFor(connections === 0 ? /Arith\.Divide/ : /"event":"close"[\s\S]*"event":"close"/);
+      const got = events(run.stdout());
+      const calls = got.filter((e) => e.event === 'call');
+      assert.equal(calls.length, 2);
+      assert.equal(calls[0]!.method, 'Arith.Multiply');
+      assert.equal(calls[0]!.error, undefined);
+      assert.equal(calls[1]!.method, 'Arith.Divide');
+      assert.equal(calls[1]!.error, 'divide by zero');
+      for (const c of calls) {
+        assert.equal(typeof c.durationMs, 'number');
+        assert.match(String(c.remote), /^127\.0\.0\.1:\d+$/);
+      }
+      const opens = got.filter((e) => e.event === 'open');
+      const closes = got.filter((e) => e.event === 'close');
+      assert.equal(opens.length, connections);
+      assert.equal(closes.length, connections);
+      if (connections > 0) {
+        // Each call is logged with the peer of the connection it came on.
+        assert.deepEqual(
+          calls.map((c) => c.remote),
+          opens.map((o) => o.remote),
+        );
+        for (const c of closes) {
+          assert.equal(c.peerClose, 'fin');
+          assert.equal(typeof c.bytesIn, 'number');
+          assert.equal(typeof c.durationMs, 'number');
+        }
+      }
+    });
+  }
+
+  it('-q logs neither connections nor calls', async (t) => {
+    const run = startCli(['rpc', 'serve', '127.0.0.1:0', '--json', '-q']);
+    t.after(() => run.abort());
+    const [, address] = await run.waitFor(/"event":"listening","address":"([^"]+)"/);
+    assert.equal((await cli(['rpc', 'call', address!, 'Arith.Multiply', '{"A":7,"B":8}'])).code, 0);
+    run.abort();
+    await run.done;
+    assert.deepEqual(
+      events(run.stdout()).map((e) => e.event),
+      ['listening', 'stopped'],
+    );
+  });
+});
+
+describe('netkit rpc serve --idle', () => {
+  for (const codec of ['gob', 'json', 'jsonrpc2'] as const) {
+    it(`${codec}: a silent connection is closed at --idle; a call running longer keeps its connection`, async (t) => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'netkit-rpc-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const mod = path.join(dir, 'slow.mjs');
+      await writeFile(
+        mod,
+        'export const services = { Slow: { Sleep: (ms) => new Promise((r) => setTimeout(() => r(ms), ms)) } };\n',
+      );
+      const run = startCli([
+        'rpc',
+        'serve',
+        '127.0.0.1:0',
+        '--codec',
+        codec,
+        '--idle',
+        '300ms',
+        '--service',
+        mod,
+        '--json',
+      ]);
+      t.after(() => run.abort());
+      const [, address] = await run.waitFor(/"event":"listening","address":"([^"]+)"/);
+      const kept = await silentConnection(address!);
+      assert.ok(kept >= 280 && kept < 1500, `a silent connection was kept ${kept} ms`);
+      await run.waitFor(/"event":"close"[^\n]*"error":"NETKIT_TIMEOUT"/);
+      const slow = await cli(['rpc', 'call', address!, 'Slow.Sleep', '1200', '--codec', codec]);
+      assert.equal(slow.code, 0, slow.stderr);
+      assert.equal(slow.stdout, '1200\n');
+    });
+  }
+
+  it('--help shows --idle with its default, and -q', async () => {
+    const help = await cli(['rpc', 'serve', '--help']);
+    assert.match(help.stdout, /--idle <duration>[\s\S]*?\(default:\s+5m\)/);
+    assert.match(help.stdout, /-q, --quiet/);
   });
 });

@@ -1,13 +1,17 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
+import { formatDuration } from '../../internal/duration.js';
+import { formatBytes, safeText } from '../../internal/text.js';
 import { arith } from '../../rpc/arith.js';
+import type { CallEvent } from '../../rpc/call-event.js';
 import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js';
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
-import { listen } from '../../tcp/index.js';
+import { type Conn, type ConnSummary, listen, type Server } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
 import {
+  durationOption,
   jsonOption,
   networkOption,
   type ProxyFlags,
@@ -23,6 +27,8 @@ interface RpcServeFlags extends ProxyFlags {
   codec: 'gob' | 'json' | 'jsonrpc2';
   http?: boolean;
   service: string[];
+  idle: number;
+  quiet?: boolean;
   json?: boolean;
 }
 
@@ -77,12 +83,23 @@ export function rpcServeCommand(ctx: CliContext): Command {
       (v: string, all: string[]) => [...all, v],
       [],
     )
+    .addOption(
+      durationOption(
+        '--idle <duration>',
+        'close connections with no traffic and no call running for this long (0 = never; not with jsonrpc2 --http)',
+        '5m',
+      ),
+    )
+    .option('-q, --quiet', 'do not log connections and calls')
     .addOption(proxyProtocolOption())
     .addOption(trustOption())
     .addOption(jsonOption())
     .addHelpText(
       'after',
       `
+Each connection is logged when it opens and closes, and each call with its
+method, duration and error (--json: open, call, close events); -q turns that off.
+
 Arith.Multiply({A, B}) returns A*B; Arith.Divide({A, B}) returns {Quo, Rem}, or
 the error "divide by zero". Go's rpc.Dial, jsonrpc.Dial and rpc.DialHTTP clients
 call it unchanged.
@@ -104,28 +121,44 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
   const extra: string[] = [];
   for (const file of flags.service) extra.push(...(await loadServices(registry, file)));
   const services = ['Arith', ...extra];
+  const onCall = flags.quiet ? undefined : (e: CallEvent) => logCall(out, e);
   let bound: string;
   let close: () => Promise<void>;
+  // The TCP server under gob, json and jsonrpc2 over TCP, for connection logs; HTTP logs calls only, as http serve logs requests.
+  let tcp: Server | undefined;
   if (flags.codec === 'jsonrpc2') {
-    const server = flags.http
-      ? await serveJsonRpc2Http(address, registry, { network: flags.network, ...(proxy ? { proxy } : {}) })
-      : await serveJsonRpc2Tcp(
-          proxy ? await listen(address, { network: flags.network, proxy }) : address,
-          registry,
-          { network: flags.network },
-        );
-    bound = server.address;
-    close = () => server.close();
+    if (flags.http) {
+      const server = await serveJsonRpc2Http(address, registry, {
+        network: flags.network,
+        ...(proxy ? { proxy } : {}),
+        ...(onCall ? { onCall } : {}),
+      });
+      bound = server.address;
+      close = () => server.close();
+    } else {
+      const server = await serveJsonRpc2Tcp(
+        proxy ? await listen(address, { network: flags.network, proxy }) : address,
+        registry,
+        { network: flags.network, idleTimeout: flags.idle, ...(onCall ? { onCall } : {}) },
+      );
+      bound = server.address;
+      close = () => server.close();
+      tcp = server.server;
+    }
   } else {
     const server = await serveRpc(address, registry, {
       codec: flags.codec,
       http: Boolean(flags.http),
       network: flags.network,
+      idleTimeout: flags.idle,
       ...(proxy ? { proxy } : {}),
+      ...(onCall ? { onCall } : {}),
     });
     bound = server.address;
     close = () => server.close();
+    tcp = server.tcp;
   }
+  if (tcp && !flags.quiet) logConnections(tcp, out);
   const how = `${flags.codec}${flags.http ? ' over HTTP' : ''}`;
   out.event(
     'listening',
@@ -139,4 +172,55 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
   await close();
   out.note('stopped', { address: bound }, 'stopped');
   return EXIT.OK;
+}
+
+/** logConnections prints each connection's open and close, in tcp serve's words and --json events. */
+function logConnections(server: Server, out: Output): void {
+  server.on('open', (conn: Conn) => {
+    out.event(
+      'open',
+      { remote: conn.remoteAddr?.address, local: conn.localAddr?.address },
+      `open  ${conn.remoteAddr?.address}`,
+    );
+  });
+  server.on('close', (conn: Conn, s: ConnSummary) => {
+    const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
+    const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
+    out.event(
+      'close',
+      {
+        remote: conn.remoteAddr?.address,
+        peerClose: s.peerClose,
+        bytesIn: s.bytesRead,
+        bytesOut: s.bytesWritten,
+        durationMs: Math.round(s.durationMs),
+        error: s.error?.code,
+      },
+      `close ${conn.remoteAddr?.address} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
+    );
+  });
+  server.on('refuse', (remote) => {
+    out.event(
+      'refuse',
+      { remote: remote?.address, reason: 'max-connections' },
+      `refused ${remote?.address} (at max connections)`,
+    );
+  });
+}
+
+/** logCall prints one answered call; the method name and error text come from the peer, so they are escaped. */
+function logCall(out: Output, e: CallEvent): void {
+  const ms = Math.round(e.durationMs * 1000) / 1000;
+  const failed = e.error === undefined ? '' : ` ${out.paint('yellow', 'error')} ${safeText(e.error)}`;
+  out.event(
+    'call',
+    {
+      remote: e.remote,
+      method: e.method,
+      durationMs: ms,
+      ...(e.error === undefined ? {} : { error: e.error }),
+      ...(e.rpcCode === undefined ? {} : { rpcCode: e.rpcCode }),
+    },
+    `call  ${e.remote ?? '-'} ${safeText(e.method)} ${ms < 1 ? `${ms.toFixed(2)}ms` : formatDuration(ms)}${failed}`,
+  );
 }
