@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isNetkitError, TransferError } from '../errors.js';
+import { AbortError, isNetkitError, TransferError } from '../errors.js';
 import { type Conn, dial } from '../tcp/index.js';
 import {
   failure,
@@ -32,13 +32,24 @@ const OK = Buffer.from('ok');
 export async function receiveClassic(
   conn: Conn,
   store: Store,
-  onEvent: ((e: TransferEvent) => void) | undefined,
+  options: {
+    onEvent: ((e: TransferEvent) => void) | undefined;
+    /** admit is called once the name arrived; it throws to refuse (busy). */
+    admit?: () => void;
+    /** signal stops the transfer; the classic protocol cannot resume, so the part is removed. */
+    signal?: AbortSignal;
+  },
 ): Promise<{ summary: TransferSummary; started: boolean }> {
+  const { onEvent, signal } = options;
   const started = performance.now();
   const summary = newSummary('recv', conn.remoteAddr?.address ?? '');
   let began = false;
+  const read = () => {
+    if (signal?.aborted) throw new AbortError('read', signal.reason);
+    return conn.read({ signal });
+  };
   try {
-    const first = await conn.read();
+    const first = await read();
     if (first === null)
       throw new TransferError('NETKIT_TRANSFER_PROTOCOL', 'the peer closed without sending a name');
     if (first.length > MAX_NAME_BYTES) {
@@ -51,6 +62,7 @@ export async function receiveClassic(
       });
     }
     const entry = { type: 'file' as const, path: name, size: 0, mode: 0o644, mtime: Date.now() };
+    options.admit?.();
     const plan = await store.planFile(entry, { resume: false });
     began = true;
     if (plan.action === 'skip') {
@@ -64,7 +76,7 @@ export async function receiveClassic(
     onEvent?.({ type: 'file-start', path: name, size: 0, offset: 0 });
     try {
       for (;;) {
-        const chunk = await conn.read();
+        const chunk = await read();
         if (chunk === null) break;
         summary.sentBytes += chunk.length;
         if (summary.sentBytes > store.maxFileBytes) {

@@ -3,12 +3,13 @@ import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
 import { type Conn, type Endpoint, type Listener, listen } from '../tcp/index.js';
+import { Admission, type Ticket } from './admission.js';
 import { TransferKey } from './auth.js';
 import { receiveClassic } from './compat.js';
 import type { TransferEvent, TransferSummary } from './events.js';
 import { fsReason, lstatOrNull } from './fs-checks.js';
 import { quote } from './paths.js';
-import { receiveSession } from './session-recv.js';
+import { type RecvResult, receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
 
 /** ReceiverOptions configure serveFiles(). Durations are milliseconds. */
@@ -27,8 +28,20 @@ export interface ReceiverOptions {
   maxEntries?: number;
   /** idleTimeout drops a sender that sends nothing for this long (default 30 s); its partial file stays for a resume. */
   idleTimeout?: number;
-  /** maxConnections bounds concurrent senders (default 16); more are closed at once. */
+  /**
+   * handshakeTimeout drops a connection that has not shown it is a sender
+   * (magic and hello, and with a code a valid proof) this long after it
+   * connected (default 5 s; 0 for none).
+   */
+  handshakeTimeout?: number;
+  /** maxConnections bounds the transfers served at once (default 16); a sender beyond it is told NETKIT_TRANSFER_BUSY. */
   maxConnections?: number;
+  /**
+   * maxHandshakes bounds connections still in their handshake (default 64);
+   * when it is reached the oldest is dropped to make room for the newest,
+   * so silent connections cannot lock senders out.
+   */
+  maxHandshakes?: number;
   /** fsync makes each file durable before it gets its name (default false: a killed receiver is safe without it). */
   fsync?: boolean;
   /** network is tcp, tcp4 or tcp6. */
@@ -45,8 +58,16 @@ export const RECEIVER_DEFAULTS = Object.freeze({
   overwrite: 'refuse' as OverwritePolicy,
   maxEntries: 1_000_000,
   idleTimeout: 30_000,
+  handshakeTimeout: 5_000,
   maxConnections: 16,
+  maxHandshakes: 64,
 });
+
+/** STOP_GRACE_MS is how long close() lets transfers tell their senders they stop before cutting them. */
+const STOP_GRACE_MS = 2_000;
+
+/** Session is how a receiver runs one connection: `ticket` admits it, `signal` stops it. */
+type Session = (conn: Conn, ticket: Ticket, signal: AbortSignal) => Promise<RecvResult>;
 
 /**
  * FileReceiver accepts senders until closed. Iterate it for the summaries of
@@ -57,17 +78,21 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
   readonly addr: Endpoint;
   readonly dir: string;
   readonly #listener: Listener;
-  readonly #active = new Set<Conn>();
+  /** #running maps each open connection to its session's end. */
+  readonly #running = new Map<Conn, Promise<void>>();
   readonly #done: TransferSummary[] = [];
+  readonly #stop = new AbortController();
   #waiters: ((s: TransferSummary | null) => void)[] = [];
-  #closed = false;
+  #closing: Promise<void> | null = null;
+  /** #drained is true once closed and every session has ended: next() then returns null. */
+  #drained = false;
   readonly #finished: Promise<void>;
 
   constructor(
     listener: Listener,
     dir: string,
-    run: (conn: Conn) => Promise<{ summary: TransferSummary; started: boolean }>,
-    max: number,
+    run: Session,
+    admission: Admission,
     onTransfer?: (s: TransferSummary) => void,
   ) {
     this.#listener = listener;
@@ -75,28 +100,32 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     this.dir = dir;
     this.#finished = (async () => {
       for await (const conn of listener) {
-        if (this.#active.size >= max) {
-          conn.destroy();
-          continue;
-        }
-        this.#active.add(conn);
-        void run(conn).then(({ summary, started }) => {
-          this.#active.delete(conn);
-          if (!started) return;
-          onTransfer?.(summary);
-          const w = this.#waiters.shift();
-          if (w) w(summary);
-          else this.#done.push(summary);
-        });
+        const ticket = admission.arrive(conn);
+        const session = run(conn, ticket, this.#stop.signal)
+          .then(({ summary, started }) => {
+            if (!started) return;
+            onTransfer?.(summary);
+            const w = this.#waiters.shift();
+            if (w) w(summary);
+            else this.#done.push(summary);
+          })
+          .catch(() => {
+            // Sessions report their own failures in their summaries; nothing else can be done here.
+          })
+          .finally(() => {
+            ticket.leave();
+            this.#running.delete(conn);
+          });
+        this.#running.set(conn, session);
       }
     })();
   }
 
-  /** next resolves with the next finished transfer, or null once the receiver is closed. */
+  /** next resolves with the next finished transfer, or null once the receiver is closed and drained. */
   next(): Promise<TransferSummary | null> {
     const s = this.#done.shift();
     if (s) return Promise.resolve(s);
-    if (this.#closed) return Promise.resolve(null);
+    if (this.#drained) return Promise.resolve(null);
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -108,13 +137,32 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     }
   }
 
-  /** close stops accepting and ends transfers in progress (their partial files stay for a resume). */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /**
+   * close stops accepting and stops transfers in progress: each sender is
+   * told NETKIT_TRANSFER_STOPPED and a file in progress stays a part for a
+   * resume. Their summaries arrive before next() returns null. A transfer
+   * that cannot say so within a short grace period (its sender reads
+   * nothing) is cut. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#stop.abort();
     await this.#listener.close();
-    for (const c of this.#active) c.destroy();
     await this.#finished;
+    const all = Promise.all(this.#running.values());
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_GRACE_MS);
+    });
+    await Promise.race([all, grace]);
+    clearTimeout(timer);
+    for (const c of this.#running.keys()) c.destroy();
+    await all;
+    this.#drained = true;
     for (const w of this.#waiters.splice(0)) w(null);
   }
 }
@@ -139,12 +187,24 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
     Number.MAX_SAFE_INTEGER,
   );
   const idle = checkMs('idleTimeout', options.idleTimeout ?? RECEIVER_DEFAULTS.idleTimeout);
-  const maxConnections = checkInt(
-    'maxConnections',
-    options.maxConnections ?? RECEIVER_DEFAULTS.maxConnections,
-    1,
-    1e6,
-  );
+  const admission = new Admission({
+    handshakeTimeout: checkMs(
+      'handshakeTimeout',
+      options.handshakeTimeout ?? RECEIVER_DEFAULTS.handshakeTimeout,
+    ),
+    maxConnections: checkInt(
+      'maxConnections',
+      options.maxConnections ?? RECEIVER_DEFAULTS.maxConnections,
+      1,
+      1e6,
+    ),
+    maxHandshakes: checkInt(
+      'maxHandshakes',
+      options.maxHandshakes ?? RECEIVER_DEFAULTS.maxHandshakes,
+      1,
+      1e6,
+    ),
+  });
   const signal = checkSignal(options.signal);
   if (options.code !== undefined && (typeof options.code !== 'string' || options.code.trim() === '')) {
     throw new InvalidArgumentError('code', 'must be a non-empty string');
@@ -155,7 +215,7 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
   const root = await prepareRoot(options.dir);
   const key = options.code === undefined ? undefined : new TransferKey(options.code);
   const listener = await listen(address, { network: options.network, signal });
-  const run = (conn: Conn) => {
+  const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
     const store = new Store(root, policy, maxFileBytes, options.fsync ?? false);
     const peer = conn.remoteAddr?.address ?? '';
@@ -167,11 +227,12 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
         ),
       );
     }
+    const admit = () => ticket.admit();
     return options.compat
-      ? receiveClassic(conn, store, onEvent)
-      : receiveSession(conn, { store, key, maxEntries, onEvent });
+      ? receiveClassic(conn, store, { onEvent, admit, signal: stop })
+      : receiveSession(conn, { store, key, maxEntries, onEvent, admit, signal: stop });
   };
-  const receiver = new FileReceiver(listener, root, run, maxConnections, options.onTransfer);
+  const receiver = new FileReceiver(listener, root, run, admission, options.onTransfer);
   signal?.addEventListener('abort', () => void receiver.close(), { once: true });
   return receiver;
 }

@@ -82,7 +82,7 @@ export async function sendFiles(
       );
     }
     try {
-      const wire = new Wire(conn);
+      const wire = new Wire(conn, 'receiver');
       await handshake(wire, key);
       for (let i = 0; i < entries.length; i += BATCH_ENTRIES) {
         await sendBatch(wire, entries.slice(i, i + BATCH_ENTRIES), summary, options.onEvent);

@@ -24,7 +24,7 @@ import {
   protocolError,
 } from './protocol.js';
 import type { Store, WritePlan } from './store.js';
-import { EndOfData, Wire } from './wire.js';
+import { EndOfData, PeerClosed, Wire } from './wire.js';
 
 /** RecvSessionOptions are what one receiving connection needs from its receiver. */
 export interface RecvSessionOptions {
@@ -32,6 +32,17 @@ export interface RecvSessionOptions {
   key: TransferKey | undefined;
   maxEntries: number;
   onEvent: ((e: TransferEvent) => void) | undefined;
+  /** admit is called once the peer has shown it is a sender (and knows the code); it throws to refuse (busy). */
+  admit?: () => void;
+  /** signal stops the session: the sender is told the receiver stopped, and a file in progress stays a part. */
+  signal?: AbortSignal;
+}
+
+/** Cut is a file a session stopped in the middle of, kept as a part for a resume. */
+interface Cut {
+  path: string;
+  kept: number;
+  size: number;
 }
 
 /** RecvResult is a session's summary; `started` is false when the peer never got past the handshake. */
@@ -49,32 +60,94 @@ export interface RecvResult {
 export async function receiveSession(conn: Conn, options: RecvSessionOptions): Promise<RecvResult> {
   const started = performance.now();
   const summary = newSummary('recv', conn.remoteAddr?.address ?? '');
-  const wire = new Wire(conn);
-  let began = false;
+  const wire = new Wire(conn, 'sender', options.signal);
+  const state: { began: boolean; cut?: Cut } = { began: false };
   try {
-    await handshake(wire, options.key);
+    await handshake(wire, options.key, options.admit);
     // A transfer counts (for --once) from its first frame after the handshake: a peer that
     // only says hello, or leaves on learning it needs a code, has not started one.
-    await receiveEntries(wire, options, summary, () => {
-      began = true;
-    });
+    await receiveEntries(wire, options, summary, state);
     options.store.finishDirs();
     await conn.write(encodeFrame({ type: 'bye' }));
     summary.ok = true;
   } catch (err) {
-    summary.error = failure(err);
+    const outcome = explain(err, options, summary, state);
+    summary.error = failure(outcome);
     // Tell the sender why, when the connection still carries frames; a broken one cannot.
-    if (!(err instanceof EndOfData) && !isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
-      conn.send(encodeFrame(errorFrame(err)));
-    }
+    if (!gone(err)) conn.send(encodeFrame(errorFrame(outcome)));
   } finally {
     summary.seconds = (performance.now() - started) / 1000;
-    await conn.close({ lingerMs: 1000 });
+    await hangUp(conn);
   }
-  return { summary, started: began };
+  return { summary, started: state.began };
 }
 
-async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void> {
+/** gone is true for errors that mean the sender is no longer there to read a frame. */
+function gone(err: unknown): boolean {
+  return (
+    err instanceof EndOfData || err instanceof PeerClosed || isNetkitError(err, 'NETKIT_CONNECTION_RESET')
+  );
+}
+
+/**
+ * explain turns an interruption into what it means for this transfer: the
+ * receiver stopping is NETKIT_TRANSFER_STOPPED (and the sender is told);
+ * the sender leaving after it began is NETKIT_TRANSFER_INCOMPLETE, naming
+ * what arrived whole and what stays as a part. Other errors stay as they are.
+ */
+function explain(
+  err: unknown,
+  options: RecvSessionOptions,
+  summary: TransferSummary,
+  state: { began: boolean; cut?: Cut },
+): unknown {
+  const cut = state.cut;
+  const kept = cut ? `; ${quote(cut.path)} is kept at ${cut.kept} of ${cut.size} bytes` : '';
+  if (options.signal?.aborted && !(err instanceof TransferError)) {
+    return new TransferError(
+      'NETKIT_TRANSFER_STOPPED',
+      `the receiver stopped before the end of the transfer${kept}${cut ? ': sending it again resumes from there' : ''}`,
+      { path: cut?.path, cause: err },
+    );
+  }
+  if (state.began && gone(err)) {
+    const how = isNetkitError(err, 'NETKIT_CONNECTION_RESET') ? 'reset' : 'closed';
+    const whole = summary.files === 1 ? '1 file' : `${summary.files} files`;
+    return new TransferError(
+      'NETKIT_TRANSFER_INCOMPLETE',
+      `the sender ${how} the connection before the end of the transfer; ${whole} received completely${kept}${cut ? ' for a resume' : ''}`,
+      { path: cut?.path, cause: err },
+    );
+  }
+  return err;
+}
+
+/**
+ * hangUp ends a session's connection without losing its last frame: FIN
+ * first, then whatever the peer still sends is read and dropped until it
+ * closes too, for at most `lingerMs`. Closing with unread bytes makes the
+ * kernel answer with RST, and an RST can destroy a refusal or a "stopped"
+ * notice before the sender has read it.
+ */
+async function hangUp(conn: Conn, lingerMs = 1000): Promise<void> {
+  const timer = setTimeout(() => conn.destroy(), lingerMs);
+  try {
+    void conn.closeWrite();
+    while ((await conn.read()) !== null);
+  } catch {
+    // Reset, timed out or destroyed: the connection is over either way.
+  } finally {
+    clearTimeout(timer);
+    conn.destroy();
+  }
+  await conn.closed;
+}
+
+async function handshake(
+  wire: Wire,
+  key: TransferKey | undefined,
+  admit: (() => void) | undefined,
+): Promise<void> {
   // The first byte alone tells a classic sender (a name never starts with NUL), even one whose name is shorter than the magic.
   const first = await wire.exact(1, 'the protocol magic');
   if (first === null) throw protocolError('the peer closed without sending anything');
@@ -89,6 +162,8 @@ async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void
       `protocol version ${hello.version} is not supported (this receiver speaks ${PROTOCOL_VERSION})`,
     );
   }
+  // Without a code, a hello is all a sender can show; "busy" then answers it instead of our hello.
+  if (key === undefined) admit?.();
   const mine = nonce();
   await wire.conn.write(
     encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine, auth: key !== undefined }),
@@ -101,6 +176,8 @@ async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void
       'wrong transfer code: the sender must use the same --code',
     );
   }
+  // With a code, only a sender that proved it counts against the limit.
+  admit?.();
   await wire.conn.write(encodeFrame({ type: 'auth-ok', proof: key.proof('receiver', hello.nonce, mine) }));
 }
 
@@ -109,14 +186,14 @@ async function receiveEntries(
   wire: Wire,
   options: RecvSessionOptions,
   summary: TransferSummary,
-  onFirstFrame: () => void,
+  state: { began: boolean; cut?: Cut },
 ): Promise<void> {
   const seen = new Set<string>();
   for (;;) {
     const batch: Entry[] = [];
     for (;;) {
       const f = expectFrame(await wire.mustFrame(), 'file', 'dir', 'plan', 'bye');
-      onFirstFrame();
+      state.began = true;
       if (f.type === 'bye') {
         if (batch.length > 0) throw protocolError('"bye" before the batch was planned');
         return;
@@ -160,7 +237,7 @@ async function receiveEntries(
       );
     }
     await wire.conn.write(Buffer.concat(answers));
-    for (const { entry, plan } of plans) await receiveFile(wire, options, entry, plan, summary);
+    for (const { entry, plan } of plans) await receiveFile(wire, options, entry, plan, summary, state);
   }
 }
 
@@ -170,6 +247,7 @@ async function receiveFile(
   entry: FileEntry,
   plan: WritePlan,
   summary: TransferSummary,
+  state: { cut?: Cut },
 ): Promise<void> {
   const data = expectFrame(await wire.mustFrame(), 'data');
   if (data.offset !== 0 && data.offset !== plan.offset) {
@@ -182,8 +260,8 @@ async function receiveFile(
   const file = store.open(entry, plan, data.offset);
   const onEvent = options.onEvent;
   onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset: data.offset });
+  let at = data.offset;
   try {
-    let at = data.offset;
     await wire.bytes(entry.size - data.offset, (chunk) => {
       at += chunk.length;
       summary.sentBytes += chunk.length;
@@ -219,8 +297,10 @@ async function receiveFile(
     const keep = !(err instanceof TransferError);
     await file.settle(keep);
     file.close();
-    if (keep) store.release(plan.target);
-    else store.discard(plan.target);
+    if (keep) {
+      store.release(plan.target);
+      state.cut = { path: entry.path, kept: at, size: entry.size };
+    } else store.discard(plan.target);
     throw err;
   }
   summary.files++;

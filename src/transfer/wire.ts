@@ -1,4 +1,4 @@
-import { NetkitError } from '../errors.js';
+import { AbortError, NetkitError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { type Frame, MAX_FRAME_BYTES, parseFrame, protocolError } from './protocol.js';
 
@@ -10,20 +10,28 @@ import { type Frame, MAX_FRAME_BYTES, parseFrame, protocolError } from './protoc
  */
 export class Wire {
   readonly conn: Conn;
+  /** peer names the other side in errors: "sender" or "receiver". */
+  readonly peer: string;
+  readonly #signal: AbortSignal | undefined;
   #rest: Buffer | null = null;
 
-  constructor(conn: Conn) {
+  /** `signal` stops reading: the next read fails with NETKIT_ABORTED, even when bytes are waiting. */
+  constructor(conn: Conn, peer: 'sender' | 'receiver', signal?: AbortSignal) {
     this.conn = conn;
+    this.peer = peer;
+    this.#signal = signal;
   }
 
   /** chunk resolves with the next bytes, or null at the peer's FIN. */
   async chunk(): Promise<Buffer | null> {
+    // Checked here, not only in read(): a fast peer keeps bytes queued, and read() hands those out first.
+    if (this.#signal?.aborted) throw new AbortError('read', this.#signal.reason);
     const rest = this.#rest;
     if (rest !== null) {
       this.#rest = null;
       return rest;
     }
-    return this.conn.read();
+    return this.conn.read({ signal: this.#signal });
   }
 
   /** unread puts bytes back in front of the stream. */
@@ -64,10 +72,10 @@ export class Wire {
     return parseFrame(body);
   }
 
-  /** mustFrame is frame() where the end of the stream is a protocol error. */
+  /** mustFrame is frame() where the end of the stream is an error: the peer left before the protocol's end. */
   async mustFrame(): Promise<Frame> {
     const f = await this.frame();
-    if (f === null) throw protocolError('the peer closed the connection mid-transfer');
+    if (f === null) throw new PeerClosed(this.peer);
     return f;
   }
 
@@ -100,5 +108,16 @@ export class EndOfData extends NetkitError {
   constructor(received: number) {
     super('NETKIT_CONNECTION_CLOSED', `the connection ended after ${received} bytes of the file`);
     this.received = received;
+  }
+}
+
+/**
+ * PeerClosed is the peer closing the connection between frames, before its
+ * "bye" or an "error": it stopped or was killed. Like EndOfData it is an
+ * interruption, not a broken protocol, so a partial file is kept.
+ */
+export class PeerClosed extends NetkitError {
+  constructor(peer: string) {
+    super('NETKIT_CONNECTION_CLOSED', `the ${peer} closed the connection before the end of the transfer`);
   }
 }
