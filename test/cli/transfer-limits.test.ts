@@ -1,14 +1,18 @@
 /**
- * `netkit recv` and `netkit send` with bad paths: a --dir that cannot be
- * one, unreadable sources. Every failure has a netkit code, a sentence and
- * its exit status.
+ * `netkit recv` and `netkit send` at their limits and with bad paths: a
+ * --dir that cannot be one, unreadable sources, --handshake-timeout for
+ * connections that never say hello, and --max-connections refusing a
+ * sender with "busy" rather than a dropped connection. Every failure has
+ * a netkit code, a sentence and its exit status.
  */
 import assert from 'node:assert/strict';
-import { symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cli } from '../helpers/cli.js';
-import { only, tempDir } from '../helpers/transfer.js';
+import { only, startRecv, tempDir } from '../helpers/transfer.js';
+import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
 
 test('recv --dir that cannot be a directory: exit 2, NETKIT_FILE_ACCESS and a sentence, nothing listens', async (t) => {
   const base = await tempDir(t);
@@ -47,4 +51,38 @@ test('send: sources that cannot be read are NETKIT_TRANSFER_SOURCE sentences, ne
     assert.match(r.stderr, /\[NETKIT_TRANSFER_SOURCE\]$/m, what);
     assert.doesNotMatch(r.stderr, /ENOENT|ENOTDIR|, stat |, open /, what);
   }
+});
+
+test('RELIABILITY 37: recv --handshake-timeout closes a connection that never says hello', async (t) => {
+  const recv = await startRecv(t, await tempDir(t), ['--handshake-timeout', '200ms', '--json']);
+  const [host, port] = [recv.address.slice(0, recv.address.lastIndexOf(':')), recv.address.split(':').at(-1)];
+  const started = Date.now();
+  const socket = net.connect(Number(port), host);
+  socket.on('error', () => {});
+  t.after(() => socket.destroy());
+  await new Promise((resolve) => socket.once('close', resolve));
+  const took = Date.now() - started;
+  assert.ok(took >= 150 && took < 3000, `closed after ${took} ms`);
+});
+
+test('RELIABILITY 37: recv --max-connections 1: a second sender is told the receiver is busy (NETKIT_TRANSFER_BUSY, exit 1)', async (t) => {
+  const src = await tempDir(t);
+  const f = path.join(src, 'f.txt');
+  await writeFile(f, 'hello');
+  const dest = path.join(await tempDir(t), 'in');
+  await mkdir(dest);
+  const recv = await startRecv(t, dest, ['--max-connections', '1', '--json']);
+  const holder = await RawSender.connect(Number(recv.address.split(':').at(-1)));
+  t.after(() => holder.destroy());
+  await holder.hello();
+  assert.equal((await holder.announce(fileFrame('held', 10)))[0]?.type, 'accept');
+  await holder.write(Buffer.concat([encode({ type: 'data', offset: 0 }), Buffer.from('12345')]));
+
+  const json = await cli(['send', f, recv.address, '--json']);
+  assert.equal(json.code, 1, json.stdout);
+  assert.equal(only(json.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_BUSY');
+  const human = await cli(['send', f, recv.address]);
+  assert.equal(human.code, 1);
+  assert.match(human.stderr, /busy.*\[NETKIT_TRANSFER_BUSY\]$/m);
+  assert.doesNotMatch(human.stderr, /mid-transfer/);
 });

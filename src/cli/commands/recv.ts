@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { InvalidArgumentError, NetkitError } from '../../errors.js';
 import { type OverwritePolicy, serveFiles } from '../../transfer/index.js';
-import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -16,6 +16,7 @@ interface RecvFlags {
   compat?: boolean;
   maxSize?: number;
   idleTimeout: number;
+  handshakeTimeout: number;
   maxConnections: number;
   fsync?: boolean;
   network: string;
@@ -45,7 +46,22 @@ export function recvCommand(ctx: CliContext): Command {
         '30s',
       ),
     )
-    .addOption(intOption('--max-connections <n>', 'senders served at once', 1, 10_000, 16))
+    .addOption(
+      durationOption(
+        '--handshake-timeout <duration>',
+        'drop a connection that has not said hello (and, with --code, proved it) by then',
+        '5s',
+      ),
+    )
+    .addOption(
+      intOption(
+        '--max-connections <n>',
+        'transfers served at once; one more sender is told the receiver is busy',
+        1,
+        10_000,
+        16,
+      ),
+    )
     .option('--fsync', 'flush each file to disk before it gets its name (survives power loss)')
     .addOption(networkOption('tcp'))
     .option('-q, --quiet', "print only each transfer's summary")
@@ -60,6 +76,8 @@ verified part when the same file is sent again. Paths that would leave
 symlinks in the way) are refused before anything is written.
 
 Exit status with --once: 0 when the transfer succeeded, else as for errors.
+Stopped (Ctrl-C) during a transfer, or with --once before one ended: 130;
+the sender is told, and what arrived stays as a part for a resume.
 
 Examples:
   netkit recv --dir incoming                   # serve on 127.0.0.1:8340
@@ -86,6 +104,9 @@ async function runRecv(ctx: CliContext, address: string, flags: RecvFlags): Prom
     return v;
   };
   const stop = new AbortController();
+  // Transfers this receiver cut short by stopping, and transfers that ended by themselves.
+  let cut = 0;
+  let ended = 0;
   const receiver = await serveFiles(address, {
     dir: flags.dir,
     overwrite,
@@ -93,6 +114,7 @@ async function runRecv(ctx: CliContext, address: string, flags: RecvFlags): Prom
     compat: flags.compat,
     maxFileBytes: flags.maxSize,
     idleTimeout: flags.idleTimeout,
+    handshakeTimeout: flags.handshakeTimeout,
     maxConnections: flags.maxConnections,
     fsync: flags.fsync,
     network: flags.network,
@@ -101,6 +123,8 @@ async function runRecv(ctx: CliContext, address: string, flags: RecvFlags): Prom
     onTransfer: (s) => {
       viewFor(s.peer).summary(s);
       views.delete(s.peer);
+      if (s.error?.code === 'NETKIT_TRANSFER_STOPPED') cut++;
+      else ended++;
     },
   });
   out.event(
@@ -116,5 +140,15 @@ async function runRecv(ctx: CliContext, address: string, flags: RecvFlags): Prom
     break;
   }
   await receiver.close();
+  if (ctx.io.signal.aborted && (cut > 0 || (flags.once && ended === 0))) {
+    out.note(
+      'interrupted',
+      { stopped: cut },
+      cut > 0
+        ? `interrupted: ${cut === 1 ? 'a transfer was' : `${cut} transfers were`} stopped; partial files stay as .part, and sending them again resumes`
+        : 'interrupted before a transfer ended',
+    );
+    return stoppedExit(ctx.io.signal);
+  }
   return code;
 }

@@ -2,11 +2,14 @@ import { Command } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { safeText } from '../../internal/text.js';
 import { sendFiles, type TransferSummary } from '../../transfer/index.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, stoppedExit } from '../exit-codes.js';
 import { durationOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { TransferView } from '../transfer-view.js';
+
+/** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes. */
+const BROKEN = ['NETKIT_CONNECTION_RESET', 'NETKIT_CONNECTION_CLOSED', 'NETKIT_TIMEOUT'] as const;
 
 interface SendFlags {
   code?: string;
@@ -65,6 +68,8 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
   const address = args.at(-1)!;
   const started = performance.now();
   let summary: TransferSummary;
+  // The file on the wire, if any: the one a broken connection leaves as a part on the receiver.
+  let current: string | undefined;
   try {
     summary = await sendFiles(paths, address, {
       code: flags.code,
@@ -73,7 +78,11 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
       idleTimeout: flags.idleTimeout,
       network: flags.network,
       signal: ctx.io.signal,
-      onEvent: (e) => view.onEvent(e),
+      onEvent: (e) => {
+        if (e.type === 'file-start') current = e.path;
+        else if (e.type === 'file-end') current = undefined;
+        view.onEvent(e);
+      },
       onSkipped: (s) => {
         view.clear();
         out.note('skipped', { path: s.path, reason: s.reason }, `skipped ${safeText(s.path)}: ${s.reason}`);
@@ -83,7 +92,14 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
     view.clear();
     if (isNetkitError(err, 'NETKIT_ABORTED') || ctx.io.signal.aborted) {
       out.note('interrupted', {}, 'interrupted; sending again resumes where this stopped');
-      return EXIT.INTERRUPTED;
+      return stoppedExit(ctx.io.signal);
+    }
+    if (current !== undefined && BROKEN.some((code) => isNetkitError(err, code))) {
+      out.note(
+        'resumable',
+        { path: current },
+        `the connection broke during ${safeText(current)}; the receiver keeps its part, and sending it again resumes it`,
+      );
     }
     throw err;
   }

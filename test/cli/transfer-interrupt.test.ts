@@ -1,0 +1,159 @@
+/**
+ * `netkit recv` and `netkit send` when a transfer ends early: a receiver
+ * stopped with Ctrl-C says so (exit 130), tells the sender and keeps the
+ * part; the sender's error says the receiver stopped; a sender that leaves
+ * after its last file is reported as leaving early, its files counted.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { serveFiles } from '../../src/transfer/index.js';
+import { cli, spawnNetkit } from '../helpers/cli.js';
+import { until } from '../helpers/net.js';
+import { only, startRecv, tempDir, tree } from '../helpers/transfer.js';
+import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
+
+/** midFile connects a raw sender to `port` and leaves it in the middle of `x.bin` (64 KiB of 128 sent). */
+async function midFile(port: number, dest: string): Promise<RawSender> {
+  const raw = await RawSender.connect(port);
+  await raw.hello();
+  assert.equal((await raw.announce(fileFrame('x.bin', 128 * 1024)))[0]?.type, 'accept');
+  await raw.write(Buffer.concat([encode({ type: 'data', offset: 0 }), randomBytes(64 * 1024)]));
+  // The part exists once the data frame is read; the bytes after it arrived with it.
+  await until(() => existsSync(path.join(dest, 'x.bin.part')), 5000, 'x.bin.part');
+  return raw;
+}
+
+/**
+ * vanishingReceiver plays a receiver up to the first MiB of file bytes,
+ * then resets the connection without a word, as a killed process would.
+ */
+async function vanishingReceiver(t: TestContext): Promise<string> {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    let seen = Buffer.alloc(0);
+    let planned = false;
+    let bytes = 0;
+    s.on('data', (d: Buffer) => {
+      if (planned) {
+        bytes += d.length;
+        if (bytes > 1024 * 1024) s.resetAndDestroy();
+        return;
+      }
+      const first = seen.length === 0;
+      seen = Buffer.concat([seen, d]);
+      if (first) s.write(encode({ type: 'hello', version: 1, nonce: randomBytes(16).toString('hex') }));
+      if (seen.includes('"plan"')) {
+        planned = true;
+        s.write(encode({ type: 'accept', offset: 0 }));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+test('recv: Ctrl-C during a transfer exits 130, says it was interrupted, tells the sender, keeps the part', async (t) => {
+  const dest = await tempDir(t);
+  const recv = await startRecv(t, dest, ['--json']);
+  const port = Number(recv.address.split(':').at(-1));
+  const raw = await midFile(port, dest);
+  t.after(() => raw.destroy());
+  recv.run.abort();
+  const notice = await raw.next();
+  assert.equal(notice?.type, 'error');
+  assert.equal(notice?.code, 'NETKIT_TRANSFER_STOPPED');
+  assert.equal(notice?.path, 'x.bin');
+  assert.equal(await recv.run.done, 130, recv.run.stdout() + recv.run.stderr());
+  assert.equal(only(recv.run.stdout(), 'interrupted').length, 1, recv.run.stdout());
+  const [summary] = only(recv.run.stdout(), 'summary');
+  assert.equal(summary?.error?.code, 'NETKIT_TRANSFER_STOPPED');
+  assert.deepEqual(await tree(dest), ['x.bin.part', 'x.bin.part.meta']);
+  assert.ok((await stat(path.join(dest, 'x.bin.part'))).size > 0);
+
+  // Sending again resumes from the part.
+  const again = await startRecv(t, dest, ['--json']);
+  const resumed = await RawSender.connect(Number(again.address.split(':').at(-1)));
+  t.after(() => resumed.destroy());
+  await resumed.hello();
+  const [accept] = await resumed.announce(fileFrame('x.bin', 128 * 1024));
+  assert.equal(accept?.type, 'accept');
+  assert.equal(accept?.offset, (await stat(path.join(dest, 'x.bin.part'))).size);
+});
+
+test('recv --once: Ctrl-C while waiting exits 130; without --once and no transfer it is a normal end (0)', async (t) => {
+  const once = await startRecv(t, await tempDir(t), ['--once', '--json']);
+  once.run.abort();
+  assert.equal(await once.run.done, 130);
+  const serving = await startRecv(t, await tempDir(t), ['--json']);
+  serving.run.abort();
+  assert.equal(await serving.run.done, 0);
+});
+
+test('send: a receiver stopped mid-file fails the send with NETKIT_TRANSFER_STOPPED (exit 1)', async (t) => {
+  const src = await tempDir(t);
+  const dest = await tempDir(t);
+  const f = path.join(src, 'big.bin');
+  await writeFile(f, randomBytes(8 * 1024 * 1024));
+  const receiver = await serveFiles('127.0.0.1:0', {
+    dir: dest,
+    onEvent: (e) => {
+      if (e.type === 'progress') void receiver.close();
+    },
+  });
+  t.after(() => receiver.close());
+  const sent = await cli(['send', f, receiver.addr.address, '--json']);
+  assert.equal(sent.code, 1, sent.stdout + sent.stderr);
+  assert.equal(only(sent.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_STOPPED');
+});
+
+test('send: a receiver that vanishes mid-file (killed) leaves a "resumable" note naming the file', async (t) => {
+  const f = path.join(await tempDir(t), 'big.bin');
+  await writeFile(f, randomBytes(8 * 1024 * 1024));
+  const sent = await cli(['send', f, await vanishingReceiver(t), '--json']);
+  assert.notEqual(sent.code, 0);
+  assert.deepEqual(
+    only(sent.stdout, 'resumable').map((l) => l.path),
+    ['big.bin'],
+    sent.stdout,
+  );
+});
+
+test('recv --once: a sender that leaves after its last file is whole exits 1 with NETKIT_TRANSFER_INCOMPLETE, the files counted', async (t) => {
+  const dest = await tempDir(t);
+  const recv = await startRecv(t, dest, ['--once', '--json']);
+  const raw = await RawSender.connect(Number(recv.address.split(':').at(-1)));
+  t.after(() => raw.destroy());
+  await raw.hello();
+  const files = [randomBytes(100), randomBytes(5000), randomBytes(70_000)];
+  const names = ['a', 'b', 'c'];
+  await raw.announce(...files.map((b, i) => fileFrame(names[i]!, b.length)));
+  for (const b of files) assert.equal((await raw.sendFile(b))?.type, 'done');
+  raw.socket.end();
+  assert.equal(await recv.run.done, 1, recv.run.stdout());
+  const [summary] = only(recv.run.stdout(), 'summary');
+  assert.equal(summary?.error?.code, 'NETKIT_TRANSFER_INCOMPLETE');
+  assert.equal(summary?.files, 3);
+  assert.deepEqual(await tree(dest), names);
+  for (const [i, b] of files.entries()) assert.ok((await readFile(path.join(dest, names[i]!))).equals(b));
+});
+
+test('recv (a real process): SIGINT mid-file exits 130 and the sender is told NETKIT_TRANSFER_STOPPED', async (t) => {
+  const dest = await tempDir(t);
+  const proc = spawnNetkit(['recv', '127.0.0.1:0', '--dir', dest, '--json']);
+  t.after(() => proc.kill('SIGKILL'));
+  const [, address] = await proc.waitFor(/"event":"listening","address":"([^"]+)"/);
+  const raw = await midFile(Number(address!.split(':').at(-1)), dest);
+  t.after(() => raw.destroy());
+  proc.child.kill('SIGINT');
+  const notice = await raw.next();
+  assert.equal(notice?.code, 'NETKIT_TRANSFER_STOPPED');
+  const { code } = await proc.exited;
+  assert.equal(code, 130, proc.stdout() + proc.stderr());
+  assert.deepEqual(await tree(dest), ['x.bin.part', 'x.bin.part.meta']);
+});
