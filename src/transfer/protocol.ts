@@ -144,11 +144,17 @@ export function expectFrame<T extends Frame['type']>(
   throw protocolError(`expected a "${types.join('" or "')}" frame, got "${frame.type}"`);
 }
 
-/** remoteError turns the peer's `error` frame into a TransferError with the peer's code (if it is one we know). */
+/** REMOTE_CODE is what a peer's code must look like to be kept: a transfer code, in letters a terminal shows as they are. */
+const REMOTE_CODE = /^NETKIT_TRANSFER_[A-Z_]{1,40}$/;
+
+/**
+ * remoteError turns the peer's `error` frame into a TransferError with the
+ * peer's code, when it is a transfer code (a newer peer's code included);
+ * anything else, an escape sequence dressed as a code too, becomes
+ * NETKIT_TRANSFER_PROTOCOL.
+ */
 export function remoteError(frame: Extract<Frame, { type: 'error' }>): TransferError {
-  const code = (
-    frame.code.startsWith('NETKIT_TRANSFER_') ? frame.code : 'NETKIT_TRANSFER_PROTOCOL'
-  ) as TransferCode;
+  const code = (REMOTE_CODE.test(frame.code) ? frame.code : 'NETKIT_TRANSFER_PROTOCOL') as TransferCode;
   // The peer's text reaches a terminal: escape it, and bound it.
   const message = safeMessage(frame.message.slice(0, 1000));
   return new TransferError(code, `peer: ${message}`, { path: frame.path, remote: true });

@@ -211,3 +211,25 @@ test('200 junk connections at once: the receiver stays up, serves a good sender,
   assert.deepEqual(await tree(dirs.target), ['good.txt', 'warm.txt']);
   await until(() => openFds() <= baseline + 2, 5000, `fds back near ${baseline} (now ${openFds()})`);
 });
+
+test('a receiver’s error frame with escapes in its code and message: the sender’s error holds neither raw', async (t) => {
+  const file = path.join(await tempDir(t), 'f.txt');
+  await writeFile(file, 'x');
+  const evil = [
+    { code: 'NETKIT_TRANSFER_\x1b]0;pwned\x07', message: 'fine' },
+    { code: 'NETKIT_TRANSFER_EXISTS', message: '\x1b[2J\u202eexe.txt\u009b' },
+  ];
+  for (const frame of evil) {
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.end(encode({ type: 'error', ...frame })));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as net.AddressInfo).port;
+    const err = await sendFiles([file], `127.0.0.1:${port}`).catch((e: unknown) => e);
+    assert.ok(isNetkitError(err), String(err));
+    assert.match(err.code, /^NETKIT_TRANSFER_(PROTOCOL|EXISTS)$/);
+    assert.doesNotMatch(`${err.code} ${err.message}`, RAW_CONTROL, JSON.stringify(err.message));
+  }
+});
