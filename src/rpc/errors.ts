@@ -18,9 +18,23 @@ export class ServerError extends NetkitError {
   }
 }
 
-/** RpcProtocolError: the peer broke the RPC protocol; the connection is closed (NETKIT_RPC_PROTOCOL). */
+/** WireProtocol names what an RPC server was seen to speak: gob, Go's JSON codec, JSON-RPC 2.0, or HTTP. */
+export type WireProtocol = 'gob' | 'json' | 'jsonrpc2' | 'http';
+
+/**
+ * RpcProtocolError: the peer broke the RPC protocol, or speaks another one;
+ * the connection is closed (NETKIT_RPC_PROTOCOL). `detected` is set when the
+ * server's first bytes showed which protocol it speaks instead.
+ */
 export class RpcProtocolError extends NetkitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('NETKIT_RPC_PROTOCOL', message, options);
+  /** detected is the protocol the server answered in, when that is not the one the client speaks. */
+  readonly detected: WireProtocol | undefined;
+  constructor(message: string, options?: { cause?: unknown; detected?: WireProtocol }) {
+    super(
+      'NETKIT_RPC_PROTOCOL',
+      message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.detected = options?.detected;
   }
 }

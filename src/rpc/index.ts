@@ -10,7 +10,7 @@ export { dialRpc, type RpcDialOptions } from './client/dial.js';
 export { createRpcPool, type RpcPoolOptions } from './client/pool.js';
 export { CODECS, type CodecName, createClientCodec, createServerCodec } from './codec/index.js';
 export { parseJson, stringifyJson } from './codec/lossless-json.js';
-export { RpcProtocolError, ServerError } from './errors.js';
+export { RpcProtocolError, ServerError, type WireProtocol } from './errors.js';
 export * from './gob/index.js';
 export * from './jsonrpc2/index.js';
 export {

@@ -199,3 +199,52 @@ describe('netkit rpc serve --idle', () => {
     assert.match(help.stdout, /-q, --quiet/);
   });
 });
+
+describe('netkit rpc call with the wrong --codec or --http fails fast', () => {
+  // [server flags, call flags]
+  const CASES: [string[], string[]][] = [
+    [
+      ['--codec', 'json'],
+      ['--codec', 'gob'],
+    ],
+    [
+      ['--codec', 'gob'],
+      ['--codec', 'json'],
+    ],
+    [['--http'], []],
+    [[], ['--http']],
+    [
+      ['--codec', 'jsonrpc2'],
+      ['--codec', 'json'],
+    ],
+    [
+      ['--codec', 'json'],
+      ['--codec', 'jsonrpc2'],
+    ],
+  ];
+  for (const [serverFlags, callFlags] of CASES) {
+    it(`serve ${serverFlags.join(' ') || '(gob)'} <- call ${callFlags.join(' ') || '(gob)'}: NETKIT_RPC_PROTOCOL well before --timeout`, async (t) => {
+      const run = startCli(['rpc', 'serve', '127.0.0.1:0', '-q', ...serverFlags]);
+      t.after(() => run.abort());
+      const [, address] = await run.waitFor(/listening (\S+) /);
+      const started = performance.now();
+      const got = await cli([
+        'rpc',
+        'call',
+        address!,
+        'Arith.Multiply',
+        '{"A":7,"B":8}',
+        '--timeout',
+        '30s',
+        '--json',
+        ...callFlags,
+      ]);
+      const ms = performance.now() - started;
+      assert.equal(got.code, 1, got.stdout);
+      const error = JSON.parse(got.stdout) as { event: string; code: string };
+      assert.equal(error.event, 'error');
+      assert.equal(error.code, 'NETKIT_RPC_PROTOCOL');
+      assert.ok(ms < 5000, `took ${ms} ms`);
+    });
+  }
+});

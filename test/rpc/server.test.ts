@@ -226,6 +226,24 @@ describe('serveRpc over HTTP', () => {
     assert.match(missing.data.toString(), /^HTTP\/1\.1 404 /);
   });
 
+  it('bytes that cannot begin an HTTP request get 400 at once, not a wait for headerTimeout', async (t) => {
+    const server = await start(t, new Registry().register('Arith', arith), { http: true });
+    // A plain gob client's first call, and a JSON request: neither starts with a method token.
+    for (const bytes of [GO_FIRST_CALL, Buffer.from(' {"method":"Arith.Multiply","params":[{}],"id":0}\n')]) {
+      const started = performance.now();
+      const r = await raw(server.address, bytes, 5000);
+      assert.match(r.data.toString('latin1'), /^HTTP\/1\.1 400 Bad Request\r\n/);
+      assert.equal(r.closed, true);
+      assert.ok(performance.now() - started < 1000);
+    }
+  });
+
+  it('empty lines before the request line are skipped (RFC 9112 section 2.2)', async (t) => {
+    const server = await start(t, new Registry().register('Arith', arith), { http: true });
+    const r = await raw(server.address, '\r\n\nGET /x HTTP/1.1\r\n\r\n');
+    assert.match(r.data.toString(), /^HTTP\/1\.1 404 /);
+  });
+
   it('a request head that never ends is cut off at headerTimeout', async (t) => {
     const server = await start(t, new Registry().register('Arith', arith), {
       http: true,

@@ -37,6 +37,8 @@ export function rpcCallCommand(ctx: CliContext): Command {
 Integers are sent as Go int and other numbers as float64 unless --schema says
 otherwise; integers beyond 2^53 stay exact. A server error goes to stderr and
 exits 1 (NETKIT_RPC_SERVER_ERROR); a failed connection exits 3, a timeout 4.
+A server that speaks another codec or transport than --codec and --http say
+fails at once with NETKIT_RPC_PROTOCOL (exit 1), naming what it speaks.
 
 Examples:
   netkit rpc call 127.0.0.1:1234 Arith.Multiply '{"A":7,"B":8}'

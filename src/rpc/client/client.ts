@@ -4,12 +4,28 @@
  * A server error rejects that call with ServerError and the connection goes
  * on; when the connection dies (or the bytes go bad) every pending call
  * rejects at once with the transport error, as Go's client does.
+ *
+ * Until the first reply, the client also watches for a server that speaks
+ * something else (the other codec, JSON-RPC 2.0, HTTP): its first bytes end
+ * every call at once with NETKIT_RPC_PROTOCOL saying what to dial instead
+ * (wire-guess.ts); so does a close without a word in answer to the first
+ * call, when a probe on a new connection shows the server speaks another
+ * codec (probe.ts; dialRpc's clients only).
  */
 import { AbortError, ConnectionError, NetkitError, TimeoutError } from '../../errors.js';
 import { RawDecoder } from '../../framing/raw.js';
 import type { Conn } from '../../tcp/conn.js';
 import type { ClientCodec } from '../codec/types.js';
-import { ServerError } from '../errors.js';
+import { RpcProtocolError, ServerError } from '../errors.js';
+import {
+  guessWire,
+  isForeign,
+  mismatchError,
+  probedError,
+  SNIFF_BYTES,
+  type WireSide,
+} from '../wire-guess.js';
+import type { ProbeResult } from './probe.js';
 
 /** CallOptions tune one call. */
 export interface CallOptions {
@@ -27,6 +43,14 @@ interface Pending {
   cleanup?: () => void;
 }
 
+/** RpcClientOptions tell an RpcClient how its connection was made. */
+export interface RpcClientOptions {
+  /** http is true when the connection went through Go's HTTP CONNECT handshake. */
+  http?: boolean;
+  /** probe asks the server again, on a new connection, in the other codec (see probe.ts). */
+  probe?: () => Promise<ProbeResult | undefined>;
+}
+
 /** RpcClient is a connected net/rpc client; make one with dialRpc(). */
 export class RpcClient implements AsyncDisposable {
   readonly conn: Conn;
@@ -35,13 +59,24 @@ export class RpcClient implements AsyncDisposable {
   #seq = 0;
   #error: Error | undefined;
   readonly #done: Promise<void>;
+  readonly #side: WireSide | undefined;
+  readonly #probe: (() => Promise<ProbeResult | undefined>) | undefined;
+  /** #head holds the first bytes the server sent until a reply has been read, to tell what it speaks. */
+  #head: Buffer | undefined = Buffer.alloc(0);
 
-  /** RpcClient takes over `conn` (already past any HTTP handshake); `initial` holds bytes read after it. */
-  constructor(conn: Conn, codec: ClientCodec, initial?: Buffer) {
+  /**
+   * RpcClient takes over `conn` (already past any HTTP handshake); `initial`
+   * holds bytes read after it.
+   */
+  constructor(conn: Conn, codec: ClientCodec, initial?: Buffer, options: RpcClientOptions = {}) {
     this.conn = conn;
     this.#codec = codec;
+    this.#side = codec.name === undefined ? undefined : { codec: codec.name, http: Boolean(options.http) };
+    this.#probe = options.probe;
     const onChunk = (chunk: Buffer) => {
+      if (this.#head !== undefined) this.#sniff(chunk);
       for (const r of this.#codec.push(chunk)) {
+        this.#head = undefined;
         const p = this.#pending.get(r.seq);
         // A reply to a call that timed out or was cancelled is dropped, as Go drops unknown seqs.
         if (!p) continue;
@@ -55,16 +90,54 @@ export class RpcClient implements AsyncDisposable {
       if (initial && initial.length > 0) onChunk(initial);
       await conn.consumeFrames(new RawDecoder(), onChunk);
     })().then(
-      () =>
-        this.#fail(
-          new ConnectionError(
-            'NETKIT_CONNECTION_CLOSED',
-            'rpc: the server closed the connection',
-            conn.remoteAddr?.address,
-          ),
-        ),
-      (err: Error) => this.#fail(err),
+      async () => {
+        const closed = new ConnectionError(
+          'NETKIT_CONNECTION_CLOSED',
+          'rpc: the server closed the connection',
+          conn.remoteAddr?.address,
+        );
+        this.#fail(this.#explain(closed) ?? (await this.#probed()) ?? closed);
+      },
+      (err: Error) => this.#fail(this.#explain(err) ?? err),
     );
+  }
+
+  /** #sniff keeps the first bytes of the reply stream and fails at once when they are another protocol's. */
+  #sniff(chunk: Buffer): void {
+    const head = this.#head!;
+    if (head.length < SNIFF_BYTES) {
+      this.#head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+    }
+    const seen = guessWire(this.#head!);
+    if (this.#side && seen && isForeign(this.#side, seen)) throw mismatchError(this.#side, seen, this.#head!);
+  }
+
+  /**
+   * #explain turns a connection that ended before any reply, in the middle
+   * of bytes of another protocol (which the codec may have choked on), into
+   * advice; undefined when there is nothing to add.
+   */
+  #explain(err: Error): Error | undefined {
+    const head = this.#head;
+    if (head === undefined || head.length === 0 || this.#side === undefined) return undefined;
+    if (err instanceof RpcProtocolError && err.detected !== undefined) return undefined;
+    const seen = guessWire(head);
+    return seen && isForeign(this.#side, seen) ? mismatchError(this.#side, seen, head, err) : undefined;
+  }
+
+  /**
+   * #probed handles an orderly close without one byte in answer to the first
+   * call: what a server of the other codec does, and what a dying server
+   * does. The probe tells which; undefined when it is not the other codec.
+   */
+  async #probed(): Promise<Error | undefined> {
+    const side = this.#side;
+    if (side === undefined || this.#probe === undefined || this.#error !== undefined) return undefined;
+    if (this.#head?.length !== 0 || this.#seq === 0) return undefined;
+    const found = await this.#probe();
+    return found && isForeign(side, found.seen)
+      ? probedError(side, false, found.seen, found.head)
+      : undefined;
   }
 
   /** pending is the number of calls waiting for a reply. */
@@ -114,7 +187,7 @@ export class RpcClient implements AsyncDisposable {
                     new TimeoutError(
                       'NETKIT_TIMEOUT',
                       'call',
-                      `rpc: ${serviceMethod} timed out after ${timeout} ms`,
+                      `rpc: ${serviceMethod} timed out after ${timeout} ms${this.#silenceHint()}`,
                       timeout,
                     ),
                   ),
@@ -130,6 +203,16 @@ export class RpcClient implements AsyncDisposable {
       this.#pending.set(seq, p);
       this.conn.send(bytes);
     });
+  }
+
+  /**
+   * #silenceHint adds to a timeout what total silence may mean: Go's
+   * rpc.HandleHTTP server waits for an HTTP request line that gob bytes
+   * never end, so a plain gob client hears nothing at all from it.
+   */
+  #silenceHint(): string {
+    if (this.#head === undefined || this.#head.length > 0 || this.#side?.http !== false) return '';
+    return "; the server sent nothing back at all: if it serves RPC over HTTP (Go's rpc.HandleHTTP), dial with http (--http)";
   }
 
   /** close closes the connection; calls still pending reject with NETKIT_CONNECTION_CLOSED. */

@@ -5,9 +5,11 @@ import { type DialOptions, dial } from '../../tcp/dial.js';
 import { checkCodec, createClientCodec } from '../codec/index.js';
 import type { CodecName } from '../codec/types.js';
 import { RpcProtocolError } from '../errors.js';
-import { MAX_HEAD_BYTES, readHead } from '../http-head.js';
+import { connectRequest, HeadClosedError, MAX_HEAD_BYTES, readHead } from '../http-head.js';
 import { CONNECTED, RPC_PATH } from '../server/http-connect.js';
+import { guessWire, mismatchError, probeCodec, probedError, type WireSide } from '../wire-guess.js';
 import { RpcClient } from './client.js';
+import { probeWire } from './probe.js';
 
 /** RpcDialOptions configures dialRpc(). */
 export interface RpcDialOptions extends DialOptions {
@@ -19,17 +21,31 @@ export interface RpcDialOptions extends DialOptions {
   maxMessageBytes?: number;
 }
 
-/** handshake performs Go's HTTP CONNECT and returns the bytes that followed the response head. */
-async function handshake(conn: Conn, path: string): Promise<Buffer> {
-  await conn.write(`CONNECT ${path} HTTP/1.0\n\n`);
-  const { head, rest } = await readHead(conn, {
-    closed: 'rpc: the server closed the connection during the HTTP handshake',
-    tooLong: `rpc: HTTP response head over ${MAX_HEAD_BYTES} bytes`,
-  });
+/**
+ * handshake performs Go's HTTP CONNECT and returns the bytes that followed
+ * the response head. A server that answers in anything but HTTP fails it at
+ * once, saying what it speaks.
+ */
+async function handshake(conn: Conn, path: string, side: WireSide): Promise<Buffer> {
+  await conn.write(connectRequest(path));
+  const { head, rest } = await readHead(
+    conn,
+    {
+      closed: 'rpc: the server closed the connection during the HTTP handshake',
+      tooLong: `rpc: HTTP response head over ${MAX_HEAD_BYTES} bytes`,
+    },
+    (received) => {
+      const seen = guessWire(received);
+      if (seen !== undefined && seen !== 'http') throw mismatchError(side, seen, received);
+    },
+  );
   const status = head.split(/\r?\n/, 1)[0] ?? '';
   // Go's client checks the status text only: "200 Connected to Go RPC".
   if (status.slice(status.indexOf(' ') + 1) !== CONNECTED) {
-    throw new RpcProtocolError(`rpc: unexpected HTTP response: ${status}`);
+    throw new RpcProtocolError(
+      `rpc: unexpected HTTP response: ${JSON.stringify(status)}; the server speaks HTTP but is not Go's rpc.HandleHTTP ` +
+        'at this path (if it serves JSON-RPC 2.0 over HTTP POST, use the jsonrpc2 codec: --codec jsonrpc2)',
+    );
   }
   return rest;
 }
@@ -52,18 +68,32 @@ export async function dialRpc(address: string, options: RpcDialOptions = {}): Pr
     throw new InvalidArgumentError('http', 'must be a boolean or a path starting with /');
   }
   const conn = await dial(address, dialOptions);
+  const path = http ? (typeof http === 'string' ? http : RPC_PATH) : false;
+  const side: WireSide = { codec, http: path !== false };
+  // Asked only after a close without a word (see probe.ts), without the caller's signal: it has its own bound.
+  const { signal: _signal, ...probeDial } = dialOptions;
   let initial: Buffer | undefined;
-  if (http) {
+  if (path) {
     try {
       // The handshake shares the dial's time budget: a server that never answers must not hang us.
       const budget = dialOptions.timeout ?? 30_000;
       if (budget > 0) conn.setReadDeadline(Date.now() + budget);
-      initial = await handshake(conn, typeof http === 'string' ? http : RPC_PATH);
+      initial = await handshake(conn, path, side);
       conn.setReadDeadline(null);
     } catch (err) {
       conn.destroy();
+      if (err instanceof HeadClosedError && err.received.length === 0) {
+        // Closed without a word: a plain net/rpc server does that with an HTTP request, and so does a dying one.
+        const found =
+          (await probeWire(address, { codec, http: false }, probeDial)) ??
+          (await probeWire(address, { codec: probeCodec(codec), http: false }, probeDial));
+        if (found) throw probedError(side, true, found.seen, found.head);
+      }
       throw err;
     }
   }
-  return new RpcClient(conn, createClientCodec(codec, maxMessageBytes), initial);
+  return new RpcClient(conn, createClientCodec(codec, maxMessageBytes), initial, {
+    http: path !== false,
+    probe: () => probeWire(address, { codec: probeCodec(codec), http: path }, probeDial),
+  });
 }

@@ -117,6 +117,7 @@ export class GobServerCodec implements ServerCodec {
 
 /** GobClientCodec is the client side of net/rpc's gob codec. */
 export class GobClientCodec implements ClientCodec {
+  readonly name = 'gob';
   readonly #stream: GobStream;
 
   constructor(options: GobCodecOptions) {

@@ -80,9 +80,18 @@ export class JsonServerCodec implements ServerCodec {
   }
 }
 
-/** JsonClientCodec is the client side of Go's jsonrpc. */
+/**
+ * JsonClientCodec is the client side of Go's jsonrpc. Its first request
+ * starts with a space, which JSON servers skip; a gob server takes that
+ * space for the length of a 32-byte message, finds no valid type definition
+ * in the JSON that follows, and closes at once, so a client dialled with
+ * the wrong codec fails fast instead of waiting for a reply that never
+ * comes (see wire-guess.ts).
+ */
 export class JsonClientCodec implements ClientCodec {
+  readonly name = 'json';
   readonly #split: JsonValueSplitter;
+  #opened = false;
 
   constructor(options: JsonCodecOptions) {
     this.#split = new JsonValueSplitter({ maxValueBytes: options.maxMessageBytes });
@@ -90,7 +99,9 @@ export class JsonClientCodec implements ClientCodec {
 
   encodeRequest(serviceMethod: string, seq: number, args: unknown): Buffer {
     const params = stringifyJson([args === undefined ? null : args]);
-    return Buffer.from(`{"method":${JSON.stringify(serviceMethod)},"params":${params},"id":${seq}}\n`);
+    const lead = this.#opened ? '' : ' ';
+    this.#opened = true;
+    return Buffer.from(`${lead}{"method":${JSON.stringify(serviceMethod)},"params":${params},"id":${seq}}\n`);
   }
 
   push(chunk: Buffer): IncomingResponse[] {

@@ -48,6 +48,8 @@ export interface IncomingResponse {
 
 /** ClientCodec writes requests and reads responses on one connection. */
 export interface ClientCodec {
+  /** name is the codec's name, for errors that tell which codec the server speaks instead. */
+  readonly name?: CodecName;
   encodeRequest(serviceMethod: string, seq: number, args: unknown, schema?: unknown): Buffer;
   /** push returns every response now complete; it throws when the bytes cannot be a response. */
   push(chunk: Buffer): IncomingResponse[];

@@ -11,6 +11,7 @@ import { ConnectionError } from '../../errors.js';
 import { asNetkitError } from '../../tcp/socket-errors.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { type JsonStreamOptions, JsonValueDecoder } from '../json-stream.js';
+import { guessWire, mismatchError } from '../wire-guess.js';
 import { JsonRpcProtocolError } from './errors.js';
 import { type Exchange, type Outcome, readResponses, type Transport } from './transport.js';
 
@@ -173,6 +174,14 @@ export class HttpTransport implements Transport {
 
   #transportError(err: NodeJS.ErrnoException): Error {
     const where = this.#url.host;
+    // Node's HTTP parser failed on the answer: a server that does not speak HTTP may say what it speaks instead.
+    const raw = (err as { rawPacket?: unknown }).rawPacket;
+    if (err.code?.startsWith('HPE_') && Buffer.isBuffer(raw)) {
+      const seen = guessWire(raw);
+      if (seen !== undefined && seen !== 'http') {
+        return mismatchError({ codec: 'jsonrpc2', http: true }, seen, raw, err);
+      }
+    }
     if (err.code === 'ECONNREFUSED') {
       return new ConnectionError('NETKIT_DIAL_FAILED', `dial tcp ${where}: connection refused`, where, {
         cause: err,

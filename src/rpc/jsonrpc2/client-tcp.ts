@@ -4,11 +4,22 @@
  * TCP server needs the newline; a netkit or Go-style server does not care);
  * responses are split as whole JSON values, newline or not, and matched to
  * their calls by id, in whatever order they come.
+ *
+ * A server that speaks something else fails every call at once with advice
+ * (NETKIT_RPC_PROTOCOL, `detected`; see wire-guess.ts): its first bytes show
+ * it, or, when it closes without a word, a probe on a new connection. The
+ * first request starts with a space, which JSON servers skip and a gob
+ * server cannot read, so that a gob server closes at once instead of
+ * waiting for more bytes.
  */
 import { ConnectionError } from '../../errors.js';
+import type { FrameDecoder } from '../../framing/types.js';
 import type { Conn } from '../../tcp/conn.js';
+import type { ProbeResult } from '../client/probe.js';
 import { parseJson } from '../codec/lossless-json.js';
+import { RpcProtocolError } from '../errors.js';
 import { type JsonStreamOptions, JsonValueDecoder } from '../json-stream.js';
+import { guessWire, mismatchError, probedError, SNIFF_BYTES, type WireSide } from '../wire-guess.js';
 import { JsonRpcProtocolError } from './errors.js';
 import { type Exchange, type Outcome, readResponses, type Transport } from './transport.js';
 
@@ -28,6 +39,36 @@ interface Waiter {
  */
 const MAX_ABANDONED = 10_000;
 
+const SIDE: WireSide = { codec: 'jsonrpc2', http: false };
+
+/**
+ * Sniffer passes bytes to the JSON decoder and keeps the first of them, to
+ * tell what a server that broke JSON-RPC 2.0 speaks instead.
+ */
+class Sniffer implements FrameDecoder {
+  readonly #inner: FrameDecoder;
+  head = Buffer.alloc(0);
+
+  constructor(inner: FrameDecoder) {
+    this.#inner = inner;
+  }
+
+  get buffered(): number {
+    return this.#inner.buffered;
+  }
+
+  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (this.head.length < SNIFF_BYTES) {
+      this.head = Buffer.concat([this.head, chunk.subarray(0, SNIFF_BYTES - this.head.length)]);
+    }
+    this.#inner.push(chunk, onFrame);
+  }
+
+  end(onFrame: (frame: Buffer) => void): void {
+    this.#inner.end(onFrame);
+  }
+}
+
 /** TcpTransport multiplexes exchanges over one connection. */
 export class TcpTransport implements Transport {
   readonly #conn: Conn;
@@ -36,10 +77,20 @@ export class TcpTransport implements Transport {
   #failure: Error | undefined;
   #closing = false;
   #idle: (() => void) | undefined;
+  readonly #probe: (() => Promise<ProbeResult | undefined>) | undefined;
+  /** #sent and #answered tell a server that closed on our first request from one that died later. */
+  #sent = false;
+  #answered = false;
 
-  constructor(conn: Conn, limits: JsonStreamOptions) {
+  /** TcpTransport takes over `conn`; `probe` asks the server again in gob when it closes without a word (probe.ts). */
+  constructor(
+    conn: Conn,
+    limits: JsonStreamOptions,
+    options: { probe?: () => Promise<ProbeResult | undefined> } = {},
+  ) {
     this.#conn = conn;
-    void this.#readLoop(new JsonValueDecoder(limits));
+    this.#probe = options.probe;
+    void this.#readLoop(new Sniffer(new JsonValueDecoder(limits)));
   }
 
   exchange(x: Exchange): Promise<Map<number, Outcome>> {
@@ -59,7 +110,9 @@ export class TcpTransport implements Transport {
       };
       x.signal.addEventListener('abort', onAbort, { once: true });
       for (const id of x.ids) this.#pending.set(id, waiter);
-      this.#conn.write(`${x.body}\n`).then(
+      const lead = this.#sent ? '' : ' ';
+      this.#sent = true;
+      this.#conn.write(`${lead}${x.body}\n`).then(
         () => {
           // Notifications are done once written: nothing will come back.
           if (x.ids.length === 0) {
@@ -89,7 +142,7 @@ export class TcpTransport implements Transport {
     this.#fail(err);
   }
 
-  async #readLoop(decoder: JsonValueDecoder): Promise<void> {
+  async #readLoop(decoder: Sniffer): Promise<void> {
     let err: Error;
     try {
       for await (const frame of this.#conn.frames(decoder)) {
@@ -102,6 +155,7 @@ export class TcpTransport implements Transport {
           });
         }
         this.#route(value);
+        this.#answered = true;
         if (this.#failure) return;
       }
       err = new ConnectionError(
@@ -109,10 +163,23 @@ export class TcpTransport implements Transport {
         `${this.#conn.remoteAddr?.address ?? 'server'}: the server closed the connection`,
         this.#conn.remoteAddr?.address,
       );
+      if (!this.#answered && this.#sent && decoder.head.length === 0 && this.#probe && !this.#failure) {
+        // Closed without a word: a gob server does that with JSON, and so does a dying server.
+        const found = await this.#probe();
+        if (found && found.seen !== 'jsonrpc2') err = probedError(SIDE, false, found.seen, found.head);
+      }
     } catch (e) {
-      err = e as Error;
+      err = this.#explain(e as Error, decoder.head);
     }
     this.#fail(err);
+  }
+
+  /** #explain turns a failure before any answer, on bytes of another protocol, into advice. */
+  #explain(err: Error, head: Buffer): Error {
+    if (this.#answered || head.length === 0) return err;
+    if (err instanceof RpcProtocolError && err.detected !== undefined) return err;
+    const seen = guessWire(head);
+    return seen !== undefined && seen !== 'jsonrpc2' ? mismatchError(SIDE, seen, head, err) : err;
   }
 
   /** #route hands each response of a value to the call it answers. */

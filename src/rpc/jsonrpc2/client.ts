@@ -6,6 +6,7 @@
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { dial } from '../../tcp/dial.js';
+import { probeWire } from '../client/probe.js';
 import { stringifyJson } from '../codec/lossless-json.js';
 import { JSON_STREAM_DEFAULTS } from '../json-stream.js';
 import { HttpTransport } from './client-http.js';
@@ -245,5 +246,6 @@ export async function connectJsonRpc2(
     options.connectTimeout ?? (timeout > 0 ? timeout : 30_000),
   );
   const conn = await dial(target, { network: options.network, timeout: connectTimeout, signal });
-  return new JsonRpc2Client(target, new TcpTransport(conn, limits), timeout);
+  const probe = () => probeWire(target, { codec: 'gob', http: false }, { network: options.network });
+  return new JsonRpc2Client(target, new TcpTransport(conn, limits, { probe }), timeout);
 }

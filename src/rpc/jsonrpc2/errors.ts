@@ -3,7 +3,7 @@
  * (dial, reset, timeout, abort), and the error codes of the specification
  * (https://www.jsonrpc.org/specification#error_object).
  */
-import { RpcProtocolError, ServerError } from '../errors.js';
+import { RpcProtocolError, ServerError, type WireProtocol } from '../errors.js';
 
 /** PARSE_ERROR (-32700): the server received invalid JSON. */
 export const PARSE_ERROR = -32700;
@@ -49,8 +49,8 @@ export class JsonRpcError extends ServerError {
 export class JsonRpcProtocolError extends RpcProtocolError {
   /** status is the HTTP status when the server answered with one and no JSON-RPC body. */
   readonly status: number | undefined;
-  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
-    super(message, { cause: options.cause });
+  constructor(message: string, options: { cause?: unknown; status?: number; detected?: WireProtocol } = {}) {
+    super(message, { cause: options.cause, ...(options.detected ? { detected: options.detected } : {}) });
     this.status = options.status;
   }
 }
