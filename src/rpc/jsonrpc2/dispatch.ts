@@ -87,12 +87,16 @@ export class Dispatcher {
     started: number,
     outcome: { error?: string; rpcCode?: number },
   ): void {
-    this.#onCall?.({
-      remote: ctx.remote,
-      method,
-      durationMs: performance.now() - started,
-      ...(outcome.error === undefined ? {} : { error: outcome.error, rpcCode: outcome.rpcCode }),
-    });
+    try {
+      this.#onCall?.({
+        remote: ctx.remote,
+        method,
+        durationMs: performance.now() - started,
+        ...(outcome.error === undefined ? {} : { error: outcome.error, rpcCode: outcome.rpcCode }),
+      });
+    } catch {
+      // A failing logger must not change the answer.
+    }
   }
 
   async #invoke(

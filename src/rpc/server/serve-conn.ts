@@ -124,12 +124,16 @@ export async function serveRpcConn(
     call(req)
       .then(
         (error) => {
-          onCall?.({
-            remote,
-            method: req.serviceMethod,
-            durationMs: performance.now() - started,
-            ...(error === '' ? {} : { error }),
-          });
+          try {
+            onCall?.({
+              remote,
+              method: req.serviceMethod,
+              durationMs: performance.now() - started,
+              ...(error === '' ? {} : { error }),
+            });
+          } catch {
+            // A failing logger must not fail the connection.
+          }
         },
         () => {}, // answer() cannot throw past its own fallback; a dead socket is ignored
       )
@@ -202,7 +206,8 @@ export async function serveRpcConn(
     waiting = [];
     head = 0;
   }
-  while ((running > 0 || queued() > 0) && !socket.destroyed) {
+  // A closed socket empties the queue; calls running still finish (their signal aborts), as Go's ServeCodec waits for them.
+  while (running > 0 || queued() > 0) {
     await new Promise<void>((resolve) => (settled = resolve));
   }
   await conn.close().catch(() => {});
