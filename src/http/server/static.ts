@@ -1,20 +1,21 @@
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
-import path from 'node:path';
-import sendFileStream from 'send';
 import { InvalidArgumentError } from '../../errors.js';
 import { requestInfo } from '../inspect.js';
+import { type Opened, openBeneath, statBeneath, statusOf } from './beneath.js';
+import { sendOpenedFile } from './file-response.js';
 import { type HandlerState, hasBody, negotiate, send, sendError, TYPES } from './handler.js';
 import { type ListingEntry, renderListingHtml, sortListing } from './listing.js';
 import type { ResolvedOptions } from './options.js';
 
 /**
- * Static file serving for serveHttp({ dir }). `send` does the HTTP part
- * (content types, ranges, validators, conditional requests, HEAD); this file
- * decides what may be served: only GET and HEAD, no `.`/`..` segments, no
- * backslashes or NUL bytes, no dotfiles, and nothing whose real path
- * (symlinks resolved) is outside the real path of the root.
+ * Static file serving for serveHttp({ dir }). This file decides what may be
+ * served: only GET and HEAD, no `.`/`..` segments, no backslashes or NUL
+ * bytes, no dotfiles, nothing outside the root (symlinks resolved), nothing
+ * but regular files and directories. beneath.ts opens the path so that what
+ * is checked is what is served; file-response.ts answers from that descriptor
+ * (content types, ranges, validators, conditional requests, HEAD).
  */
 
 /** Target is a request target split into decoded path segments. */
@@ -60,68 +61,32 @@ export function parseTarget(url: string): Target | Refusal {
   return { segments, slash: decoded.endsWith('/'), query: q < 0 ? '' : raw.slice(q) };
 }
 
-/** Found is a path inside the root: its real path, that relative to the root, and its stat. */
-interface Found {
-  real: string;
-  rel: string;
-  stat: Stats;
-}
-
-/**
- * confine resolves `abs` (symlinks included) and returns it if its real path
- * is inside `root` (itself a real path) and has no dot component below it;
- * otherwise a status. Anything outside, or unresolvable, is 404 so that
- * nothing about it is revealed.
- */
-async function confine(root: string, abs: string): Promise<Found | number> {
-  let real: string;
-  try {
-    real = await fs.realpath(abs);
-  } catch {
-    return 404;
-  }
-  const rel = path.relative(root, real);
-  if (path.isAbsolute(rel)) return 404;
-  if (rel !== '' && rel.split(path.sep).some((p) => p.startsWith('.'))) return 404; // `..` (outside) or a dotfile
-  try {
-    return { real, rel, stat: await fs.stat(real) };
-  } catch (err) {
-    return statusOf(err);
-  }
-}
-
-function statusOf(err: unknown): number {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return 403;
-  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP') return 404;
-  return 500;
-}
-
 function messageFor(status: number): string {
   return status === 500 ? 'internal error' : (STATUS_CODES[status] ?? 'error').toLowerCase();
 }
 
-/** listDir lists a directory for the listing page: dotfiles and entries that resolve outside the root are left out. */
-async function listDir(root: string, dir: string): Promise<ListingEntry[] | number> {
+/**
+ * listDir lists an opened directory for the listing page: dotfiles, and
+ * entries that are not files or directories inside the root, are left out.
+ */
+async function listDir(root: string, dir: Opened): Promise<ListingEntry[] | number> {
   let names: string[];
   try {
-    names = await fs.readdir(dir);
+    names = (await fs.readdir(dir.base)).filter((name) => !name.startsWith('.'));
   } catch (err) {
     return statusOf(err);
   }
-  const entries = await Promise.all(
-    names
-      .filter((name) => !name.startsWith('.'))
-      .map(async (name): Promise<ListingEntry | undefined> => {
-        const found = await confine(root, path.join(dir, name));
-        if (typeof found === 'number') return undefined;
-        const { stat } = found;
-        if (!stat.isFile() && !stat.isDirectory()) return undefined;
-        const type = stat.isDirectory() ? 'dir' : 'file';
-        return { name, type, size: type === 'dir' ? 0 : stat.size, mtime: stat.mtime.toISOString() };
-      }),
-  );
-  return sortListing(entries.filter((e) => e !== undefined));
+  const own = await Promise.all(names.map((name) => fs.lstat(`${dir.base}/${name}`).catch(() => undefined)));
+  const entries: ListingEntry[] = [];
+  for (const [i, name] of names.entries()) {
+    let stat: Stats | undefined = own[i];
+    // symlinks one at a time: each walk holds descriptors while it runs
+    if (stat?.isSymbolicLink()) stat = await statBeneath(root, [name], dir);
+    if (stat === undefined || (!stat.isFile() && !stat.isDirectory())) continue;
+    const type = stat.isDirectory() ? 'dir' : 'file';
+    entries.push({ name, type, size: type === 'dir' ? 0 : stat.size, mtime: stat.mtime.toISOString() });
+  }
+  return sortListing(entries);
 }
 
 /** resolveRoot checks that `dir` is a directory and returns its real path; throws InvalidArgumentError otherwise. */
@@ -138,35 +103,6 @@ export async function resolveRoot(dir: string): Promise<string> {
   return fs.realpath(dir);
 }
 
-type HttpError = Error & { status?: number; headers?: Record<string, string | number>; code?: string };
-
-/** serveFile hands a confined file to `send`; its errors are answered in the server's own error shape. */
-function serveFile(
-  req: IncomingMessage,
-  res: ServerResponse,
-  state: HandlerState,
-  root: string,
-  file: Found,
-): void {
-  const urlPath = `/${file.rel.split(path.sep).map(encodeURIComponent).join('/')}`;
-  const stream = sendFileStream(req, urlPath, { root, index: false, dotfiles: 'ignore' });
-  stream.on('error', (err: HttpError) => {
-    if (res.headersSent) {
-      res.destroy(); // failed mid-body: the client sees a truncated response
-      return;
-    }
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    const status = err.code === 'EACCES' || err.code === 'EPERM' ? 403 : (err.status ?? 500);
-    const headers = Object.entries(err.headers ?? {}).map(([k, v]): [string, string] => [k, String(v)]);
-    sendError(req, res, state, status, messageFor(status), headers);
-  });
-  // became a directory since it was checked
-  stream.on('directory', () => sendError(req, res, state, 404, messageFor(404)));
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (state.closing) res.setHeader('Connection', 'close');
-  stream.pipe(res);
-}
-
 async function serve(root: string, req: IncomingMessage, res: ServerResponse, state: HandlerState) {
   const fail = (status: number, message = messageFor(status)) => sendError(req, res, state, status, message);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -179,23 +115,43 @@ async function serve(root: string, req: IncomingMessage, res: ServerResponse, st
   }
   const target = parseTarget(req.url ?? '');
   if (!('segments' in target)) return fail(target.status, target.message);
-  const { segments, slash, query } = target;
-  const found = await confine(root, path.join(root, ...segments));
+  const found = await openBeneath(root, target.segments);
   if (typeof found === 'number') return fail(found);
   if (found.stat.isFile()) {
-    if (slash) return fail(404);
-    return serveFile(req, res, state, root, found);
+    if (target.slash) {
+      await found.handle.close();
+      return fail(404);
+    }
+    return sendOpenedFile(req, res, state, found);
   }
-  if (!found.stat.isDirectory()) return fail(404); // sockets, FIFOs, devices
+  try {
+    await serveDir(root, req, res, state, found, target);
+  } finally {
+    await found.handle.close();
+  }
+}
+
+/** serveDir answers for an opened directory: a redirect to its slash form, its index.html, or a listing. */
+async function serveDir(
+  root: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: HandlerState,
+  dir: Opened,
+  { segments, slash, query }: Target,
+) {
   if (!slash) {
     const location = `/${segments.map(encodeURIComponent).join('/')}/${query}`;
     send(res, state, 301, TYPES.text, `moved permanently to ${location}\n`, [['Location', location]]);
     return;
   }
-  const index = await confine(root, path.join(found.real, 'index.html'));
-  if (typeof index !== 'number' && index.stat.isFile()) return serveFile(req, res, state, root, index);
-  const entries = await listDir(root, found.real);
-  if (typeof entries === 'number') return fail(entries);
+  const index = await openBeneath(root, ['index.html'], dir);
+  if (typeof index !== 'number') {
+    if (index.stat.isFile()) return sendOpenedFile(req, res, state, index);
+    await index.handle.close();
+  }
+  const entries = await listDir(root, dir);
+  if (typeof entries === 'number') return sendError(req, res, state, entries, messageFor(entries));
   const vary: [string, string][] = [['Vary', 'Accept']];
   if (negotiate(req.headers.accept) === 'json') {
     send(res, state, 200, TYPES.json, `${JSON.stringify(entries, null, 2)}\n`, vary);
