@@ -58,6 +58,80 @@ describe('serveHttp({ dir }) safety', () => {
     assert.equal(await inside.text(), 'hello, world\n');
   });
 
+  it('follows symlinks that stay inside the root, however they are written', async (t) => {
+    const { root, base } = await fixture(t);
+    const link = (target: string, name: string) => fs.symlink(target, path.join(root, name));
+    await link('sub/../hello.txt', 'up.txt');
+    await link('../hello.txt', 'sub/rel.txt');
+    await link('alias.txt', 'chain.txt'); // a link to a link
+    await link('sub', 'subdir');
+    await link(await fs.realpath(root), 'self'); // absolute, through the root's real path
+    await link('loop-b', 'loop-a');
+    await link('loop-a', 'loop-b');
+    await link('../../secret.txt', 'sub/climb.txt');
+    await link('sub/../../secret.txt', 'climb2.txt');
+    await link(`${root}/../secret.txt`, 'climb3.txt');
+    await link('sub/../.env', 'dot.txt');
+    await link('leakdir/secret.txt', 'via-leak.txt');
+    for (const p of ['/up.txt', '/sub/rel.txt', '/chain.txt', '/self/hello.txt', '/self/self/alias.txt']) {
+      const res = await fetch(`${base}${p}`);
+      assert.equal(res.status, 200, p);
+      assert.equal(await res.text(), 'hello, world\n', p);
+    }
+    assert.equal(await (await fetch(`${base}/subdir/inner.txt`)).text(), 'inner\n');
+    const listed = await fetch(`${base}/subdir/`, { headers: { accept: 'application/json' } });
+    assert.deepEqual(
+      ((await listed.json()) as { name: string }[]).map((e) => e.name),
+      ['deeper', 'inner.txt', 'rel.txt'],
+      'climb.txt leads out of the root: not listed',
+    );
+    for (const p of [
+      '/loop-a',
+      '/sub/climb.txt',
+      '/climb2.txt',
+      '/climb3.txt',
+      '/dot.txt',
+      '/via-leak.txt',
+    ]) {
+      const res = await fetch(`${base}${p}`);
+      assert.equal(res.status, 404, p);
+      assert.ok(!(await res.text()).includes(SECRET), p);
+    }
+  });
+
+  it('closes every descriptor it opens, also for aborted and refused requests', async (t) => {
+    const { root, outer, base, server } = await fixture(t);
+    await fs.writeFile(path.join(root, 'big.bin'), Buffer.alloc(8 * 1024 * 1024));
+    // descriptors for files and directories under the fixture (sockets come and go with the client's pool)
+    const open = async () => {
+      const fds = await fs.readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((p) => p.startsWith(outer)).length;
+    };
+    const before = await open();
+    assert.equal(before, 0);
+    for (let i = 0; i < 20; i++) {
+      for (const p of ['/hello.txt', '/', '/site/', '/sub', '/leak.txt', '/missing', '/alias.txt']) {
+        await (await fetch(`${base}${p}`)).arrayBuffer();
+      }
+      await raw(server.address, '/hello.txt', 'HEAD');
+      await raw(server.address, '/hello.txt', 'GET', 'Range: bytes=100-\r\n');
+      await raw(server.address, '/hello.txt', 'GET', 'If-None-Match: *\r\n');
+      await raw(server.address, '/hello.txt', 'GET', 'If-Match: "other"\r\n');
+      // a client that leaves after the first bytes of a large file
+      const res = await fetch(`${base}/big.bin`);
+      const reader = res.body!.getReader();
+      await reader.read();
+      await reader.cancel();
+    }
+    let after = await open();
+    for (let i = 0; i < 50 && after > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await open();
+    }
+    assert.equal(after, 0, `${after} descriptors left open`);
+  });
+
   it('hides dotfiles', async (t) => {
     const { server } = await fixture(t);
     for (const p of ['/.env', '/%2eenv', '/.git/config', '/.git/', '/sub/.hidden', '/.git']) {
