@@ -25,6 +25,9 @@ export interface ByteRange {
  * range starts inside the file (416), or `ignore` for a header that is not a
  * valid `bytes` range or asks for several disjoint pieces (the whole file is
  * sent, as RFC 9110 §14.2 allows; multipart answers are not made).
+ * Written here rather than taken from `range-parser`, which answers an
+ * invalid range such as `9-5` with 416 where RFC 9110 §14.1.1 says to ignore
+ * the header, and hands back disjoint ranges that only multipart could serve.
  */
 export function parseRange(size: number, header: string): ByteRange | 'unsatisfiable' | 'ignore' {
   const m = /^\s*bytes\s*=(.*)$/i.exec(header);
