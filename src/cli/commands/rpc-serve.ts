@@ -2,13 +2,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { formatDuration } from '../../internal/duration.js';
-import { formatBytes, safeText } from '../../internal/text.js';
+import { safeText } from '../../internal/text.js';
 import { arith } from '../../rpc/arith.js';
 import type { CallEvent } from '../../rpc/call-event.js';
 import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js';
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
-import { type Conn, type ConnSummary, listen, type Server } from '../../tcp/index.js';
+import { listen, type Server } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
 import {
   durationOption,
@@ -21,6 +21,7 @@ import {
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { logConnections } from '../serve-log.js';
 
 interface RpcServeFlags extends ProxyFlags {
   network: string;
@@ -172,40 +173,6 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
   await close();
   out.note('stopped', { address: bound }, 'stopped');
   return EXIT.OK;
-}
-
-/** logConnections prints each connection's open and close, in tcp serve's words and --json events. */
-function logConnections(server: Server, out: Output): void {
-  server.on('open', (conn: Conn) => {
-    out.event(
-      'open',
-      { remote: conn.remoteAddr?.address, local: conn.localAddr?.address },
-      `open  ${conn.remoteAddr?.address}`,
-    );
-  });
-  server.on('close', (conn: Conn, s: ConnSummary) => {
-    const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
-    const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
-    out.event(
-      'close',
-      {
-        remote: conn.remoteAddr?.address,
-        peerClose: s.peerClose,
-        bytesIn: s.bytesRead,
-        bytesOut: s.bytesWritten,
-        durationMs: Math.round(s.durationMs),
-        error: s.error?.code,
-      },
-      `close ${conn.remoteAddr?.address} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
-    );
-  });
-  server.on('refuse', (remote) => {
-    out.event(
-      'refuse',
-      { remote: remote?.address, reason: 'max-connections' },
-      `refused ${remote?.address} (at max connections)`,
-    );
-  });
 }
 
 /** logCall prints one answered call; the method name and error text come from the peer, so they are escaped. */

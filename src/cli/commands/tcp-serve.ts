@@ -1,16 +1,6 @@
 import { Command } from 'commander';
 import type { FrameFormat } from '../../framing/index.js';
-import { formatDuration } from '../../internal/duration.js';
-import { formatBytes } from '../../internal/text.js';
-import {
-  type Conn,
-  type ConnSummary,
-  echoHandler,
-  type Handler,
-  listen,
-  replyHandler,
-  serve,
-} from '../../tcp/index.js';
+import { echoHandler, type Handler, listen, replyHandler, serve } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
 import {
   bytesOption,
@@ -26,6 +16,7 @@ import {
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { logConnections } from '../serve-log.js';
 import { isWorker, onWorkerShutdown, primaryFor } from '../workers.js';
 
 interface ServeFlags extends ProxyFlags {
@@ -136,39 +127,4 @@ async function runServe(ctx: CliContext, address: string, flags: ServeFlags): Pr
   ctx.io.signal.removeEventListener('abort', stop);
   if (worker === undefined) out.note('stopped', { address: listener.addr.address }, 'stopped');
   return EXIT.OK;
-}
-
-function logConnections(server: ReturnType<typeof serve>, out: Output, worker: string | undefined): void {
-  const tag = worker === undefined ? {} : { worker: Number(worker) };
-  server.on('open', (conn: Conn) => {
-    out.event(
-      'open',
-      { remote: conn.remoteAddr?.address, local: conn.localAddr?.address, ...tag },
-      `open  ${conn.remoteAddr?.address}`,
-    );
-  });
-  server.on('close', (conn: Conn, s: ConnSummary) => {
-    const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
-    const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
-    out.event(
-      'close',
-      {
-        remote: conn.remoteAddr?.address,
-        peerClose: s.peerClose,
-        bytesIn: s.bytesRead,
-        bytesOut: s.bytesWritten,
-        durationMs: Math.round(s.durationMs),
-        error: s.error?.code,
-        ...tag,
-      },
-      `close ${conn.remoteAddr?.address} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
-    );
-  });
-  server.on('refuse', (remote) => {
-    out.event(
-      'refuse',
-      { remote: remote?.address, reason: 'max-connections', ...tag },
-      `refused ${remote?.address} (at --max-conns)`,
-    );
-  });
 }
