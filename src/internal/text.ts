@@ -120,10 +120,12 @@ const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
  * (JSON.stringify already escapes C0 controls and lone surrogates.)
  */
 export function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(
-    JSON_UNSAFE,
-    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return terminalSafeJson(JSON.stringify(value));
+}
+
+/** terminalSafeJson applies jsonLine's escaping to JSON text made by another serializer. */
+export function terminalSafeJson(json: string): string {
+  return json.replace(JSON_UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const hex2 = (c: number) => c.toString(16).padStart(2, '0');

@@ -45,6 +45,10 @@ describe('netkit rpc serve / rpc call', () => {
     assert.equal(big.stdout, '{"N":9223372036854775807}\n', big.stderr);
     const typed = await cli(['rpc', 'call', address!, 'Echo.Back', '{"F":2}', '--schema', '{"F":"float"}']);
     assert.equal(typed.stdout, '{"F":2}\n', typed.stderr);
+    // A reply holding a bidi override or a C1 control is printed escaped, still valid JSON.
+    const steer = await cli(['rpc', 'call', address!, 'Echo.Back', '{"S":"a\\u202eb\\u009bc"}']);
+    assert.equal(steer.stdout, '{"S":"a\\u202eb\\u009bc"}\n', steer.stderr);
+    assert.deepEqual(JSON.parse(steer.stdout), { S: 'a\u202eb\u009bc' });
     const unknown = await cli(['rpc', 'call', address!, 'Nope.X', '{}']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /rpc: can't find service Nope\.X/);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
+import { terminalSafeJson } from '../../internal/text.js';
 import { dialRpc } from '../../rpc/client/dial.js';
 import { parseJson, stringifyJson } from '../../rpc/codec/lossless-json.js';
 import { connectJsonRpc2 } from '../../rpc/jsonrpc2/index.js';
@@ -91,7 +92,8 @@ async function runCall(
   }
   const ms = performance.now() - started;
   // stringifyJson keeps integers beyond 2^53 exact (Output's JSON.stringify cannot write bigint).
-  if (json) ctx.io.stdout.write(`${stringifyJson({ event: 'reply', method, reply: reply ?? null, ms })}\n`);
-  else ctx.io.stdout.write(`${stringifyJson(reply ?? null)}\n`);
+  // The reply is the server's text: escaped like every --json line, so it cannot steer a terminal.
+  const shown = json ? { event: 'reply', method, reply: reply ?? null, ms } : (reply ?? null);
+  ctx.io.stdout.write(`${terminalSafeJson(stringifyJson(shown))}\n`);
   return EXIT.OK;
 }
