@@ -63,11 +63,11 @@ export async function receiveClassic(
     }
     const entry = { type: 'file' as const, path: name, size: 0, mode: 0o644, mtime: Date.now() };
     options.admit?.();
-    const plan = await store.planFile(entry, { resume: false });
+    const plan = await store.planFile(entry, { classic: true });
     began = true;
     if (plan.action === 'skip') {
-      summary.skipped++;
-      onEvent?.(skipped(name, 0));
+      const event = skipped(summary, name, 0, plan.why);
+      onEvent?.(event);
       summary.ok = true;
       return { summary, started: began };
     }

@@ -9,7 +9,7 @@ export type TransferEvent =
   | { type: 'file-start'; path: string; size: number; offset: number }
   /** `bytes` is the position reached in the file (resumed prefix included); emitted per chunk. */
   | { type: 'progress'; path: string; bytes: number; size: number }
-  /** A file is done: moved (`sent` / `received`) or left alone because it exists (`skipped`). */
+  /** A file is done: moved (`sent` / `received`) or left alone because it exists (`skipped`, with a `reason`). */
   | {
       type: 'file-end';
       path: string;
@@ -17,7 +17,20 @@ export type TransferEvent =
       sentBytes: number;
       resumedFrom: number;
       status: 'sent' | 'received' | 'skipped';
+      /** reason says why a skipped file was left alone: one of SKIP_REASONS. */
+      reason?: string;
     };
+
+/**
+ * SKIP_REASONS are why the receiver leaves a file alone: `received` when
+ * what has the name is that file as an earlier transfer left it (same size
+ * and time: an interrupted transfer sent again), `exists` when it is some
+ * other file that the receiver keeps (--skip-existing).
+ */
+export const SKIP_REASONS = Object.freeze({
+  exists: 'exists',
+  received: 'already received: same size and time',
+});
 
 /** TransferSummary is one transfer (one connection) from one side. */
 export interface TransferSummary {
@@ -26,7 +39,10 @@ export interface TransferSummary {
   peer: string;
   /** files counts files moved (skipped ones not included). */
   files: number;
+  /** skipped counts files left alone, alreadyReceived included. */
   skipped: number;
+  /** alreadyReceived counts the skipped files the receiver already had whole (same size and time). */
+  alreadyReceived: number;
   dirs: number;
   /** bytes is the total size of the files moved, resumed prefixes included. */
   bytes: number;
@@ -39,7 +55,18 @@ export interface TransferSummary {
 
 /** newSummary is a transfer's summary before anything moved. */
 export function newSummary(role: 'send' | 'recv', peer: string): TransferSummary {
-  return { role, peer, files: 0, skipped: 0, dirs: 0, bytes: 0, sentBytes: 0, seconds: 0, ok: false };
+  return {
+    role,
+    peer,
+    files: 0,
+    skipped: 0,
+    alreadyReceived: 0,
+    dirs: 0,
+    bytes: 0,
+    sentBytes: 0,
+    seconds: 0,
+    ok: false,
+  };
 }
 
 /** finished is the event for a file moved in full from `resumedFrom` on. */
@@ -61,7 +88,21 @@ export function failure(err: unknown): { code: string; message: string } {
   };
 }
 
-/** skipped is the event for a file left alone because the receiver already has it. */
-export function skipped(path: string, size: number): TransferEvent {
-  return { type: 'file-end', path, size, sentBytes: 0, resumedFrom: 0, status: 'skipped' };
+/**
+ * skipped counts a file the receiver left alone in `summary` and returns
+ * its event: `why` is `received` when the receiver already had it whole,
+ * `exists` when it keeps another file by that name. Call it before
+ * `onEvent?.()`, never inside: without a listener that call would not
+ * evaluate its argument, and the file would go uncounted.
+ */
+export function skipped(
+  summary: TransferSummary,
+  path: string,
+  size: number,
+  why: keyof typeof SKIP_REASONS,
+): TransferEvent {
+  summary.skipped++;
+  if (why === 'received') summary.alreadyReceived++;
+  const reason = SKIP_REASONS[why];
+  return { type: 'file-end', path, size, sentBytes: 0, resumedFrom: 0, status: 'skipped', reason };
 }

@@ -45,7 +45,8 @@ export type Frame =
   | Entry
   | { type: 'plan' }
   | { type: 'accept'; offset: number; prefix?: string }
-  | { type: 'skip' }
+  /** skip: `reason: 'received'` when the receiver already has the file whole (same size and time), else it keeps its own. */
+  | { type: 'skip'; reason?: 'received' }
   | { type: 'data'; offset: number }
   | { type: 'end'; sha256: string }
   | { type: 'done' }
@@ -115,8 +116,10 @@ export function parseFrame(body: Buffer): Frame {
     case 'end':
       if (typeof v.sha256 !== 'string' || !HEX64.test(v.sha256)) bad('sha256');
       return { type: 'end', sha256: v.sha256 as string };
-    case 'plan':
     case 'skip':
+      // Any other reason (a later version's) is a plain skip: the receiver keeps what it has either way.
+      return v.reason === 'received' ? { type: 'skip', reason: 'received' } : { type: 'skip' };
+    case 'plan':
     case 'done':
     case 'bye':
       return { type: v.type };

@@ -149,8 +149,8 @@ async function sendBatch(
       continue;
     }
     if (answer.type === 'skip') {
-      summary.skipped++;
-      onEvent?.(skipped(entry.path, entry.size));
+      const event = skipped(summary, entry.path, entry.size, answer.reason ?? 'exists');
+      onEvent?.(event);
       continue;
     }
     if (answer.offset > entry.size)

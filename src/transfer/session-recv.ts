@@ -226,9 +226,12 @@ async function receiveEntries(
         throw writeError(entry.path, err);
       });
       if (plan.action === 'skip') {
-        summary.skipped++;
-        answers.push(encodeFrame({ type: 'skip' }));
-        options.onEvent?.(skipped(entry.path, entry.size));
+        // A plain skip for a kept file, as before `reason` existed; any sender reads both.
+        answers.push(
+          encodeFrame(plan.why === 'received' ? { type: 'skip', reason: 'received' } : { type: 'skip' }),
+        );
+        const event = skipped(summary, entry.path, entry.size, plan.why);
+        options.onEvent?.(event);
         continue;
       }
       plans.push({ entry, plan });

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import fs, { constants } from 'node:fs';
+import fs, { constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { TransferError } from '../errors.js';
 import { hashPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
@@ -43,8 +43,17 @@ export interface WritePlan {
   /** fresh is true when no `.part` existed at planning: nothing to clear before writing. */
   fresh?: boolean;
 }
+/**
+ * SkipPlan is a file the receiver leaves alone: `received` when it already
+ * has it whole (see alreadyReceived), `exists` when it keeps another file
+ * by that name (policy 'skip').
+ */
+export interface SkipPlan {
+  action: 'skip';
+  why: 'received' | 'exists';
+}
 /** FilePlan is what the receiver will do with an announced file. */
-export type FilePlan = { action: 'skip' } | WritePlan;
+export type FilePlan = SkipPlan | WritePlan;
 
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
@@ -128,12 +137,16 @@ export class Store {
   /**
    * planFile decides what to do with an announced file: skip it, write it
    * from the start, or resume a `.part` left by an interrupted transfer of
-   * the same file (same size and mtime). For a resume it hashes the bytes
-   * already there; the sender compares that with its own, so the offset is
-   * verified, and the hash state carries on so the final checksum covers
-   * the whole file.
+   * the same file (same size and mtime). A file that exists is skipped when
+   * an earlier transfer already delivered it whole (alreadyReceived), unless
+   * the policy is overwrite; any other is refused, or skipped with policy
+   * 'skip'. For a resume it hashes the bytes already there; the sender
+   * compares that with its own, so the offset is verified, and the hash
+   * state carries on so the final checksum covers the whole file.
+   * `classic` is for the classic protocol, whose entries carry no real size
+   * or time: nothing is resumed or recognised as already received.
    */
-  async planFile(entry: FileEntry, options: { resume?: boolean } = {}): Promise<FilePlan> {
+  async planFile(entry: FileEntry, options: { classic?: boolean } = {}): Promise<FilePlan> {
     if (entry.size > this.maxFileBytes) {
       throw new TransferError(
         'NETKIT_TRANSFER_LIMIT',
@@ -149,11 +162,15 @@ export class Store {
     const st = lstatOrNull(target);
     if (st?.isDirectory()) throw existsError(entry.path, `${quote(entry.path)} exists and is a directory`);
     if (st !== null) {
-      if (this.policy === 'skip') return { action: 'skip' };
+      const known = options.classic !== true;
+      if (known && this.policy !== 'overwrite' && alreadyReceived(st, entry)) {
+        return { action: 'skip', why: 'received' };
+      }
+      if (this.policy === 'skip') return { action: 'skip', why: 'exists' };
       if (this.policy === 'refuse') {
         throw existsError(
           entry.path,
-          `${quote(entry.path)} exists (the receiver allows neither overwrite nor skip-existing)`,
+          `${quote(entry.path)} exists${known ? ` ${unlike(st)}` : ''}; the receiver allows neither overwrite nor skip-existing`,
         );
       }
     }
@@ -168,7 +185,7 @@ export class Store {
       );
     }
     const same =
-      options.resume !== false && meta !== null && meta.size === entry.size && meta.mtime === entry.mtime;
+      options.classic !== true && meta !== null && meta.size === entry.size && meta.mtime === entry.mtime;
     if (!same || part.size > entry.size || part.size === 0) return { action: 'write', offset: 0, target };
     const resumeHash = await hashPrefix(partPath(target), part.size);
     return {
@@ -278,6 +295,48 @@ export class Store {
       }
     }
   }
+}
+
+/**
+ * MTIME_SLACK_MS is how far a received file's time may read from the time
+ * announced for it. commit() sets the announced time, but through libuv,
+ * which keeps microseconds, and a double, which holds a time of this era
+ * only to about 0.24 µs: a time with nanoseconds (what most file systems
+ * keep) reads back up to about 1.3 µs off, so an exact comparison would miss
+ * two files in three. A millisecond, the unit the protocol announces in,
+ * covers that and stays far below any real edit; file systems with coarser
+ * times (FAT, exFAT, HFS+) are off by more, and their files are refused as
+ * before.
+ */
+const MTIME_SLACK_MS = 1;
+
+/**
+ * alreadyReceived is true when what has a file's name is that file as an
+ * earlier transfer left it: a regular file (lstat, so a symlink never
+ * counts, whatever it points at) of the announced size and modification
+ * time, which the receiver set from the same announcement when it
+ * completed the file. Skipping it is what lets an interrupted directory be
+ * sent again under the default policy, and it writes nothing, so no file
+ * is replaced. Size and time are rsync's quick check; contents are not
+ * hashed, which would read every file already there on each re-send.
+ *
+ * The mode is not compared: it says nothing about the contents, and would
+ * turn a re-send into a refusal for a file chmod-ed since it arrived, or on
+ * a file system that keeps no Unix modes. The file keeps its own.
+ */
+function alreadyReceived(st: Stats, entry: FileEntry): boolean {
+  return st.isFile() && st.size === entry.size && Math.abs(st.mtimeMs - entry.mtime) < MTIME_SLACK_MS;
+}
+
+/**
+ * unlike says why an existing file is not the one announced. Size and time
+ * are named together: telling which differs would let a sender find a
+ * file's size by trying one after another.
+ */
+function unlike(st: Stats): string {
+  if (st.isSymbolicLink()) return 'as a symlink';
+  if (!st.isFile()) return 'and is not a regular file';
+  return 'and is another file (another size or modification time)';
 }
 
 /** place gives a verified part its name without replacing anything that holds it. */

@@ -3,11 +3,13 @@
  * the sender (NETKIT_TRANSFER_STOPPED) and keeps the part; a sender that
  * leaves after its files are whole is reported as leaving early
  * (NETKIT_TRANSFER_INCOMPLETE) with those files counted, not as a broken
- * protocol; a part whose bytes all arrived is kept and resumed.
+ * protocol; a part whose bytes all arrived is kept and resumed. Sending a
+ * whole directory again after any of these completes it: files that
+ * arrived whole are skipped as already received, the cut one resumes.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError, type TransferError } from '../../src/errors.js';
@@ -139,4 +141,173 @@ test('a sender killed after its file’s last byte but before the "end" frame: t
   assert.equal(done.sentBytes, 0, 'nothing left to send: the part was whole');
   assert.equal(sha256(await readFile(path.join(dirs.target, 'big.bin'))), sha256(content));
   assert.deepEqual(await tree(dirs.target), ['big.bin']);
+});
+
+/** ALREADY is the reason a skipped file carries when the receiver has it whole (same size and time). */
+const ALREADY = 'already received: same size and time';
+
+test('a directory sent again after the receiver stopped mid-way: whole files are skipped as already received, the cut file resumes, the rest arrives', async (t) => {
+  const dirs = await layout(t);
+  const src = path.join(await tempDir(t), 'photos');
+  await mkdir(src);
+  // Their times are the file system's own (nanoseconds, not whole milliseconds), as in a real re-send.
+  const files: Record<string, Buffer> = {
+    'a.bin': randomBytes(10_000),
+    'b.bin': randomBytes(300_000),
+    'c.bin': randomBytes(8 * MiB),
+    'd.bin': randomBytes(20_000),
+  };
+  for (const [name, b] of Object.entries(files)) await writeFile(path.join(src, name), b);
+  const first = await serveFiles('127.0.0.1:0', {
+    dir: dirs.target,
+    // Stopped once c.bin's first bytes are in: a and b are whole, c is cut, d never started.
+    onEvent: (e) => {
+      if (e.type === 'progress' && e.path === 'photos/c.bin') void first.close();
+    },
+  });
+  t.after(() => first.close());
+  const err = await sendFiles([src], first.addr.address).catch((e: unknown) => e);
+  assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_STOPPED'), String(err));
+  await first.close();
+  assert.deepEqual(await tree(dirs.target), [
+    'photos/',
+    'photos/a.bin',
+    'photos/b.bin',
+    'photos/c.bin.part',
+    'photos/c.bin.part.meta',
+  ]);
+  const kept = (await stat(path.join(dirs.target, 'photos/c.bin.part'))).size;
+  const size = files['c.bin']!.length;
+  assert.ok(kept > 0 && kept < size, `kept ${kept}`);
+
+  // The default policy: neither overwrite nor skip-existing.
+  const again = await startReceiver(t, { dir: dirs.target });
+  const events: TransferEvent[] = [];
+  const done = await sendFiles([src], again.address, { onEvent: (e) => events.push(e) });
+  const ends = events.flatMap((e) =>
+    e.type === 'file-end' ? [[e.path, e.status, e.resumedFrom, e.sentBytes, e.reason]] : [],
+  );
+  assert.deepEqual(ends, [
+    ['photos/a.bin', 'skipped', 0, 0, ALREADY],
+    ['photos/b.bin', 'skipped', 0, 0, ALREADY],
+    ['photos/c.bin', 'sent', kept, size - kept, undefined],
+    ['photos/d.bin', 'sent', 0, 20_000, undefined],
+  ]);
+  assert.ok(size - kept < size, 'the cut file resumed: less than its size crossed the wire');
+  assert.deepEqual(
+    [done.ok, done.files, done.skipped, done.alreadyReceived, done.sentBytes],
+    [true, 2, 2, 2, size - kept + 20_000],
+  );
+  const r = await again.summary();
+  assert.deepEqual(
+    [r.ok, r.files, r.skipped, r.alreadyReceived, r.sentBytes],
+    [true, 2, 2, 2, size - kept + 20_000],
+  );
+  assert.deepEqual(
+    again.events.flatMap((e) =>
+      e.type === 'file-end' && e.status === 'skipped' ? [[e.path, e.reason]] : [],
+    ),
+    [
+      ['photos/a.bin', ALREADY],
+      ['photos/b.bin', ALREADY],
+    ],
+  );
+  assert.deepEqual(await tree(dirs.target), [
+    'photos/',
+    'photos/a.bin',
+    'photos/b.bin',
+    'photos/c.bin',
+    'photos/d.bin',
+  ]);
+  for (const [name, b] of Object.entries(files)) {
+    assert.ok((await readFile(path.join(dirs.target, 'photos', name))).equals(b), name);
+  }
+});
+
+test('a directory sent again after the sender left mid-way: it completes under the default policy', async (t) => {
+  const dirs = await layout(t);
+  const src = path.join(await tempDir(t), 'docs');
+  await mkdir(src);
+  const files: [string, Buffer][] = [
+    ['a.txt', randomBytes(100)],
+    ['b.txt', randomBytes(5000)],
+    ['c.txt', randomBytes(70_000)],
+  ];
+  for (const [name, b] of files) await writeFile(path.join(src, name), b);
+  const recv = await startReceiver(t, { dir: dirs.target });
+  // A raw sender announces the first two exactly as sendFiles would, sends them whole, and leaves.
+  const raw = await RawSender.connect(recv.port);
+  t.after(() => raw.destroy());
+  await raw.hello();
+  const dir = await stat(src);
+  const announced = [{ type: 'dir', path: 'docs', mode: dir.mode & 0o7777, mtime: dir.mtimeMs }];
+  for (const [name, b] of files.slice(0, 2)) {
+    const st = await stat(path.join(src, name));
+    announced.push(fileFrame(`docs/${name}`, b.length, st.mtimeMs, st.mode & 0o7777));
+  }
+  await raw.announce(...announced);
+  for (const [, b] of files.slice(0, 2)) assert.equal((await raw.sendFile(b))?.type, 'done');
+  raw.socket.end();
+  assert.equal((await recv.summary(1)).error?.code, 'NETKIT_TRANSFER_INCOMPLETE');
+
+  const done = await sendFiles([src], recv.address);
+  assert.deepEqual([done.files, done.skipped, done.alreadyReceived, done.sentBytes], [1, 2, 2, 70_000]);
+  for (const [name, b] of files) assert.ok((await readFile(path.join(dirs.target, 'docs', name))).equals(b));
+});
+
+test('a file whose announced time has a fraction of a millisecond is recognised when it is announced again', async (t) => {
+  const dirs = await layout(t);
+  const recv = await startReceiver(t, { dir: dirs.target });
+  const content = randomBytes(1000);
+  // The receiver sets times with microsecond precision, and a double cannot hold every nanosecond: not exact.
+  const mtime = 1_700_000_000_123.4568;
+  const raw = await RawSender.connect(recv.port);
+  t.after(() => raw.destroy());
+  await raw.hello();
+  assert.equal((await raw.announce(fileFrame('f.bin', content.length, mtime)))[0]?.type, 'accept');
+  assert.equal((await raw.sendFile(content))?.type, 'done');
+  assert.equal((await raw.finish())?.type, 'bye');
+  const stored = (await stat(path.join(dirs.target, 'f.bin'))).mtimeMs;
+  assert.ok(Math.abs(stored - mtime) < 0.01, `stored ${stored}`);
+
+  const again = await RawSender.connect(recv.port);
+  t.after(() => again.destroy());
+  await again.hello();
+  assert.deepEqual(await again.announce(fileFrame('f.bin', content.length, mtime)), [
+    { type: 'skip', reason: 'received' },
+  ]);
+  assert.equal((await again.finish())?.type, 'bye');
+  assert.equal((await recv.summary(2)).alreadyReceived, 1);
+});
+
+test('a different file under the name (another size or time) is still refused with NETKIT_TRANSFER_EXISTS and left untouched', async (t) => {
+  const WHEN = 1_600_000_000_000;
+  const cases = [
+    { name: 'another size', size: 11, mtime: WHEN },
+    { name: 'another time', size: 10, mtime: WHEN + 1000 },
+    { name: 'a millisecond later', size: 10, mtime: WHEN + 1 },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, async (t) => {
+      const dirs = await layout(t);
+      const dest = path.join(dirs.target, 'f.bin');
+      const old = Buffer.from('0123456789');
+      await writeFile(dest, old);
+      await utimes(dest, WHEN / 1000, WHEN / 1000);
+      const before = await stat(dest);
+      const recv = await startReceiver(t, { dir: dirs.target });
+      const raw = await RawSender.connect(recv.port);
+      t.after(() => raw.destroy());
+      await raw.hello();
+      const [answer] = await raw.announce(fileFrame('f.bin', c.size, c.mtime));
+      assert.equal(answer?.type, 'error');
+      assert.equal(answer?.code, 'NETKIT_TRANSFER_EXISTS');
+      assert.equal(answer?.path, 'f.bin');
+      assert.equal((await recv.summary()).error?.code, 'NETKIT_TRANSFER_EXISTS');
+      assert.ok((await readFile(dest)).equals(old));
+      const after = await stat(dest);
+      assert.deepEqual([after.mtimeMs, after.ino, after.mode], [before.mtimeMs, before.ino, before.mode]);
+      assert.deepEqual(await tree(dirs.target), ['f.bin']);
+    });
+  }
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
 import { MAGIC, sendFiles } from '../../src/transfer/index.js';
+import { parseFrame } from '../../src/transfer/protocol.js';
 import { openFds, until } from '../helpers/net.js';
 import { rng } from '../helpers/rng.js';
 import {
@@ -231,5 +232,21 @@ test('a receiver’s error frame with escapes in its code and message: the sende
     assert.ok(isNetkitError(err), String(err));
     assert.match(err.code, /^NETKIT_TRANSFER_(PROTOCOL|EXISTS)$/);
     assert.doesNotMatch(`${err.code} ${err.message}`, RAW_CONTROL, JSON.stringify(err.message));
+  }
+});
+
+test('a "skip" frame keeps only the reason it knows: "received"; any other is a plain skip', () => {
+  const cases: [unknown, unknown][] = [
+    [{ type: 'skip' }, { type: 'skip' }],
+    [
+      { type: 'skip', reason: 'received' },
+      { type: 'skip', reason: 'received' },
+    ],
+    [{ type: 'skip', reason: 'exists' }, { type: 'skip' }],
+    [{ type: 'skip', reason: '\x1b[2J' }, { type: 'skip' }],
+    [{ type: 'skip', reason: 42 }, { type: 'skip' }],
+  ];
+  for (const [i, [input, want]] of cases.entries()) {
+    assert.deepEqual(parseFrame(Buffer.from(JSON.stringify(input))), want, `#${i}: ${JSON.stringify(input)}`);
   }
 });

@@ -4,7 +4,7 @@
  * replaced without an explicit overwrite policy.
  */
 import assert from 'node:assert/strict';
-import { lstat, mkdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rename, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
@@ -64,6 +64,25 @@ test('24: a symlink planted as the file name is not followed, whatever the polic
       await untouched(d);
     });
   }
+});
+
+test('24: a symlink planted as the file name is not taken for a file already received, even to one of the same size and time', async (t) => {
+  const d = await setup(t);
+  // The link's target looks exactly like the source: lstat, not stat, decides.
+  await writeFile(d.secret, CONTENT);
+  const st = await lstat(d.source);
+  await utimes(d.secret, st.atime, st.mtime);
+  const link = path.join(d.target, 'f.txt');
+  await symlink(d.secret, link);
+  const recv = await startReceiver(t, { dir: d.target });
+  await assert.rejects(sendFiles([d.source], recv.address), code('NETKIT_TRANSFER_EXISTS'));
+  assert.equal(await readlink(link), d.secret);
+  const skipping = await startReceiver(t, { dir: d.target, overwrite: 'skip' });
+  const s = await sendFiles([d.source], skipping.address);
+  assert.deepEqual([s.skipped, s.alreadyReceived], [1, 0], 'skipped as existing, not as received');
+  assert.equal(await readlink(link), d.secret);
+  assert.equal(await readFile(d.secret, 'utf8'), CONTENT);
+  assert.deepEqual(await tree(d.outside), ['secret']);
 });
 
 test('24: a symlink planted as a parent directory is refused (NETKIT_TRANSFER_PATH), nothing written through it', async (t) => {
