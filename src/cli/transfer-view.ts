@@ -87,8 +87,20 @@ export class TransferView {
     this.clear();
     this.#files.clear();
     const mibPerSec = s.seconds > 0 ? Math.round((s.sentBytes / 2 ** 20 / s.seconds) * 10) / 10 : 0;
-    const { role, peer, files, skipped, dirs, bytes, sentBytes, seconds, ok, error } = s;
-    const fields = { role, peer, files, skipped, dirs, bytes, sentBytes, seconds, mibPerSec, ok };
+    const { role, peer, files, skipped, alreadyReceived, dirs, bytes, sentBytes, seconds, ok, error } = s;
+    const fields = {
+      role,
+      peer,
+      files,
+      skipped,
+      alreadyReceived,
+      dirs,
+      bytes,
+      sentBytes,
+      seconds,
+      mibPerSec,
+      ok,
+    };
     this.#out.event('summary', error ? { ...fields, error } : fields, summaryLine(s));
   }
 
@@ -103,20 +115,24 @@ export class TransferView {
     const state = this.#files.get(e.path);
     this.#files.delete(e.path);
     const name = safeText(e.path);
+    // Reasons are netkit's own words: the peer sends only a token for them.
+    const why = e.reason ?? 'exists';
     if (this.#mode !== 'bars') {
       const resumed = e.resumedFrom > 0 ? `  (resumed at ${humanBytes(e.resumedFrom)})` : '';
       const human =
         e.status === 'skipped'
-          ? `skipped  ${name} (exists)`
+          ? `skipped  ${name} (${why})`
           : `${e.status.padEnd(8)} ${name}  ${humanBytes(e.size)}${resumed}`;
-      const { path, size, sentBytes, resumedFrom, status } = e;
-      this.#out.event('file', { path, size, sentBytes, resumedFrom, status }, human);
+      const { path, size, sentBytes, resumedFrom, status, reason } = e;
+      const fields = { path, size, sentBytes, resumedFrom, status, ...(reason ? { reason } : {}) };
+      this.#out.event('file', fields, human);
       return;
     }
     const width = this.#width();
     let line: string;
     if (e.status === 'skipped') {
-      line = `${fitName(name, Math.max(1, width - 1 - ' skipped (exists)'.length))} skipped (exists)`;
+      const tail = ` skipped (${why})`;
+      line = `${fitName(name, Math.max(1, width - 1 - tail.length))}${tail}`;
     } else {
       const elapsed = state ? this.#now() - state.startedAt : 0;
       // The average over this run only: a resumed prefix was not moved now.
@@ -186,9 +202,14 @@ export function formatEta(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
-/** summaryLine is the human account of a whole transfer. */
+/** summaryLine is the human account of a whole transfer; files already received whole show as "already there". */
 export function summaryLine(s: TransferSummary): string {
-  const files = `${plural(s.files, 'file')}${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}`;
+  const there = s.alreadyReceived;
+  const left = [
+    ...(s.skipped > there ? [`${s.skipped - there} skipped`] : []),
+    ...(there > 0 ? [`${there} already there`] : []),
+  ];
+  const files = `${plural(s.files, 'file')}${left.length > 0 ? ` (${left.join(', ')})` : ''}`;
   const peer = `${s.role === 'send' ? 'to' : 'from'} ${safeText(s.peer)}`;
   if (!s.ok) {
     const why = s.error ? `${safeText(s.error.message)} [${safeText(s.error.code)}]` : 'unknown error';

@@ -2,19 +2,21 @@
  * `netkit recv` and `netkit send` when a transfer ends early: a receiver
  * stopped with Ctrl-C says so (exit 130), tells the sender and keeps the
  * part; the sender's error says the receiver stopped; a sender that leaves
- * after its last file is reported as leaving early, its files counted.
+ * after its last file is reported as leaving early, its files counted;
+ * sending a directory again after a stop completes it under the default
+ * policy, the files that arrived whole shown as already received.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { serveFiles } from '../../src/transfer/index.js';
 import { cli, spawnNetkit } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
-import { only, startRecv, tempDir, tree } from '../helpers/transfer.js';
+import { fileFields, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
 import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
 
 /** midFile connects a raw sender to `port` and leaves it in the middle of `x.bin` (64 KiB of 128 sent). */
@@ -110,6 +112,75 @@ test('send: a receiver stopped mid-file fails the send with NETKIT_TRANSFER_STOP
   const sent = await cli(['send', f, receiver.addr.address, '--json']);
   assert.equal(sent.code, 1, sent.stdout + sent.stderr);
   assert.equal(only(sent.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_STOPPED');
+});
+
+test('send a directory again after the receiver stopped mid-way: exit 0, whole files skipped as already received, the cut one resumed', async (t) => {
+  const src = path.join(await tempDir(t), 'photos');
+  const dest = await tempDir(t);
+  await mkdir(src);
+  const files: [string, Buffer][] = [
+    ['a.bin', randomBytes(4000)],
+    ['b.bin', randomBytes(8 * 1024 * 1024)],
+    ['c.bin', randomBytes(9000)],
+  ];
+  for (const [name, b] of files) await writeFile(path.join(src, name), b);
+  const receiver = await serveFiles('127.0.0.1:0', {
+    dir: dest,
+    onEvent: (e) => {
+      if (e.type === 'progress' && e.path === 'photos/b.bin') void receiver.close();
+    },
+  });
+  t.after(() => receiver.close());
+  const stopped = await cli(['send', src, receiver.addr.address, '--json']);
+  assert.equal(stopped.code, 1, stopped.stdout + stopped.stderr);
+  assert.equal(only(stopped.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_STOPPED');
+  await receiver.close();
+  const kept = (await stat(path.join(dest, 'photos/b.bin.part'))).size;
+  assert.ok(kept > 0 && kept < 8 * 1024 * 1024, `kept ${kept}`);
+
+  const recv = await startRecv(t, dest, ['--once', '--json']);
+  const sent = await cli(['send', src, recv.address, '--json']);
+  assert.equal(sent.code, 0, sent.stdout + sent.stderr);
+  const already = 'already received: same size and time';
+  assert.deepEqual(
+    only(sent.stdout, 'file').map((l) => ({ ...fileFields(l), reason: l.reason })),
+    [
+      { path: 'photos/a.bin', size: 4000, sentBytes: 0, resumedFrom: 0, status: 'skipped', reason: already },
+      {
+        path: 'photos/b.bin',
+        size: 8 * 1024 * 1024,
+        sentBytes: 8 * 1024 * 1024 - kept,
+        resumedFrom: kept,
+        status: 'sent',
+        reason: undefined,
+      },
+      {
+        path: 'photos/c.bin',
+        size: 9000,
+        sentBytes: 9000,
+        resumedFrom: 0,
+        status: 'sent',
+        reason: undefined,
+      },
+    ],
+  );
+  const [summary] = only(sent.stdout, 'summary');
+  assert.deepEqual(
+    [summary?.ok, summary?.files, summary?.skipped, summary?.alreadyReceived],
+    [true, 2, 1, 1],
+  );
+  assert.ok(summary!.sentBytes! < 8 * 1024 * 1024 + 9000, 'the cut file was not sent whole again');
+  assert.equal(await recv.run.done, 0, recv.run.stdout());
+  const [recvSummary] = only(recv.run.stdout(), 'summary');
+  assert.deepEqual([recvSummary?.files, recvSummary?.skipped, recvSummary?.alreadyReceived], [2, 1, 1]);
+  assert.deepEqual(await tree(dest), ['photos', 'photos/a.bin', 'photos/b.bin', 'photos/c.bin']);
+  for (const [name, b] of files) assert.ok((await readFile(path.join(dest, 'photos', name))).equals(b), name);
+
+  // The human lines say so too.
+  const human = await cli(['send', src, (await startRecv(t, dest)).address]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /^skipped {2}photos\/a\.bin \(already received: same size and time\)$/m);
+  assert.match(human.stdout, /^sent 0 files \(3 already there\), 0 B in /m);
 });
 
 test('send: a receiver that vanishes mid-file (killed) leaves a "resumable" note naming the file', async (t) => {

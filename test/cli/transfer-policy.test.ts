@@ -23,6 +23,22 @@ test('an existing file: refused by default, kept with --skip-existing, replaced 
   const refusing = await startRecv(t, dest, ['--json']);
   const first = await cli(['send', f, refusing.address]);
   assert.equal(first.code, 0, first.stderr);
+  // The same file again (same size and time): already received, so skipped, not refused.
+  const same = await cli(['send', f, refusing.address, '--json']);
+  assert.equal(same.code, 0, same.stdout + same.stderr);
+  assert.deepEqual(
+    only(same.stdout, 'file').map((l) => [l.path, l.status, l.reason]),
+    [['notes.txt', 'skipped', 'already received: same size and time']],
+  );
+  const sameSummary = only(same.stdout, 'summary')[0]!;
+  assert.deepEqual([sameSummary.files, sameSummary.skipped, sameSummary.alreadyReceived], [0, 1, 1]);
+  // Same size, another time: another file, refused.
+  await writeFile(f, 'first VERSION\n');
+  await utimes(f, new Date('2019-05-06T07:08:09.000Z'), new Date('2019-05-06T07:08:09.000Z'));
+  const later = await cli(['send', f, refusing.address, '--json']);
+  assert.equal(later.code, 1, later.stdout);
+  assert.equal(only(later.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_EXISTS');
+  assert.equal(await got(), 'first version\n');
   await writeFile(f, 'second version, longer\n');
   const again = await cli(['send', f, refusing.address]);
   assert.equal(again.code, 1, again.stderr);

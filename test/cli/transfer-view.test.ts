@@ -24,8 +24,8 @@ function setup(opts: { tty: boolean; json?: boolean; quiet?: boolean; columns?: 
       view.onEvent({ type: 'file-start', path, size, offset }),
     progress: (path: string, bytes: number, size: number) =>
       view.onEvent({ type: 'progress', path, bytes, size }),
-    end: (path: string, size: number, sentBytes: number, status: Status, resumedFrom = 0) =>
-      view.onEvent({ type: 'file-end', path, size, sentBytes, resumedFrom, status }),
+    end: (path: string, size: number, sentBytes: number, status: Status, resumedFrom = 0, reason?: string) =>
+      view.onEvent({ type: 'file-end', path, size, sentBytes, resumedFrom, status, reason }),
   };
   return { view, ev, clock, out: mem.out, err: mem.err, flush };
 }
@@ -36,6 +36,7 @@ function summary(over: Partial<TransferSummary> = {}): TransferSummary {
     peer: '127.0.0.1:40000',
     files: 3,
     skipped: 0,
+    alreadyReceived: 0,
     dirs: 1,
     bytes: 1024 * MiB,
     sentBytes: 1024 * MiB,
@@ -194,6 +195,53 @@ test('piped, human: no bars, one line per finished file on stdout', async () => 
   ]);
 });
 
+test('a file skipped as already received says so: piped, on a terminal and in JSON', async () => {
+  const already = 'already received: same size and time';
+  const piped = setup({ tty: false });
+  piped.ev.end('photos/a.jpg', 5, 0, 'skipped', 0, already);
+  await piped.flush();
+  assert.equal(piped.out(), 'skipped  photos/a.jpg (already received: same size and time)\n');
+
+  const tty = setup({ tty: true, columns: 60 });
+  tty.ev.end('photos/a-rather-long-name-of-a-photo.jpg', 5, 0, 'skipped', 0, already);
+  await tty.flush();
+  const line = tty.err().replace('\r', '').replace('\x1b[K\n', '');
+  assert.ok(line.endsWith(' skipped (already received: same size and time)'), line);
+  assert.ok(line.length <= 59, `fits the terminal: ${line.length} columns`);
+
+  const json = setup({ tty: false, json: true });
+  json.ev.end('photos/a.jpg', 5, 0, 'skipped', 0, already);
+  json.ev.end('b.jpg', 5, 0, 'skipped', 0, 'exists');
+  await json.flush();
+  assert.deepEqual(
+    json
+      .out()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l)),
+    [
+      {
+        event: 'file',
+        path: 'photos/a.jpg',
+        size: 5,
+        sentBytes: 0,
+        resumedFrom: 0,
+        status: 'skipped',
+        reason: already,
+      },
+      {
+        event: 'file',
+        path: 'b.jpg',
+        size: 5,
+        sentBytes: 0,
+        resumedFrom: 0,
+        status: 'skipped',
+        reason: 'exists',
+      },
+    ],
+  );
+});
+
 test('JSON: throttled progress, a file event per file, and a summary', async () => {
   const v = setup({ tty: true, json: true });
   v.ev.start('j\x1b.bin', 10 * MiB, 2 * MiB);
@@ -272,6 +320,14 @@ test('summaryLine: send, receive, skipped, resumed and failed', () => {
   assert.equal(
     summaryLine(summary({ role: 'recv', files: 0, skipped: 2, bytes: 0, sentBytes: 0, seconds: 0 })),
     'received 0 files (2 skipped), 0 B in 0.00 s from 127.0.0.1:40000',
+  );
+  assert.equal(
+    summaryLine(summary({ files: 1, skipped: 2, alreadyReceived: 2, seconds: 1 })),
+    'sent 1 file (2 already there), 1.0 GiB in 1.00 s (1.0 GiB/s) to 127.0.0.1:40000',
+  );
+  assert.equal(
+    summaryLine(summary({ role: 'recv', files: 0, skipped: 3, alreadyReceived: 1, seconds: 1 })),
+    'received 0 files (2 skipped, 1 already there), 1.0 GiB in 1.00 s (1.0 GiB/s) from 127.0.0.1:40000',
   );
   assert.equal(
     summaryLine(summary({ seconds: 125 })),

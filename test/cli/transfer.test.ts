@@ -75,6 +75,7 @@ test('send a file and a directory to recv --once --json: contents, modes, times 
       peer: recv.address,
       files: 2,
       skipped: 0,
+      alreadyReceived: 0,
       dirs: 3,
       bytes: 71_000,
       sentBytes: 71_000,

@@ -25,6 +25,7 @@ export interface Line {
   sentBytes?: number;
   resumedFrom?: number;
   status?: string;
+  reason?: string;
   bytes?: number;
   total?: number;
   rate?: number;
@@ -32,6 +33,7 @@ export interface Line {
   peer?: string;
   files?: number;
   skipped?: number;
+  alreadyReceived?: number;
   dirs?: number;
   seconds?: number;
   mibPerSec?: number;

@@ -34,7 +34,10 @@ export function recvCommand(ctx: CliContext): Command {
     .argument('[address]', 'host:port to listen on (":8340" for every interface)', DEFAULT_RECV_ADDRESS)
     .option('--dir <dir>', 'where files land (created if missing)', '.')
     .option('--once', 'take one transfer, then exit (0 if it succeeded)')
-    .option('--overwrite', 'replace existing files (default: refuse the transfer)')
+    .option(
+      '--overwrite',
+      'replace existing files (default: refuse the transfer, but skip a file already received whole)',
+    )
     .option('--skip-existing', 'keep existing files and skip them')
     .option('--code <words>', 'a shared secret the sender must know (checked before any byte is written)')
     .option('--compat', 'the classic protocol: name, "ok", bytes until close (one file per connection)')
@@ -71,7 +74,12 @@ export function recvCommand(ctx: CliContext): Command {
       `
 Files arrive as NAME.part (with NAME.part.meta) and get their name only
 after their SHA-256 matched; an interrupted transfer resumes from the
-verified part when the same file is sent again. Paths that would leave
+verified part when the same file is sent again. By default a file that
+exists refuses the whole transfer, unless it is the file announced,
+already received whole (a regular file of the same size and modification
+time; --compat senders announce neither): that one is skipped, so sending
+an interrupted directory again completes it. No file is ever replaced
+without --overwrite. Paths that would leave
 --dir (.., absolute, drive letters, backslashes, control characters,
 symlinks in the way) are refused before anything is written.
 

@@ -42,8 +42,11 @@ export function sendCommand(ctx: CliContext): Command {
       `
 Directories are sent recursively under their own name, keeping relative
 paths, modes and modification times; symlinks inside them are skipped,
-not followed. Sending again after an interruption resumes each file from
-the part the receiver verified, and sends only the rest.
+not followed. Sending the same paths again after an interruption
+completes the transfer: files that already arrived whole (same size and
+time) are skipped (replaced, if the receiver runs with --overwrite), the
+file cut short resumes from the part the receiver verified, and only the
+rest is sent. The classic protocol (--compat) cannot resume.
 
 Examples:
   netkit send report.pdf photos/ 127.0.0.1:8340
