@@ -133,11 +133,16 @@ export async function sendClassic(
         `${quote(file)} is not a regular file (--compat sends files one at a time)`,
         { path: file },
       );
-    const conn = await dial(address, { timeout: options.connectTimeout, signal: options.signal });
+    const { signal } = options;
+    const conn = await dial(address, { timeout: options.connectTimeout, signal });
+    // The signal must also end a write stuck behind a receiver that stopped reading, not only the dial.
+    const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     try {
       await conn.write(name);
       const reply = await conn.readFull(2).catch((err) => {
-        if (isNetkitError(err, 'NETKIT_TIMEOUT')) throw err;
+        if (isNetkitError(err, 'NETKIT_TIMEOUT') || isNetkitError(err, 'NETKIT_ABORTED')) throw err;
         throw new TransferError(
           'NETKIT_TRANSFER_PROTOCOL',
           `the receiver refused ${quote(name)} (closed without "ok")`,
@@ -165,6 +170,7 @@ export async function sendClassic(
       options.onEvent?.(finished(name, sent, 0, 'sent'));
       return { size: sent, peer: conn.remoteAddr?.address ?? address };
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       conn.destroy();
     }
   } finally {

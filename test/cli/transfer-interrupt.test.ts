@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { serveFiles } from '../../src/transfer/index.js';
-import { cli, spawnNetkit } from '../helpers/cli.js';
+import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
 import { fileFields, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
 import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
@@ -59,6 +59,57 @@ async function vanishingReceiver(t: TestContext): Promise<string> {
   t.after(() => new Promise<void>((r) => server.close(() => r())));
   return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
+
+/**
+ * classicReceiver answers a classic sender's name with "ok" and takes
+ * bytes until it has `stopAt`; then it resets the connection (a killed
+ * receiver) or just stops reading (a slow one), calling `onStop`.
+ */
+async function classicReceiver(t: TestContext, how: 'reset' | 'stall', onStop = () => {}): Promise<string> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    let bytes = -1;
+    s.on('data', (d: Buffer) => {
+      if (bytes < 0) {
+        bytes = 0;
+        s.write('ok');
+        return;
+      }
+      bytes += d.length;
+      if (bytes < 1024 * 1024) return;
+      if (how === 'reset') s.resetAndDestroy();
+      else s.pause();
+      onStop();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    // A paused socket never reads the sender's close: ended here, or close() would wait for it.
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+test('send --compat: neither a broken connection nor Ctrl-C claims that sending again resumes', async (t) => {
+  const f = path.join(await tempDir(t), 'big.bin');
+  await writeFile(f, randomBytes(8 * 1024 * 1024));
+  const broken = await cli(['send', '--compat', f, await classicReceiver(t, 'reset')]);
+  assert.notEqual(broken.code, 0);
+  assert.doesNotMatch(broken.stdout + broken.stderr, /resum/, broken.stderr);
+
+  let stalled = false;
+  const address = await classicReceiver(t, 'stall', () => {
+    stalled = true;
+  });
+  const run = startCli(['send', '--compat', f, address]);
+  await until(() => stalled, 5000, 'the classic receiver to stall');
+  run.abort();
+  assert.equal(await run.done, 130, run.stderr());
+  assert.match(run.stderr(), /^interrupted; the classic protocol cannot resume$/m);
+});
 
 test('recv: Ctrl-C during a transfer exits 130, says it was interrupted, tells the sender, keeps the part', async (t) => {
   const dest = await tempDir(t);

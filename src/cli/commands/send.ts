@@ -8,7 +8,7 @@ import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { TransferView } from '../transfer-view.js';
 
-/** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes. */
+/** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes (not with --compat). */
 const BROKEN = ['NETKIT_CONNECTION_RESET', 'NETKIT_CONNECTION_CLOSED', 'NETKIT_TIMEOUT'] as const;
 
 interface SendFlags {
@@ -94,10 +94,14 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
   } catch (err) {
     view.clear();
     if (isNetkitError(err, 'NETKIT_ABORTED') || ctx.io.signal.aborted) {
-      out.note('interrupted', {}, 'interrupted; sending again resumes where this stopped');
+      // The classic protocol has no resume, and a netkit receiver removes its part.
+      const next = flags.compat
+        ? 'the classic protocol cannot resume'
+        : 'sending again resumes where this stopped';
+      out.note('interrupted', {}, `interrupted; ${next}`);
       return stoppedExit(ctx.io.signal);
     }
-    if (current !== undefined && BROKEN.some((code) => isNetkitError(err, code))) {
+    if (!flags.compat && current !== undefined && BROKEN.some((code) => isNetkitError(err, code))) {
       out.note(
         'resumable',
         { path: current },
