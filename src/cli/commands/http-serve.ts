@@ -20,6 +20,7 @@ interface HttpServeFlags extends ProxyFlags {
   network: string;
   dir?: string;
   maxBody?: number;
+  maxPending: number;
   headerTimeout: number;
   requestTimeout: number;
   shutdownTimeout: number;
@@ -42,6 +43,15 @@ export function httpServeCommand(ctx: CliContext): Command {
       'serve the files under this directory (types, ranges, ETag/304) instead of the inspector',
     )
     .addOption(bytesOption('--max-body <bytes>', 'largest request body; larger gets 413 (default 1MiB)'))
+    .addOption(
+      intOption(
+        '--max-pending <n>',
+        'requests a connection may have unanswered (pipelining); beyond, it is not read until answers go out',
+        1,
+        10_000,
+        32,
+      ),
+    )
     .addOption(
       durationOption(
         '--header-timeout <duration>',
@@ -112,6 +122,7 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
     requestTimeout: flags.requestTimeout,
     closeTimeout: flags.shutdownTimeout,
     ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
+    maxPendingRequests: flags.maxPending,
     onRequest: flags.quiet
       ? undefined
       : (info) => out.event('request', { ...info, ...tag }, `${formatRequest(info)}\n`),

@@ -136,6 +136,9 @@ function respond(req: IncomingMessage, res: ServerResponse, state: HandlerState,
   }
   const timer = setTimeout(reply, shaping.delayMs);
   res.once('close', () => clearTimeout(timer));
+  // A response queued behind another (pipelining) gets no 'close' when its connection dies; the
+  // timer then fires into a destroyed response, harmlessly, and must not keep the process alive.
+  timer.unref();
 }
 
 /** hasBody reports whether a request declares a body (chunked, or a non-zero Content-Length). */

@@ -18,6 +18,12 @@ export interface HttpServerOptions {
   keepAliveTimeout?: number;
   /** closeTimeout is how long close() waits for in-flight requests before destroying connections. */
   closeTimeout?: number;
+  /**
+   * maxPendingRequests is how many requests one connection may have read and
+   * not yet answered (HTTP pipelining); beyond it the server stops reading
+   * from that connection until answers go out. Default 32.
+   */
+  maxPendingRequests?: number;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
   /** onRequest is called with every request once its body is read (for logging; with `dir`, bodies are not read and show as empty). */
@@ -41,6 +47,7 @@ export const HTTP_SERVER_DEFAULTS = Object.freeze({
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
   closeTimeout: 5_000,
+  maxPendingRequests: 32,
 });
 
 /** MAX_DELAY_MS caps the `?delay=` query parameter. */
@@ -54,6 +61,7 @@ export interface ResolvedOptions {
   requestTimeout: number;
   keepAliveTimeout: number;
   closeTimeout: number;
+  maxPendingRequests: number;
   signal: AbortSignal | undefined;
   onRequest: ((info: RequestInfo) => void) | undefined;
   dir: string | undefined;
@@ -74,6 +82,12 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     requestTimeout: checkMs('requestTimeout', options.requestTimeout ?? d.requestTimeout),
     keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? d.keepAliveTimeout),
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    maxPendingRequests: checkInt(
+      'maxPendingRequests',
+      options.maxPendingRequests ?? d.maxPendingRequests,
+      1,
+      10_000,
+    ),
     signal: checkSignal(options.signal),
     onRequest: options.onRequest,
     dir: options.dir,

@@ -5,7 +5,13 @@ import { AbortError, ListenError } from '../../errors.js';
 import { acceptProxied, type ResolvedProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import { createHandler, type HandlerState } from './handler.js';
-import { type HttpServerOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  HTTP_SERVER_DEFAULTS,
+  type HttpServerOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
+import { limitPipelining } from './pipeline.js';
 import { createStaticHandler, resolveRoot } from './static.js';
 
 /**
@@ -69,13 +75,17 @@ export class HttpServer implements AsyncDisposable {
 export type ServerBase = Pick<
   ResolvedOptions,
   'network' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
-> & { proxy?: ResolvedProxyOptions | undefined };
+> & {
+  proxy?: ResolvedProxyOptions | undefined;
+  /** maxPendingRequests bounds unanswered pipelined requests per connection (default 32). */
+  maxPendingRequests?: number | undefined;
+};
 
 /**
  * startHttpServer binds a node:http server for `handler` on `address` (Go's
  * syntax) with netkit's defences: header and request timeouts (slowloris),
- * 400/408 for malformed or slow requests, no crash on a late server error,
- * and a graceful close. Every netkit HTTP front end (the inspector, static
+ * 400/408 for malformed or slow requests, a bound on pipelined requests read
+ * ahead, no crash on a late server error, and a graceful close. Every netkit HTTP front end (the inspector, static
  * files, JSON-RPC 2.0) listens through it.
  */
 export async function startHttpServer(
@@ -97,7 +107,11 @@ export async function startHttpServer(
   // Node checks header and request timeouts on this interval, so it bounds their precision.
   const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
   const state: HandlerState = { closing: false };
-  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, makeHandler(state));
+  const maxPending = opts.maxPendingRequests ?? HTTP_SERVER_DEFAULTS.maxPendingRequests;
+  const server = http.createServer(
+    { connectionsCheckingInterval: checkEvery },
+    limitPipelining(makeHandler(state), maxPending),
+  );
   server.headersTimeout = opts.headersTimeout;
   server.requestTimeout = opts.requestTimeout;
   server.keepAliveTimeout = opts.keepAliveTimeout;
