@@ -63,9 +63,15 @@ const chapter: Chapter = {
         const code = isNetkitError(again) ? again.code : 'sent';
         t.say(`sending data.bin again resumed from ${formatBytes(resumed)} (the part's bytes were verified)`);
         t.check(code === 'sent' && resumed > 0, 'the second attempt sent only the rest');
+        const third = await sendFiles([src], receiver.addr.address);
+        t.say(
+          `sending the directory again skips the ${third.alreadyReceived} files already there (same size and time), sending nothing`,
+        );
+        t.check(third.alreadyReceived === 3 && third.sentBytes === 0, 'files already received are skipped');
+        await writeFile(path.join(src, 'README.md'), '# project, edited\n');
         const refused = await sendFiles([src], receiver.addr.address).catch((err: unknown) => err);
         t.say(
-          `and a third send is refused: ${isNetkitError(refused) ? refused.code : 'not refused'} (no overwrite without --overwrite)`,
+          `an edited README.md is refused: ${isNetkitError(refused) ? refused.code : 'not refused'} (no overwrite without --overwrite)`,
         );
         t.check(isNetkitError(refused, 'NETKIT_TRANSFER_EXISTS'), 'existing files are not overwritten');
       } finally {
