@@ -15,7 +15,17 @@ import { type TestContext, test } from 'node:test';
 import { isNetkitError, type TransferError } from '../../src/errors.js';
 import { sendFiles, serveFiles, type TransferEvent, type TransferSummary } from '../../src/transfer/index.js';
 import { until } from '../helpers/net.js';
-import { encode, fileFrame, layout, RawSender, sha256, startReceiver, tempDir, tree } from './helpers.js';
+import {
+  encode,
+  type Frame,
+  fileFrame,
+  layout,
+  RawSender,
+  sha256,
+  startReceiver,
+  tempDir,
+  tree,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 const MTIME = 1_700_000_000_000;
@@ -240,7 +250,7 @@ test('a directory sent again after the sender left mid-way: it completes under t
   t.after(() => raw.destroy());
   await raw.hello();
   const dir = await stat(src);
-  const announced = [{ type: 'dir', path: 'docs', mode: dir.mode & 0o7777, mtime: dir.mtimeMs }];
+  const announced: Frame[] = [{ type: 'dir', path: 'docs', mode: dir.mode & 0o7777, mtime: dir.mtimeMs }];
   for (const [name, b] of files.slice(0, 2)) {
     const st = await stat(path.join(src, name));
     announced.push(fileFrame(`docs/${name}`, b.length, st.mtimeMs, st.mode & 0o7777));
