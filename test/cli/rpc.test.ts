@@ -197,9 +197,34 @@ describe('netkit rpc serve --idle', () => {
     });
   }
 
+  for (const codec of ['gob', 'jsonrpc2'] as const) {
+    it(`${codec}: a connection that never speaks is closed at --first-byte-timeout, even with --idle 0`, async (t) => {
+      const run = startCli([
+        'rpc',
+        'serve',
+        '127.0.0.1:0',
+        '--codec',
+        codec,
+        '--idle',
+        '0',
+        '--first-byte-timeout',
+        '300ms',
+        '--json',
+      ]);
+      t.after(() => run.abort());
+      const [, address] = await run.waitFor(/"event":"listening","address":"([^"]+)"/);
+      const kept = await silentConnection(address!);
+      assert.ok(kept >= 250 && kept < 2000, `a silent connection was kept ${kept} ms`);
+      await run.waitFor(/"event":"close"[^\n]*"error":"NETKIT_TIMEOUT"/);
+      const call = await cli(['rpc', 'call', address!, 'Arith.Multiply', '{"A":2,"B":3}', '--codec', codec]);
+      assert.equal(call.stdout, '6\n', call.stderr);
+    });
+  }
+
   it('--help shows --idle with its default, and -q', async () => {
     const help = await cli(['rpc', 'serve', '--help']);
     assert.match(help.stdout, /--idle <duration>[\s\S]*?\(default:\s+5m\)/);
+    assert.match(help.stdout, /--first-byte-timeout <duration>[\s\S]*?\(default:\s+10s\)/);
     assert.match(help.stdout, /-q, --quiet/);
   });
 });

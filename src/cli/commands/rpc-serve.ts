@@ -29,6 +29,7 @@ interface RpcServeFlags extends ProxyFlags {
   http?: boolean;
   service: string[];
   idle: number;
+  firstByteTimeout: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -91,6 +92,13 @@ export function rpcServeCommand(ctx: CliContext): Command {
         '5m',
       ),
     )
+    .addOption(
+      durationOption(
+        '--first-byte-timeout <duration>',
+        'close connections that send nothing this long after connecting; when full, the oldest such is closed for a newcomer (0 = never; not with jsonrpc2 --http)',
+        '10s',
+      ),
+    )
     .option('-q, --quiet', 'do not log connections and calls')
     .addOption(proxyProtocolOption())
     .addOption(trustOption())
@@ -140,7 +148,12 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
       const server = await serveJsonRpc2Tcp(
         proxy ? await listen(address, { network: flags.network, proxy }) : address,
         registry,
-        { network: flags.network, idleTimeout: flags.idle, ...(onCall ? { onCall } : {}) },
+        {
+          network: flags.network,
+          idleTimeout: flags.idle,
+          firstByteTimeout: flags.firstByteTimeout,
+          ...(onCall ? { onCall } : {}),
+        },
       );
       bound = server.address;
       close = () => server.close();
@@ -152,6 +165,7 @@ async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags):
       http: Boolean(flags.http),
       network: flags.network,
       idleTimeout: flags.idle,
+      firstByteTimeout: flags.firstByteTimeout,
       ...(proxy ? { proxy } : {}),
       ...(onCall ? { onCall } : {}),
     });

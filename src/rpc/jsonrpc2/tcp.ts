@@ -44,6 +44,12 @@ export interface JsonRpc2TcpOptions extends JsonRpc2TcpHandlerOptions {
   network?: string;
   /** maxConnections caps concurrent connections (default 10,000). */
   maxConnections?: number;
+  /**
+   * firstByteTimeout closes a connection that sends nothing this long after
+   * connecting, and lets a full server close its oldest silent connection to
+   * admit a new one (see tcp.serve; default 0: off, as in Go).
+   */
+  firstByteTimeout?: number;
   /** shutdownTimeout is how long close() lets calls in progress answer before dropping connections (default 10 s). */
   shutdownTimeout?: number;
   /** signal closes the server (gracefully) when aborted. */
@@ -198,6 +204,7 @@ export async function serveJsonRpc2Tcp(
   const handler = jsonRpc2TcpHandler(registry, options);
   const serveOptions = {
     maxConnections: options.maxConnections,
+    firstByteTimeout: options.firstByteTimeout,
     shutdownTimeout: options.shutdownTimeout,
     signal: checkSignal(options.signal),
   };

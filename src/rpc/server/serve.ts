@@ -27,6 +27,12 @@ export interface RpcServeOptions {
   maxMessageBytes?: number;
   /** maxConnections caps concurrent connections; past it new ones are reset (default 10,000). */
   maxConnections?: number;
+  /**
+   * firstByteTimeout closes a connection that sends nothing this long after
+   * connecting, and lets a full server close its oldest silent connection to
+   * admit a new one (see tcp.serve; default 0: off, as in Go).
+   */
+  firstByteTimeout?: number;
   /** headerTimeout bounds the wait for the HTTP request head with `http` (default 10 s). */
   headerTimeout?: number;
   /**
@@ -125,6 +131,7 @@ export async function serveRpc(
     },
     {
       maxConnections: options.maxConnections ?? d.maxConnections,
+      firstByteTimeout: options.firstByteTimeout ?? 0,
       // The RPC layer keeps the idle timeout: tcp.serve() would also cut connections with a call running.
       idleTimeout: 0,
       shutdownTimeout: options.shutdownTimeout ?? d.shutdownTimeout,
