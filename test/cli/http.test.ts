@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -128,4 +129,33 @@ test('http post --data-file or --cacert naming a missing file: NETKIT_FILE_ACCES
     const human = await cli(['http', 'post', 'http://127.0.0.1:1/', ...flags]);
     assert.doesNotMatch(human.stderr, /ENOENT: no such file|EISDIR: illegal/);
   }
+});
+
+test('RELIABILITY 35: http serve --max-conns refuses one connection more with RST and logs it; --idle reaps a silent request', async (t) => {
+  const run = startCli(['http', 'serve', '127.0.0.1:0', '--max-conns', '1', '--idle', '300ms', '--json']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const [host, port] = [address!.slice(0, address!.lastIndexOf(':')), Number(address!.split(':').pop())];
+  const holder = net.connect(port, host);
+  holder.on('error', () => {});
+  t.after(() => holder.destroy());
+  await new Promise<void>((resolve) => holder.once('connect', () => resolve()));
+  // It talks (a connection that never did would be closed to make room instead).
+  const answered = new Promise<void>((resolve) => holder.once('data', () => resolve()));
+  holder.write('GET /first HTTP/1.1\r\nHost: x\r\n\r\n');
+  await answered;
+  const refused = await cli(['http', 'get', `http://${address}/`, '--timeout', '5s']);
+  // Reset before or after the client saw its connect complete: a failed dial (3) or a reset (5).
+  assert.ok([3, 5].includes(refused.code), `exit ${refused.code}: ${refused.stderr}`);
+  assert.match(refused.stderr, /ECONNRESET/);
+  await run.waitFor(/"event":"refuse","remote":"127\.0\.0\.1:\d+","reason":"max-connections"/);
+
+  // The one connection allowed asks for an answer 10 s away: silent both ways, it is closed at --idle.
+  const closed = new Promise<number>((resolve) => {
+    const t0 = performance.now();
+    holder.once('close', () => resolve(performance.now() - t0));
+  });
+  holder.write('GET /?delay=10s HTTP/1.1\r\nHost: x\r\n\r\n');
+  const ms = await closed;
+  assert.ok(ms < 3000, `closed after ${ms.toFixed(0)} ms`);
 });

@@ -21,6 +21,8 @@ interface HttpServeFlags extends ProxyFlags {
   dir?: string;
   maxBody?: number;
   maxPending: number;
+  maxConns: number;
+  idle: number;
   headerTimeout: number;
   requestTimeout: number;
   shutdownTimeout: number;
@@ -50,6 +52,22 @@ export function httpServeCommand(ctx: CliContext): Command {
         1,
         10_000,
         32,
+      ),
+    )
+    .addOption(
+      intOption(
+        '--max-conns <n>',
+        'connections served at once; when full, a silent one makes room, else new ones are reset',
+        1,
+        1_000_000,
+        1_000,
+      ),
+    )
+    .addOption(
+      durationOption(
+        '--idle <duration>',
+        'close a connection with no traffic either way for this long during a request (0 = never)',
+        '1m',
       ),
     )
     .addOption(
@@ -123,6 +141,16 @@ async function runServe(ctx: CliContext, address: string, flags: HttpServeFlags)
     closeTimeout: flags.shutdownTimeout,
     ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
     maxPendingRequests: flags.maxPending,
+    maxConnections: flags.maxConns,
+    idleTimeout: flags.idle,
+    onRefuse: flags.quiet
+      ? undefined
+      : (remote) =>
+          out.event(
+            'refuse',
+            { remote: remote?.address, reason: 'max-connections', ...tag },
+            `refused ${remote?.address} (at --max-conns)`,
+          ),
     onRequest: flags.quiet
       ? undefined
       : (info) => out.event('request', { ...info, ...tag }, `${formatRequest(info)}\n`),

@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { type ProxyOptions, type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import { TrustList } from '../../proxy/trust.js';
+import type { Endpoint } from '../../tcp/endpoint.js';
 import type { RequestInfo } from '../inspect.js';
 
 /** HttpServerOptions tunes serveHttp(). Durations are milliseconds; 0 means none. */
@@ -24,6 +25,20 @@ export interface HttpServerOptions {
    * from that connection until answers go out. Default 32.
    */
   maxPendingRequests?: number;
+  /**
+   * maxConnections caps open connections; past it new ones are reset (RST) at
+   * once, as tcp.serve() does. Default 1,000: each connection may hold a body
+   * of maxBodyBytes and maxPendingRequests requests.
+   */
+  maxConnections?: number;
+  /** onRefuse is told about each connection refused at maxConnections (for logging). */
+  onRefuse?: (remote: Endpoint | undefined) => void;
+  /**
+   * idleTimeout destroys a connection with no traffic either way for this
+   * long while a request is in progress (a client that stopped reading, a
+   * half-open peer); longer than the longest `?delay=` (30 s). Default 60 s.
+   */
+  idleTimeout?: number;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
   /** onRequest is called with every request once its body is read (for logging; with `dir`, bodies are not read and show as empty). */
@@ -48,6 +63,8 @@ export const HTTP_SERVER_DEFAULTS = Object.freeze({
   keepAliveTimeout: 5_000,
   closeTimeout: 5_000,
   maxPendingRequests: 32,
+  maxConnections: 1_000,
+  idleTimeout: 60_000,
 });
 
 /** MAX_DELAY_MS caps the `?delay=` query parameter. */
@@ -62,6 +79,9 @@ export interface ResolvedOptions {
   keepAliveTimeout: number;
   closeTimeout: number;
   maxPendingRequests: number;
+  maxConnections: number;
+  onRefuse: HttpServerOptions['onRefuse'];
+  idleTimeout: number;
   signal: AbortSignal | undefined;
   onRequest: ((info: RequestInfo) => void) | undefined;
   dir: string | undefined;
@@ -88,6 +108,9 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
       1,
       10_000,
     ),
+    maxConnections: checkInt('maxConnections', options.maxConnections ?? d.maxConnections, 1, 1_000_000),
+    onRefuse: options.onRefuse,
+    idleTimeout: checkMs('idleTimeout', options.idleTimeout ?? d.idleTimeout),
     signal: checkSignal(options.signal),
     onRequest: options.onRequest,
     dir: options.dir,
@@ -96,6 +119,9 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
   };
   if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {
     throw new InvalidArgumentError('onRequest', 'must be a function');
+  }
+  if (r.onRefuse !== undefined && typeof r.onRefuse !== 'function') {
+    throw new InvalidArgumentError('onRefuse', 'must be a function');
   }
   if (r.dir !== undefined && (typeof r.dir !== 'string' || r.dir === '')) {
     throw new InvalidArgumentError('dir', 'must be a non-empty string');

@@ -2,8 +2,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import { resolveTCPAddr } from '../../addr/index.js';
 import { AbortError, ListenError } from '../../errors.js';
-import { acceptProxied, type ResolvedProxyOptions } from '../../proxy/accept.js';
-import { endpoint } from '../../tcp/endpoint.js';
+import type { ResolvedProxyOptions } from '../../proxy/accept.js';
+import { type Endpoint, endpoint } from '../../tcp/endpoint.js';
+import { acceptConnections } from './connections.js';
 import { createHandler, type HandlerState } from './handler.js';
 import {
   HTTP_SERVER_DEFAULTS,
@@ -71,7 +72,11 @@ export class HttpServer implements AsyncDisposable {
   }
 }
 
-/** ServerBase is what startHttpServer needs: timeouts, the network and a signal. */
+/**
+ * ServerBase is what startHttpServer needs: timeouts, the network and a
+ * signal; the rest is optional and off unless given (the pipelining bound
+ * defaults to 32).
+ */
 export type ServerBase = Pick<
   ResolvedOptions,
   'network' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
@@ -79,14 +84,21 @@ export type ServerBase = Pick<
   proxy?: ResolvedProxyOptions | undefined;
   /** maxPendingRequests bounds unanswered pipelined requests per connection (default 32). */
   maxPendingRequests?: number | undefined;
+  /** maxConnections caps open connections; past it new ones are reset (default: no cap). */
+  maxConnections?: number | undefined;
+  /** onRefuse is told about each connection refused at maxConnections. */
+  onRefuse?: ((remote: Endpoint | undefined) => void) | undefined;
+  /** idleTimeout destroys a connection with no traffic either way for this long (default: none). */
+  idleTimeout?: number | undefined;
 };
 
 /**
  * startHttpServer binds a node:http server for `handler` on `address` (Go's
  * syntax) with netkit's defences: header and request timeouts (slowloris),
  * 400/408 for malformed or slow requests, a bound on pipelined requests read
- * ahead, no crash on a late server error, and a graceful close. Every netkit HTTP front end (the inspector, static
- * files, JSON-RPC 2.0) listens through it.
+ * ahead, a connection cap, an idle timeout, no crash on a late server error,
+ * and a graceful close. Every netkit HTTP front end (the inspector, static
+ * files, JSON-RPC 2.0, the WebSocket server) listens through it.
  */
 export async function startHttpServer(
   address: string,
@@ -115,7 +127,13 @@ export async function startHttpServer(
   server.headersTimeout = opts.headersTimeout;
   server.requestTimeout = opts.requestTimeout;
   server.keepAliveTimeout = opts.keepAliveTimeout;
-  if (opts.proxy) readProxyHeaders(server, opts.proxy);
+  // node:http arms it on every connection while a request is in progress; keep-alive idling has its own.
+  server.timeout = opts.idleTimeout ?? 0;
+  acceptConnections(server, {
+    maxConnections: opts.maxConnections ?? 0,
+    onRefuse: opts.onRefuse,
+    proxy: opts.proxy,
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Slow or malformed requests: answer if possible, then destroy the socket.
     if (socket.writable && !socket.destroyed) {
@@ -149,28 +167,6 @@ export async function startHttpServer(
   // A listening server can still fail (EMFILE on accept); never let that crash the process.
   server.on('error', () => {});
   return new HttpServer(server, state, opts);
-}
-
-/**
- * readProxyHeaders puts the PROXY protocol in front of node:http: each new
- * connection's header is read (and the socket made to report the client)
- * before http's own connection handling sees it; a bad or missing header
- * from a trusted peer closes the connection.
- */
-function readProxyHeaders(server: http.Server, proxy: ResolvedProxyOptions): void {
-  const handlers = server.listeners('connection') as ((socket: net.Socket) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: net.Socket) => {
-    socket.on('error', () => {});
-    acceptProxied(socket, proxy).then(
-      () => {
-        for (const h of handlers) h.call(server, socket);
-        // Bytes that came with the header were put back; make sure http reads them.
-        socket.resume();
-      },
-      () => socket.destroy(),
-    );
-  });
 }
 
 /**
