@@ -35,6 +35,8 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_BODY_TOO_LARGE: 'An HTTP response body is larger than maxBodyBytes.',
   NETKIT_REDIRECT_FAILED:
     'An HTTP redirect could not be followed (limit reached, body not replayable, bad Location).',
+  NETKIT_HTTP_PROTOCOL:
+    'The peer does not speak HTTP (another protocol, binary), or its HTTP response is malformed.',
   NETKIT_GOB_MALFORMED:
     'Bytes that are not valid gob (bad varint, length past the end, unknown or redefined type id, kind mismatch).',
   NETKIT_GOB_LIMIT: 'A gob message exceeds a limit (message size, nesting depth, element count, type count).',

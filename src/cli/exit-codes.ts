@@ -37,6 +37,7 @@ export function exitCodeFor(err: unknown): number {
     case 'NETKIT_TLS_FAILED':
     case 'NETKIT_LISTEN_FAILED':
     case 'NETKIT_WS_HANDSHAKE':
+    case 'NETKIT_HTTP_PROTOCOL':
       return EXIT.DIAL;
     case 'NETKIT_TIMEOUT':
     case 'NETKIT_CONNECT_TIMEOUT':

@@ -1,6 +1,7 @@
 /** netkit/http: a debugging HTTP server (hello route, request inspector, response shaping) and a client with timings. */
 export {
   BodyTooLargeError,
+  HttpProtocolError,
   type HttpResponse,
   type HttpTiming,
   REQUEST_DEFAULTS,

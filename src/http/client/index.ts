@@ -1,5 +1,5 @@
 /** netkit/http/client: HTTP/1.1 requests on node:http/node:https with socket-level timings. */
-export { BodyTooLargeError, RedirectError } from './errors.js';
+export { BodyTooLargeError, HttpProtocolError, RedirectError } from './errors.js';
 export { REQUEST_DEFAULTS } from './options.js';
 export { request } from './request.js';
 export type {

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { AbortError, AddrError, ConnectionError, TimeoutError, WsError } from '../../errors.js';
+import { protocolError } from '../../http/client/errors.js';
 import { toMessage, type WsMessage } from '../message.js';
 import type { ResolvedClientOptions } from './options.js';
 
@@ -22,7 +23,8 @@ const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
  * socket. Failures become typed errors: a refused or unreachable host
  * (NETKIT_DIAL_FAILED), a name that does not resolve, a certificate
  * problem (NETKIT_TLS_FAILED), an HTTP answer other than 101 or a broken
- * upgrade (NETKIT_WS_HANDSHAKE with `status`), the timeout, or the signal.
+ * upgrade (NETKIT_WS_HANDSHAKE with `status`), an answer that is not HTTP
+ * (NETKIT_HTTP_PROTOCOL), the timeout, or the signal.
  */
 export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Promise<Opened> {
   const url = o.url;
@@ -98,6 +100,9 @@ function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Erro
       cause: err,
     });
   }
+  // Not HTTP at all (an SSH or SMTP greeting, binary), or malformed HTTP: say what came back.
+  const notHttp = protocolError(err, where, address, 'wss');
+  if (notHttp) return notHttp;
   if (url.protocol === 'wss:' && TLS_CODE.test(code)) {
     return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${err.message}`, address, {
       cause: err,
