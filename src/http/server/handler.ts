@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { decodePath, type RequestInfo, renderRequestHtml, requestInfo } from '../inspect.js';
 import { readBody } from './body.js';
 import type { ResolvedOptions } from './options.js';
@@ -134,11 +135,40 @@ function respond(req: IncomingMessage, res: ServerResponse, state: HandlerState,
     reply();
     return;
   }
-  const timer = setTimeout(reply, shaping.delayMs);
-  res.once('close', () => clearTimeout(timer));
-  // A response queued behind another (pipelining) gets no 'close' when its connection dies; the
-  // timer then fires into a destroyed response, harmlessly, and must not keep the process alive.
-  timer.unref();
+  later(req, res, shaping.delayMs, reply);
+}
+
+/** delayed holds each connection's `?delay=` timers. */
+const delayed = new WeakMap<Socket, Set<NodeJS.Timeout>>();
+
+/**
+ * later runs `fn` after `ms` unless the response or its connection closes
+ * first. A response queued behind another (pipelining) gets no 'close' of
+ * its own when the connection dies, so the connection's close clears them
+ * all: nothing a dead connection asked for is held until its delay is up.
+ */
+function later(req: IncomingMessage, res: ServerResponse, ms: number, fn: () => void): void {
+  const socket = req.socket;
+  let timers = delayed.get(socket);
+  if (timers === undefined) {
+    const set = new Set<NodeJS.Timeout>();
+    timers = set;
+    delayed.set(socket, set);
+    socket.once('close', () => {
+      for (const t of set) clearTimeout(t);
+      set.clear();
+    });
+  }
+  const set = timers;
+  const timer = setTimeout(() => {
+    set.delete(timer);
+    fn();
+  }, ms);
+  set.add(timer);
+  res.once('close', () => {
+    clearTimeout(timer);
+    set.delete(timer);
+  });
 }
 
 /** hasBody reports whether a request declares a body (chunked, or a non-zero Content-Length). */

@@ -15,9 +15,10 @@ import type { Socket } from 'node:net';
  * bytes are handed to node:http one request head at a time, and only while
  * fewer than `maxPending` requests are unanswered; otherwise the socket is
  * paused and the rest stays in its buffer (and the kernel's). Only the read
- * that revealed the pipelining can carry more; if it leaves more than
- * 4 × `maxPending` unanswered, the connection is closed, since nothing can
- * stop node:http from parsing the rest of that read.
+ * that revealed the pipelining can carry more; if, once their handlers have
+ * had their turn, more than 4 × `maxPending` of them are unanswered, the
+ * connection is closed, since nothing can stop node:http from parsing the
+ * rest of that read.
  */
 
 /** HEAD_END ends every request head; llhttp, strict as node:http runs it, accepts no other line ending. */
@@ -34,7 +35,7 @@ export class HeadSplitter {
   #carry = 0;
 
   /** next returns how many bytes of `chunk` to hand out next, and remembers them. */
-  next(chunk: Uint8Array): number {
+  next(chunk: Buffer): number {
     let cut = -1;
     const carry = this.#carry;
     if (carry > 0) {
@@ -48,7 +49,7 @@ export class HeadSplitter {
       }
     }
     if (cut < 0) {
-      const at = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(HEAD_END);
+      const at = chunk.indexOf(HEAD_END);
       if (at >= 0) cut = at + 4;
     }
     if (cut >= 0) {
@@ -96,6 +97,7 @@ class Gate {
   /** #native: the socket's listeners were not as expected; fall back to pausing and resuming it. */
   #native = false;
   #blocked = false;
+  #capCheck = false;
   readonly #onData = (chunk: Buffer) => this.#feed(chunk);
 
   /**
@@ -113,9 +115,15 @@ class Gate {
     this.#open.add(res);
     res.once('close', settled);
     const owed = this.#unanswered();
-    // Parsed in one read by node:http, beyond what pausing can stop: close rather than hold them.
-    if (owed > this.#max * 4) this.#socket.destroy();
-    else if (owed >= this.#max && !this.#blocked && this.#active()) this.#block();
+    if (owed > this.#max * 4 && !this.#capCheck) {
+      // Parsed in one read by node:http, beyond what pausing can stop. Once the handlers have had
+      // their turn (cheap answers are ended by then), close rather than hold what is still owed.
+      this.#capCheck = true;
+      setImmediate(() => {
+        this.#capCheck = false;
+        if (this.#unanswered() > this.#max * 4) this.#socket.destroy();
+      });
+    } else if (owed >= this.#max && !this.#blocked && this.#active()) this.#block();
   }
 
   /** #active is whether this gate controls reading yet. */
@@ -175,6 +183,8 @@ class Gate {
   #feed(chunk: Buffer): void {
     const socket = this.#socket;
     const httpOnData = this.#httpOnData!;
+    // Bytes arrive only while the socket flows, whoever resumed it.
+    this.#blocked = false;
     let rest = chunk;
     while (rest.length > 0) {
       if (socket.destroyed) return;
@@ -202,7 +212,7 @@ class Gate {
  * limitPipelining wraps a request listener so that each connection has at
  * most `maxPending` requests read and not yet answered (see the top of this
  * file). Connections that do not pipeline keep node:http's fast path; the
- * cost on them is one property check per request.
+ * cost on them is a few property reads per request.
  */
 export function limitPipelining(listener: RequestListener, maxPending: number): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
