@@ -197,6 +197,23 @@ describe('pipelining limits (serveHttp)', () => {
     assert.ok(other < 2000, `another client waited ${other.toFixed(0)} ms`);
   });
 
+  it('a burst of pipelined requests answered at once is served in full, however deep', {
+    timeout: 20_000,
+  }, async (t) => {
+    // start() sets onRequest, so even these are answered a tick after they are parsed.
+    const server = await start(t, { maxPendingRequests: 8 });
+    const client = await connect(t, server.address);
+    let text = '';
+    client.setEncoding('latin1');
+    client.on('data', (d: string) => {
+      text += d;
+    });
+    const n = 500;
+    client.write(Array.from({ length: n }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    await until(() => (text.match(/Hello, you've requested: /g) ?? []).length === n, 10_000, `${n} answers`);
+    assert.equal(client.destroyed, false);
+  });
+
   it('RELIABILITY 36: reading resumes as answers go out; every pipelined request is answered in order', {
     timeout: 20_000,
   }, async (t) => {
