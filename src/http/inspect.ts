@@ -122,7 +122,7 @@ export function requestInfo(req: IncomingMessage, body: Uint8Array, trust?: Trus
   };
 }
 
-const clean = (s: string, keepNewlines = false) => safeText(Buffer.from(s, 'utf8'), keepNewlines);
+const clean = (s: string, keepNewlines = false) => safeText(s, keepNewlines);
 
 /** formatRequest renders a request for a terminal; every value is made safe with safeText. */
 export function formatRequest(info: RequestInfo): string {
