@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from '../errors.js';
+import { SilentConnections } from '../internal/silent.js';
 import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
 import type { Conn, ConnSummary } from './conn.js';
 import type { Endpoint } from './endpoint.js';
@@ -77,8 +78,8 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #firstByte: number;
   readonly #shutdownTimeout: number;
   readonly #active = new Map<Conn, Tracked>();
-  /** silent holds, oldest first, connections that had sent nothing when last looked at (firstByteTimeout only). */
-  readonly #silent = new Set<Conn>();
+  /** silent tracks connections that have not spoken yet (firstByteTimeout only). */
+  readonly #silent = new SilentConnections<Conn>();
   #sweeper: NodeJS.Timeout | undefined;
   readonly #shutdown = new AbortController();
   readonly #done: Promise<void>;
@@ -178,29 +179,23 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   /**
-   * evictSilent closes the oldest connection that has not sent a byte, so
-   * that clients which connect and say nothing (slowloris-style squatters)
-   * can never hold every slot against clients that talk. Connections that
-   * have spoken leave the set when met, so the scan costs O(1) amortised.
-   * The evicted connection still counts until its socket is closed, so the
-   * server may briefly hold a few more than maxConnections.
+   * evictSilent closes the oldest connection that has not sent a byte (see
+   * SilentConnections). The evicted connection still counts until its socket
+   * is closed, so the server may briefly hold a few more than maxConnections.
    */
   #evictSilent(): boolean {
-    for (const conn of this.#silent) {
-      this.#silent.delete(conn);
-      if (conn.bytesRead > 0 || !this.#active.has(conn)) continue;
-      this.emit('evict', conn);
-      conn.destroy(
-        new TimeoutError(
-          'NETKIT_TIMEOUT',
-          'first byte',
-          `sent nothing while the server was full (${this.#max} connections); closed to admit a new one`,
-          this.#firstByte,
-        ),
-      );
-      return true;
-    }
-    return false;
+    const conn = this.#silent.takeOldest((c) => this.#active.has(c));
+    if (conn === undefined) return false;
+    this.emit('evict', conn);
+    conn.destroy(
+      new TimeoutError(
+        'NETKIT_TIMEOUT',
+        'first byte',
+        `sent nothing while the server was full (${this.#max} connections); closed to admit a new one`,
+        this.#firstByte,
+      ),
+    );
+    return true;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type net from 'node:net';
+import { SilentConnections } from '../../internal/silent.js';
 import { acceptProxied, type ResolvedProxyOptions } from '../../proxy/accept.js';
 import { type Endpoint, endpoint } from '../../tcp/endpoint.js';
 
@@ -34,18 +35,12 @@ export function acceptConnections(server: http.Server, options: ConnectionOption
     for (const h of handlers) h.call(server, socket);
   };
   let open = 0;
-  /** silent holds, oldest first, connections that had sent nothing when last looked at. */
-  const silent = new Set<net.Socket>();
-  // Connections that have spoken leave the set when met, so the scan costs O(1) amortised. An
-  // evicted connection counts until its socket is closed: briefly, a few more than the cap.
+  const silent = new SilentConnections<net.Socket>();
+  // An evicted connection counts until its socket is closed: briefly, a few more than the cap.
   const evictSilent = (): boolean => {
-    for (const s of silent) {
-      silent.delete(s);
-      if (s.bytesRead > 0 || s.destroyed) continue;
-      s.destroy();
-      return true;
-    }
-    return false;
+    const oldest = silent.takeOldest((s) => !s.destroyed);
+    oldest?.destroy();
+    return oldest !== undefined;
   };
   server.on('connection', (socket: net.Socket) => {
     if (maxConnections > 0) {
