@@ -187,7 +187,7 @@ const rpc: Benchmark = {
     const netkitServer = (codec: Codec): ServerDef => ({
       subject: `netkit rpc serve --codec ${codec}`,
       command: node,
-      args: [cli, 'rpc', 'serve', '127.0.0.1:0', '--codec', codec],
+      args: [cli, 'rpc', 'serve', '127.0.0.1:0', '--codec', codec, '--quiet'],
     });
     const goServer = (codec: Codec): ServerDef => ({
       subject: `Go rpcserver -codec ${codec}`,
