@@ -1,3 +1,22 @@
+import type { Socket } from 'node:net';
+
+const kOverhead = Symbol('netkit.overheadBytes');
+
+/**
+ * countAsOverhead records bytes a layer under the protocol consumed on
+ * `socket` (a PROXY protocol header, sent by the proxy for every connection
+ * it accepts): they do not count as the client speaking.
+ */
+export function countAsOverhead(socket: Socket, bytes: number): void {
+  const s = socket as Socket & { [kOverhead]?: number };
+  s[kOverhead] = (s[kOverhead] ?? 0) + bytes;
+}
+
+/** spokenBytes is how many bytes the client itself has sent on `socket`, overhead left out. */
+export function spokenBytes(socket: Socket): number {
+  return socket.bytesRead - ((socket as Socket & { [kOverhead]?: number })[kOverhead] ?? 0);
+}
+
 /**
  * SilentConnections keeps, oldest first, the connections of a capped server
  * that had sent nothing when last looked at, so that a full server can close
@@ -6,8 +25,14 @@
  * that talk (RELIABILITY 37). Members that have spoken are dropped when met,
  * so finding the oldest silent one costs O(1) amortised.
  */
-export class SilentConnections<T extends { readonly bytesRead: number }> {
+export class SilentConnections<T> {
   readonly #members = new Set<T>();
+  readonly #socketOf: (conn: T) => Socket;
+
+  /** socketOf gives the socket a member reads from. */
+  constructor(socketOf: (conn: T) => Socket) {
+    this.#socketOf = socketOf;
+  }
 
   /** add records a newly accepted connection (it has said nothing yet). */
   add(conn: T): void {
@@ -20,13 +45,13 @@ export class SilentConnections<T extends { readonly bytesRead: number }> {
   }
 
   /**
-   * takeOldest removes and returns the oldest connection that still has
-   * read no byte and is `open`, or undefined when there is none.
+   * takeOldest removes and returns the oldest connection whose client has
+   * still sent nothing (see spokenBytes) and is `open`, or undefined.
    */
   takeOldest(open: (conn: T) => boolean): T | undefined {
     for (const conn of this.#members) {
       this.#members.delete(conn);
-      if (conn.bytesRead === 0 && open(conn)) return conn;
+      if (spokenBytes(this.#socketOf(conn)) === 0 && open(conn)) return conn;
     }
     return undefined;
   }

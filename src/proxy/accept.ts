@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { InvalidArgumentError, ProxyError } from '../errors.js';
+import { countAsOverhead } from '../internal/silent.js';
 import { checkMs } from '../internal/validate.js';
 import { parseProxyHeader, signatureState } from './parse.js';
 import { type TrustList, toTrustList } from './trust.js';
@@ -69,6 +70,8 @@ export function acceptProxied(socket: net.Socket, o: ResolvedProxyOptions): Prom
         const r = parseProxyHeader(buf);
         if (r === null) return;
         socket.pause();
+        // The header is the proxy's, sent for every connection: it is not the client speaking.
+        countAsOverhead(socket, r.length);
         const rest = buf.subarray(r.length);
         if (rest.length > 0) socket.unshift(rest);
         apply(socket, r.header);

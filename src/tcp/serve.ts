@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from '../errors.js';
-import { SilentConnections } from '../internal/silent.js';
+import { SilentConnections, spokenBytes } from '../internal/silent.js';
 import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
 import type { Conn, ConnSummary } from './conn.js';
 import type { Endpoint } from './endpoint.js';
@@ -79,7 +79,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #shutdownTimeout: number;
   readonly #active = new Map<Conn, Tracked>();
   /** silent tracks connections that have not spoken yet (firstByteTimeout only). */
-  readonly #silent = new SilentConnections<Conn>();
+  readonly #silent = new SilentConnections<Conn>((c) => c.socket);
   #sweeper: NodeJS.Timeout | undefined;
   readonly #shutdown = new AbortController();
   readonly #done: Promise<void>;
@@ -210,7 +210,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#sweeper = setInterval(() => {
       const now = Date.now();
       for (const [conn, t] of this.#active) {
-        if (this.#firstByte > 0 && conn.bytesRead === 0 && now - t.accepted >= this.#firstByte) {
+        if (this.#firstByte > 0 && spokenBytes(conn.socket) === 0 && now - t.accepted >= this.#firstByte) {
           conn.destroy(
             new TimeoutError(
               'NETKIT_TIMEOUT',

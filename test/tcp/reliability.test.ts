@@ -182,6 +182,31 @@ test('#37 1,000 silent sockets cannot lock talking clients out of a capped serve
   assert.ok(server.connections <= max + 1, `${server.connections} connections`);
 });
 
+test('#37 behind a proxy, a client that sent only the PROXY header is still silent: timed out and evicted', async (t) => {
+  const listener = await listen('127.0.0.1:0', { proxy: { trust: ['127.0.0.1/32'] } });
+  const server = serve(listener, replyHandler('ok'), { maxConnections: 2, firstByteTimeout: 400 });
+  t.after(() => server.shutdown({ timeout: 100 }));
+  const summaries: ConnSummary[] = [];
+  server.on('close', (_c, s) => summaries.push(s));
+  const header = 'PROXY TCP4 192.0.2.1 192.0.2.2 1111 2222\r\n';
+  const quiet = [await dial(listener.addr.address), await dial(listener.addr.address)];
+  t.after(() => {
+    for (const c of quiet) c.destroy();
+  });
+  for (const c of quiet) await c.write(header);
+  await until(() => server.connections === 2);
+  // The cap is full of header-only connections: a client that talks takes the place of one.
+  const talker = await dial(listener.addr.address);
+  t.after(() => talker.destroy());
+  await talker.write(`${header}hi\n`);
+  assert.equal(await talker.readLine(), 'ok');
+  // The other is closed at the first-byte timeout, though the proxy sent its header.
+  await until(() => summaries.length === 2, 3000, 'both header-only connections to be closed');
+  assert.ok(summaries.every((s) => s.error?.code === 'NETKIT_TIMEOUT'));
+  await talker.write('again\n');
+  assert.equal(await talker.readLine(), 'ok');
+});
+
 test('#33 1,000 concurrent clients mixing valid and garbage input: no crash, fds back to baseline', async () => {
   const baseline = openFds();
   const rssBefore = process.memoryUsage().rss;

@@ -35,7 +35,7 @@ export function acceptConnections(server: http.Server, options: ConnectionOption
     for (const h of handlers) h.call(server, socket);
   };
   let open = 0;
-  const silent = new SilentConnections<net.Socket>();
+  const silent = new SilentConnections<net.Socket>((s) => s);
   // An evicted connection counts until its socket is closed: briefly, a few more than the cap.
   const evictSilent = (): boolean => {
     const oldest = silent.takeOldest((s) => !s.destroyed);
