@@ -32,10 +32,26 @@ const ACTIVE = [
   'multipart/x-mixed-replace; boundary=x',
   'message/rfc822',
 ];
-const NOT_A_TYPE = ['', 'html', '*/*', 'text/*', 'text/ html', '/plain', 'text/plain/x'];
+const NOT_A_TYPE = [
+  '',
+  'html',
+  '*/*',
+  'text/*',
+  'text/ html',
+  '/plain',
+  'text/plain/x',
+  // A browser splits on commas and takes the last type: each of these would be HTML to it.
+  'text/plain;a=b, text/html',
+  'text/plain;a=b,text/html',
+  'text/plain;x=",text/html"',
+  'text/plain;x="a"',
+  'text/plain, text/html',
+  'text/plain;charset',
+];
 const PASSIVE = [
   'text/plain',
   'text/plain; charset=utf-8',
+  'text/plain;charset=UTF-8;format=flowed',
   'application/json',
   'application/problem+json',
   'application/octet-stream',

@@ -57,6 +57,14 @@ const REFUSED = new Map<string, string>([
 const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
+ * PARAMETERS is what may follow the essence: `; name=value` with token
+ * values only. No commas and no quoted strings: a browser splits a
+ * Content-Type on commas and takes the last type (Fetch, "extract a MIME
+ * type"), so `text/plain;a=b, text/html` would be HTML to it.
+ */
+const PARAMETERS = /^(?:\s*;\s*[!#$%&'*+.^_`|~0-9a-z-]+=[!#$%&'*+.^_`|~0-9a-z-]+)*\s*;?\s*$/i;
+
+/**
  * ACTIVE matches the essence (`type/subtype`, lower case) of content types a
  * browser renders as a document that can run script, or hands to a plug-in
  * that can: HTML, XHTML, SVG and any XML (XSLT, namespaces), anything
@@ -68,8 +76,10 @@ const ACTIVE =
 
 /** checkContentType throws ShapeError unless `value` is a passive media type. */
 function checkContentType(value: string): void {
-  const essence = value.split(';', 1)[0]!.trim().toLowerCase();
-  if (!MEDIA_TYPE.test(essence) || essence.includes('*')) {
+  const semi = value.indexOf(';');
+  const essence = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const parameters = semi < 0 ? '' : value.slice(semi);
+  if (!MEDIA_TYPE.test(essence) || essence.includes('*') || !PARAMETERS.test(parameters)) {
     throw new ShapeError('header', `Content-Type "${value}" is not a media type (type/subtype)`);
   }
   if (ACTIVE.test(essence)) {
