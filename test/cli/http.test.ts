@@ -159,3 +159,31 @@ test('RELIABILITY 35: http serve --max-conns refuses one connection more with RS
   const ms = await closed;
   assert.ok(ms < 3000, `closed after ${ms.toFixed(0)} ms`);
 });
+
+test('http get -i shows the status reason and header values escaped, as the peer sent them', async (t) => {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () =>
+      s.end(
+        Buffer.concat([
+          Buffer.from(
+            'HTTP/1.1 200 O\xc2\x9bK\xe2\x80\xae\r\nContent-Length: 2\r\nX-Evil: a\xe2\x80\xaer\xc2\x9b[31m',
+            'latin1',
+          ),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('\r\nX-Name: caf\xc3\xa9\r\n\r\nok', 'latin1'),
+        ]),
+      ),
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const { port } = server.address() as net.AddressInfo;
+  const r = await cli(['http', 'get', '-i', `http://127.0.0.1:${port}/`]);
+  assert.equal(r.code, 0, r.stderr);
+  const head = Buffer.from(r.stdout, 'latin1').toString('utf8');
+  assert.match(head, /^HTTP\/1\.1 200 O\\x9bK\\u202e\r\n/);
+  assert.match(head, /X-Evil: a\\u202er\\x9b\[31m\\xff\\xfe\r\n/i);
+  assert.match(head, /X-Name: café\r\n/i);
+  assert.doesNotMatch(head, /[\x1b\u009b\u202e]/);
+});

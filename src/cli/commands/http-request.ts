@@ -95,9 +95,18 @@ async function runRequest(
 }
 
 function head(res: HttpResponse): string {
-  const lines = [`HTTP/${res.httpVersion} ${res.status} ${res.statusText}`];
-  for (const [name, value] of res.headers) lines.push(`${name}: ${safeText(value)}`);
+  const lines = [`HTTP/${res.httpVersion} ${res.status} ${peerText(res.statusText)}`];
+  for (const [name, value] of res.headers) lines.push(`${name}: ${peerText(value)}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/**
+ * peerText shows a status reason or header value as the peer sent it: node:http
+ * hands them over decoded as latin1, so they are taken back to bytes and
+ * escaped like any peer text (UTF-8 shown, controls and invalid bytes escaped).
+ */
+function peerText(value: string): string {
+  return safeText(Buffer.from(value, 'latin1'));
 }
 
 function timing(res: HttpResponse): string {
