@@ -26,9 +26,7 @@ const MAX_PROBES = 8;
 export class SendWindow {
   readonly limit: number;
   readonly #step: number;
-  readonly #secret = randomBytes(8);
   readonly #probes: { token: Buffer; at: number }[] = [];
-  #seq = 0;
   #sent = 0;
   #confirmed = 0;
   #probedAt = 0;
@@ -53,9 +51,9 @@ export class SendWindow {
     this.#sent += bytes;
     if (this.#sent - this.#probedAt < this.#step || this.#probes.length >= MAX_PROBES) return;
     this.#probedAt = this.#sent;
-    const token = Buffer.allocUnsafe(12);
-    this.#secret.copy(token);
-    token.writeUInt32BE(++this.#seq >>> 0, 8);
+    // Fresh random bytes per probe: a token derived from one seen earlier would let a peer
+    // that read a single ping forge the pongs of all later ones without reading anything.
+    const token = randomBytes(12);
     this.#probes.push({ token, at: this.#sent });
     ws.ping(token);
   }
