@@ -124,3 +124,28 @@ describe('a client pointed at a port that does not speak HTTP', () => {
     assert.doesNotMatch(r.stderr.replace(/\n$/, ''), RAW_CONTROL);
   });
 });
+
+describe('https:// or wss:// to a plain-text server says it does not speak TLS', () => {
+  it('in words, without OpenSSL internals', async (t) => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      // What a plain HTTP server answers to a ClientHello.
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    for (const [url, scheme] of [
+      [`https://${address}/`, 'http'],
+      [`wss://${address}/`, 'ws'],
+    ] as const) {
+      const err = (await (scheme === 'http' ? request(url) : connectWs(url)).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code?: string; message?: string } | undefined;
+      assert.equal(err?.code, 'NETKIT_TLS_FAILED', url);
+      assert.match(err!.message!, new RegExp(`does not speak TLS .*plain ${scheme}://`));
+      assert.doesNotMatch(err!.message!, /SSL routines|openssl|EPROTO/);
+    }
+  });
+});

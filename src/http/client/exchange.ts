@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { AddrError, ConnectionError } from '../../errors.js';
-import { BodyTooLargeError, protocolError } from './errors.js';
+import { BodyTooLargeError, protocolError, tlsFailure } from './errors.js';
 import type { TlsOptions } from './options.js';
 import type { HttpTiming, RequestBody } from './types.js';
 
@@ -52,7 +52,9 @@ function mapError(err: unknown, url: URL, connected: boolean, secured: boolean):
   }
   if (url.protocol === 'https:' && !secured && code !== 'ECONNRESET') {
     // Certificate and handshake failures: Node's error code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …) stays on `cause`.
-    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${detail}`, address, { cause: err });
+    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'http')}`, address, {
+      cause: err,
+    });
   }
   const notHttp = protocolError(err, `http ${address}`, address, 'https');
   if (notHttp) return notHttp;

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { AbortError, AddrError, ConnectionError, TimeoutError, WsError } from '../../errors.js';
-import { protocolError } from '../../http/client/errors.js';
+import { protocolError, tlsFailure } from '../../http/client/errors.js';
 import { toMessage, type WsMessage } from '../message.js';
 import type { ResolvedClientOptions } from './options.js';
 
@@ -95,6 +95,12 @@ function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Erro
       `${where}: opening handshake timed out`,
     );
   }
+  // EPROTO from OpenSSL (a plain-text peer answering the ClientHello) is a TLS failure, not a dial one.
+  if (url.protocol === 'wss:' && code === 'EPROTO' && /SSL routines/.test(err.message)) {
+    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'ws')}`, address, {
+      cause: err,
+    });
+  }
   if (code.startsWith('E') && !code.startsWith('ERR_')) {
     return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${err.message}`, address, {
       cause: err,
@@ -104,7 +110,7 @@ function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Erro
   const notHttp = protocolError(err, where, address, 'wss');
   if (notHttp) return notHttp;
   if (url.protocol === 'wss:' && TLS_CODE.test(code)) {
-    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${err.message}`, address, {
+    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'ws')}`, address, {
       cause: err,
     });
   }
