@@ -149,3 +149,26 @@ describe('https:// or wss:// to a plain-text server says it does not speak TLS',
     }
   });
 });
+
+describe('a peer that closes without an HTTP answer', () => {
+  it('is said to have closed without answering, with the hint for a TLS port', async (t) => {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      // A TLS server reading plain-text bytes closes without a word, as this one does.
+      socket.once('data', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    const err = (await request(url).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code?: string; message?: string } | undefined;
+    assert.equal(err?.code, 'NETKIT_CONNECTION_RESET');
+    assert.match(
+      err!.message!,
+      /closed the connection without answering \(if it is a TLS port, use https:\/\/\)/,
+    );
+    assert.doesNotMatch(err!.message!, /socket hang up/);
+  });
+});

@@ -59,7 +59,12 @@ function mapError(err: unknown, url: URL, connected: boolean, secured: boolean):
   const notHttp = protocolError(err, `http ${address}`, address, 'https');
   if (notHttp) return notHttp;
   if (code === 'ECONNRESET') {
-    return new ConnectionError('NETKIT_CONNECTION_RESET', `http ${address}: ${detail}`, address, {
+    // Node's "socket hang up": closed before any answer, as a TLS server does on plain-text bytes.
+    const said =
+      detail === 'socket hang up'
+        ? `the peer closed the connection without answering${url.protocol === 'http:' ? ' (if it is a TLS port, use https://)' : ''}`
+        : detail;
+    return new ConnectionError('NETKIT_CONNECTION_RESET', `http ${address}: ${said}`, address, {
       cause: err,
     });
   }
