@@ -1,14 +1,13 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt } from '../../internal/validate.js';
-import type { Conn } from '../../tcp/conn.js';
 import { type DialOptions, dial } from '../../tcp/dial.js';
 import { checkCodec, createClientCodec } from '../codec/index.js';
 import type { CodecName } from '../codec/types.js';
-import { RpcProtocolError } from '../errors.js';
-import { connectRequest, HeadClosedError, MAX_HEAD_BYTES, readHead } from '../http-head.js';
-import { CONNECTED, RPC_PATH } from '../server/http-connect.js';
-import { guessWire, mismatchError, probeCodec, probedError, type WireSide } from '../wire-guess.js';
+import { HeadClosedError } from '../http-head.js';
+import { RPC_PATH } from '../server/http-connect.js';
+import { probeCodec, probedError, type WireSide } from '../wire-guess.js';
 import { RpcClient } from './client.js';
+import { httpConnect } from './http-connect.js';
 import { probeWire } from './probe.js';
 
 /** RpcDialOptions configures dialRpc(). */
@@ -19,35 +18,6 @@ export interface RpcDialOptions extends DialOptions {
   http?: boolean | string;
   /** maxMessageBytes caps one reply (default 16 MiB). */
   maxMessageBytes?: number;
-}
-
-/**
- * handshake performs Go's HTTP CONNECT and returns the bytes that followed
- * the response head. A server that answers in anything but HTTP fails it at
- * once, saying what it speaks.
- */
-async function handshake(conn: Conn, path: string, side: WireSide): Promise<Buffer> {
-  await conn.write(connectRequest(path));
-  const { head, rest } = await readHead(
-    conn,
-    {
-      closed: 'rpc: the server closed the connection during the HTTP handshake',
-      tooLong: `rpc: HTTP response head over ${MAX_HEAD_BYTES} bytes`,
-    },
-    (received) => {
-      const seen = guessWire(received);
-      if (seen !== undefined && seen !== 'http') throw mismatchError(side, seen, received);
-    },
-  );
-  const status = head.split(/\r?\n/, 1)[0] ?? '';
-  // Go's client checks the status text only: "200 Connected to Go RPC".
-  if (status.slice(status.indexOf(' ') + 1) !== CONNECTED) {
-    throw new RpcProtocolError(
-      `rpc: unexpected HTTP response: ${JSON.stringify(status)}; the server speaks HTTP but is not Go's rpc.HandleHTTP ` +
-        'at this path (if it serves JSON-RPC 2.0 over HTTP POST, use the jsonrpc2 codec: --codec jsonrpc2)',
-    );
-  }
-  return rest;
 }
 
 /**
@@ -78,7 +48,7 @@ export async function dialRpc(address: string, options: RpcDialOptions = {}): Pr
       // The handshake shares the dial's time budget: a server that never answers must not hang us.
       const budget = dialOptions.timeout ?? 30_000;
       if (budget > 0) conn.setReadDeadline(Date.now() + budget);
-      initial = await handshake(conn, path, side);
+      initial = await httpConnect(conn, path, side);
       conn.setReadDeadline(null);
     } catch (err) {
       conn.destroy();

@@ -14,9 +14,8 @@ import { type DialOptions, dial } from '../../tcp/dial.js';
 import { createClientCodec } from '../codec/index.js';
 import type { CodecName } from '../codec/types.js';
 import type { WireProtocol } from '../errors.js';
-import { connectRequest, readHead } from '../http-head.js';
-import { CONNECTED } from '../server/http-connect.js';
 import { guessWire, SNIFF_BYTES } from '../wire-guess.js';
+import { httpConnect } from './http-connect.js';
 
 /** PROBE_MS bounds the whole probe: dial, handshake and answer. */
 export const PROBE_MS = 2000;
@@ -46,12 +45,8 @@ export async function probeWire(
   try {
     conn = await dial(address, { ...dialOptions, timeout: PROBE_MS, signal });
     conn.setReadDeadline(Date.now() + PROBE_MS);
-    if (as.http) {
-      await conn.write(connectRequest(as.http));
-      const { head } = await readHead(conn, { closed: 'closed', tooLong: 'too long' });
-      const status = head.split(/\r?\n/, 1)[0] ?? '';
-      if (status.slice(status.indexOf(' ') + 1) !== CONNECTED) return undefined;
-    }
+    // A failed handshake rejects, and the catch below makes that "nothing recognisable".
+    if (as.http) await httpConnect(conn, as.http, { codec: as.codec, http: true });
     await conn.write(createClientCodec(as.codec, 1 << 20).encodeRequest(PROBE_METHOD, 0, 0));
     let head = Buffer.alloc(0);
     for (;;) {
