@@ -45,6 +45,7 @@ export function buildReport(bench: string, spec: TableSpec, rows: readonly Row[]
   const verdicts: Verdict[] = [];
   for (const target of spec.targets) {
     for (const c of cases(rows)) {
+      if (target.cases && !target.cases.includes(c)) continue;
       const row = findRow(rows, target.subject, c);
       if (!row) continue;
       // A target whose baseline is not part of this case does not apply to it.

@@ -78,7 +78,7 @@ export async function withServer(
   } finally {
     const warnings = await srv.stop();
     for (const w of warnings) ctx.log(`warning: ${w}`);
-    if (warnings.length > 0) row.warnings = warnings;
+    if (warnings.length > 0) row.warnings = [...(row.warnings ?? []), ...warnings];
   }
   return row;
 }

@@ -74,6 +74,8 @@ export interface Target {
   min: number;
   /** short is the text printed in the table, e.g. "≥ 0.95× node:net". */
   short: string;
+  /** cases, when set, limits the target to these cases (by Row.case); by default it applies to every case. */
+  cases?: readonly string[];
 }
 
 /** TableSpec describes how a benchmark's rows are printed. */
