@@ -110,3 +110,24 @@ function apply(socket: net.Socket, h: ProxyHeader): void {
   });
   (socket as net.Socket & { proxyHeader?: ProxyHeader }).proxyHeader = h;
 }
+
+const PROXIED_FIELDS = [
+  'remoteAddress',
+  'remotePort',
+  'remoteFamily',
+  'localAddress',
+  'localPort',
+  'proxyHeader',
+];
+
+/**
+ * inheritProxied gives a socket layered on `raw` (a TLS socket) the client
+ * addresses a PROXY header set on `raw`, since the layer reads its
+ * addresses from the kernel, not from `raw`'s fields.
+ */
+export function inheritProxied(raw: net.Socket, layered: net.Socket): void {
+  for (const field of PROXIED_FIELDS) {
+    const d = Object.getOwnPropertyDescriptor(raw, field);
+    if (d !== undefined) Object.defineProperty(layered, field, d);
+  }
+}

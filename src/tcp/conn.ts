@@ -2,8 +2,9 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { NetkitError } from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
+import { resetSocket } from '../internal/reset.js';
 import { Deadline, toEpochMs } from './deadline.js';
-import { type Endpoint, endpoint } from './endpoint.js';
+import { type Endpoint, endpoint, unixEndpoint } from './endpoint.js';
 import { applyKeepAlive, type KeepAliveOptions } from './keepalive.js';
 import { ReadBuffer, type ReadOptions } from './read-buffer.js';
 import { asNetkitError, closedError, timeoutError } from './socket-errors.js';
@@ -23,6 +24,14 @@ export interface ConnSummary {
   readonly peerClose: PeerClose;
   /** error is the failure that ended the connection, if any. */
   readonly error: NetkitError | undefined;
+}
+
+/** ConnOptions tunes a Conn. */
+export interface ConnOptions {
+  /** highWaterMark is how many unread bytes Conn buffers before pausing the socket. */
+  highWaterMark?: number | undefined;
+  /** unix names the ends of a Unix domain socket (Node reports no address for them). */
+  unix?: { local: string; remote: string } | undefined;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -56,10 +65,15 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   readonly #writeDeadline = new Deadline(() => this.#settleDrainers(this.#timeout('write')));
 
   /** Conn wraps a connected socket; dial() and listeners create these for you. */
-  constructor(socket: Socket, options: { highWaterMark?: number } = {}) {
+  constructor(socket: Socket, options: ConnOptions = {}) {
     this.socket = socket;
-    this.localAddr = endpoint(socket.localAddress, socket.localPort);
-    this.remoteAddr = endpoint(socket.remoteAddress, socket.remotePort);
+    if (options.unix !== undefined) {
+      this.localAddr = unixEndpoint(options.unix.local);
+      this.remoteAddr = unixEndpoint(options.unix.remote);
+    } else {
+      this.localAddr = endpoint(socket.localAddress, socket.localPort);
+      this.remoteAddr = endpoint(socket.remoteAddress, socket.remotePort);
+    }
     this.#input = new ReadBuffer(socket, options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK, {
       stopped: () => this.#readStopped(),
       expired: () => (this.#readDeadline.expired ? this.#timeout('read') : undefined),
@@ -245,7 +259,7 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   /** reset closes the socket now and sends RST instead of FIN (SO_LINGER 0). */
   reset(): void {
     this.#localClose = true;
-    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    resetSocket(this.socket);
   }
 
   /** setDeadline sets both read and write deadlines; see setReadDeadline. */

@@ -1,10 +1,20 @@
 import net from 'node:net';
-import { type ResolveOptions, resolveTCPAddr } from '../addr/index.js';
+import tls from 'node:tls';
+import { type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
 import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
+import {
+  checkPin,
+  type ResolvedTlsClient,
+  resolveTlsClient,
+  type TlsClientOptions,
+  tlsConnectOptions,
+} from '../tls/client.js';
+import { tlsError } from '../tls/failure.js';
 import { Conn } from './conn.js';
 import { dialPlan, type LocalBind, planDial } from './dial-plan.js';
 import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
+import { streamTarget } from './unix.js';
 
 /** DialOptions tunes dial(). Durations are milliseconds. */
 export interface DialOptions {
@@ -23,6 +33,13 @@ export interface DialOptions {
   lookup?: ResolveOptions['lookup'];
   /** highWaterMark is how many unread bytes Conn buffers before pausing the socket. */
   highWaterMark?: number;
+  /**
+   * tls runs a TLS handshake once connected (`true`: the system's roots);
+   * the handshake counts against `timeout`. Failures are NETKIT_TLS_FAILED
+   * with the reason in words (expired, wrong host, unknown CA, pin
+   * mismatch, client certificate required).
+   */
+  tls?: TlsClientOptions | boolean;
 }
 
 /** DIAL_DEFAULTS are dial()'s defaults. */
@@ -30,7 +47,8 @@ export const DIAL_DEFAULTS = Object.freeze({ network: 'tcp', timeout: 30_000, no
 
 /**
  * dial connects to `address` (`host:port`, Go's syntax: `[::1]:80`,
- * `localhost:http`) and resolves with a Conn. The host is resolved by Go's
+ * `localhost:http`; or a Unix socket, `unix:/run/app.sock` or network
+ * `unix`) and resolves with a Conn. The host is resolved by Go's
  * rules (resolveTCPAddr); an empty host means the local system. A name with
  * several addresses is dialled as Go's Dialer does (see dial-plan.ts):
  * addresses in turn, the other family raced in after 300 ms. Rejects with
@@ -38,12 +56,16 @@ export const DIAL_DEFAULTS = Object.freeze({ network: 'tcp', timeout: 30_000, no
  * NETKIT_ABORTED, or an address error.
  */
 export async function dial(address: string, options: DialOptions = {}): Promise<Conn> {
-  const network = options.network ?? DIAL_DEFAULTS.network;
+  const target = streamTarget(options.network ?? DIAL_DEFAULTS.network, address);
+  const network = target.network;
   const timeout = checkMs('timeout', options.timeout ?? DIAL_DEFAULTS.timeout);
   const signal = checkSignal(options.signal);
   normalizeKeepAlive('keepAlive', options.keepAlive);
+  const secure = resolveTlsClient(options.tls);
   const local =
-    options.localAddress === undefined ? undefined : await localBind(options.localAddress, network);
+    options.localAddress === undefined || target.path !== undefined
+      ? undefined
+      : await localBind(options.localAddress, network);
 
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal?.reason);
@@ -57,18 +79,7 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
       : undefined;
   try {
     if (signal?.aborted) throw new AbortError('dial', signal.reason);
-    const resolveOpts = { signal: controller.signal, ...(options.lookup ? { lookup: options.lookup } : {}) };
-    const target = await resolveTCPAddr(network, address, resolveOpts).catch((err) => {
-      throw controller.signal.aborted ? stopped(controller.signal.reason, network, address, timeout) : err;
-    });
-    const deadline = timeout > 0 ? Date.now() + timeout : undefined;
-    const socket = await dialPlan(
-      planDial(target, local),
-      target.port,
-      local,
-      controller.signal,
-      deadline,
-    ).catch((err: NodeJS.ErrnoException) => {
+    const failed = (err: NodeJS.ErrnoException) => {
       if (controller.signal.aborted) throw stopped(controller.signal.reason, network, address, timeout);
       throw new ConnectionError(
         'NETKIT_DIAL_FAILED',
@@ -78,18 +89,101 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
           cause: err,
         },
       );
-    });
-    socket.setNoDelay(options.noDelay ?? DIAL_DEFAULTS.noDelay);
-    const conn = new Conn(socket, { highWaterMark: options.highWaterMark });
-    await applyKeepAlive(socket, options.keepAlive).catch((err) => {
-      conn.destroy();
-      throw err;
-    });
-    return conn;
+    };
+    let socket: net.Socket;
+    let host = '';
+    if (target.path !== undefined) {
+      socket = await connectUnix(target.path, controller.signal).catch(failed);
+    } else {
+      const resolveOpts = {
+        signal: controller.signal,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+      };
+      const addr = await resolveTCPAddr(network, target.address, resolveOpts).catch((err) => {
+        throw controller.signal.aborted ? stopped(controller.signal.reason, network, address, timeout) : err;
+      });
+      host = splitHostPort(target.address).host;
+      const deadline = timeout > 0 ? Date.now() + timeout : undefined;
+      socket = await dialPlan(planDial(addr, local), addr.port, local, controller.signal, deadline).catch(
+        failed,
+      );
+      socket.setNoDelay(options.noDelay ?? DIAL_DEFAULTS.noDelay);
+      await applyKeepAlive(socket, options.keepAlive).catch((err) => {
+        socket.destroy();
+        throw err;
+      });
+    }
+    if (secure !== undefined) {
+      socket = await handshake(socket, secure, host || 'localhost', controller.signal).catch((err) => {
+        socket.destroy();
+        if (controller.signal.aborted) throw stopped(controller.signal.reason, network, address, timeout);
+        throw tlsError(err, address, 'tcp');
+      });
+    }
+    const unix = target.path !== undefined ? { local: '', remote: target.path } : undefined;
+    return new Conn(socket, { highWaterMark: options.highWaterMark, unix });
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** connectUnix connects to the Unix socket at `path`. */
+function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ path, allowHalfOpen: true });
+    const onAbort = () => {
+      socket.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * handshake runs the client side of TLS on a connected socket. Node checks
+ * the certificate (and a pin, in checkServerIdentity) before
+ * 'secureConnect', so a refused server never sees an application byte.
+ */
+function handshake(
+  socket: net.Socket,
+  o: ResolvedTlsClient,
+  host: string,
+  signal: AbortSignal,
+): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = tls.connect({ ...tlsConnectOptions(o, host), socket });
+    const onAbort = () => {
+      secure.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    secure.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      const pinErr = checkPin(o, secure);
+      if (pinErr !== undefined) {
+        secure.destroy();
+        reject(pinErr);
+        return;
+      }
+      secure.removeAllListeners('error');
+      resolve(secure);
+    });
+    secure.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      secure.destroy();
+      reject(err);
+    });
+  });
 }
 
 async function localBind(address: string, network: string): Promise<LocalBind> {

@@ -1,5 +1,7 @@
-/** Endpoint is one end of a TCP connection or a listener's bound address. */
-export interface Endpoint {
+/** IPEndpoint is an IP address and port: Go's `TCPAddr` or `UDPAddr`. */
+export interface IPEndpoint {
+  /** network is `tcp` or `udp`. */
+  readonly network: 'tcp' | 'udp';
   /** ip is the textual IP address (IPv4-mapped IPv6 addresses are shown as IPv4, as Go does). */
   readonly ip: string;
   readonly port: number;
@@ -8,10 +10,38 @@ export interface Endpoint {
   readonly address: string;
 }
 
+/** UnixEndpoint is a Unix domain socket's path: Go's `UnixAddr`. ip, port and family are empty. */
+export interface UnixEndpoint {
+  readonly network: 'unix';
+  readonly ip: '';
+  readonly port: 0;
+  readonly family: 0;
+  /** address is the socket's path (`@` for the unnamed client end, as Linux tools show it). */
+  readonly address: string;
+}
+
+/** Endpoint is one end of a stream connection or a listener's bound address: TCP or Unix. */
+export type Endpoint = IPEndpoint | UnixEndpoint;
+
+/** unixEndpoint is the Endpoint of a Unix domain socket at `path` (unnamed: `@`). */
+export function unixEndpoint(path: string | undefined): UnixEndpoint {
+  return Object.freeze({ network: 'unix', ip: '', port: 0, family: 0, address: path || '@' });
+}
+
+/** endpointText is how logs show an endpoint: its address, `unix:` before a socket path. */
+export function endpointText(e: Endpoint | undefined): string {
+  if (e === undefined) return '';
+  return e.network === 'unix' ? `unix:${e.address}` : e.address;
+}
+
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
 /** endpoint builds an Endpoint from what a Node socket reports; undefined when it reports nothing (closed). */
-export function endpoint(ip: string | undefined, port: number | undefined): Endpoint | undefined {
+export function endpoint(
+  ip: string | undefined,
+  port: number | undefined,
+  network: 'tcp' | 'udp' = 'tcp',
+): IPEndpoint | undefined {
   if (ip === undefined || port === undefined) return undefined;
   // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; Go prints them as a.b.c.d.
   const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;
@@ -20,6 +50,7 @@ export function endpoint(ip: string | undefined, port: number | undefined): Endp
   // than net.isIPv6's regular expression, which UDP would run per datagram).
   const v6 = plain.includes(':');
   return Object.freeze({
+    network,
     ip: plain,
     port,
     family: v6 ? 6 : 4,

@@ -2,9 +2,11 @@
 export { Conn, type ConnSummary, type PeerClose, type ReadOptions } from './conn.js';
 export { DIAL_DEFAULTS, type DialOptions, dial } from './dial.js';
 export type { Endpoint } from './endpoint.js';
+export { endpointText, unixEndpoint } from './endpoint.js';
 export { echoHandler, type FrameHandlerOptions, frameHandler, replyHandler } from './handlers.js';
 export { GO_KEEPALIVE_IDLE_MS, type KeepAliveOptions } from './keepalive.js';
-export { LISTEN_DEFAULTS, Listener, type ListenOptions, listen } from './listen.js';
+export { type BindOptions, LISTEN_DEFAULTS, type ListenOptions, listen, listenFor } from './listen.js';
+export { Listener, type ListenerTls } from './listener.js';
 export {
   type Handler,
   type HandlerContext,
@@ -14,3 +16,4 @@ export {
   type ServerEvents,
   serve,
 } from './serve.js';
+export { streamTarget, UNIX_PREFIX } from './unix.js';

@@ -1,34 +1,71 @@
 import net from 'node:net';
 import { resolveTCPAddr } from '../addr/index.js';
-import { AbortError, ListenError } from '../errors.js';
+import { AbortError, InvalidArgumentError, ListenError } from '../errors.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
-import {
-  acceptProxied,
-  type ProxyOptions,
-  type ResolvedProxyOptions,
-  resolveProxyOptions,
-} from '../proxy/accept.js';
-import { Conn } from './conn.js';
-import { type Endpoint, endpoint } from './endpoint.js';
-import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
+import { type ProxyOptions, resolveProxyOptions } from '../proxy/accept.js';
+import { checkTlsServer, resolveTlsServer, TlsAcceptor, type TlsServerOptions } from '../tls/server.js';
+import { type Endpoint, endpoint, unixEndpoint } from './endpoint.js';
+import { type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
+import { Listener } from './listener.js';
+import { clearStaleSocket, streamTarget } from './unix.js';
 
 /** ListenOptions tunes listen(). */
 export interface ListenOptions {
-  /** network is tcp (default: dual-stack for an empty host), tcp4 or tcp6 (IPv6 only). */
+  /**
+   * network is tcp (default: dual-stack for an empty host), tcp4, tcp6
+   * (IPv6 only) or unix (the address is a socket path; `unix:/path` says
+   * the same in the address itself).
+   */
   network?: string;
   /** backlog is the kernel's queue of connections not yet accepted by Node. */
   backlog?: number;
-  /** maxPending caps connections Node accepted but the program has not; beyond it new ones are reset. */
+  /** maxPending caps connections ready but not yet taken by the program; beyond it new ones are reset. */
   maxPending?: number;
-  /** keepAlive for accepted connections; Go's default (15 s) when omitted. */
+  /** keepAlive for accepted TCP connections; Go's default (15 s) when omitted. */
   keepAlive?: KeepAliveOptions;
-  /** noDelay for accepted connections; true by default, as in Go. */
+  /** noDelay for accepted TCP connections; true by default, as in Go. */
   noDelay?: boolean;
   highWaterMark?: number;
-  /** proxy reads a PROXY protocol header from trusted peers, so connections report the real client. */
+  /** proxy reads a PROXY protocol header from trusted peers, so connections report the real client (TCP only). */
   proxy?: ProxyOptions;
+  /** tls runs a TLS handshake on every connection (after the PROXY header); `true` for an ephemeral certificate. */
+  tls?: TlsServerOptions | boolean;
+  /** socketMode sets a Unix socket's file permissions (`0o660`); by default the process umask decides. */
+  socketMode?: number;
   /** signal closes the listener when aborted. */
   signal?: AbortSignal;
+}
+
+/**
+ * BindOptions are the listen() options every netkit server takes when it
+ * is given an address rather than a Listener: the network, the PROXY
+ * protocol, TLS and a Unix socket's mode.
+ */
+export type BindOptions = Pick<ListenOptions, 'network' | 'proxy' | 'tls' | 'socketMode'>;
+
+/**
+ * listenFor is how a server gets its Listener (Go's `Serve(l)` model): the
+ * one it was given, or a new one bound to `target` with `options`. `alpn`
+ * is the protocol the server speaks over TLS (`http/1.1`), used unless
+ * the options name their own.
+ */
+export async function listenFor(
+  target: Listener | string,
+  options: BindOptions & { signal?: AbortSignal | undefined },
+  alpn?: readonly string[],
+): Promise<Listener> {
+  if (typeof target !== 'string') return target;
+  let tls = options.tls;
+  if (tls !== undefined && tls !== false && alpn !== undefined) {
+    tls = tls === true ? { alpn } : { alpn, ...tls };
+  }
+  return listen(target, {
+    ...(options.network !== undefined ? { network: options.network } : {}),
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }
 
 /** LISTEN_DEFAULTS are listen()'s defaults. */
@@ -40,182 +77,109 @@ export const LISTEN_DEFAULTS = Object.freeze({
 });
 
 /**
- * Listener accepts TCP connections, like Go's net.Listener. Iterate it with
- * `for await (const conn of listener)` or call accept(); close() stops
- * accepting without touching connections already handed out.
+ * listen binds `address` and resolves with a Listener: Go's syntax for TCP
+ * (`:8080`, `127.0.0.1:0`, `[::1]:0`; port 0 picks a free port, read it
+ * from `listener.addr`), or a Unix socket path (`unix:/run/app.sock`, or
+ * `network: 'unix'`). A stale socket file left by a crashed server is
+ * replaced; a file that is not a socket is never touched. Options are
+ * checked before anything is bound. Rejects with NETKIT_LISTEN_FAILED (in
+ * use, permission), NETKIT_INVALID_ARGUMENT, or an address error.
  */
-export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
-  /** server is the underlying Node server. */
-  readonly server: net.Server;
-  /** addr is the bound address (the real port when listening on port 0). */
-  readonly addr: Endpoint;
-  #pending: Conn[] = [];
-  #waiters: { resolve: (c: Conn) => void; reject: (e: Error) => void }[] = [];
-  #closed = false;
-  readonly #options: ListenOptions;
-  readonly #proxy: ResolvedProxyOptions | undefined;
-
-  /** Listener wraps a listening server; use listen() to make one. */
-  constructor(server: net.Server, options: ListenOptions = {}) {
-    this.server = server;
-    this.#options = options;
-    this.#proxy = resolveProxyOptions(options.proxy);
+export async function listen(address: string, options: ListenOptions = {}): Promise<Listener> {
+  const target = streamTarget(options.network ?? LISTEN_DEFAULTS.network, address);
+  const backlog = checkInt('backlog', options.backlog ?? LISTEN_DEFAULTS.backlog, 1, 65535);
+  const maxPending = checkInt('maxPending', options.maxPending ?? LISTEN_DEFAULTS.maxPending, 0, 1_000_000);
+  normalizeKeepAlive('keepAlive', options.keepAlive);
+  // Checked before binding, so a bad option leaves no port open.
+  const proxy = resolveProxyOptions(options.proxy);
+  checkTlsServer(options.tls);
+  if (options.socketMode !== undefined) checkInt('socketMode', options.socketMode, 0, 0o777);
+  if (target.path !== undefined) {
+    if (proxy !== undefined) {
+      throw new InvalidArgumentError('proxy', 'PROXY headers are trusted by peer IP; a Unix socket has none');
+    }
+    if (target.path === '')
+      throw new InvalidArgumentError('address', 'a Unix socket needs a path (unix:/path)');
+  } else if (options.socketMode !== undefined) {
+    throw new InvalidArgumentError('socketMode', 'sets a Unix socket file mode; this is a TCP address');
+  }
+  const signal = checkSignal(options.signal);
+  if (signal?.aborted) throw new AbortError('listen', signal.reason);
+  const tls = await resolveTlsServer(options.tls);
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
+  let addr: Endpoint;
+  if (target.path !== undefined) {
+    await clearStaleSocket(target.path, address);
+    await bind(server, { path: target.path, backlog }, 'unix', address, options.socketMode);
+    addr = unixEndpoint(target.path);
+  } else {
+    const t = await resolveTCPAddr(target.network, target.address, { signal });
+    const listenOpts: net.ListenOptions = { port: t.port, backlog };
+    if (t.ip !== '') listenOpts.host = t.zone ? `${t.ip}%${t.zone}` : t.ip;
+    else if (t.network === 'tcp4') listenOpts.host = '0.0.0.0';
+    else if (t.network === 'tcp6') {
+      listenOpts.host = '::';
+      listenOpts.ipv6Only = true;
+    }
+    await bind(server, listenOpts, target.network, address);
     const a = server.address() as net.AddressInfo;
-    this.addr = endpoint(a.address, a.port)!;
-    server.on('connection', (socket) => this.#onConnection(socket));
-    // A listening server can still fail (EMFILE on accept); never let that crash the process.
-    server.on('error', () => {});
-    options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    addr = endpoint(a.address, a.port)!;
   }
-
-  /** closed is true once close() was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /**
-   * accept waits for the next connection. Rejects with NETKIT_LISTENER_CLOSED
-   * once the listener is closed, NETKIT_ABORTED when `signal` aborts.
-   */
-  accept(options: { signal?: AbortSignal } = {}): Promise<Conn> {
-    const next = this.#pending.shift();
-    if (next) return Promise.resolve(next);
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(new AbortError('accept', signal.reason));
-    return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.#waiters.push(waiter);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(new AbortError('accept', signal.reason));
-        },
-        { once: true },
-      );
-    });
-  }
-
-  /** Listener is async-iterable over accepted connections, ending when it is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Conn> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (err) {
-        if (err instanceof ListenError && err.code === 'NETKIT_LISTENER_CLOSED') return;
-        throw err;
-      }
-    }
-  }
-
-  /**
-   * close stops accepting and frees the port. Connections already accepted
-   * stay open (Go's Listener.Close); ones accepted by Node but not yet by the
-   * program are destroyed. Resolves once the port is released.
-   */
-  close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    this.#closed = true;
-    for (const c of this.#pending) c.destroy();
-    this.#pending = [];
-    const err = this.#closedError();
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters = [];
-    return new Promise((resolve) => {
-      // server.close's callback waits for every connection; the port is released right away.
-      this.server.close();
-      setImmediate(resolve);
-    });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
-  #onConnection(socket: net.Socket): void {
-    socket.on('error', () => {}); // replaced by Conn's listener; guards the gap before it
-    if (this.#closed) {
-      socket.destroy();
-      return;
-    }
-    const maxPending = this.#options.maxPending ?? LISTEN_DEFAULTS.maxPending;
-    if (this.#waiters.length === 0 && this.#pending.length >= maxPending) {
-      socket.resetAndDestroy();
-      return;
-    }
-    socket.setNoDelay(this.#options.noDelay ?? LISTEN_DEFAULTS.noDelay);
-    if (this.#proxy) {
-      // The connection is handed out once its header is in; a bad or missing one closes it.
-      acceptProxied(socket, this.#proxy).then(
-        () => this.#handOut(socket),
-        () => socket.destroy(),
-      );
-      return;
-    }
-    this.#handOut(socket);
-  }
-
-  #handOut(socket: net.Socket): void {
-    if (this.#closed || socket.destroyed) {
-      socket.destroy();
-      return;
-    }
-    const conn = new Conn(socket, { highWaterMark: this.#options.highWaterMark });
-    applyKeepAlive(socket, this.#options.keepAlive).catch((err) => conn.destroy(err));
-    const waiter = this.#waiters.shift();
-    if (waiter) waiter.resolve(conn);
-    else this.#pending.push(conn);
-  }
-
-  #closedError(): ListenError {
-    return new ListenError(
-      'NETKIT_LISTENER_CLOSED',
-      `accept tcp ${this.addr.address}: use of closed network connection`,
-      this.addr.address,
-    );
-  }
+  return new Listener(
+    server,
+    addr,
+    {
+      maxPending,
+      noDelay: options.noDelay ?? LISTEN_DEFAULTS.noDelay,
+      keepAlive: options.keepAlive,
+      highWaterMark: options.highWaterMark,
+      proxy,
+      tls: tls === undefined ? undefined : new TlsAcceptor(tls),
+    },
+    signal,
+  );
 }
 
 /**
- * listen binds `address` (Go's syntax: `:8080`, `127.0.0.1:0`, `[::1]:0`)
- * and resolves with a Listener. Port 0 picks a free port; read it from
- * `listener.addr`. Rejects with NETKIT_LISTEN_FAILED (in use, permission) or
- * an address error.
+ * bind listens and maps the failure to NETKIT_LISTEN_FAILED with Go's
+ * wording. A Unix socket gets its `mode` through the umask while it is
+ * created, so it is never open to others, even for an instant.
  */
-export async function listen(address: string, options: ListenOptions = {}): Promise<Listener> {
-  const network = options.network ?? LISTEN_DEFAULTS.network;
-  const backlog = checkInt('backlog', options.backlog ?? LISTEN_DEFAULTS.backlog, 1, 65535);
-  checkInt('maxPending', options.maxPending ?? LISTEN_DEFAULTS.maxPending, 0, 1_000_000);
-  normalizeKeepAlive('keepAlive', options.keepAlive);
-  resolveProxyOptions(options.proxy); // checked before binding, so a bad trust list leaves no port open
-  const signal = checkSignal(options.signal);
-  if (signal?.aborted) throw new AbortError('listen', signal.reason);
-  const target = await resolveTCPAddr(network, address, { signal });
-  const listenOpts: net.ListenOptions = { port: target.port, backlog };
-  if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
-  else if (target.network === 'tcp4') listenOpts.host = '0.0.0.0';
-  else if (target.network === 'tcp6') {
-    listenOpts.host = '::';
-    listenOpts.ipv6Only = true;
-  }
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
-  await new Promise<void>((resolve, reject) => {
+function bind(
+  server: net.Server,
+  opts: net.ListenOptions,
+  network: string,
+  address: string,
+  mode?: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason =
+        err.code === 'EADDRINUSE'
+          ? 'bind: address already in use'
+          : err.code === 'EACCES'
+            ? `bind: permission denied${opts.port !== undefined && opts.port < 1024 ? ' (ports below 1024 need privileges)' : ''}`
+            : err.message;
       reject(
-        new ListenError(
-          'NETKIT_LISTEN_FAILED',
-          `listen ${network} ${address}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`,
-          address,
-          { cause: err },
-        ),
+        new ListenError('NETKIT_LISTEN_FAILED', `listen ${network} ${address}: ${reason}`, address, {
+          cause: err,
+        }),
       );
     });
-    server.listen(listenOpts, () => {
+    const listening = () => {
       server.removeAllListeners('error');
       resolve();
-    });
+    };
+    if (mode === undefined) {
+      server.listen(opts, listening);
+      return;
+    }
+    // Node binds a path synchronously inside listen(), so the umask applies to that file alone.
+    const old = process.umask(0o777 & ~mode);
+    try {
+      server.listen(opts, listening);
+    } finally {
+      process.umask(old);
+    }
   });
-  return new Listener(server, options);
 }

@@ -4,7 +4,7 @@ import { SilentConnections, spokenBytes } from '../internal/silent.js';
 import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
 import type { Conn, ConnSummary } from './conn.js';
 import type { Endpoint } from './endpoint.js';
-import type { Listener } from './listen.js';
+import type { Listener } from './listener.js';
 
 /** HandlerContext is handed to each connection handler. */
 export interface HandlerContext {

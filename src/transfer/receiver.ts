@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
-import { type Conn, type Endpoint, type Listener, listen } from '../tcp/index.js';
+import { type BindOptions, type Conn, type Endpoint, type Listener, listenFor } from '../tcp/index.js';
 import { Admission, type Ticket } from './admission.js';
 import { TransferKey } from './auth.js';
 import { receiveClassic } from './compat.js';
@@ -13,7 +13,7 @@ import { type RecvResult, receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
 
 /** ReceiverOptions configure serveFiles(). Durations are milliseconds. */
-export interface ReceiverOptions {
+export interface ReceiverOptions extends BindOptions {
   /** dir is where files land; created if missing. */
   dir: string;
   /** overwrite: 'refuse' (default) fails a transfer naming an existing file, 'overwrite' replaces, 'skip' keeps it. */
@@ -44,8 +44,6 @@ export interface ReceiverOptions {
   maxHandshakes?: number;
   /** fsync makes each file durable before it gets its name (default false: a killed receiver is safe without it). */
   fsync?: boolean;
-  /** network is tcp, tcp4 or tcp6. */
-  network?: string;
   signal?: AbortSignal;
   /** onEvent reports each file's progress; `peer` tells concurrent senders apart. */
   onEvent?: (e: TransferEvent, peer: string) => void;
@@ -168,10 +166,13 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
 }
 
 /**
- * serveFiles listens on `address` and receives files into `options.dir`
+ * serveFiles listens on `address` (or serves a Listener it is given) and receives files into `options.dir`
  * from `netkit send` (or, with `compat`, from classic senders).
  */
-export async function serveFiles(address: string, options: ReceiverOptions): Promise<FileReceiver> {
+export async function serveFiles(
+  address: Listener | string,
+  options: ReceiverOptions,
+): Promise<FileReceiver> {
   if (typeof options?.dir !== 'string' || options.dir === '')
     throw new InvalidArgumentError('dir', 'must name a directory');
   const policy = checkOneOf('overwrite', options.overwrite ?? RECEIVER_DEFAULTS.overwrite, [
@@ -214,7 +215,7 @@ export async function serveFiles(address: string, options: ReceiverOptions): Pro
   }
   const root = await prepareRoot(options.dir);
   const key = options.code === undefined ? undefined : new TransferKey(options.code);
-  const listener = await listen(address, { network: options.network, signal });
+  const listener = await listenFor(address, { ...options, signal });
   const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
     const store = new Store(root, policy, maxFileBytes, options.fsync ?? false);

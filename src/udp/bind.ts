@@ -141,6 +141,6 @@ export async function dial(address: string, options: UdpOptions = {}): Promise<D
     (err) => udpError(err, 'dial udp', address),
   );
   const peer = socket.remoteAddress();
-  const remote = endpoint(peer.address, peer.port)!;
+  const remote = endpoint(peer.address, peer.port, 'udp')!;
   return new DatagramSocket(socket, { ...o, network: type, type, remote });
 }

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:dgram';
 import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import { type Endpoint, endpoint } from '../tcp/endpoint.js';
+import { type IPEndpoint as Endpoint, endpoint } from '../tcp/endpoint.js';
 import { checkDatagramSize, maxPayload } from './limits.js';
 import { closedError, resolveDestination, udpError } from './support.js';
 
@@ -80,11 +80,11 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     this.socket = socket;
     this.#setup = setup;
     const a = socket.address();
-    this.#local = endpoint(a.address, a.port)!;
+    this.#local = endpoint(a.address, a.port, 'udp')!;
     // Without an 'error' listener a late ICMP error would crash the process.
     socket.on('error', (err) => this.#push(udpError(err, 'receive from', setup.remote?.address)));
     socket.on('message', (data, rinfo) => {
-      const from = endpoint(rinfo.address, rinfo.port)!;
+      const from = endpoint(rinfo.address, rinfo.port, 'udp')!;
       this.#known.add(from);
       this.#push({ data, from });
     });

@@ -62,7 +62,7 @@ export async function resolveDestination(
   } else {
     throw new InvalidArgumentError('to', "must be 'host:port' or { ip, port } with an IP address");
   }
-  const ep = endpoint(ip, port)!;
+  const ep = endpoint(ip, port, 'udp')!;
   if (ep.family === 6 && type === 'udp4') {
     throw new InvalidArgumentError('to', `cannot send to IPv6 address ${ep.address} from an IPv4 socket`);
   }

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
+import { resetSocket } from '../../internal/reset.js';
 import { SilentConnections } from '../../internal/silent.js';
-import { acceptProxied, type ResolvedProxyOptions } from '../../proxy/accept.js';
 import { type Endpoint, endpoint } from '../../tcp/endpoint.js';
 
 /** ConnectionOptions is what happens to a connection before node:http sees it. */
@@ -10,25 +10,21 @@ export interface ConnectionOptions {
   maxConnections: number;
   /** onRefuse is told about each connection refused at the cap. */
   onRefuse?: ((remote: Endpoint | undefined) => void) | undefined;
-  /** proxy reads a PROXY protocol header from trusted peers first. */
-  proxy?: ResolvedProxyOptions | undefined;
 }
 
 /**
- * acceptConnections puts the connection cap and the PROXY protocol in front
- * of node:http's own connection handling. At `maxConnections` the oldest
+ * acceptConnections puts the connection cap in front of node:http's own
+ * connection handling. At `maxConnections` the oldest
  * connection that has not sent a byte is closed to admit the newcomer, so
  * sockets that connect and say nothing (which node:http's header timeout
  * closes anyway) can never lock out clients that talk (RELIABILITY 37); if
  * every connection has spoken, the new one is reset (RST) at once, as `tcp
  * serve` does, so its client fails fast instead of waiting in a queue; it
- * never reaches node:http. With `proxy`, each connection's header is read
- * (and the socket made to report the client) first; a bad or missing header
- * from a trusted peer closes it.
+ * never reaches node:http.
  */
 export function acceptConnections(server: http.Server, options: ConnectionOptions): void {
-  const { maxConnections, onRefuse, proxy } = options;
-  if (maxConnections === 0 && proxy === undefined) return;
+  const { maxConnections, onRefuse } = options;
+  if (maxConnections === 0) return;
   const handlers = server.listeners('connection') as ((socket: net.Socket) => void)[];
   server.removeAllListeners('connection');
   const toHttp = (socket: net.Socket) => {
@@ -43,36 +39,22 @@ export function acceptConnections(server: http.Server, options: ConnectionOption
     return oldest !== undefined;
   };
   server.on('connection', (socket: net.Socket) => {
-    if (maxConnections > 0) {
-      if (open >= maxConnections && !evictSilent()) {
-        socket.on('error', () => {});
-        try {
-          onRefuse?.(endpoint(socket.remoteAddress, socket.remotePort));
-        } catch {
-          // a logging callback must not keep the connection
-        }
-        socket.resetAndDestroy();
-        return;
+    if (open >= maxConnections && !evictSilent()) {
+      socket.on('error', () => {});
+      try {
+        onRefuse?.(endpoint(socket.remoteAddress, socket.remotePort));
+      } catch {
+        // a logging callback must not keep the connection
       }
-      open++;
-      silent.add(socket);
-      socket.once('close', () => {
-        open--;
-        silent.delete(socket);
-      });
-    }
-    if (proxy === undefined) {
-      toHttp(socket);
+      resetSocket(socket);
       return;
     }
-    socket.on('error', () => {});
-    acceptProxied(socket, proxy).then(
-      () => {
-        toHttp(socket);
-        // Bytes that came with the header were put back; make sure http reads them.
-        socket.resume();
-      },
-      () => socket.destroy(),
-    );
+    open++;
+    silent.add(socket);
+    socket.once('close', () => {
+      open--;
+      silent.delete(socket);
+    });
+    toHttp(socket);
   });
 }

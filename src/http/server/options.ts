@@ -1,14 +1,14 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
-import { type ProxyOptions, type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
+import { type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import { TrustList } from '../../proxy/trust.js';
 import type { Endpoint } from '../../tcp/endpoint.js';
+import type { BindOptions } from '../../tcp/listen.js';
+import { checkTlsServer } from '../../tls/server.js';
 import type { RequestInfo } from '../inspect.js';
 
 /** HttpServerOptions tunes serveHttp(). Durations are milliseconds; 0 means none. */
-export interface HttpServerOptions {
-  /** network is tcp (default), tcp4 or tcp6, as for tcp.listen(). */
-  network?: string;
+export interface HttpServerOptions extends BindOptions {
   /** maxBodyBytes caps a request body; a larger one gets 413 and the connection is closed. */
   maxBodyBytes?: number;
   /** headersTimeout destroys a connection whose request headers are not complete in time (slowloris). */
@@ -48,8 +48,6 @@ export interface HttpServerOptions {
    * the greeting and inspector; serveHttp() rejects if it is not a directory.
    */
   dir?: string;
-  /** proxy reads a PROXY protocol header from trusted proxies, so requests show the real client. */
-  proxy?: ProxyOptions;
   /** trust lists proxies (CIDR) whose X-Forwarded-For / Forwarded headers are believed. Default: proxy.trust. */
   trust?: readonly string[];
 }
@@ -71,8 +69,7 @@ export const HTTP_SERVER_DEFAULTS = Object.freeze({
 export const MAX_DELAY_MS = 30_000;
 
 /** ResolvedOptions are options after defaults and validation. */
-export interface ResolvedOptions {
-  network: string;
+export interface ResolvedOptions extends BindOptions {
   maxBodyBytes: number;
   headersTimeout: number;
   requestTimeout: number;
@@ -86,6 +83,7 @@ export interface ResolvedOptions {
   onRequest: ((info: RequestInfo) => void) | undefined;
   dir: string | undefined;
   proxy: ResolvedProxyOptions | undefined;
+  tls: BindOptions['tls'];
   trust: TrustList | undefined;
 }
 
@@ -115,6 +113,8 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     onRequest: options.onRequest,
     dir: options.dir,
     proxy,
+    tls: checkTlsServer(options.tls),
+    ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
     trust: options.trust !== undefined ? new TrustList(options.trust) : proxy?.trust,
   };
   if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { resolveTCPAddr } from '../../addr/index.js';
-import { AbortError, ListenError } from '../../errors.js';
-import type { ResolvedProxyOptions } from '../../proxy/accept.js';
-import { type Endpoint, endpoint } from '../../tcp/endpoint.js';
+import { AbortError } from '../../errors.js';
+import type { Endpoint } from '../../tcp/endpoint.js';
+import { type BindOptions, listenFor } from '../../tcp/listen.js';
+import type { Listener } from '../../tcp/listener.js';
 import { acceptConnections } from './connections.js';
 import { createHandler, type HandlerState } from './handler.js';
 import {
@@ -22,29 +22,49 @@ import { createStaticHandler, resolveRoot } from './static.js';
  * destroys whatever is left after `closeTimeout` (5 s by default).
  */
 export class HttpServer implements AsyncDisposable {
-  /** server is the underlying Node HTTP server. */
+  /** server is the node:http server; it never binds: the listener feeds it connections. */
   readonly server: http.Server;
-  /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::]:8080`). */
+  /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
+  readonly listener: Listener;
+  /** address is the bound address in Go's form (`127.0.0.1:8080`, `[::]:8080`), or the Unix socket's path. */
   readonly address: string;
-  /** url is `http://address/`. */
+  /**
+   * url is `http://address/` (`https://` with TLS); for a Unix socket,
+   * `http://unix:/path:/`, the form curl-like clients and `got` read.
+   */
   readonly url: string;
   readonly #state: HandlerState;
   readonly #closeTimeout: number;
+  readonly #sockets = new Set<net.Socket>();
+  #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  /** HttpServer wraps a listening server; use serveHttp() to make one. */
+  /** HttpServer runs `server` on `listener`; use serveHttp() to make one. */
   constructor(
     server: http.Server,
+    listener: Listener,
     state: HandlerState,
     options: Pick<ResolvedOptions, 'closeTimeout' | 'signal'>,
   ) {
     this.server = server;
+    this.listener = listener;
     this.#state = state;
     this.#closeTimeout = options.closeTimeout;
-    const a = server.address() as net.AddressInfo;
-    this.address = endpoint(a.address, a.port)!.address;
-    this.url = `http://${this.address}/`;
+    this.address = listener.addr.address;
+    const scheme = listener.tls ? 'https' : 'http';
+    this.url =
+      listener.addr.network === 'unix'
+        ? `${scheme}://unix:${this.address}:/`
+        : `${scheme}://${this.address}/`;
+    server.on('connection', (socket: net.Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        if (this.#sockets.size === 0) this.#drained?.();
+      });
+    });
     options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    void this.#acceptLoop();
   }
 
   /** closed is true once close() was called. */
@@ -52,69 +72,91 @@ export class HttpServer implements AsyncDisposable {
     return this.#closing !== undefined;
   }
 
+  /** connections is how many connections are open now. */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
   /** close shuts down gracefully; resolves once every connection is gone. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= new Promise<void>((resolve) => {
+    this.#closing ??= (async () => {
       this.#state.closing = true;
-      const force = setTimeout(() => this.server.closeAllConnections(), this.#closeTimeout);
-      this.server.close(() => {
-        clearTimeout(force);
-        resolve();
+      await this.listener.close();
+      const drained = new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        if (this.#sockets.size === 0) resolve();
       });
-      // Node closes idle keep-alive connections in close(); do it again for older releases.
-      this.server.closeIdleConnections();
-    });
+      // Stops node:http's timeout checks and closes idle keep-alive connections. It reports
+      // "not running" since node:http never bound anything; the listener already let go.
+      this.server.close(() => {});
+      const force = setTimeout(() => {
+        this.server.closeAllConnections();
+        for (const s of this.#sockets) s.destroy();
+      }, this.#closeTimeout);
+      await drained;
+      clearTimeout(force);
+    })();
     return this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  /** acceptLoop feeds node:http every connection the listener hands out, as https.Server does. */
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let socket: net.Socket;
+      try {
+        socket = await this.listener.acceptSocket();
+      } catch {
+        return; // the listener closed
+      }
+      this.server.emit('connection', socket);
+      // A socket that came through a PROXY header was paused with the bytes after it put back.
+      socket.resume();
+    }
+  }
 }
 
 /**
- * ServerBase is what startHttpServer needs: timeouts, the network and a
+ * ServerBase is what startHttpServer needs: timeouts, how to bind and a
  * signal; the rest is optional and off unless given (the pipelining bound
  * defaults to 32).
  */
 export type ServerBase = Pick<
   ResolvedOptions,
-  'network' | 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
-> & {
-  proxy?: ResolvedProxyOptions | undefined;
-  /** maxPendingRequests bounds unanswered pipelined requests per connection (default 32). */
-  maxPendingRequests?: number | undefined;
-  /** maxConnections caps open connections; past it new ones are reset (default: no cap). */
-  maxConnections?: number | undefined;
-  /** onRefuse is told about each connection refused at maxConnections. */
-  onRefuse?: ((remote: Endpoint | undefined) => void) | undefined;
-  /** idleTimeout destroys a connection with no traffic either way for this long (default: none). */
-  idleTimeout?: number | undefined;
-};
+  'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
+> &
+  BindOptions & {
+    /** maxPendingRequests bounds unanswered pipelined requests per connection (default 32). */
+    maxPendingRequests?: number | undefined;
+    /** maxConnections caps open connections; past it new ones are reset (default: no cap). */
+    maxConnections?: number | undefined;
+    /** onRefuse is told about each connection refused at maxConnections. */
+    onRefuse?: ((remote: Endpoint | undefined) => void) | undefined;
+    /** idleTimeout destroys a connection with no traffic either way for this long (default: none). */
+    idleTimeout?: number | undefined;
+  };
 
 /**
- * startHttpServer binds a node:http server for `handler` on `address` (Go's
- * syntax) with netkit's defences: header and request timeouts (slowloris),
- * 400/408 for malformed or slow requests, a bound on pipelined requests read
- * ahead, a connection cap, an idle timeout, no crash on a late server error,
- * and a graceful close. Every netkit HTTP front end (the inspector, static
- * files, JSON-RPC 2.0, the WebSocket server) listens through it.
+ * startHttpServer runs a node:http server for `handler` on `target` (a
+ * Listener, or an address to listen on with `opts`' network, PROXY and TLS
+ * options; ALPN `http/1.1`) with netkit's defences: header and request
+ * timeouts (slowloris), 400/408 for malformed or slow requests, a bound on
+ * pipelined requests read ahead, a connection cap, an idle timeout, no
+ * crash on a late server error, and a graceful close. Every netkit HTTP
+ * front end (the inspector, static files, JSON-RPC 2.0, the WebSocket
+ * server) runs through it.
  */
 export async function startHttpServer(
-  address: string,
+  target: Listener | string,
   makeHandler: (state: HandlerState) => http.RequestListener,
   opts: ServerBase,
 ): Promise<HttpServer> {
   const signal = opts.signal;
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
-  const target = await resolveTCPAddr(opts.network, address, { signal });
-  const listenOpts: net.ListenOptions = { port: target.port };
-  if (target.ip !== '') listenOpts.host = target.zone ? `${target.ip}%${target.zone}` : target.ip;
-  else if (target.network === 'tcp4') listenOpts.host = '0.0.0.0';
-  else if (target.network === 'tcp6') {
-    listenOpts.host = '::';
-    listenOpts.ipv6Only = true;
-  }
+  const listener = await listenFor(target, opts, HTTP_ALPN);
   const timeouts = [opts.headersTimeout, opts.requestTimeout].filter((t) => t > 0);
   // Node checks header and request timeouts on this interval, so it bounds their precision.
   const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
@@ -129,11 +171,7 @@ export async function startHttpServer(
   server.keepAliveTimeout = opts.keepAliveTimeout;
   // node:http arms it on every connection while a request is in progress; keep-alive idling has its own.
   server.timeout = opts.idleTimeout ?? 0;
-  acceptConnections(server, {
-    maxConnections: opts.maxConnections ?? 0,
-    onRefuse: opts.onRefuse,
-    proxy: opts.proxy,
-  });
+  acceptConnections(server, { maxConnections: opts.maxConnections ?? 0, onRefuse: opts.onRefuse });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Slow or malformed requests: answer if possible, then destroy the socket.
     if (socket.writable && !socket.destroyed) {
@@ -148,26 +186,14 @@ export async function startHttpServer(
       );
     } else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        new ListenError(
-          'NETKIT_LISTEN_FAILED',
-          `listen ${opts.network} ${address}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`,
-          address,
-          { cause: err },
-        ),
-      );
-    });
-    server.listen(listenOpts, () => {
-      server.removeAllListeners('error');
-      resolve();
-    });
-  });
-  // A listening server can still fail (EMFILE on accept); never let that crash the process.
+  // node:http starts tracking connections and checking their timeouts when it hears it is listening.
+  server.emit('listening');
   server.on('error', () => {});
-  return new HttpServer(server, state, opts);
+  return new HttpServer(server, listener, state, opts);
 }
+
+/** HTTP_ALPN is what netkit's HTTP and WebSocket servers offer over TLS. */
+export const HTTP_ALPN: readonly string[] = Object.freeze(['http/1.1']);
 
 /**
  * serveHttp listens on `address` (Go's syntax: `:8080`, `127.0.0.1:0`) and
@@ -179,7 +205,10 @@ export async function startHttpServer(
  * bad option (or a `dir` that is not a directory), NETKIT_LISTEN_FAILED when the
  * address cannot be bound, or an address error.
  */
-export async function serveHttp(address: string, options: HttpServerOptions = {}): Promise<HttpServer> {
+export async function serveHttp(
+  address: Listener | string,
+  options: HttpServerOptions = {},
+): Promise<HttpServer> {
   const opts = resolveOptions(options);
   if (opts.signal?.aborted) throw new AbortError('listen', opts.signal.reason);
   const root = opts.dir === undefined ? undefined : await resolveRoot(opts.dir);

@@ -11,8 +11,11 @@ import { ConnectionError } from '../../errors.js';
 import { readBody } from '../../http/server/body.js';
 import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
-import { type ProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
+import { resolveProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
+import type { BindOptions } from '../../tcp/listen.js';
+import type { Listener } from '../../tcp/listener.js';
+import { checkTlsServer } from '../../tls/server.js';
 import { type CallEvent, checkOnCall } from '../call-event.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { JsonSyntaxError, JsonValueDecoder } from '../json-stream.js';
@@ -32,11 +35,7 @@ export interface JsonRpc2HttpHandlerOptions extends JsonRpc2Limits {
 }
 
 /** JsonRpc2HttpOptions tunes serveJsonRpc2Http(). Durations are milliseconds; 0 means none. */
-export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions {
-  /** network is tcp (default), tcp4 or tcp6, as for tcp.listen(). */
-  network?: string;
-  /** proxy reads a PROXY protocol header from trusted proxies (see netkit/proxy). */
-  proxy?: ProxyOptions;
+export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions, BindOptions {
   /** headersTimeout drops a connection whose request headers are not complete in time (default 10 s). */
   headersTimeout?: number;
   /** requestTimeout drops a connection whose whole request is not received in time (default 30 s). */
@@ -162,7 +161,7 @@ export type JsonRpc2HttpServer = HttpServer;
  * NETKIT_LISTEN_FAILED when the address cannot be bound, or an address error.
  */
 export async function serveJsonRpc2Http(
-  address: string,
+  address: Listener | string,
   registry: Registry,
   options: JsonRpc2HttpOptions = {},
 ): Promise<JsonRpc2HttpServer> {
@@ -174,6 +173,8 @@ export async function serveJsonRpc2Http(
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? 5_000),
     signal: checkSignal(options.signal),
     proxy: resolveProxyOptions(options.proxy),
+    tls: checkTlsServer(options.tls),
+    ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
   };
   // Validate the handler's own options before binding anything.
   makeHandler(registry, options, { closing: false });

@@ -11,7 +11,8 @@
 import { ConnectionError, isNetkitError } from '../../errors.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
 import type { Conn } from '../../tcp/conn.js';
-import { type Listener, listen } from '../../tcp/listen.js';
+import { type BindOptions, listenFor } from '../../tcp/listen.js';
+import type { Listener } from '../../tcp/listener.js';
 import { type Handler, type Server, serve } from '../../tcp/serve.js';
 import { type CallEvent, checkOnCall } from '../call-event.js';
 import { parseJson } from '../codec/lossless-json.js';
@@ -39,9 +40,7 @@ export interface JsonRpc2TcpHandlerOptions extends JsonRpc2Limits {
 }
 
 /** JsonRpc2TcpOptions tunes serveJsonRpc2Tcp(). Durations are milliseconds; 0 means none. */
-export interface JsonRpc2TcpOptions extends JsonRpc2TcpHandlerOptions {
-  /** network is tcp (default), tcp4 or tcp6, when listening on an address. */
-  network?: string;
+export interface JsonRpc2TcpOptions extends JsonRpc2TcpHandlerOptions, BindOptions {
   /** maxConnections caps concurrent connections (default 10,000). */
   maxConnections?: number;
   /**
@@ -208,10 +207,7 @@ export async function serveJsonRpc2Tcp(
     shutdownTimeout: options.shutdownTimeout,
     signal: checkSignal(options.signal),
   };
-  const listener =
-    typeof target === 'string'
-      ? await listen(target, { network: options.network, signal: serveOptions.signal })
-      : target;
+  const listener = await listenFor(target, { ...options, signal: serveOptions.signal });
   try {
     return new JsonRpc2TcpServer(serve(listener, handler, serveOptions));
   } catch (err) {

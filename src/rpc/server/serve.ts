@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
-import type { ProxyOptions } from '../../proxy/accept.js';
-import { listen } from '../../tcp/listen.js';
+import { type BindOptions, listenFor } from '../../tcp/listen.js';
+import type { Listener } from '../../tcp/listener.js';
 import { type Server, serve } from '../../tcp/serve.js';
 import { type CallEvent, checkOnCall } from '../call-event.js';
 import { checkCodec, createServerCodec } from '../codec/index.js';
@@ -12,15 +12,11 @@ import { watchIdle } from './idle.js';
 import { serveRpcConn } from './serve-conn.js';
 
 /** RpcServeOptions configures serveRpc(). Durations are milliseconds. */
-export interface RpcServeOptions {
+export interface RpcServeOptions extends BindOptions {
   /** codec is `gob` (Go's net/rpc default, the default here) or `json` (net/rpc/jsonrpc). */
   codec?: CodecName;
   /** http serves Go's rpc.HandleHTTP: CONNECT /_goRPC_ for calls, /debug/rpc for a status page (gob or json). */
   http?: boolean;
-  /** network is tcp (default), tcp4 or tcp6. */
-  network?: string;
-  /** proxy reads a PROXY protocol header from trusted proxies (see netkit/proxy). */
-  proxy?: ProxyOptions;
   /** maxConcurrent caps the calls running at once per connection (default 256). */
   maxConcurrent?: number;
   /** maxMessageBytes caps one request (default 16 MiB). */
@@ -73,13 +69,14 @@ export interface RpcServer extends AsyncDisposable {
 }
 
 /**
- * serveRpc listens on `address` and serves `registry` with Go's net/rpc
+ * serveRpc serves `registry` on `target` (a Listener, or an address to
+ * listen on with the options' network, PROXY and TLS) with Go's net/rpc
  * protocol: gob (rpc.ServeConn) or JSON (jsonrpc.ServeConn) per connection,
  * or over HTTP CONNECT (rpc.HandleHTTP) with `http`. Rejects with
  * NETKIT_INVALID_ARGUMENT for a bad option or NETKIT_LISTEN_FAILED.
  */
 export async function serveRpc(
-  address: string,
+  target: Listener | string,
   registry: Registry,
   options: RpcServeOptions = {},
 ): Promise<RpcServer> {
@@ -100,10 +97,7 @@ export async function serveRpc(
   const idleTimeout = checkMs('idleTimeout', options.idleTimeout ?? d.idleTimeout);
   const onCall = checkOnCall(options.onCall);
   const signal = checkSignal(options.signal);
-  const listener = await listen(address, {
-    ...(options.network ? { network: options.network } : {}),
-    ...(options.proxy ? { proxy: options.proxy } : {}),
-  });
+  const listener = await listenFor(target, options);
   const tcp = serve(
     listener,
     async (conn, ctx) => {

@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../../internal/validate.js';
-import { type ProxyOptions, type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
+import { type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
+import type { BindOptions } from '../../tcp/listen.js';
+import { checkTlsServer } from '../../tls/server.js';
 import type { Bus } from '../bus/types.js';
 import type { WsPeer } from './peer.js';
 
@@ -22,9 +24,7 @@ export type WsServerEvent =
   | { type: 'rejected'; remote: string; path: string; status: number; reason: string };
 
 /** WsServerOptions tune serveWs(). Sizes are bytes, durations milliseconds (0 turns a timer off). */
-export interface WsServerOptions {
-  /** network is tcp (default), tcp4 or tcp6. */
-  network?: string;
+export interface WsServerOptions extends BindOptions {
   /** path is where clients upgrade; `/echo` (echo mode, handler) or `/chat` (broadcast) by default. */
   path?: string;
   /** mode is the built-in behaviour when no handler is given: echo (default) or broadcast. */
@@ -59,8 +59,6 @@ export interface WsServerOptions {
   headersTimeout?: number;
   /** closeTimeout is how long close() waits for peers to answer the close frame. Default 5 s. */
   closeTimeout?: number;
-  /** proxy reads a PROXY protocol header from trusted proxies, so peers report the real client. */
-  proxy?: ProxyOptions;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
   /** onEvent sees connections and messages, for logging. */
@@ -80,7 +78,7 @@ export const WS_SERVER_DEFAULTS = Object.freeze({
 });
 
 /** ResolvedWsOptions are options after defaults and validation. */
-export interface ResolvedWsOptions {
+export interface ResolvedWsOptions extends BindOptions {
   network: string;
   path: string;
   mode: WsMode;
@@ -97,6 +95,7 @@ export interface ResolvedWsOptions {
   headersTimeout: number;
   closeTimeout: number;
   proxy: ResolvedProxyOptions | undefined;
+  tls: BindOptions['tls'];
   signal: AbortSignal | undefined;
   onEvent: ((event: WsServerEvent) => void) | undefined;
 }
@@ -152,6 +151,8 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
     headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
     closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
     proxy: resolveProxyOptions(options.proxy),
+    tls: checkTlsServer(options.tls),
+    ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
     signal: checkSignal(options.signal),
     onEvent: options.onEvent,
   };

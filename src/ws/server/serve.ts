@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AbortError } from '../../errors.js';
 import { startHttpServer } from '../../http/server/serve.js';
+import type { Listener } from '../../tcp/listener.js';
 import { CLOSE } from '../message.js';
 import { PAGE_CSP, renderPage } from '../page.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -23,7 +24,7 @@ import { WsServer } from './ws-server.js';
  * NETKIT_INVALID_ARGUMENT for a bad option, NETKIT_LISTEN_FAILED when the
  * address cannot be bound, or the bus's error when it cannot connect.
  */
-export async function serveWs(address: string, options: WsServerOptions = {}): Promise<WsServer> {
+export async function serveWs(address: Listener | string, options: WsServerOptions = {}): Promise<WsServer> {
   const opts = resolveWsOptions(options);
   if (opts.signal?.aborted) throw new AbortError('listen', opts.signal.reason);
   const rooms = new Rooms(opts.bus);
@@ -40,6 +41,8 @@ export async function serveWs(address: string, options: WsServerOptions = {}): P
       closeTimeout: opts.closeTimeout,
       signal: undefined,
       proxy: opts.proxy,
+      tls: opts.tls,
+      ...(opts.socketMode !== undefined ? { socketMode: opts.socketMode } : {}),
     });
   } catch (err) {
     await rooms.close();

@@ -1,0 +1,64 @@
+import { lstat, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { ListenError } from '../errors.js';
+
+/** UNIX_PREFIX marks a Unix domain socket path where an address is expected: `unix:/run/app.sock`. */
+export const UNIX_PREFIX = 'unix:';
+
+/** StreamTarget is where a stream server listens or a stream client dials. */
+export type StreamTarget =
+  | { network: 'unix'; path: string; address?: undefined }
+  | { network: string; address: string; path?: undefined };
+
+/**
+ * streamTarget reads an address in Go's terms: `unix:/path` (or any address
+ * with network `unix`) is a Unix domain socket's path; anything else is a
+ * TCP `host:port` for `network`.
+ */
+export function streamTarget(network: string | undefined, address: string): StreamTarget {
+  if (address.startsWith(UNIX_PREFIX)) return { network: 'unix', path: address.slice(UNIX_PREFIX.length) };
+  if (network === 'unix') return { network: 'unix', path: address };
+  return { network: network ?? 'tcp', address };
+}
+
+/**
+ * clearStaleSocket makes room for a Unix socket at `path`. A socket file
+ * that no process listens on any more (a server that crashed left it) is
+ * removed; a live one is "address already in use", as for TCP; anything
+ * that is not a socket — a regular file, a directory, a link — is never
+ * removed: binding over it fails with a message naming it.
+ */
+export async function clearStaleSocket(path: string, address: string): Promise<void> {
+  let st: Awaited<ReturnType<typeof lstat>>;
+  try {
+    st = await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw failed(address, (err as Error).message, err);
+  }
+  if (!st.isSocket()) {
+    throw failed(address, `${path} exists and is not a socket; not removing it`);
+  }
+  if (await answers(path)) throw failed(address, 'bind: address already in use');
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT')
+      throw failed(address, `cannot remove stale socket ${path}: ${err.message}`, err);
+  });
+}
+
+/** answers is true when a server accepts connections on the socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    // ECONNREFUSED: nobody listens. Anything else (EACCES): not ours to judge; treat as live.
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED'));
+  });
+}
+
+function failed(address: string, reason: string, cause?: unknown): ListenError {
+  return new ListenError('NETKIT_LISTEN_FAILED', `listen unix ${address}: ${reason}`, address, { cause });
+}

@@ -1,0 +1,107 @@
+import { createPrivateKey, webcrypto } from 'node:crypto';
+import net from 'node:net';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { parseIPv4, parseIPv6 } from '../addr/ip.js';
+import { fingerprintOf } from './fingerprint.js';
+
+/** Ephemeral is a self-signed certificate made at start-up, with its key and fingerprint. */
+export interface Ephemeral {
+  /** cert is the certificate, PEM. */
+  readonly cert: string;
+  /** key is its private key, PKCS#8 PEM. */
+  readonly key: string;
+  /** fingerprint is `sha256:` and the certificate's SHA-256 in hex, for a client's pin. */
+  readonly fingerprint: string;
+}
+
+// OIDs of the X.509 pieces an ephemeral server certificate needs (RFC 5280).
+const OID = Object.freeze({
+  commonName: '2.5.4.3',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
+});
+
+/** VALIDITY_MS is how long an ephemeral certificate is valid: a week, far beyond any session. */
+const VALIDITY_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * selfSigned makes an ECDSA P-256 certificate for `hosts` (names and IP
+ * literals, which become its subject alternative names) valid from a minute
+ * ago for a week, signed by its own key. The ASN.1 is built by pkijs, a
+ * well-kept X.509 library; the key and signature come from Node's WebCrypto.
+ * A client trusts it by pinning the fingerprint, not through a CA.
+ */
+export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
+  const crypto = webcrypto;
+  // pkijs is typed against the DOM's Crypto; Node's webcrypto is the same API.
+  const engine = new pkijs.CryptoEngine({ name: 'netkit', crypto: crypto as never });
+  const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ]);
+  const cert = new pkijs.Certificate();
+  cert.version = 2;
+  const serial = crypto.getRandomValues(new Uint8Array(16));
+  serial[0]! &= 0x7f; // a positive INTEGER (RFC 5280 4.1.2.2)
+  cert.serialNumber = new asn1js.Integer({ valueHex: serial });
+  const name = new pkijs.AttributeTypeAndValue({
+    type: OID.commonName,
+    value: new asn1js.Utf8String({ value: hosts[0] ?? 'netkit' }),
+  });
+  cert.issuer.typesAndValues.push(name);
+  cert.subject.typesAndValues.push(name);
+  const now = Date.now();
+  cert.notBefore.value = new Date(now - 60_000);
+  cert.notAfter.value = new Date(now + VALIDITY_MS);
+  const names = [...new Set(hosts)].map((h) =>
+    net.isIP(h) === 0
+      ? new pkijs.GeneralName({ type: 2, value: h })
+      : new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: ipBytes(h) }) }),
+  );
+  // keyUsage digitalSignature (bit 0): all an ECDSA TLS server key does.
+  const keyUsage = new asn1js.BitString({ valueHex: new Uint8Array([0x80]), unusedBits: 7 });
+  cert.extensions = [
+    ext(OID.subjectAltName, false, new pkijs.GeneralNames({ names }).toSchema()),
+    ext(OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
+    ext(OID.keyUsage, true, keyUsage),
+    ext(
+      OID.extKeyUsage,
+      false,
+      new pkijs.ExtKeyUsage({ keyPurposes: [OID.serverAuth, OID.clientAuth] }).toSchema(),
+    ),
+  ];
+  await cert.subjectPublicKeyInfo.importKey(keys.publicKey as never, engine);
+  await cert.sign(keys.privateKey as never, 'SHA-256', engine);
+  const der = Buffer.from(cert.toSchema(true).toBER(false));
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  return Object.freeze({
+    cert: pem('CERTIFICATE', der),
+    key: key.export({ format: 'pem', type: 'pkcs8' }) as string,
+    fingerprint: fingerprintOf(der),
+  });
+}
+
+function ext(
+  id: string,
+  critical: boolean,
+  value: { toBER(sizeOnly?: boolean): ArrayBuffer },
+): pkijs.Extension {
+  return new pkijs.Extension({ extnID: id, critical, extnValue: value.toBER(false) });
+}
+
+function pem(label: string, der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+function ipBytes(ip: string): Uint8Array {
+  // Go keeps IPv4 in 16 bytes; a certificate carries 4 (RFC 5280 4.2.1.6).
+  if (net.isIPv4(ip)) return parseIPv4(ip)?.subarray(-4) ?? new Uint8Array(0);
+  return parseIPv6(ip) ?? new Uint8Array(0);
+}
