@@ -112,3 +112,10 @@ test('examples/file-transfer.ts sends a directory to itself in receive mode', as
   await recv.waitFor(/received 1 files, 6 bytes from 127\.0\.0\.1:\d+/);
   assert.equal(await readFile(path.join(dir, 'out', 'src', 'sub', 'a.txt'), 'utf8'), 'hello\n');
 });
+
+test('examples/tls-pinned.ts: a pinned client gets its echo over TLS, a wrong pin is refused', async () => {
+  const { stdout } = await run(process.execPath, [...TSX, 'examples/tls-pinned.ts'], { cwd: ROOT });
+  assert.match(stdout, /^listening 127\.0\.0\.1:\d+ tls sha256:[0-9a-f]{64}$/m);
+  assert.match(stdout, /^reply: hello over TLS$/m);
+  assert.match(stdout, /^wrong pin: NETKIT_TLS_FAILED$/m);
+});
