@@ -1,3 +1,5 @@
+import { Fifo } from '../internal/fifo.js';
+
 /** Waiter is one acquire waiting for a resource. */
 interface Waiter<T> {
   resolve: (r: T) => void;
@@ -23,10 +25,9 @@ export interface WaitErrors {
  * is settled at once and skipped later, so nothing is handed to nobody.
  */
 export class WaitQueue<T> {
-  // A queue with a moving head: Array#shift copies the whole array each time, which under
-  // contention (dozens waiting, millions of hand-overs) was most of the cost of an acquire.
-  #queue: (Waiter<T> | undefined)[] = [];
-  #head = 0;
+  // Not an array with shift(): under contention (dozens waiting, millions of hand-overs)
+  // Array#shift copying the queue was most of the cost of an acquire.
+  readonly #queue = new Fifo<Waiter<T>>();
   readonly #errors: WaitErrors;
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -60,36 +61,18 @@ export class WaitQueue<T> {
 
   /** serve hands `value` to the first waiter and returns how long it waited (ms), or undefined when none waits. */
   serve(value: T): number | undefined {
-    const q = this.#queue;
-    while (this.#head < q.length) {
-      const w = q[this.#head] as Waiter<T>;
-      q[this.#head++] = undefined;
+    for (let w = this.#queue.shift(); w !== undefined; w = this.#queue.shift()) {
       if (w.done) continue;
-      this.#compact();
       this.#finish(w);
       w.resolve(value);
       return performance.now() - w.start;
     }
-    this.#compact();
     return undefined;
-  }
-
-  #compact(): void {
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
   }
 
   /** rejectAll settles every waiter with `err`. */
   rejectAll(err: Error): void {
-    const q = this.#queue.slice(this.#head);
-    this.#queue = [];
-    this.#head = 0;
-    for (const w of q) if (w) this.#settle(w, err);
+    for (const w of this.#queue.clear()) this.#settle(w, err);
   }
 
   #arm(at: number): void {
@@ -107,18 +90,14 @@ export class WaitQueue<T> {
   #expire(): void {
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const w = this.#queue[i] as Waiter<T>;
+    for (const w of this.#queue) {
       if (w.done) continue;
       if (w.deadline <= now) this.#settle(w, this.#errors.timeout(w.timeoutMs));
       else if (w.deadline < next) next = w.deadline;
     }
     this.#timerAt = Number.POSITIVE_INFINITY;
     this.#timer = undefined;
-    if (this.#pending === 0) {
-      this.#queue = [];
-      this.#head = 0;
-    }
+    if (this.#pending === 0) this.#queue.clear();
     this.#arm(next);
   }
 

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { AbortError } from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
+import { Fifo } from '../internal/fifo.js';
 import type { ChunkSink, SinkPort } from './frame-iterator.js';
 
 /**
@@ -24,8 +25,7 @@ export class FrameConsumer implements ChunkSink {
   readonly #reject: (err: Error) => void;
   readonly #signal: AbortSignal | undefined;
   #blocked = false;
-  #backlog: (Buffer | undefined)[] = [];
-  #head = 0;
+  readonly #backlog = new Fifo<Buffer>();
   #endPending = false;
   #finished = false;
   readonly #handle = (frame: Buffer): void => {
@@ -92,9 +92,7 @@ export class FrameConsumer implements ChunkSink {
   #unblock(): void {
     if (this.#finished) return;
     this.#blocked = false;
-    while (this.#head < this.#backlog.length) {
-      const frame = this.#backlog[this.#head]!;
-      this.#backlog[this.#head++] = undefined;
+    for (let frame = this.#backlog.shift(); frame !== undefined; frame = this.#backlog.shift()) {
       try {
         this.#onFrame(frame);
       } catch (err) {
@@ -106,8 +104,6 @@ export class FrameConsumer implements ChunkSink {
         return;
       }
     }
-    this.#backlog = [];
-    this.#head = 0;
     if (this.#endPending) this.#complete();
     else this.#port.resume();
   }
@@ -119,7 +115,7 @@ export class FrameConsumer implements ChunkSink {
 
   #finish(): void {
     this.#finished = true;
-    this.#backlog = [];
+    this.#backlog.clear();
     this.#port.detach();
     this.#signal?.removeEventListener('abort', this.#onAbort);
     if (this.#blocked) {

@@ -1,5 +1,6 @@
 import { AbortError } from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
+import { Fifo } from '../internal/fifo.js';
 
 /**
  * ChunkSink receives a connection's bytes as they arrive, bypassing read().
@@ -41,8 +42,7 @@ export class FrameIterator implements AsyncIterableIterator<Buffer>, ChunkSink {
   readonly #port: SinkPort;
   readonly #hwm: number;
   readonly #signal: AbortSignal | undefined;
-  #frames: (Buffer | undefined)[] = [];
-  #head = 0;
+  readonly #frames = new Fifo<Buffer>();
   #bytes = 0;
   #paused = false;
   #waiter: Waiter | null = null;
@@ -102,7 +102,7 @@ export class FrameIterator implements AsyncIterableIterator<Buffer>, ChunkSink {
   }
 
   next(): Promise<IteratorResult<Buffer>> {
-    if (this.#head < this.#frames.length) return Promise.resolve({ value: this.#take(), done: false });
+    if (this.#frames.length > 0) return Promise.resolve({ value: this.#take(), done: false });
     if (this.#error) return Promise.reject(this.#throwOnce());
     if (this.#ended) return Promise.resolve(DONE);
     const expired = this.#port.expiredError();
@@ -120,8 +120,7 @@ export class FrameIterator implements AsyncIterableIterator<Buffer>, ChunkSink {
       this.#ended = true;
       this.#finish();
     }
-    this.#frames = [];
-    this.#head = 0;
+    this.#frames.clear();
     this.#bytes = 0;
     const w = this.#waiter;
     this.#waiter = null;
@@ -134,13 +133,8 @@ export class FrameIterator implements AsyncIterableIterator<Buffer>, ChunkSink {
   }
 
   #take(): Buffer {
-    const frame = this.#frames[this.#head]!;
-    this.#frames[this.#head++] = undefined;
+    const frame = this.#frames.shift()!;
     this.#bytes -= frame.length;
-    if (this.#head === this.#frames.length) {
-      this.#frames.length = 0;
-      this.#head = 0;
-    }
     if (this.#paused && this.#bytes < this.#hwm / 2) {
       this.#paused = false;
       this.#port.resume();
@@ -159,7 +153,7 @@ export class FrameIterator implements AsyncIterableIterator<Buffer>, ChunkSink {
   #deliver(): void {
     const w = this.#waiter;
     if (w === null) return;
-    if (this.#head < this.#frames.length) {
+    if (this.#frames.length > 0) {
       this.#waiter = null;
       w.resolve({ value: this.#take(), done: false });
     } else if (this.#error) {

@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { AbortError, ListenError } from '../errors.js';
+import { Fifo } from '../internal/fifo.js';
 import { acceptProxied, inheritProxied, type ResolvedProxyOptions } from '../proxy/accept.js';
 import type { CertificatePair, TlsAcceptor } from '../tls/server.js';
 import { Conn } from './conn.js';
@@ -41,8 +42,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   readonly server: net.Server;
   /** addr is the bound address (the real port when listening on port 0; the path for unix). */
   readonly addr: Endpoint;
-  #ready: net.Socket[] = [];
-  #waiters: { resolve: (s: net.Socket) => void; reject: (e: Error) => void }[] = [];
+  readonly #ready = new Fifo<net.Socket>();
+  readonly #waiters = new Fifo<{ resolve: (s: net.Socket) => void; reject: (e: Error) => void }>();
   #closed = false;
   readonly #steps: AcceptSteps;
 
@@ -106,8 +107,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       signal?.addEventListener(
         'abort',
         () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
+          this.#waiters.remove(waiter);
           reject(new AbortError('accept', signal.reason));
         },
         { once: true },
@@ -136,12 +136,10 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const s of this.#ready) s.destroy();
-    this.#ready = [];
+    for (const s of this.#ready.clear()) s.destroy();
     this.#steps.tls?.close();
     const err = this.#closedError();
-    for (const w of this.#waiters) w.reject(err);
-    this.#waiters = [];
+    for (const w of this.#waiters.clear()) w.reject(err);
     return new Promise((resolve) => {
       // server.close's callback waits for every connection; the address is released right away.
       this.server.close();

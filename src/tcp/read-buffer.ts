@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { AbortError, FrameError, InvalidArgumentError } from '../errors.js';
 import type { FrameDecoder } from '../framing/types.js';
+import { Fifo } from '../internal/fifo.js';
 import { FrameConsumer } from './frame-consumer.js';
 import { type ChunkSink, FrameIterator, type SinkPort } from './frame-iterator.js';
 
@@ -44,11 +45,11 @@ export class ReadBuffer {
   readonly #socket: Socket;
   readonly #hwm: number;
   readonly #host: ReadHost;
-  #chunks: Buffer[] = [];
+  readonly #chunks = new Fifo<Buffer>();
   #queued = 0;
   #paused = false;
   #eof = false;
-  #readers: Waiter[] = [];
+  readonly #readers = new Fifo<Waiter>();
   #sink: ChunkSink | null = null;
 
   constructor(socket: Socket, highWaterMark: number, host: ReadHost) {
@@ -87,9 +88,7 @@ export class ReadBuffer {
   end(): void {
     this.#eof = true;
     this.#sink?.end();
-    const readers = this.#readers;
-    this.#readers = [];
-    for (const r of readers) r.resolve(null);
+    for (const r of this.#readers.clear()) r.resolve(null);
   }
 
   /**
@@ -98,9 +97,7 @@ export class ReadBuffer {
    */
   fail(err: Error): void {
     this.#sink?.fail(err);
-    const readers = this.#readers;
-    this.#readers = [];
-    for (const r of readers) r.reject(err);
+    for (const r of this.#readers.clear()) r.reject(err);
   }
 
   /** read is Conn.read: the next chunk, or null at end of stream. */
@@ -115,8 +112,7 @@ export class ReadBuffer {
       const waiter: Waiter = { resolve, reject };
       if (signal) {
         const onAbort = () => {
-          const i = this.#readers.indexOf(waiter);
-          if (i >= 0) this.#readers.splice(i, 1);
+          this.#readers.remove(waiter);
           reject(new AbortError('read', signal.reason));
         };
         signal.addEventListener('abort', onAbort, { once: true });

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { Fifo } from '../internal/fifo.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
 import { type BindOptions, type Conn, type Endpoint, type Listener, listenFor } from '../tcp/index.js';
 import { Admission, type Ticket } from './admission.js';
@@ -78,9 +79,9 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
   readonly #listener: Listener;
   /** #running maps each open connection to its session's end. */
   readonly #running = new Map<Conn, Promise<void>>();
-  readonly #done: TransferSummary[] = [];
+  readonly #done = new Fifo<TransferSummary>();
   readonly #stop = new AbortController();
-  #waiters: ((s: TransferSummary | null) => void)[] = [];
+  readonly #waiters = new Fifo<(s: TransferSummary | null) => void>();
   #closing: Promise<void> | null = null;
   /** #drained is true once closed and every session has ended: next() then returns null. */
   #drained = false;
@@ -161,7 +162,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     for (const c of this.#running.keys()) c.destroy();
     await all;
     this.#drained = true;
-    for (const w of this.#waiters.splice(0)) w(null);
+    for (const w of this.#waiters.clear()) w(null);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:dgram';
 import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
+import { Fifo } from '../internal/fifo.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { type IPEndpoint as Endpoint, endpoint } from '../tcp/endpoint.js';
 import { checkDatagramSize, maxPayload } from './limits.js';
@@ -65,9 +66,8 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
   readonly socket: Socket;
   readonly #setup: SocketSetup;
   readonly #local: Endpoint;
-  readonly #queue: Entry[] = [];
-  #head = 0;
-  readonly #waiters: Waiter[] = [];
+  readonly #queue = new Fifo<Entry>();
+  readonly #waiters = new Fifo<Waiter>();
   #dropped = 0;
   /** Endpoints of received datagrams, so a reply to one skips re-resolution. */
   readonly #known = new WeakSet<Endpoint>();
@@ -179,7 +179,7 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
       const timeout = options.timeout === undefined ? 0 : checkMs('timeout', options.timeout);
       if (this.#closed) throw closedError();
       if (signal?.aborted) throw new AbortError('receive', signal.reason);
-      const next = this.#shift();
+      const next = this.#queue.shift();
       if (next) return next instanceof NetkitError ? Promise.reject(next) : Promise.resolve(next);
       return new Promise<Datagram>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
@@ -191,8 +191,7 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
         const settle = (fn: () => void) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
+          this.#waiters.remove(waiter);
           fn();
         };
         if (timeout > 0) {
@@ -283,38 +282,25 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
 
   #push(entry: Entry): void {
     if (this.#closed) return;
-    const w = this.#waiters[0];
+    const w = this.#waiters.peek();
     if (w) {
       if (entry instanceof NetkitError) w.reject(entry);
       else w.resolve(entry);
       return;
     }
     // Errors are always kept so the next receive() learns of them.
-    if (!(entry instanceof NetkitError) && this.#queue.length - this.#head >= this.#setup.maxQueue) {
+    if (!(entry instanceof NetkitError) && this.#queue.length >= this.#setup.maxQueue) {
       this.#dropped++;
       return;
     }
     this.#queue.push(entry);
   }
 
-  #shift(): Entry | undefined {
-    if (this.#head >= this.#queue.length) return undefined;
-    const e = this.#queue[this.#head]!;
-    this.#queue[this.#head++] = undefined as unknown as Entry;
-    // Compact occasionally so the array does not grow without bound.
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return e;
-  }
-
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#setup.signal?.removeEventListener('abort', this.#onAbort);
-    this.#queue.length = 0;
-    this.#head = 0;
-    for (const w of [...this.#waiters]) w.reject(closedError());
+    this.#queue.clear();
+    for (const w of this.#waiters.clear()) w.reject(closedError());
   }
 }

@@ -1,3 +1,4 @@
+import { Fifo } from '../internal/fifo.js';
 import type { WsMessage } from './message.js';
 
 /**
@@ -8,8 +9,7 @@ import type { WsMessage } from './message.js';
  * end(), or with an error through fail().
  */
 export class MessageQueue implements AsyncIterable<WsMessage> {
-  readonly #items: WsMessage[] = [];
-  #head = 0;
+  readonly #items = new Fifo<WsMessage>();
   #waiter: ((r: IteratorResult<WsMessage>) => void) | undefined;
   #rejecter: ((err: unknown) => void) | undefined;
   #done = false;
@@ -35,7 +35,7 @@ export class MessageQueue implements AsyncIterable<WsMessage> {
       return;
     }
     this.#items.push(msg);
-    if (!this.#paused && this.#items.length - this.#head > this.#highWater) {
+    if (!this.#paused && this.#items.length > this.#highWater) {
       this.#paused = true;
       this.#pause();
     }
@@ -55,7 +55,7 @@ export class MessageQueue implements AsyncIterable<WsMessage> {
     if (this.#done) return;
     this.#done = true;
     this.#error = err;
-    if (this.#items.length - this.#head > 0) return;
+    if (this.#items.length > 0) return;
     const waiter = this.#waiter;
     const rejecter = this.#rejecter;
     this.#waiter = this.#rejecter = undefined;
@@ -64,13 +64,9 @@ export class MessageQueue implements AsyncIterable<WsMessage> {
   }
 
   next(): Promise<IteratorResult<WsMessage>> {
-    if (this.#head < this.#items.length) {
-      const value = this.#items[this.#head++] as WsMessage;
-      if (this.#head === this.#items.length) {
-        this.#items.length = 0;
-        this.#head = 0;
-      }
-      if (this.#paused && this.#items.length - this.#head <= this.#highWater / 2) {
+    const value = this.#items.shift();
+    if (value !== undefined) {
+      if (this.#paused && this.#items.length <= this.#highWater / 2) {
         this.#paused = false;
         this.#resume();
       }
@@ -91,8 +87,7 @@ export class MessageQueue implements AsyncIterable<WsMessage> {
       next: () => this.next(),
       return: async () => {
         this.#done = true;
-        this.#items.length = 0;
-        this.#head = 0;
+        this.#items.clear();
         if (this.#paused) this.#resume();
         return { value: undefined, done: true };
       },

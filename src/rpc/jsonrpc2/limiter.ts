@@ -3,12 +3,13 @@
  * requests pipelined on one TCP connection), but a client must not be able
  * to start unboundedly many at once.
  */
+import { Fifo } from '../../internal/fifo.js';
 
 /** Limiter runs at most `max` tasks at once; the others wait in FIFO order. */
 export class Limiter {
   readonly max: number;
   #active = 0;
-  #queue: (() => void)[] = [];
+  readonly #queue = new Fifo<() => void>();
   #roomWaiters: (() => void)[] = [];
 
   constructor(max: number) {

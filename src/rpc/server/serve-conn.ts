@@ -17,6 +17,7 @@
  * buffer of requests, the calls running, and their replies.
  */
 import { performance } from 'node:perf_hooks';
+import { Fifo } from '../../internal/fifo.js';
 import type { Conn } from '../../tcp/conn.js';
 import type { CallEvent } from '../call-event.js';
 import type { IncomingRequest, ServerCodec } from '../codec/types.js';
@@ -55,15 +56,13 @@ export async function serveRpcConn(
   // Aborted once the connection is gone: methods see it as their call's signal.
   const life = new AbortController();
   const remote = conn.remoteAddr?.address;
-  // Requests read but not started, first at `head`: a queue without shift(), so a long one drains in linear time.
-  let waiting: (IncomingRequest | undefined)[] = [];
-  let head = 0;
+  // Requests read but not started.
+  const waiting = new Fifo<IncomingRequest>();
   let running = 0;
   const holds = new Set<Hold>();
   // The reader waiting for every hold to lift, and the end waiting for the last call.
   let wake: (() => void) | undefined;
   let settled: (() => void) | undefined;
-  const queued = () => waiting.length - head;
   const nudge = () => {
     const w = wake;
     wake = undefined;
@@ -140,29 +139,21 @@ export async function serveRpcConn(
       .finally(() => {
         running--;
         pump();
-        if (running === 0 && queued() === 0) settled?.();
+        if (running === 0 && waiting.length === 0) settled?.();
       });
   };
 
   /** pump starts waiting calls while there is room for them and for their replies. */
   function pump(): void {
-    while (running < maxConcurrent && queued() > 0 && !holds.has('replies')) {
-      const req = waiting[head]!;
-      waiting[head++] = undefined;
-      start(req);
-    }
-    if (queued() === 0 && head > 0) {
-      waiting = [];
-      head = 0;
-    }
+    while (running < maxConcurrent && waiting.length > 0 && !holds.has('replies')) start(waiting.shift()!);
     // Reading resumes once half of the backlog has started, not at every call.
-    if (holds.has('calls') && queued() < maxConcurrent / 2) release('calls');
+    if (holds.has('calls') && waiting.length < maxConcurrent / 2) release('calls');
   }
 
   const take = (chunk: Buffer) => {
     for (const req of codec.push(chunk)) waiting.push(req);
     pump();
-    if (queued() >= maxConcurrent) holds.add('calls');
+    if (waiting.length >= maxConcurrent) holds.add('calls');
   };
 
   const stopIdle = watchIdle(conn, options.idleTimeout ?? 0, () => running > 0);
@@ -171,8 +162,7 @@ export async function serveRpcConn(
     stopIdle();
     socket.off('drain', onDrain);
     // Nothing can be answered any more: drop what waits, and let the reader and the end go on.
-    waiting = [];
-    head = 0;
+    waiting.clear();
     holds.clear();
     nudge();
     settled?.();
@@ -203,11 +193,10 @@ export async function serveRpcConn(
   // The client finished sending (or the server is stopping): calls in flight answer first, as in Go.
   if (signal?.aborted) {
     // Stopping: calls not yet started are dropped.
-    waiting = [];
-    head = 0;
+    waiting.clear();
   }
   // A closed socket empties the queue; calls running still finish (their signal aborts), as Go's ServeCodec waits for them.
-  while (running > 0 || queued() > 0) {
+  while (running > 0 || waiting.length > 0) {
     await new Promise<void>((resolve) => (settled = resolve));
   }
   await conn.close().catch(() => {});
