@@ -1,19 +1,42 @@
 import { InvalidArgumentError } from '../errors.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** Milliseconds per unit of Go's time.ParseDuration (`µs` spelled with the micro sign or the Greek mu). */
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const BARE = /^\d+(?:\.\d+)?$/;
+const GO = /^(?:\d+(?:\.\d*)?(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const PART = /(\d+(?:\.\d*)?)(ns|us|µs|μs|ms|s|m|h)/g;
 
 /**
- * parseDuration turns a command-line duration (`500ms`, `30s`, `1.5m`, `2h`,
- * or a bare number of milliseconds) into milliseconds. The API itself always
- * takes milliseconds; strings exist for people typing flags. A value below
- * `min` is refused, naming the minimum.
+ * parseDuration turns a command-line duration into milliseconds: Go's
+ * syntax (`500ms`, `30s`, `1.5m`, `1m30s`, `2h45m`), or a bare number,
+ * which means seconds (`-w 5` as with nc, `-m 5` as with curl) unless
+ * `bare` says milliseconds. The API itself always takes milliseconds;
+ * strings exist for people typing flags. A value below `min` is refused,
+ * naming the minimum.
  */
-export function parseDuration(text: string, option = 'duration', min = 0): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) {
-    throw new InvalidArgumentError(option, `"${text}" is not a duration; use e.g. 500ms, 30s, 2m`);
+export function parseDuration(text: string, option = 'duration', min = 0, bare: 's' | 'ms' = 's'): number {
+  const t = text.trim();
+  let ms: number;
+  if (BARE.test(t)) ms = Number(t) * UNITS[bare]!;
+  else if (GO.test(t)) {
+    ms = 0;
+    for (const [, n, unit] of t.matchAll(PART)) ms += Number(n) * UNITS[unit!]!;
+  } else {
+    throw new InvalidArgumentError(
+      option,
+      `"${text}" is not a duration; use e.g. 500ms, 30s, 1m30s (a bare number is ${bare === 's' ? 'seconds' : 'milliseconds'})`,
+    );
   }
-  const ms = Number(m[1]) * UNITS[m[2] ?? 'ms']!;
   if (!Number.isFinite(ms) || ms > 2 ** 31 - 1) {
     throw new InvalidArgumentError(option, `"${text}" is too long; the maximum is about 24 days`);
   }

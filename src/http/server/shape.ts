@@ -113,7 +113,7 @@ export function parseShaping(query: Record<string, string | string[]>): Shaping 
   if (delay !== undefined) {
     let ms: number;
     try {
-      ms = parseDuration(delay, 'delay');
+      ms = parseDuration(delay, 'delay', 0, 'ms');
     } catch {
       throw new ShapeError('delay', `"${delay}" is not a duration; use e.g. 200ms or 2s`);
     }
