@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import { hexDump, safeText } from '../internal/text.js';
 import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
 import type { TrustList } from '../proxy/trust.js';
 import { endpoint } from '../tcp/endpoint.js';
+import { verifiedSubject } from '../tls/client.js';
 
 /**
  * Request inspection: what an HTTP request looked like on the wire, as data
@@ -27,6 +30,32 @@ export interface BodyInfo {
   hex?: string;
 }
 
+/** TlsInfo is what a request's connection negotiated, when it came over TLS. */
+export interface TlsInfo {
+  /** protocol is the TLS version: `TLSv1.3`, `TLSv1.2`. */
+  protocol: string;
+  /** cipher is the cipher suite's standard name: `TLS_AES_256_GCM_SHA384`. */
+  cipher: string;
+  /** alpn is the application protocol agreed on (`http/1.1`), when one was. */
+  alpn?: string;
+  /** subject is the client certificate's subject (`CN=alice`), when mutual TLS verified one. */
+  subject?: string;
+}
+
+/** tlsInfo describes the TLS of `socket`; undefined for a plain connection. */
+export function tlsInfo(socket: net.Socket): TlsInfo | undefined {
+  const s = socket as tls.TLSSocket;
+  if (!s.encrypted) return undefined;
+  const cipher = s.getCipher?.();
+  const subject = verifiedSubject(s);
+  return {
+    protocol: s.getProtocol?.() ?? '',
+    cipher: cipher?.standardName ?? cipher?.name ?? '',
+    ...(typeof s.alpnProtocol === 'string' ? { alpn: s.alpnProtocol } : {}),
+    ...(subject === undefined ? {} : { subject }),
+  };
+}
+
 /** RequestInfo is one HTTP request as the server saw it. */
 export interface RequestInfo {
   method: string;
@@ -39,10 +68,15 @@ export interface RequestInfo {
   httpVersion: string;
   /** headers are [name, value] pairs in the order and case they arrived. */
   headers: [string, string][];
-  /** remote is the peer of the socket (after a PROXY header, the client the proxy named). */
-  remote: { ip: string; port: number };
+  /**
+   * remote is the peer of the socket (after a PROXY header, the client the
+   * proxy named); a Unix socket's peer has no address: ip '' and `unix`.
+   */
+  remote: { ip: string; port: number; unix?: true };
   /** client is who sent the request: `remote`, or the nearest untrusted hop of trusted forwarding headers. */
   client: ClientAddress;
+  /** tls is the connection's TLS (version, cipher, ALPN, client certificate), when it had any. */
+  tls?: TlsInfo;
   body: BodyInfo;
 }
 
@@ -99,8 +133,16 @@ export function describeBody(bytes: Uint8Array, contentType: string | undefined)
   return { bytes: bytes.length, kind: 'binary', hex: head.toString('hex') };
 }
 
-/** requestInfo builds the RequestInfo of a request whose body has been read. */
-export function requestInfo(req: IncomingMessage, body: Uint8Array, trust?: TrustList): RequestInfo {
+/**
+ * requestInfo builds the RequestInfo of a request whose body has been read;
+ * `unix` says the server listens on a Unix socket (its peers have no address).
+ */
+export function requestInfo(
+  req: IncomingMessage,
+  body: Uint8Array,
+  trust?: TrustList,
+  unix = false,
+): RequestInfo {
   const url = req.url ?? '';
   const { path, query } = splitTarget(url);
   const headers: [string, string][] = [];
@@ -108,7 +150,10 @@ export function requestInfo(req: IncomingMessage, body: Uint8Array, trust?: Trus
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   }
   const peer = endpoint(req.socket.remoteAddress, req.socket.remotePort);
-  const remote = { ip: peer?.ip ?? '', port: peer?.port ?? 0 };
+  const remote: RequestInfo['remote'] = unix
+    ? { ip: '', port: 0, unix: true }
+    : { ip: peer?.ip ?? '', port: peer?.port ?? 0 };
+  const tls = tlsInfo(req.socket);
   return {
     method: req.method ?? '',
     url,
@@ -118,8 +163,20 @@ export function requestInfo(req: IncomingMessage, body: Uint8Array, trust?: Trus
     headers,
     remote,
     client: clientAddress(remote, req.headers, trust),
+    ...(tls ? { tls } : {}),
     body: describeBody(body, req.headers['content-type']),
   };
+}
+
+/** remoteText is the peer as logs show it: `127.0.0.1:5000`, `[::1]:5000`, `unix:@`. */
+export function remoteText(remote: RequestInfo['remote']): string {
+  if (remote.unix) return 'unix:@';
+  return remote.ip.includes(':') ? `[${remote.ip}]:${remote.port}` : `${remote.ip}:${remote.port}`;
+}
+
+/** tlsText is a request's TLS on one line: `TLSv1.3 TLS_AES_256_GCM_SHA384 http/1.1 CN=alice`. */
+export function tlsText(t: TlsInfo): string {
+  return [t.protocol, t.cipher, t.alpn, t.subject].filter((v) => v !== undefined && v !== '').join(' ');
 }
 
 const clean = (s: string, keepNewlines = false) => safeText(s, keepNewlines);
@@ -128,7 +185,8 @@ const clean = (s: string, keepNewlines = false) => safeText(s, keepNewlines);
 export function formatRequest(info: RequestInfo): string {
   const lines = [
     `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}`,
-    `from ${clean(info.remote.ip)}:${info.remote.port}${info.client.via === 'socket' ? '' : ` for ${clean(info.client.ip)}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`}`,
+    `from ${clean(remoteText(info.remote))}${info.client.via === 'socket' ? '' : ` for ${clean(info.client.ip)}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`}`,
+    ...(info.tls ? [`tls ${clean(tlsText(info.tls))}`] : []),
   ];
   for (const [name, value] of info.headers) lines.push(`${clean(name)}: ${clean(value)}`);
   lines.push('');
@@ -212,14 +270,27 @@ ${rows([
   ['URL', info.url],
   ['Path', info.path],
   ['HTTP version', info.httpVersion],
-  ['Remote', `${info.remote.ip}:${info.remote.port}`],
+  ['Remote', remoteText(info.remote)],
   [
     'Client',
     `${info.client.ip}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`,
   ],
 ])}
 </table>
-<h2>Query</h2>
+${
+  info.tls
+    ? `<h2>TLS</h2>
+<table>
+${rows([
+  ['Protocol', info.tls.protocol],
+  ['Cipher', info.tls.cipher],
+  ['ALPN', info.tls.alpn ?? 'none'],
+  ['Client certificate', info.tls.subject ?? 'none'],
+])}
+</table>
+`
+    : ''
+}<h2>Query</h2>
 <table>
 ${rows(query)}
 </table>

@@ -107,6 +107,31 @@ describe('formatRequest', () => {
   });
 });
 
+describe('formatRequest and renderRequestHtml: TLS and Unix peers', () => {
+  const tls = {
+    protocol: 'TLSv1.3',
+    cipher: 'TLS_AES_128_GCM_SHA256',
+    alpn: 'http/1.1',
+    subject: 'CN=alice',
+  };
+  it('prints the TLS line after the peer, and a Unix peer as unix:@', () => {
+    const out = formatRequest(info({ remote: { ip: '', port: 0, unix: true }, tls }));
+    assert.match(
+      out,
+      /^GET \/ HTTP\/1\.1\nfrom unix:@\ntls TLSv1\.3 TLS_AES_128_GCM_SHA256 http\/1\.1 CN=alice\n/,
+    );
+    assert.doesNotMatch(formatRequest(info()), /^tls /m);
+    assert.match(formatRequest(info({ remote: { ip: '::1', port: 5000 } })), /^from \[::1\]:5000$/m);
+  });
+  it('adds a TLS table to the page, the subject escaped', () => {
+    const html = renderRequestHtml(info({ tls: { ...tls, subject: 'CN=<b>x</b>' } }));
+    assert.match(html, /<h2>TLS<\/h2>/);
+    assert.match(html, /<th>Cipher<\/th><td>TLS_AES_128_GCM_SHA256<\/td>/);
+    assert.match(html, /<th>Client certificate<\/th><td>CN=&lt;b&gt;x&lt;\/b&gt;<\/td>/);
+    assert.doesNotMatch(renderRequestHtml(info()), /<h2>TLS<\/h2>/);
+  });
+});
+
 describe('renderRequestHtml', () => {
   it('escapes every value', () => {
     const html = renderRequestHtml(

@@ -36,6 +36,8 @@ export function negotiate(accept: string | undefined): Representation {
 export interface HandlerState {
   /** closing is set by close(): responses then carry `Connection: close`. */
   closing: boolean;
+  /** unix is true on a Unix socket, whose peers have no address to show. */
+  unix?: boolean;
 }
 
 /** TYPES are the content types of the server's own responses. */
@@ -198,7 +200,7 @@ export function createHandler(options: ResolvedOptions, state: HandlerState) {
       sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
     };
     readBody(req, max, tooLarge, (body) => {
-      const info = requestInfo(req, body, options.trust);
+      const info = requestInfo(req, body, options.trust, state.unix);
       try {
         options.onRequest?.(info);
       } catch {

@@ -160,7 +160,7 @@ export async function startHttpServer(
   const timeouts = [opts.headersTimeout, opts.requestTimeout].filter((t) => t > 0);
   // Node checks header and request timeouts on this interval, so it bounds their precision.
   const checkEvery = Math.max(10, Math.min(1000, Math.floor(Math.min(...timeouts, 4000) / 4)));
-  const state: HandlerState = { closing: false };
+  const state: HandlerState = { closing: false, unix: listener.addr.network === 'unix' };
   const maxPending = opts.maxPendingRequests ?? HTTP_SERVER_DEFAULTS.maxPendingRequests;
   const server = http.createServer(
     { connectionsCheckingInterval: checkEvery },

@@ -172,7 +172,7 @@ export function createStaticHandler(root: string, options: ResolvedOptions, stat
   return (req: IncomingMessage, res: ServerResponse): void => {
     req.on('error', () => {}); // aborted by the client: nothing to answer
     try {
-      options.onRequest?.(requestInfo(req, EMPTY, options.trust));
+      options.onRequest?.(requestInfo(req, EMPTY, options.trust, state.unix));
     } catch {
       // a logging callback must not break the response
     }
