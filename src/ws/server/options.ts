@@ -18,7 +18,16 @@ export type WsHandler = (peer: WsPeer, ctx: { signal: AbortSignal }) => unknown;
  * (1008, 1009, 1001, …), otherwise the peer's (1006: no close frame).
  */
 export type WsServerEvent =
-  | { type: 'open'; id: number; remote: string; path: string; room?: string; protocol: string }
+  | {
+      type: 'open';
+      id: number;
+      remote: string;
+      path: string;
+      room?: string;
+      protocol: string;
+      /** subject is the client certificate's subject (`CN=alice`) when mutual TLS verified one. */
+      subject?: string;
+    }
   | { type: 'close'; id: number; remote: string; code: number; reason: string; messagesIn: number }
   | { type: 'message'; id: number; remote: string; room?: string; binary: boolean; data: Buffer }
   | { type: 'rejected'; remote: string; path: string; status: number; reason: string };

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AbortError } from '../../errors.js';
 import { startHttpServer } from '../../http/server/serve.js';
+import { endpoint, endpointText, unixEndpoint } from '../../tcp/endpoint.js';
 import type { Listener } from '../../tcp/listener.js';
+import { verifiedSubject } from '../../tls/client.js';
 import { CLOSE } from '../message.js';
 import { PAGE_CSP, renderPage } from '../page.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -58,8 +60,10 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
   const server = new WsServer(http, peers, rooms, opts);
   const controller = new AbortController();
   let nextId = 0;
+  const unix = http.listener.addr.network === 'unix';
   const accept = (ws: WebSocket, req: http.IncomingMessage, r: Route) => {
-    const remoteAddress = remoteOf(req);
+    const remoteAddress = remoteOf(req, unix);
+    const subject = verifiedSubject(req.socket);
     const peer = new WsPeer(
       ws,
       { id: ++nextId, remoteAddress, path: r.path, query: r.query, room: r.room, headers: req.headers },
@@ -74,6 +78,7 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
       path: r.path,
       room: r.room,
       protocol: ws.protocol,
+      ...(subject === undefined ? {} : { subject }),
     });
     void peer.closed.then(({ code, reason }) => {
       peers.delete(peer);
@@ -102,7 +107,7 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
     socket.on('error', () => socket.destroy());
     const r = route(req.url, opts);
     const no = (status: number, reason: string) => {
-      opts.onEvent?.({ type: 'rejected', remote: remoteOf(req), path: req.url ?? '', status, reason });
+      opts.onEvent?.({ type: 'rejected', remote: remoteOf(req, unix), path: req.url ?? '', status, reason });
       refuse(socket, status, reason);
     };
     if (server.closed) return no(503, 'server shutting down');
@@ -123,11 +128,11 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
   return server;
 }
 
-function remoteOf(req: http.IncomingMessage): string {
+/** remoteOf is the peer as logs show it: `ip:port`, `[ip]:port`, or `unix:@` for a Unix socket's client. */
+function remoteOf(req: http.IncomingMessage, unix: boolean): string {
   const s = req.socket;
-  return s.remoteFamily === 'IPv6'
-    ? `[${s.remoteAddress}]:${s.remotePort}`
-    : `${s.remoteAddress}:${s.remotePort}`;
+  if (unix) return endpointText(unixEndpoint(undefined));
+  return endpointText(endpoint(s.remoteAddress, s.remotePort));
 }
 
 async function runHandler(peer: WsPeer, opts: ResolvedWsOptions, serverSignal: AbortSignal): Promise<void> {

@@ -13,7 +13,7 @@ import type { Rooms } from './rooms.js';
 export class WsServer implements AsyncDisposable {
   /** address is the bound address in Go's form (`127.0.0.1:8080`). */
   readonly address: string;
-  /** url is the WebSocket endpoint, `ws://address/path`. */
+  /** url is the WebSocket endpoint, `ws://address/path` (`wss://` with TLS; `ws://unix:/socket:/path` for a Unix socket). */
   readonly url: string;
   /** pageUrl is the browser page's URL when the page is served. */
   readonly pageUrl: string | undefined;
@@ -30,7 +30,8 @@ export class WsServer implements AsyncDisposable {
     this.#rooms = rooms;
     this.#closeTimeout = opts.closeTimeout;
     this.address = http.address;
-    this.url = `ws://${http.address}${opts.path}`;
+    // The HTTP server's URL knows TLS and Unix sockets: `https://a/` becomes `wss://a/path`.
+    this.url = `${http.url.replace(/^http/, 'ws').slice(0, -1)}${opts.path}`;
     this.pageUrl = opts.page ? http.url : undefined;
   }
 
