@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConnectionError } from '../../errors.js';
 import { readBody } from '../../http/server/body.js';
 import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
-import { checkMs, checkSignal } from '../../internal/validate.js';
+import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { resolveProxyOptions } from '../../proxy/accept.js';
 import { endpoint } from '../../tcp/endpoint.js';
 import type { BindOptions } from '../../tcp/listen.js';
@@ -44,6 +44,8 @@ export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions, BindOpt
   keepAliveTimeout?: number;
   /** closeTimeout is how long close() lets calls in progress finish before dropping them (default 5 s). */
   closeTimeout?: number;
+  /** maxConnections caps open connections; past it new ones are reset, as by serveHttp() (default: no cap). */
+  maxConnections?: number;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
 }
@@ -175,6 +177,9 @@ export async function serveJsonRpc2Http(
     proxy: resolveProxyOptions(options.proxy),
     tls: checkTlsServer(options.tls),
     ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
+    ...(options.maxConnections !== undefined
+      ? { maxConnections: checkInt('maxConnections', options.maxConnections, 1, 1_000_000) }
+      : {}),
   };
   // Validate the handler's own options before binding anything.
   makeHandler(registry, options, { closing: false });
