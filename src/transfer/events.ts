@@ -35,8 +35,10 @@ export const SKIP_REASONS = Object.freeze({
 /** TransferSummary is one transfer (one connection) from one side. */
 export interface TransferSummary {
   role: 'send' | 'recv';
-  /** peer is the other side's address, "ip:port". */
+  /** peer is the other side's address, "ip:port" (`unix:@` for a Unix socket's client). */
   peer: string;
+  /** subject is the sender's client certificate subject (`CN=alice`) when mutual TLS verified one (receiver only). */
+  subject?: string;
   /** files counts files moved (skipped ones not included). */
   files: number;
   /** skipped counts files left alone, alreadyReceived included. */

@@ -3,7 +3,15 @@ import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { Fifo } from '../internal/fifo.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
-import { type BindOptions, type Conn, type Endpoint, type Listener, listenFor } from '../tcp/index.js';
+import {
+  type BindOptions,
+  type Conn,
+  type Endpoint,
+  endpointText,
+  type Listener,
+  listenFor,
+} from '../tcp/index.js';
+import { verifiedSubject } from '../tls/client.js';
 import { Admission, type Ticket } from './admission.js';
 import { TransferKey } from './auth.js';
 import { receiveClassic } from './compat.js';
@@ -45,6 +53,8 @@ export interface ReceiverOptions extends BindOptions {
   maxHandshakes?: number;
   /** fsync makes each file durable before it gets its name (default false: a killed receiver is safe without it). */
   fsync?: boolean;
+  /** shutdownTimeout is how long close() lets transfers tell their senders they stop before cutting them (default 2 s). */
+  shutdownTimeout?: number;
   signal?: AbortSignal;
   /** onEvent reports each file's progress; `peer` tells concurrent senders apart. */
   onEvent?: (e: TransferEvent, peer: string) => void;
@@ -60,10 +70,8 @@ export const RECEIVER_DEFAULTS = Object.freeze({
   handshakeTimeout: 5_000,
   maxConnections: 16,
   maxHandshakes: 64,
+  shutdownTimeout: 2_000,
 });
-
-/** STOP_GRACE_MS is how long close() lets transfers tell their senders they stop before cutting them. */
-const STOP_GRACE_MS = 2_000;
 
 /** Session is how a receiver runs one connection: `ticket` admits it, `signal` stops it. */
 type Session = (conn: Conn, ticket: Ticket, signal: AbortSignal) => Promise<RecvResult>;
@@ -86,6 +94,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
   /** #drained is true once closed and every session has ended: next() then returns null. */
   #drained = false;
   readonly #finished: Promise<void>;
+  readonly #shutdownTimeout: number;
 
   constructor(
     listener: Listener,
@@ -93,8 +102,10 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     run: Session,
     admission: Admission,
     onTransfer?: (s: TransferSummary) => void,
+    shutdownTimeout: number = RECEIVER_DEFAULTS.shutdownTimeout,
   ) {
     this.#listener = listener;
+    this.#shutdownTimeout = shutdownTimeout;
     this.addr = listener.addr;
     this.dir = dir;
     this.#finished = (async () => {
@@ -155,7 +166,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     const all = Promise.all(this.#running.values());
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, STOP_GRACE_MS);
+      timer = setTimeout(resolve, this.#shutdownTimeout);
     });
     await Promise.race([all, grace]);
     clearTimeout(timer);
@@ -189,6 +200,10 @@ export async function serveFiles(
     Number.MAX_SAFE_INTEGER,
   );
   const idle = checkMs('idleTimeout', options.idleTimeout ?? RECEIVER_DEFAULTS.idleTimeout);
+  const shutdownTimeout = checkMs(
+    'shutdownTimeout',
+    options.shutdownTimeout ?? RECEIVER_DEFAULTS.shutdownTimeout,
+  );
   const admission = new Admission({
     handshakeTimeout: checkMs(
       'handshakeTimeout',
@@ -220,7 +235,9 @@ export async function serveFiles(
   const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
     const store = new Store(root, policy, maxFileBytes, options.fsync ?? false);
-    const peer = conn.remoteAddr?.address ?? '';
+    const peer = endpointText(conn.remoteAddr);
+    // Known once the TLS handshake is done, and only while the socket is open: taken now, told in the summary.
+    const subject = verifiedSubject(conn.socket);
     const onEvent = options.onEvent && ((e: TransferEvent) => options.onEvent?.(e, peer));
     if (idle > 0) {
       conn.socket.setTimeout(idle, () =>
@@ -230,11 +247,16 @@ export async function serveFiles(
       );
     }
     const admit = () => ticket.admit();
-    return options.compat
+    const session = options.compat
       ? receiveClassic(conn, store, { onEvent, admit, signal: stop })
       : receiveSession(conn, { store, key, maxEntries, onEvent, admit, signal: stop });
+    return session.then((r) => {
+      r.summary.peer = peer;
+      if (subject !== undefined) r.summary.subject = subject;
+      return r;
+    });
   };
-  const receiver = new FileReceiver(listener, root, run, admission, options.onTransfer);
+  const receiver = new FileReceiver(listener, root, run, admission, options.onTransfer, shutdownTimeout);
   signal?.addEventListener('abort', () => void receiver.close(), { once: true });
   return receiver;
 }
