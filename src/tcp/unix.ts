@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { ListenError } from '../errors.js';
@@ -26,7 +27,11 @@ export function streamTarget(network: string | undefined, address: string): Stre
  * that no process listens on any more (a server that crashed left it) is
  * removed; a live one is "address already in use", as for TCP; anything
  * that is not a socket — a regular file, a directory, a link — is never
- * removed: binding over it fails with a message naming it.
+ * removed: binding over it fails with a message naming it. In a
+ * node:cluster worker a socket file is left alone: the primary binds the
+ * path once for every worker, so the file is the primary's own (probing it
+ * would hand a bogus connection to a sibling) or, if stale, the primary's
+ * bind fails with "address already in use"; the primary clears it first.
  */
 export async function clearStaleSocket(path: string, address: string): Promise<void> {
   let st: Awaited<ReturnType<typeof lstat>>;
@@ -39,6 +44,7 @@ export async function clearStaleSocket(path: string, address: string): Promise<v
   if (!st.isSocket()) {
     throw failed(address, `${path} exists and is not a socket; not removing it`);
   }
+  if (cluster.isWorker) return;
   if (await answers(path)) throw failed(address, 'bind: address already in use');
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT')
