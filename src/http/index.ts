@@ -1,4 +1,6 @@
 /** netkit/http: a debugging HTTP server (hello route, request inspector, response shaping) and a client with timings. */
+
+export { escapeHtml } from '../internal/html.js';
 export {
   BodyTooLargeError,
   HttpProtocolError,
@@ -11,5 +13,5 @@ export {
   type RequestOptions,
   request,
 } from './client/index.js';
-export { escapeHtml, formatRequest, type RequestInfo } from './inspect.js';
+export { formatRequest, type RequestInfo } from './inspect.js';
 export { HTTP_SERVER_DEFAULTS, HttpServer, type HttpServerOptions, serveHttp } from './server/index.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import { escapeHtml, htmlPage } from '../internal/html.js';
 import { hexDump, safeText } from '../internal/text.js';
 import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
 import type { TrustList } from '../proxy/trust.js';
@@ -200,44 +201,6 @@ export function formatRequest(info: RequestInfo): string {
   }
   lines.push(`(${b.bytes} bytes, ${b.kind})`);
   return `${lines.join('\n')}\n`;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** escapeHtml escapes `& < > " '` so any text is safe in HTML content and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
-
-/**
- * htmlPage wraps `body` (already escaped HTML) in the page every netkit HTML
- * view uses; `title` is plain text and is escaped here. `css` adds rules.
- */
-export function htmlPage(title: string, css: string, body: string): string {
-  const t = escapeHtml(title);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${t}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2em; }
-table { border-collapse: collapse; }
-${css}
-</style>
-</head>
-<body>
-<h1>${t}</h1>
-${body}
-</body>
-</html>
-`;
 }
 
 function rows(pairs: [string, string][]): string {

@@ -5,7 +5,7 @@
  * works offline and under a strict Content-Security-Policy.
  */
 import { createHash } from 'node:crypto';
-import { escapeHtml } from '../http/inspect.js';
+import { escapeHtml } from '../internal/html.js';
 import { PAGE_SCRIPT } from './page/script.js';
 import { PAGE_STYLE } from './page/style.js';
 

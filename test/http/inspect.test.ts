@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import {
   BODY_HEX_LIMIT,
   describeBody,
-  escapeHtml,
   formatRequest,
   type RequestInfo,
   renderRequestHtml,
@@ -22,18 +21,6 @@ const info = (over: Partial<RequestInfo> = {}): RequestInfo => ({
   client: { ip: '127.0.0.1', port: 5000, via: 'socket' },
   body: { bytes: 0, kind: 'empty' },
   ...over,
-});
-
-describe('escapeHtml', () => {
-  it('escapes the five HTML metacharacters', () => {
-    assert.equal(
-      escapeHtml(`<a href="x" title='y'>&</a>`),
-      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
-    );
-  });
-  it('leaves other text alone', () => {
-    assert.equal(escapeHtml('plain text, ünïcode'), 'plain text, ünïcode');
-  });
 });
 
 describe('splitTarget', () => {

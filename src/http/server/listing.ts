@@ -1,4 +1,4 @@
-import { escapeHtml, htmlPage } from '../inspect.js';
+import { escapeHtml, htmlPage } from '../../internal/html.js';
 
 /**
  * Directory listings for `dir` mode: the entries as data, and as an HTML page

@@ -1,4 +1,4 @@
-import { escapeHtml as esc, htmlPage } from '../../http/inspect.js';
+import { escapeHtml as esc, htmlPage } from '../../internal/html.js';
 import type { MethodStats } from '../registry.js';
 
 /** renderDebugPage is the /debug/rpc page: every service, its methods and their call counts, as Go shows them. */
