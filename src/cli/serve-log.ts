@@ -1,30 +1,44 @@
 import { formatDuration } from '../internal/duration.js';
-import { formatBytes } from '../internal/text.js';
-import type { Conn, ConnSummary, Server } from '../tcp/index.js';
+import { formatBytes, safeText } from '../internal/text.js';
+import { type Conn, type ConnSummary, endpointText, type Server } from '../tcp/index.js';
+import { verifiedSubject } from '../tls/client.js';
 import type { Output } from './output.js';
 
 /**
  * logConnections prints each connection a TCP-based server opens, closes
  * (FIN, RST or closed here, bytes, duration, error code) or refuses, in the
  * same words and --json events for every serve command (`tcp serve`,
- * `rpc serve`). `worker` tags the events of a --workers process.
+ * `rpc serve`). A client certificate verified by --client-ca shows as its
+ * subject (`CN=alice`); Unix peers as `unix:@`. `tag` is spread into every
+ * event (`{ worker }` under --workers).
  */
-export function logConnections(server: Server, out: Output, worker?: string): void {
-  const tag = worker === undefined ? {} : { worker: Number(worker) };
+export function logConnections(
+  server: Server,
+  out: Output,
+  tag: Readonly<Record<string, unknown>> = {},
+): void {
   server.on('open', (conn: Conn) => {
+    const remote = endpointText(conn.remoteAddr);
+    const subject = verifiedSubject(conn.socket);
     out.event(
       'open',
-      { remote: conn.remoteAddr?.address, local: conn.localAddr?.address, ...tag },
-      `open  ${conn.remoteAddr?.address}`,
+      {
+        remote,
+        local: endpointText(conn.localAddr),
+        ...(subject === undefined ? {} : { subject }),
+        ...tag,
+      },
+      `open  ${remote}${subject === undefined ? '' : ` ${safeText(subject)}`}`,
     );
   });
   server.on('close', (conn: Conn, s: ConnSummary) => {
+    const remote = endpointText(conn.remoteAddr);
     const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
     const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
     out.event(
       'close',
       {
-        remote: conn.remoteAddr?.address,
+        remote,
         peerClose: s.peerClose,
         bytesIn: s.bytesRead,
         bytesOut: s.bytesWritten,
@@ -32,14 +46,14 @@ export function logConnections(server: Server, out: Output, worker?: string): vo
         error: s.error?.code,
         ...tag,
       },
-      `close ${conn.remoteAddr?.address} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
+      `close ${remote} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
     );
   });
   server.on('refuse', (remote) => {
     out.event(
       'refuse',
-      { remote: remote?.address, reason: 'max-connections', ...tag },
-      `refused ${remote?.address} (at --max-conns)`,
+      { remote: endpointText(remote), reason: 'max-connections', ...tag },
+      `refused ${endpointText(remote)} (at --max-conns)`,
     );
   });
 }

@@ -87,10 +87,24 @@ export class TransferView {
     this.clear();
     this.#files.clear();
     const mibPerSec = s.seconds > 0 ? Math.round((s.sentBytes / 2 ** 20 / s.seconds) * 10) / 10 : 0;
-    const { role, peer, files, skipped, alreadyReceived, dirs, bytes, sentBytes, seconds, ok, error } = s;
+    const {
+      role,
+      peer,
+      subject,
+      files,
+      skipped,
+      alreadyReceived,
+      dirs,
+      bytes,
+      sentBytes,
+      seconds,
+      ok,
+      error,
+    } = s;
     const fields = {
       role,
       peer,
+      ...(subject === undefined ? {} : { subject }),
       files,
       skipped,
       alreadyReceived,
@@ -210,7 +224,8 @@ export function summaryLine(s: TransferSummary): string {
     ...(there > 0 ? [`${there} already there`] : []),
   ];
   const files = `${plural(s.files, 'file')}${left.length > 0 ? ` (${left.join(', ')})` : ''}`;
-  const peer = `${s.role === 'send' ? 'to' : 'from'} ${safeText(s.peer)}`;
+  const who = s.subject === undefined ? s.peer : `${s.peer} ${s.subject}`;
+  const peer = `${s.role === 'send' ? 'to' : 'from'} ${safeText(who)}`;
   if (!s.ok) {
     const why = s.error ? `${safeText(s.error.message)} [${safeText(s.error.code)}]` : 'unknown error';
     return `${s.role === 'send' ? 'send' : 'receive'} ${peer} failed after ${files}: ${why}`;

@@ -1,61 +1,132 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import type { CertificatePair } from '../tls/server.js';
 import type { Output } from './output.js';
 
-/** WORKER_ENV marks a process as one of several workers sharing a port. */
+/**
+ * --workers: one command run in several processes that share its address
+ * through node:cluster (the primary accepts and hands connections
+ * round-robin, for TCP and Unix sockets alike), so a server uses every
+ * core. The primary and its workers talk over the cluster's IPC channel in
+ * `{ netkit: … }` messages, which a ws cluster bus never sends.
+ */
+
+/** WORKER_ENV marks a process as one of several workers sharing an address; its value is the worker's number. */
 export const WORKER_ENV = 'NETKIT_WORKER';
 
-/** isWorker is true inside a worker started by runWorkers. */
-export function isWorker(env: Record<string, string | undefined>): boolean {
-  return cluster.isWorker && env[WORKER_ENV] !== undefined;
-}
+type Message =
+  | { netkit: 'shutdown' }
+  | { netkit: 'reload' }
+  | { netkit: 'certificate?' }
+  | { netkit: 'certificate'; cert: string; key: string };
 
-/** onWorkerShutdown calls `fn` when the primary asks this worker to shut down. */
-export function onWorkerShutdown(fn: () => void): void {
-  process.on('message', (msg) => {
-    if (msg === 'netkit:shutdown') fn();
-  });
-  // The IPC channel must not keep the worker alive once its server is done.
-  process.channel?.unref();
-  // The worker must not outlive its primary.
-  process.on('disconnect', fn);
+function netkitMessage(msg: unknown): Message | undefined {
+  return typeof msg === 'object' && msg !== null && 'netkit' in msg ? (msg as Message) : undefined;
 }
 
 /**
- * untilStopped resolves when the command should stop serving: Ctrl-C or
- * SIGTERM (`signal`), or, inside a worker, the primary asking it to.
+ * WorkerLink is a worker's end of the channel to its primary: the primary
+ * asks it to stop or to reload (a SIGHUP it was sent), and hands it the
+ * ephemeral certificate it made, so every worker serves the same one.
  */
-export function untilStopped(signal: AbortSignal, inWorker: boolean): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal.aborted) resolve();
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    if (inWorker) onWorkerShutdown(resolve);
-  });
+export class WorkerLink {
+  /** id is the worker's number, 1 to --workers, for the `worker` field of events. */
+  readonly id: number;
+
+  private constructor(id: number) {
+    this.id = id;
+  }
+
+  /** of is this process's link when it is a worker started by runPrimary, else undefined. */
+  static of(env: Record<string, string | undefined>): WorkerLink | undefined {
+    const id = env[WORKER_ENV];
+    return cluster.isWorker && id !== undefined ? new WorkerLink(Number(id)) : undefined;
+  }
+
+  /**
+   * certificate asks the primary for the certificate it made. A message,
+   * not a file or the environment: the private key is never written
+   * anywhere, nor shown in the worker's /proc/PID/environ.
+   */
+  certificate(): Promise<CertificatePair> {
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: unknown) => {
+        const m = netkitMessage(msg);
+        if (m?.netkit !== 'certificate') return;
+        done();
+        resolve({ cert: m.cert, key: m.key });
+      };
+      const onGone = () => {
+        done();
+        reject(new Error('the primary went away before handing over the certificate'));
+      };
+      const done = () => {
+        process.off('message', onMessage);
+        process.off('disconnect', onGone);
+      };
+      // Nothing else keeps the worker alive while it waits; on() lets go of the channel once it serves.
+      process.channel?.ref();
+      process.on('message', onMessage);
+      process.once('disconnect', onGone);
+      process.send?.({ netkit: 'certificate?' } satisfies Message);
+    });
+  }
+
+  /**
+   * on calls `stop` when the primary asks this worker to shut down or goes
+   * away (a worker must not outlive it), and `reload` for a SIGHUP the
+   * primary passes on. It returns the function that stops listening.
+   */
+  on(handlers: { stop: () => void; reload: () => void }): () => void {
+    const onMessage = (msg: unknown) => {
+      const m = netkitMessage(msg);
+      if (m?.netkit === 'shutdown') handlers.stop();
+      else if (m?.netkit === 'reload') handlers.reload();
+    };
+    process.on('message', onMessage);
+    process.on('disconnect', handlers.stop);
+    // The IPC channel must not keep the worker alive once its server is done.
+    process.channel?.unref();
+    return () => {
+      process.off('message', onMessage);
+      process.off('disconnect', handlers.stop);
+    };
+  }
 }
 
-/**
- * runWorkers starts `count` processes that run the same command and share
- * its listening port through node:cluster (the primary accepts and hands
- * connections round-robin), so a server uses every core. It prints one
- * `listening` event, restarts workers that die, and on `signal` asks each
- * to shut down gracefully, killing any still alive after `graceMs`.
- */
-export async function runWorkers(options: {
+/** PrimaryOptions configure runPrimary(). */
+export interface PrimaryOptions {
   count: number;
   argv: readonly string[];
   signal: AbortSignal;
   out: Output;
+  /** graceMs is --shutdown-timeout: a worker still alive a second past it is killed. */
   graceMs: number;
-  describe: (address: string) => string;
+  /** certificate is the ephemeral certificate the workers ask for (with --tls and no --cert). */
+  certificate?: CertificatePair;
+  /** unixAddress is the `unix:/path` the workers share (cluster reports no address for it). */
+  unixAddress?: string;
   /** relay picks worker messages the primary passes on to every other worker (a shared bus). */
   relay?: (msg: unknown) => boolean;
-  /** fields adds command-specific fields (a URL) to the listening event. */
-  fields?: (address: string) => Record<string, unknown>;
-}): Promise<number> {
-  const { count, out, signal } = options;
+  /** hangups is given the function that passes a SIGHUP on to every worker (undefined once stopping). */
+  hangups: (forward: (() => void) | undefined) => void;
+  /** listening is told the address once every worker listens, to print the `listening` event. */
+  listening: (address: string) => void;
+}
+
+/**
+ * runPrimary starts `count` workers that run the same command line and
+ * supervises them: it reports the address once all listen, restarts a
+ * worker that dies (not before all listen: that is a startup failure, such
+ * as a port in use, reported with the worker's exit code), passes SIGHUP on
+ * to every worker, and on `signal` asks each to shut down gracefully,
+ * killing any still alive after `graceMs`. Resolves with the exit code.
+ */
+export async function runPrimary(o: PrimaryOptions): Promise<number> {
+  const { count, out, signal } = o;
   const self = fileURLToPath(import.meta.url);
   const exec = self.replace(/workers\.(ts|js)$/, (_m, ext: string) => `main.${ext}`);
-  cluster.setupPrimary({ exec, args: [...options.argv] });
+  cluster.setupPrimary({ exec, args: [...o.argv] });
   const workers = new Set<Worker>();
   let stopping = false;
   let started = false;
@@ -64,16 +135,17 @@ export async function runWorkers(options: {
   const fork = (id: number): Worker => {
     const w = cluster.fork({ [WORKER_ENV]: String(id) });
     workers.add(w);
-    const relay = options.relay;
-    if (relay) {
-      w.on('message', (msg) => {
-        if (!relay(msg)) return;
-        for (const other of workers) if (other !== w && other.isConnected()) other.send(msg);
-      });
-    }
+    w.on('message', (msg) => {
+      if (netkitMessage(msg)?.netkit === 'certificate?' && o.certificate) {
+        const { cert, key } = o.certificate;
+        w.send({ netkit: 'certificate', cert: cert.toString(), key: key.toString() } satisfies Message);
+        return;
+      }
+      if (!o.relay?.(msg)) return;
+      for (const other of workers) if (other !== w && other.isConnected()) other.send(msg as object);
+    });
     w.on('exit', (code, sig) => {
       workers.delete(w);
-      // Before every worker listens, a death is a startup failure (port in use): report it, do not retry.
       if (stopping || !started) return;
       out.note(
         'worker-exit',
@@ -90,10 +162,10 @@ export async function runWorkers(options: {
   const listening = new Promise<string>((resolve, reject) => {
     let ready = 0;
     cluster.on('listening', (_w, addr) => {
-      if (++ready === count) {
-        const host = addr.address ?? '';
-        resolve(host.includes(':') ? `[${host}]:${addr.port}` : `${host}:${addr.port}`);
-      }
+      if (++ready !== count) return;
+      if (o.unixAddress !== undefined) return resolve(o.unixAddress);
+      const host = addr.address ?? '';
+      resolve(host.includes(':') ? `[${host}]:${addr.port}` : `${host}:${addr.port}`);
     });
     cluster.once('exit', (_w, code) => {
       if (ready < count) {
@@ -103,6 +175,11 @@ export async function runWorkers(options: {
     });
   });
   for (let i = 1; i <= count; i++) fork(i);
+  // Each worker reloads its own certificate: SIGHUP is for the whole server, not its supervisor.
+  // One still starting reads the files afresh anyway.
+  o.hangups(() => {
+    for (const w of workers) if (w.isConnected()) w.send({ netkit: 'reload' } satisfies Message);
+  });
   let address: string;
   try {
     address = await listening;
@@ -113,19 +190,15 @@ export async function runWorkers(options: {
     return failedWith;
   }
   started = true;
-  out.event(
-    'listening',
-    { address, ...options.fields?.(address), workers: count, pid: process.pid },
-    options.describe(address),
-  );
+  o.listening(address);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
       stopping = true;
       if (workers.size === 0) resolve();
       for (const w of workers) {
-        w.send('netkit:shutdown');
-        const kill = setTimeout(() => w.process.kill('SIGKILL'), options.graceMs + 1000);
+        if (w.isConnected()) w.send({ netkit: 'shutdown' } satisfies Message);
+        const kill = setTimeout(() => w.process.kill('SIGKILL'), o.graceMs + 1000);
         w.on('exit', () => {
           clearTimeout(kill);
           if (workers.size === 0) resolve();
@@ -135,34 +208,6 @@ export async function runWorkers(options: {
     if (signal.aborted) stop();
     else signal.addEventListener('abort', stop, { once: true });
   });
+  o.hangups(undefined);
   return 0;
-}
-
-/**
- * primaryFor starts `workers` processes and supervises them when this
- * process is the primary of a multi-worker command; it returns undefined
- * when the command should serve by itself (one worker, or inside a worker).
- */
-export function primaryFor(
-  ctx: { io: { env: Record<string, string | undefined>; signal: AbortSignal }; argv: readonly string[] },
-  out: Output,
-  o: {
-    workers: number;
-    graceMs: number;
-    describe: (address: string) => string;
-    relay?: (msg: unknown) => boolean;
-    fields?: (address: string) => Record<string, unknown>;
-  },
-): Promise<number> | undefined {
-  if (o.workers <= 1 || isWorker(ctx.io.env)) return undefined;
-  return runWorkers({
-    count: o.workers,
-    argv: ctx.argv,
-    signal: ctx.io.signal,
-    out,
-    graceMs: o.graceMs,
-    describe: o.describe,
-    ...(o.relay ? { relay: o.relay } : {}),
-    ...(o.fields ? { fields: o.fields } : {}),
-  });
 }

@@ -61,7 +61,7 @@ test('http get: a refused port exits 3, a silent server exits 4', async (t) => {
 test('http serve --workers 2: two processes share the port, both answer, Ctrl-C stops all', async () => {
   const p = spawnNetkit(['http', 'serve', '127.0.0.1:0', '--workers', '2', '--json']);
   try {
-    const [, address] = await p.waitFor(/"event":"listening","address":"([^"]+)","workers":2/);
+    const [, address] = await p.waitFor(/"event":"listening","address":"([^"]+)".*"workers":2/);
     // A new connection per request, so the primary's round-robin spreads them.
     for (let i = 0; i < 16; i++) {
       const res = await request(`http://${address}/n/${i}`, { headers: { Connection: 'close' } });

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { formatDuration } from '../../internal/duration.js';
 import { safeText } from '../../internal/text.js';
 import { arith } from '../../rpc/arith.js';
@@ -8,30 +8,20 @@ import type { CallEvent } from '../../rpc/call-event.js';
 import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js';
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
-import { listen, type Server } from '../../tcp/index.js';
-import { EXIT } from '../exit-codes.js';
-import {
-  durationOption,
-  jsonOption,
-  networkOption,
-  type ProxyFlags,
-  proxyFromFlags,
-  proxyProtocolOption,
-  trustOption,
-} from '../options.js';
-import { Output } from '../output.js';
+import type { Server } from '../../tcp/index.js';
+import { durationOption } from '../options.js';
+import type { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { logConnections } from '../serve-log.js';
+import { serverCommand } from '../server-command.js';
+import type { ServerFlags } from '../server-flags.js';
 
-interface RpcServeFlags extends ProxyFlags {
-  network: string;
+interface RpcServeFlags extends ServerFlags {
   codec: 'gob' | 'json' | 'jsonrpc2';
   http?: boolean;
   service: string[];
   idle: number;
   firstByteTimeout: number;
-  quiet?: boolean;
-  json?: boolean;
 }
 
 /** DEFAULT_RPC_ADDRESS is where `netkit rpc serve` listens by default (the classic example's port). */
@@ -70,127 +60,121 @@ async function loadServices(registry: Registry, file: string): Promise<string[]>
 
 /** rpcServeCommand defines `netkit rpc serve`. */
 export function rpcServeCommand(ctx: CliContext): Command {
-  return new Command('serve')
-    .description("serve the classic Arith service (and yours) over Go's net/rpc or JSON-RPC 2.0")
-    .argument('[address]', 'host:port to listen on', DEFAULT_RPC_ADDRESS)
-    .addOption(networkOption('tcp'))
-    .addOption(codecOption())
-    .option(
-      '--http',
-      'gob/json: serve over HTTP CONNECT /_goRPC_ (rpc.HandleHTTP) with /debug/rpc; jsonrpc2: HTTP POST',
-    )
-    .option(
-      '--service <module>',
-      'also serve the services a JavaScript module exports as `services` (repeatable)',
-      (v: string, all: string[]) => [...all, v],
-      [],
-    )
-    .addOption(
-      durationOption(
-        '--idle <duration>',
-        'close connections with no traffic and no call running for this long (0 = never; not with jsonrpc2 --http)',
-        '5m',
-      ),
-    )
-    .addOption(
-      durationOption(
-        '--first-byte-timeout <duration>',
-        'close connections that send nothing this long after connecting; when full, the oldest such is closed for a newcomer (0 = never; not with jsonrpc2 --http)',
-        '10s',
-      ),
-    )
-    .option('-q, --quiet', 'do not log connections and calls')
-    .addOption(proxyProtocolOption())
-    .addOption(trustOption())
-    .addOption(jsonOption())
-    .addHelpText(
-      'after',
-      `
+  const registry = new Registry().register('Arith', arith);
+  const services = ['Arith'];
+  return serverCommand<RpcServeFlags>(ctx, {
+    name: 'serve',
+    description: "serve the classic Arith service (and yours) over Go's net/rpc or JSON-RPC 2.0",
+    defaultAddress: DEFAULT_RPC_ADDRESS,
+    addressHelp: '":1234" for every interface, port 0 for any free port',
+    options: (cmd) =>
+      cmd
+        .addOption(codecOption())
+        .option(
+          '--http',
+          'gob/json: serve over HTTP CONNECT /_goRPC_ (rpc.HandleHTTP) with /debug/rpc; jsonrpc2: HTTP POST',
+        )
+        .option(
+          '--service <module>',
+          'also serve the services a JavaScript module exports as `services` (repeatable)',
+          (v: string, all: string[]) => [...all, v],
+          [],
+        )
+        .addOption(
+          durationOption(
+            '--idle <duration>',
+            'close connections with no traffic and no call running for this long (0 = never; not with jsonrpc2 --http)',
+            '5m',
+          ),
+        )
+        .addOption(
+          durationOption(
+            '--first-byte-timeout <duration>',
+            'close connections that send nothing this long after connecting; when full, the oldest such is closed for a newcomer (0 = never; not with jsonrpc2 --http)',
+            '10s',
+          ),
+        ),
+    flags: {
+      maxConns: { help: 'connections served at once; more are reset', default: 10_000 },
+      shutdownTimeout: {
+        help: 'on Ctrl-C or SIGTERM, let calls in flight answer for this long',
+        default: '5s',
+      },
+      quiet: 'do not log connections and calls',
+    },
+    help: `
 Each connection is logged when it opens and closes, and each call with its
 method, duration and error (--json: open, call, close events); -q turns that off.
 
 Arith.Multiply({A, B}) returns A*B; Arith.Divide({A, B}) returns {Quo, Rem}, or
 the error "divide by zero". Go's rpc.Dial, jsonrpc.Dial and rpc.DialHTTP clients
-call it unchanged.
+call it unchanged (over TLS: tls.Dial, then rpc.NewClient).
 
 Examples:
   netkit rpc serve                          # gob on 127.0.0.1:1234, like rpc.ServeConn
   netkit rpc serve :1234 --http             # like rpc.HandleHTTP; see /debug/rpc
-  netkit rpc serve --codec jsonrpc2 --http  # JSON-RPC 2.0 over HTTP POST`,
-    )
-    .action(async (address: string, flags: RpcServeFlags) => {
-      ctx.exitCode = await runServe(ctx, address, flags);
-    });
-}
-
-async function runServe(ctx: CliContext, address: string, flags: RpcServeFlags): Promise<number> {
-  const out = new Output(ctx.io, Boolean(flags.json));
-  const registry = new Registry().register('Arith', arith);
-  const proxy = proxyFromFlags(flags);
-  const extra: string[] = [];
-  for (const file of flags.service) extra.push(...(await loadServices(registry, file)));
-  const services = ['Arith', ...extra];
-  const onCall = flags.quiet ? undefined : (e: CallEvent) => logCall(out, e);
-  let bound: string;
-  let close: () => Promise<void>;
-  // The TCP server under gob, json and jsonrpc2 over TCP, for connection logs; HTTP logs calls only, as http serve logs requests.
-  let tcp: Server | undefined;
-  if (flags.codec === 'jsonrpc2') {
-    if (flags.http) {
-      const server = await serveJsonRpc2Http(address, registry, {
-        network: flags.network,
-        ...(proxy ? { proxy } : {}),
+  netkit rpc serve --codec jsonrpc2 --http  # JSON-RPC 2.0 over HTTP POST
+  netkit rpc serve :1234 --workers 4 --tls  # four processes, one ephemeral certificate`,
+    prepare: async (flags) => {
+      // Loaded by the --workers primary too, so a broken module is reported once and the line names its services.
+      for (const file of flags.service) services.push(...(await loadServices(registry, file)));
+    },
+    describe: (flags, at) => {
+      const how = `${flags.codec}${flags.http ? ' over HTTP' : ''}`;
+      return {
+        text: `listening ${at.address} (${how}; services ${services.join(', ')}${at.workers > 1 ? `; ${at.workers} workers` : ''})`,
+        fields: {
+          codec: flags.codec,
+          http: Boolean(flags.http),
+          services,
+          ...(flags.http ? { url: at.url('http') } : {}),
+        },
+      };
+    },
+    start: async (listener, flags, cx) => {
+      const onCall = flags.quiet ? undefined : (e: CallEvent) => logCall(cx.out, e, cx.tag);
+      const common = {
+        maxConnections: cx.setup.maxConns,
         ...(onCall ? { onCall } : {}),
-      });
-      bound = server.address;
-      close = () => server.close();
-    } else {
-      const server = await serveJsonRpc2Tcp(
-        proxy ? await listen(address, { network: flags.network, proxy }) : address,
-        registry,
-        {
-          network: flags.network,
+      };
+      // The TCP server under gob, json and jsonrpc2 over TCP, for connection logs; HTTP logs calls only, as http serve logs requests.
+      let tcp: Server | undefined;
+      let close: () => Promise<void>;
+      if (flags.codec === 'jsonrpc2' && flags.http) {
+        const server = await serveJsonRpc2Http(listener, registry, {
+          ...common,
+          closeTimeout: flags.shutdownTimeout,
+        });
+        close = () => server.close();
+      } else if (flags.codec === 'jsonrpc2') {
+        const server = await serveJsonRpc2Tcp(listener, registry, {
+          ...common,
           idleTimeout: flags.idle,
           firstByteTimeout: flags.firstByteTimeout,
-          ...(onCall ? { onCall } : {}),
-        },
-      );
-      bound = server.address;
-      close = () => server.close();
-      tcp = server.server;
-    }
-  } else {
-    const server = await serveRpc(address, registry, {
-      codec: flags.codec,
-      http: Boolean(flags.http),
-      network: flags.network,
-      idleTimeout: flags.idle,
-      firstByteTimeout: flags.firstByteTimeout,
-      ...(proxy ? { proxy } : {}),
-      ...(onCall ? { onCall } : {}),
-    });
-    bound = server.address;
-    close = () => server.close();
-    tcp = server.tcp;
-  }
-  if (tcp && !flags.quiet) logConnections(tcp, out);
-  const how = `${flags.codec}${flags.http ? ' over HTTP' : ''}`;
-  out.event(
-    'listening',
-    { address: bound, codec: flags.codec, http: Boolean(flags.http), services, pid: process.pid },
-    `listening ${bound} (${how}; services ${services.join(', ')})`,
-  );
-  await new Promise<void>((resolve) => {
-    if (ctx.io.signal.aborted) resolve();
-    ctx.io.signal.addEventListener('abort', () => resolve(), { once: true });
+          shutdownTimeout: flags.shutdownTimeout,
+        });
+        close = () => server.close();
+        tcp = server.server;
+      } else {
+        const server = await serveRpc(listener, registry, {
+          ...common,
+          codec: flags.codec,
+          http: Boolean(flags.http),
+          idleTimeout: flags.idle,
+          firstByteTimeout: flags.firstByteTimeout,
+          shutdownTimeout: flags.shutdownTimeout,
+        });
+        close = () => server.close();
+        tcp = server.tcp;
+      }
+      if (tcp && !flags.quiet) logConnections(tcp, cx.out, cx.tag);
+      return { close };
+    },
   });
-  await close();
-  out.note('stopped', { address: bound }, 'stopped');
-  return EXIT.OK;
 }
 
 /** logCall prints one answered call; the method name and error text come from the peer, so they are escaped. */
-function logCall(out: Output, e: CallEvent): void {
+function logCall(out: Output, e: CallEvent, tag: Readonly<Record<string, unknown>>): void {
   const ms = Math.round(e.durationMs * 1000) / 1000;
   const failed = e.error === undefined ? '' : ` ${out.paint('yellow', 'error')} ${safeText(e.error)}`;
   out.event(
@@ -201,6 +185,7 @@ function logCall(out: Output, e: CallEvent): void {
       durationMs: ms,
       ...(e.error === undefined ? {} : { error: e.error }),
       ...(e.rpcCode === undefined ? {} : { rpcCode: e.rpcCode }),
+      ...tag,
     },
     `call  ${e.remote ?? '-'} ${safeText(e.method)} ${ms < 1 ? `${ms.toFixed(2)}ms` : formatDuration(ms)}${failed}`,
   );
