@@ -186,6 +186,7 @@ test('gorilla websocket client on wss:// -> netkit serveWs({tls}) echo', async (
     maxPayload: 2 * 1024 * 1024,
   });
   t.after(() => server.close());
+  assert.equal(server.url, `wss://${server.address}/echo`);
   const r = await goClient(s.client, ['-proto', 'ws', '-addr', server.address, '-cacert', pki.ca.cert.file]);
   assert.equal(
     r.stdout,
