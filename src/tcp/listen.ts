@@ -106,6 +106,8 @@ export async function listen(address: string, options: ListenOptions = {}): Prom
   const signal = checkSignal(options.signal);
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
   const tls = await resolveTlsServer(options.tls);
+  // Made before binding: whatever node:tls still refuses in the options must not leave the port bound.
+  const acceptor = tls === undefined ? undefined : new TlsAcceptor(tls);
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: false });
   let addr: Endpoint;
   if (target.path !== undefined) {
@@ -134,7 +136,7 @@ export async function listen(address: string, options: ListenOptions = {}): Prom
       keepAlive: options.keepAlive,
       highWaterMark: options.highWaterMark,
       proxy,
-      tls: tls === undefined ? undefined : new TlsAcceptor(tls),
+      tls: acceptor,
     },
     signal,
   );

@@ -3,6 +3,7 @@ import net from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { parseIPv4, parseIPv6 } from '../addr/ip.js';
+import { InvalidArgumentError } from '../errors.js';
 import { fingerprintOf } from './fingerprint.js';
 
 /** Ephemeral is a self-signed certificate made at start-up, with its key and fingerprint. */
@@ -37,6 +38,7 @@ const VALIDITY_MS = 7 * 24 * 3600 * 1000;
  * A client trusts it by pinning the fingerprint, not through a CA.
  */
 export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
+  checkHosts('hosts', hosts);
   const crypto = webcrypto;
   // pkijs is typed against the DOM's Crypto; Node's webcrypto is the same API.
   const engine = new pkijs.CryptoEngine({ name: 'netkit', crypto: crypto as never });
@@ -51,7 +53,7 @@ export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
   cert.serialNumber = new asn1js.Integer({ valueHex: serial });
   const name = new pkijs.AttributeTypeAndValue({
     type: OID.commonName,
-    value: new asn1js.Utf8String({ value: hosts[0] ?? 'netkit' }),
+    value: new asn1js.Utf8String({ value: hosts[0]! }),
   });
   cert.issuer.typesAndValues.push(name);
   cert.subject.typesAndValues.push(name);
@@ -87,6 +89,26 @@ export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
   });
 }
 
+/** HOST_NAME is a DNS name a certificate can carry: dot-separated labels, a `*.` wildcard first. */
+const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
+
+/**
+ * checkHosts makes sure `hosts` are what a certificate can be made for: a
+ * non-empty array of host names and IP literals (NETKIT_INVALID_ARGUMENT
+ * naming `option` otherwise). A string is refused rather than spread into
+ * one host per character.
+ */
+export function checkHosts(option: string, hosts: unknown): void {
+  if (!Array.isArray(hosts) || hosts.length === 0) {
+    throw new InvalidArgumentError(option, 'must be a non-empty array of host names and IP addresses');
+  }
+  for (const h of hosts) {
+    if (typeof h !== 'string' || (net.isIP(h) === 0 && (h.length > 253 || !HOST_NAME.test(h)))) {
+      throw new InvalidArgumentError(option, `${JSON.stringify(h)} is neither a host name nor an IP address`);
+    }
+  }
+}
+
 function ext(
   id: string,
   critical: boolean,
@@ -103,5 +125,6 @@ function pem(label: string, der: Buffer): string {
 function ipBytes(ip: string): Uint8Array {
   // Go keeps IPv4 in 16 bytes; a certificate carries 4 (RFC 5280 4.2.1.6).
   if (net.isIPv4(ip)) return parseIPv4(ip)?.subarray(-4) ?? new Uint8Array(0);
-  return parseIPv6(ip) ?? new Uint8Array(0);
+  // A zone (fe80::1%eth0) names a link on this host; a certificate carries the address alone.
+  return parseIPv6(ip.replace(/%.*$/, '')) ?? new Uint8Array(0);
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { InvalidArgumentError } from '../errors.js';
 
 /**
@@ -14,5 +15,24 @@ export function checkPem(option: string, value: unknown, label: string): void {
   const re = new RegExp(`-----BEGIN [A-Z ]*${label}-----`);
   if (!re.test(text)) {
     throw new InvalidArgumentError(option, `is not PEM holding a ${label} (no "-----BEGIN ${label}-----")`);
+  }
+}
+
+/**
+ * checkCertificates is checkPem for certificates that must also parse, each
+ * of them: a CA bundle with one broken block would otherwise be cut short
+ * there without a word by node:tls.
+ */
+export function checkCertificates(option: string, value: unknown): void {
+  checkPem(option, value, 'CERTIFICATE');
+  const text = (value as string | Buffer).toString('latin1');
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      const which = blocks.length === 1 ? 'the certificate' : `certificate ${i + 1} of ${blocks.length}`;
+      throw new InvalidArgumentError(option, `${which} does not parse: ${(err as Error).message}`);
+    }
   }
 }

@@ -3,9 +3,9 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkMs } from '../internal/validate.js';
-import { type Ephemeral, selfSigned } from './ephemeral.js';
+import { checkHosts, type Ephemeral, selfSigned } from './ephemeral.js';
 import { fingerprintOfPem } from './fingerprint.js';
-import { checkPem } from './pem.js';
+import { checkCertificates, checkPem } from './pem.js';
 
 /** TlsServerOptions turn on TLS for a server's connections. Durations are milliseconds. */
 export interface TlsServerOptions {
@@ -74,10 +74,39 @@ export function checkTlsServer(o: TlsServerOptions | boolean | undefined): TlsSe
     );
   }
   if (opts.cert !== undefined) checkPair(opts as CertificatePair);
-  for (const c of list(opts.clientCA) ?? []) checkPem('tls.clientCA', c, 'CERTIFICATE');
+  if (opts.hosts !== undefined) {
+    if (opts.cert !== undefined) {
+      throw new InvalidArgumentError(
+        'tls.hosts',
+        'names an ephemeral certificate; with tls.cert and tls.key none is made',
+      );
+    }
+    checkHosts('tls.hosts', opts.hosts);
+  }
+  if (opts.alpn !== undefined) checkAlpn(opts.alpn);
+  // node:tls skips a CA it cannot parse without a word, and then refuses every client.
+  for (const c of list(opts.clientCA) ?? []) checkCertificates('tls.clientCA', c);
   checkMs('tls.handshakeTimeout', opts.handshakeTimeout ?? TLS_SERVER_DEFAULTS.handshakeTimeout);
   checkInt('tls.maxHandshakes', opts.maxHandshakes ?? TLS_SERVER_DEFAULTS.maxHandshakes, 1, 1_000_000);
   return opts;
+}
+
+function checkAlpn(alpn: unknown): void {
+  if (!Array.isArray(alpn)) {
+    throw new InvalidArgumentError('tls.alpn', 'must be an array of protocol names, as ["http/1.1"]');
+  }
+  for (const p of alpn) {
+    // RFC 7301 section 3.1: a protocol name is 1 to 255 bytes.
+    if (typeof p !== 'string' || p === '') {
+      throw new InvalidArgumentError('tls.alpn', `${JSON.stringify(p)} is not a protocol name`);
+    }
+    if (Buffer.byteLength(p) > 255) {
+      throw new InvalidArgumentError(
+        'tls.alpn',
+        `a protocol name is at most 255 bytes, got ${Buffer.byteLength(p)}`,
+      );
+    }
+  }
 }
 
 /** resolveTlsServer validates the options and makes the ephemeral certificate when none is given. */
