@@ -44,6 +44,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   readonly addr: Endpoint;
   readonly #ready = new Fifo<net.Socket>();
   readonly #waiters = new Fifo<{ resolve: (s: net.Socket) => void; reject: (e: Error) => void }>();
+  /** preparing are connections between accept and hand-out: reading a PROXY header or in the TLS handshake. */
+  readonly #preparing = new Set<net.Socket>();
   #closed = false;
   readonly #steps: AcceptSteps;
 
@@ -137,6 +139,9 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
     for (const s of this.#ready.clear()) s.destroy();
+    // Else a peer that never sends its PROXY header would keep its socket until proxy.timeout.
+    for (const s of this.#preparing) s.destroy();
+    this.#preparing.clear();
     this.#steps.tls?.close();
     const err = this.#closedError();
     for (const w of this.#waiters.clear()) w.reject(err);
@@ -176,6 +181,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   /** prepare reads the PROXY header, then runs the TLS handshake; a failure closes the connection. */
   async #prepare(raw: net.Socket): Promise<void> {
     const { proxy, tls: acceptor } = this.#steps;
+    this.#preparing.add(raw);
     try {
       if (proxy !== undefined) {
         // The socket is left paused with the bytes after the header put back: node:tls and
@@ -192,6 +198,8 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
       this.#handOut(secure);
     } catch {
       raw.destroy();
+    } finally {
+      this.#preparing.delete(raw);
     }
   }
 
