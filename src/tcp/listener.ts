@@ -24,7 +24,7 @@ export interface ListenerTls {
   readonly fingerprint: string;
   /** certificate is the PEM certificate served now. */
   readonly certificate: string;
-  /** ephemeral is true for a certificate made at start (no cert/key given). */
+  /** ephemeral is true while the certificate made at start (no cert/key given) is served. */
   readonly ephemeral: boolean;
 }
 

@@ -161,11 +161,13 @@ export class TlsAcceptor {
   readonly #pending = new Map<net.Socket, Waiter>();
   #pair: CertificatePair;
   #fingerprint: string;
+  #ephemeral: boolean;
 
   constructor(o: ResolvedTlsServer) {
     this.#o = o;
     this.#pair = o.pair;
     this.#fingerprint = fingerprintOfPem(o.pair.cert);
+    this.#ephemeral = o.ephemeral;
     this.#server = new tls.Server(this.#contextOptions(o.pair));
     this.#server.on('secureConnection', (s: tls.TLSSocket) => {
       // node:tls keeps the socket it wrapped as _parent; there is no public way back to it.
@@ -198,9 +200,9 @@ export class TlsAcceptor {
     return this.#pair.cert.toString();
   }
 
-  /** ephemeral is true when the certificate was made at start. */
+  /** ephemeral is true while the certificate served is the one made at start (setCertificate ends it). */
   get ephemeral(): boolean {
-    return this.#o.ephemeral;
+    return this.#ephemeral;
   }
 
   /** handshaking is how many handshakes are in progress. */
@@ -244,6 +246,7 @@ export class TlsAcceptor {
     this.#server.setSecureContext(this.#contextOptions(pair));
     this.#pair = pair;
     this.#fingerprint = fingerprint;
+    this.#ephemeral = false;
   }
 
   /** close ends every handshake still in progress. */
