@@ -1,10 +1,13 @@
 import { ConnectionError, type NetkitError, TimeoutError } from '../errors.js';
+import { isTlsFailure, tlsError } from '../tls/failure.js';
 
 /** asNetkitError maps a socket error to netkit's codes, keeping the original as `cause`. */
 export function asNetkitError(err: Error, address?: string): NetkitError {
   if ('code' in err && typeof err.code === 'string' && err.code.startsWith('NETKIT_')) {
     return err as NetkitError;
   }
+  // A TLS 1.3 server refuses a client certificate after the client's handshake is done: on the first read.
+  if (isTlsFailure(err)) return tlsError(err, address ?? 'peer', 'tcp');
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new ConnectionError(

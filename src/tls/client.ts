@@ -53,6 +53,9 @@ export function resolveTlsClient(o: TlsClientOptions | boolean | undefined): Res
   if (opts.servername !== undefined && (typeof opts.servername !== 'string' || opts.servername === '')) {
     throw new InvalidArgumentError('tls.servername', 'must be a non-empty host name');
   }
+  if (opts.pin !== undefined && typeof opts.pin !== 'string') {
+    throw new InvalidArgumentError('tls.pin', 'must be a string: sha256:<64 hex digits>');
+  }
   const ca =
     opts.ca === undefined
       ? undefined
@@ -75,6 +78,45 @@ export function resolveTlsClient(o: TlsClientOptions | boolean | undefined): Res
     key: opts.key,
     alpn: opts.alpn === undefined ? undefined : [...opts.alpn],
   });
+}
+
+/**
+ * resolveSchemeTls resolves the TLS settings of a client whose URL decides
+ * whether TLS is used (https:, wss:): `tls` says how (`true` or `false`
+ * mean the defaults), and `ca` and `insecure` given beside it — the http
+ * and WebSocket clients' shorthands — fold into it, each named as itself
+ * when invalid.
+ */
+export function resolveSchemeTls(
+  tlsOption: TlsClientOptions | boolean | undefined,
+  ca: unknown,
+  insecure: unknown,
+): ResolvedTlsClient {
+  if (insecure !== undefined && typeof insecure !== 'boolean') {
+    throw new InvalidArgumentError('insecure', 'must be a boolean');
+  }
+  if (ca !== undefined) {
+    for (const c of Array.isArray(ca) ? ca : [ca]) checkPem('ca', c, 'CERTIFICATE');
+  }
+  if (
+    tlsOption !== undefined &&
+    typeof tlsOption !== 'boolean' &&
+    (typeof tlsOption !== 'object' || tlsOption === null)
+  ) {
+    throw new InvalidArgumentError('tls', 'must be a boolean or an object');
+  }
+  const base: TlsClientOptions = typeof tlsOption === 'object' ? tlsOption : {};
+  if (ca !== undefined && base.ca !== undefined) {
+    throw new InvalidArgumentError('ca', 'give the CA certificates once: in ca or in tls.ca');
+  }
+  if (insecure !== undefined && base.insecure !== undefined) {
+    throw new InvalidArgumentError('insecure', 'give it once: in insecure or in tls.insecure');
+  }
+  return resolveTlsClient({
+    ...base,
+    ...(ca !== undefined ? { ca: ca as TlsClientOptions['ca'] } : {}),
+    ...(insecure !== undefined ? { insecure: insecure as boolean } : {}),
+  })!;
 }
 
 /**

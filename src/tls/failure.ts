@@ -32,12 +32,20 @@ export function tlsReason(err: unknown, plainScheme: string): string {
   if (e?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `wrong host: ${message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')}`;
   }
-  if (e?.code !== undefined && TLS_CODE_REASONS[e.code] !== undefined) return TLS_CODE_REASONS[e.code]!;
+  if (e?.code !== undefined && Object.hasOwn(TLS_CODE_REASONS, e.code)) return TLS_CODE_REASONS[e.code]!;
+  const plain = plainScheme === 'tcp' ? 'plain TCP' : `plain ${plainScheme}://`;
+  if (/disconnected before secure TLS connection/i.test(message)) {
+    // A TLS server that refuses says why in an alert; closing without a word is what a plain-text server does.
+    return `the peer closed the connection during the handshake without a TLS alert: it likely does not speak TLS; is it a ${plain} server?`;
+  }
   const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1]?.trim();
   if (reason === undefined) return message;
   if (/wrong version number|packet length too long|http request|unknown protocol/i.test(reason)) {
-    const scheme = plainScheme === 'tcp' ? 'plain TCP' : `plain ${plainScheme}://`;
-    return `the peer does not speak TLS (${reason}); is it a ${scheme} server?`;
+    return `the peer does not speak TLS (${reason}); is it a ${plain} server?`;
+  }
+  if (/^unexpected message$/i.test(reason)) {
+    // What a client reads when its ClientHello comes back: an echo server, the commonest plain-text peer.
+    return `the peer does not speak TLS (${reason}: an echo server sends the handshake back); is it a ${plain} server?`;
   }
   if (/certificate required/i.test(reason)) {
     return `client certificate required: the server asks for one; pass --cert FILE --key FILE (${reason})`;
@@ -49,6 +57,25 @@ export function tlsReason(err: unknown, plainScheme: string): string {
     return `no TLS version in common (netkit needs TLS 1.2 or later): ${reason}`;
   }
   return `handshake failed: ${reason}`;
+}
+
+/**
+ * isTlsFailure is true for an error that comes from TLS itself rather than
+ * from the network below it: a certificate check, a pin, or an OpenSSL
+ * error or alert (`ERR_SSL_…`, "SSL routines"). In TLS 1.3 the client's
+ * handshake ends before the server has judged its certificate, so a
+ * refusal ("certificate required") arrives as such an error on the first
+ * read, after the connection looked secure; clients use this to report it
+ * as the TLS failure it is.
+ */
+export function isTlsFailure(err: unknown): boolean {
+  const e = err as (Error & { code?: unknown }) | undefined;
+  if (!(e instanceof Error)) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === PIN_MISMATCH || code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code.startsWith('ERR_SSL_')) {
+    return true;
+  }
+  return Object.hasOwn(TLS_CODE_REASONS, code) || /SSL routines/.test(e.message);
 }
 
 /** tlsError is the NETKIT_TLS_FAILED error for a failed handshake with `address`. */
