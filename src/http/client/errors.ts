@@ -82,20 +82,3 @@ export function protocolError(
   }
   return new HttpProtocolError(message, address, received, { cause: err });
 }
-
-/**
- * tlsFailure says in words why a TLS handshake failed. OpenSSL's text
- * (`write EPROTO 800C…:error:0A00010B:SSL routines:ssl3_get_record:wrong
- * version number:../deps/openssl/…:350:`) is cut to its reason, and the
- * reasons that mean the peer answered in plain text say so, with the scheme
- * to use instead. Certificate errors pass through: Node's text is clear.
- */
-export function tlsFailure(err: unknown, plainScheme: 'http' | 'ws'): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1]?.trim();
-  if (reason === undefined) return message;
-  if (/wrong version number|packet length too long|http request|unknown protocol/i.test(reason)) {
-    return `the peer does not speak TLS (${reason}); is it a plain ${plainScheme}:// server?`;
-  }
-  return `handshake failed: ${reason}`;
-}

@@ -2,9 +2,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AddrError, ConnectionError } from '../../errors.js';
-import { BodyTooLargeError, protocolError, tlsFailure } from './errors.js';
-import type { TlsOptions } from './options.js';
+import { AddrError, ConnectionError, NetkitError } from '../../errors.js';
+import { TlsAgent } from '../../tls/agent.js';
+import type { ResolvedTlsClient } from '../../tls/client.js';
+import { isTlsFailure, tlsError } from '../../tls/failure.js';
+import { BodyTooLargeError, protocolError } from './errors.js';
 import type { HttpTiming, RequestBody } from './types.js';
 
 /** Hop is one request/response exchange on a fresh connection. */
@@ -14,7 +16,10 @@ export interface Hop {
   headers: [string, string][];
   body: RequestBody | undefined;
   maxBodyBytes: number;
-  tls: TlsOptions;
+  /** tls is how an https: hop speaks TLS. */
+  tls: ResolvedTlsClient;
+  /** socketPath is a Unix socket to connect to instead of the URL's host and port. */
+  socketPath: string | undefined;
   /** Aborting it destroys the exchange, which rejects with `signal.reason`. */
   signal: AbortSignal;
 }
@@ -31,15 +36,19 @@ export interface HopResult {
 
 const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 
-/** hostLabel is host:port for error messages and `address` fields. */
-function hostLabel(url: URL): string {
+/** hostLabel is host:port (or unix:/path) for error messages and `address` fields. */
+function hostLabel(url: URL, socketPath: string | undefined): string {
+  if (socketPath !== undefined) return `unix:${socketPath}`;
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   return `${url.hostname}:${port}`;
 }
 
 /** mapError turns a Node socket/HTTP error into a NetkitError. */
-function mapError(err: unknown, url: URL, connected: boolean, secured: boolean): Error {
-  const address = hostLabel(url);
+function mapError(err: unknown, hop: Hop, connected: boolean): Error {
+  const url = hop.url;
+  const address = hostLabel(url, hop.socketPath);
+  // The TLS agent's own failures (NETKIT_TLS_FAILED, its timeout) are already in words.
+  if (err instanceof NetkitError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const detail = err instanceof Error ? err.message : String(err);
   if (!connected && LOOKUP_CODES.has(code)) {
@@ -50,11 +59,9 @@ function mapError(err: unknown, url: URL, connected: boolean, secured: boolean):
   if (!connected) {
     return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${detail}`, address, { cause: err });
   }
-  if (url.protocol === 'https:' && !secured && code !== 'ECONNRESET') {
-    // Certificate and handshake failures: Node's error code (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, …) stays on `cause`.
-    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'http')}`, address, {
-      cause: err,
-    });
+  if (url.protocol === 'https:' && isTlsFailure(err)) {
+    // After the handshake too: a TLS 1.3 server refuses a client certificate once the request is on its way.
+    return tlsError(err, address, 'http');
   }
   const notHttp = protocolError(err, `http ${address}`, address, 'https');
   if (notHttp) return notHttp;
@@ -135,16 +142,8 @@ export function exchange(hop: Hop): Promise<HopResult> {
       }
     };
     const onAbort = () => finish(signal.reason as Error);
-    const fail = (err: unknown) => finish(mapError(err, url, tConnect !== undefined, tSecure !== undefined));
-
-    const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, {
-      method: hop.method,
-      headers: groupHeaders(hop.headers),
-      agent: false,
-      ...(url.protocol === 'https:' ? hop.tls : {}),
-    });
-    req.once('socket', (socket: Socket) => {
+    const fail = (err: unknown) => finish(mapError(err, hop, tConnect !== undefined));
+    const watch = (socket: Socket) => {
       socket.once('lookup', () => {
         tLookup = performance.now();
       });
@@ -154,7 +153,20 @@ export function exchange(hop: Hop): Promise<HopResult> {
       socket.once('secureConnect', () => {
         tSecure = performance.now();
       });
+    };
+
+    // https: goes through a TlsAgent, which hands node:https a socket only once it is secure and
+    // pin-checked: node:https writes the request the moment it has one. A fresh agent per hop: one
+    // connection per exchange, as with agent: false.
+    const secure = url.protocol === 'https:';
+    const mod = secure ? https : http;
+    const req = mod.request(url, {
+      method: hop.method,
+      headers: groupHeaders(hop.headers),
+      agent: secure ? new TlsAgent(hop.tls, { plainScheme: 'http', signal, onSocket: watch }) : false,
+      ...(hop.socketPath !== undefined ? { socketPath: hop.socketPath } : {}),
     });
+    if (!secure) req.once('socket', watch);
     req.on('error', fail);
     req.once('response', (res) => {
       tHeaders = performance.now();

@@ -1,6 +1,8 @@
 import { constants } from 'node:buffer';
 import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { splitUnixUrl } from '../../tcp/unix-url.js';
+import { type ResolvedTlsClient, resolveSchemeTls } from '../../tls/client.js';
 import type { RequestBody, RequestOptions } from './types.js';
 
 /** REQUEST_DEFAULTS are the values used for options left undefined. */
@@ -22,33 +24,9 @@ export interface Normalized {
   maxRedirects: number;
   signal: AbortSignal | undefined;
   maxBodyBytes: number;
-  tls: TlsOptions;
-}
-
-/** TlsOptions are what https: hops pass to node:tls. */
-export interface TlsOptions {
-  ca?: (string | Buffer)[];
-  rejectUnauthorized: boolean;
-}
-
-/** checkTls validates the `ca` and `insecure` options shared by every TLS client. */
-export function checkTls(ca: unknown, insecure: unknown): TlsOptions {
-  if (insecure !== undefined && typeof insecure !== 'boolean') {
-    throw new InvalidArgumentError('insecure', 'must be a boolean');
-  }
-  const tls: TlsOptions = { rejectUnauthorized: insecure !== true };
-  if (ca === undefined) return tls;
-  const list = Array.isArray(ca) ? ca : [ca];
-  for (const c of list) {
-    if (typeof c !== 'string' && !Buffer.isBuffer(c)) {
-      throw new InvalidArgumentError('ca', 'must be PEM text or a Buffer, or an array of them');
-    }
-    if (!c.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) {
-      throw new InvalidArgumentError('ca', 'is not a PEM certificate (no "-----BEGIN CERTIFICATE-----")');
-    }
-  }
-  tls.ca = list as (string | Buffer)[];
-  return tls;
+  /** tls is how https: hops speak TLS (the scheme decides whether). */
+  tls: ResolvedTlsClient;
+  socketPath: string | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -111,7 +89,10 @@ export function normalize(input: unknown, options: RequestOptions | undefined): 
     throw new InvalidArgumentError('options', 'must be an object');
   }
   const o = options ?? {};
-  const url = parseUrl('url', input);
+  // A Unix socket in got's form, as netkit's servers print it: http://unix:/run/app.sock:/path.
+  const parsed = parseUrl('url', input);
+  const unix = splitUnixUrl(parsed);
+  const url = unix?.url ?? parsed;
   const method = o.method ?? REQUEST_DEFAULTS.method;
   if (typeof method !== 'string' || !TOKEN.test(method)) {
     throw new InvalidArgumentError('method', `not a valid HTTP method: ${String(method)}`);
@@ -128,7 +109,8 @@ export function normalize(input: unknown, options: RequestOptions | undefined): 
       o.maxBodyBytes === undefined
         ? REQUEST_DEFAULTS.maxBodyBytes
         : checkInt('maxBodyBytes', o.maxBodyBytes, 0, constants.MAX_LENGTH),
-    tls: checkTls(o.ca, o.insecure),
+    tls: resolveSchemeTls(o.tls, o.ca, o.insecure),
+    socketPath: unix?.socketPath,
   };
 }
 

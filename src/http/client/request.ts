@@ -1,4 +1,5 @@
 import { AbortError, TimeoutError } from '../../errors.js';
+import { splitUnixUrl, unixUrlText } from '../../tcp/unix-url.js';
 import { RedirectError } from './errors.js';
 import { exchange, type Hop } from './exchange.js';
 import { hasHeader, normalize, parseUrl } from './options.js';
@@ -36,7 +37,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
             new TimeoutError(
               'NETKIT_TIMEOUT',
               'request',
-              `request ${o.method} ${o.url.href} timed out after ${o.timeout} ms`,
+              `request ${o.method} ${o.socketPath === undefined ? o.url.href : unixUrlText(o.url, o.socketPath)} timed out after ${o.timeout} ms`,
               o.timeout,
             ),
           );
@@ -51,6 +52,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       body: o.body,
       maxBodyBytes: o.maxBodyBytes,
       tls: o.tls,
+      socketPath: o.socketPath,
       signal: control.signal,
     };
     const redirects: string[] = [];
@@ -58,11 +60,11 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       const res = await exchange(hop);
       const location = findHeader(res.headers, 'location');
       if (o.maxRedirects === 0 || !REDIRECTS.has(res.status) || location === undefined) {
-        return { url: hop.url.href, ...res, redirects };
+        return { url: shown(hop), ...res, redirects };
       }
-      redirects.push(hop.url.href);
+      redirects.push(shown(hop));
       if (redirects.length > o.maxRedirects) {
-        throw new RedirectError(`too many redirects (more than ${o.maxRedirects}) from ${o.url.href}`, [
+        throw new RedirectError(`too many redirects (more than ${o.maxRedirects}) from ${redirects[0]}`, [
           ...redirects,
         ]);
       }
@@ -89,10 +91,14 @@ function nextHop(prev: Hop, status: number, location: string, redirects: string[
     url = parseUrl('location', location, prev.url);
   } catch (err) {
     throw new RedirectError(
-      `cannot follow redirect from ${prev.url.href} to ${JSON.stringify(location)}: ${(err as Error).message}`,
+      `cannot follow redirect from ${shown(prev)} to ${JSON.stringify(location)}: ${(err as Error).message}`,
       [...redirects],
     );
   }
+  // A relative redirect (or one to the same origin) stays on the Unix socket; one in got's form names its own.
+  const unix = splitUnixUrl(url);
+  const socketPath = unix ? unix.socketPath : url.origin === prev.url.origin ? prev.socketPath : undefined;
+  url = unix?.url ?? url;
   let headers = prev.headers;
   if (url.origin !== prev.url.origin) {
     headers = headers.filter(([n]) => !CREDENTIAL_HEADERS.has(n.toLowerCase()));
@@ -100,14 +106,19 @@ function nextHop(prev: Hop, status: number, location: string, redirects: string[
   const keepMethod = status === 307 || status === 308 || prev.method === 'HEAD';
   if (!keepMethod) {
     headers = headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase()));
-    return { ...prev, url, method: 'GET', headers, body: undefined };
+    return { ...prev, url, socketPath, method: 'GET', headers, body: undefined };
   }
   const body = prev.body;
   if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) {
     throw new RedirectError(
-      `cannot follow ${status} redirect from ${prev.url.href}: a streamed (AsyncIterable) body cannot be sent again`,
+      `cannot follow ${status} redirect from ${shown(prev)}: a streamed (AsyncIterable) body cannot be sent again`,
       [...redirects],
     );
   }
-  return { ...prev, url, headers };
+  return { ...prev, url, socketPath, headers };
+}
+
+/** shown is a hop's URL as the caller knows it: in got's form on a Unix socket. */
+function shown(hop: Hop): string {
+  return hop.socketPath === undefined ? hop.url.href : unixUrlText(hop.url, hop.socketPath);
 }

@@ -1,5 +1,7 @@
 /** Public types of netkit's HTTP/1.1 client. */
 
+import type { TlsClientOptions } from '../../tls/client.js';
+
 /** A request body: bytes or text sent whole, or an async iterable streamed with chunked encoding. */
 export type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -22,9 +24,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Largest response body accepted, in bytes; default 64 MiB. Beyond it: BodyTooLargeError. */
   maxBodyBytes?: number;
-  /** Certificates (PEM) to trust for https: instead of the system's roots; for self-signed servers. */
+  /**
+   * How https: hops speak TLS: trusted CAs, a pin, a client certificate, the
+   * name to check (see TlsClientOptions). The URL's scheme decides whether
+   * TLS is used; `true`, `false` or nothing mean the defaults (the system's
+   * roots).
+   */
+  tls?: TlsClientOptions | boolean;
+  /** Certificates (PEM) to trust for https: instead of the system's roots; short for `tls.ca`. */
   ca?: string | Buffer | (string | Buffer)[];
-  /** Skip certificate verification for https: (like curl -k). Only for testing. */
+  /** Skip certificate verification for https: (like curl -k). Only for testing; short for `tls.insecure`. */
   insecure?: boolean;
 }
 
