@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type WebSocket from 'ws';
 import { ConnectionError, WsError } from '../../errors.js';
 import { backoffDelay } from '../../internal/backoff.js';
+import { unixUrlText } from '../../tcp/unix-url.js';
 import { CLOSE, closeCodeOf, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
 import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
@@ -67,7 +68,8 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
 
   /** url is the server's URL. */
   get url(): string {
-    return this.#o.url.href;
+    const { url, socketPath } = this.#o;
+    return socketPath === undefined ? url.href : unixUrlText(url, socketPath);
   }
 
   /** protocol is the subprotocol the server chose ('' when none). */

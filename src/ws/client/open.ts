@@ -1,6 +1,10 @@
+import net from 'node:net';
 import WebSocket from 'ws';
-import { AbortError, AddrError, ConnectionError, TimeoutError, WsError } from '../../errors.js';
-import { protocolError, tlsFailure } from '../../http/client/errors.js';
+import { AbortError, AddrError, ConnectionError, NetkitError, TimeoutError, WsError } from '../../errors.js';
+import { protocolError } from '../../http/client/errors.js';
+import { unixUrlText } from '../../tcp/unix-url.js';
+import { TlsAgent } from '../../tls/agent.js';
+import { isTlsFailure, tlsError } from '../../tls/failure.js';
 import { toMessage, type WsMessage } from '../message.js';
 import type { ResolvedClientOptions } from './options.js';
 
@@ -16,7 +20,6 @@ export interface Opened {
 }
 
 const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
-const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
 
 /**
  * openSocket performs one opening handshake and resolves with the open
@@ -28,7 +31,7 @@ const TLS_CODE = /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO_(GET|VERIFY)/;
  */
 export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Promise<Opened> {
   const url = o.url;
-  const where = `websocket ${url.href}`;
+  const where = `websocket ${o.socketPath === undefined ? url.href : unixUrlText(url, o.socketPath)}`;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError('websocket connect', signal.reason));
     const ws = new WebSocket(url, o.protocols, {
@@ -38,7 +41,7 @@ export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Prom
       maxPayload: o.maxPayload,
       perMessageDeflate: o.perMessageDeflate,
       followRedirects: false,
-      ...o.tls,
+      ...connector(o, signal),
     });
     const early: WsMessage[] = [];
     const buffer = (data: Buffer, binary: boolean) => early.push(toMessage(data, binary));
@@ -76,13 +79,44 @@ export function openSocket(o: ResolvedClientOptions, signal?: AbortSignal): Prom
         ),
       );
     });
-    ws.once('error', (err: NodeJS.ErrnoException) => settle(mapOpenError(err, url, where)));
+    ws.once('error', (err: NodeJS.ErrnoException) => settle(mapOpenError(err, o, where)));
   });
 }
 
-function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Error {
+/**
+ * connector is how `ws` gets its socket. wss: goes through a TlsAgent: `ws`
+ * writes the upgrade request as soon as it has a socket, so the socket must
+ * already be secure and pin-checked (see tls/agent.ts). A Unix socket is
+ * named to the agent, or to a createConnection for ws:, because `ws` clears
+ * socketPath from the request options (it knows only its ws+unix: URLs).
+ */
+function connector(
+  o: ResolvedClientOptions,
+  signal: AbortSignal | undefined,
+): Pick<WebSocket.ClientOptions, 'agent' | 'createConnection'> {
+  const path = o.socketPath;
+  if (o.url.protocol === 'wss:') {
+    return {
+      agent: new TlsAgent(o.tls, {
+        plainScheme: 'ws',
+        handshakeTimeout: o.timeout,
+        ...(path !== undefined ? { socketPath: path } : {}),
+        ...(signal !== undefined ? { signal } : {}),
+      }),
+    };
+  }
+  return path === undefined ? {} : { createConnection: () => net.connect({ path }) };
+}
+
+function mapOpenError(err: NodeJS.ErrnoException, o: ResolvedClientOptions, where: string): Error {
+  // The TLS agent's own failures (NETKIT_TLS_FAILED, its timeout) are already in words.
+  if (err instanceof NetkitError) return err;
+  const url = o.url;
   const code = err.code ?? '';
-  const address = `${url.hostname}:${url.port || (url.protocol === 'wss:' ? '443' : '80')}`;
+  const address =
+    o.socketPath !== undefined
+      ? `unix:${o.socketPath}`
+      : `${url.hostname}:${url.port || (url.protocol === 'wss:' ? '443' : '80')}`;
   if (LOOKUP_CODES.has(code)) {
     return new AddrError('NETKIT_LOOKUP_FAILED', `lookup ${url.hostname}: ${err.message}`, url.hostname, {
       cause: err,
@@ -95,12 +129,8 @@ function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Erro
       `${where}: opening handshake timed out`,
     );
   }
-  // EPROTO from OpenSSL (a plain-text peer answering the ClientHello) is a TLS failure, not a dial one.
-  if (url.protocol === 'wss:' && code === 'EPROTO' && /SSL routines/.test(err.message)) {
-    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'ws')}`, address, {
-      cause: err,
-    });
-  }
+  // After the handshake too: a TLS 1.3 server refuses a client certificate once the upgrade is on its way.
+  if (url.protocol === 'wss:' && isTlsFailure(err)) return tlsError(err, address, 'ws');
   if (code.startsWith('E') && !code.startsWith('ERR_')) {
     return new ConnectionError('NETKIT_DIAL_FAILED', `dial ${address}: ${err.message}`, address, {
       cause: err,
@@ -109,11 +139,6 @@ function mapOpenError(err: NodeJS.ErrnoException, url: URL, where: string): Erro
   // Not HTTP at all (an SSH or SMTP greeting, binary), or malformed HTTP: say what came back.
   const notHttp = protocolError(err, where, address, 'wss');
   if (notHttp) return notHttp;
-  if (url.protocol === 'wss:' && TLS_CODE.test(code)) {
-    return new ConnectionError('NETKIT_TLS_FAILED', `tls ${address}: ${tlsFailure(err, 'ws')}`, address, {
-      cause: err,
-    });
-  }
   // Sec-WebSocket-Accept, subprotocol and extension mismatches.
   return new WsError('NETKIT_WS_HANDSHAKE', `${where}: ${err.message}`, { cause: err });
 }

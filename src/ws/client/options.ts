@@ -1,7 +1,9 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { checkTls, normalizeHeaders, type TlsOptions } from '../../http/client/options.js';
+import { normalizeHeaders } from '../../http/client/options.js';
 import { type Backoff, type BackoffOptions, checkBackoff } from '../../internal/backoff.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { splitUnixUrl } from '../../tcp/unix-url.js';
+import { type ResolvedTlsClient, resolveSchemeTls, type TlsClientOptions } from '../../tls/client.js';
 import type { Sendable } from '../message.js';
 
 /** WsClientOptions tune connectWs(). Sizes are bytes, durations milliseconds. */
@@ -18,9 +20,15 @@ export interface WsClientOptions {
   maxPayload?: number;
   /** perMessageDeflate offers the permessage-deflate extension. Default off. */
   perMessageDeflate?: boolean;
-  /** ca adds trusted certificates (PEM) for wss:. */
+  /**
+   * tls is how wss: speaks TLS: trusted CAs, a pin, a client certificate,
+   * the name to check (see TlsClientOptions). The URL's scheme decides
+   * whether TLS is used; `true`, `false` or nothing mean the defaults.
+   */
+  tls?: TlsClientOptions | boolean;
+  /** ca adds trusted certificates (PEM) for wss:; short for `tls.ca`. */
   ca?: string | Buffer | (string | Buffer)[];
-  /** insecure skips certificate checks for wss: (testing only). */
+  /** insecure skips certificate checks for wss: (testing only); short for `tls.insecure`. */
   insecure?: boolean;
   /**
    * reconnect reopens the connection when it drops (anything but our own
@@ -38,6 +46,7 @@ export interface WsClientOptions {
 
 /** ResolvedClientOptions are options after defaults and validation. */
 export interface ResolvedClientOptions {
+  /** url is where to connect; for a Unix socket its host is `localhost` and `socketPath` says where. */
   url: URL;
   headers: Record<string, string>;
   protocols: string[];
@@ -45,7 +54,8 @@ export interface ResolvedClientOptions {
   timeout: number;
   maxPayload: number;
   perMessageDeflate: boolean;
-  tls: TlsOptions;
+  tls: ResolvedTlsClient;
+  socketPath: string | undefined;
   reconnect: Backoff | undefined;
   preamble: readonly Sendable[];
   closeTimeout: number;
@@ -91,15 +101,19 @@ export function resolveClientOptions(url: unknown, o: WsClientOptions = {}): Res
       throw new InvalidArgumentError('preamble', 'must be strings or bytes');
     }
   }
+  // A Unix socket in got's form, as netkit's servers print it: ws://unix:/run/app.sock:/path.
+  const parsed = parseWsUrl(url);
+  const unix = splitUnixUrl(parsed);
   return {
-    url: parseWsUrl(url),
+    url: unix?.url ?? parsed,
     headers: Object.fromEntries(normalizeHeaders(o.headers)),
     protocols,
     origin: o.origin,
     timeout: checkMs('timeout', o.timeout ?? 10_000),
     maxPayload: checkInt('maxPayload', o.maxPayload ?? 64 * 1024 * 1024, 1, 2 ** 31 - 1),
     perMessageDeflate: Boolean(o.perMessageDeflate),
-    tls: checkTls(o.ca, o.insecure),
+    tls: resolveSchemeTls(o.tls, o.ca, o.insecure),
+    socketPath: unix?.socketPath,
     reconnect:
       o.reconnect === undefined || o.reconnect === false
         ? undefined
