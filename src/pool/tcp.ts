@@ -1,11 +1,16 @@
 import type { Conn, DialOptions } from '../tcp/index.js';
 import { dial } from '../tcp/index.js';
+import { resolveTlsClient } from '../tls/client.js';
 import type { PoolOptions } from './options.js';
 import { Pool } from './pool.js';
 
 /** TcpPoolOptions are PoolOptions for connections, plus how to dial them. */
 export interface TcpPoolOptions extends Omit<PoolOptions<Conn>, 'create' | 'destroy' | 'watch'> {
-  /** dial options for each new connection (timeout, keepAlive, localAddress, network). */
+  /**
+   * dial options for each new connection (timeout, keepAlive, localAddress,
+   * network, tls). With `tls`, a connection enters the pool only once its
+   * handshake is done and its pin matched; a Unix socket is `unix:/path`.
+   */
   dial?: Omit<DialOptions, 'signal'>;
 }
 
@@ -25,6 +30,8 @@ export function alive(conn: Conn): boolean {
  */
 export function createTcpPool(address: string, options: TcpPoolOptions = {}): Pool<Conn> {
   const { dial: dialOptions, validate: userValidate, ...poolOptions } = options;
+  // Checked when the pool is made, not at its first dial, like every other option.
+  resolveTlsClient(dialOptions?.tls);
   return new Pool<Conn>({
     ...poolOptions,
     create: ({ signal }) => dial(address, { ...dialOptions, signal }),

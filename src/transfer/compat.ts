@@ -3,6 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AbortError, isNetkitError, TransferError } from '../errors.js';
 import { type Conn, dial } from '../tcp/index.js';
+import type { TlsClientOptions } from '../tls/client.js';
 import {
   failure,
   finished,
@@ -116,7 +117,13 @@ export async function receiveClassic(
 export async function sendClassic(
   file: string,
   address: string,
-  options: { connectTimeout: number; signal?: AbortSignal; onEvent?: (e: TransferEvent) => void },
+  options: {
+    connectTimeout: number;
+    network?: string;
+    tls?: TlsClientOptions | boolean;
+    signal?: AbortSignal;
+    onEvent?: (e: TransferEvent) => void;
+  },
 ): Promise<{ size: number; peer: string }> {
   const name = path.basename(file);
   const fh = await open(file, 'r').catch((err) => {
@@ -134,7 +141,12 @@ export async function sendClassic(
         { path: file },
       );
     const { signal } = options;
-    const conn = await dial(address, { timeout: options.connectTimeout, signal });
+    const conn = await dial(address, {
+      network: options.network,
+      timeout: options.connectTimeout,
+      signal,
+      tls: options.tls,
+    });
     // The signal must also end a write stuck behind a receiver that stopped reading, not only the dial.
     const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -142,7 +154,12 @@ export async function sendClassic(
     try {
       await conn.write(name);
       const reply = await conn.readFull(2).catch((err) => {
-        if (isNetkitError(err, 'NETKIT_TIMEOUT') || isNetkitError(err, 'NETKIT_ABORTED')) throw err;
+        if (
+          isNetkitError(err, 'NETKIT_TIMEOUT') ||
+          isNetkitError(err, 'NETKIT_ABORTED') ||
+          isNetkitError(err, 'NETKIT_TLS_FAILED')
+        )
+          throw err;
         throw new TransferError(
           'NETKIT_TRANSFER_PROTOCOL',
           `the receiver refused ${quote(name)} (closed without "ok")`,

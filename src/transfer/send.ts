@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { AbortError, InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import { dial } from '../tcp/index.js';
+import { dial, endpointText } from '../tcp/index.js';
+import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
 import { nonce, TransferKey } from './auth.js';
 import { sendClassic } from './compat.js';
 import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
@@ -21,7 +22,14 @@ export interface SendOptions {
   connectTimeout?: number;
   /** idleTimeout fails the transfer when the receiver stalls this long (default 30 s). */
   idleTimeout?: number;
+  /** network is tcp (default), tcp4, tcp6, or unix (or give the address as `unix:/path`). */
   network?: string;
+  /**
+   * tls speaks TLS to the receiver (`true`: the system's roots; or a CA, a
+   * pin, a client certificate: see TlsClientOptions). A pin is checked
+   * before the first byte of the protocol is sent.
+   */
+  tls?: TlsClientOptions | boolean;
   signal?: AbortSignal;
   onEvent?: (e: TransferEvent) => void;
   /** onSkipped reports what in the source trees is not sent (symlinks, special files). */
@@ -44,13 +52,21 @@ export async function sendFiles(
   const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
   const idle = checkMs('idleTimeout', options.idleTimeout ?? 30_000);
   const signal = checkSignal(options.signal);
+  // Checked now rather than at the dial: a bad pin or CA fails before any source is read.
+  resolveTlsClient(options.tls);
   if (options.compat && options.code !== undefined)
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   const started = performance.now();
   const summary = newSummary('send', address);
   if (options.compat) {
     for (const p of paths) {
-      const r = await sendClassic(p, address, { connectTimeout, signal, onEvent: options.onEvent });
+      const r = await sendClassic(p, address, {
+        connectTimeout,
+        network: options.network,
+        tls: options.tls,
+        signal,
+        onEvent: options.onEvent,
+      });
       summary.peer = r.peer;
       summary.files++;
       summary.bytes += r.size;
@@ -64,9 +80,10 @@ export async function sendFiles(
       network: options.network,
       timeout: connectTimeout,
       signal,
+      tls: options.tls,
       highWaterMark: 1024 * 1024,
     });
-    summary.peer = conn.remoteAddr?.address ?? address;
+    summary.peer = endpointText(conn.remoteAddr) || address;
     const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (idle > 0) {

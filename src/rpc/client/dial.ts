@@ -23,8 +23,10 @@ export interface RpcDialOptions extends DialOptions {
 /**
  * dialRpc connects to a Go net/rpc server (or netkit's) at `address`, like
  * rpc.Dial, jsonrpc.Dial (`codec: 'json'`) or rpc.DialHTTP (`http: true`).
- * Rejects with the dial's error, or NETKIT_RPC_PROTOCOL when the HTTP
- * handshake fails.
+ * `address` is `host:port` or `unix:/path`; `tls` speaks TLS first (the
+ * HTTP CONNECT, if any, runs inside it), its pin checked before a byte of
+ * RPC is sent. Rejects with the dial's error (NETKIT_TLS_FAILED among
+ * them), or NETKIT_RPC_PROTOCOL when the HTTP handshake fails.
  */
 export async function dialRpc(address: string, options: RpcDialOptions = {}): Promise<RpcClient> {
   const { codec: codecOpt, http, maxMessageBytes: maxOpt, ...dialOptions } = options;

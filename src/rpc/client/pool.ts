@@ -1,5 +1,6 @@
 import type { PoolOptions } from '../../pool/options.js';
 import { Pool } from '../../pool/pool.js';
+import { resolveTlsClient } from '../../tls/client.js';
 import type { RpcClient } from './client.js';
 import { dialRpc, type RpcDialOptions } from './dial.js';
 
@@ -17,6 +18,8 @@ export interface RpcPoolOptions extends Omit<PoolOptions<RpcClient>, 'create' | 
  */
 export function createRpcPool(address: string, options: RpcPoolOptions = {}): Pool<RpcClient> {
   const { dial: dialOptions, validate: userValidate, ...poolOptions } = options;
+  // Checked when the pool is made, not at its first dial, like every other option.
+  resolveTlsClient(dialOptions?.tls);
   return new Pool<RpcClient>({
     ...poolOptions,
     create: ({ signal }) => dialRpc(address, { ...dialOptions, signal }),

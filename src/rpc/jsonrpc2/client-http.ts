@@ -7,8 +7,12 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { ConnectionError } from '../../errors.js';
+import { ConnectionError, NetkitError } from '../../errors.js';
 import { asNetkitError } from '../../tcp/socket-errors.js';
+import { unixUrlText } from '../../tcp/unix-url.js';
+import { TlsAgent } from '../../tls/agent.js';
+import { type ResolvedTlsClient, resolveTlsClient } from '../../tls/client.js';
+import { isTlsFailure, tlsError } from '../../tls/failure.js';
 import { parseJson } from '../codec/lossless-json.js';
 import { type JsonStreamOptions, JsonValueDecoder } from '../json-stream.js';
 import { guessWire, mismatchError } from '../wire-guess.js';
@@ -19,6 +23,10 @@ import { type Exchange, type Outcome, readResponses, type Transport } from './tr
 export interface HttpTransportOptions extends JsonStreamOptions {
   /** headers are added to every request (authorization, tracing). */
   headers?: Record<string, string>;
+  /** tls is how an https: URL speaks TLS (resolved; the scheme decides whether). */
+  tls?: ResolvedTlsClient;
+  /** socketPath sends every request to this Unix domain socket instead of the URL's host and port. */
+  socketPath?: string | undefined;
 }
 
 /** HttpTransport posts each exchange to one URL. */
@@ -27,6 +35,9 @@ export class HttpTransport implements Transport {
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
   readonly #headers: Record<string, string>;
+  readonly #socketPath: string | undefined;
+  /** #shown is the URL as the caller gave it, for messages (got's form on a Unix socket). */
+  readonly #shown: string;
   readonly #limits: JsonStreamOptions;
   readonly #inFlight = new Set<http.ClientRequest>();
   #closing = false;
@@ -36,7 +47,12 @@ export class HttpTransport implements Transport {
   constructor(url: URL, options: HttpTransportOptions) {
     this.#url = url;
     const secure = url.protocol === 'https:';
-    this.#agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    // A TlsAgent hands node:https a connection only once it is secure and pin-checked (tls/agent.ts).
+    this.#agent = secure
+      ? new TlsAgent(options.tls ?? resolveTlsClient(true)!, { plainScheme: 'http', keepAlive: true })
+      : new http.Agent({ keepAlive: true });
+    this.#socketPath = options.socketPath;
+    this.#shown = options.socketPath === undefined ? url.href : unixUrlText(url, options.socketPath);
     this.#request = secure ? https.request : http.request;
     this.#headers = { ...options.headers };
     this.#limits = { maxValueBytes: options.maxValueBytes, maxDepth: options.maxDepth };
@@ -45,7 +61,7 @@ export class HttpTransport implements Transport {
   exchange(x: Exchange): Promise<Map<number, Outcome>> {
     if (this.#closing || this.#destroyed) {
       return Promise.reject(
-        new ConnectionError('NETKIT_CONNECTION_CLOSED', `${this.#url.href}: the JSON-RPC client is closed`),
+        new ConnectionError('NETKIT_CONNECTION_CLOSED', `${this.#shown}: the JSON-RPC client is closed`),
       );
     }
     if (x.signal.aborted) return Promise.reject(x.signal.reason);
@@ -54,6 +70,7 @@ export class HttpTransport implements Transport {
       const req = this.#request(this.#url, {
         method: 'POST',
         agent: this.#agent,
+        ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
         signal: x.signal,
         headers: {
           'Content-Type': 'application/json',
@@ -85,7 +102,7 @@ export class HttpTransport implements Transport {
           if (size > max) {
             settle(
               new JsonRpcProtocolError(
-                `JSON-RPC response from ${this.#url.href} exceeds maxValueBytes (${max}); raise maxValueBytes`,
+                `JSON-RPC response from ${this.#shown} exceeds maxValueBytes (${max}); raise maxValueBytes`,
                 { status: res.statusCode },
               ),
             );
@@ -166,14 +183,17 @@ export class HttpTransport implements Transport {
     const status = res.statusCode ?? 0;
     const text = body.toString('utf8', 0, Math.min(body.length, 200)).trim();
     const what = text === '' ? 'no JSON-RPC answer' : `not a JSON-RPC answer: ${text}`;
-    return new JsonRpcProtocolError(`${this.#url.href}: HTTP ${status} ${res.statusMessage ?? ''}, ${what}`, {
+    return new JsonRpcProtocolError(`${this.#shown}: HTTP ${status} ${res.statusMessage ?? ''}, ${what}`, {
       status,
       cause,
     });
   }
 
   #transportError(err: NodeJS.ErrnoException): Error {
-    const where = this.#url.host;
+    const where = this.#socketPath !== undefined ? `unix:${this.#socketPath}` : this.#url.host;
+    // The TLS agent's own failures are already in words; a TLS 1.3 refusal comes later, on a read.
+    if (err instanceof NetkitError) return err;
+    if (isTlsFailure(err)) return tlsError(err, where, 'http');
     // Node's HTTP parser failed on the answer: a server that does not speak HTTP may say what it speaks instead.
     const raw = (err as { rawPacket?: unknown }).rawPacket;
     if (err.code?.startsWith('HPE_') && Buffer.isBuffer(raw)) {
@@ -183,9 +203,14 @@ export class HttpTransport implements Transport {
       }
     }
     if (err.code === 'ECONNREFUSED') {
-      return new ConnectionError('NETKIT_DIAL_FAILED', `dial tcp ${where}: connection refused`, where, {
-        cause: err,
-      });
+      return new ConnectionError(
+        'NETKIT_DIAL_FAILED',
+        `dial ${this.#socketPath !== undefined ? 'unix' : 'tcp'} ${where}: connection refused`,
+        where,
+        {
+          cause: err,
+        },
+      );
     }
     return asNetkitError(err, where);
   }

@@ -6,6 +6,8 @@
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { dial } from '../../tcp/dial.js';
+import { splitUnixUrl } from '../../tcp/unix-url.js';
+import { resolveSchemeTls, resolveTlsClient, type TlsClientOptions } from '../../tls/client.js';
 import { probeWire } from '../client/probe.js';
 import { stringifyJson } from '../codec/lossless-json.js';
 import { JSON_STREAM_DEFAULTS } from '../json-stream.js';
@@ -23,8 +25,15 @@ export interface JsonRpc2ClientOptions {
   connectTimeout?: number;
   /** signal cancels connecting. */
   signal?: AbortSignal;
-  /** network is tcp (default), tcp4 or tcp6 for a TCP target. */
+  /** network is tcp (default), tcp4, tcp6 or unix for a TCP target (or give it as `unix:/path`). */
   network?: string;
+  /**
+   * tls speaks TLS to a TCP target (`true`: the system's roots; or a CA, a
+   * pin, a client certificate: see TlsClientOptions), and says how for an
+   * https:// target, whose scheme turns it on.
+   */
+  tls?: TlsClientOptions | boolean;
+
   /** maxValueBytes caps one response: a TCP value or an HTTP body (default 16 MiB). */
   maxValueBytes?: number;
   /** maxDepth caps the nesting of a response (default 256). */
@@ -200,8 +209,10 @@ function encodeRequest(method: string, params: unknown, id: number | undefined):
 /**
  * connectJsonRpc2 makes a client for `target`: an `http://` or `https://`
  * URL (each call is a POST on a keep-alive Agent; nothing is dialled until
- * the first call), or `host:port` for JSON-RPC 2.0 over TCP (dialled now;
- * rejects like tcp.dial(), e.g. NETKIT_DIAL_FAILED).
+ * the first call; `http://unix:/path:/` for a Unix socket), or `host:port`
+ * or `unix:/path` for JSON-RPC 2.0 over
+ * TCP (dialled now, with TLS when `tls` is set; rejects like tcp.dial(),
+ * e.g. NETKIT_DIAL_FAILED, NETKIT_TLS_FAILED).
  */
 export async function connectJsonRpc2(
   target: string,
@@ -222,16 +233,24 @@ export async function connectJsonRpc2(
   };
   const signal = checkSignal(options.signal);
   if (/^https?:\/\//i.test(target)) {
+    const tls = resolveSchemeTls(options.tls, undefined, undefined);
     let url: URL;
     try {
       url = new URL(target);
     } catch {
       throw new InvalidArgumentError('target', `not a valid URL: ${target}`);
     }
+    // A Unix socket in got's form, as netkit's servers print it: http://unix:/run/app.sock:/.
+    const unix = splitUnixUrl(url);
     if (signal?.aborted) throw new AbortError('connect', signal.reason);
     return new JsonRpc2Client(
       target,
-      new HttpTransport(url, { ...limits, headers: options.headers }),
+      new HttpTransport(unix?.url ?? url, {
+        ...limits,
+        headers: options.headers,
+        tls,
+        socketPath: unix?.socketPath,
+      }),
       timeout,
     );
   }
@@ -245,7 +264,9 @@ export async function connectJsonRpc2(
     'connectTimeout',
     options.connectTimeout ?? (timeout > 0 ? timeout : 30_000),
   );
-  const conn = await dial(target, { network: options.network, timeout: connectTimeout, signal });
-  const probe = () => probeWire(target, { codec: 'gob', http: false }, { network: options.network });
+  const tls = options.tls;
+  resolveTlsClient(tls);
+  const conn = await dial(target, { network: options.network, timeout: connectTimeout, signal, tls });
+  const probe = () => probeWire(target, { codec: 'gob', http: false }, { network: options.network, tls });
   return new JsonRpc2Client(target, new TcpTransport(conn, limits, { probe }), timeout);
 }
