@@ -60,7 +60,7 @@ Examples:
   netkit tcp serve                          # the classic: every line gets "Hello, Client!"
   netkit tcp serve :9000 --echo --workers 2 # echo server on every interface, two processes
   netkit tcp serve 127.0.0.1:0 --frame len32 --echo --json
-  netkit tcp serve :8443 --echo --tls       # then: netkit tcp connect HOST:8443 --pin sha256:…`,
+  netkit tcp serve :8443 --echo --tls       # then: netkit tcp connect HOST:8443 --pin sha256:<hex>`,
     describe: (flags, at) => {
       const mode = flags.echo ? 'echo' : `reply ${JSON.stringify(flags.reply)}`;
       const workers = at.workers > 1 ? `, ${at.workers} workers` : '';
