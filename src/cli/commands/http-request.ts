@@ -6,8 +6,9 @@ import { readFileFlag } from '../files.js';
 import { collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addTlsFlags, secureUrl, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
-interface RequestFlags {
+interface RequestFlags extends TlsFlags {
   header: string[];
   data?: string;
   dataFile?: string;
@@ -15,8 +16,6 @@ interface RequestFlags {
   follow?: boolean;
   timeout: number;
   timing?: boolean;
-  cacert?: string;
-  insecure?: boolean;
   json?: boolean;
 }
 
@@ -27,21 +26,31 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
   return METHODS.map((method) => {
     const cmd = new Command(method)
       .description(`send an HTTP ${method.toUpperCase()} and print the response`)
-      .argument('<url>', 'http:// or https:// URL')
+      .argument('<url>', 'http:// or https:// URL; a Unix socket as http://unix:/path:/x')
       .option('-H, --header <header>', "request header 'Name: value' (repeatable)", collect, [])
       .option('-i, --include', 'print the status line and headers before the body')
       .option('-I, --head-only', 'print only the status line and headers')
       .option('-L, --follow', 'follow redirects (up to 10)')
       .addOption(durationOption('--timeout <duration>', 'give up after this long (whole request)', '30s'))
       .option('--timing', 'print a per-phase breakdown (DNS, connect, TLS, first byte, download) on stderr')
-      .option('--cacert <file>', 'trust the PEM certificates in this file for https (self-signed servers)')
-      .option('-k, --insecure', 'do not verify the https certificate (testing only)')
       .addOption(jsonOption());
+    addTlsFlags(cmd, 'url');
     if (method !== 'get' && method !== 'head' && method !== 'delete') {
       cmd
         .option('-d, --data <text>', "request body ('-' reads stdin)")
         .option('--data-file <path>', 'request body from a file');
     }
+    cmd.addHelpText(
+      'after',
+      `
+Exit codes: 0 a response (any status), 2 bad usage, 3 could not connect (or TLS failed), 4 timeout, 6 bad address.
+${TLS_HELP}
+
+Examples:
+  netkit http get https://127.0.0.1:8443/ --pin sha256:3f1c…   # a netkit http serve --tls
+  netkit http get https://internal.example/ --cacert ca.pem --cert me.pem --key me.key
+  netkit http get http://unix:/run/app.sock:/healthz`,
+    );
     return cmd.action(async (url: string, flags: RequestFlags & { headOnly?: boolean }) => {
       ctx.exitCode = await runRequest(ctx, method, url, flags);
     });
@@ -62,10 +71,9 @@ async function runRequest(
       : flags.data === '-'
         ? await readStdin(ctx)
         : flags.data;
-  const ca = flags.cacert !== undefined ? await readFileFlag('--cacert', flags.cacert) : undefined;
-  const res = await request(url, {
-    ...(ca !== undefined ? { ca } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
+  const tls = await tlsFromFlags(flags);
+  const res = await request(secureUrl(url, flags), {
+    ...(tls !== undefined ? { tls } : {}),
     method: method.toUpperCase(),
     headers,
     ...(body !== undefined ? { body } : {}),

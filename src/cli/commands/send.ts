@@ -6,12 +6,13 @@ import { EXIT, stoppedExit } from '../exit-codes.js';
 import { durationOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 import { TransferView } from '../transfer-view.js';
 
 /** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes (not with --compat). */
 const BROKEN = ['NETKIT_CONNECTION_RESET', 'NETKIT_CONNECTION_CLOSED', 'NETKIT_TIMEOUT'] as const;
 
-interface SendFlags {
+interface SendFlags extends TlsFlags {
   code?: string;
   compat?: boolean;
   connectTimeout: number;
@@ -23,10 +24,13 @@ interface SendFlags {
 
 /** sendCommand defines `netkit send <path…> <address>`. */
 export function sendCommand(ctx: CliContext): Command {
-  return new Command('send')
+  const cmd = new Command('send')
     .description('send files and directories to `netkit recv`, verified with SHA-256 and resumable')
     .usage('[options] <path…> <address>')
-    .argument('<path-and-address...>', "files and directories to send, then the receiver's host:port")
+    .argument(
+      '<path-and-address...>',
+      "files and directories to send, then the receiver's host:port (or unix:/path)",
+    )
     .option('--code <words>', "the receiver's shared secret")
     .option(
       '--compat',
@@ -36,7 +40,8 @@ export function sendCommand(ctx: CliContext): Command {
     .addOption(durationOption('--idle-timeout <duration>', 'fail when the receiver stalls this long', '30s'))
     .addOption(networkOption('tcp'))
     .option('-q, --quiet', 'print only the summary')
-    .addOption(jsonOption())
+    .addOption(jsonOption());
+  return addTlsFlags(cmd, 'address')
     .addHelpText(
       'after',
       `
@@ -47,11 +52,14 @@ completes the transfer: files that already arrived whole (same size and
 time) are skipped (replaced, if the receiver runs with --overwrite), the
 file cut short resumes from the part the receiver verified, and only the
 rest is sent. The classic protocol (--compat) cannot resume.
+${TLS_HELP}
 
 Examples:
   netkit send report.pdf photos/ 127.0.0.1:8340
   netkit send backup.tar host.example:8340 --code "purple tiger"
-  netkit send --compat notes.txt 127.0.0.1:8000   # to the classic Go receiver`,
+  netkit send --compat notes.txt 127.0.0.1:8000   # to the classic Go receiver
+  netkit send report.pdf 127.0.0.1:8340 --pin sha256:3f1c…   # a netkit recv --tls
+  netkit send report.pdf unix:/run/recv.sock`,
     )
     .action(async (args: string[], flags: SendFlags) => {
       ctx.exitCode = await runSend(ctx, args, flags);
@@ -69,6 +77,7 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
   const view = new TransferView(out, ctx.io, { quiet: flags.quiet });
   const paths = args.slice(0, -1);
   const address = args.at(-1)!;
+  const tls = await tlsFromFlags(flags);
   const started = performance.now();
   let summary: TransferSummary;
   // The file on the wire, if any: the one a broken connection leaves as a part on the receiver.
@@ -80,6 +89,7 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
       connectTimeout: flags.connectTimeout,
       idleTimeout: flags.idleTimeout,
       network: flags.network,
+      ...(tls !== undefined ? { tls } : {}),
       signal: ctx.io.signal,
       onEvent: (e) => {
         if (e.type === 'file-start') current = e.path;

@@ -1,21 +1,23 @@
 import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
+import { TLSSocket } from 'node:tls';
 import { Command, Option } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
 import { formatDuration } from '../../internal/duration.js';
 import { hexDump, jsonLine, safeText, unescapeText } from '../../internal/text.js';
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
-import { type Conn, dial } from '../../tcp/index.js';
+import { type Conn, dial, endpointText } from '../../tcp/index.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
 /** SEND_IDLE_MS is how long a one-shot --send waits for the answer's next byte by default. */
 const SEND_IDLE_MS = 10_000;
 
-interface ConnectFlags {
+interface ConnectFlags extends TlsFlags {
   network: string;
   send?: string;
   frame: FrameFormat;
@@ -33,9 +35,9 @@ interface ConnectFlags {
 
 /** tcpConnectCommand defines `netkit tcp connect`: stdin to the socket, the socket to stdout, like ncat. */
 export function tcpConnectCommand(ctx: CliContext): Command {
-  return new Command('connect')
+  const cmd = new Command('connect')
     .description('connect to a TCP server: stdin goes to the socket, the socket goes to stdout')
-    .argument('<address>', 'host:port to connect to')
+    .argument('<address>', 'host:port to connect to, or unix:/path for a Unix socket')
     .addOption(networkOption('tcp'))
     .option(
       '--send <text>',
@@ -64,17 +66,21 @@ export function tcpConnectCommand(ctx: CliContext): Command {
       "with --proxy-header: the client address to claim (default: this connection's own)",
     )
     .option('-q, --quiet', 'no connection status on stderr')
-    .addOption(jsonOption())
+    .addOption(jsonOption());
+  return addTlsFlags(cmd, 'address')
     .addHelpText(
       'after',
       `
 In an interactive session, a line holding only Q quits.
-Exit codes: 0 closed by the server (FIN), 3 could not connect, 4 timeout, 5 reset (RST), 6 bad address.
+Exit codes: 0 closed by the server (FIN), 3 could not connect (or TLS failed), 4 timeout, 5 reset (RST), 6 bad address.
+${TLS_HELP}
 
 Examples:
   netkit tcp connect 127.0.0.1:8330
   netkit tcp connect example.test:80 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'
-  printf 'a\\nb\\n' | netkit tcp connect 127.0.0.1:9000 --frame len32`,
+  printf 'a\\nb\\n' | netkit tcp connect 127.0.0.1:9000 --frame len32
+  netkit tcp connect 127.0.0.1:8443 --pin sha256:3f1c…   # a netkit tcp serve --tls
+  netkit tcp connect unix:/run/app.sock`,
     )
     .action(async (address: string, flags: ConnectFlags) => {
       ctx.exitCode = await runConnect(ctx, address, flags);
@@ -87,19 +93,30 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   const codec = { maxFrameBytes: flags.maxFrame };
   const encoder = createEncoder(flags.frame, codec);
   const decoder = createDecoder(flags.frame, codec);
+  const tls = await tlsFromFlags(flags);
+  if (tls !== undefined && flags.proxyHeader) {
+    // A PROXY header goes before the TLS handshake (a server reads it from the raw stream first), and dial() does the handshake.
+    throw new InvalidArgumentError('--proxy-header', 'cannot be sent before a TLS handshake (--tls) yet');
+  }
   const conn = await dial(address, {
     network: flags.network,
     timeout: flags.timeout,
     signal: io.signal,
     ...(flags.local ? { localAddress: flags.local } : {}),
+    ...(tls !== undefined ? { tls } : {}),
   });
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
   };
+  const secure = conn.socket instanceof TLSSocket ? conn.socket.getProtocol() : null;
   status(
     'connected',
-    { remote: conn.remoteAddr?.address, local: conn.localAddr?.address },
-    `connected to ${conn.remoteAddr?.address} from ${conn.localAddr?.address}`,
+    {
+      remote: endpointText(conn.remoteAddr),
+      local: endpointText(conn.localAddr),
+      ...(secure ? { tls: secure } : {}),
+    },
+    `connected to ${endpointText(conn.remoteAddr)} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`,
   );
   if (flags.proxyHeader) await conn.write(proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
   const onAbort = () => conn.destroy();

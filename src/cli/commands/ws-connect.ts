@@ -2,15 +2,16 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
+import type { TlsClientOptions } from '../../tls/index.js';
 import { connectWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
-import { readFileFlag } from '../files.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addTlsFlags, secureUrl, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
-interface WsConnectFlags {
+interface WsConnectFlags extends TlsFlags {
   header: string[];
   subprotocol: string[];
   origin?: string;
@@ -24,17 +25,18 @@ interface WsConnectFlags {
   reconnect?: boolean;
   maxPayload?: number;
   timeout: number;
-  cacert?: string;
-  insecure?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
 
 /** wsConnectCommand defines `netkit ws connect`: an interactive WebSocket client, like wscat. */
 export function wsConnectCommand(ctx: CliContext): Command {
-  return new Command('connect')
+  const cmd = new Command('connect')
     .description('connect to a WebSocket server: each stdin line is a message, each message a line on stdout')
-    .argument('<url>', 'ws:// or wss:// URL (http:// and https:// mean the same)')
+    .argument(
+      '<url>',
+      'ws:// or wss:// URL (http:// and https:// mean the same); a Unix socket as ws://unix:/path:/echo',
+    )
     .option('-H, --header <header>', "upgrade request header 'Name: value' (repeatable)", collect, [])
     .option('--subprotocol <name>', 'offer this subprotocol (repeatable)', collect, [])
     .option('--origin <origin>', 'send this Origin header, as a browser would')
@@ -66,10 +68,9 @@ export function wsConnectCommand(ctx: CliContext): Command {
     .option('--reconnect', 'reconnect when the connection drops (exponential backoff with jitter, up to 30s)')
     .addOption(bytesOption('--max-payload <bytes>', 'largest message accepted (default 64MiB)'))
     .addOption(durationOption('--timeout <duration>', 'give up connecting after this long (exit 4)', '10s'))
-    .option('--cacert <file>', 'trust the PEM certificates in this file for wss')
-    .option('-k, --insecure', 'do not verify the wss certificate (testing only)')
     .option('-q, --quiet', 'no connection status on stderr')
-    .addOption(jsonOption())
+    .addOption(jsonOption());
+  return addTlsFlags(cmd, 'url')
     .addHelpText(
       'after',
       `
@@ -78,11 +79,14 @@ End of input sends a close frame (1000); Ctrl-C closes too.
 Exit codes: 0 closed normally (1000, 1001), 3 could not connect or upgrade refused,
 4 timeout, 5 closed abnormally (no close frame, 1008, 1009, …) whether or not input
 had ended, 6 bad address.
+${TLS_HELP}
 
 Examples:
   netkit ws connect ws://127.0.0.1:8080/echo
   netkit ws connect ws://127.0.0.1:8080/echo --send hello --json
-  netkit ws connect wss://chat.example/ws -H 'Authorization: Bearer x' --reconnect --preamble '{"join":"lobby"}'`,
+  netkit ws connect wss://chat.example/ws -H 'Authorization: Bearer x' --reconnect --preamble '{"join":"lobby"}'
+  netkit ws connect wss://127.0.0.1:8443/echo --pin sha256:3f1c…   # a netkit ws serve --tls
+  netkit ws connect ws://unix:/run/app.sock:/echo`,
     )
     .action(async (url: string, flags: WsConnectFlags) => {
       ctx.exitCode = await runConnect(ctx, url, flags);
@@ -102,10 +106,10 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
   };
-  const ca = flags.cacert !== undefined ? await readFileFlag('--cacert', flags.cacert) : undefined;
+  const tls = await tlsFromFlags(flags);
   let client: WsClient;
   try {
-    client = await connect(url, flags, ca, io.signal);
+    client = await connect(secureUrl(url, flags), flags, tls, io.signal);
   } catch (err) {
     // The refusal may quote the server (an HTTP reason phrase).
     out.error(escaped(err));
@@ -149,7 +153,7 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
 function connect(
   url: string,
   flags: WsConnectFlags,
-  ca: Buffer | undefined,
+  tls: TlsClientOptions | undefined,
   signal: AbortSignal,
 ): Promise<WsClient> {
   return connectWs(url, {
@@ -158,8 +162,7 @@ function connect(
     ...(flags.origin !== undefined ? { origin: flags.origin } : {}),
     ...(flags.maxPayload !== undefined ? { maxPayload: flags.maxPayload } : {}),
     timeout: flags.timeout,
-    ...(ca !== undefined ? { ca } : {}),
-    ...(flags.insecure ? { insecure: true } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     ...(flags.reconnect ? { reconnect: true } : {}),
     preamble: flags.preamble.map((p) => encode(p, flags)),
     signal,
