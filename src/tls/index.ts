@@ -5,9 +5,12 @@
  * certificates), certificate fingerprints and pins, and the
  * NETKIT_TLS_FAILED reasons.
  */
+
+export { TlsAgent, type TlsAgentOptions } from './agent.js';
 export {
   checkPin,
   type ResolvedTlsClient,
+  resolveSchemeTls,
   resolveTlsClient,
   subjectText,
   type TlsClientOptions,
@@ -15,7 +18,7 @@ export {
   verifiedSubject,
 } from './client.js';
 export { type Ephemeral, selfSigned } from './ephemeral.js';
-export { tlsError, tlsReason } from './failure.js';
+export { isTlsFailure, tlsError, tlsReason } from './failure.js';
 export { fingerprintOf, fingerprintOfPem, parsePin } from './fingerprint.js';
 export {
   type CertificatePair,
