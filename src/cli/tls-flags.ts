@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
-import { parsePin, resolveTlsClient, type TlsClientOptions } from '../tls/index.js';
+// The modules themselves, not netkit/tls: a client command has no use for the server side's pkijs.
+import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
+import { parsePin } from '../tls/fingerprint.js';
 import { readFileFlag } from './files.js';
 import { wrap } from './options.js';
 
