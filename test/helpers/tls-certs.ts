@@ -14,7 +14,7 @@ export interface Issued {
   cert: string;
   key: string;
   name: string;
-  keys: CryptoKeyPair;
+  keys: webcrypto.CryptoKeyPair;
 }
 
 /** CertOptions describe one certificate; without `issuer` it is self-signed. */
@@ -38,7 +38,7 @@ export async function makeCert(o: CertOptions): Promise<Issued> {
   const keys = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
     'verify',
-  ])) as CryptoKeyPair;
+  ])) as webcrypto.CryptoKeyPair;
   const cert = new pkijs.Certificate();
   cert.version = 2;
   const serial = crypto.getRandomValues(new Uint8Array(16));
