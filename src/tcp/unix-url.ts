@@ -24,7 +24,7 @@ export function splitUnixUrl(url: URL): UnixUrl | undefined {
     return undefined;
   const colon = url.pathname.indexOf(':');
   if (colon <= 1) return undefined;
-  const socketPath = decodeURIComponent(url.pathname.slice(0, colon));
+  const socketPath = decodePath(url.pathname.slice(0, colon));
   const rest = url.pathname.slice(colon + 1);
   const out = new URL(url.href);
   out.hostname = 'localhost';
@@ -35,4 +35,13 @@ export function splitUnixUrl(url: URL): UnixUrl | undefined {
 /** unixUrlText writes `url` (as splitUnixUrl returned it) back in got's form, for messages and results. */
 export function unixUrlText(url: URL, socketPath: string): string {
   return `${url.protocol}//unix:${socketPath}:${url.pathname}${url.search}`;
+}
+
+/** decodePath undoes the URL parser's percent-encoding (`a%20b.sock`); a stray `%` stays as written. */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
 }
