@@ -23,7 +23,7 @@ async function serveWithFiles(t: TestContext, driver: Driver, pki: Pki) {
     run.abort();
     await run.done;
   });
-  await run.waitFor(/"event":"listening"/);
+  await run.waitFor(/"event":"listening"/, 15_000);
   const address = events(run.stdout()).find((e) => e.event === 'listening')!.address as string;
   const reloads = () => events(run.stdout()).filter((e) => e.event === 'reload');
   /** hangup sends this process SIGHUP and resolves with the reload event it caused. */
@@ -83,7 +83,7 @@ describe('SIGHUP without --cert', () => {
   it('reloads nothing, says so, and keeps serving', async (t) => {
     const run = startCli(['tcp', 'serve', '127.0.0.1:0', '--tls', '--json']);
     t.after(() => run.abort());
-    await run.waitFor(/"event":"listening"/);
+    await run.waitFor(/"event":"listening"/, 15_000);
     process.kill(process.pid, 'SIGHUP');
     await run.waitFor(/"event":"reload","ok":true,"reloaded":false/);
     run.abort();

@@ -32,7 +32,7 @@ async function serve(
     run.abort();
     await run.done;
   });
-  await run.waitFor(/"event":"listening"/);
+  await run.waitFor(/"event":"listening"/, 15_000);
   const listening = events(run.stdout()).find((e) => e.event === 'listening')!;
   return {
     run,

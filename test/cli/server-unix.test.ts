@@ -29,7 +29,7 @@ for (const driver of DRIVERS) {
       await staleSocket(sock);
       const run = startCli([...driver.argv(dir), `unix:${sock}`, '--json']);
       t.after(() => run.abort());
-      await run.waitFor(/"event":"listening"/);
+      await run.waitFor(/"event":"listening"/, 15_000);
       const listening = events(run.stdout()).find((e) => e.event === 'listening')!;
       assert.equal(listening.address, `unix:${sock}`);
       const s = await driver.connect(`unix:${sock}`, false);
@@ -62,7 +62,7 @@ describe('Unix socket flags', () => {
     const sock = path.join(dir, 's.sock');
     const run = startCli(['tcp', 'serve', `unix:${sock}`, '--socket-mode', '0600', '--json']);
     t.after(() => run.abort());
-    await run.waitFor(/"event":"listening"/);
+    await run.waitFor(/"event":"listening"/, 15_000);
     assert.equal((await stat(sock)).mode & 0o777, 0o600);
     const s = await DRIVERS[0]!.connect(`unix:${sock}`, false);
     t.after(() => s.close());
@@ -75,7 +75,7 @@ describe('Unix socket flags', () => {
     const sock = path.join(dir, 's.sock');
     const run = startCli(['http', 'serve', `unix:${sock}`, '--tls', '--json']);
     t.after(() => run.abort());
-    await run.waitFor(/"event":"listening"/);
+    await run.waitFor(/"event":"listening"/, 15_000);
     const listening = events(run.stdout()).find((e) => e.event === 'listening')!;
     assert.equal(listening.url, `https://unix:${sock}:/`);
     const http = DRIVERS.find((d) => d.name === 'http serve')!;

@@ -111,7 +111,7 @@ Examples:
       // A view per sender: concurrent senders each get their own bars and summary.
       const views = new Map<string, TransferView>();
       const viewFor = (peer: string) => {
-        const v = views.get(peer) ?? new TransferView(out, ctx.io, { quiet: flags.quiet });
+        const v = views.get(peer) ?? new TransferView(out, cx.io, { quiet: flags.quiet });
         views.set(peer, v);
         return v;
       };
@@ -153,7 +153,7 @@ Examples:
         close: () => receiver.close(),
         ...(done ? { done } : {}),
         exitCode: () => {
-          if (!ctx.io.signal.aborted || !(cut > 0 || (flags.once && ended === 0))) return code;
+          if (!cx.io.signal.aborted || !(cut > 0 || (flags.once && ended === 0))) return code;
           out.note(
             'interrupted',
             { stopped: cut },
@@ -161,7 +161,7 @@ Examples:
               ? `interrupted: ${cut === 1 ? 'a transfer was' : `${cut} transfers were`} stopped; partial files stay as .part, and sending them again resumes`
               : 'interrupted before a transfer ended',
           );
-          return stoppedExit(ctx.io.signal);
+          return stoppedExit(cx.io.signal);
         },
       };
     },
