@@ -12,7 +12,7 @@ const server = serve(listener, echoHandler({ frame: 'line' }));
 
 const conn = await dial(listener.addr.address, { tls: { pin } });
 await conn.write('hello over TLS\n');
-console.log(`reply: ${(await conn.read()).toString().trim()}`);
+console.log(`reply: ${(await conn.read())?.toString().trim()}`);
 await conn.close();
 
 const wrong = `sha256:${'0'.repeat(64)}`;
