@@ -49,7 +49,9 @@ export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
   const cert = new pkijs.Certificate();
   cert.version = 2;
   const serial = crypto.getRandomValues(new Uint8Array(16));
-  serial[0]! &= 0x7f; // a positive INTEGER (RFC 5280 4.1.2.2)
+  // A positive INTEGER (RFC 5280 4.1.2.2) in DER's minimal form: a leading zero byte before one
+  // under 0x80 is "illegal padding" to OpenSSL, which then refuses the certificate (1 time in 256).
+  serial[0] = serial[0]! & 0x7f || 1;
   cert.serialNumber = new asn1js.Integer({ valueHex: serial });
   const name = new pkijs.AttributeTypeAndValue({
     type: OID.commonName,
