@@ -10,7 +10,7 @@
  *     netkit client → Go server   bench/clients/netkit-rpc-load.mjs (dialRpc) → bench/go/rpcserver
  *     Go client → Go server       bench/go/rpcload → bench/go/rpcserver (the baseline)
  *   jsonrpc2:
- *     netkit → netkit             bench/clients/netkit-rpc-load.mjs (connectJsonRpc2)
+ *     netkit → netkit             bench/clients/netkit-rpc-load.mjs (dialJsonRpc2)
  *                                 → netkit rpc serve --codec jsonrpc2
  *     jayson → jayson             bench/clients/jayson-rpc-load.mjs → bench/servers/jayson-tcp.mjs
  *                                 (the baseline; jayson's TCP client opens a connection per request)
@@ -160,7 +160,7 @@ const rpc: Benchmark = {
       'case is the codec and the calls in flight on the one connection. gob/json: Go is bench/go/rpcload',
       '(net/rpc client, a goroutine per call in flight) and bench/go/rpcserver (rpc.ServeConn /',
       'jsonrpc.ServeConn); netkit is bench/clients/netkit-rpc-load.mjs (dialRpc, an async loop per call in',
-      'flight) and `netkit rpc serve`. jsonrpc2: netkit-rpc-load.mjs with connectJsonRpc2 against',
+      'flight) and `netkit rpc serve`. jsonrpc2: netkit-rpc-load.mjs with dialJsonRpc2 against',
       "`netkit rpc serve --codec jsonrpc2`, and jayson's TCP client against a jayson TCP server. jayson's",
       'client opens a NEW connection for every request (connect, send, read one answer, close), so its',
       'calls in flight are that many concurrent connections, not one: that is what a jayson user gets.',

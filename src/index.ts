@@ -68,7 +68,7 @@ export {
   type UdpOptions,
 } from './udp/index.js';
 // From the modules themselves, not netkit/ws: importing `netkit` should not load the Redis client.
-export { connectWs } from './ws/client/client.js';
+export { dialWs } from './ws/client/client.js';
 export type { WsClientOptions } from './ws/client/options.js';
 export type { WsMessage } from './ws/message.js';
 export type { WsServerOptions } from './ws/server/options.js';

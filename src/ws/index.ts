@@ -6,7 +6,7 @@
  */
 export { RedisBus, type RedisBusOptions, type RedisBusStatus } from './bus/redis.js';
 export type { Bus, BusMessage } from './bus/types.js';
-export { connectWs, WsClient, type WsClientEvents } from './client/client.js';
+export { dialWs, WsClient, type WsClientEvents } from './client/client.js';
 export { parseWsUrl, type WsClientOptions } from './client/options.js';
 export { CLOSE, isNormalClose, type Sendable, type WsMessage } from './message.js';
 export { renderPage } from './page.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { CLOSE, connectWs, type WsClient } from '../../src/ws/index.js';
+import { CLOSE, dialWs, type WsClient } from '../../src/ws/index.js';
 import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
 import { closeOf, next, rawWs, startWs } from '../ws/fixtures.js';
@@ -142,7 +142,7 @@ test('ws serve --workers 2 --mode broadcast: a room spans both workers', async (
         .map((l) => (JSON.parse(l) as { worker: number }).worker),
     );
   for (let i = 0; i < 6 && workers().size < 2; i++) {
-    clients.push(await connectWs(`ws://${address}/chat/room`));
+    clients.push(await dialWs(`ws://${address}/chat/room`));
     await until(() => proc.stdout().split('"event":"open"').length - 1 === clients.length);
   }
   t.after(() => Promise.all(clients.map((c) => c.close())));

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { HttpProtocolError, request } from '../../src/http/client/index.js';
-import { connectWs } from '../../src/ws/index.js';
+import { dialWs } from '../../src/ws/index.js';
 import { cli } from '../helpers/cli.js';
 
 /** greeter listens on 127.0.0.1:0 and sends `bytes` to every client that connects. */
@@ -84,9 +84,9 @@ describe('a client pointed at a port that does not speak HTTP', () => {
       );
     });
 
-    it(`connectWs() to ${c.name}: NETKIT_HTTP_PROTOCOL with the bytes it sent, escaped`, async (t) => {
+    it(`dialWs() to ${c.name}: NETKIT_HTTP_PROTOCOL with the bytes it sent, escaped`, async (t) => {
       const address = await greeter(t, c.bytes);
-      await assert.rejects(connectWs(`ws://${address}/`, { timeout: 5000 }), (err) =>
+      await assert.rejects(dialWs(`ws://${address}/`, { timeout: 5000 }), (err) =>
         checkError(err, address, c),
       );
     });
@@ -139,7 +139,7 @@ describe('https:// or wss:// to a plain-text server says it does not speak TLS',
       [`https://${address}/`, 'http'],
       [`wss://${address}/`, 'ws'],
     ] as const) {
-      const err = (await (scheme === 'http' ? request(url) : connectWs(url)).then(
+      const err = (await (scheme === 'http' ? request(url) : dialWs(url)).then(
         () => undefined,
         (e: unknown) => e,
       )) as { code?: string; message?: string } | undefined;

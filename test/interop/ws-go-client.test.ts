@@ -1,11 +1,11 @@
 /**
- * netkit's WebSocket client (`netkit ws connect` and connectWs) against
+ * netkit's WebSocket client (`netkit ws connect` and dialWs) against
  * gorilla/websocket's classic echo server (test/interop/wsecho, built with
  * Debian's golang-github-gorilla-websocket-dev).
  */
 import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
-import { connectWs, type WsClient, type WsMessage } from '../../src/ws/index.js';
+import { dialWs, type WsClient, type WsMessage } from '../../src/ws/index.js';
 import { cli, spawnProc } from '../helpers/cli.js';
 import { goProgram } from '../helpers/tools.js';
 
@@ -126,10 +126,10 @@ test('netkit ws connect: gorilla refusing the upgrade (404, 403 origin, no subpr
   }
 });
 
-test('connectWs -> gorilla echo: text, binary, 1 MiB, ping rtt and a 1000 close', async (t) => {
+test('dialWs -> gorilla echo: text, binary, 1 MiB, ping rtt and a 1000 close', async (t) => {
   const url = await goEcho(t);
   if (!url) return;
-  const ws = await connectWs(url, { maxPayload: 2 * 1024 * 1024 });
+  const ws = await dialWs(url, { maxPayload: 2 * 1024 * 1024 });
   t.after(() => ws.close());
   const next = reader(ws);
 
@@ -161,21 +161,21 @@ test('connectWs -> gorilla echo: text, binary, 1 MiB, ping rtt and a 1000 close'
   assert.equal((await ws[Symbol.asyncIterator]().next()).done, true);
 });
 
-test('connectWs headers and protocols -> gorilla echo: the header is seen, chat is negotiated', async (t) => {
+test('dialWs headers and protocols -> gorilla echo: the header is seen, chat is negotiated', async (t) => {
   const url = await goEcho(t, ['-subprotocols', 'chat']);
   if (!url) return;
-  const ws = await connectWs(url, { headers: { 'X-Netkit-Test': 'lib' }, protocols: ['superchat', 'chat'] });
+  const ws = await dialWs(url, { headers: { 'X-Netkit-Test': 'lib' }, protocols: ['superchat', 'chat'] });
   t.after(() => ws.close());
   assert.equal(ws.protocol, 'chat');
   // gorilla sends this right after its 101 response, so it can arrive in the same TCP read.
   assert.equal((await reader(ws)()).text(), 'header:lib');
 });
 
-test('connectWs offering only an unknown subprotocol: gorilla picks none, the handshake fails clearly', async (t) => {
+test('dialWs offering only an unknown subprotocol: gorilla picks none, the handshake fails clearly', async (t) => {
   const url = await goEcho(t, ['-subprotocols', 'chat']);
   if (!url) return;
   // RFC 6455 §4.1: a client that offered subprotocols may fail the connection when the server picks none.
-  await assert.rejects(connectWs(url, { protocols: ['nope'] }), {
+  await assert.rejects(dialWs(url, { protocols: ['nope'] }), {
     code: 'NETKIT_WS_HANDSHAKE',
     message: /subprotocol/,
   });

@@ -11,7 +11,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dialRpc } from '../../src/rpc/client/dial.js';
 import { GobClientCodec } from '../../src/rpc/codec/gob.js';
-import { connectJsonRpc2, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../src/rpc/registry.js';
 import { serveRpc } from '../../src/rpc/server/serve.js';
 import type { Conn, Server } from '../../src/tcp/index.js';
@@ -80,7 +80,7 @@ const CASES: Case[] = [
     first: () => Buffer.from(json2(0)),
     next: () => Buffer.from(json2(1)),
     async call(address) {
-      const c = await connectJsonRpc2(address);
+      const c = await dialJsonRpc2(address);
       try {
         return await c.call('Blob.Get', [3], { timeout: 5000 });
       } finally {

@@ -1,13 +1,13 @@
 /**
  * The RPC clients over TLS and Unix sockets — dialRpc (gob, and Go's HTTP
- * CONNECT), connectJsonRpc2 over TCP and over HTTP POST — against the
+ * CONNECT), dialJsonRpc2 over TCP and over HTTP POST — against the
  * shared client TLS cases (test/helpers/tls-suite.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arith } from '../../src/rpc/arith.js';
 import {
-  connectJsonRpc2,
+  dialJsonRpc2,
   createRpcPool,
   dialRpc,
   Registry,
@@ -38,14 +38,14 @@ for (const http of [false, true]) {
   });
 }
 
-clientTlsSuite('connectJsonRpc2 tcp', {
+clientTlsSuite('dialJsonRpc2 tcp', {
   serve: async (t, listener) => {
     const server = await serveJsonRpc2Tcp(listener, registry());
     t.after(() => server.close());
   },
   call: (_t, address, tls) =>
     outcomeOf(async () => {
-      const client = await connectJsonRpc2(address, { tls, timeout: 5000 });
+      const client = await dialJsonRpc2(address, { tls, timeout: 5000 });
       try {
         assert.equal(await client.call('Arith.Multiply', { A: 6, B: 7 }), 42);
       } finally {
@@ -54,7 +54,7 @@ clientTlsSuite('connectJsonRpc2 tcp', {
     }),
 });
 
-clientTlsSuite('connectJsonRpc2 http', {
+clientTlsSuite('dialJsonRpc2 http', {
   serve: async (t, listener) => {
     const server = await serveJsonRpc2Http(listener, registry());
     t.after(() => server.close());
@@ -64,7 +64,7 @@ clientTlsSuite('connectJsonRpc2 http', {
       const scheme = tls === undefined ? 'http' : 'https';
       // A Unix socket goes in the URL in got's form, as the server prints it.
       const url = address.startsWith(UNIX_PREFIX) ? `${scheme}://${address}:/` : `${scheme}://${address}/`;
-      const client = await connectJsonRpc2(url, { tls, timeout: 5000 });
+      const client = await dialJsonRpc2(url, { tls, timeout: 5000 });
       try {
         assert.equal(await client.call('Arith.Multiply', { A: 6, B: 7 }), 42);
         // The keep-alive agent reuses the pinned connection for the next call.

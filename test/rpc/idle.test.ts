@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { arith } from '../../src/rpc/arith.js';
 import { dialRpc } from '../../src/rpc/client/dial.js';
-import { connectJsonRpc2, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../src/rpc/registry.js';
 import { serveRpc } from '../../src/rpc/server/serve.js';
 
@@ -79,7 +79,7 @@ const CASES: Case[] = [
       return s.address;
     },
     async slowCall(address, ms) {
-      const c = await connectJsonRpc2(address);
+      const c = await dialJsonRpc2(address);
       try {
         return await c.call('Arith.Sleep', [ms], { timeout: 10_000 });
       } finally {

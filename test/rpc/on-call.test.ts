@@ -4,7 +4,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { arith } from '../../src/rpc/arith.js';
 import type { CallEvent } from '../../src/rpc/call-event.js';
 import { dialRpc } from '../../src/rpc/client/dial.js';
-import { connectJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../src/rpc/registry.js';
 import { serveRpc } from '../../src/rpc/server/serve.js';
 
@@ -38,7 +38,7 @@ const CASES: Case[] = [
     name: 'JSON-RPC 2.0 over TCP',
     async start(t, onCall) {
       const s = await serveJsonRpc2Tcp('127.0.0.1:0', registry(), { onCall });
-      const c = await connectJsonRpc2(s.address);
+      const c = await dialJsonRpc2(s.address);
       t.after(async () => {
         await c.close();
         await s.close();
@@ -50,7 +50,7 @@ const CASES: Case[] = [
     name: 'JSON-RPC 2.0 over HTTP',
     async start(t, onCall) {
       const s = await serveJsonRpc2Http('127.0.0.1:0', registry(), { onCall });
-      const c = await connectJsonRpc2(`http://${s.address}/`);
+      const c = await dialJsonRpc2(`http://${s.address}/`);
       t.after(async () => {
         await c.close();
         await s.close();

@@ -9,7 +9,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { arith } from '../../src/rpc/arith.js';
 import { dialRpc } from '../../src/rpc/client/dial.js';
 import { RpcProtocolError } from '../../src/rpc/errors.js';
-import { connectJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../src/rpc/registry.js';
 import { serveRpc } from '../../src/rpc/server/serve.js';
 import { spawnProc } from '../helpers/cli.js';
@@ -43,7 +43,7 @@ async function startServer(t: TestContext, kind: ServerKind): Promise<string> {
 async function callAs(kind: ClientKind, address: string): Promise<unknown> {
   try {
     if (kind === 'jsonrpc2' || kind === 'jsonrpc2-http') {
-      const c = await connectJsonRpc2(kind === 'jsonrpc2' ? address : `http://${address}/`, {
+      const c = await dialJsonRpc2(kind === 'jsonrpc2' ? address : `http://${address}/`, {
         timeout: TIMEOUT,
       });
       try {

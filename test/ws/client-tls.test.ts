@@ -1,12 +1,12 @@
-/** connectWs() over wss and Unix sockets: the shared client TLS cases (test/helpers/tls-suite.ts). */
+/** dialWs() over wss and Unix sockets: the shared client TLS cases (test/helpers/tls-suite.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UNIX_PREFIX } from '../../src/tcp/index.js';
 import type { TlsClientOptions } from '../../src/tls/client.js';
-import { connectWs, serveWs } from '../../src/ws/index.js';
+import { dialWs, serveWs } from '../../src/ws/index.js';
 import { clientTlsSuite, outcomeOf, tlsListener } from '../helpers/tls-suite.js';
 
-/** wsUrl is the URL connectWs() takes for `address`: `host:port`, or `unix:/path` in got's form. */
+/** wsUrl is the URL dialWs() takes for `address`: `host:port`, or `unix:/path` in got's form. */
 function wsUrl(address: string, secure: boolean): string {
   const scheme = secure ? 'wss' : 'ws';
   return address.startsWith(UNIX_PREFIX) ? `${scheme}://${address}:/echo` : `${scheme}://${address}/echo`;
@@ -14,7 +14,7 @@ function wsUrl(address: string, secure: boolean): string {
 
 async function echo(address: string, tls: TlsClientOptions | undefined): Promise<void> {
   const url = wsUrl(address, tls !== undefined);
-  const client = await connectWs(url, { tls, timeout: 5000 });
+  const client = await dialWs(url, { tls, timeout: 5000 });
   try {
     assert.equal(client.url, url);
     await client.send('ping');
@@ -26,7 +26,7 @@ async function echo(address: string, tls: TlsClientOptions | undefined): Promise
   }
 }
 
-clientTlsSuite('connectWs', {
+clientTlsSuite('dialWs', {
   serve: async (t, listener) => {
     const server = await serveWs(listener);
     t.after(() => server.close());
@@ -34,22 +34,22 @@ clientTlsSuite('connectWs', {
   call: (_t, address, tls) => outcomeOf(() => echo(address, tls)),
 });
 
-test('connectWs: a TLS handshake that never ends is NETKIT_CONNECT_TIMEOUT at timeout', async (t) => {
+test('dialWs: a TLS handshake that never ends is NETKIT_CONNECT_TIMEOUT at timeout', async (t) => {
   // A TCP listener that never answers the ClientHello.
   const silent = await tlsListener(t, undefined);
   const started = Date.now();
-  await assert.rejects(connectWs(`wss://${silent.addr.address}/`, { timeout: 300, insecure: true }), {
+  await assert.rejects(dialWs(`wss://${silent.addr.address}/`, { timeout: 300, insecure: true }), {
     code: 'NETKIT_CONNECT_TIMEOUT',
   });
   assert.ok(Date.now() - started < 3000);
 });
 
-test('connectWs: ca and insecure fold into tls; validation names the option', async () => {
-  await assert.rejects(connectWs('wss://127.0.0.1:1/', { insecure: 'yes' as unknown as boolean }), {
+test('dialWs: ca and insecure fold into tls; validation names the option', async () => {
+  await assert.rejects(dialWs('wss://127.0.0.1:1/', { insecure: 'yes' as unknown as boolean }), {
     code: 'NETKIT_INVALID_ARGUMENT',
     option: 'insecure',
   });
-  await assert.rejects(connectWs('wss://127.0.0.1:1/', { tls: { servername: '' } }), {
+  await assert.rejects(dialWs('wss://127.0.0.1:1/', { tls: { servername: '' } }), {
     code: 'NETKIT_INVALID_ARGUMENT',
     option: 'tls.servername',
   });

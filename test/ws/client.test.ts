@@ -3,7 +3,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
 import { backoffDelay, checkBackoff } from '../../src/internal/backoff.js';
-import { CLOSE, connectWs, serveWs, type WsPeer } from '../../src/ws/index.js';
+import { CLOSE, dialWs, serveWs, type WsPeer } from '../../src/ws/index.js';
 import { until } from '../helpers/net.js';
 import { client, next, rejectsEachOption, startWs } from './fixtures.js';
 
@@ -46,18 +46,18 @@ test('a message the server sends with its 101 response is not lost', async (t) =
   });
   // The welcome often shares a TCP read with the 101; repeat so that case comes up.
   for (let i = 1; i <= 20; i++) {
-    const c = await connectWs(server.url);
+    const c = await dialWs(server.url);
     assert.equal((await next(c)).text(), `welcome #${i}`);
     await c.close();
   }
 });
 
 test('connect failures are typed: bad URL, refused, 404, handshake timeout, abort', async (t) => {
-  await assert.rejects(connectWs('ftp://x/'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));
-  await assert.rejects(connectWs('not a url'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));
-  await assert.rejects(connectWs('ws://127.0.0.1:1/'), (e) => isNetkitError(e, 'NETKIT_DIAL_FAILED'));
+  await assert.rejects(dialWs('ftp://x/'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));
+  await assert.rejects(dialWs('not a url'), (e) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT'));
+  await assert.rejects(dialWs('ws://127.0.0.1:1/'), (e) => isNetkitError(e, 'NETKIT_DIAL_FAILED'));
   const server = await startWs(t);
-  await assert.rejects(connectWs(`ws://${server.address}/nope`), (e) => {
+  await assert.rejects(dialWs(`ws://${server.address}/nope`), (e) => {
     assert.ok(isNetkitError(e, 'NETKIT_WS_HANDSHAKE'));
     assert.equal((e as { status?: number }).status, 404);
     return true;
@@ -68,16 +68,16 @@ test('connect failures are typed: bad URL, refused, 404, handshake timeout, abor
   t.after(() => mute.close());
   const port = (mute.address() as net.AddressInfo).port;
   const started = Date.now();
-  await assert.rejects(connectWs(`ws://127.0.0.1:${port}/`, { timeout: 200 }), (e) =>
+  await assert.rejects(dialWs(`ws://127.0.0.1:${port}/`, { timeout: 200 }), (e) =>
     isNetkitError(e, 'NETKIT_CONNECT_TIMEOUT'),
   );
   assert.ok(Date.now() - started < 1500);
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
-  await assert.rejects(connectWs(`ws://127.0.0.1:${port}/`, { signal: ac.signal }), (e) =>
+  await assert.rejects(dialWs(`ws://127.0.0.1:${port}/`, { signal: ac.signal }), (e) =>
     isNetkitError(e, 'NETKIT_ABORTED'),
   );
-  for (const mute of [await connectWs(server.url)]) await mute.close();
+  for (const mute of [await dialWs(server.url)]) await mute.close();
 });
 
 test('bad client options are refused up front, naming the option', async () => {
@@ -93,7 +93,7 @@ test('bad client options are refused up front, naming the option', async () => {
     [{ reconnect: { initial: 5000, max: 100 } }, 'reconnect.initial'],
     [{ preamble: [42] }, 'preamble'],
   ];
-  await rejectsEachOption(cases, (opts) => connectWs('ws://127.0.0.1:1/', opts));
+  await rejectsEachOption(cases, (opts) => dialWs('ws://127.0.0.1:1/', opts));
 });
 
 test('iteration ends on a normal close and throws NETKIT_WS_CLOSED on an abnormal one', async (t) => {
@@ -168,14 +168,14 @@ test('reconnect gives up on a refusal that retrying cannot fix, and after `retri
   let server = await serveWs('127.0.0.1:0');
   const address = server.address;
   t.after(() => server.close());
-  const c = await connectWs(server.url, { reconnect: { initial: 20, max: 50 } });
+  const c = await dialWs(server.url, { reconnect: { initial: 20, max: 50 } });
   await server.close();
   server = await serveWs(address, { origins: ['https://only.example'] });
   await assert.rejects(next(c, 5000), (e) => (e as { status?: number }).status === 403);
 
   await server.close();
   server = await serveWs(address);
-  const d = await connectWs(server.url, { reconnect: { initial: 20, max: 40, retries: 3 } });
+  const d = await dialWs(server.url, { reconnect: { initial: 20, max: 40, retries: 3 } });
   let attempts = 0;
   d.on('reconnecting', () => attempts++);
   await server.close();

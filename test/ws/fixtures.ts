@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { isNetkitError } from '../../src/errors.js';
 import {
-  connectWs,
+  dialWs,
   serveWs,
   type WsClient,
   type WsClientOptions,
@@ -21,7 +21,7 @@ export async function startWs(t: TestContext, options: WsServerOptions = {}) {
 
 /** client connects netkit's client and closes it after the test. */
 export async function client(t: TestContext, url: string, options: WsClientOptions = {}): Promise<WsClient> {
-  const c = await connectWs(url, options);
+  const c = await dialWs(url, options);
   t.after(() => c.close());
   return c;
 }

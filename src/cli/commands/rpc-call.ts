@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { terminalSafeJson } from '../../internal/text.js';
-import { connectJsonRpc2, dialRpc, parseJson, parseSchemaNotation, stringifyJson } from '../../rpc/index.js';
+import { dialJsonRpc2, dialRpc, parseJson, parseSchemaNotation, stringifyJson } from '../../rpc/index.js';
 import { UNIX_PREFIX } from '../../tcp/index.js';
 import { EXIT } from '../exit-codes.js';
 import { durationOption, jsonOption } from '../options.js';
@@ -75,7 +75,7 @@ async function runCall(
   const tls = await tlsFromFlags(flags);
   if (flags.codec === 'jsonrpc2') {
     const target = flags.http ? httpTarget(address, flags) : address;
-    const client = await connectJsonRpc2(target, {
+    const client = await dialJsonRpc2(target, {
       timeout,
       signal: ctx.io.signal,
       ...(tls !== undefined ? { tls } : {}),

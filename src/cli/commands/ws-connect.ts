@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import type { TlsClientOptions } from '../../tls/index.js';
-import { connectWs, type WsClient } from '../../ws/client/client.js';
+import { dialWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
@@ -156,7 +156,7 @@ function connect(
   tls: TlsClientOptions | undefined,
   signal: AbortSignal,
 ): Promise<WsClient> {
-  return connectWs(url, {
+  return dialWs(url, {
     headers: parseHeaderFlags(flags.header),
     protocols: flags.subprotocol,
     ...(flags.origin !== undefined ? { origin: flags.origin } : {}),

@@ -17,7 +17,7 @@ import type { JsonRpcError } from './errors.js';
 import { argsToParams } from './protocol.js';
 import type { Outcome, Transport } from './transport.js';
 
-/** JsonRpc2ClientOptions tunes connectJsonRpc2(). Durations are milliseconds; 0 means none. */
+/** JsonRpc2ClientOptions tunes dialJsonRpc2(). Durations are milliseconds; 0 means none. */
 export interface JsonRpc2ClientOptions {
   /** timeout is each call's default timeout (default 30 s). */
   timeout?: number;
@@ -42,7 +42,7 @@ export interface JsonRpc2ClientOptions {
   headers?: Record<string, string>;
 }
 
-/** JSONRPC2_CLIENT_DEFAULTS are connectJsonRpc2()'s defaults. */
+/** JSONRPC2_CLIENT_DEFAULTS are dialJsonRpc2()'s defaults. */
 export const JSONRPC2_CLIENT_DEFAULTS = Object.freeze({
   timeout: 30_000,
   maxValueBytes: JSON_STREAM_DEFAULTS.maxValueBytes,
@@ -80,7 +80,7 @@ export class JsonRpc2Client implements AsyncDisposable {
   readonly #timeout: number;
   #nextId = 1;
 
-  /** JsonRpc2Client wraps a transport; use connectJsonRpc2() to make one. */
+  /** JsonRpc2Client wraps a transport; use dialJsonRpc2() to make one. */
   constructor(target: string, transport: Transport, timeout: number) {
     this.target = target;
     this.#transport = transport;
@@ -207,14 +207,14 @@ function encodeRequest(method: string, params: unknown, id: number | undefined):
 }
 
 /**
- * connectJsonRpc2 makes a client for `target`: an `http://` or `https://`
+ * dialJsonRpc2 makes a client for `target`: an `http://` or `https://`
  * URL (each call is a POST on a keep-alive Agent; nothing is dialled until
  * the first call; `http://unix:/path:/` for a Unix socket), or `host:port`
  * or `unix:/path` for JSON-RPC 2.0 over
  * TCP (dialled now, with TLS when `tls` is set; rejects like tcp.dial(),
  * e.g. NETKIT_DIAL_FAILED, NETKIT_TLS_FAILED).
  */
-export async function connectJsonRpc2(
+export async function dialJsonRpc2(
   target: string,
   options: JsonRpc2ClientOptions = {},
 ): Promise<JsonRpc2Client> {

@@ -3,7 +3,7 @@
  * over TCP, serving a Registry, and a client for both.
  */
 export {
-  connectJsonRpc2,
+  dialJsonRpc2,
   JSONRPC2_CLIENT_DEFAULTS,
   type JsonRpc2BatchItem,
   type JsonRpc2BatchResult,

@@ -1,4 +1,4 @@
-import { connectWs } from '../../ws/client/client.js';
+import { dialWs } from '../../ws/client/client.js';
 import { serveWs } from '../../ws/server/serve.js';
 import type { Chapter } from '../chapter.js';
 
@@ -9,7 +9,7 @@ const chapter: Chapter = {
     const echo = await serveWs('127.0.0.1:0', { maxPayload: 1024, signal: t.signal });
     try {
       t.say(`echo server at ${echo.url} (the classic gorilla example's /echo)`);
-      const c = await connectWs(echo.url, { signal: t.signal });
+      const c = await dialWs(echo.url, { signal: t.signal });
       await c.send('hello, gopher');
       const it = c[Symbol.asyncIterator]();
       const reply = (await it.next()).value;
@@ -32,7 +32,7 @@ const chapter: Chapter = {
     const chat = await serveWs('127.0.0.1:0', { mode: 'broadcast', signal: t.signal });
     try {
       const [ann, bob, eve] = await Promise.all(
-        ['/chat/lobby', '/chat/lobby', '/chat/kitchen'].map((p) => connectWs(`ws://${chat.address}${p}`)),
+        ['/chat/lobby', '/chat/lobby', '/chat/kitchen'].map((p) => dialWs(`ws://${chat.address}${p}`)),
       );
       await ann!.send('hi lobby');
       const got = await Promise.all(

@@ -23,7 +23,7 @@ export interface WsClientEvents {
 const HIGH_WATER = 64;
 
 /**
- * WsClient is an open WebSocket connection (see connectWs). Iterate it for
+ * WsClient is an open WebSocket connection (see dialWs). Iterate it for
  * messages; send(), ping() and close() it. With `reconnect`, a dropped
  * connection is reopened behind the scenes: iteration goes on, sends wait
  * for the new connection, and the preamble is sent again first.
@@ -56,7 +56,7 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
     o.signal?.addEventListener('abort', () => void this.close(CLOSE.GOING_AWAY), { once: true });
   }
 
-  /** connect opens the first connection and sends the preamble; connectWs() is the public name. */
+  /** connect opens the first connection and sends the preamble; dialWs() is the public name. */
   static async connect(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
     const o = resolveClientOptions(url instanceof URL ? url.href : url, options);
     const opened = await openSocket(o, o.signal);
@@ -233,11 +233,11 @@ function write(ws: WebSocket, data: Sendable, binary: boolean): Promise<void> {
 }
 
 /**
- * connectWs opens a WebSocket connection to `url` (ws:, wss:, or http:/https:
+ * dialWs opens a WebSocket connection to `url` (ws:, wss:, or http:/https:
  * which mean the same) and resolves once the opening handshake succeeded and
  * the preamble is sent. Rejects with NETKIT_INVALID_ARGUMENT, a dial, lookup,
  * TLS or timeout error, or NETKIT_WS_HANDSHAKE (with the HTTP `status`).
  */
-export function connectWs(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
+export function dialWs(url: string | URL, options?: WsClientOptions): Promise<WsClient> {
   return WsClient.connect(url, options);
 }

@@ -6,7 +6,7 @@ import { splitUnixUrl } from '../../tcp/unix-url.js';
 import { type ResolvedTlsClient, resolveSchemeTls, type TlsClientOptions } from '../../tls/client.js';
 import type { Sendable } from '../message.js';
 
-/** WsClientOptions tune connectWs(). Sizes are bytes, durations milliseconds. */
+/** WsClientOptions tune dialWs(). Sizes are bytes, durations milliseconds. */
 export interface WsClientOptions {
   /** headers are sent with the upgrade request (an object or [name, value] pairs). */
   headers?: Record<string, string> | [string, string][];
@@ -33,7 +33,7 @@ export interface WsClientOptions {
   /**
    * reconnect reopens the connection when it drops (anything but our own
    * close), waiting a capped exponential backoff with jitter between
-   * attempts. The first connection is not retried: connectWs() rejects.
+   * attempts. The first connection is not retried: dialWs() rejects.
    */
   reconnect?: boolean | BackoffOptions;
   /** preamble messages are sent after every (re)connection, e.g. a login or a subscription. */

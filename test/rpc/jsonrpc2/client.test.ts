@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isNetkitError, TimeoutError } from '../../../src/errors.js';
-import { connectJsonRpc2, JsonRpcError } from '../../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, JsonRpcError } from '../../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../../src/rpc/registry.js';
 import { sleep, startServer } from '../../helpers/net.js';
 import { arithRegistry, deferred, startHttp, startTcp } from './helpers.js';
@@ -30,7 +30,7 @@ async function startChild(t: TestContext) {
 for (const transport of ['tcp', 'http'] as const) {
   test(`${transport}: a server killed mid-call fails every pending call at once`, async (t) => {
     const server = await startChild(t);
-    const client = await connectJsonRpc2(server[transport], { timeout: 0 });
+    const client = await dialJsonRpc2(server[transport], { timeout: 0 });
     t.after(() => client.destroy());
     const calls = [1, 2, 3].map((i) =>
       client.call('Slow.Wait', [i]).then(
@@ -49,7 +49,7 @@ for (const transport of ['tcp', 'http'] as const) {
 
 test('tcp: after the connection dies, new calls fail with NETKIT_CONNECTION_CLOSED', async (t) => {
   const server = await startTcp(t, new Registry().register('Slow', { Wait: () => new Promise(() => {}) }));
-  const client = await connectJsonRpc2(server.address);
+  const client = await dialJsonRpc2(server.address);
   const pending = client.call('Slow.Wait', null);
   await sleep(50);
   server.destroy();
@@ -67,7 +67,7 @@ for (const transport of ['tcp', 'http'] as const) {
       },
     });
     const server = transport === 'tcp' ? await startTcp(t, registry) : await startHttp(t, registry);
-    const client = await connectJsonRpc2(
+    const client = await dialJsonRpc2(
       transport === 'tcp' ? server.address : (server as { url: string }).url,
     );
     t.after(() => client.close());
@@ -87,7 +87,7 @@ for (const transport of ['tcp', 'http'] as const) {
 
 test('a call aborted through its signal rejects with NETKIT_ABORTED; an aborted signal fails at once', async (t) => {
   const server = await startTcp(t, new Registry().register('Slow', { Wait: () => new Promise(() => {}) }));
-  const client = await connectJsonRpc2(server.address);
+  const client = await dialJsonRpc2(server.address);
   t.after(() => client.destroy());
   const ac = new AbortController();
   const pending = client.call('Slow.Wait', null, { signal: ac.signal });
@@ -117,7 +117,7 @@ test('tcp: concurrent calls answered out of order on one connection each get the
   const server = await startTcp(t, registry);
   let connections = 0;
   server.server.on('open', () => connections++);
-  const client = await connectJsonRpc2(server.address);
+  const client = await dialJsonRpc2(server.address);
   t.after(() => client.close());
   const N = 200;
   const results = await Promise.all(Array.from({ length: N }, (_, i) => client.call('Rand.Echo', i)));
@@ -139,7 +139,7 @@ test('tcp: an answer to no call is NETKIT_RPC_PROTOCOL and closes the connection
     await conn.write('{"jsonrpc":"2.0","result":1,"id":999}\n');
     await sleep(1000);
   });
-  const client = await connectJsonRpc2(address);
+  const client = await dialJsonRpc2(address);
   await assert.rejects(client.call('X.Y', null), { code: 'NETKIT_RPC_PROTOCOL' });
   await assert.rejects(client.call('X.Y', null), { code: 'NETKIT_CONNECTION_CLOSED' });
 });
@@ -151,7 +151,7 @@ test('tcp: an error answered with id null fails every pending call with that err
     await conn.write('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}\n');
     await sleep(1000);
   });
-  const client = await connectJsonRpc2(address);
+  const client = await dialJsonRpc2(address);
   const calls = [client.call('X.Y', 1), client.call('X.Y', 2)];
   for (const c of calls) await assert.rejects(c, { code: 'NETKIT_RPC_SERVER_ERROR', rpcCode: -32700 });
 });
@@ -165,7 +165,7 @@ test('http: a status without a JSON-RPC body is NETKIT_RPC_PROTOCOL carrying the
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise((r) => server.close(r)));
   const { port } = server.address() as { port: number };
-  const client = await connectJsonRpc2(`http://127.0.0.1:${port}/`);
+  const client = await dialJsonRpc2(`http://127.0.0.1:${port}/`);
   t.after(() => client.close());
   await assert.rejects(client.call('X.Y', null), { code: 'NETKIT_RPC_PROTOCOL', status: 502 });
 });
@@ -174,8 +174,8 @@ test('nobody listening: NETKIT_DIAL_FAILED over TCP (at connect) and HTTP (at th
   const server = await startTcp(t, arithRegistry());
   const address = server.address;
   await server.close();
-  await assert.rejects(connectJsonRpc2(address), { code: 'NETKIT_DIAL_FAILED' });
-  const client = await connectJsonRpc2(`http://${address}/`);
+  await assert.rejects(dialJsonRpc2(address), { code: 'NETKIT_DIAL_FAILED' });
+  const client = await dialJsonRpc2(`http://${address}/`);
   await assert.rejects(client.call('Arith.Multiply', { A: 1, B: 2 }), { code: 'NETKIT_DIAL_FAILED' });
   await client.close();
 });
@@ -184,7 +184,7 @@ test('close() lets calls in progress finish, then refuses new ones', async (t) =
   const gate = deferred();
   const registry = new Registry().register('Gate', { Wait: () => gate.promise.then(() => 'opened') });
   const server = await startTcp(t, registry);
-  const client = await connectJsonRpc2(server.address);
+  const client = await dialJsonRpc2(server.address);
   const pending = client.call('Gate.Wait', null);
   await sleep(20);
   const closing = client.close();
@@ -204,7 +204,7 @@ test('error data, null results and scalar params round-trip through netkit on bo
     Args: (a) => ({ got: a === undefined ? 'undefined' : a }),
   });
   for (const server of [await startTcp(t, registry), await startHttp(t, registry)]) {
-    const client = await connectJsonRpc2('url' in server ? server.url : server.address);
+    const client = await dialJsonRpc2('url' in server ? server.url : server.address);
     await assert.rejects(client.call('Misc.Fail'), (err) => {
       assert.ok(err instanceof JsonRpcError);
       assert.equal(err.rpcCode, -32000);
@@ -220,11 +220,11 @@ test('error data, null results and scalar params round-trip through netkit on bo
 });
 
 test('arguments are validated, naming what is wrong', async (t) => {
-  await assert.rejects(connectJsonRpc2(''), { code: 'NETKIT_INVALID_ARGUMENT', option: 'target' });
-  await assert.rejects(connectJsonRpc2('ftp://x/'), { option: 'target' });
-  await assert.rejects(connectJsonRpc2('http://127.0.0.1:1/', { timeout: -1 }), { option: 'timeout' });
+  await assert.rejects(dialJsonRpc2(''), { code: 'NETKIT_INVALID_ARGUMENT', option: 'target' });
+  await assert.rejects(dialJsonRpc2('ftp://x/'), { option: 'target' });
+  await assert.rejects(dialJsonRpc2('http://127.0.0.1:1/', { timeout: -1 }), { option: 'timeout' });
   const server = await startHttp(t, arithRegistry());
-  const client = await connectJsonRpc2(server.url);
+  const client = await dialJsonRpc2(server.url);
   t.after(() => client.close());
   await assert.rejects(client.call(''), { option: 'method' });
   const cyclic: Record<string, unknown> = {};

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { parseJson } from '../../../src/rpc/codec/lossless-json.js';
 import { Dispatcher } from '../../../src/rpc/jsonrpc2/dispatch.js';
-import { connectJsonRpc2, createJsonRpc2Handler, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, createJsonRpc2Handler, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
 import { Limiter } from '../../../src/rpc/jsonrpc2/limiter.js';
 import { argsToParams, paramsToArgs } from '../../../src/rpc/jsonrpc2/protocol.js';
 import { type CallInfo, Registry } from '../../../src/rpc/registry.js';
@@ -200,7 +200,7 @@ test('the handlers mount on servers the caller made: node:http and a netkit List
   const server = await serveJsonRpc2Tcp(listener, registry);
   t.after(() => server.close());
   assert.equal(server.address, listener.addr.address);
-  const client = await connectJsonRpc2(server.address);
+  const client = await dialJsonRpc2(server.address);
   t.after(() => client.close());
   assert.equal(await client.call('Arith.Multiply', { A: 5, B: 6 }), 30);
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { test } from 'node:test';
 import jayson from 'jayson';
-import { connectJsonRpc2, JsonRpcError } from '../../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, JsonRpcError } from '../../../src/rpc/jsonrpc2/index.js';
 import { arithRegistry, startHttp, startTcp } from './helpers.js';
 
 type Response = {
@@ -88,7 +88,7 @@ async function listenOn(server: net.Server): Promise<number> {
 }
 
 async function checkNetkitClient(target: string, notes: unknown[]): Promise<void> {
-  const client = await connectJsonRpc2(target, { timeout: 5000 });
+  const client = await dialJsonRpc2(target, { timeout: 5000 });
   try {
     assert.equal(await client.call('Arith.Multiply', { A: 7, B: 8 }), 56);
     await assert.rejects(client.call('Arith.Divide', { A: 1, B: 0 }), (err) => {

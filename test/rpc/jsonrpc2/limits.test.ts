@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import { connectJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
+import { dialJsonRpc2, serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
 import { Registry } from '../../../src/rpc/registry.js';
 import { dial } from '../../../src/tcp/index.js';
 import { readAll, sleep } from '../../helpers/net.js';
@@ -87,7 +87,7 @@ test('a batch over maxBatch is one Invalid Request; the TCP connection stays usa
   const got = await exchangeTcp(tcp.address, `${batch(4)}\n${call(9)}`);
   assert.deepEqual(got, [want, { jsonrpc: '2.0', result: 42, id: 9 }]);
   // netkit's client sees the refusal as the batch's rejection.
-  const client = await connectJsonRpc2(http.url);
+  const client = await dialJsonRpc2(http.url);
   t.after(() => client.close());
   const items = Array.from({ length: 4 }, () => ({ method: 'Arith.Multiply', params: { A: 1, B: 1 } }));
   await assert.rejects(client.batch(items), { code: 'NETKIT_RPC_SERVER_ERROR', rpcCode: -32600 });
