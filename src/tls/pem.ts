@@ -32,7 +32,24 @@ export function checkCertificates(option: string, value: unknown): void {
       new X509Certificate(block);
     } catch (err) {
       const which = blocks.length === 1 ? 'the certificate' : `certificate ${i + 1} of ${blocks.length}`;
-      throw new InvalidArgumentError(option, `${which} does not parse: ${(err as Error).message}`);
+      throw new InvalidArgumentError(option, `${which} does not parse: ${opensslReason(err)}`);
     }
   }
+}
+
+/**
+ * opensslReason is the reason in an OpenSSL error's text, without the
+ * codes before it: `error:05800074:x509 certificate routines::key values
+ * mismatch` is "key values mismatch".
+ */
+export function opensslReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!message.startsWith('error:')) return message;
+  return (
+    message
+      .split(':')
+      .filter((s) => s.trim() !== '')
+      .pop()
+      ?.trim() ?? message
+  );
 }

@@ -1,11 +1,11 @@
-import { constants } from 'node:crypto';
+import { constants, createPrivateKey } from 'node:crypto';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkMs } from '../internal/validate.js';
 import { checkHosts, type Ephemeral, selfSigned } from './ephemeral.js';
 import { fingerprintOfPem } from './fingerprint.js';
-import { checkCertificates, checkPem } from './pem.js';
+import { checkCertificates, checkPem, opensslReason } from './pem.js';
 
 /** TlsServerOptions turn on TLS for a server's connections. Durations are milliseconds. */
 export interface TlsServerOptions {
@@ -134,13 +134,18 @@ export async function resolveTlsServer(
 
 /** checkPair makes sure a certificate and key are PEM and belong together (NETKIT_INVALID_ARGUMENT otherwise). */
 export function checkPair(pair: CertificatePair): void {
-  checkPem('tls.cert', pair.cert, 'CERTIFICATE');
+  // Each alone first, so that a broken certificate is not reported as a key that does not fit it.
+  checkCertificates('tls.cert', pair.cert);
   checkPem('tls.key', pair.key, 'PRIVATE KEY');
+  try {
+    createPrivateKey(pair.key);
+  } catch (err) {
+    throw new InvalidArgumentError('tls.key', `does not parse: ${opensslReason(err)}`);
+  }
   try {
     tls.createSecureContext({ cert: pair.cert, key: pair.key });
   } catch (err) {
-    const reason = /:([^:]+):[^:]*$/.exec((err as Error).message)?.[1] ?? (err as Error).message;
-    throw new InvalidArgumentError('tls.key', `cannot be used with tls.cert: ${reason}`);
+    throw new InvalidArgumentError('tls.key', `cannot be used with tls.cert: ${opensslReason(err)}`);
   }
 }
 

@@ -218,11 +218,12 @@ test('setCertificate: new connections get the new certificate, an open one keeps
 
   // A key that is not the certificate's, and a certificate that is not one: refused, and the last good pair stays.
   const bad = [
-    [{ cert: pki.server.cert.pem, key: pki.client.key.pem }, 'tls.key', /mismatch/i],
+    [{ cert: pki.server.cert.pem, key: pki.client.key.pem }, 'tls.key', /: key values mismatch$/],
+    // Named as the certificate's fault, not as a key that does not fit it.
     [
       { cert: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', key: pki.server.key.pem },
-      'tls',
-      /./,
+      'tls.cert',
+      /does not parse/,
     ],
     [{ cert: pki.server.key.pem, key: pki.server.cert.pem }, 'tls.cert', /CERTIFICATE/],
   ] as const;
@@ -231,7 +232,7 @@ test('setCertificate: new connections get the new certificate, an open one keeps
       () => listener.setCertificate(pair),
       (err: { code?: string; option?: string; message: string }) => {
         assert.equal(err.code, 'NETKIT_INVALID_ARGUMENT', `#${i}`);
-        assert.ok(err.option?.startsWith(option), `#${i}: option ${err.option}`);
+        assert.equal(err.option, option, `#${i}`);
         assert.match(err.message, why, `#${i}`);
         return true;
       },
