@@ -325,3 +325,12 @@ test('a PROXY v1 or v2 header before the handshake: the connection reports the c
   assert.match(await refused(listener.addr.port, {}), /ECONNRESET|disconnected|ended before|socket hang up/i);
   assert.equal(conns.length, i);
 });
+
+test('the handshake timeout ends with the handshake: a connection idle past it stays open', async (t) => {
+  const { listener, address } = await echoServer(t, { tls: { handshakeTimeout: 200 } });
+  const c = await dial(address, { tls: { pin: listener.tls!.fingerprint } });
+  t.after(() => c.destroy());
+  await new Promise((r) => setTimeout(r, 600));
+  await c.write('still here\n');
+  assert.equal(await c.readLine(), 'still here');
+});
