@@ -10,5 +10,5 @@ console.log(`listening ${listener.addr.address}`);
 const server = serve(listener, replyHandler('Hello, Client!'), { idleTimeout: 60_000 });
 server.on('open', (conn) => console.log(`open  ${conn.remoteAddr?.address}`));
 server.on('close', (conn, s) => console.log(`close ${conn.remoteAddr?.address} ${s.peerClose ?? 'local'}`));
-process.once('SIGINT', () => void server.shutdown());
+process.once('SIGINT', () => void server.close());
 await server.done;

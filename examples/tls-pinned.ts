@@ -22,4 +22,4 @@ try {
   if (!isNetkitError(err, 'NETKIT_TLS_FAILED')) throw err;
   console.log(`wrong pin: ${err.code}`);
 }
-await server.shutdown();
+await server.close();

@@ -29,7 +29,7 @@ export interface ServeOptions {
    * closed to admit the new one. 0 (the default) leaves silent clients alone.
    */
   firstByteTimeout?: number;
-  /** shutdownTimeout is how long shutdown() waits for handlers before destroying connections. */
+  /** shutdownTimeout is how long close() waits for handlers before destroying connections. */
   shutdownTimeout?: number;
   /** signal starts a graceful shutdown when aborted. */
   signal?: AbortSignal;
@@ -70,7 +70,7 @@ export interface ServerEvents {
  * Create it with serve(). Events: `open`, `close` (with the summary: bytes,
  * FIN or RST, duration), `refuse`, `evict`, `handlerError`.
  */
-export class Server extends EventEmitter<ServerEvents> {
+export class Server extends EventEmitter<ServerEvents> implements AsyncDisposable {
   readonly listener: Listener;
   readonly #handler: Handler;
   readonly #max: number;
@@ -105,7 +105,7 @@ export class Server extends EventEmitter<ServerEvents> {
       options.shutdownTimeout ?? SERVE_DEFAULTS.shutdownTimeout,
     );
     const signal = checkSignal(options.signal);
-    signal?.addEventListener('abort', () => void this.shutdown(), { once: true });
+    signal?.addEventListener('abort', () => void this.close(), { once: true });
     this.#done = this.#acceptLoop();
   }
 
@@ -124,12 +124,18 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.#done;
   }
 
+  /** address is the bound address in Go's form (`127.0.0.1:8330`), or the Unix socket's path. */
+  get address(): string {
+    return this.listener.addr.address;
+  }
+
   /**
-   * shutdown stops accepting, tells handlers to finish (their ctx.signal
-   * aborts), waits up to `timeout` ms for them, then destroys what is left.
+   * close shuts down gracefully: it stops accepting, tells handlers to
+   * finish (their ctx.signal aborts), waits up to `timeout` ms
+   * (shutdownTimeout by default) for them, then destroys what is left.
    * Resolves when everything is closed.
    */
-  async shutdown(options: { timeout?: number } = {}): Promise<void> {
+  async close(options: { timeout?: number } = {}): Promise<void> {
     const timeout = checkMs('timeout', options.timeout ?? this.#shutdownTimeout);
     if (!this.#shutdown.signal.aborted) {
       this.#shutdown.abort();
@@ -150,6 +156,10 @@ export class Server extends EventEmitter<ServerEvents> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** destroy closes the listener and every connection now. */
@@ -259,7 +269,7 @@ export class Server extends EventEmitter<ServerEvents> {
 
 /**
  * serve runs `handler` for every connection `listener` accepts and returns
- * the Server at once; await `server.done` or call `server.shutdown()`.
+ * the Server at once; await `server.done` or call `server.close()`.
  */
 export function serve(listener: Listener, handler: Handler, options: ServeOptions = {}): Server {
   return new Server(listener, handler, options);

@@ -77,7 +77,7 @@ const registry = () => new Registry().register('Arith', arith);
 clientTlsSuite('tcp connect', {
   serve: async (t, listener) => {
     const server = serve(listener, echoHandler({ frame: 'none' }));
-    t.after(() => server.shutdown({ timeout: 100 }));
+    t.after(() => server.close({ timeout: 100 }));
   },
   call: async (t, address, tls) =>
     run(['tcp', 'connect', address, '--send', 'ping', ...(await tlsArgs(t, tls, true))], (out) =>
@@ -206,7 +206,7 @@ test('--tls turns an http:// or ws:// URL into https:// or wss://', async (t) =>
 test('-k skips the chain but never the pin; tcp connect says the TLS version', async (t) => {
   const l = await tlsListener(t, true);
   const server = serve(l, echoHandler({ frame: 'none' }));
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   const ok = await cli(['tcp', 'connect', l.addr.address, '-k', '--send', 'x']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, 'x');

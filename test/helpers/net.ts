@@ -36,7 +36,7 @@ export async function startServer(
 ): Promise<{ listener: Listener; server: Server; address: string }> {
   const listener = await listen('127.0.0.1:0');
   const server = serve(listener, handler, options);
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   return { listener, server, address: listener.addr.address };
 }
 

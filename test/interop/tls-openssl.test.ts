@@ -23,7 +23,7 @@ const execFileP = promisify(execFile);
 async function lineServer(t: TestContext, tls: TlsServerOptions | true) {
   const listener = await listen('127.0.0.1:0', { tls });
   const server = serve(listener, echoHandler({ frame: 'line' }));
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   return listener;
 }
 

@@ -173,14 +173,14 @@ test('#30 server down: acquire times out naming the refusal, dials back off, and
 
   const listener = await listen(`127.0.0.1:${port}`);
   const server = serve(listener, replyHandler('pong'));
-  t.after(() => Promise.all([pool.drain(), server.shutdown({ timeout: 100 })]));
+  t.after(() => Promise.all([pool.drain(), server.close({ timeout: 100 })]));
   // The next dial may wait out one backoff delay (at most 200 ms).
   const conn = await pool.acquire({ timeout: 1000 });
   await conn.write('hi\n');
   assert.equal(await conn.readLine(), 'pong');
   pool.release(conn);
   await pool.drain();
-  await server.shutdown({ timeout: 100 });
+  await server.close({ timeout: 100 });
 });
 
 test('#31 maxWaiting overflow, double and foreign release, and drain closing every connection', async (t) => {
@@ -192,7 +192,7 @@ test('#31 maxWaiting overflow, double and foreign release, and drain closing eve
   server.on('open', () => opened++);
   server.on('close', () => closed++);
   const pool = createTcpPool(listener.addr.address, { max: 3, maxWaiting: 1 });
-  t.after(() => Promise.all([pool.drain(), server.shutdown({ timeout: 100 })]));
+  t.after(() => Promise.all([pool.drain(), server.close({ timeout: 100 })]));
   const client = new LineClient(pool);
 
   // One at a time: maxWaiting also counts acquires waiting for a dial (see pool.test.ts).
@@ -220,6 +220,6 @@ test('#31 maxWaiting overflow, double and foreign release, and drain closing eve
   await draining;
   assert.equal(opened, 4); // three pooled and the foreign one
   await until(() => closed === opened, 2000, 'the server to see every connection end');
-  await server.shutdown({ timeout: 100 });
+  await server.close({ timeout: 100 });
   await until(() => openFds() <= fds0, 2000, `fds back to ${fds0}`);
 });

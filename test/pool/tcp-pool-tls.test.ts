@@ -8,7 +8,7 @@ import { clientTlsSuite, outcomeOf } from '../helpers/tls-suite.js';
 clientTlsSuite('createTcpPool', {
   serve: async (t, listener) => {
     const server = serve(listener, echoHandler({ frame: 'none' }));
-    t.after(() => server.shutdown({ timeout: 100 }));
+    t.after(() => server.close({ timeout: 100 }));
   },
   call: async (_t, address, tls) => {
     const client = new LineClient(address, { pool: { dial: { tls, timeout: 5000 }, max: 2 } });

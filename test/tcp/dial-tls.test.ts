@@ -8,7 +8,7 @@ import { clientTlsSuite, outcomeOf } from '../helpers/tls-suite.js';
 clientTlsSuite('dial', {
   serve: async (t, listener) => {
     const server = serve(listener, echoHandler({ frame: 'none' }));
-    t.after(() => server.shutdown({ timeout: 100 }));
+    t.after(() => server.close({ timeout: 100 }));
   },
   call: (t, address, tls) =>
     outcomeOf(async () => {

@@ -185,7 +185,7 @@ test('#37 1,000 silent sockets cannot lock talking clients out of a capped serve
 test('#37 behind a proxy, a client that sent only the PROXY header is still silent: timed out and evicted', async (t) => {
   const listener = await listen('127.0.0.1:0', { proxy: { trust: ['127.0.0.1/32'] } });
   const server = serve(listener, replyHandler('ok'), { maxConnections: 2, firstByteTimeout: 400 });
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   const summaries: ConnSummary[] = [];
   server.on('close', (_c, s) => summaries.push(s));
   const header = 'PROXY TCP4 192.0.2.1 192.0.2.2 1111 2222\r\n';
@@ -252,7 +252,7 @@ test('#33 1,000 concurrent clients mixing valid and garbage input: no crash, fds
   };
   await Promise.all(Array.from({ length: 1000 }, (_, i) => client(i)));
   await until(() => server.connections === 0, 10_000, 'every connection to close');
-  await server.shutdown();
+  await server.close();
   assert.deepEqual(Object.fromEntries(outcomes), {
     'valid-ok': 250,
     'garbage-closed': 250,

@@ -100,7 +100,7 @@ test('shutdown lets a request in flight finish, then closes with FIN', async () 
   const c = await dial(l.addr.address);
   await c.write('work\n');
   await sleep(50);
-  const shut = server.shutdown({ timeout: 2000 });
+  const shut = server.close({ timeout: 2000 });
   assert.equal(await c.readLine(), 'done');
   assert.equal(await c.read(), null);
   assert.equal(c.peerClose, 'fin');
@@ -116,7 +116,7 @@ test('shutdown forces connections closed after its timeout', async () => {
   const c = await dial(l.addr.address);
   await until(() => server.connections === 1);
   const start = Date.now();
-  await server.shutdown({ timeout: 200 });
+  await server.close({ timeout: 200 });
   const took = Date.now() - start;
   assert.ok(took >= 190 && took < 2000, `shutdown took ${took} ms`);
   assert.equal(await c.read().catch(() => null), null);

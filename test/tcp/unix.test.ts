@@ -30,7 +30,7 @@ async function echoOn(t: TestContext, address: string, options: ListenOptions = 
     conns.push(conn);
     return echoHandler()(conn, ctx);
   });
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   return { listener, server, conns };
 }
 

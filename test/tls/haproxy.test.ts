@@ -22,7 +22,7 @@ test('#40 HAProxy send-proxy-v2 in front of a TLS tcp serve: echo through it, an
     conns.push(conn);
     return echoHandler()(conn, ctx);
   });
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   const front = await haproxyInFront(t, listener.addr.address, [{ send: 'send-proxy-v2' }]);
   if (!front) return;
   const [port] = front.ports;

@@ -149,7 +149,7 @@ async function tlsEcho(t: TestContext, options: TlsServerOptions = {}) {
     backlog: 2048,
   });
   const server = serve(listener, echoHandler());
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   const view = { accepted: 0, open: 0, peak: 0, lifetimes: [] as number[], served: new Set<number>() };
   server.on('open', (conn) => view.served.add(conn.remoteAddr!.port));
   listener.server.on('connection', (s: net.Socket) => {

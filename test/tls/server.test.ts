@@ -25,7 +25,7 @@ async function echoServer(t: TestContext, options: ListenOptions) {
     conns.push(conn);
     return echoHandler()(conn, ctx);
   });
-  t.after(() => server.shutdown({ timeout: 100 }));
+  t.after(() => server.close({ timeout: 100 }));
   return { listener, server, conns, address: listener.addr.address };
 }
 

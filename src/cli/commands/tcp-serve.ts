@@ -76,7 +76,7 @@ Examples:
         shutdownTimeout: flags.shutdownTimeout,
       });
       if (!flags.quiet) logConnections(server, cx.out, cx.tag);
-      return { close: () => server.shutdown() };
+      return { close: () => server.close() };
     },
   });
 }

@@ -18,7 +18,7 @@ const chapter: Chapter = {
       }
     } finally {
       await conn.close();
-      await server.shutdown();
+      await server.close();
     }
     t.fact('address', listener.addr.address);
   },

@@ -68,6 +68,6 @@ async function readAfterPause(
   await client.closeWrite();
   while ((await client.read()) !== null); // wait for the server's FIN: it has read everything
   await client.close();
-  await server.shutdown();
+  await server.close();
   return { chunks };
 }

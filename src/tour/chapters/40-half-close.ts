@@ -31,7 +31,7 @@ const chapter: Chapter = {
     t.check(answer === 'got 3 lines, goodbye', `answer after FIN: ${answer}`);
     t.check(eof === null && client.peerClose === 'fin', 'server closed with FIN after answering');
     await client.close();
-    await server.shutdown();
+    await server.close();
   },
 };
 export default chapter;
