@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { arith } from '../../src/rpc/arith.js';
 import {
-  dialJsonRpc2,
   createRpcPool,
+  dialJsonRpc2,
   dialRpc,
   Registry,
   serveJsonRpc2Http,

@@ -67,9 +67,7 @@ for (const transport of ['tcp', 'http'] as const) {
       },
     });
     const server = transport === 'tcp' ? await startTcp(t, registry) : await startHttp(t, registry);
-    const client = await dialJsonRpc2(
-      transport === 'tcp' ? server.address : (server as { url: string }).url,
-    );
+    const client = await dialJsonRpc2(transport === 'tcp' ? server.address : (server as { url: string }).url);
     t.after(() => client.close());
     const started = Date.now();
     await assert.rejects(client.call('Delay.Echo', { ms: 300, v: 1 }, { timeout: 100 }), (err) => {

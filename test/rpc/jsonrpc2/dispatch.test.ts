@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { parseJson } from '../../../src/rpc/codec/lossless-json.js';
 import { Dispatcher } from '../../../src/rpc/jsonrpc2/dispatch.js';
-import { dialJsonRpc2, createJsonRpc2Handler, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
+import { createJsonRpc2Handler, dialJsonRpc2, serveJsonRpc2Tcp } from '../../../src/rpc/jsonrpc2/index.js';
 import { Limiter } from '../../../src/rpc/jsonrpc2/limiter.js';
 import { argsToParams, paramsToArgs } from '../../../src/rpc/jsonrpc2/protocol.js';
 import { type CallInfo, Registry } from '../../../src/rpc/registry.js';
