@@ -69,6 +69,5 @@ export function splitHostPort(hostport: string): { host: string; port: string } 
  * already has brackets gets a second pair.
  */
 export function joinHostPort(host: string, port: string | number): string {
-  const p = typeof port === 'number' ? String(port) : port;
-  return host.includes(':') ? `[${host}]:${p}` : `${host}:${p}`;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

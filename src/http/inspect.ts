@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import { joinHostPort } from '../addr/split.js';
 import { escapeHtml, htmlPage } from '../internal/html.js';
 import { hexDump, safeText } from '../internal/text.js';
 import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
 import type { TrustList } from '../proxy/trust.js';
-import { endpoint } from '../tcp/endpoint.js';
+import { endpoint, endpointText, unixEndpoint } from '../tcp/endpoint.js';
 import { verifiedSubject } from '../tls/client.js';
 
 /**
@@ -171,8 +172,12 @@ export function requestInfo(
 
 /** remoteText is the peer as logs show it: `127.0.0.1:5000`, `[::1]:5000`, `unix:@`. */
 export function remoteText(remote: RequestInfo['remote']): string {
-  if (remote.unix) return 'unix:@';
-  return remote.ip.includes(':') ? `[${remote.ip}]:${remote.port}` : `${remote.ip}:${remote.port}`;
+  return endpointText(remote.unix ? unixEndpoint(undefined) : endpoint(remote.ip, remote.port));
+}
+
+/** clientText is the client as a forwarding header named it: `ip`, `ip:port`, `[ipv6]:port`. */
+function clientText(client: ClientAddress): string {
+  return client.port === undefined ? client.ip : joinHostPort(client.ip, client.port);
 }
 
 /** tlsText is a request's TLS on one line: `TLSv1.3 TLS_AES_256_GCM_SHA384 http/1.1 CN=alice`. */
@@ -186,7 +191,7 @@ const clean = (s: string, keepNewlines = false) => safeText(s, keepNewlines);
 export function formatRequest(info: RequestInfo): string {
   const lines = [
     `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}`,
-    `from ${clean(remoteText(info.remote))}${info.client.via === 'socket' ? '' : ` for ${clean(info.client.ip)}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`}`,
+    `from ${clean(remoteText(info.remote))}${info.client.via === 'socket' ? '' : ` for ${clean(clientText(info.client))} (${info.client.via})`}`,
     ...(info.tls ? [`tls ${clean(tlsText(info.tls))}`] : []),
   ];
   for (const [name, value] of info.headers) lines.push(`${clean(name)}: ${clean(value)}`);
@@ -234,10 +239,7 @@ ${rows([
   ['Path', info.path],
   ['HTTP version', info.httpVersion],
   ['Remote', remoteText(info.remote)],
-  [
-    'Client',
-    `${info.client.ip}${info.client.port === undefined ? '' : `:${info.client.port}`} (${info.client.via})`,
-  ],
+  ['Client', `${clientText(info.client)} (${info.client.via})`],
 ])}
 </table>
 ${

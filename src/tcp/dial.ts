@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
+import { joinHostPort, type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
 import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import {
@@ -188,8 +188,7 @@ function handshake(
 
 async function localBind(address: string, network: string): Promise<LocalBind> {
   // Accept a bare IP as well as Go's host:port form.
-  const withPort =
-    net.isIP(address) === 6 ? `[${address}]:0` : net.isIP(address) === 4 ? `${address}:0` : address;
+  const withPort = net.isIP(address) === 0 ? address : joinHostPort(address, 0);
   const r = await resolveTCPAddr(network, withPort);
   return { ip: r.ip, port: r.port, family: r.family === 6 ? 6 : 4 };
 }

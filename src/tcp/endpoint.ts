@@ -1,3 +1,5 @@
+import { joinHostPort } from '../addr/split.js';
+
 /** IPEndpoint is an IP address and port: Go's `TCPAddr` or `UDPAddr`. */
 export interface IPEndpoint {
   /** network is `tcp` or `udp`. */
@@ -54,6 +56,20 @@ export function endpoint(
     ip: plain,
     port,
     family: v6 ? 6 : 4,
-    address: v6 ? `[${plain}]:${port}` : `${plain}:${port}`,
+    address: joinHostPort(plain, port),
   });
+}
+
+/**
+ * peerEndpoint is the far end of an accepted `socket`: on a Unix socket
+ * (`unix`) the client's unnamed end, `@`, since it has no address of its
+ * own; else its IP and port, undefined once a closed socket reports none.
+ * Show it with endpointText, never by joining remoteAddress and remotePort
+ * by hand (which prints `undefined:undefined` for a Unix peer).
+ */
+export function peerEndpoint(
+  socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined },
+  unix: boolean,
+): Endpoint | undefined {
+  return unix ? unixEndpoint(undefined) : endpoint(socket.remoteAddress, socket.remotePort);
 }

@@ -1,4 +1,5 @@
 import { endianness } from 'node:os';
+import { joinHostPort } from '../addr/split.js';
 import { stateFromCode, type TcpStateName } from './states.js';
 
 /** TimerKind is the kernel timer pending on a socket (the `tr` column). */
@@ -157,8 +158,8 @@ function parseLine(text: string, family: 4 | 6): TcpSocket | undefined {
     localPort: local.port,
     remoteIp: remote.ip,
     remotePort: remote.port,
-    local: join(local.ip, local.port, family),
-    remote: join(remote.ip, remote.port, family),
+    local: joinHostPort(local.ip, local.port),
+    remote: joinHostPort(remote.ip, remote.port),
     state,
     sendQueue,
     recvQueue,
@@ -195,8 +196,4 @@ export function ipv6Text(b: Buffer): string {
   const hex = groups.map((g) => g.toString(16));
   if (best < 0) return hex.join(':');
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
-}
-
-function join(ip: string, port: number, family: 4 | 6): string {
-  return family === 6 ? `[${ip}]:${port}` : `${ip}:${port}`;
 }

@@ -110,6 +110,16 @@ describe('formatRequest and renderRequestHtml: TLS and Unix peers', () => {
     assert.doesNotMatch(formatRequest(info()), /^tls /m);
     assert.match(formatRequest(info({ remote: { ip: '::1', port: 5000 } })), /^from \[::1\]:5000$/m);
   });
+  it('brackets a forwarded IPv6 client with a port', () => {
+    const client = { ip: '2001:db8::1', port: 4711, via: 'forwarded' as const };
+    assert.match(
+      formatRequest(info({ client })),
+      /^from 127\.0\.0\.1:5000 for \[2001:db8::1\]:4711 \(forwarded\)$/m,
+    );
+    assert.match(renderRequestHtml(info({ client })), /<td>\[2001:db8::1\]:4711 \(forwarded\)<\/td>/);
+    const portless = formatRequest(info({ client: { ip: '2001:db8::1', via: 'x-forwarded-for' } }));
+    assert.match(portless, /for 2001:db8::1 \(x-forwarded-for\)$/m);
+  });
   it('adds a TLS table to the page, the subject escaped', () => {
     const html = renderRequestHtml(info({ tls: { ...tls, subject: 'CN=<b>x</b>' } }));
     assert.match(html, /<h2>TLS<\/h2>/);

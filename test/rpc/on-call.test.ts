@@ -1,5 +1,8 @@
 /** onCall: every RPC server reports each call it answers, unknown ones too; a throwing hook changes nothing. */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { arith } from '../../src/rpc/arith.js';
 import type { CallEvent } from '../../src/rpc/call-event.js';
@@ -88,6 +91,46 @@ describe('onCall', () => {
       });
       assert.equal(await call('Arith.Multiply', { A: 6, B: 7 }), 42);
       assert.equal(await call('Arith.Multiply', { A: 2, B: 3 }), 6);
+    });
+  }
+});
+
+describe('onCall over a Unix socket', () => {
+  // [name, serve on an address, dial a server listening on that path]
+  const servers: [
+    string,
+    (address: string, onCall: Hook) => Promise<{ close(): Promise<void> }>,
+    (sock: string) => string,
+  ][] = [
+    ['net/rpc', (a, onCall) => serveRpc(a, registry(), { onCall }), (sock) => `unix:${sock}`],
+    [
+      'JSON-RPC 2.0 over TCP',
+      (a, onCall) => serveJsonRpc2Tcp(a, registry(), { onCall }),
+      (sock) => `unix:${sock}`,
+    ],
+    [
+      'JSON-RPC 2.0 over HTTP',
+      (a, onCall) => serveJsonRpc2Http(a, registry(), { onCall }),
+      (sock) => `http://unix:${sock}:/`,
+    ],
+  ];
+  for (const [name, serve, target] of servers) {
+    it(`${name}: the caller is unix:@, as every server logs a Unix peer`, async (t) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'netkit-oncall-'));
+      const sock = path.join(dir, 's.sock');
+      const events: CallEvent[] = [];
+      const s = await serve(`unix:${sock}`, (e) => events.push(e));
+      const c = name === 'net/rpc' ? await dialRpc(target(sock)) : await dialJsonRpc2(target(sock));
+      t.after(async () => {
+        await c.close();
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      assert.equal(await c.call('Arith.Multiply', { A: 2, B: 3 }), 6);
+      assert.deepEqual(
+        events.map((e) => e.remote),
+        ['unix:@'],
+      );
     });
   }
 });

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { resetSocket } from '../../internal/reset.js';
 import { SilentConnections } from '../../internal/silent.js';
-import { type Endpoint, endpoint } from '../../tcp/endpoint.js';
+import { type Endpoint, peerEndpoint } from '../../tcp/endpoint.js';
 
 /** ConnectionOptions is what happens to a connection before node:http sees it. */
 export interface ConnectionOptions {
@@ -10,6 +10,8 @@ export interface ConnectionOptions {
   maxConnections: number;
   /** onRefuse is told about each connection refused at the cap. */
   onRefuse?: ((remote: Endpoint | undefined) => void) | undefined;
+  /** unix is true on a Unix socket, whose peers have no address of their own. */
+  unix?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export function acceptConnections(server: http.Server, options: ConnectionOption
     if (open >= maxConnections && !evictSilent()) {
       socket.on('error', () => {});
       try {
-        onRefuse?.(endpoint(socket.remoteAddress, socket.remotePort));
+        onRefuse?.(peerEndpoint(socket, options.unix ?? false));
       } catch {
         // a logging callback must not keep the connection
       }

@@ -171,7 +171,11 @@ export async function startHttpServer(
   server.keepAliveTimeout = opts.keepAliveTimeout;
   // node:http arms it on every connection while a request is in progress; keep-alive idling has its own.
   server.timeout = opts.idleTimeout ?? 0;
-  acceptConnections(server, { maxConnections: opts.maxConnections ?? 0, onRefuse: opts.onRefuse });
+  acceptConnections(server, {
+    maxConnections: opts.maxConnections ?? 0,
+    onRefuse: opts.onRefuse,
+    unix: state.unix,
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
     // Slow or malformed requests: answer if possible, then destroy the socket.
     if (socket.writable && !socket.destroyed) {

@@ -12,7 +12,7 @@ import { readBody } from '../../http/server/body.js';
 import { type HttpServer, startHttpServer } from '../../http/server/serve.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { resolveProxyOptions } from '../../proxy/accept.js';
-import { endpoint } from '../../tcp/endpoint.js';
+import { endpointText, peerEndpoint } from '../../tcp/endpoint.js';
 import type { BindOptions } from '../../tcp/listen.js';
 import type { Listener } from '../../tcp/listener.js';
 import { checkTlsServer } from '../../tls/server.js';
@@ -71,7 +71,7 @@ export function createJsonRpc2Handler(
 function makeHandler(
   registry: Registry,
   options: JsonRpc2HttpHandlerOptions,
-  state: { closing: boolean },
+  state: { closing: boolean; unix?: boolean },
 ): JsonRpc2HttpHandler {
   const limits = resolveLimits(options);
   const maxBody = byteOption('maxBodyBytes', options.maxBodyBytes, JSONRPC2_SERVER_DEFAULTS.maxBodyBytes);
@@ -101,7 +101,8 @@ function makeHandler(
       if (!res.writableFinished)
         gone.abort(new ConnectionError('NETKIT_CONNECTION_CLOSED', 'client went away'));
     });
-    const remote = endpoint(req.socket.remoteAddress, req.socket.remotePort)?.address;
+    const peer = peerEndpoint(req.socket, state.unix ?? false);
+    const remote = peer && endpointText(peer);
     const message = parseBody(body, maxBody, limits.maxDepth);
     let out: string | undefined;
     if (message.error !== undefined) out = message.error;

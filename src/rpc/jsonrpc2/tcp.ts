@@ -11,6 +11,7 @@
 import { ConnectionError, isNetkitError } from '../../errors.js';
 import { checkMs, checkSignal } from '../../internal/validate.js';
 import type { Conn } from '../../tcp/conn.js';
+import { endpointText } from '../../tcp/endpoint.js';
 import { type BindOptions, listenFor } from '../../tcp/listen.js';
 import type { Listener } from '../../tcp/listener.js';
 import { type Handler, type Server, serve } from '../../tcp/serve.js';
@@ -84,7 +85,7 @@ export function jsonRpc2TcpHandler(registry: Registry, options: JsonRpc2TcpHandl
       ),
     );
     const ctx = {
-      remote: conn.remoteAddr?.address,
+      remote: conn.remoteAddr && endpointText(conn.remoteAddr),
       signal: gone.signal,
       limiter: new Limiter(limits.maxConcurrency),
     };

@@ -19,6 +19,7 @@
 import { performance } from 'node:perf_hooks';
 import { Fifo } from '../../internal/fifo.js';
 import type { Conn } from '../../tcp/conn.js';
+import { endpointText } from '../../tcp/endpoint.js';
 import type { CallEvent } from '../call-event.js';
 import type { IncomingRequest, ServerCodec } from '../codec/types.js';
 import { type CallInfo, isLookupError, type Registry } from '../registry.js';
@@ -55,7 +56,7 @@ export async function serveRpcConn(
   const socket = conn.socket;
   // Aborted once the connection is gone: methods see it as their call's signal.
   const life = new AbortController();
-  const remote = conn.remoteAddr?.address;
+  const remote = conn.remoteAddr && endpointText(conn.remoteAddr);
   // Requests read but not started.
   const waiting = new Fifo<IncomingRequest>();
   let running = 0;

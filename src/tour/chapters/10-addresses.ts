@@ -1,4 +1,4 @@
-import { resolveTCPAddr } from '../../addr/index.js';
+import { formatAddr, resolveTCPAddr } from '../../addr/index.js';
 import { NetkitError } from '../../errors.js';
 import type { Chapter } from '../chapter.js';
 
@@ -20,8 +20,7 @@ const chapter: Chapter = {
       let got: string;
       try {
         const r = await resolveTCPAddr(network, address, { signal: t.signal });
-        const host = r.zone ? `${r.ip}%${r.zone}` : r.ip;
-        got = r.family === 6 ? `[${host}]:${r.port}` : `${host}:${r.port}`;
+        got = formatAddr(r);
       } catch (err) {
         if (!(err instanceof NetkitError)) throw err;
         got = err.code;

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AbortError } from '../../errors.js';
 import { startHttpServer } from '../../http/server/serve.js';
-import { endpoint, endpointText, unixEndpoint } from '../../tcp/endpoint.js';
+import { endpointText, peerEndpoint } from '../../tcp/endpoint.js';
 import type { Listener } from '../../tcp/listener.js';
 import { verifiedSubject } from '../../tls/client.js';
 import { CLOSE } from '../message.js';
@@ -62,7 +62,7 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
   let nextId = 0;
   const unix = http.listener.addr.network === 'unix';
   const accept = (ws: WebSocket, req: http.IncomingMessage, r: Route) => {
-    const remoteAddress = remoteOf(req, unix);
+    const remoteAddress = endpointText(peerEndpoint(req.socket, unix));
     const subject = verifiedSubject(req.socket);
     const peer = new WsPeer(
       ws,
@@ -107,7 +107,13 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
     socket.on('error', () => socket.destroy());
     const r = route(req.url, opts);
     const no = (status: number, reason: string) => {
-      opts.onEvent?.({ type: 'rejected', remote: remoteOf(req, unix), path: req.url ?? '', status, reason });
+      opts.onEvent?.({
+        type: 'rejected',
+        remote: endpointText(peerEndpoint(req.socket, unix)),
+        path: req.url ?? '',
+        status,
+        reason,
+      });
       refuse(socket, status, reason);
     };
     if (server.closed) return no(503, 'server shutting down');
@@ -126,13 +132,6 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
   });
   opts.signal?.addEventListener('abort', () => void server.close(), { once: true });
   return server;
-}
-
-/** remoteOf is the peer as logs show it: `ip:port`, `[ip]:port`, or `unix:@` for a Unix socket's client. */
-function remoteOf(req: http.IncomingMessage, unix: boolean): string {
-  const s = req.socket;
-  if (unix) return endpointText(unixEndpoint(undefined));
-  return endpointText(endpoint(s.remoteAddress, s.remotePort));
 }
 
 async function runHandler(peer: WsPeer, opts: ResolvedWsOptions, serverSignal: AbortSignal): Promise<void> {
