@@ -5,17 +5,14 @@
  */
 import { constants } from 'node:buffer';
 import { FrameError, InvalidArgumentError } from '../errors.js';
+import { checkBool, checkObject, shown } from '../internal/validate.js';
 
 /** MAX_BUFFER_BYTES is the largest Buffer this Node.js can allocate; no frame limit may exceed it. */
 export const MAX_BUFFER_BYTES: number = constants.MAX_LENGTH;
 
 /** optionsObject returns `options`, or an empty object when undefined; anything else is rejected. */
 export function optionsObject<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options', `must be an object, got ${describe(options)}`);
-  }
-  return options;
+  return checkObject('options', options);
 }
 
 /** byteLimit validates a frame or line limit: an integer from 1 to MAX_BUFFER_BYTES. */
@@ -24,7 +21,7 @@ export function byteLimit(option: string, value: unknown, fallback: number): num
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BUFFER_BYTES) {
     throw new InvalidArgumentError(
       option,
-      `must be an integer from 1 to ${MAX_BUFFER_BYTES}, got ${describe(value)}; there is no unlimited setting, pick the largest frame you accept`,
+      `must be an integer from 1 to ${MAX_BUFFER_BYTES}, got ${shown(value)}; there is no unlimited setting, pick the largest frame you accept`,
     );
   }
   return value;
@@ -46,7 +43,7 @@ export function oneOf<T extends string | number>(
   if (!(allowed as readonly unknown[]).includes(value)) {
     throw new InvalidArgumentError(
       option,
-      `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`,
+      `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${shown(value)}`,
     );
   }
   return value as T;
@@ -54,23 +51,12 @@ export function oneOf<T extends string | number>(
 
 /** bool validates a boolean option. */
 export function bool(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new InvalidArgumentError(option, `must be true or false, got ${describe(value)}`);
-  }
-  return value;
+  return checkBool(option, value) ?? fallback;
 }
 
 /** tooLargeAdvice is the shared "what to do" tail of NETKIT_FRAME_TOO_LARGE messages. */
 export function tooLargeAdvice(option: string): string {
   return `raise ${option} or check the peer's framing`;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 /**

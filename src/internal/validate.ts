@@ -39,3 +39,55 @@ export function checkSignal(value: unknown): AbortSignal | undefined {
   }
   return value;
 }
+
+/** checkBool asserts a boolean or undefined. */
+export function checkBool(option: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(option, `must be true or false, got ${shown(value)}`);
+  }
+  return value;
+}
+
+/** checkFunction asserts a function, or undefined unless `required`. */
+export function checkFunction<F extends (...args: never[]) => unknown>(
+  option: string,
+  value: unknown,
+  required = false,
+): F | undefined {
+  if ((required || value !== undefined) && typeof value !== 'function') {
+    throw new InvalidArgumentError(option, 'must be a function');
+  }
+  return value as F | undefined;
+}
+
+/** checkString asserts a string; with `nonEmpty`, not ''. */
+export function checkString(option: string, value: unknown, nonEmpty = false): string {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw new InvalidArgumentError(
+      option,
+      `must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${shown(value)}`,
+    );
+  }
+  return value;
+}
+
+/** checkObject asserts an options object; undefined gives `{}` unless `required`. */
+export function checkObject<T extends object>(
+  option: string,
+  value: T | undefined,
+  required = false,
+): Partial<T> {
+  if (value === undefined && !required) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(option, `must be an object, got ${shown(value)}`);
+  }
+  return value;
+}
+
+/** shown is how a message shows the value it refused: strings quoted, objects by kind. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}

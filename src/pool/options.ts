@@ -1,6 +1,5 @@
-import { InvalidArgumentError } from '../errors.js';
 import { type Backoff, type BackoffOptions, checkBackoff } from '../internal/backoff.js';
-import { checkInt, checkMs, checkOneOf } from '../internal/validate.js';
+import { checkFunction, checkInt, checkMs, checkObject, checkOneOf } from '../internal/validate.js';
 
 /** PoolOptions configure a Pool. Durations are milliseconds; 0 turns a limit off. */
 export interface PoolOptions<T> {
@@ -53,19 +52,13 @@ export interface ResolvedPoolOptions<T> {
   createRetry: Backoff;
 }
 
-function fn(option: string, v: unknown, required = false): void {
-  if ((required || v !== undefined) && typeof v !== 'function') {
-    throw new InvalidArgumentError(option, 'must be a function');
-  }
-}
-
 /** resolvePoolOptions applies defaults and throws InvalidArgumentError naming a bad option. */
 export function resolvePoolOptions<T>(o: PoolOptions<T>): ResolvedPoolOptions<T> {
-  if (typeof o !== 'object' || o === null) throw new InvalidArgumentError('options', 'must be an object');
-  fn('create', o.create, true);
-  fn('destroy', o.destroy);
-  fn('validate', o.validate);
-  fn('watch', o.watch);
+  checkObject('options', o, true);
+  checkFunction('create', o.create, true);
+  checkFunction('destroy', o.destroy);
+  checkFunction('validate', o.validate);
+  checkFunction('watch', o.watch);
   const max = checkInt('max', o.max ?? 10, 1, 1_000_000);
   const min = checkInt('min', o.min ?? 0, 0, max);
   return {

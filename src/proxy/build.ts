@@ -4,6 +4,7 @@
  */
 import { parseIPv6 } from '../addr/ip.js';
 import { InvalidArgumentError } from '../errors.js';
+import { checkInt } from '../internal/validate.js';
 import { crc32c } from './crc32c.js';
 import { ipv4Number } from './parse-v1.js';
 import {
@@ -42,10 +43,7 @@ const FAMILY_NIBBLE = { unspec: 0, inet: 1, inet6: 2, unix: 3 } as const;
 const TRANSPORT_NIBBLE = { unspec: 0, stream: 1, dgram: 2 } as const;
 
 function checkPort(option: string, port: unknown): number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 0xffff) {
-    throw new InvalidArgumentError(option, `must be an integer 0-65535, got ${String(port)}`);
-  }
-  return port;
+  return checkInt(option, port, 0, 0xffff);
 }
 
 function ipv4(option: string, address: unknown): number {

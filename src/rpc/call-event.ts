@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../errors.js';
+import { checkFunction } from '../internal/validate.js';
 
 /**
  * CallEvent is what every netkit RPC server reports about a call once it is
@@ -20,8 +20,5 @@ export interface CallEvent {
 
 /** checkOnCall validates an `onCall` option: a function, or absent. */
 export function checkOnCall(value: unknown): ((event: CallEvent) => void) | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidArgumentError('onCall', 'must be a function');
-  }
-  return value as ((event: CallEvent) => void) | undefined;
+  return checkFunction('onCall', value);
 }

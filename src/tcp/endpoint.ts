@@ -1,7 +1,7 @@
 import { joinHostPort } from '../addr/split.js';
 
-/** IPEndpoint is an IP address and port: Go's `TCPAddr` or `UDPAddr`. */
-export interface IPEndpoint {
+/** IpEndpoint is an IP address and port: Go's `TCPAddr` or `UDPAddr`. */
+export interface IpEndpoint {
   /** network is `tcp` or `udp`. */
   readonly network: 'tcp' | 'udp';
   /** ip is the textual IP address (IPv4-mapped IPv6 addresses are shown as IPv4, as Go does). */
@@ -23,7 +23,7 @@ export interface UnixEndpoint {
 }
 
 /** Endpoint is one end of a stream connection or a listener's bound address: TCP or Unix. */
-export type Endpoint = IPEndpoint | UnixEndpoint;
+export type Endpoint = IpEndpoint | UnixEndpoint;
 
 /** unixEndpoint is the Endpoint of a Unix domain socket at `path` (unnamed: `@`). */
 export function unixEndpoint(path: string | undefined): UnixEndpoint {
@@ -43,7 +43,7 @@ export function endpoint(
   ip: string | undefined,
   port: number | undefined,
   network: 'tcp' | 'udp' = 'tcp',
-): IPEndpoint | undefined {
+): IpEndpoint | undefined {
   if (ip === undefined || port === undefined) return undefined;
   // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; Go prints them as a.b.c.d.
   const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;

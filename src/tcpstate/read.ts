@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
+import { checkInt } from '../internal/validate.js';
 import { parseProcNetTcp, type TcpSocket } from './parse.js';
 import { socketOwners } from './processes.js';
 import { isTcpState, type TcpStateName } from './states.js';
@@ -29,9 +30,7 @@ export interface ReadOptions {
 export async function readTcpSockets(options: ReadOptions = {}): Promise<TcpSocket[]> {
   const root = options.procRoot ?? '/proc';
   const port = options.port;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    throw new InvalidArgumentError('port', `must be an integer from 0 to 65535, got ${String(port)}`);
-  }
+  if (port !== undefined) checkInt('port', port, 0, 65535);
   for (const s of options.states ?? []) {
     if (!isTcpState(s)) throw new InvalidArgumentError('states', `unknown TCP state ${JSON.stringify(s)}`);
   }

@@ -81,10 +81,12 @@ type Session = (conn: Conn, ticket: Ticket, signal: AbortSignal) => Promise<Recv
  * transfers that got past their handshake (a stranger with a wrong code or
  * the wrong protocol does not count), e.g. to stop after the first.
  */
-export class FileReceiver implements AsyncIterable<TransferSummary> {
+export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDisposable {
+  /** listener is where senders come from (its `tls` tells the certificate's fingerprint). */
+  readonly listener: Listener;
+  /** addr is the bound address; `address` says it in Go's form, or the Unix socket's path. */
   readonly addr: Endpoint;
   readonly dir: string;
-  readonly #listener: Listener;
   /** #running maps each open connection to its session's end. */
   readonly #running = new Map<Conn, Promise<void>>();
   readonly #done = new Fifo<TransferSummary>();
@@ -104,7 +106,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     onTransfer?: (s: TransferSummary) => void,
     shutdownTimeout: number = RECEIVER_DEFAULTS.shutdownTimeout,
   ) {
-    this.#listener = listener;
+    this.listener = listener;
     this.#shutdownTimeout = shutdownTimeout;
     this.addr = listener.addr;
     this.dir = dir;
@@ -129,6 +131,11 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
         this.#running.set(conn, session);
       }
     })();
+  }
+
+  /** address is the bound address in Go's form (`127.0.0.1:8340`), or the Unix socket's path. */
+  get address(): string {
+    return this.addr.address;
   }
 
   /** next resolves with the next finished transfer, or null once the receiver is closed and drained. */
@@ -159,9 +166,20 @@ export class FileReceiver implements AsyncIterable<TransferSummary> {
     return this.#closing;
   }
 
+  /** destroy stops accepting and cuts every transfer now; parts stay for a resume. */
+  destroy(): void {
+    this.#stop.abort();
+    void this.listener.close();
+    for (const c of this.#running.keys()) c.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   async #close(): Promise<void> {
     this.#stop.abort();
-    await this.#listener.close();
+    await this.listener.close();
     await this.#finished;
     const all = Promise.all(this.#running.values());
     let timer: NodeJS.Timeout | undefined;

@@ -7,7 +7,7 @@ import type { Socket } from 'node:dgram';
 import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
 import { Fifo } from '../internal/fifo.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import { type IPEndpoint as Endpoint, endpoint } from '../tcp/endpoint.js';
+import { type IpEndpoint as Endpoint, endpoint } from '../tcp/endpoint.js';
 import { checkDatagramSize, maxPayload } from './limits.js';
 import { closedError, resolveDestination, udpError } from './support.js';
 

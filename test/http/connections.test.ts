@@ -16,7 +16,7 @@ import {
 import type { Endpoint } from '../../src/tcp/endpoint.js';
 
 async function start(t: TestContext, options: HttpServerOptions) {
-  const server = await serveHttp('127.0.0.1:0', { closeTimeout: 100, ...options });
+  const server = await serveHttp('127.0.0.1:0', { shutdownTimeout: 100, ...options });
   t.after(() => server.close());
   const accepted: net.Socket[] = [];
   server.server.prependListener('connection', (s: net.Socket) => accepted.push(s));

@@ -139,7 +139,7 @@ describe('pipelining limits (serveHttp)', () => {
     timeout: 20_000,
   }, async (t) => {
     const max = 8;
-    const server = await start(t, { maxPendingRequests: max, closeTimeout: 100 });
+    const server = await start(t, { maxPendingRequests: max, shutdownTimeout: 100 });
     const rss0 = process.memoryUsage().rss;
     const client = await connect(t, server.address);
     // Two requests in one write: the second arrives while the first is owed, which is pipelining.

@@ -226,7 +226,7 @@ describe('serveRpc over HTTP', () => {
     assert.match(missing.data.toString(), /^HTTP\/1\.1 404 /);
   });
 
-  it('bytes that cannot begin an HTTP request get 400 at once, not a wait for headerTimeout', async (t) => {
+  it('bytes that cannot begin an HTTP request get 400 at once, not a wait for headersTimeout', async (t) => {
     const server = await start(t, new Registry().register('Arith', arith), { http: true });
     // A plain gob client's first call, and a JSON request: neither starts with a method token.
     for (const bytes of [GO_FIRST_CALL, Buffer.from(' {"method":"Arith.Multiply","params":[{}],"id":0}\n')]) {
@@ -244,10 +244,10 @@ describe('serveRpc over HTTP', () => {
     assert.match(r.data.toString(), /^HTTP\/1\.1 404 /);
   });
 
-  it('a request head that never ends is cut off at headerTimeout', async (t) => {
+  it('a request head that never ends is cut off at headersTimeout', async (t) => {
     const server = await start(t, new Registry().register('Arith', arith), {
       http: true,
-      headerTimeout: 100,
+      headersTimeout: 100,
     });
     const r = await raw(server.address, 'CONNECT /_goRPC_ HTTP/1.0\n', 2000);
     assert.equal(r.closed, true);

@@ -154,8 +154,8 @@ test('close() sends 1001 to every peer, refuses new upgrades, and resolves when 
   void t;
 });
 
-test('close() terminates peers that never answer the close frame after closeTimeout', async (t) => {
-  const server = await serveWs('127.0.0.1:0', { closeTimeout: 200 });
+test('close() terminates peers that never answer the close frame after shutdownTimeout', async (t) => {
+  const server = await serveWs('127.0.0.1:0', { shutdownTimeout: 200 });
   const ws = await rawWs(server.url);
   // Stop reading: the close frame is never answered.
   (ws as unknown as { _socket: import('node:net').Socket })._socket.pause();

@@ -106,7 +106,7 @@ Examples:
         ...(flags.trust.length > 0 ? { trust: flags.trust } : {}),
         headersTimeout: flags.headerTimeout,
         requestTimeout: flags.requestTimeout,
-        closeTimeout: flags.shutdownTimeout,
+        shutdownTimeout: flags.shutdownTimeout,
         ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
         maxPendingRequests: flags.maxPending,
         maxConnections: cx.setup.maxConns,

@@ -143,7 +143,7 @@ Examples:
       if (flags.codec === 'jsonrpc2' && flags.http) {
         const server = await serveJsonRpc2Http(listener, registry, {
           ...common,
-          closeTimeout: flags.shutdownTimeout,
+          shutdownTimeout: flags.shutdownTimeout,
         });
         close = () => server.close();
       } else if (flags.codec === 'jsonrpc2') {

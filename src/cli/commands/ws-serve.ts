@@ -136,7 +136,7 @@ Examples:
         perMessageDeflate: Boolean(flags.deflate),
         protocols: flags.subprotocol,
         maxConnections: cx.setup.maxConns,
-        closeTimeout: flags.shutdownTimeout,
+        shutdownTimeout: flags.shutdownTimeout,
         ...(bus ? { bus } : {}),
         ...(flags.quiet ? {} : { onEvent: (e: WsServerEvent) => report(out, e, tag) }),
       });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { checkFunction, checkInt, checkMs, checkSignal, checkString } from '../../internal/validate.js';
 import { type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import { TrustList } from '../../proxy/trust.js';
 import type { Endpoint } from '../../tcp/endpoint.js';
@@ -17,8 +17,8 @@ export interface HttpServerOptions extends BindOptions {
   requestTimeout?: number;
   /** keepAliveTimeout closes an idle keep-alive connection. */
   keepAliveTimeout?: number;
-  /** closeTimeout is how long close() waits for in-flight requests before destroying connections. */
-  closeTimeout?: number;
+  /** shutdownTimeout is how long close() waits for in-flight requests before destroying connections. */
+  shutdownTimeout?: number;
   /**
    * maxPendingRequests is how many requests one connection may have read and
    * not yet answered (HTTP pipelining); beyond it the server stops reading
@@ -59,7 +59,7 @@ export const HTTP_SERVER_DEFAULTS = Object.freeze({
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
-  closeTimeout: 5_000,
+  shutdownTimeout: 5_000,
   maxPendingRequests: 32,
   maxConnections: 1_000,
   idleTimeout: 60_000,
@@ -74,7 +74,7 @@ export interface ResolvedOptions extends BindOptions {
   headersTimeout: number;
   requestTimeout: number;
   keepAliveTimeout: number;
-  closeTimeout: number;
+  shutdownTimeout: number;
   maxPendingRequests: number;
   maxConnections: number;
   onRefuse: HttpServerOptions['onRefuse'];
@@ -91,7 +91,7 @@ export interface ResolvedOptions extends BindOptions {
 export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions {
   const d = HTTP_SERVER_DEFAULTS;
   const network = options.network ?? d.network;
-  if (typeof network !== 'string') throw new InvalidArgumentError('network', 'must be a string');
+  checkString('network', network);
   const proxy = resolveProxyOptions(options.proxy);
   const r: ResolvedOptions = {
     network,
@@ -99,7 +99,7 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
     requestTimeout: checkMs('requestTimeout', options.requestTimeout ?? d.requestTimeout),
     keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? d.keepAliveTimeout),
-    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    shutdownTimeout: checkMs('shutdownTimeout', options.shutdownTimeout ?? d.shutdownTimeout),
     maxPendingRequests: checkInt(
       'maxPendingRequests',
       options.maxPendingRequests ?? d.maxPendingRequests,
@@ -107,25 +107,16 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
       10_000,
     ),
     maxConnections: checkInt('maxConnections', options.maxConnections ?? d.maxConnections, 1, 1_000_000),
-    onRefuse: options.onRefuse,
+    onRefuse: checkFunction('onRefuse', options.onRefuse),
     idleTimeout: checkMs('idleTimeout', options.idleTimeout ?? d.idleTimeout),
     signal: checkSignal(options.signal),
-    onRequest: options.onRequest,
-    dir: options.dir,
+    onRequest: checkFunction('onRequest', options.onRequest),
+    dir: options.dir === undefined ? undefined : checkString('dir', options.dir, true),
     proxy,
     tls: checkTlsServer(options.tls),
     ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
     trust: options.trust !== undefined ? new TrustList(options.trust) : proxy?.trust,
   };
-  if (r.onRequest !== undefined && typeof r.onRequest !== 'function') {
-    throw new InvalidArgumentError('onRequest', 'must be a function');
-  }
-  if (r.onRefuse !== undefined && typeof r.onRefuse !== 'function') {
-    throw new InvalidArgumentError('onRefuse', 'must be a function');
-  }
-  if (r.dir !== undefined && (typeof r.dir !== 'string' || r.dir === '')) {
-    throw new InvalidArgumentError('dir', 'must be a non-empty string');
-  }
   if (r.requestTimeout > 0 && r.headersTimeout > r.requestTimeout) {
     throw new InvalidArgumentError(
       'headersTimeout',

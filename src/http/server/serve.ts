@@ -19,7 +19,7 @@ import { createStaticHandler, resolveRoot } from './static.js';
  * HttpServer is a running serveHttp() server. close() shuts it down
  * gracefully: it stops accepting, closes idle keep-alive connections, lets
  * in-flight requests finish (their responses carry `Connection: close`), and
- * destroys whatever is left after `closeTimeout` (5 s by default).
+ * destroys whatever is left after `shutdownTimeout` (5 s by default).
  */
 export class HttpServer implements AsyncDisposable {
   /** server is the node:http server; it never binds: the listener feeds it connections. */
@@ -34,7 +34,7 @@ export class HttpServer implements AsyncDisposable {
    */
   readonly url: string;
   readonly #state: HandlerState;
-  readonly #closeTimeout: number;
+  readonly #shutdownTimeout: number;
   readonly #sockets = new Set<net.Socket>();
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -44,12 +44,12 @@ export class HttpServer implements AsyncDisposable {
     server: http.Server,
     listener: Listener,
     state: HandlerState,
-    options: Pick<ResolvedOptions, 'closeTimeout' | 'signal'>,
+    options: Pick<ResolvedOptions, 'shutdownTimeout' | 'signal'>,
   ) {
     this.server = server;
     this.listener = listener;
     this.#state = state;
-    this.#closeTimeout = options.closeTimeout;
+    this.#shutdownTimeout = options.shutdownTimeout;
     this.address = listener.addr.address;
     const scheme = listener.tls ? 'https' : 'http';
     this.url =
@@ -92,11 +92,20 @@ export class HttpServer implements AsyncDisposable {
       const force = setTimeout(() => {
         this.server.closeAllConnections();
         for (const s of this.#sockets) s.destroy();
-      }, this.#closeTimeout);
+      }, this.#shutdownTimeout);
       await drained;
       clearTimeout(force);
     })();
     return this.#closing;
+  }
+
+  /** destroy stops accepting and destroys every connection now, requests in flight included. */
+  destroy(): void {
+    this.#state.closing = true;
+    void this.listener.close();
+    this.server.close(() => {});
+    this.server.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -126,7 +135,7 @@ export class HttpServer implements AsyncDisposable {
  */
 export type ServerBase = Pick<
   ResolvedOptions,
-  'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'closeTimeout' | 'signal'
+  'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout' | 'shutdownTimeout' | 'signal'
 > &
   BindOptions & {
     /** maxPendingRequests bounds unanswered pipelined requests per connection (default 32). */

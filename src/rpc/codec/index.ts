@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../errors.js';
+import { checkOneOf } from '../../internal/validate.js';
 import { GobClientCodec, GobServerCodec } from './gob.js';
 import { JsonClientCodec, JsonServerCodec } from './json.js';
 import type { ClientCodec, CodecName, ServerCodec } from './types.js';
@@ -17,8 +17,7 @@ export const CODECS: readonly CodecName[] = ['gob', 'json'];
 
 /** checkCodec validates a codec name. */
 export function checkCodec(option: string, value: unknown): CodecName {
-  if (value === 'gob' || value === 'json') return value;
-  throw new InvalidArgumentError(option, `must be one of ${CODECS.join(', ')}, got ${JSON.stringify(value)}`);
+  return checkOneOf(option, value, CODECS);
 }
 
 /** createServerCodec makes the per-connection server state of a codec. */

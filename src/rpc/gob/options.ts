@@ -8,7 +8,7 @@
  * CVE-2024-34156) and from huge counts (go#24446, go#55338).
  */
 import { constants } from 'node:buffer';
-import { InvalidArgumentError } from '../../errors.js';
+import { checkInt, checkObject } from '../../internal/validate.js';
 
 /** DECODER_DEFAULTS are the Decoder's limits when none are given. */
 export const DECODER_DEFAULTS = Object.freeze({
@@ -58,24 +58,12 @@ export interface EncoderOptions {
 }
 
 function integer(option: string, value: unknown, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(option, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function object<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options', `must be an object, got ${String(options)}`);
-  }
-  return options;
+  return value === undefined ? fallback : checkInt(option, value, min, max);
 }
 
 /** decoderOptions validates DecoderOptions and fills in defaults. */
 export function decoderOptions(options: DecoderOptions | undefined): Required<DecoderOptions> {
-  const o = object(options);
+  const o = checkObject('options', options);
   const d = DECODER_DEFAULTS;
   return {
     maxMessageBytes: integer(
@@ -94,7 +82,7 @@ export function decoderOptions(options: DecoderOptions | undefined): Required<De
 
 /** encoderOptions validates EncoderOptions and fills in defaults. */
 export function encoderOptions(options: EncoderOptions | undefined): Required<EncoderOptions> {
-  const o = object(options);
+  const o = checkObject('options', options);
   const d = ENCODER_DEFAULTS;
   return {
     maxMessageBytes: integer(

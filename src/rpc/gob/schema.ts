@@ -8,6 +8,7 @@
  * fails at startup rather than on the first message.
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { checkString } from '../../internal/validate.js';
 import type {
   GobArrayType,
   GobField,
@@ -62,8 +63,7 @@ function checkType(option: string, t: unknown): GobType {
 
 function checkName(option: string, name: unknown): string {
   if (name === undefined) return '';
-  if (typeof name !== 'string') throw new InvalidArgumentError(option, 'must be a string');
-  return name;
+  return checkString(option, name);
 }
 
 /** resolveType follows lazy types to the type they stand for. */
@@ -163,8 +163,7 @@ export const gob = Object.freeze({
    * values are the marshalled bytes.
    */
   opaque(name: string, marshaler: OpaqueMarshaler = 'gob'): GobOpaqueType {
-    if (typeof name !== 'string' || name === '')
-      throw new InvalidArgumentError('gob.opaque name', 'must be a non-empty string');
+    checkString('gob.opaque name', name, true);
     if (marshaler !== 'gob' && marshaler !== 'binary' && marshaler !== 'text') {
       throw new InvalidArgumentError('gob.opaque marshaler', 'must be "gob", "binary" or "text"');
     }

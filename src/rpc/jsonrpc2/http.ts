@@ -42,8 +42,8 @@ export interface JsonRpc2HttpOptions extends JsonRpc2HttpHandlerOptions, BindOpt
   requestTimeout?: number;
   /** keepAliveTimeout closes an idle keep-alive connection (default 5 s). */
   keepAliveTimeout?: number;
-  /** closeTimeout is how long close() lets calls in progress finish before dropping them (default 5 s). */
-  closeTimeout?: number;
+  /** shutdownTimeout is how long close() lets calls in progress finish before dropping them (default 5 s). */
+  shutdownTimeout?: number;
   /** maxConnections caps open connections; past it new ones are reset, as by serveHttp() (default: no cap). */
   maxConnections?: number;
   /** signal closes the server (gracefully) when aborted. */
@@ -173,7 +173,7 @@ export async function serveJsonRpc2Http(
     headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? 10_000),
     requestTimeout: checkMs('requestTimeout', options.requestTimeout ?? 30_000),
     keepAliveTimeout: checkMs('keepAliveTimeout', options.keepAliveTimeout ?? 5_000),
-    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? 5_000),
+    shutdownTimeout: checkMs('shutdownTimeout', options.shutdownTimeout ?? 5_000),
     signal: checkSignal(options.signal),
     proxy: resolveProxyOptions(options.proxy),
     tls: checkTlsServer(options.tls),

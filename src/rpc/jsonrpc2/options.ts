@@ -1,9 +1,4 @@
-/**
- * Options shared by the JSON-RPC 2.0 servers, validated once when a handler
- * or server is made so a bad setting fails at startup, naming the option.
- */
-import { InvalidArgumentError } from '../../errors.js';
-import { checkInt } from '../../internal/validate.js';
+import { checkInt, checkObject } from '../../internal/validate.js';
 
 /** JsonRpc2Limits bound what one request may cost a server. */
 export interface JsonRpc2Limits {
@@ -38,9 +33,7 @@ export interface ResolvedLimits {
 
 /** resolveLimits applies defaults and throws InvalidArgumentError for a bad limit. */
 export function resolveLimits(options: JsonRpc2Limits): ResolvedLimits {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options', 'must be an object');
-  }
+  checkObject('options', options, true);
   const d = JSONRPC2_SERVER_DEFAULTS;
   return {
     maxBatch: checkInt('maxBatch', options.maxBatch ?? d.maxBatch, 1, 1_000_000),

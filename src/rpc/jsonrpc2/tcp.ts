@@ -167,6 +167,11 @@ export class JsonRpc2TcpServer implements AsyncDisposable {
     this.address = server.listener.addr.address;
   }
 
+  /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
+  get listener(): Listener {
+    return this.server.listener;
+  }
+
   /** done resolves once the server is closed and every connection has finished. */
   get done(): Promise<void> {
     return this.server.done;
@@ -177,7 +182,7 @@ export class JsonRpc2TcpServer implements AsyncDisposable {
    * answer for up to `timeout` ms (shutdownTimeout), then drops the rest.
    */
   close(options: { timeout?: number } = {}): Promise<void> {
-    return this.server.shutdown(options);
+    return this.server.close(options);
   }
 
   /** destroy closes the listener and every connection now; calls in progress see their signal abort. */

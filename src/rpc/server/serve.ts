@@ -1,5 +1,4 @@
-import { InvalidArgumentError } from '../../errors.js';
-import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
+import { checkBool, checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { type BindOptions, listenFor } from '../../tcp/listen.js';
 import type { Listener } from '../../tcp/listener.js';
 import { type Server, serve } from '../../tcp/serve.js';
@@ -29,8 +28,8 @@ export interface RpcServeOptions extends BindOptions {
    * admit a new one (see tcp.serve; default 0: off, as in Go).
    */
   firstByteTimeout?: number;
-  /** headerTimeout bounds the wait for the HTTP request head with `http` (default 10 s). */
-  headerTimeout?: number;
+  /** headersTimeout bounds the wait for the HTTP request head with `http` (default 10 s). */
+  headersTimeout?: number;
   /**
    * idleTimeout closes a connection once no bytes moved either way and no
    * call was running for this long (default 0: never, as in Go). A slow call
@@ -51,7 +50,7 @@ export const RPC_SERVE_DEFAULTS = Object.freeze({
   maxConcurrent: 256,
   maxMessageBytes: 16 * 1024 * 1024,
   maxConnections: 10_000,
-  headerTimeout: 10_000,
+  headersTimeout: 10_000,
   idleTimeout: 0,
   shutdownTimeout: 5_000,
 });
@@ -64,8 +63,12 @@ export interface RpcServer extends AsyncDisposable {
   readonly http: boolean;
   /** tcp is the underlying netkit TCP server (events: open, close). */
   readonly tcp: Server;
+  /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
+  readonly listener: Listener;
   /** close stops accepting, lets calls in flight answer (up to shutdownTimeout), then closes. */
   close(): Promise<void>;
+  /** destroy closes the listener and every connection now. */
+  destroy(): void;
 }
 
 /**
@@ -82,10 +85,7 @@ export async function serveRpc(
 ): Promise<RpcServer> {
   const d = RPC_SERVE_DEFAULTS;
   const codec = checkCodec('codec', options.codec ?? d.codec);
-  if (options.http !== undefined && typeof options.http !== 'boolean') {
-    throw new InvalidArgumentError('http', 'must be a boolean');
-  }
-  const useHttp = options.http ?? false;
+  const useHttp = checkBool('http', options.http) ?? false;
   const maxConcurrent = checkInt('maxConcurrent', options.maxConcurrent ?? d.maxConcurrent, 1, 1_000_000);
   const maxMessageBytes = checkInt(
     'maxMessageBytes',
@@ -93,7 +93,7 @@ export async function serveRpc(
     64,
     2 ** 31 - 1,
   );
-  const headerTimeout = checkMs('headerTimeout', options.headerTimeout ?? d.headerTimeout);
+  const headersTimeout = checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout);
   const idleTimeout = checkMs('idleTimeout', options.idleTimeout ?? d.idleTimeout);
   const onCall = checkOnCall(options.onCall);
   const signal = checkSignal(options.signal);
@@ -103,10 +103,10 @@ export async function serveRpc(
     async (conn, ctx) => {
       let initial: Buffer | undefined;
       if (useHttp) {
-        // The HTTP head is bounded by headerTimeout; the idle timeout also covers it when that is off.
-        const stopIdle = watchIdle(conn, headerTimeout > 0 ? 0 : idleTimeout, () => false);
+        // The HTTP head is bounded by headersTimeout; the idle timeout also covers it when that is off.
+        const stopIdle = watchIdle(conn, headersTimeout > 0 ? 0 : idleTimeout, () => false);
         try {
-          initial = await acceptHttp(conn, registry, headerTimeout);
+          initial = await acceptHttp(conn, registry, headersTimeout);
         } catch {
           conn.destroy();
           return;
@@ -137,7 +137,9 @@ export async function serveRpc(
     codec,
     http: useHttp,
     tcp,
-    close: () => tcp.shutdown(),
-    [Symbol.asyncDispose]: () => tcp.shutdown(),
+    listener,
+    close: () => tcp.close(),
+    destroy: () => tcp.destroy(),
+    [Symbol.asyncDispose]: () => tcp.close(),
   };
 }

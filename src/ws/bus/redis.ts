@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConnectionError, InvalidArgumentError } from '../../errors.js';
-import { checkInt } from '../../internal/validate.js';
+import { checkInt, checkString } from '../../internal/validate.js';
 import type { Bus, BusMessage } from './types.js';
 
 /** RedisBusOptions tunes a RedisBus. */
@@ -62,10 +62,7 @@ export class RedisBus implements Bus {
   #failed = 0;
 
   constructor(url: string, options: RedisBusOptions = {}) {
-    const prefix = options.channelPrefix ?? 'netkit:ws:';
-    if (typeof prefix !== 'string' || prefix === '') {
-      throw new InvalidArgumentError('channelPrefix', 'must be a non-empty string');
-    }
+    const prefix = checkString('channelPrefix', options.channelPrefix ?? 'netkit:ws:', true);
     this.#timeoutMs = checkInt('connectTimeout', options.connectTimeout ?? 5000, 1, 2 ** 31 - 1);
     const conn = parseRedisUrl(url);
     this.#url = conn.display;
@@ -154,7 +151,7 @@ export class RedisBus implements Bus {
   }
 
   publish(msg: BusMessage): void {
-    if (typeof msg?.room !== 'string') throw new InvalidArgumentError('room', 'must be a string');
+    checkString('room', msg?.room);
     if (!(msg.data instanceof Uint8Array)) throw new InvalidArgumentError('data', 'must be a Buffer');
     if (!this.#running) return; // not started or closed: nothing to fan out to
     const header = Buffer.alloc(HEADER_BYTES);

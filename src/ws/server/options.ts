@@ -1,5 +1,12 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { checkInt, checkMs, checkOneOf, checkSignal } from '../../internal/validate.js';
+import {
+  checkFunction,
+  checkInt,
+  checkMs,
+  checkOneOf,
+  checkSignal,
+  checkString,
+} from '../../internal/validate.js';
 import { type ResolvedProxyOptions, resolveProxyOptions } from '../../proxy/accept.js';
 import type { BindOptions } from '../../tcp/listen.js';
 import { checkTlsServer } from '../../tls/server.js';
@@ -66,8 +73,8 @@ export interface WsServerOptions extends BindOptions {
   bus?: Bus;
   /** headersTimeout closes connections whose upgrade request is not complete in time. Default 10 s. */
   headersTimeout?: number;
-  /** closeTimeout is how long close() waits for peers to answer the close frame. Default 5 s. */
-  closeTimeout?: number;
+  /** shutdownTimeout is how long close() waits for peers to answer the close frame. Default 5 s. */
+  shutdownTimeout?: number;
   /** signal closes the server (gracefully) when aborted. */
   signal?: AbortSignal;
   /** onEvent sees connections and messages, for logging. */
@@ -83,7 +90,7 @@ export const WS_SERVER_DEFAULTS = Object.freeze({
   heartbeat: 30_000,
   maxConnections: 10_000,
   headersTimeout: 10_000,
-  closeTimeout: 5_000,
+  shutdownTimeout: 5_000,
 });
 
 /** ResolvedWsOptions are options after defaults and validation. */
@@ -102,7 +109,7 @@ export interface ResolvedWsOptions extends BindOptions {
   maxConnections: number;
   bus: Bus | undefined;
   headersTimeout: number;
-  closeTimeout: number;
+  shutdownTimeout: number;
   proxy: ResolvedProxyOptions | undefined;
   tls: BindOptions['tls'];
   signal: AbortSignal | undefined;
@@ -116,7 +123,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptions {
   const d = WS_SERVER_DEFAULTS;
   const network = options.network ?? d.network;
-  if (typeof network !== 'string') throw new InvalidArgumentError('network', 'must be a string');
+  checkString('network', network);
   const mode = checkOneOf('mode', options.mode ?? d.mode, ['echo', 'broadcast'] as const);
   const path = options.path ?? (mode === 'broadcast' && !options.handler ? '/chat' : '/echo');
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
@@ -125,12 +132,8 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
       `must start with "/" and hold no query, got ${JSON.stringify(path)}`,
     );
   }
-  if (options.handler !== undefined && typeof options.handler !== 'function') {
-    throw new InvalidArgumentError('handler', 'must be a function');
-  }
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
-    throw new InvalidArgumentError('onEvent', 'must be a function');
-  }
+  checkFunction('handler', options.handler);
+  checkFunction('onEvent', options.onEvent);
   const protocols = [...(options.protocols ?? [])];
   for (const p of protocols) {
     if (typeof p !== 'string' || !TOKEN.test(p)) {
@@ -158,7 +161,7 @@ export function resolveWsOptions(options: WsServerOptions = {}): ResolvedWsOptio
     maxConnections: checkInt('maxConnections', options.maxConnections ?? d.maxConnections, 1, 1_000_000),
     bus: options.bus,
     headersTimeout: checkMs('headersTimeout', options.headersTimeout ?? d.headersTimeout),
-    closeTimeout: checkMs('closeTimeout', options.closeTimeout ?? d.closeTimeout),
+    shutdownTimeout: checkMs('shutdownTimeout', options.shutdownTimeout ?? d.shutdownTimeout),
     proxy: resolveProxyOptions(options.proxy),
     tls: checkTlsServer(options.tls),
     ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),

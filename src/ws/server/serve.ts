@@ -40,7 +40,7 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
       headersTimeout: opts.headersTimeout,
       requestTimeout: opts.headersTimeout > 0 ? Math.max(opts.headersTimeout, 30_000) : 0,
       keepAliveTimeout: 5_000,
-      closeTimeout: opts.closeTimeout,
+      shutdownTimeout: opts.shutdownTimeout,
       signal: undefined,
       proxy: opts.proxy,
       tls: opts.tls,

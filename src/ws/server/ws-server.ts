@@ -1,4 +1,5 @@
 import type { HttpServer } from '../../http/server/serve.js';
+import type { Listener } from '../../tcp/listener.js';
 import { CLOSE, type Sendable } from '../message.js';
 import type { ResolvedWsOptions } from './options.js';
 import type { WsPeer } from './peer.js';
@@ -7,7 +8,7 @@ import type { Rooms } from './rooms.js';
 /**
  * WsServer is a running serveWs() server. close() shuts it down
  * gracefully: it stops accepting, sends every peer a close frame (1001,
- * going away), waits up to `closeTimeout` for the closing handshakes, then
+ * going away), waits up to `shutdownTimeout` for the closing handshakes, then
  * terminates whoever is left and disconnects the bus.
  */
 export class WsServer implements AsyncDisposable {
@@ -20,7 +21,7 @@ export class WsServer implements AsyncDisposable {
   readonly #http: HttpServer;
   readonly #peers: Set<WsPeer>;
   readonly #rooms: Rooms;
-  readonly #closeTimeout: number;
+  readonly #shutdownTimeout: number;
   readonly #onClose: (() => void)[] = [];
   #closing: Promise<void> | undefined;
 
@@ -28,11 +29,16 @@ export class WsServer implements AsyncDisposable {
     this.#http = http;
     this.#peers = peers;
     this.#rooms = rooms;
-    this.#closeTimeout = opts.closeTimeout;
+    this.#shutdownTimeout = opts.shutdownTimeout;
     this.address = http.address;
     // The HTTP server's URL knows TLS and Unix sockets: `https://a/` becomes `wss://a/path`.
     this.url = `${http.url.replace(/^http/, 'ws').slice(0, -1)}${opts.path}`;
     this.pageUrl = opts.page ? http.url : undefined;
+  }
+
+  /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
+  get listener(): Listener {
+    return this.#http.listener;
   }
 
   /** connections is the number of open WebSocket connections. */
@@ -75,7 +81,7 @@ export class WsServer implements AsyncDisposable {
       await Promise.race([
         Promise.all(gone),
         new Promise<void>((resolve) => {
-          force = setTimeout(resolve, this.#closeTimeout);
+          force = setTimeout(resolve, this.#shutdownTimeout);
         }),
       ]);
       clearTimeout(force);
@@ -83,6 +89,15 @@ export class WsServer implements AsyncDisposable {
       await Promise.all([httpClosed, this.#rooms.close()]);
     })();
     return this.#closing;
+  }
+
+  /** destroy ends every connection now, without closing handshakes, and disconnects the bus. */
+  destroy(): void {
+    this.#closing ??= Promise.resolve();
+    for (const fn of this.#onClose.splice(0)) fn();
+    for (const p of this.#peers) p.terminate();
+    this.#http.destroy();
+    void this.#rooms.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -34,7 +34,7 @@ export async function startHttp(
   registry: Registry,
   options: JsonRpc2HttpOptions = {},
 ): Promise<JsonRpc2HttpServer> {
-  const server = await serveJsonRpc2Http('127.0.0.1:0', registry, { closeTimeout: 200, ...options });
+  const server = await serveJsonRpc2Http('127.0.0.1:0', registry, { shutdownTimeout: 200, ...options });
   t.after(() => server.close());
   return server;
 }
