@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { joinHostPort, type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
 import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
+import { osErrorText } from '../internal/os-errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import {
   checkPin,
@@ -83,7 +84,7 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
       if (controller.signal.aborted) throw stopped(controller.signal.reason, network, address, timeout);
       throw new ConnectionError(
         'NETKIT_DIAL_FAILED',
-        `dial ${network} ${address}: ${describe(err)}`,
+        `dial ${network} ${address}: ${osErrorText(err)}`,
         address,
         {
           cause: err,
@@ -203,19 +204,4 @@ function stopped(reason: unknown, network: string, address: string, timeout: num
     );
   }
   return new AbortError(`dial ${network} ${address}`, reason);
-}
-
-function describe(err: NodeJS.ErrnoException): string {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'EHOSTUNREACH':
-      return 'no route to host';
-    case 'ENETUNREACH':
-      return 'network is unreachable';
-    case 'EADDRNOTAVAIL':
-      return 'cannot assign requested address';
-    default:
-      return err.message;
-  }
 }

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { resolveTCPAddr } from '../addr/index.js';
 import { AbortError, InvalidArgumentError, ListenError } from '../errors.js';
+import { bindErrorText } from '../internal/os-errors.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import { type ProxyOptions, resolveProxyOptions } from '../proxy/accept.js';
 import { checkTlsServer, resolveTlsServer, TlsAcceptor, type TlsServerOptions } from '../tls/server.js';
@@ -156,12 +157,7 @@ function bind(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason =
-        err.code === 'EADDRINUSE'
-          ? 'bind: address already in use'
-          : err.code === 'EACCES'
-            ? `bind: permission denied${opts.port !== undefined && opts.port < 1024 ? ' (ports below 1024 need privileges)' : ''}`
-            : err.message;
+      const reason = bindErrorText(err, opts.port);
       reject(
         new ListenError('NETKIT_LISTEN_FAILED', `listen ${network} ${address}: ${reason}`, address, {
           cause: err,

@@ -1,4 +1,5 @@
 import { ConnectionError, type NetkitError, TimeoutError } from '../errors.js';
+import { errnoText, osErrorText } from '../internal/os-errors.js';
 import { isTlsFailure, tlsError } from '../tls/failure.js';
 
 /** asNetkitError maps a socket error to netkit's codes, keeping the original as `cause`. */
@@ -9,17 +10,18 @@ export function asNetkitError(err: Error, address?: string): NetkitError {
   // A TLS 1.3 server refuses a client certificate after the client's handshake is done: on the first read.
   if (isTlsFailure(err)) return tlsError(err, address ?? 'peer', 'tcp');
   const code = (err as NodeJS.ErrnoException).code;
+  // A write into a connection the peer reset fails with EPIPE: the same reset, said as one.
   if (code === 'ECONNRESET' || code === 'EPIPE') {
     return new ConnectionError(
       'NETKIT_CONNECTION_RESET',
-      `${address ?? 'peer'}: connection reset by peer`,
+      `${address ?? 'peer'}: ${errnoText('ECONNRESET')}`,
       address,
       { cause: err },
     );
   }
   return new ConnectionError(
     'NETKIT_CONNECTION_CLOSED',
-    `${address ?? 'connection'}: ${err.message}`,
+    `${address ?? 'connection'}: ${osErrorText(err)}`,
     address,
     {
       cause: err,

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { ListenError } from '../errors.js';
+import { errnoText, osErrorText } from '../internal/os-errors.js';
 
 /** UNIX_PREFIX marks a Unix domain socket path where an address is expected: `unix:/run/app.sock`. */
 export const UNIX_PREFIX = 'unix:';
@@ -39,16 +40,16 @@ export async function clearStaleSocket(path: string, address: string): Promise<v
     st = await lstat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw failed(address, (err as Error).message, err);
+    throw failed(address, osErrorText(err), err);
   }
   if (!st.isSocket()) {
     throw failed(address, `${path} exists and is not a socket; not removing it`);
   }
   if (cluster.isWorker) return;
-  if (await answers(path)) throw failed(address, 'bind: address already in use');
+  if (await answers(path)) throw failed(address, `bind: ${errnoText('EADDRINUSE')}`);
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT')
-      throw failed(address, `cannot remove stale socket ${path}: ${err.message}`, err);
+      throw failed(address, `cannot remove stale socket ${path}: ${osErrorText(err)}`, err);
   });
 }
 

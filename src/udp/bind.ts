@@ -5,6 +5,7 @@
 import { createSocket, type Socket, type SocketType } from 'node:dgram';
 import { parseUDPNetwork, resolveUDPAddr } from '../addr/index.js';
 import { AbortError, InvalidArgumentError, ListenError, type NetkitError } from '../errors.js';
+import { bindErrorText } from '../internal/os-errors.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import { endpoint } from '../tcp/endpoint.js';
 import { DatagramSocket, type UdpOptions } from './datagram-socket.js';
@@ -102,7 +103,7 @@ export async function bind(address: string, options: UdpOptions = {}): Promise<D
     o.signal,
     'bind',
     (err) => {
-      const text = `listen udp ${address}: ${(err as Error).message}`;
+      const text = `listen udp ${address}: ${bindErrorText(err, r.port)}`;
       return new ListenError('NETKIT_LISTEN_FAILED', text, address, { cause: err });
     },
   );

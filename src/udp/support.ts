@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { resolveUDPAddr } from '../addr/index.js';
 import { ConnectionError, InvalidArgumentError, NetkitError } from '../errors.js';
+import { osErrorText } from '../internal/os-errors.js';
 import { checkInt } from '../internal/validate.js';
 import { endpoint } from '../tcp/endpoint.js';
 
@@ -17,7 +18,7 @@ import { endpoint } from '../tcp/endpoint.js';
 export function udpError(err: unknown, op: string, address?: string): NetkitError {
   if (err instanceof NetkitError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const text = `${op}${address ? ` ${address}` : ''}: ${(err as Error | undefined)?.message ?? String(err)}`;
+  const text = `${op}${address ? ` ${address}` : ''}: ${osErrorText(err)}`;
   if (code === 'ECONNREFUSED')
     return new ConnectionError('NETKIT_CONNECTION_RESET', text, address, { cause: err });
   return new ConnectionError('NETKIT_DIAL_FAILED', text, address, { cause: err });

@@ -76,6 +76,7 @@ test('ICMP port unreachable on a dialed socket rejects receive with NETKIT_CONNE
   await assert.rejects(c.receive({ timeout: 2000 }), (e) => {
     assert.ok(isNetkitError(e, 'NETKIT_CONNECTION_RESET'));
     assert.equal((e.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+    assert.match((e as Error).message, /: connection refused$/);
     return true;
   });
 });
@@ -100,7 +101,11 @@ test('validation errors name the option', async () => {
 
 test('bind fails with NETKIT_LISTEN_FAILED on a taken port and NETKIT_ABORTED on an aborted signal', async () => {
   await using s = await bind('127.0.0.1:0');
-  await assert.rejects(bind(s.localAddr.address), { code: 'NETKIT_LISTEN_FAILED' });
+  // In Go's words, as listen() on TCP says it, not Node's "bind EADDRINUSE 127.0.0.1:…".
+  await assert.rejects(bind(s.localAddr.address), {
+    code: 'NETKIT_LISTEN_FAILED',
+    message: `listen udp ${s.localAddr.address}: bind: address already in use`,
+  });
   await assert.rejects(bind('127.0.0.1:0', { signal: AbortSignal.abort() }), { code: 'NETKIT_ABORTED' });
   await assert.rejects(dial(s.localAddr.address, { signal: AbortSignal.abort() }), {
     code: 'NETKIT_ABORTED',
