@@ -6,7 +6,7 @@ import { createSocket, type Socket, type SocketType } from 'node:dgram';
 import { parseUDPNetwork, resolveUDPAddr } from '../addr/index.js';
 import { AbortError, InvalidArgumentError, ListenError, type NetkitError } from '../errors.js';
 import { bindErrorText } from '../internal/os-errors.js';
-import { checkInt, checkSignal } from '../internal/validate.js';
+import { checkInt, checkObject, checkSignal, checkString } from '../internal/validate.js';
 import { endpoint } from '../tcp/endpoint.js';
 import { DatagramSocket, type UdpOptions } from './datagram-socket.js';
 import { DEFAULT_MAX_QUEUE, MAX_UDP_PAYLOAD_V6 } from './limits.js';
@@ -21,10 +21,8 @@ interface Checked {
 
 /** checkOptions validates everything before any socket exists, so a bad option leaks nothing. */
 function checkOptions(address: unknown, options: UdpOptions, op: string): Checked {
-  if (typeof address !== 'string') throw new InvalidArgumentError('address', 'must be a string');
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError('options', 'must be an object');
-  }
+  checkString('address', address);
+  checkObject('options', options, true);
   if (options.network !== undefined && typeof options.network !== 'string') {
     throw new InvalidArgumentError('network', 'must be udp, udp4 or udp6');
   }
