@@ -167,6 +167,24 @@ test('a client idle for idleTimeout is closed; traffic either way keeps it', asy
   assert.equal((await opened).id, 2);
 });
 
+test('datagrams from the target alone keep a client', async (t) => {
+  // A target that, once asked, streams ticks every 40 ms for 400 ms: the
+  // client never sends again, so only downstream traffic keeps it alive.
+  const target = await bind('127.0.0.1:0');
+  t.after(() => target.close());
+  const r = await relay(t, { listen: '127.0.0.1:0', target: target.localAddr.address, idleTimeout: 150 });
+  const c = await client(t, r.address);
+  await c.send('subscribe');
+  const { from } = await target.receive({ timeout: 2000 });
+  for (let i = 0; i < 10; i++) {
+    await target.send(`tick ${i}`, from);
+    assert.equal((await c.receive({ timeout: 2000 })).data.toString(), `tick ${i}`);
+    await sleep(40);
+  }
+  assert.equal(r.clients, 1);
+  await until(() => r.clients === 0, 2000, 'idle expiry');
+});
+
 test('one sweep expires many clients', async (t) => {
   const target = await echoTarget(t);
   const r = await relay(t, { listen: '127.0.0.1:0', target: target.localAddr.address, idleTimeout: 100 });
