@@ -231,6 +231,8 @@ export class UdpRelay extends EventEmitter<UdpRelayEvents> implements AsyncDispo
     }
     if (c.pending !== undefined) {
       if (this.#pendingBytes + data.length > PENDING_BYTES) {
+        // Counted without a 'drop' event: a burst outran a connect, which
+        // says nothing about the client that the event's reasons could.
         this.#dropped++;
         return;
       }
