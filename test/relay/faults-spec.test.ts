@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { checkToxic, parseFault, parseFaults, refuses, type ToxicSpec } from '../../src/relay/faults/index.js';
+import {
+  checkToxic,
+  parseFault,
+  parseFaults,
+  refuses,
+  type ToxicSpec,
+} from '../../src/relay/faults/index.js';
 
 const plain = (s: ToxicSpec) => ({ ...s, attributes: { ...s.attributes } });
 
@@ -26,15 +32,33 @@ test('checkToxic takes Toxiproxy JSON and fills in its defaults', () => {
         toxicity: 1.0,
         attributes: { latency: 100, jitter: 20 },
       },
-      { name: 'latency', type: 'latency', stream: 'upstream', toxicity: 1, attributes: { latency: 100, jitter: 20 } },
+      {
+        name: 'latency',
+        type: 'latency',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { latency: 100, jitter: 20 },
+      },
     ],
     [
       { type: 'bandwidth', stream: 'UpStream', attributes: { rate: 0 } },
-      { name: 'bandwidth_upstream', type: 'bandwidth', stream: 'upstream', toxicity: 1, attributes: { rate: 0 } },
+      {
+        name: 'bandwidth_upstream',
+        type: 'bandwidth',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { rate: 0 },
+      },
     ],
     [
       { name: '', type: 'slow_close', toxicity: 0.25, attributes: null },
-      { name: 'slow_close_downstream', type: 'slow_close', stream: 'downstream', toxicity: 0.25, attributes: { delay: 0 } },
+      {
+        name: 'slow_close_downstream',
+        type: 'slow_close',
+        stream: 'downstream',
+        toxicity: 0.25,
+        attributes: { delay: 0 },
+      },
     ],
     [
       { type: 'slicer', attributes: { average_size: 64, size_variation: 32, delay: 10 } },
@@ -48,7 +72,13 @@ test('checkToxic takes Toxiproxy JSON and fills in its defaults', () => {
     ],
     [
       { type: 'limit_data', attributes: { bytes: 1000 } },
-      { name: 'limit_data_downstream', type: 'limit_data', stream: 'downstream', toxicity: 1, attributes: { bytes: 1000 } },
+      {
+        name: 'limit_data_downstream',
+        type: 'limit_data',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { bytes: 1000 },
+      },
     ],
     [
       { type: 'reset_peer', attributes: { timeout: 500 } },
@@ -62,7 +92,13 @@ test('checkToxic takes Toxiproxy JSON and fills in its defaults', () => {
     ],
     [
       { type: 'timeout', stream: 'upstream', attributes: { bytes: 10 } },
-      { name: 'timeout_upstream', type: 'timeout', stream: 'upstream', toxicity: 1, attributes: { timeout: 0, bytes: 10 } },
+      {
+        name: 'timeout_upstream',
+        type: 'timeout',
+        stream: 'upstream',
+        toxicity: 1,
+        attributes: { timeout: 0, bytes: 10 },
+      },
     ],
     [
       { type: 'refuse', toxicity: 0.3 },
@@ -84,7 +120,11 @@ test('checkToxic refuses bad toxics, naming the field and what it allows', () =>
   const cases: [unknown, string, RegExp][] = [
     [null, 'toxic', /object/],
     [[], 'toxic', /object/],
-    [{}, 'type', /missing.*latency, bandwidth, slicer, limit_data, reset_peer, timeout, slow_close, noop, refuse/],
+    [
+      {},
+      'type',
+      /missing.*latency, bandwidth, slicer, limit_data, reset_peer, timeout, slow_close, noop, refuse/,
+    ],
     [{ type: 'latenc' }, 'type', /"latenc" is not a toxic type; the types are latency/],
     [{ type: 'latency', stream: 'sideways' }, 'stream', /upstream or downstream/],
     [{ type: 'latency', stream: 1 }, 'stream', /upstream or downstream/],
@@ -92,13 +132,21 @@ test('checkToxic refuses bad toxics, naming the field and what it allows', () =>
     [{ type: 'latency', toxicity: '1' }, 'toxicity', /from 0 to 1/],
     [{ type: 'latency', name: 7 }, 'name', /string/],
     [{ type: 'latency', attributes: [] }, 'attributes', /object/],
-    [{ type: 'latency', attributes: { latency: -1 } }, 'attributes.latency', /whole number of ms from 0 to 2147483647/],
+    [
+      { type: 'latency', attributes: { latency: -1 } },
+      'attributes.latency',
+      /whole number of ms from 0 to 2147483647/,
+    ],
     [{ type: 'latency', attributes: { latency: 1.5 } }, 'attributes.latency', /whole number/],
     [{ type: 'latency', attributes: { latency: '100' } }, 'attributes.latency', /whole number/],
     [{ type: 'latency', attributes: { delay: 1 } }, 'attributes.delay', /latency, jitter/],
     [{ type: 'bandwidth', attributes: { rate: 2 ** 31 } }, 'attributes.rate', /KB\/s from 0 to 2147483647/],
     [{ type: 'slicer', attributes: { average_size: 0 } }, 'attributes.average_size', /from 1/],
-    [{ type: 'slicer', attributes: { average_size: 4, size_variation: 4 } }, 'attributes.size_variation', /less than/],
+    [
+      { type: 'slicer', attributes: { average_size: 4, size_variation: 4 } },
+      'attributes.size_variation',
+      /less than/,
+    ],
     [{ type: 'refuse', attributes: { rate: 1 } }, 'attributes.rate', /takes no attributes/],
     [{ type: 'latency', attribute: {} }, 'attribute', /name, type, stream, toxicity, attributes/],
   ];
@@ -123,7 +171,10 @@ test('checkToxic with an existing toxic merges toxicity and the attributes given
     [{ toxicity: 0.5 }, { toxicity: 0.5, attributes: { latency: 100, jitter: 10 } }],
     [{}, { toxicity: 1, attributes: { latency: 100, jitter: 10 } }],
     // What the relay's REST handler passes: the body with name and type filled in.
-    [{ name: 'lag', type: 'latency', attributes: { latency: 5 } }, { attributes: { latency: 5, jitter: 10 } }],
+    [
+      { name: 'lag', type: 'latency', attributes: { latency: 5 } },
+      { attributes: { latency: 5, jitter: 10 } },
+    ],
     [{ stream: 'upstream' }, { stream: 'upstream' }],
   ];
   for (const [i, [input, want]] of cases.entries()) {
@@ -150,7 +201,10 @@ test('parseFaults reads the --fault grammar', () => {
     ['latency=100ms,jitter=20ms,stream=up', [t('latency', 'upstream', { latency: 100, jitter: 20 })]],
     [
       'latency=1s,stream=both',
-      [t('latency', 'upstream', { latency: 1000, jitter: 0 }), t('latency', 'downstream', { latency: 1000, jitter: 0 })],
+      [
+        t('latency', 'upstream', { latency: 1000, jitter: 0 }),
+        t('latency', 'downstream', { latency: 1000, jitter: 0 }),
+      ],
     ],
     [
       'latency=1s,stream=both,name=lag',
@@ -162,8 +216,14 @@ test('parseFaults reads the --fault grammar', () => {
     ['bandwidth=64KB', [t('bandwidth', 'downstream', { rate: 64 })]],
     ['bandwidth=64', [t('bandwidth', 'downstream', { rate: 64 })]],
     ['bandwidth=2MB/s', [t('bandwidth', 'downstream', { rate: 2000 })]],
-    ['slicer=4,delay=10ms', [t('slicer', 'downstream', { average_size: 4, size_variation: 0, delay: 10_000 })]],
-    ['slicer=64,variation=16,delay=250us', [t('slicer', 'downstream', { average_size: 64, size_variation: 16, delay: 250 })]],
+    [
+      'slicer=4,delay=10ms',
+      [t('slicer', 'downstream', { average_size: 4, size_variation: 0, delay: 10_000 })],
+    ],
+    [
+      'slicer=64,variation=16,delay=250us',
+      [t('slicer', 'downstream', { average_size: 64, size_variation: 16, delay: 250 })],
+    ],
     ['limit-data=1000', [t('limit_data', 'downstream', { bytes: 1000 })]],
     ['limit_data=1KiB', [t('limit_data', 'downstream', { bytes: 1024 })]],
     ['close-after=1000,stream=down', [t('limit_data', 'downstream', { bytes: 1000 })]],
@@ -198,7 +258,10 @@ test('parseFaults refuses what is not a fault, saying what is allowed', () => {
     ['latency', /latency needs a value, e.g. latency=100ms/],
     ['latency=fast', /latency: .*not a duration/],
     ['latency=100ms,jitter', /jitter needs a value/],
-    ['latency=100ms,jiter=5ms', /"jiter" is not an option of latency; its options are jitter, stream, toxicity, name/],
+    [
+      'latency=100ms,jiter=5ms',
+      /"jiter" is not an option of latency; its options are jitter, stream, toxicity, name/,
+    ],
     ['latency=100ms,stream=sideways', /stream must be up, down or both/],
     ['latency=100ms,toxicity=2', /toxicity: .*from 0 to 1/],
     ['latency=100ms,jitter=1ms,jitter=2ms', /jitter is given twice/],
@@ -238,6 +301,9 @@ test('refuses rolls each refuse toxic once against its toxicity', () => {
   assert.equal(refuses([checkToxic({ type: 'refuse', toxicity: 0 })], rolls([0])), false);
   assert.equal(refuses([checkToxic({ type: 'refuse' })], rolls([0.999])), true);
   assert.equal(refuses([specs[0]!], rolls([])), false);
-  const two = [checkToxic({ name: 'a', type: 'refuse', toxicity: 0.1 }), checkToxic({ name: 'b', type: 'refuse', toxicity: 0.5 })];
+  const two = [
+    checkToxic({ name: 'a', type: 'refuse', toxicity: 0.1 }),
+    checkToxic({ name: 'b', type: 'refuse', toxicity: 0.5 }),
+  ];
   assert.equal(refuses(two, rolls([0.2, 0.4])), true);
 });
