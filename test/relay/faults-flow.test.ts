@@ -425,3 +425,30 @@ test('toxics chain in list order: latency then limit_data closes after the delay
   tick(50);
   assert.match(ends.join(), /^150 CLOSE/);
 });
+
+test('a flow may be written from its ondrain and destroyed from control, as the relay does', () => {
+  const next = new Recorder();
+  const toxics = new Toxics([{ type: 'reset_peer', attributes: { bytes: 4 } }]);
+  let flow: ReturnType<typeof faultFlow> | undefined;
+  const ends: string[] = [];
+  const control: ConnControl = {
+    reset: (reason) => {
+      ends.push(reason);
+      flow!.destroy();
+    },
+    close: () => assert.fail('not a close'),
+  };
+  flow = faultFlow('downstream', toxics, next, control, { random: () => 0 });
+  const source = ['cd', 'ef'];
+  flow.ondrain = () => {
+    const c = source.shift();
+    if (c !== undefined) flow!.write(Buffer.from(c));
+  };
+  next.full = true;
+  assert.equal(flow.write(Buffer.from('ab')), false);
+  next.drain();
+  assert.equal(next.data, 'abcd');
+  assert.equal(ends.length, 1);
+  assert.equal(next.destroyed, true);
+  assert.deepEqual(source, ['ef']);
+});

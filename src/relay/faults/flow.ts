@@ -97,6 +97,7 @@ class FaultFlow implements Flow, StageContext {
   #needDrain = false;
   #inWrite = false;
   #state: 'open' | 'ended' | 'done' = 'open';
+  #destroyed = false;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -151,7 +152,8 @@ class FaultFlow implements Flow, StageContext {
   }
 
   destroy(): void {
-    if (this.#state === 'done') return;
+    if (this.#destroyed) return;
+    this.#destroyed = true;
     this.#finish();
     this.#sink.destroy();
     this.#next.destroy();
