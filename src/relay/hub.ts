@@ -72,7 +72,7 @@ const DEFAULT_LISTEN = '127.0.0.1:0';
  */
 export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDisposable {
   readonly #defaults: RelayHubOptions;
-  readonly #relays = new Map<string, { relay: Relay; listen: string }>();
+  readonly #relays = new Map<string, Entry>();
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -98,9 +98,13 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     return [...this.#relays.values()].map((e) => e.relay);
   }
 
-  /** listenOf is a relay's `listen` as the API shows it: the bound address, or the text given before it ever bound. */
+  /**
+   * listenOf is a relay's `listen` as the API shows it: where it is bound;
+   * when disabled, where it was last bound, or the listen given since.
+   */
   listenOf(relay: Relay): string {
-    return relay.address || (this.#relays.get(relay.name)?.listen ?? '');
+    const e = this.#relays.get(relay.name);
+    return relay.enabled || e === undefined ? relay.address : e.listen;
   }
 
   /**
@@ -122,7 +126,7 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     const c = checkChange(name, change);
     return this.#exclusive(async () => {
       const r = this.get(name);
-      const entry = this.#relays.get(name) as { relay: Relay; listen: string };
+      const entry = this.#relays.get(name) as Entry;
       const newListen =
         c.listen !== undefined && !(await sameListen(this.listenOf(r), c.listen)) ? c.listen : undefined;
       const newUpstream = c.upstream !== undefined && c.upstream !== r.upstream ? c.upstream : undefined;
@@ -133,10 +137,11 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
         if (newListen !== undefined) {
           await r.setListen(newListen);
           entry.listen = newListen;
+          entry.moved = true;
         }
       }
       const want = c.enabled ?? was;
-      if (want && !r.enabled) await r.enable();
+      if (want && !r.enabled) await enable(entry);
       else if (!want && r.enabled) await r.disable();
       return r;
     });
@@ -155,9 +160,9 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
   reset(): Promise<void> {
     return this.#exclusive(async () => {
       let first: unknown;
-      for (const { relay } of this.#relays.values()) {
-        relay.toxics.clear();
-        await relay.enable().catch((err: unknown) => {
+      for (const entry of this.#relays.values()) {
+        entry.relay.toxics.clear();
+        await enable(entry).catch((err: unknown) => {
           first ??= err;
         });
       }
@@ -233,7 +238,7 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
         throw err;
       }
     }
-    this.#relays.set(s.name, { relay: r, listen });
+    this.#relays.set(s.name, { relay: r, listen: r.address || listen, moved: false });
     this.emit('add', r);
     return r;
   }
@@ -253,6 +258,22 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/** Entry is a relay and the listen the API shows while it is disabled. */
+interface Entry {
+  relay: Relay;
+  listen: string;
+  /** moved is set when listen changed while disabled: the next bind goes there, not where it was. */
+  moved: boolean;
+}
+
+async function enable(e: Entry): Promise<void> {
+  // enable() binds the address the relay had (its ephemeral port kept); start() binds the listen it was given.
+  if (e.moved) await e.relay.start();
+  else await e.relay.enable();
+  e.moved = false;
+  e.listen = e.relay.address;
 }
 
 /** splitUpstream reads Toxiproxy's upstream, or netkit's comma-separated list of targets. */
