@@ -226,10 +226,7 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
         faults: s.toxics ?? [],
       }),
     );
-    r.on('open', (e) => this.emit('open', e, r));
-    r.on('close', (e) => this.emit('close', e, r));
-    r.on('fail', (e) => this.emit('fail', e, r));
-    r.on('target', (e) => this.emit('target', e, r));
+    this.#forward(r);
     if (s.enabled !== false) {
       try {
         await r.start();
@@ -241,6 +238,26 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     this.#relays.set(s.name, { relay: r, listen: r.address || listen, moved: false });
     this.emit('add', r);
     return r;
+  }
+
+  /**
+   * adopt puts a relay made elsewhere (the command line's) in the hub
+   * under its name, so the API shows and changes it like the others; a
+   * name in use throws HubError 409. The hub closes it on remove() and
+   * close().
+   */
+  adopt(relay: Relay): void {
+    if (this.#relays.has(relay.name)) throw new HubError(409, `proxy already exists: ${relay.name}`);
+    this.#forward(relay);
+    this.#relays.set(relay.name, { relay, listen: relay.address, moved: false });
+    this.emit('add', relay);
+  }
+
+  #forward(r: Relay): void {
+    r.on('open', (e) => this.emit('open', e, r));
+    r.on('close', (e) => this.emit('close', e, r));
+    r.on('fail', (e) => this.emit('fail', e, r));
+    r.on('target', (e) => this.emit('target', e, r));
   }
 
   async #remove(name: string): Promise<void> {

@@ -13,6 +13,7 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { RELAY_API_VERSION, type RelayApi, serveRelayApi } from '../../src/relay/api.js';
 import { HubError, RelayHub } from '../../src/relay/hub.js';
+import { relay } from '../../src/relay/relay.js';
 import { until } from '../helpers/net.js';
 
 /** echoServer answers every byte it gets, on 127.0.0.1. */
@@ -509,7 +510,7 @@ test('populate stops at the first proxy it cannot bind and says which were made'
   assert.deepEqual(Object.keys(all.body).sort(), ['held', 'ok']);
 });
 
-test('RelayHub in-process: 404 and 409 as HubError, bad fields as InvalidArgumentError, toxics given at create', async (t) => {
+test('RelayHub in-process: 404 and 409 as HubError, bad fields as InvalidArgumentError, toxics given at create, adopt', async (t) => {
   const upstream = await echoServer(t);
   const hub = new RelayHub();
   t.after(() => hub.close());
@@ -528,5 +529,17 @@ test('RelayHub in-process: 404 and 409 as HubError, bad fields as InvalidArgumen
   assert.throws(() => hub.create({ name: 'x', upstream: '-' }), InvalidArgumentError);
   assert.throws(() => new RelayHub({ maxConns: -1 }), InvalidArgumentError);
   await hub.remove('h');
+  assert.deepEqual(hub.list(), []);
+
+  const made = await relay({ name: 'cli', listen: '127.0.0.1:0', targets: [upstream] });
+  hub.adopt(made);
+  assert.throws(
+    () => hub.adopt(made),
+    (e) => e instanceof HubError && e.status === 409,
+  );
+  assert.equal(hub.get('cli'), made);
+  await hub.update('cli', { enabled: false });
+  assert.equal(made.enabled, false);
+  await hub.close();
   assert.deepEqual(hub.list(), []);
 });
