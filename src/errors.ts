@@ -70,6 +70,10 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_TRANSFER_STOPPED: 'The receiver was stopped mid-transfer; a partial file stays for a resume.',
   NETKIT_TRANSFER_INCOMPLETE:
     'The sender left before the end of its transfer; finished files are kept, a partial one stays for a resume.',
+  NETKIT_RELAY_LIMIT: 'The relay carries maxConns connections already; a new client was reset.',
+  NETKIT_RELAY_REFUSED: 'A refuse fault reset the new connection before any target was dialled.',
+  NETKIT_EXEC_LIMIT: 'maxChildren exec: programs are running already; the connection was not given one.',
+  NETKIT_EXEC_FAILED: 'The exec: program could not be started (not found, not executable).',
 });
 
 /** ErrorCode is the union of every stable error code. */
@@ -268,4 +272,25 @@ export class TransferError extends NetkitError {
 /** isNetkitError narrows `err` to a NetkitError, optionally of one code. */
 export function isNetkitError(err: unknown, code?: ErrorCode): err is NetkitError {
   return err instanceof NetkitError && (code === undefined || err.code === code);
+}
+
+export type ExecCode = 'NETKIT_EXEC_LIMIT' | 'NETKIT_EXEC_FAILED';
+
+/**
+ * ExecError is an exec endpoint that could not run its program: too many
+ * children already (`limit` is maxChildren), or the program could not be
+ * started (`program` is argv[0], `cause` the system error).
+ */
+export class ExecError extends NetkitError {
+  readonly program: string | undefined;
+  readonly limit: number | undefined;
+  constructor(
+    code: ExecCode,
+    message: string,
+    details: { program?: string; limit?: number; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.program = details.program;
+    this.limit = details.limit;
+  }
 }

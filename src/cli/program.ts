@@ -74,6 +74,11 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
     load: async (ctx) => [(await import('./commands/recv.js')).recvCommand(ctx)],
   },
   {
+    name: 'relay',
+    description: 'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy)',
+    load: async (ctx) => [(await import('./commands/relay.js')).relayCommand(ctx)],
+  },
+  {
     name: 'states',
     description: 'TCP sockets by state (from /proc/net/tcp): who owns them, and with --watch what changes',
     load: async (ctx) => [(await import('./commands/states.js')).statesCommand(ctx)],
@@ -91,7 +96,7 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
 ];
 
 /** LEAVES are the entries that are commands themselves; the others are groups (`netkit tcp serve`). */
-const LEAVES = new Set(['send', 'recv', 'states', 'resolve', 'tour']);
+const LEAVES = new Set(['send', 'recv', 'relay', 'states', 'resolve', 'tour']);
 
 /**
  * buildProgram assembles the command tree; each command lives in its own

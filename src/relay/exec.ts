@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn as spawnChild } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import { type ErrorCode, InvalidArgumentError, NetkitError } from '../errors.js';
+import { ExecError, InvalidArgumentError } from '../errors.js';
 import { errnoText } from '../internal/os-errors.js';
 import { checkInt, checkMs, checkObject, checkString, shown } from '../internal/validate.js';
 
@@ -73,28 +73,6 @@ export function splitArgv(command: string): string[] {
 }
 
 /** ExecCode is the codes an exec endpoint fails with. */
-export type ExecCode = 'NETKIT_EXEC_LIMIT' | 'NETKIT_EXEC_FAILED';
-
-/**
- * ExecError is an exec endpoint that could not run its program: too many
- * children already (`limit` is maxChildren), or the program could not be
- * started (`program` is argv[0], `cause` the system error).
- */
-export class ExecError extends NetkitError {
-  readonly program: string | undefined;
-  readonly limit: number | undefined;
-  constructor(
-    code: ExecCode,
-    message: string,
-    details: { program?: string; limit?: number; cause?: unknown } = {},
-  ) {
-    // The cast goes once ERROR_CODES lists NETKIT_EXEC_LIMIT and NETKIT_EXEC_FAILED.
-    super(code as ErrorCode, message, { cause: details.cause });
-    this.program = details.program;
-    this.limit = details.limit;
-  }
-}
-
 /** execBusy is the error spawn() throws when `max` children are running. */
 export function execBusy(max: number): ExecError {
   return new ExecError(

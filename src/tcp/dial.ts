@@ -41,6 +41,12 @@ export interface DialOptions {
    * mismatch, client certificate required).
    */
   tls?: TlsClientOptions | boolean;
+  /**
+   * preface is written as soon as the TCP connection is up, before a TLS
+   * handshake: a PROXY protocol header (netkit/proxy's builders) for a
+   * server behind `accept-proxy`.
+   */
+  preface?: Uint8Array;
 }
 
 /** DIAL_DEFAULTS are dial()'s defaults. */
@@ -57,6 +63,19 @@ export const DIAL_DEFAULTS = Object.freeze({ network: 'tcp', timeout: 30_000, no
  * NETKIT_ABORTED, or an address error.
  */
 export async function dial(address: string, options: DialOptions = {}): Promise<Conn> {
+  const socket = await dialSocket(address, options);
+  const path = streamTarget(options.network ?? DIAL_DEFAULTS.network, address).path;
+  const unix = path !== undefined ? { local: '', remote: path } : undefined;
+  return new Conn(socket, { highWaterMark: options.highWaterMark, unix });
+}
+
+/**
+ * dialSocket is dial() for protocols that drive the socket themselves (a
+ * relay, an HTTP agent): the same resolution, timeout, keep-alive and TLS,
+ * resolving with the connected socket (a tls.TLSSocket with `tls`) in
+ * half-open mode and paused until the caller reads. Rejects as dial() does.
+ */
+export async function dialSocket(address: string, options: DialOptions = {}): Promise<net.Socket> {
   const target = streamTarget(options.network ?? DIAL_DEFAULTS.network, address);
   const network = target.network;
   const timeout = checkMs('timeout', options.timeout ?? DIAL_DEFAULTS.timeout);
@@ -114,6 +133,7 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
         throw err;
       });
     }
+    if (options.preface !== undefined && options.preface.length > 0) socket.write(options.preface);
     if (secure !== undefined) {
       socket = await handshake(socket, secure, host || 'localhost', controller.signal).catch((err) => {
         socket.destroy();
@@ -121,8 +141,7 @@ export async function dial(address: string, options: DialOptions = {}): Promise<
         throw tlsError(err, address, 'tcp');
       });
     }
-    const unix = target.path !== undefined ? { local: '', remote: target.path } : undefined;
-    return new Conn(socket, { highWaterMark: options.highWaterMark, unix });
+    return socket;
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);

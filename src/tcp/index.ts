@@ -1,6 +1,6 @@
 /** netkit/tcp: Go's TCP model (dial, listen, serve, deadlines, half-close) on Node sockets. */
 export { Conn, type ConnSummary, type PeerClose, type ReadOptions } from './conn.js';
-export { DIAL_DEFAULTS, type DialOptions, dial } from './dial.js';
+export { DIAL_DEFAULTS, type DialOptions, dial, dialSocket } from './dial.js';
 export type { Endpoint } from './endpoint.js';
 export { endpointText, unixEndpoint } from './endpoint.js';
 export { echoHandler, type FrameHandlerOptions, frameHandler, replyHandler } from './handlers.js';

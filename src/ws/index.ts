@@ -8,6 +8,7 @@ export { RedisBus, type RedisBusOptions, type RedisBusStatus } from './bus/redis
 export type { Bus, BusMessage } from './bus/types.js';
 export { dialWs, WsClient, type WsClientEvents } from './client/client.js';
 export { parseWsUrl, type WsClientOptions } from './client/options.js';
+export { dialWsStream } from './client/stream.js';
 export { CLOSE, isNormalClose, type Sendable, type WsMessage } from './message.js';
 export { renderPage } from './page.js';
 export {

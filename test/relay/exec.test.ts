@@ -4,8 +4,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { isNetkitError, NetkitError } from '../../src/errors.js';
-import { ExecError, type ExecExit, ExecSpawner, type ExecStream, splitArgv } from '../../src/relay/exec.js';
+import { ExecError, isNetkitError, NetkitError } from '../../src/errors.js';
+import { type ExecExit, ExecSpawner, type ExecStream, splitArgv } from '../../src/relay/exec.js';
 
 test('splitArgv splits words like a shell and does nothing else a shell does', () => {
   const cases: [string, string[]][] = [
@@ -124,7 +124,7 @@ test('spawn refuses more than maxChildren and counts every child down again', as
     (err) =>
       err instanceof ExecError &&
       err instanceof NetkitError &&
-      (err.code as string) === 'NETKIT_EXEC_LIMIT' &&
+      err.code === 'NETKIT_EXEC_LIMIT' &&
       err.limit === 2,
   );
   a.destroy();
@@ -188,7 +188,7 @@ test('a program that cannot be started is an error naming it and the reason', as
       child.write('ignored');
       const [err] = (await once(child, 'error')) as [ExecError];
       assert.ok(err instanceof ExecError, `#${i}`);
-      assert.equal(err.code as string, 'NETKIT_EXEC_FAILED', `#${i}`);
+      assert.equal(err.code, 'NETKIT_EXEC_FAILED', `#${i}`);
       assert.equal(err.program, program, `#${i}`);
       assert.equal((err.cause as NodeJS.ErrnoException).code, syscode, `#${i}`);
       assert.ok(err.message.includes(JSON.stringify(program)), `#${i}: ${err.message}`);

@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { splitHostPort } from '../addr/index.js';
+import type { RelayEndpoint } from './endpoint.js';
+
+/** Balance is how a relay with several targets picks one for each new connection. */
+export type Balance = 'round-robin' | 'least-conns';
+
+/** HealthCheck tunes the active checks: a TCP connect to each target every `interval` ms. */
+export interface HealthCheck {
+  interval: number;
+  /** timeout bounds one check's connect. */
+  timeout: number;
+  /** fall is how many failed checks in a row mark a target down; rise, how many passed mark it up. */
+  fall: number;
+  rise: number;
+}
+
+/** HEALTH_DEFAULTS are HAProxy's `check` defaults (inter 2s, fall 3, rise 2). */
+export const HEALTH_DEFAULTS: Readonly<HealthCheck> = Object.freeze({
+  interval: 2000,
+  timeout: 2000,
+  fall: 3,
+  rise: 2,
+});
+
+/** Target is one backend a relay spreads connections over. */
+export class Target {
+  readonly endpoint: RelayEndpoint;
+  /** active is how many relayed connections use this target now. */
+  active = 0;
+  /** up is false once checks failed `fall` times in a row, or a connection to it failed. */
+  up = true;
+  /** reason says why the target is down. */
+  reason = '';
+  passes = 0;
+  fails = 0;
+  constructor(endpoint: RelayEndpoint) {
+    this.endpoint = endpoint;
+  }
+  get text(): string {
+    return this.endpoint.text;
+  }
+}
+
+/** TargetChange is emitted when a target goes down or comes back. */
+export interface TargetChange {
+  target: string;
+  up: boolean;
+  reason: string;
+}
+
+/**
+ * Targets spreads connections over backends, as HAProxy's `balance
+ * roundrobin` / `leastconn` with `check` do: a target whose connection
+ * fails is taken out at once (passive), active TCP-connect checks take it
+ * out after `fall` failures and bring it back after `rise` successes.
+ * While every target is down, connections are still tried in turn, so a
+ * relay in front of one restarting server recovers without waiting for a
+ * check.
+ */
+export class Targets extends EventEmitter<{ change: [TargetChange] }> {
+  readonly list: readonly Target[];
+  readonly balance: Balance;
+  #next = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #checking = new Set<net.Socket>();
+
+  constructor(endpoints: readonly RelayEndpoint[], balance: Balance) {
+    super();
+    this.list = endpoints.map((e) => new Target(e));
+    this.balance = balance;
+  }
+
+  /**
+   * order is the targets to try for one connection, best first: the
+   * picked one, then the other live ones; every target when none is up.
+   */
+  order(): Target[] {
+    const all = this.list;
+    if (all.length === 1) return [all[0] as Target];
+    const live = all.filter((t) => t.up);
+    const pool = live.length > 0 ? live : [...all];
+    if (this.balance === 'least-conns') {
+      // Ties go round-robin, so equal backends share new connections evenly.
+      const start = this.#next++ % pool.length;
+      const rotated = pool.slice(start).concat(pool.slice(0, start));
+      return rotated.sort((a, b) => a.active - b.active);
+    }
+    const start = this.#next++ % pool.length;
+    return pool.slice(start).concat(pool.slice(0, start));
+  }
+
+  /** failed takes a target out after a failed connect (passive ejection). */
+  failed(t: Target, reason: string): void {
+    t.passes = 0;
+    if (this.list.length > 1) this.#set(t, false, reason);
+  }
+
+  /** succeeded notes a good connect; a target marked down by a connect failure comes back. */
+  succeeded(t: Target): void {
+    t.fails = 0;
+    if (!t.up) this.#set(t, true, 'connected');
+  }
+
+  /** startChecks runs active health checks on TCP and TLS targets (a plain connect). */
+  startChecks(check: HealthCheck): void {
+    this.stopChecks();
+    const run = () => {
+      for (const t of this.list) {
+        if (t.endpoint.kind === 'tcp' || t.endpoint.kind === 'tls') this.#check(t, check);
+      }
+    };
+    this.#timer = setInterval(run, check.interval);
+    run();
+  }
+
+  stopChecks(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    for (const s of this.#checking) s.destroy();
+    this.#checking.clear();
+  }
+
+  #check(t: Target, check: HealthCheck): void {
+    if (t.endpoint.kind !== 'tcp' && t.endpoint.kind !== 'tls') return;
+    let host: string;
+    let port: number;
+    try {
+      const hp = splitHostPort(t.endpoint.address);
+      host = hp.host === '' ? 'localhost' : hp.host;
+      port = Number(hp.port);
+    } catch {
+      return;
+    }
+    const socket = net.connect({ host, port, timeout: check.timeout });
+    this.#checking.add(socket);
+    const done = (ok: boolean, reason: string) => {
+      if (!this.#checking.delete(socket)) return;
+      socket.destroy();
+      if (ok) {
+        t.fails = 0;
+        if (++t.passes >= check.rise && !t.up) this.#set(t, true, 'health check passed');
+      } else {
+        t.passes = 0;
+        if (++t.fails >= check.fall && t.up) this.#set(t, false, `health check: ${reason}`);
+      }
+    };
+    socket.once('connect', () => done(true, ''));
+    socket.once('timeout', () => done(false, `no connection within ${check.timeout} ms`));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(false, err.code === 'ECONNREFUSED' ? 'connection refused' : err.message),
+    );
+  }
+
+  #set(t: Target, up: boolean, reason: string): void {
+    if (t.up === up) return;
+    t.up = up;
+    t.reason = up ? '' : reason;
+    this.emit('change', { target: t.text, up, reason });
+  }
+}

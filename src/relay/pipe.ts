@@ -1,0 +1,210 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { resetSocket } from '../internal/reset.js';
+import type { CloseKind, Closer, ConnControl, ConnSummary, Flow, Stream } from './types.js';
+
+/** PipeHooks are the optional per-chunk work of a connection: watching and faults. */
+export interface PipeHooks {
+  /** tap sees every chunk as it is read, before any fault: `offset` is the bytes before it that way. */
+  tap?: ((stream: Stream, offset: number, chunk: Buffer) => void) | undefined;
+  /**
+   * faults makes the Flow a direction writes through once a fault applies
+   * to it (`undefined` while none does); asked before each chunk until it
+   * gives one, so faults added at runtime reach open connections.
+   */
+  faults?: ((stream: Stream, next: Flow, control: ConnControl) => Flow | undefined) | undefined;
+}
+
+/** PipeSides names the two ends of a relayed connection. */
+export interface PipeSides {
+  id: number;
+  proxy: string;
+  client: Duplex;
+  clientText: string;
+  target: Duplex;
+  targetText: string;
+  /** started is when the client was accepted (Date.now()). */
+  started: number;
+}
+
+/**
+ * Pipe moves bytes both ways between a client and its target, faithfully:
+ *
+ * - Half-close: a side's FIN becomes end() on the other side once what it
+ *   sent before is written, while the other direction keeps flowing (both
+ *   sockets are in allowHalfOpen mode), as `socat` and Go's io.Copy pairs
+ *   with CloseWrite do.
+ * - Reset: a side that fails with ECONNRESET has the other side reset
+ *   too (SO_LINGER 0), so a client sees the server's RST as an RST and not
+ *   as a clean end of stream.
+ * - Backpressure: a chunk is written only while the other side's writable
+ *   buffer is under its high-water mark; past it the source is paused
+ *   until 'drain'. A slow reader therefore holds at most one read chunk
+ *   (64 KiB) plus the writable high-water mark (16 KiB for a socket) per
+ *   direction in the relay; the rest waits in the kernel's buffers and
+ *   TCP's window stops the sender.
+ *
+ * Without hooks a chunk costs one write() and a counter: nothing else
+ * runs per chunk.
+ */
+export class Pipe {
+  readonly sides: PipeSides;
+  /** up and down count bytes read from the client and from the target. */
+  up = 0;
+  down = 0;
+  #first: Closer | undefined;
+  #how: CloseKind = 'fin';
+  #reason: string | undefined;
+  #open = 2;
+  #done: (s: ConnSummary) => void;
+  #flows: { upstream: Flow | undefined; downstream: Flow | undefined } = {
+    upstream: undefined,
+    downstream: undefined,
+  };
+
+  constructor(sides: PipeSides, hooks: PipeHooks, done: (s: ConnSummary) => void) {
+    this.sides = sides;
+    this.#done = done;
+    const { client, target } = sides;
+    const onClosed = () => {
+      if (--this.#open === 0) this.#finish();
+    };
+    for (const side of [client, target]) {
+      if (side.destroyed) queueMicrotask(onClosed);
+      else side.once('close', onClosed);
+    }
+    const control: ConnControl = {
+      reset: (reason) => this.reset(reason),
+      close: (reason) => this.close(reason),
+    };
+    this.#direction('upstream', client, target, 'client', hooks, control);
+    this.#direction('downstream', target, client, 'target', hooks, control);
+    if (client.destroyed || target.destroyed) this.#ended(client.destroyed ? 'client' : 'target', 'rst');
+  }
+
+  /** idleBytes is a number that changes whenever bytes move either way (for idle sweeps). */
+  get idleBytes(): number {
+    return this.up + this.down;
+  }
+
+  /** close ends both sides now (FIN), dropping anything queued; `reason` goes in the summary. */
+  close(reason: string): void {
+    this.#ended('relay', 'fin', reason);
+    this.#destroyFlows();
+    this.sides.client.destroy();
+    this.sides.target.destroy();
+  }
+
+  /** reset ends both sides with RST. */
+  reset(reason: string): void {
+    this.#ended('relay', 'rst', reason);
+    this.#destroyFlows();
+    resetSide(this.sides.client);
+    resetSide(this.sides.target);
+  }
+
+  #direction(
+    stream: Stream,
+    src: Duplex,
+    dst: Duplex,
+    who: 'client' | 'target',
+    hooks: PipeHooks,
+    control: ConnControl,
+  ): void {
+    const tap = hooks.tap;
+    const faults = hooks.faults;
+    const count = stream === 'upstream' ? (n: number) => (this.up += n) : (n: number) => (this.down += n);
+    const resume = () => src.resume();
+    const direct: Flow = {
+      write: (chunk) => dst.write(chunk),
+      end: () => dst.end(),
+      ondrain: undefined,
+      destroy: () => {},
+    };
+    dst.on('drain', () => direct.ondrain?.());
+    direct.ondrain = resume;
+    let flow: Flow = direct;
+    const onData =
+      tap === undefined && faults === undefined
+        ? (chunk: Buffer) => {
+            this[stream === 'upstream' ? 'up' : 'down'] += chunk.length;
+            if (!dst.write(chunk)) src.pause();
+          }
+        : (chunk: Buffer) => {
+            const offset = stream === 'upstream' ? this.up : this.down;
+            count(chunk.length);
+            tap?.(stream, offset, chunk);
+            if (flow === direct && faults !== undefined) {
+              const f = faults(stream, direct, control);
+              if (f !== undefined) {
+                flow = f;
+                this.#flows[stream] = f;
+                // faultFlow took over direct.ondrain for its own queue; the source now waits on it.
+                f.ondrain = resume;
+              }
+            }
+            if (!flow.write(chunk)) src.pause();
+          };
+    let finished = false;
+    src.on('data', onData);
+    src.on('end', () => {
+      finished = true;
+      this.#ended(who, 'fin');
+      flow.end();
+    });
+    // A stream that closes without FIN or an error (a WebSocket dropped, a side destroyed)
+    // must not leave the other side open.
+    src.once('close', () => {
+      if (finished || dst.destroyed) return;
+      this.#ended(who, 'error', 'closed');
+      this.#destroyFlows();
+      dst.destroy();
+    });
+    src.on('error', (err: NodeJS.ErrnoException) => {
+      const rst = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+      this.#ended(who, rst ? 'rst' : 'error', rst ? undefined : err.message);
+      this.#destroyFlows();
+      if (rst) resetSide(dst);
+      else dst.destroy();
+    });
+    src.resume();
+  }
+
+  #ended(who: Closer, how: CloseKind, reason?: string): void {
+    if (this.#first !== undefined) return;
+    this.#first = who;
+    this.#how = how;
+    this.#reason = reason;
+  }
+
+  #destroyFlows(): void {
+    this.#flows.upstream?.destroy();
+    this.#flows.downstream?.destroy();
+  }
+
+  #finish(): void {
+    this.#destroyFlows();
+    const s = this.sides;
+    this.#done({
+      id: s.id,
+      proxy: s.proxy,
+      client: s.clientText,
+      target: s.targetText,
+      up: this.up,
+      down: this.down,
+      ms: Date.now() - s.started,
+      first: this.#first ?? 'relay',
+      how: this.#how,
+      ...(this.#reason !== undefined ? { reason: this.#reason } : {}),
+    });
+  }
+}
+
+/** resetSide resets a socket (RST) or destroys a stream that has no RST (WebSocket, a child's pipes). */
+export function resetSide(side: Duplex): void {
+  if (typeof (side as Socket).resetAndDestroy === 'function' || (side as { _parent?: Socket })._parent) {
+    resetSocket(side as Socket);
+  } else {
+    side.destroy();
+  }
+}

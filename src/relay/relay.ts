@@ -1,0 +1,561 @@
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { InvalidArgumentError, type NetkitError } from '../errors.js';
+import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
+import type { ProxyOptions } from '../proxy/accept.js';
+import { endpointText, type Listener, listen } from '../tcp/index.js';
+import type { TlsClientOptions } from '../tls/client.js';
+import type { TlsServerOptions } from '../tls/server.js';
+import {
+  type Balance,
+  HEALTH_DEFAULTS,
+  type HealthCheck,
+  type Target,
+  type TargetChange,
+  Targets,
+} from './balance.js';
+import { proxyHeader, type SendProxy } from './client-header.js';
+import type { DumpChunk } from './dump.js';
+import { parseEndpoint, type RelayEndpoint, wsListenAddress } from './endpoint.js';
+import { ExecSpawner, splitArgv } from './exec.js';
+import { faultFlow, refuses } from './faults/index.js';
+import { isLoopback, type Peer, peerOf } from './peer.js';
+import { Pipe, type PipeHooks, resetSide } from './pipe.js';
+import { openTarget } from './sides.js';
+import { Toxics } from './toxics.js';
+import type { ConnSummary } from './types.js';
+import { type WsAcceptor, wsAcceptor } from './ws-listen.js';
+
+/** RelayOptions configure relay(). Durations are milliseconds; 0 means none. */
+export interface RelayOptions {
+  /** listen is where clients connect: `HOST:PORT`, `tls:HOST:PORT`, `unix:PATH`, `ws://HOST:PORT/PATH`, `wss://…` or `-` (stdio). */
+  listen: string;
+  /** targets are where connections go: the same forms, plus `exec:COMMAND`; several are balanced. */
+  targets: readonly string[];
+  /** name identifies the relay in events and in the Toxiproxy API (default: the listen text). */
+  name?: string;
+  /** balance picks a target per connection when there are several. Default round-robin. */
+  balance?: Balance;
+  /** healthCheck runs TCP-connect checks on tcp:/tls: targets; on by default with several targets. */
+  healthCheck?: Partial<HealthCheck> | boolean;
+  /** sendProxy writes a PROXY header (v1 text, v2 binary) to each target naming the real client. */
+  sendProxy?: SendProxy;
+  /** maxConns caps relayed connections; past it new clients are reset at once. Default 10,000. */
+  maxConns?: number;
+  /** idleTimeout closes a connection with no bytes either way for this long. Default none. */
+  idleTimeout?: number;
+  /** dialTimeout bounds connecting to a target (and its TLS or WebSocket handshake). Default 10 s. */
+  dialTimeout?: number;
+  /** shutdownTimeout is how long close() lets connections finish before destroying them. Default 5 s. */
+  shutdownTimeout?: number;
+  /** network, socketMode, proxy and tls are the listen side's, as for every netkit server. */
+  network?: string;
+  socketMode?: number;
+  proxy?: ProxyOptions;
+  /** tls is the certificate of a tls: or wss:// listen side (`true`: an ephemeral one). */
+  tls?: TlsServerOptions | boolean;
+  /** targetTls checks tls: and wss:// targets (CA, pin, insecure, client certificate). */
+  targetTls?: TlsClientOptions;
+  /** faults are Toxiproxy toxics (`{ type, stream, toxicity, attributes }`) applied from the start. */
+  faults?: readonly unknown[];
+  /** maxChildren caps concurrent exec: programs. Default 16. */
+  maxChildren?: number;
+  /** allowRemoteExec lets exec: serve clients that are not on loopback. Off by default: it is a remote shell. */
+  allowRemoteExec?: boolean;
+  /** maxPayload bounds one WebSocket message on a ws:// listen side. Default 16 MiB. */
+  maxPayload?: number;
+  /** stdio is the stream `-` stands for (the CLI passes stdin/stdout). */
+  stdio?: Duplex;
+  /** dump sees every chunk both ways (for --dump); without it nothing runs per chunk. */
+  dump?: (chunk: DumpChunk) => void;
+  signal?: AbortSignal;
+}
+
+/** RELAY_DEFAULTS are relay()'s defaults. */
+export const RELAY_DEFAULTS = Object.freeze({
+  balance: 'round-robin' as Balance,
+  maxConns: 10_000,
+  idleTimeout: 0,
+  dialTimeout: 10_000,
+  shutdownTimeout: 5_000,
+  maxChildren: 16,
+  maxPayload: 16 * 1024 * 1024,
+});
+
+/** ConnOpen is emitted once a client is connected to its target. */
+export interface ConnOpen {
+  id: number;
+  proxy: string;
+  client: string;
+  target: string;
+}
+
+/** ConnFail is a connection the relay could not carry: no target reachable, refused by a fault or a limit. */
+export interface ConnFail {
+  id: number;
+  proxy: string;
+  client: string;
+  target: string;
+  code: string;
+  reason: string;
+}
+
+/** RelayEvents are what a Relay emits. */
+export interface RelayEvents {
+  open: [ConnOpen];
+  close: [ConnSummary];
+  fail: [ConnFail];
+  target: [TargetChange];
+}
+
+/**
+ * Relay carries connections from its listen side to its targets (see
+ * relay()). It is also one "proxy" of the Toxiproxy-compatible API: it can
+ * be disabled (listener closed, connections dropped), re-enabled, pointed
+ * at another upstream, and its faults changed while it runs.
+ */
+export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable {
+  readonly name: string;
+  readonly toxics = new Toxics();
+  #o: Resolved;
+  #listen: RelayEndpoint;
+  #targets: Targets;
+  #listener: Listener | undefined;
+  #ws: WsAcceptor | undefined;
+  #address = '';
+  #enabled = false;
+  #closing = false;
+  #ids = 0;
+  #pipes = new Set<Pipe>();
+  #pending = new Set<Duplex>();
+  #sweep: NodeJS.Timeout | undefined;
+  #spawner: ExecSpawner | undefined;
+  #done: Promise<void> | undefined;
+
+  /** Relay is made by relay(); its options are already checked. */
+  constructor(o: Resolved) {
+    super();
+    this.#o = o;
+    this.name = o.name;
+    this.#listen = o.listen;
+    this.#targets = this.#makeTargets(o.targets);
+    for (const f of o.faults) this.toxics.add(f);
+  }
+
+  /** address is where clients connect now (`127.0.0.1:8474`, `unix:/run/r.sock`, `ws://…`, `-`). */
+  get address(): string {
+    return this.#address;
+  }
+  /** listenText is the listen endpoint as given (Toxiproxy's `listen` before binding). */
+  get upstream(): string {
+    return this.#targets.list.map((t) => t.text).join(',');
+  }
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+  /** connections is how many connections are relayed now. */
+  get connections(): number {
+    return this.#pipes.size;
+  }
+  /** targets is each target's state: up or down, and its live connections. */
+  get targets(): { target: string; up: boolean; active: number; reason: string }[] {
+    return this.#targets.list.map((t) => ({ target: t.text, up: t.up, active: t.active, reason: t.reason }));
+  }
+  /** done resolves when a `-` (stdio) relay's one connection has ended. */
+  get done(): Promise<void> | undefined {
+    return this.#done;
+  }
+
+  /** start binds the listen side; relay() calls it. */
+  async start(): Promise<void> {
+    if (this.#enabled) return;
+    const ep = this.#listen;
+    const o = this.#o;
+    if (ep.kind === 'stdio') {
+      this.#address = '-';
+      this.#enabled = true;
+      const stdio = o.stdio as Duplex;
+      this.#done = new Promise((resolve) =>
+        this.once('close', () => resolve()).once('fail', () => resolve()),
+      );
+      void this.#admit(stdio, { text: 'stdin', local: true });
+      return;
+    }
+    const bindAt =
+      ep.kind === 'ws'
+        ? wsListenAddress(ep.url)
+        : ep.kind === 'unix'
+          ? `unix:${ep.path}`
+          : (ep as { address: string }).address;
+    const listener = await listen(bindAt, {
+      ...(o.network !== undefined ? { network: o.network } : {}),
+      ...(o.socketMode !== undefined ? { socketMode: o.socketMode } : {}),
+      ...(o.proxy !== undefined ? { proxy: o.proxy } : {}),
+      ...(ep.kind === 'tls' || (ep.kind === 'ws' && ep.secure) ? { tls: o.tls ?? true } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    this.#listener = listener;
+    const bound = endpointText(listener.addr);
+    this.#address =
+      ep.kind === 'ws'
+        ? `${ep.secure ? 'wss' : 'ws'}://${bound}${ep.url.pathname}`
+        : listener.addr.network === 'unix'
+          ? `unix:${ep.kind === 'unix' ? ep.path : bound}`
+          : bound;
+    if (ep.kind === 'ws') {
+      this.#ws = wsAcceptor(ep.url.pathname, o.maxPayload, (stream, socket) =>
+        this.#accepted(stream, socket),
+      );
+    }
+    this.#enabled = true;
+    if (o.idleTimeout > 0) this.#startSweep();
+    if (o.health !== undefined) this.#targets.startChecks(o.health);
+    void this.#acceptLoop(listener);
+  }
+
+  async #acceptLoop(listener: Listener): Promise<void> {
+    for (;;) {
+      let socket: net.Socket;
+      try {
+        socket = await listener.acceptSocket();
+      } catch {
+        return; // closed
+      }
+      if (this.#ws !== undefined) this.#ws.feed(socket);
+      else this.#accepted(socket, socket);
+    }
+  }
+
+  #accepted(stream: Duplex, socket: net.Socket): void {
+    void this.#admit(stream, peerOf(socket, this.#listener?.addr.network === 'unix'));
+  }
+
+  /** admit carries one client: limits and refusals, a target, then the pipe. */
+  async #admit(client: Duplex, peer: Peer): Promise<void> {
+    const id = ++this.#ids;
+    const o = this.#o;
+    const fail = (code: string, reason: string, target = '', rst = false) => {
+      this.emit('fail', { id, proxy: this.name, client: peer.text, target, code, reason });
+      if (rst) resetSide(client);
+      else client.destroy();
+    };
+    client.on('error', () => {});
+    if (this.#closing) return fail('NETKIT_LISTENER_CLOSED', 'the relay is closing');
+    if (this.#pipes.size + this.#pending.size >= o.maxConns) {
+      return fail('NETKIT_RELAY_LIMIT', `${o.maxConns} connections are relayed already (maxConns)`, '', true);
+    }
+    if (refuses(this.toxics.all())) return fail('NETKIT_RELAY_REFUSED', 'refused by a fault', '', true);
+    this.#pending.add(client);
+    let target: Duplex | undefined;
+    let chosen: Target | undefined;
+    let lastErr: NetkitError | undefined;
+    for (const t of this.#targets.order()) {
+      if (t.endpoint.kind === 'exec' && !peer.local && !o.allowRemoteExec) {
+        lastErr = new InvalidArgumentError(
+          'exec',
+          `exec: refused for ${peer.text}: not a loopback client (allowRemoteExec is off)`,
+        );
+        break;
+      }
+      try {
+        target = await openTarget(t.endpoint, {
+          timeout: o.dialTimeout,
+          tls: o.targetTls,
+          preface: o.sendProxy !== undefined ? proxyHeader(o.sendProxy, peer) : undefined,
+          spawner: this.#spawner,
+          stdio: o.stdio,
+        });
+        chosen = t;
+        this.#targets.succeeded(t);
+        break;
+      } catch (err) {
+        lastErr = err as NetkitError;
+        this.#targets.failed(t, (err as Error).message);
+      }
+    }
+    this.#pending.delete(client);
+    if (target === undefined || chosen === undefined) {
+      return fail(lastErr?.code ?? 'NETKIT_DIAL_FAILED', lastErr?.message ?? 'no target', this.upstream);
+    }
+    if (this.#closing || client.destroyed) {
+      target.destroy();
+      if (!client.destroyed) client.destroy();
+      if (this.#closing) return;
+    }
+    target.on('error', () => {});
+    const t = chosen;
+    t.active++;
+    const hooks: PipeHooks = {};
+    if (o.dump !== undefined) {
+      const dump = o.dump;
+      hooks.tap = (stream, offset, bytes) => dump({ id, stream, offset, time: Date.now(), bytes });
+    }
+    const toxics = this.toxics;
+    hooks.faults = (stream, next, control) =>
+      toxics.list(stream).length > 0 ? faultFlow(stream, toxics, next, control) : undefined;
+    const pipe = new Pipe(
+      {
+        id,
+        proxy: this.name,
+        client,
+        clientText: peer.text,
+        target,
+        targetText: t.text,
+        started: Date.now(),
+      },
+      hooks,
+      (summary) => {
+        t.active--;
+        this.#pipes.delete(pipe);
+        this.emit('close', summary);
+      },
+    );
+    this.#pipes.add(pipe);
+    this.emit('open', { id, proxy: this.name, client: peer.text, target: t.text });
+  }
+
+  #startSweep(): void {
+    const idle = this.#o.idleTimeout;
+    const seen = new WeakMap<Pipe, { bytes: number; at: number }>();
+    // One timer for every connection: 1,000 idle sockets cost one sweep, not 1,000 timers re-armed per chunk.
+    this.#sweep = setInterval(
+      () => {
+        const now = Date.now();
+        for (const p of this.#pipes) {
+          const last = seen.get(p);
+          const bytes = p.idleBytes;
+          if (last === undefined || last.bytes !== bytes) seen.set(p, { bytes, at: now });
+          else if (now - last.at >= idle) p.close(`idle for ${idle} ms (idleTimeout)`);
+        }
+      },
+      Math.max(10, Math.min(1000, Math.floor(idle / 4))),
+    );
+    this.#sweep.unref();
+  }
+
+  /** setUpstream points new connections at other targets; open ones keep theirs (Toxiproxy's `upstream`). */
+  setUpstream(targets: readonly string[]): void {
+    const eps = checkTargets(targets);
+    const next = this.#makeTargets(eps);
+    this.#targets.stopChecks();
+    this.#targets = next;
+    if (this.#enabled && this.#o.health !== undefined) next.startChecks(this.#o.health);
+  }
+
+  /** disable closes the listener and drops every connection (Toxiproxy's `enabled: false`). */
+  async disable(): Promise<void> {
+    if (!this.#enabled) return;
+    this.#enabled = false;
+    await this.#stopListening();
+    for (const p of this.#pipes) p.close('relay disabled');
+  }
+
+  /** enable binds the listen side again, on the address it had. */
+  async enable(): Promise<void> {
+    if (this.#enabled || this.#closing) return;
+    if (this.#address !== '' && this.#listen.kind === 'tcp')
+      this.#listen = parseEndpoint(this.#address, 'listen');
+    await this.start();
+  }
+
+  /** setListen moves the relay to another listen address (Toxiproxy's `listen`). */
+  async setListen(text: string): Promise<void> {
+    const ep = parseEndpoint(text, 'listen');
+    const was = this.#enabled;
+    if (was) await this.#stopListening();
+    this.#enabled = false;
+    this.#listen = ep;
+    this.#address = '';
+    if (was) await this.start();
+  }
+
+  /** close stops accepting, lets connections finish within shutdownTimeout, then destroys the rest. */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.#stopListening();
+    for (const c of this.#pending) c.destroy();
+    if (this.#pipes.size > 0 && this.#o.shutdownTimeout > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.shutdownTimeout);
+        const check = () => {
+          if (this.#pipes.size === 0) {
+            clearTimeout(timer);
+            this.off('close', check);
+            resolve();
+          }
+        };
+        this.on('close', check);
+      });
+    }
+    this.destroy();
+  }
+
+  /** destroy drops every connection and frees the address now. */
+  destroy(): void {
+    this.#closing = true;
+    void this.#stopListening();
+    for (const c of this.#pending) c.destroy();
+    for (const p of this.#pipes) p.close('relay closed');
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #stopListening(): Promise<void> {
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
+    this.#targets.stopChecks();
+    this.#ws?.close();
+    this.#ws = undefined;
+    const l = this.#listener;
+    this.#listener = undefined;
+    await l?.close();
+  }
+
+  #makeTargets(eps: readonly RelayEndpoint[]): Targets {
+    const targets = new Targets(eps, this.#o.balance);
+    targets.on('change', (c) => this.emit('target', c));
+    if (eps.some((e) => e.kind === 'exec')) {
+      const exec = eps.find((e) => e.kind === 'exec') as { command: string };
+      this.#spawner = new ExecSpawner(splitArgv(exec.command), { maxChildren: this.#o.maxChildren });
+    }
+    return targets;
+  }
+}
+
+/** Resolved are checked RelayOptions. */
+interface Resolved {
+  name: string;
+  listen: RelayEndpoint;
+  targets: RelayEndpoint[];
+  balance: Balance;
+  health: HealthCheck | undefined;
+  sendProxy: SendProxy | undefined;
+  maxConns: number;
+  idleTimeout: number;
+  dialTimeout: number;
+  shutdownTimeout: number;
+  network: string | undefined;
+  socketMode: number | undefined;
+  proxy: ProxyOptions | undefined;
+  tls: TlsServerOptions | boolean | undefined;
+  targetTls: TlsClientOptions | undefined;
+  faults: readonly unknown[];
+  maxChildren: number;
+  allowRemoteExec: boolean;
+  maxPayload: number;
+  stdio: Duplex | undefined;
+  dump: ((chunk: DumpChunk) => void) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+function checkTargets(targets: unknown): RelayEndpoint[] {
+  if (!Array.isArray(targets) || targets.length === 0) {
+    throw new InvalidArgumentError(
+      'targets',
+      'needs at least one target (HOST:PORT, tls:, ws://, unix:, exec: or -)',
+    );
+  }
+  const eps = targets.map((t, i) => parseEndpoint(t as string, 'target', `targets[${i}]`));
+  if (eps.some((e) => e.kind === 'udp')) {
+    throw new InvalidArgumentError('targets', 'udp: targets go with a udp: listen address (relayUdp)');
+  }
+  if (eps.length > 1 && eps.some((e) => e.kind === 'stdio' || e.kind === 'exec')) {
+    throw new InvalidArgumentError('targets', '- and exec: cannot be balanced with other targets; give one');
+  }
+  return eps;
+}
+
+/** resolveRelayOptions checks every option up front, each failure naming the option. */
+export function resolveRelayOptions(o: RelayOptions): Resolved {
+  if (o === null || typeof o !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  const listenEp = parseEndpoint(o.listen, 'listen');
+  if (listenEp.kind === 'udp') throw new InvalidArgumentError('listen', 'udp: relays are made with relayUdp');
+  const targets = checkTargets(o.targets);
+  const balance = checkOneOf('balance', o.balance ?? RELAY_DEFAULTS.balance, ['round-robin', 'least-conns']);
+  const sendProxy =
+    o.sendProxy === undefined ? undefined : checkOneOf('sendProxy', o.sendProxy, ['v1', 'v2']);
+  if (
+    sendProxy !== undefined &&
+    targets.some((t) => t.kind === 'ws' || t.kind === 'stdio' || t.kind === 'exec')
+  ) {
+    throw new InvalidArgumentError('sendProxy', 'a PROXY header goes to tcp:, tls: and unix: targets only');
+  }
+  const hc = o.healthCheck;
+  let health: HealthCheck | undefined;
+  if (hc === true || (hc === undefined && targets.length > 1) || (typeof hc === 'object' && hc !== null)) {
+    const h = typeof hc === 'object' && hc !== null ? hc : {};
+    health = {
+      interval:
+        checkMs('healthCheck.interval', h.interval ?? HEALTH_DEFAULTS.interval) || HEALTH_DEFAULTS.interval,
+      timeout:
+        checkMs('healthCheck.timeout', h.timeout ?? HEALTH_DEFAULTS.timeout) || HEALTH_DEFAULTS.timeout,
+      fall: checkInt('healthCheck.fall', h.fall ?? HEALTH_DEFAULTS.fall, 1, 100),
+      rise: checkInt('healthCheck.rise', h.rise ?? HEALTH_DEFAULTS.rise, 1, 100),
+    };
+  } else if (hc !== undefined && hc !== false) {
+    throw new InvalidArgumentError('healthCheck', 'must be a boolean or { interval, timeout, fall, rise }');
+  }
+  const stdioUsed = listenEp.kind === 'stdio' || targets.some((t) => t.kind === 'stdio');
+  if (stdioUsed && o.stdio === undefined)
+    throw new InvalidArgumentError('stdio', 'is needed for a - endpoint');
+  if (listenEp.kind === 'stdio' && targets.some((t) => t.kind === 'stdio')) {
+    throw new InvalidArgumentError('targets', '- cannot be relayed to itself');
+  }
+  const allowRemoteExec = o.allowRemoteExec === true;
+  if (targets.some((t) => t.kind === 'exec') && !allowRemoteExec && !listenIsLocal(listenEp)) {
+    throw new InvalidArgumentError(
+      'allowRemoteExec',
+      `exec: would run a program for every client of ${listenEp.text}, which is not a loopback address; listen on 127.0.0.1 or allow it explicitly (--allow-remote-exec)`,
+    );
+  }
+  const faults = o.faults ?? [];
+  if (!Array.isArray(faults)) throw new InvalidArgumentError('faults', 'must be an array of toxics');
+  return {
+    name: o.name ?? listenEp.text,
+    listen: listenEp,
+    targets,
+    balance,
+    health,
+    sendProxy,
+    maxConns: checkInt('maxConns', o.maxConns ?? RELAY_DEFAULTS.maxConns, 1, 1_000_000),
+    idleTimeout: checkMs('idleTimeout', o.idleTimeout ?? RELAY_DEFAULTS.idleTimeout),
+    dialTimeout: checkMs('dialTimeout', o.dialTimeout ?? RELAY_DEFAULTS.dialTimeout),
+    shutdownTimeout: checkMs('shutdownTimeout', o.shutdownTimeout ?? RELAY_DEFAULTS.shutdownTimeout),
+    network: o.network,
+    socketMode: o.socketMode,
+    proxy: o.proxy,
+    tls: o.tls,
+    targetTls: o.targetTls,
+    faults,
+    maxChildren: checkInt('maxChildren', o.maxChildren ?? RELAY_DEFAULTS.maxChildren, 1, 10_000),
+    allowRemoteExec,
+    maxPayload: checkInt('maxPayload', o.maxPayload ?? RELAY_DEFAULTS.maxPayload, 1, 2 ** 31 - 1),
+    stdio: o.stdio,
+    dump: o.dump,
+    signal: checkSignal(o.signal),
+  };
+}
+
+function listenIsLocal(ep: RelayEndpoint): boolean {
+  if (ep.kind === 'unix' || ep.kind === 'stdio') return true;
+  const address = ep.kind === 'ws' ? wsListenAddress(ep.url) : (ep as { address: string }).address;
+  return isLoopback(address);
+}
+
+/**
+ * relay binds `listen` and carries every client to one of `targets`,
+ * faithfully (half-close both ways, RST mirrored, bounded buffering; see
+ * Pipe), with optional balancing and health checks, PROXY headers, faults
+ * and a per-chunk dump. Resolves once listening. Options are checked
+ * first; a bad one throws NETKIT_INVALID_ARGUMENT naming it.
+ */
+export async function relay(options: RelayOptions): Promise<Relay> {
+  const r = new Relay(resolveRelayOptions(options));
+  await r.start();
+  options.signal?.addEventListener('abort', () => void r.close(), { once: true });
+  return r;
+}
