@@ -255,14 +255,30 @@ async function runRelay(
       : (c: DumpChunk) => {
           if (flags.json) log.event('data', { ...lib.dumpEvent(c, dumpMode, dumpOpts(flags)) });
           else
-            (stdioInUse ? ctx.io.stderr : ctx.io.stdout).write(lib.formatDump(c, dumpMode, dumpOpts(flags)));
+            (stdioInUse ? ctx.io.stderr : ctx.io.stdout).write(`${lib.formatDump(c, dumpMode, dumpOpts(flags))}\n`);
         };
 
   if (listen?.toLowerCase().startsWith('udp:')) {
     return runUdp(ctx, log, listen, targets, flags, lib, dump);
   }
-  const relays: { close(): Promise<void> }[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const stop = () =>
+    Promise.all(
+      closers
+        .splice(0)
+        .reverse()
+        .map((c) => c().catch(() => {})),
+    );
   try {
+    // With --api every relay lives in one hub, so the API lists and changes the command line's too.
+    const hub =
+      flags.api === undefined
+        ? undefined
+        : new lib.RelayHub({ ...common, ...(dump ? { dump } : {}), signal: undefined } as never);
+    if (hub !== undefined) {
+      closers.push(() => hub.close());
+      watch(log, hub, flags, true);
+    }
     if (listen !== undefined) {
       const r = await lib.relay({
         ...common,
@@ -272,8 +288,11 @@ async function runRelay(
         ...(dump ? { dump } : {}),
         ...(stdioInUse ? { stdio: lib.stdioDuplex(ctx.io.stdin, ctx.io.stdout) } : {}),
       });
-      relays.push(r);
-      watch(log, r, flags);
+      if (hub !== undefined) hub.adopt(r);
+      else {
+        closers.push(() => r.close());
+        watch(log, r, flags, false);
+      }
       log.event(
         'listening',
         { name: r.name, address: r.address, targets, balance: flags.balance },
@@ -281,19 +300,24 @@ async function runRelay(
       );
       if (r.done !== undefined) {
         await Promise.race([r.done, aborted(ctx.io.signal)]);
-        await r.close();
+        await stop();
         return EXIT.OK;
       }
     }
-    if (flags.api !== undefined) {
-      const api = await startApi(lib, flags.api, relays, common, log, flags);
-      relays.push(api);
+    if (hub !== undefined && flags.api !== undefined) {
+      const api = await lib.serveRelayApi(flags.api, { hub });
+      closers.push(() => api.close());
+      log.event(
+        'api',
+        { address: api.address, url: `http://${api.address}` },
+        `Toxiproxy-compatible API on http://${api.address}`,
+      );
     }
     await aborted(ctx.io.signal);
-    await Promise.all(relays.map((r) => r.close()));
+    await stop();
     return EXIT.OK;
   } catch (err) {
-    await Promise.all(relays.map((r) => r.close().catch(() => {})));
+    await stop();
     throw tlsFlagError(err, flags);
   }
 }
@@ -359,18 +383,35 @@ async function commonOptions(
   };
 }
 
-/** watch prints a relay's connections: one line when each opens, one when it closes, failures and target changes. */
-function watch(log: Output, r: import('../../relay/index.js').Relay, flags: RelayFlags): void {
-  const quiet = Boolean(flags.quiet);
-  r.on('open', (o) => {
-    if (!quiet || log.json) log.note('open', { ...o }, `#${o.id} ${o.client} → ${o.target}`);
+/** Watched is a Relay, or a RelayHub (whose events name the relay). */
+type Watched = import('node:events').EventEmitter;
+
+/**
+ * watch prints connections: one line when each opens, one when it closes
+ * (bytes each way, duration, who closed first and how), failures and
+ * target changes. Under a hub each line starts with the relay's name.
+ */
+function watch(log: Output, source: Watched, flags: RelayFlags, named: boolean): void {
+  const quiet = Boolean(flags.quiet) && !log.json;
+  // biome-ignore lint/suspicious/noExplicitAny: Relay and RelayHub emit the same events, the hub adding the relay.
+  const on = (event: string, fn: (e: any, r?: { name: string }) => void) => source.on(event, fn);
+  const tag = (r?: { name: string }) => (named && r ? `[${r.name}] ` : '');
+  const name = (r?: { name: string }) => (named && r ? { relay: r.name } : {});
+  on('open', (o: import('../../relay/index.js').ConnOpen, r) => {
+    if (!quiet) log.note('open', { ...o, ...name(r) }, `${tag(r)}#${o.id} ${o.client} → ${o.target}`);
   });
-  r.on('close', (s) => {
-    if (!quiet || log.json) log.note('close', { ...s }, closeLine(s));
+  on('close', (c: ConnSummary, r) => {
+    if (!quiet) log.note('close', { ...c, ...name(r) }, `${tag(r)}${closeLine(c)}`);
   });
-  r.on('fail', (f) => log.note('fail', { ...f }, `#${f.id} ${f.client}: ${f.reason} [${f.code}]`));
-  r.on('target', (t) =>
-    log.note('target', { ...t }, `target ${t.target} is ${t.up ? 'up' : `down: ${t.reason}`}`),
+  on('fail', (f: import('../../relay/index.js').ConnFail, r) =>
+    log.note('fail', { ...f, ...name(r) }, `${tag(r)}#${f.id} ${f.client}: ${f.reason} [${f.code}]`),
+  );
+  on('target', (t: import('../../relay/index.js').TargetChange, r) =>
+    log.note(
+      'target',
+      { ...t, ...name(r) },
+      `${tag(r)}target ${t.target} is ${t.up ? 'up' : `down: ${t.reason}`}`,
+    ),
   );
 }
 
@@ -423,17 +464,6 @@ async function runUdp(
   await aborted(ctx.io.signal);
   await r.close();
   return EXIT.OK;
-}
-
-async function startApi(
-  _lib: typeof import('../../relay/index.js'),
-  _address: string,
-  _relays: unknown[],
-  _common: unknown,
-  _log: Output,
-  _flags: RelayFlags,
-): Promise<{ close(): Promise<void> }> {
-  throw new InvalidArgumentError('--api', 'not available yet');
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
