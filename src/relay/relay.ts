@@ -284,6 +284,10 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
       if (this.#closing) return;
     }
     target.on('error', () => {});
+    // node:tls makes its sockets end their writing side when the peer's close_notify comes;
+    // a relay must keep the other direction open (TLS 1.3 allows writing after it, as TCP does).
+    halfOpen(client);
+    halfOpen(target);
     const t = chosen;
     t.active++;
     const hooks: PipeHooks = {};
@@ -538,6 +542,10 @@ export function resolveRelayOptions(o: RelayOptions): Resolved {
     dump: o.dump,
     signal: checkSignal(o.signal),
   };
+}
+
+function halfOpen(side: Duplex): void {
+  (side as Duplex & { allowHalfOpen: boolean }).allowHalfOpen = true;
 }
 
 function listenIsLocal(ep: RelayEndpoint): boolean {
