@@ -4,7 +4,7 @@
  * Debian's golang-github-gorilla-websocket-dev): 256 MiB each way at once
  * arrive byte for byte (compared as SHA-256 digests the Go programs
  * compute), a half-close lets the server's whole answer through, a
- * server's RST reaches the client as a reset, and TCP and WebSocket are
+ * RST from either side reaches the other as a reset, and TCP and WebSocket are
  * bridged both ways. The half-close test runs through `netkit relay
  * --json`, so the command is covered end to end.
  */
@@ -103,11 +103,13 @@ test('Go ⇄ netkit relay ⇄ Go: 256 MiB each way at the same time arrive byte 
   );
 });
 
-test('netkit relay --json: a Go client that half-closes gets the whole answer the Go server sends after EOF', async (t) => {
+test('netkit relay --json: a Go client that half-closes gets the whole answer the Go server sends after EOF', {
+  timeout: 60_000,
+}, async (t) => {
   const peer = await goProgram(t, 'test/interop/relaypeer');
   if (!peer) return;
   const request = 300 * 1024 + 7;
-  // Larger than the kernel's and the relay's buffers together: the answer must keep flowing after the client's FIN.
+  // Megabytes, so the answer takes many rounds of backpressure, all of them after the client's FIN.
   const answer = 8 * MiB + 3;
   const server = await goServer(t, peer, [
     '-listen',
@@ -158,30 +160,50 @@ test('netkit relay --json: a Go client that half-closes gets the whole answer th
   assert.equal(await run.done, 0);
 });
 
-test("Go server's RST (SetLinger(0), Close) reaches the Go client as a reset; the summary says target/rst", async (t) => {
-  const peer = await goProgram(t, 'test/interop/relaypeer');
-  if (!peer) return;
-  const server = await goServer(t, peer, ['-listen', '127.0.0.1:0', '-mode', 'rst', '-bytes', '5']);
-  const r = await relay({ listen: '127.0.0.1:0', targets: [server.address] });
-  t.after(() => r.destroy());
-  const closed = once(r, 'close') as Promise<[ConnSummary]>;
+const RESETS = [
+  { resets: 'server', sees: 'client', first: 'target' },
+  { resets: 'client', sees: 'server', first: 'client' },
+] as const;
 
-  const client = goClient(t, peer, ['-dial', r.address, '-mode', 'rst', '-bytes', '5']);
-  const [c, s] = await Promise.all([result<PeerResult>(client), result<PeerResult>(server.p)]);
-  assert.equal(s.error, undefined, `server: ${s.error}`);
-  assert.equal(s.received, 5);
-  assert.equal(c.reset, true, `the client saw ${c.error}, not a reset`);
-  assert.match(c.error ?? '', /connection reset by peer/);
-  assert.equal(c.received, 0);
-  assert.equal(c.exitCode, 0);
+for (const { resets, sees, first } of RESETS) {
+  test(`Go ${resets}'s RST (SetLinger(0), Close) reaches the Go ${sees} as a reset; the summary says ${first}/rst`, {
+    timeout: 60_000,
+  }, async (t) => {
+    const peer = await goProgram(t, 'test/interop/relaypeer');
+    if (!peer) return;
+    const mode = (side: string) => (side === resets ? 'reset' : 'expect-reset');
+    const server = await goServer(t, peer, [
+      '-listen',
+      '127.0.0.1:0',
+      '-mode',
+      mode('server'),
+      '-bytes',
+      '5',
+    ]);
+    const r = await relay({ listen: '127.0.0.1:0', targets: [server.address] });
+    t.after(() => r.destroy());
+    const closed = once(r, 'close') as Promise<[ConnSummary]>;
 
-  const [summary] = await closed;
-  assert.equal(summary.first, 'target');
-  assert.equal(summary.how, 'rst');
-  assert.equal(summary.up, 5);
-});
+    const client = goClient(t, peer, ['-dial', r.address, '-mode', mode('client'), '-bytes', '5']);
+    const [c, s] = await Promise.all([result<PeerResult>(client), result<PeerResult>(server.p)]);
+    const [resetter, victim] = resets === 'server' ? [s, c] : [c, s];
+    assert.equal(resetter.error, undefined, `${resets}: ${resetter.error}`);
+    assert.equal(resetter.received, 5);
+    assert.equal(victim.reset, true, `the ${sees} saw ${victim.error}, not a reset`);
+    assert.match(victim.error ?? '', /connection reset by peer/);
+    assert.equal(victim.received, 0);
+    assert.deepEqual([c.exitCode, s.exitCode], [0, 0]);
 
-test('Go TCP client → netkit relay tcp → ws:// → gorilla echo server: every byte comes back', async (t) => {
+    const [summary] = await closed;
+    assert.equal(summary.first, first);
+    assert.equal(summary.how, 'rst');
+    assert.equal(resets === 'server' ? summary.up : summary.down, 5);
+  });
+}
+
+test('Go TCP client → netkit relay tcp → ws:// → gorilla echo server: every byte comes back', {
+  timeout: 60_000,
+}, async (t) => {
   const peer = await goProgram(t, 'test/interop/relaypeer');
   const echo = await goProgram(t, 'test/interop/wsecho');
   if (!peer || !echo) return;
@@ -204,7 +226,9 @@ test('Go TCP client → netkit relay tcp → ws:// → gorilla echo server: ever
   assert.equal(summary.how, 'fin');
 });
 
-test('gorilla client → netkit relay ws:// → tcp → Go line server: bytes in, binary messages out', async (t) => {
+test('gorilla client → netkit relay ws:// → tcp → Go line server: bytes in, binary messages out', {
+  timeout: 60_000,
+}, async (t) => {
   const wsClient = await goProgram(t, 'test/interop/relaywsclient');
   const lines = await goProgram(t, 'test/interop/lineserver');
   if (!wsClient || !lines) return;

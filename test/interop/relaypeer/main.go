@@ -13,8 +13,8 @@
 //	                  half-closes to say "that was my request")
 //	read-then-write   read to EOF, then write -bytes and close (a server that
 //	                  answers only once the request is complete)
-//	rst               server: read -bytes, then close with SO_LINGER 0 (RST);
-//	                  client: write -bytes, then read until the connection fails,
+//	reset             read -bytes, then close with SO_LINGER 0 (RST)
+//	expect-reset      write -bytes, then read until the connection fails,
 //	                  reporting whether it was a reset
 //
 // Only the standard library is used.
@@ -160,23 +160,21 @@ func run(conn net.Conn, role, mode string, n int64, seed uint64) result {
 		if err == nil {
 			err = send(conn, n, seed, sent)
 		}
-	case "rst":
-		if role == "server" {
-			_, err = io.CopyN(got, conn, n)
-			if err == nil {
-				err = conn.(*net.TCPConn).SetLinger(0)
-			}
-		} else {
-			err = send(conn, n, seed, sent)
-			if err == nil {
-				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-				rerr := receive(conn, got)
-				if rerr == nil {
-					err = errors.New("read: EOF where a reset was expected")
-				} else {
-					r.Error = rerr.Error()
-					r.Reset = errors.Is(rerr, syscall.ECONNRESET)
-				}
+	case "reset":
+		_, err = io.CopyN(got, conn, n)
+		if err == nil {
+			err = conn.(*net.TCPConn).SetLinger(0)
+		}
+	case "expect-reset":
+		err = send(conn, n, seed, sent)
+		if err == nil {
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			rerr := receive(conn, got)
+			if rerr == nil {
+				err = errors.New("read: EOF where a reset was expected")
+			} else {
+				r.Error = rerr.Error()
+				r.Reset = errors.Is(rerr, syscall.ECONNRESET)
 			}
 		}
 	default:
@@ -194,8 +192,8 @@ func run(conn net.Conn, role, mode string, n int64, seed uint64) result {
 func main() {
 	listen := flag.String("listen", "", "accept one connection on this address")
 	dial := flag.String("dial", "", "connect to this address")
-	mode := flag.String("mode", "stream", "stream, write-then-read, read-then-write or rst")
-	n := flag.Int64("bytes", 1<<20, "bytes to send (rst server: to read)")
+	mode := flag.String("mode", "stream", "stream, write-then-read, read-then-write, reset or expect-reset")
+	n := flag.Int64("bytes", 1<<20, "bytes to send (reset: to read)")
 	seed := flag.Uint64("seed", 1, "seed of the pseudo-random stream")
 	timeout := flag.Duration("timeout", 60*time.Second, "deadline for the whole exchange")
 	flag.Parse()
@@ -213,6 +211,8 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Printf("listening %s\n", ln.Addr())
+		// A relay that never connects must fail the test, not leave this process waiting.
+		ln.(*net.TCPListener).SetDeadline(time.Now().Add(*timeout))
 		conn, err = ln.Accept()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "relaypeer: accept: %v\n", err)
@@ -232,8 +232,8 @@ func main() {
 	conn.Close()
 	line, _ := json.Marshal(r)
 	fmt.Println(string(line))
-	// A client in rst mode succeeds by seeing the reset; anything else must end cleanly.
-	if r.Error != "" && !(*mode == "rst" && r.Reset) {
+	// expect-reset succeeds by seeing the reset; anything else must end cleanly.
+	if r.Error != "" && !(*mode == "expect-reset" && r.Reset) {
 		os.Exit(1)
 	}
 }
