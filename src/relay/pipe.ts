@@ -124,6 +124,18 @@ export class Pipe {
     dst.on('drain', () => direct.ondrain?.());
     direct.ondrain = resume;
     let flow: Flow = direct;
+    const install = () => {
+      if (flow !== direct || faults === undefined) return;
+      const f = faults(stream, direct, control);
+      if (f === undefined) return;
+      flow = f;
+      this.#flows[stream] = f;
+      // faultFlow took over direct.ondrain for its own queue; the source now waits on it.
+      f.ondrain = resume;
+    };
+    // At once, not only at the first chunk: a timeout runs from the start of the connection, as in
+    // Toxiproxy, and a FIN with no data before it must meet slow_close too.
+    install();
     const onData =
       tap === undefined && faults === undefined
         ? (chunk: Buffer) => {
@@ -134,15 +146,7 @@ export class Pipe {
             const offset = stream === 'upstream' ? this.up : this.down;
             count(chunk.length);
             tap?.(stream, offset, chunk);
-            if (flow === direct && faults !== undefined) {
-              const f = faults(stream, direct, control);
-              if (f !== undefined) {
-                flow = f;
-                this.#flows[stream] = f;
-                // faultFlow took over direct.ondrain for its own queue; the source now waits on it.
-                f.ondrain = resume;
-              }
-            }
+            install();
             if (!flow.write(chunk)) src.pause();
           };
     let finished = false;
@@ -150,6 +154,7 @@ export class Pipe {
     src.on('end', () => {
       finished = true;
       this.#ended(who, 'fin');
+      install();
       flow.end();
     });
     // A stream that closes without FIN or an error (a WebSocket dropped, a side destroyed)
