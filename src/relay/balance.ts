@@ -29,6 +29,8 @@ export class Target {
   readonly endpoint: RelayEndpoint;
   /** active is how many relayed connections use this target now. */
   active = 0;
+  /** dialing is how many new connections are being opened to this target (see Targets.order). */
+  dialing = 0;
   /** up is false once checks failed `fall` times in a row, or a connection to it failed. */
   up = true;
   /** reason says why the target is down. */
@@ -73,22 +75,36 @@ export class Targets extends EventEmitter<{ change: [TargetChange] }> {
   }
 
   /**
-   * order is the targets to try for one connection, best first: the
+   * order yields the targets to try for one connection, best first: the
    * picked one, then the other live ones; every target when none is up.
+   * From the moment a target is yielded until the caller's loop moves on
+   * or stops, it counts as one more connection for least-conns: dials
+   * overlap (a TLS handshake takes milliseconds), and a burst that only saw
+   * established connections would all land on the same emptiest target.
+   * The caller counts the connection in `active` as soon as its loop stops
+   * on a target, so the load goes straight from `dialing` to `active`.
    */
-  order(): Target[] {
+  *order(): Generator<Target, void, undefined> {
+    for (const t of this.#candidates()) {
+      t.dialing++;
+      try {
+        yield t;
+      } finally {
+        t.dialing--;
+      }
+    }
+  }
+
+  #candidates(): Target[] {
     const all = this.list;
     if (all.length === 1) return [all[0] as Target];
     const live = all.filter((t) => t.up);
     const pool = live.length > 0 ? live : [...all];
-    if (this.balance === 'least-conns') {
-      // Ties go round-robin, so equal backends share new connections evenly.
-      const start = this.#next++ % pool.length;
-      const rotated = pool.slice(start).concat(pool.slice(0, start));
-      return rotated.sort((a, b) => a.active - b.active);
-    }
     const start = this.#next++ % pool.length;
-    return pool.slice(start).concat(pool.slice(0, start));
+    const rotated = pool.slice(start).concat(pool.slice(0, start));
+    if (this.balance === 'round-robin') return rotated;
+    // Ties go round-robin (the sort is stable), so equal backends share new connections evenly.
+    return rotated.sort((a, b) => a.active + a.dialing - (b.active + b.dialing));
   }
 
   /** failed takes a target out after a failed connect (passive ejection). */
