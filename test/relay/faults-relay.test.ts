@@ -327,6 +327,29 @@ test('bandwidth: downstream capped near the rate, upstream not', async (t) => {
   );
 });
 
+test('bandwidth removed at runtime: what it held goes on at once', async (t) => {
+  const total = 300_000;
+  const b = await backend(t, (s) => s.once('data', () => s.write(Buffer.alloc(total, 0x61))));
+  const r = await start(t, {
+    listen: '127.0.0.1:0',
+    targets: [b],
+    faults: [{ name: 'slow', type: 'bandwidth', attributes: { rate: 100 } }], // KB/s: 3 s for it all
+  });
+  const c = await connect(t, r.address);
+  c.socket.write('go\n');
+  await sleep(500);
+  const before = c.bytes;
+  assert.ok(before < total / 2, `${before} bytes passed 100 KB/s in 0.5 s`);
+  const t0 = performance.now();
+  r.toxics.remove('slow');
+  await until(() => c.bytes >= total, 3000, 'the rest once the toxic was removed');
+  const ms = performance.now() - t0;
+  assert.ok(ms < 100 + SLACK, `the held ${total - before} bytes took ${ms.toFixed(1)} ms after the removal`);
+  t.diagnostic(
+    `${before} bytes in the first 0.5 s; the other ${total - before} within ${ms.toFixed(1)} ms of the removal`,
+  );
+});
+
 test('slicer: a 1 KiB write arrives as many small reads, bytes intact', async (t) => {
   const payload = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff));
   const b = await backend(t, (s) => s.once('data', () => s.write(payload)));
@@ -526,6 +549,40 @@ test('slow_close: a FIN with no data before it is delayed too', async (t) => {
   await until(() => at.fin > 0, 3000, 'the FIN at the backend');
   const fin = at.fin - t0;
   assert.ok(fin >= 300 - EARLY && fin <= 300 + SLACK, `the FIN took ${fin.toFixed(1)} ms`);
+});
+
+test('latency: a FIN follows its data, not ahead of it', async (t) => {
+  const at = { data: 0, fin: 0, text: '' };
+  const r = await start(t, {
+    listen: '127.0.0.1:0',
+    targets: [await backend(t, finTimer(at))],
+    faults: [{ type: 'latency', stream: 'upstream', attributes: { latency: 100 } }],
+  });
+  const c = await connect(t, r.address);
+  const t0 = performance.now();
+  c.socket.end('last\n');
+  await until(() => at.fin > 0, 3000, 'the FIN at the backend');
+  assert.equal(at.text, 'last\n');
+  const data = at.data - t0;
+  const fin = at.fin - t0;
+  assert.ok(data >= 100 - EARLY && data <= 100 + SLACK, `the data took ${data.toFixed(1)} ms`);
+  assert.ok(fin >= data, 'the FIN overtook the data');
+  assert.ok(fin - data < SLACK, `the FIN came ${(fin - data).toFixed(1)} ms after the data`);
+});
+
+test('reset_peer: a FIN with no data before it is met with a reset', async (t) => {
+  const at = { data: 0, fin: 0, text: '' };
+  const r = await start(t, {
+    listen: '127.0.0.1:0',
+    targets: [await backend(t, finTimer(at))],
+    faults: [{ type: 'reset_peer', stream: 'upstream' }],
+  });
+  const c = await connect(t, r.address);
+  await until(() => r.connections === 1, 3000, 'the connection to be relayed');
+  c.socket.end();
+  await c.finishedWithin(3000);
+  assert.ok(await c.resetSeen(), `the connection was not reset (${c.error?.code ?? 'FIN'})`);
+  assert.equal(at.fin, 0, 'the FIN reached the backend');
 });
 
 /** outcome connects and says whether the relay reset the client or carried it to the backend's greeting. */
