@@ -10,7 +10,7 @@ import type { CliContext } from '../program.js';
 export function tourCommand(ctx: CliContext): Command {
   return new Command('tour')
     .description(
-      'walk through netkit on loopback: addresses, a line server, sticky packets, half-close, TCP states, UDP, HTTP, WebSocket, RPC, file transfer',
+      'walk through netkit on loopback: addresses, a line server, sticky packets, relay faults, half-close, TCP states, UDP, HTTP, WebSocket, RPC, file transfer',
     )
     .argument('[chapters...]', 'run only these chapters, by number or name (see --list)')
     .option('--list', 'list the chapters with their numbers and exit')
