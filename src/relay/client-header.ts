@@ -18,7 +18,8 @@ export interface ClientAddress {
  * client, destination the address it connected to. A client that is not
  * TCP (a Unix socket, stdin) is sent as "PROXY UNKNOWN" (v1) or the v2
  * LOCAL command, which servers read as "use the connection's own
- * addresses". IPv4-mapped IPv6 addresses go as IPv4.
+ * addresses". IPv4-mapped IPv6 addresses go as IPv4, link-local ones
+ * without their zone.
  */
 export function proxyHeader(version: SendProxy, c: ClientAddress): Buffer {
   const src = plain(c.address);
@@ -40,5 +41,9 @@ export function proxyHeader(version: SendProxy, c: ClientAddress): Buffer {
 
 function plain(address: string | undefined): string | undefined {
   if (address === undefined || address === '') return undefined;
-  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
+  // The header has no room for a zone (`fe80::1%eth0`); HAProxy sends the bare address too. Left in, it
+  // would make the builder throw for every target, and the relay would eject them all for one client.
+  const zone = address.indexOf('%');
+  const ip = zone >= 0 ? address.slice(0, zone) : address;
+  return ip.startsWith('::ffff:') && net.isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }

@@ -13,6 +13,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { type ClientAddress, proxyHeader } from '../../src/relay/client-header.js';
 import { type Relay, type RelayOptions, relay, type SendProxy } from '../../src/relay/index.js';
 import { type Listener, type ListenOptions, listen, serve } from '../../src/tcp/index.js';
 import { freePort, startHaproxy } from '../helpers/haproxy.js';
@@ -100,6 +101,58 @@ async function hasIpv6(): Promise<boolean> {
   }
 }
 
+const SIG = '0d0a0d0a000d0a515549540a';
+/** HEADERS: what each client becomes on the wire, v1 as text and v2 as hex (ver_cmd, fam, length, addresses). */
+const HEADERS: { name: string; client: ClientAddress; v1: string; v2: string }[] = [
+  {
+    name: 'IPv4',
+    client: { address: '127.0.0.2', port: 1234, localAddress: '127.0.0.1', localPort: 80 },
+    v1: 'PROXY TCP4 127.0.0.2 127.0.0.1 1234 80\r\n',
+    v2: `${SIG}21 11 000c 7f000002 7f000001 04d2 0050`,
+  },
+  {
+    name: 'IPv4-mapped IPv6 goes as IPv4',
+    client: { address: '::ffff:127.0.0.2', port: 1234, localAddress: '::ffff:127.0.0.1', localPort: 80 },
+    v1: 'PROXY TCP4 127.0.0.2 127.0.0.1 1234 80\r\n',
+    v2: `${SIG}21 11 000c 7f000002 7f000001 04d2 0050`,
+  },
+  {
+    name: 'IPv6',
+    client: { address: '::1', port: 1234, localAddress: '::1', localPort: 443 },
+    v1: 'PROXY TCP6 ::1 ::1 1234 443\r\n',
+    v2: `${SIG}21 21 0024 ${'00'.repeat(15)}01 ${'00'.repeat(15)}01 04d2 01bb`,
+  },
+  {
+    name: 'link-local IPv6 loses its zone',
+    client: { address: 'fe80::1%eth0', port: 1, localAddress: 'fe80::2%eth0', localPort: 2 },
+    v1: 'PROXY TCP6 fe80::1 fe80::2 1 2\r\n',
+    v2: `${SIG}21 21 0024 fe80${'00'.repeat(13)}01 fe80${'00'.repeat(13)}02 0001 0002`,
+  },
+  {
+    name: 'a Unix-socket client (no address)',
+    client: {},
+    v1: 'PROXY UNKNOWN\r\n',
+    v2: `${SIG}20 00 0000`,
+  },
+  {
+    name: 'families that differ cannot share a header',
+    client: { address: '127.0.0.2', port: 1, localAddress: '::1', localPort: 2 },
+    v1: 'PROXY UNKNOWN\r\n',
+    v2: `${SIG}20 00 0000`,
+  },
+];
+
+test('proxyHeader: v1 text and v2 bytes for each kind of client', () => {
+  for (const [i, c] of HEADERS.entries()) {
+    assert.equal(proxyHeader('v1', c.client).toString('latin1'), c.v1, `#${i} ${c.name}: v1`);
+    assert.equal(
+      proxyHeader('v2', c.client).toString('hex'),
+      c.v2.replaceAll(' ', ''),
+      `#${i} ${c.name}: v2`,
+    );
+  }
+});
+
 for (const version of VERSIONS) {
   test(`${version}: netkit's listener behind the relay sees the client's address and port`, T, async (t) => {
     const backend = await whoami(t, '127.0.0.1', { proxy: { trust: ['127.0.0.1/32'] } });
@@ -177,6 +230,19 @@ for (const version of VERSIONS) {
     assert.equal(reply, `${CLIENT_V4}:${port} ${r.address} tls=true\n`);
   });
 }
+
+test('a relay behind a PROXY sender passes the original client on, not its own peer', T, async (t) => {
+  const backend = await whoami(t, '127.0.0.1', { proxy: { trust: ['127.0.0.1/32'] } });
+  const r = await start(t, {
+    listen: '127.0.0.1:0',
+    targets: [backend.addr.address],
+    proxy: { trust: [`${CLIENT_V4}/32`] },
+    sendProxy: 'v2',
+  });
+  // CLIENT_V4 plays a load balancer in front of the relay, speaking for 203.0.113.7.
+  const { reply } = await ask(r.address, CLIENT_V4, 'PROXY TCP4 203.0.113.7 198.51.100.1 5555 80\r\n');
+  assert.equal(reply, '203.0.113.7:5555 198.51.100.1:80 tls=false\n');
+});
 
 test('on the wire to a tls: target: the whole PROXY header, then a TLS ClientHello record', T, async (t) => {
   let seen!: (b: Buffer) => void;
