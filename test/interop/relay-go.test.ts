@@ -29,9 +29,20 @@ interface PeerResult {
 
 const MiB = 1024 * 1024;
 
-/** result waits for a Go program to exit and parses its last stdout line, with its stderr on failure. */
-async function result<T>(p: Proc): Promise<T & { exitCode: number | null }> {
-  const { code } = await p.exited;
+/** GoProc is a running Go program; `closed` settles once it has exited and its output is all read. */
+type GoProc = Proc & { closed: Promise<unknown> };
+
+function goProc(t: TestContext, bin: string, args: string[]): GoProc {
+  const p = spawnProc(bin, args);
+  t.after(() => p.kill());
+  // 'exit' can come before the last stdout chunk is read; 'close' comes after both.
+  return Object.assign(p, { closed: once(p.child, 'close') });
+}
+
+/** result waits for a Go program to finish and parses its last stdout line, with its stderr on failure. */
+async function result<T>(p: GoProc): Promise<T & { exitCode: number | null }> {
+  await p.closed;
+  const code = p.child.exitCode;
   const last = p.stdout().trim().split('\n').at(-1) ?? '';
   let parsed: T;
   try {
@@ -43,17 +54,14 @@ async function result<T>(p: Proc): Promise<T & { exitCode: number | null }> {
 }
 
 /** goServer starts a Go program that prints "listening ADDR" and resolves with ADDR. */
-async function goServer(t: TestContext, bin: string, args: string[]): Promise<{ address: string; p: Proc }> {
-  const p = spawnProc(bin, args);
-  t.after(() => p.kill());
+async function goServer(
+  t: TestContext,
+  bin: string,
+  args: string[],
+): Promise<{ address: string; p: GoProc }> {
+  const p = goProc(t, bin, args);
   const [, address] = await p.waitFor(/listening (\S+)/);
   return { address: address!, p };
-}
-
-function goClient(t: TestContext, bin: string, args: string[]): Proc {
-  const p = spawnProc(bin, args);
-  t.after(() => p.kill());
-  return p;
 }
 
 test('Go ⇄ netkit relay ⇄ Go: 256 MiB each way at the same time arrive byte for byte', {
@@ -77,7 +85,7 @@ test('Go ⇄ netkit relay ⇄ Go: 256 MiB each way at the same time arrive byte 
   const closed = once(r, 'close') as Promise<[ConnSummary]>;
 
   const started = performance.now();
-  const client = goClient(t, peer, ['-dial', r.address, '-bytes', `${n}`, '-seed', '1', '-timeout', '150s']);
+  const client = goProc(t, peer, ['-dial', r.address, '-bytes', `${n}`, '-seed', '1', '-timeout', '150s']);
   const [c, s] = await Promise.all([result<PeerResult>(client), result<PeerResult>(server.p)]);
   const ms = performance.now() - started;
 
@@ -131,7 +139,7 @@ test('netkit relay --json: a Go client that half-closes gets the whole answer th
   assert.match(listening.address, /^127\.0\.0\.1:\d+$/);
   assert.deepEqual(listening.targets, [server.address]);
 
-  const client = goClient(t, peer, [
+  const client = goProc(t, peer, [
     '-dial',
     listening.address,
     '-mode',
@@ -184,7 +192,7 @@ for (const { resets, sees, first } of RESETS) {
     t.after(() => r.destroy());
     const closed = once(r, 'close') as Promise<[ConnSummary]>;
 
-    const client = goClient(t, peer, ['-dial', r.address, '-mode', mode('client'), '-bytes', '5']);
+    const client = goProc(t, peer, ['-dial', r.address, '-mode', mode('client'), '-bytes', '5']);
     const [c, s] = await Promise.all([result<PeerResult>(client), result<PeerResult>(server.p)]);
     const [resetter, victim] = resets === 'server' ? [s, c] : [c, s];
     assert.equal(resetter.error, undefined, `${resets}: ${resetter.error}`);
@@ -213,7 +221,7 @@ test('Go TCP client → netkit relay tcp → ws:// → gorilla echo server: ever
   t.after(() => r.destroy());
   const closed = once(r, 'close') as Promise<[ConnSummary]>;
 
-  const client = goClient(t, peer, ['-dial', r.address, '-bytes', `${n}`, '-seed', '5']);
+  const client = goProc(t, peer, ['-dial', r.address, '-bytes', `${n}`, '-seed', '5']);
   const c = await result<PeerResult>(client);
   assert.equal(c.error, undefined, `client: ${c.error}`);
   assert.equal(c.received, n);
@@ -238,7 +246,7 @@ test('gorilla client → netkit relay ws:// → tcp → Go line server: bytes in
   assert.match(r.address, /^ws:\/\/127\.0\.0\.1:\d+\/relay$/);
   const closed = once(r, 'close') as Promise<[ConnSummary]>;
 
-  const client = goClient(t, wsClient, ['-url', r.address]);
+  const client = goProc(t, wsClient, ['-url', r.address]);
   const c = await result<{
     sent: number;
     messages: number;
