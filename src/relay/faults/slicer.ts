@@ -1,3 +1,4 @@
+import { Fifo } from '../../internal/fifo.js';
 import { type Item, isSignal, Stage } from './stage.js';
 
 /**
@@ -5,23 +6,51 @@ import { type Item, isSignal, Stage } from './stage.js';
  * about `average_size` bytes (± `size_variation`), and `delay` µs pass
  * after each piece before the next leaves, to mimic a network that hands
  * data over in small segments.
+ *
+ * The delay runs from when a piece actually left, as Toxiproxy sleeps
+ * after each send, not from a timetable made when the chunk arrived: after
+ * a stalled event loop a timetable would find many pieces overdue and send
+ * them together, and the peer would read one large piece, which is what
+ * this toxic exists to prevent.
  */
 export class SlicerStage extends Stage {
-  /** free is when the next piece may leave (the last one's time plus the delay). */
-  #free = Number.NEGATIVE_INFINITY;
+  #pending = new Fifo<Item>();
+  /** waiting is set while the delay after the last piece runs. */
+  #waiting = false;
 
   push(item: Item): void {
-    const now = this.ctx.now();
-    if (isSignal(item)) {
-      this.schedule(item, Math.max(now, this.#free));
-      return;
+    if (isSignal(item)) this.#pending.push(item);
+    else {
+      const bounds = this.#cuts(0, item.length, []);
+      for (let i = 1; i < bounds.length; i++) this.#pending.push(item.subarray(bounds[i - 1], bounds[i]));
     }
-    const delay = (this.spec.attributes.delay ?? 0) / 1000;
-    const bounds = this.#cuts(0, item.length, []);
-    for (let i = 1; i < bounds.length; i++) {
-      const at = Math.max(now, this.#free);
-      this.schedule(item.subarray(bounds[i - 1], bounds[i]), at);
-      this.#free = at + delay;
+    this.#send();
+  }
+
+  override destroy(): void {
+    super.destroy();
+    this.#pending = new Fifo();
+  }
+
+  protected override release(): void {
+    const pending = this.#pending;
+    this.#pending = new Fifo();
+    this.#waiting = false;
+    for (let item = pending.shift(); item !== undefined; item = pending.shift()) this.next.push(item);
+  }
+
+  #send(): void {
+    while (!this.#waiting && !this.gone) {
+      const item = this.#pending.shift();
+      if (item === undefined) return;
+      this.emit(item);
+      const delay = (this.spec.attributes.delay ?? 0) / 1000;
+      if (isSignal(item) || delay <= 0) continue;
+      this.#waiting = true;
+      this.after(delay, () => {
+        this.#waiting = false;
+        this.#send();
+      });
     }
   }
 
