@@ -9,8 +9,8 @@ export interface PipeHooks {
   tap?: ((stream: Stream, offset: number, chunk: Buffer) => void) | undefined;
   /**
    * faults makes the Flow a direction writes through once a fault applies
-   * to it (`undefined` while none does); asked before each chunk until it
-   * gives one, so faults added at runtime reach open connections.
+   * to it (`undefined` while none does); asked when the connection starts,
+   * at its FIN, and on refreshFaults(), never per chunk.
    */
   faults?: ((stream: Stream, next: Flow, control: ConnControl) => Flow | undefined) | undefined;
 }
@@ -44,8 +44,8 @@ export interface PipeSides {
  *   direction in the relay; the rest waits in the kernel's buffers and
  *   TCP's window stops the sender.
  *
- * Without hooks a chunk costs one write() and a counter: nothing else
- * runs per chunk.
+ * Without a tap or a fault a chunk costs one write() and a counter:
+ * nothing else runs per chunk.
  */
 export class Pipe {
   readonly sides: PipeSides;
@@ -57,6 +57,7 @@ export class Pipe {
   #reason: string | undefined;
   #open = 2;
   #done: (s: ConnSummary) => void;
+  #installers: (() => void)[] = [];
   #flows: { upstream: Flow | undefined; downstream: Flow | undefined } = {
     upstream: undefined,
     downstream: undefined,
@@ -93,6 +94,15 @@ export class Pipe {
     this.#destroyFlows();
     this.sides.client.destroy();
     this.sides.target.destroy();
+  }
+
+  /**
+   * refreshFaults puts a direction that has none behind the fault engine
+   * once a fault applies to it; the relay calls it when its faults
+   * change, so a fault added at runtime reaches even a silent connection.
+   */
+  refreshFaults(): void {
+    for (const install of this.#installers) install();
   }
 
   /** reset ends both sides with RST. */
@@ -134,19 +144,20 @@ export class Pipe {
       f.ondrain = resume;
     };
     // At once, not only at the first chunk: a timeout runs from the start of the connection, as in
-    // Toxiproxy, and a FIN with no data before it must meet slow_close too.
+    // Toxiproxy, and a FIN with no data before it must meet slow_close too. Later, the relay calls
+    // refreshFaults() when faults change, so the data path itself never asks.
     install();
+    this.#installers.push(install);
     const onData =
-      tap === undefined && faults === undefined
+      tap === undefined
         ? (chunk: Buffer) => {
-            this[stream === 'upstream' ? 'up' : 'down'] += chunk.length;
-            if (!dst.write(chunk)) src.pause();
+            count(chunk.length);
+            if (!flow.write(chunk)) src.pause();
           }
         : (chunk: Buffer) => {
             const offset = stream === 'upstream' ? this.up : this.down;
             count(chunk.length);
-            tap?.(stream, offset, chunk);
-            install();
+            tap(stream, offset, chunk);
             if (!flow.write(chunk)) src.pause();
           };
     let finished = false;

@@ -141,6 +141,10 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
     this.#listen = o.listen;
     this.#targets = this.#makeTargets(o.targets);
     for (const f of o.faults) this.toxics.add(f);
+    // Open connections that run without the fault engine join it when a fault appears.
+    this.toxics.subscribe(() => {
+      for (const p of this.#pipes) p.refreshFaults();
+    });
   }
 
   /** address is where clients connect now (`127.0.0.1:8474`, `unix:/run/r.sock`, `ws://…`, `-`). */
@@ -246,6 +250,13 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
       return fail('NETKIT_RELAY_LIMIT', `${o.maxConns} connections are relayed already (maxConns)`, '', true);
     }
     if (refuses(this.toxics.all())) return fail('NETKIT_RELAY_REFUSED', 'refused by a fault', '', true);
+    let preface: Buffer | undefined;
+    try {
+      // Built once, outside the loop: a client the header cannot describe must not look like a dead target.
+      preface = o.sendProxy !== undefined ? proxyHeader(o.sendProxy, peer) : undefined;
+    } catch (err) {
+      return fail('NETKIT_PROXY_HEADER', `PROXY header for ${peer.text}: ${(err as Error).message}`);
+    }
     this.#pending.add(client);
     let target: Duplex | undefined;
     let chosen: Target | undefined;
@@ -262,7 +273,7 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
         target = await openTarget(t.endpoint, {
           timeout: o.dialTimeout,
           tls: o.targetTls,
-          preface: o.sendProxy !== undefined ? proxyHeader(o.sendProxy, peer) : undefined,
+          preface,
           spawner: this.#spawner,
           stdio: o.stdio,
         });

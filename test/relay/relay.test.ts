@@ -309,3 +309,20 @@ test('options are checked up front, each failure naming the option', async () =>
     });
   }
 });
+
+test('a fault added at runtime reaches a connection that has been silent', async (t) => {
+  const b = await backend(t, (s) => s.resume());
+  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const opened = once(r, 'open');
+  const c = await connect(r.address);
+  await opened;
+  const closed = nextClose(r);
+  const added = performance.now();
+  // Toxiproxy's timeout: no data gets through, and the connection is closed after 200 ms.
+  r.toxics.add({ type: 'timeout', stream: 'upstream', attributes: { timeout: 200 } });
+  const s = await closed;
+  const ms = performance.now() - added;
+  assert.ok(ms >= 190 && ms < 3000, `closed after ${ms} ms`);
+  assert.equal(s.first, 'relay');
+  c.destroy();
+});

@@ -87,8 +87,8 @@ Examples:
   netkit relay --api 127.0.0.1:8474                     a Toxiproxy-compatible server
   netkit relay 127.0.0.1:2222 exec:'/bin/cat -n'        a program per connection
 
-Exit status: 0 after Ctrl-C or when a - connection ends, 2 for bad flags, 1 when the
-listen address cannot be bound.`;
+Exit status: 0 after Ctrl-C or when a - connection ends, 2 for bad flags or endpoints,
+3 when the listen address cannot be bound.`;
 
 /** relayCommand is `netkit relay <listen> <target…>`. */
 export function relayCommand(ctx: CliContext): Command {
