@@ -13,7 +13,7 @@
  * Subjects (each started fresh for each case and stopped with SIGTERM):
  *   netkit relay  node dist/cli/main.js relay 127.0.0.1:0 BACKEND --json -q
  *   socat         socat TCP-LISTEN:P,fork,reuseaddr TCP:BACKEND (a process per connection)
- *   HAProxy       haproxy -db -f CFG, `mode tcp`, one `listen` section, defaults otherwise
+ *   HAProxy       haproxy -db -f CFG, `mode tcp`, one `listen` section, defaults otherwise (threads: one per CPU; no splice)
  *   direct        no relay: the client dials the backend; the floor for latency
  * socat and HAProxy announce no address, so bench/go/portwait starts them and
  * prints the listening line once their port accepts.
@@ -379,7 +379,7 @@ const relay: Benchmark = {
       'CPU µs/rt is relay CPU per round trip (one request and one reply through the relay). The ratio columns',
       "compare MB/s or round trips/s, and relay CPU (lower is better), with the same case's anchor row.",
       'Relays run one at a time; the source, sink, loadgen and relay share the machine. socat forks a process',
-      'per connection; HAProxy runs with its default thread count (one per CPU) and may splice.',
+      'per connection; HAProxy runs with its default thread count (one per CPU) and without splice (no option splice-*).',
       ...(ctx.rounds > 1
         ? [
             "spread % is (max − min) / median of the rounds' throughput; other columns are from the median round.",
