@@ -326,3 +326,15 @@ test('a fault added at runtime reaches a connection that has been silent', async
   assert.equal(s.first, 'relay');
   c.destroy();
 });
+
+test('a target whose name does not resolve: a fail event naming the lookup, the relay keeps serving', async (t) => {
+  const r = await start(t, { listen: '127.0.0.1:0', targets: ['no-such-host.invalid:80'] });
+  const failed = once(r, 'fail');
+  const c = await connect(r.address);
+  const [f] = await failed;
+  assert.equal(f.code, 'NETKIT_LOOKUP_FAILED');
+  assert.match(f.reason, /no-such-host\.invalid/);
+  assert.equal((await readToEnd(c)).length, 0);
+  c.destroy();
+  assert.equal(r.connections, 0);
+});

@@ -193,3 +193,19 @@ test('exec: refused for a client that is not on loopback, unless allowed', async
   const got = await roundTrip(`${outside}:${allowed.address.split(':').pop()}`, 'cat');
   assert.equal(got.toString(), 'cat');
 });
+
+test('exec: a client named by a trusted PROXY header is refused when it is not on loopback', async (t) => {
+  const r = await start(t, {
+    listen: '127.0.0.1:0',
+    targets: ['exec:/bin/cat'],
+    proxy: { trust: ['127.0.0.1/32'] },
+  });
+  const failed = once(r, 'fail');
+  const c = net.connect({ host: '127.0.0.1', port: Number(r.address.split(':')[1]) });
+  c.on('error', () => {});
+  c.write('PROXY TCP4 203.0.113.9 127.0.0.1 5555 80\r\nhello');
+  const [f] = await failed;
+  assert.equal(f.client, '203.0.113.9:5555');
+  assert.match(f.reason, /not a loopback client/);
+  c.destroy();
+});
