@@ -7,26 +7,9 @@
  * with the reason).
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { type CliRun, cli, startCli } from '../helpers/cli.js';
-
-/** echo is a byte echo (half-close allowed: it ends after the client's FIN). */
-async function echo(t: TestContext): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-}
+import { echoBackend, roundTrip } from '../helpers/relay.js';
 
 function started(t: TestContext, argv: string[]): CliRun {
   const run = startCli(argv);
@@ -45,27 +28,8 @@ function events(run: CliRun): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-function roundTrip(address: string, payload: Buffer | string): Promise<Buffer> {
-  const at = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const s = net.connect({
-      host: address.slice(0, at),
-      port: Number(address.slice(at + 1)),
-      allowHalfOpen: true,
-    });
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => {
-      resolve(Buffer.concat(chunks));
-      s.destroy();
-    });
-    s.on('error', reject);
-    s.end(payload);
-  });
-}
-
 test('--json: listening, open, data (escaped) and close events with the summary', async (t) => {
-  const target = await echo(t);
+  const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--json', '--dump', 'text']);
   const [, address] = (await run.waitFor(/"event":"listening".*?"address":"([^"]+)"/)) as RegExpMatchArray;
   const payload = Buffer.from('hi\x1b[2J\x07\n');
@@ -87,7 +51,7 @@ test('--json: listening, open, data (escaped) and close events with the summary'
 });
 
 test('--dump hex prints offsets, arrows and the bytes; no raw control bytes', async (t) => {
-  const target = await echo(t);
+  const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--dump', 'hex']);
   const [, address] = (await run.waitFor(/relaying (\S+) /)) as RegExpMatchArray;
   await roundTrip(address as string, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0x41]));
@@ -103,7 +67,7 @@ test('--dump hex prints offsets, arrows and the bytes; no raw control bytes', as
 });
 
 test('--fault applies a fault from the start; a bad one is exit 2 naming it', async (t) => {
-  const target = await echo(t);
+  const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--fault', 'close-after=3', '--json']);
   const [, address] = (await run.waitFor(/"address":"([^"]+)"/)) as RegExpMatchArray;
   const got = await roundTrip(address as string, 'abcdef');
@@ -114,7 +78,7 @@ test('--fault applies a fault from the start; a bad one is exit 2 naming it', as
 });
 
 test('--api next to a command-line relay: the API lists it and can add a fault to it', async (t) => {
-  const target = await echo(t);
+  const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--name', 'cli', '--api', '127.0.0.1:0', '--json']);
   const [, api] = (await run.waitFor(/"event":"api".*?"address":"([^"]+)"/)) as RegExpMatchArray;
   const proxies = (await (await fetch(`http://${api}/proxies`)).json()) as Record<

@@ -15,25 +15,7 @@ import { RELAY_API_VERSION, type RelayApi, serveRelayApi } from '../../src/relay
 import { HubError, RelayHub } from '../../src/relay/hub.js';
 import { relay } from '../../src/relay/relay.js';
 import { until } from '../helpers/net.js';
-
-/** echoServer answers every byte it gets, on 127.0.0.1. */
-async function echoServer(t: TestContext): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  // Hooks run in the order they were added, so the proxies may still hold connections here.
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-}
+import { echoBackend } from '../helpers/relay.js';
 
 /** setup starts a hub, its API and the npm client pointed at it; all closed after the test. */
 async function setup(
@@ -111,7 +93,7 @@ async function refused(address: string): Promise<string | undefined> {
 }
 
 test('the npm client: create, read back, and latency added, measured and removed on a live connection', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client } = await setup(t);
   assert.equal(JSON.parse(await client.getVersion()).version, RELAY_API_VERSION);
   const proxy = await client.createProxy({ name: 'echo', listen: '127.0.0.1:0', upstream });
@@ -154,7 +136,7 @@ test('the npm client: create, read back, and latency added, measured and removed
 });
 
 test('limit_data: the client gets that many bytes, then the end', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client } = await setup(t);
   const proxy = await client.createProxy({ name: 'lim', listen: '127.0.0.1:0', upstream });
   await proxy.addToxic({
@@ -171,7 +153,7 @@ test('limit_data: the client gets that many bytes, then the end', async (t) => {
 });
 
 test('reset_peer: the client sees a reset', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client } = await setup(t);
   const proxy = await client.createProxy({ name: 'rst', listen: '127.0.0.1:0', upstream });
   await proxy.addToxic({
@@ -189,7 +171,7 @@ test('reset_peer: the client sees a reset', async (t) => {
 });
 
 test('disable closes the listener and drops connections; enable binds the same address again', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client, hub } = await setup(t);
   const proxy = await client.createProxy({ name: 'flip', listen: '127.0.0.1:0', upstream });
   const line = await Line.open(t, proxy.listen);
@@ -208,8 +190,8 @@ test('disable closes the listener and drops connections; enable binds the same a
 });
 
 test('populate creates or replaces by name; an unchanged proxy keeps its toxics', async (t) => {
-  const one = await echoServer(t);
-  const two = await echoServer(t);
+  const one = await echoBackend(t);
+  const two = await echoBackend(t);
   const { client, hub } = await setup(t);
   const first = await client.populate([
     { name: 'a', listen: '127.0.0.1:0', upstream: one },
@@ -242,7 +224,7 @@ test('populate creates or replaces by name; an unchanged proxy keeps its toxics'
 });
 
 test('reset enables every proxy and removes every toxic', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client, hub } = await setup(t);
   const a = await client.createProxy({ name: 'a', listen: '127.0.0.1:0', upstream });
   const b = await client.createProxy({ name: 'b', listen: '127.0.0.1:0', upstream });
@@ -270,7 +252,7 @@ test('reset enables every proxy and removes every toxic', async (t) => {
 });
 
 test('the hub emits its relays’ events with the relay attached', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client, hub } = await setup(t);
   const seen: string[] = [];
   hub.on('open', (e, r) => seen.push(`open ${e.proxy} ${r.name}`));
@@ -284,7 +266,7 @@ test('the hub emits its relays’ events with the relay attached', async (t) => 
 });
 
 test('a new listen on a disabled proxy is where it binds when enabled', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { client, hub } = await setup(t);
   const never = await client.createProxy({ name: 'never', listen: '127.0.0.1:0', upstream, enabled: false });
   assert.equal(never.enabled, false);
@@ -318,7 +300,7 @@ async function call(
 }
 
 test('errors: Toxiproxy’s statuses and {"error", "status"} bodies, and the server keeps answering', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { base } = await setup(t);
   const made = await call(
     base,
@@ -486,7 +468,7 @@ test('errors: Toxiproxy’s statuses and {"error", "status"} bodies, and the ser
 });
 
 test('populate stops at the first proxy it cannot bind and says which were made', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const { base } = await setup(t);
   const taken = (await call(base, 'POST', '/proxies', JSON.stringify({ name: 'held', upstream }))).body
     .listen as string;
@@ -511,7 +493,7 @@ test('populate stops at the first proxy it cannot bind and says which were made'
 });
 
 test('RelayHub in-process: 404 and 409 as HubError, bad fields as InvalidArgumentError, toxics given at create, adopt', async (t) => {
-  const upstream = await echoServer(t);
+  const upstream = await echoBackend(t);
   const hub = new RelayHub();
   t.after(() => hub.close());
   const r = await hub.create({

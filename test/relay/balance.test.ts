@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { type TestContext, test } from 'node:test';
-import type { HealthCheck, Relay, RelayOptions, TargetChange } from '../../src/relay/index.js';
-import { relay } from '../../src/relay/index.js';
+import type { HealthCheck, Relay, TargetChange } from '../../src/relay/index.js';
 import { listen, serve } from '../../src/tcp/index.js';
 import { readAll } from '../helpers/net.js';
+import { startRelay } from '../helpers/relay.js';
 
 const T = { timeout: 20_000 };
 /** FAST checks catch a dead backend within a few tens of milliseconds. */
@@ -65,12 +65,6 @@ async function backends(t: TestContext, names = ['a', 'b', 'c']): Promise<Backen
   for (const b of list) await b.start();
   t.after(() => Promise.all(list.map((b) => b.kill())));
   return list;
-}
-
-async function start(t: TestContext, o: RelayOptions): Promise<Relay> {
-  const r = await relay(o);
-  t.after(() => r.destroy());
-  return r;
 }
 
 /** Client is one connection through the relay and the backend that answered it. */
@@ -168,7 +162,7 @@ test(
   T,
   async (t) => {
     const [a, b, c] = await backends(t);
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: [a!.address, b!.address, c!.address],
       healthCheck: false,
@@ -183,7 +177,7 @@ test(
 
 test('least-conns: a new connection goes to the backend with the fewest open', T, async (t) => {
   const [a, b, c] = await backends(t);
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [a!.address, b!.address, c!.address],
     balance: 'least-conns',
@@ -236,7 +230,7 @@ test(
       t.after(() => server.close({ timeout: 100 }));
       addresses.push(`tls:${listener.addr.address}`);
     }
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: addresses,
       balance: 'least-conns',
@@ -260,7 +254,7 @@ test(
 
 test('a backend killed mid-run: its health check takes it out, then rise brings it back', T, async (t) => {
   const [a, b, c] = await backends(t);
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [a!.address, b!.address, c!.address],
     healthCheck: FAST,
@@ -293,7 +287,7 @@ test(
   T,
   async (t) => {
     const [a, b, c] = await backends(t);
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: [a!.address, b!.address, c!.address],
       healthCheck: NEVER,
@@ -322,7 +316,7 @@ type Phase = 'before' | 'dying' | 'down' | 'returning' | 'back';
 
 test('traffic never stops while a backend dies and comes back: no client sees an error', T, async (t) => {
   const [a, b, c] = await backends(t);
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [a!.address, b!.address, c!.address],
     healthCheck: FAST,
@@ -378,7 +372,7 @@ test(
   T,
   async (t) => {
     const [a, b] = await backends(t, ['a', 'b']);
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: [a!.address, b!.address],
       healthCheck: NEVER,

@@ -12,39 +12,21 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type TestContext, test } from 'node:test';
-import { type ConnFail, type Relay, type RelayOptions, relay } from '../../src/relay/index.js';
+import type { ConnFail } from '../../src/relay/index.js';
 import { sleep, until } from '../helpers/net.js';
+import { backend, startRelay, streamingBackend } from '../helpers/relay.js';
 
 /** SLACK is the upper slack on any timed bound: a loaded 2-core machine runs timers late. */
 const SLACK = 60;
 /** EARLY is how far before its time a fault may show: Date.now() in the engine truncates to the ms. */
 const EARLY = 3;
 
-/** backend starts a node:net server (half-open allowed) running `onConn`, closed after the test. */
-async function backend(t: TestContext, onConn: (s: net.Socket) => void): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    onConn(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+/** backendAt starts a backend and gives its address. */
+async function backendAt(t: TestContext, onConn: (s: net.Socket) => void): Promise<string> {
+  return (await backend(t, onConn)).address;
 }
 
 const echo = (s: net.Socket) => s.pipe(s);
-
-async function start(t: TestContext, o: RelayOptions): Promise<Relay> {
-  const r = await relay(o);
-  t.after(() => r.destroy());
-  return r;
-}
 
 /** Client is a client socket that records everything it sees: each read, its end, its error. */
 class Client {
@@ -200,7 +182,7 @@ function grew(ms: number[], base: number, delay: number, what: string): void {
 }
 
 test('latency: a round trip grows by the delay once per direction, and shrinks back when removed, on one open connection', async (t) => {
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [await backend(t, echo)] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [await backendAt(t, echo)] });
   const c = await connect(t, r.address);
   const base = median(await rtts(c, 5, 'base'));
   assert.ok(base < 50, `a round trip with no fault took ${base.toFixed(1)} ms`);
@@ -227,9 +209,9 @@ test('latency: a round trip grows by the delay once per direction, and shrinks b
 });
 
 test('latency with jitter: each round trip stays within latency ± jitter, and they vary', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, echo)],
+    targets: [await backendAt(t, echo)],
     faults: [{ type: 'latency', attributes: { latency: 60, jitter: 20 } }],
   });
   const c = await connect(t, r.address);
@@ -245,7 +227,7 @@ test('latency with jitter: each round trip stays within latency ± jitter, and t
 
 test('latency with jitter keeps the order of separate chunks', async (t) => {
   const n = 40;
-  const b = await backend(t, (s) => {
+  const b = await backendAt(t, (s) => {
     s.once('data', async () => {
       // Separate writes a few ms apart, so each is its own chunk with its own draw at the relay.
       for (let i = 0; i < n; i++) {
@@ -255,7 +237,7 @@ test('latency with jitter keeps the order of separate chunks', async (t) => {
       s.end();
     });
   });
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [b],
     faults: [{ type: 'latency', attributes: { latency: 30, jitter: 25 } }],
@@ -275,7 +257,7 @@ test('bandwidth: downstream capped near the rate, upstream not', async (t) => {
   const total = 300_000;
   let upBytes = 0;
   let upDone = 0;
-  const b = await backend(t, (s) => {
+  const b = await backendAt(t, (s) => {
     s.on('data', (chunk: Buffer) => {
       if (upBytes === 0 && chunk[0] === 0x67 /* g */ && chunk.length === 3) {
         // 'go\n': send `total` bytes as fast as the relay takes them.
@@ -295,7 +277,7 @@ test('bandwidth: downstream capped near the rate, upstream not', async (t) => {
       if (upBytes >= 2_000_000) upDone = performance.now();
     });
   });
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [b],
     faults: [{ type: 'bandwidth', attributes: { rate: 200 } }], // KB/s
@@ -329,8 +311,8 @@ test('bandwidth: downstream capped near the rate, upstream not', async (t) => {
 
 test('bandwidth removed at runtime: what it held goes on at once', async (t) => {
   const total = 300_000;
-  const b = await backend(t, (s) => s.once('data', () => s.write(Buffer.alloc(total, 0x61))));
-  const r = await start(t, {
+  const b = await backendAt(t, (s) => s.once('data', () => s.write(Buffer.alloc(total, 0x61))));
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [b],
     faults: [{ name: 'slow', type: 'bandwidth', attributes: { rate: 100 } }], // KB/s: 3 s for it all
@@ -352,16 +334,16 @@ test('bandwidth removed at runtime: what it held goes on at once', async (t) => 
 
 test('slicer: a 1 KiB write arrives as many small reads, bytes intact', async (t) => {
   const payload = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 7) & 0xff));
-  const b = await backend(t, (s) => s.once('data', () => s.write(payload)));
+  const b = await backendAt(t, (s) => s.once('data', () => s.write(payload)));
   const target = b;
   // Without the fault the same write arrives whole: what follows is the slicer's doing.
-  const plain = await start(t, { listen: '127.0.0.1:0', targets: [target] });
+  const plain = await startRelay(t, { listen: '127.0.0.1:0', targets: [target] });
   const p = await connect(t, plain.address);
   p.socket.write('go\n');
   await until(() => p.bytes >= 1024, 3000, '1 KiB without a fault');
   assert.ok(p.reads.length <= 2, `1 KiB without a fault came in ${p.reads.length} reads`);
 
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [target],
     faults: [{ type: 'slicer', attributes: { average_size: 16, size_variation: 4, delay: 3000 } }],
@@ -406,9 +388,9 @@ function pattern(n: number): Buffer {
 
 test('limit_data: exactly N bytes arrive, then FIN, and the backend is sent a FIN too', async (t) => {
   const seen = { ended: false };
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, sender(5000, seen))],
+    targets: [await backendAt(t, sender(5000, seen))],
     faults: [{ type: 'limit_data', attributes: { bytes: 1000 } }],
   });
   const c = await connect(t, r.address);
@@ -423,9 +405,9 @@ test('limit_data: exactly N bytes arrive, then FIN, and the backend is sent a FI
 
 test('limit_data: N bytes arrive whole even when the client reads slower than the relay writes', async (t) => {
   const n = 4 * 1024 * 1024;
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, sender(n + 100_000))],
+    targets: [await backendAt(t, sender(n + 100_000))],
     faults: [{ type: 'limit_data', attributes: { bytes: n } }],
   });
   const c = await connect(t, r.address);
@@ -441,9 +423,9 @@ test('limit_data: N bytes arrive whole even when the client reads slower than th
 });
 
 test('reset_peer with bytes: exactly N bytes arrive, then ECONNRESET', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, sender(5000))],
+    targets: [await backendAt(t, sender(5000))],
     faults: [{ type: 'reset_peer', attributes: { bytes: 1000 } }],
   });
   const c = await connect(t, r.address);
@@ -455,11 +437,11 @@ test('reset_peer with bytes: exactly N bytes arrive, then ECONNRESET', async (t)
 
 test('timeout 0 after N bytes: N bytes arrive, then nothing, while the connection stays open', async (t) => {
   const upstream: Buffer[] = [];
-  const b = await backend(t, (s) => {
+  const b = await backendAt(t, (s) => {
     s.once('data', () => s.write(pattern(5000)));
     s.on('data', (d: Buffer) => upstream.push(d));
   });
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [b],
     faults: [{ type: 'timeout', attributes: { bytes: 1000, timeout: 0 } }],
@@ -478,9 +460,9 @@ test('timeout 0 after N bytes: N bytes arrive, then nothing, while the connectio
 });
 
 test('timeout with a value: the connection is closed about that long after it opened', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, () => {})],
+    targets: [await backendAt(t, () => {})],
     faults: [{ type: 'timeout', attributes: { timeout: 300 } }],
   });
   const t0 = performance.now();
@@ -495,9 +477,9 @@ test('timeout with a value: the connection is closed about that long after it op
 });
 
 test('timeout with a value: data sent meanwhile is held, then the connection is closed', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, sender(100))],
+    targets: [await backendAt(t, sender(100))],
     faults: [{ type: 'timeout', attributes: { timeout: 300 } }],
   });
   const t0 = performance.now();
@@ -524,9 +506,9 @@ function finTimer(at: { data: number; fin: number; text: string }) {
 
 test('slow_close: data passes at once, the client FIN reaches the server only after the delay', async (t) => {
   const at = { data: 0, fin: 0, text: '' };
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, finTimer(at))],
+    targets: [await backendAt(t, finTimer(at))],
     faults: [{ type: 'slow_close', stream: 'upstream', attributes: { delay: 300 } }],
   });
   const c = await connect(t, r.address);
@@ -543,9 +525,9 @@ test('slow_close: data passes at once, the client FIN reaches the server only af
 
 test('slow_close: a FIN with no data before it is delayed too', async (t) => {
   const at = { data: 0, fin: 0, text: '' };
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, finTimer(at))],
+    targets: [await backendAt(t, finTimer(at))],
     faults: [{ type: 'slow_close', stream: 'upstream', attributes: { delay: 300 } }],
   });
   const c = await connect(t, r.address);
@@ -559,9 +541,9 @@ test('slow_close: a FIN with no data before it is delayed too', async (t) => {
 
 test('latency: a FIN follows its data, not ahead of it', async (t) => {
   const at = { data: 0, fin: 0, text: '' };
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, finTimer(at))],
+    targets: [await backendAt(t, finTimer(at))],
     faults: [{ type: 'latency', stream: 'upstream', attributes: { latency: 100 } }],
   });
   const c = await connect(t, r.address);
@@ -578,9 +560,9 @@ test('latency: a FIN follows its data, not ahead of it', async (t) => {
 
 test('reset_peer: a FIN with no data before it is met with a reset', async (t) => {
   const at = { data: 0, fin: 0, text: '' };
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, finTimer(at))],
+    targets: [await backendAt(t, finTimer(at))],
     faults: [{ type: 'reset_peer', stream: 'upstream' }],
   });
   const c = await connect(t, r.address);
@@ -618,8 +600,8 @@ async function outcome(address: string): Promise<'reset' | 'ok'> {
 }
 
 test('refuse 0.5: about half of 200 connections are reset at accept, each a NETKIT_RELAY_REFUSED fail', async (t) => {
-  const b = await backend(t, (s) => s.end('hi\n'));
-  const r = await start(t, {
+  const b = await backendAt(t, (s) => s.end('hi\n'));
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [b],
     faults: [{ type: 'refuse', toxicity: 0.5 }],
@@ -640,9 +622,9 @@ test('refuse 0.5: about half of 200 connections are reset at accept, each a NETK
 });
 
 test('toxicity 0 never applies', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [await backend(t, echo)],
+    targets: [await backendAt(t, echo)],
     faults: [
       { type: 'latency', toxicity: 0, stream: 'upstream', attributes: { latency: 500 } },
       { type: 'reset_peer', toxicity: 0 },
@@ -661,7 +643,7 @@ test('toxicity 0 never applies', async (t) => {
 });
 
 test('a reset_peer added at runtime resets an already-open connection at its next data', async (t) => {
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [await backend(t, echo)] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [await backendAt(t, echo)] });
   const c = await connect(t, r.address);
   await c.roundTrip('before');
   r.toxics.add({ type: 'reset_peer', stream: 'upstream' });
@@ -672,38 +654,29 @@ test('a reset_peer added at runtime resets an already-open connection at its nex
 });
 
 test('latency with a reader that never reads: the relay stops reading, the backend is paused', async (t) => {
-  let written = 0;
-  let paused = false;
-  const b = await backend(t, (s) => {
-    const chunk = Buffer.alloc(64 * 1024);
-    const pump = () => {
-      while (written < 512 * 1024 * 1024) {
-        written += chunk.length;
-        if (!s.write(chunk)) {
-          paused = true;
-          s.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
-  const r = await start(t, {
+  const b = await streamingBackend(t, 512 * 1024 * 1024);
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
-    targets: [b],
+    targets: [b.address],
     faults: [{ type: 'latency', attributes: { latency: 100 } }],
   });
   const c = await connect(t, r.address);
   c.socket.pause();
-  await until(() => paused, 5000, 'the backend to be paused');
+  await until(() => b.paused(), 5000, 'the backend to be paused');
   // The kernel's buffers grow in steps for a while (window probes, autotuning): wait for the
   // total to stay put for a whole second, many times the latency, within a bound.
   const deadline = performance.now() + 15_000;
-  for (let last = -1; written !== last; ) {
-    assert.ok(performance.now() < deadline, `the backend was still writing after 15 s (${written} bytes)`);
-    last = written;
+  for (let last = -1; b.written() !== last; ) {
+    assert.ok(
+      performance.now() < deadline,
+      `the backend was still writing after 15 s (${b.written()} bytes)`,
+    );
+    last = b.written();
     await sleep(1000);
   }
-  assert.ok(written < 64 * 1024 * 1024, `the backend wrote ${written} bytes into a client that never reads`);
-  t.diagnostic(`the backend wrote ${(written / 1024 / 1024).toFixed(1)} MiB before it was paused`);
+  assert.ok(
+    b.written() < 64 * 1024 * 1024,
+    `the backend wrote ${b.written()} bytes into a client that never reads`,
+  );
+  t.diagnostic(`the backend wrote ${(b.written() / 1024 / 1024).toFixed(1)} MiB before it was b.paused()`);
 });

@@ -12,40 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type TestContext, test } from 'node:test';
+import { test } from 'node:test';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { type ConnSummary, type Relay, type RelayOptions, relay } from '../../src/relay/index.js';
 import { until } from '../helpers/net.js';
-
-/** backend starts a node:net server (half-open allowed) running `onConn`, closed after the test. */
-async function backend(
-  t: TestContext,
-  onConn: (s: net.Socket) => void,
-  host = '127.0.0.1',
-): Promise<{ address: string; server: net.Server }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    onConn(s);
-  });
-  server.listen(0, host);
-  await once(server, 'listening');
-  t.after(() => {
-    // A half-open backend socket would keep server.close() waiting for ever.
-    for (const s of sockets) s.destroy();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  const a = server.address() as net.AddressInfo;
-  return { address: `${host}:${a.port}`, server };
-}
-
-async function start(t: TestContext, o: RelayOptions): Promise<Relay> {
-  const r = await relay(o);
-  t.after(() => r.destroy());
-  return r;
-}
+import { backend, startRelay, streamingBackend } from '../helpers/relay.js';
 
 /** lastError is the last error each client socket saw (they keep a listener, so a reset never crashes a test). */
 const lastError = new WeakMap<net.Socket, NodeJS.ErrnoException>();
@@ -83,7 +54,7 @@ const nextClose = (r: Relay) => once(r, 'close').then(([s]) => s as ConnSummary)
 
 test('bytes go both ways and the summary counts them', async (t) => {
   const b = await backend(t, (s) => s.pipe(s));
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const c = await connect(r.address);
   const closed = nextClose(r);
   const payload = Buffer.alloc(1 << 20, 7);
@@ -110,7 +81,7 @@ test("a client's FIN reaches the server while the server's reply still flows bac
       setTimeout(() => s.end(Buffer.concat(chunks)), 20);
     });
   });
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const closed = nextClose(r);
   const c = await connect(r.address);
   c.end('question');
@@ -131,7 +102,7 @@ test("a server's FIN reaches the client while the client can still send", async 
   });
   let started!: (a: string) => void;
   const address = await new Promise<string>((r) => (started = r));
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [address] });
   const closed = nextClose(r);
   const c = await connect(r.address);
   const got = await readToEnd(c);
@@ -145,7 +116,7 @@ test("a server's FIN reaches the client while the client can still send", async 
 
 test('an RST from the server reaches the client as a reset', async (t) => {
   const b = await backend(t, (s) => s.once('data', () => s.resetAndDestroy()));
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const c = await connect(r.address);
   const closed = nextClose(r);
   c.write('hello');
@@ -165,7 +136,7 @@ test('an RST from the client reaches the server as a reset', async (t) => {
       s.resume();
     });
   });
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const c = await connect(r.address);
   c.write('x');
   await once(r, 'open');
@@ -177,46 +148,34 @@ test('an RST from the client reaches the server as a reset', async (t) => {
 });
 
 test('a client that never reads: the relay holds a bounded amount, the server is paused', async (t) => {
-  let written = 0;
-  let paused = false;
-  const b = await backend(t, (s) => {
-    const chunk = Buffer.alloc(64 * 1024);
-    const pump = () => {
-      while (written < 256 * 1024 * 1024) {
-        written += chunk.length;
-        if (!s.write(chunk)) {
-          paused = true;
-          s.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const b = await streamingBackend(t, 256 * 1024 * 1024);
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const c = await connect(r.address);
   c.pause();
-  await until(() => paused, 5000, 'the server to be paused');
+  await until(() => b.paused(), 5000, 'the server to be paused');
   // Let the kernel buffers fill, then check the total stays put: the relay stopped reading.
   let last = -1;
   await until(
     () => {
-      const stable = written === last;
-      last = written;
+      const stable = b.written() === last;
+      last = b.written();
       return stable;
     },
     10_000,
     'the server to stop writing',
   );
   const mem = process.memoryUsage().rss;
-  assert.ok(written < 64 * 1024 * 1024, `the server wrote ${written} bytes into a client that never reads`);
+  assert.ok(
+    b.written() < 64 * 1024 * 1024,
+    `the server wrote ${b.written()} bytes into a client that never reads`,
+  );
   assert.ok(mem < 1024 * 1024 * 1024);
   c.destroy();
 });
 
 test('maxConns resets clients past the cap and says so; the relay keeps serving', async (t) => {
   const b = await backend(t, (s) => s.pipe(s));
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address], maxConns: 2 });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address], maxConns: 2 });
   const held = [await connect(r.address), await connect(r.address)];
   await until(() => r.connections === 2);
   const failed = once(r, 'fail');
@@ -238,7 +197,7 @@ test('maxConns resets clients past the cap and says so; the relay keeps serving'
 
 test('idleTimeout closes a silent connection and names the reason', async (t) => {
   const b = await backend(t, (s) => s.resume());
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address], idleTimeout: 150 });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address], idleTimeout: 150 });
   const closed = nextClose(r);
   const c = await connect(r.address);
   c.on('data', () => {});
@@ -253,7 +212,7 @@ test('an unreachable target: a fail event with the reason, the client closed, th
   await once(gone, 'listening');
   const dead = `127.0.0.1:${(gone.address() as net.AddressInfo).port}`;
   await new Promise<void>((r) => gone.close(() => r()));
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [dead] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [dead] });
   const failed = once(r, 'fail');
   const c = await connect(r.address);
   const [f] = await failed;
@@ -274,7 +233,7 @@ test('unix: on both sides', async (t) => {
   server.listen(path.join(dir, 'b.sock'));
   await once(server, 'listening');
   t.after(() => server.close());
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: `unix:${path.join(dir, 'r.sock')}`,
     targets: [`unix:${path.join(dir, 'b.sock')}`],
   });
@@ -312,7 +271,7 @@ test('options are checked up front, each failure naming the option', async () =>
 
 test('a fault added at runtime reaches a connection that has been silent', async (t) => {
   const b = await backend(t, (s) => s.resume());
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
   const opened = once(r, 'open');
   const c = await connect(r.address);
   await opened;
@@ -328,7 +287,7 @@ test('a fault added at runtime reaches a connection that has been silent', async
 });
 
 test('a target whose name does not resolve: a fail event naming the lookup, the relay keeps serving', async (t) => {
-  const r = await start(t, { listen: '127.0.0.1:0', targets: ['no-such-host.invalid:80'] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: ['no-such-host.invalid:80'] });
   const failed = once(r, 'fail');
   const c = await connect(r.address);
   const [f] = await failed;

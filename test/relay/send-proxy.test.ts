@@ -14,19 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type ClientAddress, proxyHeader } from '../../src/relay/client-header.js';
-import { type Relay, type RelayOptions, relay, type SendProxy } from '../../src/relay/index.js';
+import type { SendProxy } from '../../src/relay/index.js';
 import { type Listener, type ListenOptions, listen, serve } from '../../src/tcp/index.js';
 import { freePort, startHaproxy } from '../helpers/haproxy.js';
+import { startRelay } from '../helpers/relay.js';
 
 const CLIENT_V4 = '127.0.0.2';
 const VERSIONS: readonly SendProxy[] = ['v1', 'v2'];
 const T = { timeout: 20_000 };
-
-async function start(t: TestContext, o: RelayOptions): Promise<Relay> {
-  const r = await relay(o);
-  t.after(() => r.destroy());
-  return r;
-}
 
 /**
  * whoami serves one line per connection on `host`: the client and the
@@ -156,7 +151,7 @@ test('proxyHeader: v1 text and v2 bytes for each kind of client', () => {
 for (const version of VERSIONS) {
   test(`${version}: netkit's listener behind the relay sees the client's address and port`, T, async (t) => {
     const backend = await whoami(t, '127.0.0.1', { proxy: { trust: ['127.0.0.1/32'] } });
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: [backend.addr.address],
       sendProxy: version,
@@ -173,7 +168,7 @@ for (const version of VERSIONS) {
 
   test(`${version}: an IPv4 client of an IPv6 socket (::ffff:127.0.0.2) is sent as IPv4`, T, async (t) => {
     const backend = await whoami(t, '127.0.0.1', { proxy: { trust: ['127.0.0.1/32'] } });
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '[::ffff:127.0.0.1]:0',
       targets: [backend.addr.address],
       sendProxy: version,
@@ -190,7 +185,7 @@ for (const version of VERSIONS) {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-send-proxy-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const sock = path.join(dir, 'r.sock');
-      await start(t, { listen: `unix:${sock}`, targets: [backend.addr.address], sendProxy: version });
+      await startRelay(t, { listen: `unix:${sock}`, targets: [backend.addr.address], sendProxy: version });
       const reply = await new Promise<string>((resolve, reject) => {
         const s = net.connect(sock);
         const chunks: Buffer[] = [];
@@ -210,7 +205,7 @@ for (const version of VERSIONS) {
       return;
     }
     const backend = await whoami(t, '::1', { proxy: { trust: ['::1/128'] } });
-    const r = await start(t, { listen: '[::1]:0', targets: [backend.addr.address], sendProxy: version });
+    const r = await startRelay(t, { listen: '[::1]:0', targets: [backend.addr.address], sendProxy: version });
     const { reply, port } = await ask(r.address, '::1');
     assert.equal(reply, `[::1]:${port} ${r.address} tls=false\n`);
   });
@@ -220,7 +215,7 @@ for (const version of VERSIONS) {
     const fingerprint = backend.tls?.fingerprint as string;
     // v1 trusts the certificate by pin, v2 skips checks: both ways reach the handshake.
     const targetTls = version === 'v1' ? { pin: fingerprint } : { insecure: true };
-    const r = await start(t, {
+    const r = await startRelay(t, {
       listen: '127.0.0.1:0',
       targets: [`tls:${backend.addr.address}`],
       sendProxy: version,
@@ -233,7 +228,7 @@ for (const version of VERSIONS) {
 
 test('a relay behind a PROXY sender passes the original client on, not its own peer', T, async (t) => {
   const backend = await whoami(t, '127.0.0.1', { proxy: { trust: ['127.0.0.1/32'] } });
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [backend.addr.address],
     proxy: { trust: [`${CLIENT_V4}/32`] },
@@ -265,7 +260,7 @@ test('on the wire to a tls: target: the whole PROXY header, then a TLS ClientHel
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => server.close());
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [`tls:127.0.0.1:${(server.address() as net.AddressInfo).port}`],
     sendProxy: 'v1',
@@ -307,7 +302,7 @@ test(
     });
     if (!hx) return;
     for (const [i, version] of VERSIONS.entries()) {
-      const r = await start(t, {
+      const r = await startRelay(t, {
         listen: '127.0.0.1:0',
         targets: [`127.0.0.1:${ports[i]}`],
         sendProxy: version,

@@ -13,16 +13,10 @@ import { Duplex, PassThrough } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { type Relay, type RelayOptions, relay } from '../../src/relay/index.js';
 import { echoHandler, listen, serve } from '../../src/tcp/index.js';
 import { serveWs } from '../../src/ws/index.js';
 import { until } from '../helpers/net.js';
-
-async function start(t: TestContext, o: RelayOptions): Promise<Relay> {
-  const r = await relay(o);
-  t.after(() => r.destroy());
-  return r;
-}
+import { roundTrip, startRelay } from '../helpers/relay.js';
 
 async function tcpEcho(t: TestContext, options: Parameters<typeof listen>[1] = {}) {
   const listener = await listen('127.0.0.1:0', options);
@@ -31,29 +25,10 @@ async function tcpEcho(t: TestContext, options: Parameters<typeof listen>[1] = {
   return { address: server.address, listener };
 }
 
-function roundTrip(address: string, payload: Buffer | string, connect = net.connect): Promise<Buffer> {
-  const at = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const s = connect({
-      host: address.slice(0, at),
-      port: Number(address.slice(at + 1)),
-      allowHalfOpen: true,
-    });
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => {
-      resolve(Buffer.concat(chunks));
-      s.destroy();
-    });
-    s.on('error', reject);
-    s.end(payload);
-  });
-}
-
 test('TCP clients into a WebSocket server: bytes go as binary messages and come back', async (t) => {
   const ws = await serveWs('127.0.0.1:0', { path: '/echo' });
   t.after(() => ws.destroy());
-  const r = await start(t, { listen: '127.0.0.1:0', targets: [`ws://${ws.address}/echo`] });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [`ws://${ws.address}/echo`] });
   const payload = Buffer.from('over a websocket\n');
   const c = net.connect({ host: '127.0.0.1', port: Number(r.address.split(':')[1]) });
   c.write(payload);
@@ -64,7 +39,7 @@ test('TCP clients into a WebSocket server: bytes go as binary messages and come 
 
 test('WebSocket clients into a TCP server: each message reaches it, replies come back as binary messages', async (t) => {
   const echo = await tcpEcho(t);
-  const r = await start(t, { listen: 'ws://127.0.0.1:0/tunnel', targets: [echo.address] });
+  const r = await startRelay(t, { listen: 'ws://127.0.0.1:0/tunnel', targets: [echo.address] });
   assert.match(r.address, /^ws:\/\/127\.0\.0\.1:\d+\/tunnel$/);
   const client = new WebSocket(r.address);
   await once(client, 'open');
@@ -85,7 +60,7 @@ test('WebSocket clients into a TCP server: each message reaches it, replies come
 test('tls: terminated on the listen side, originated to a target with its pin checked', async (t) => {
   const backend = await tcpEcho(t, { tls: true });
   const pin = backend.listener.tls?.fingerprint as string;
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: 'tls:127.0.0.1:0',
     targets: [`tls:${backend.address}`],
     targetTls: { pin, insecure: true },
@@ -95,7 +70,7 @@ test('tls: terminated on the listen side, originated to a target with its pin ch
   );
   assert.equal(got.toString(), 'secret\n');
   // A wrong pin: the relay refuses the target and says why.
-  const wrong = await start(t, {
+  const wrong = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [`tls:${backend.address}`],
     targetTls: { pin: `sha256:${'0'.repeat(64)}`, insecure: true },
@@ -114,7 +89,7 @@ test('- relays one stream to the target and ends with it', async (t) => {
   const output = new PassThrough();
   const chunks: Buffer[] = [];
   output.on('data', (c: Buffer) => chunks.push(c));
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '-',
     targets: [echo.address],
     stdio: Duplex.from({ readable: input, writable: output }),
@@ -125,7 +100,10 @@ test('- relays one stream to the target and ends with it', async (t) => {
 });
 
 test('exec: a program per connection, half-close passed on, the child reaped on close', async (t) => {
-  const r = await start(t, { listen: '127.0.0.1:0', targets: ["exec:/bin/sh -c 'echo $$; tr a-z A-Z'"] });
+  const r = await startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: ["exec:/bin/sh -c 'echo $$; tr a-z A-Z'"],
+  });
   const got = (await roundTrip(r.address, 'shout\n')).toString();
   const [pid, answer] = got.split('\n');
   assert.equal(answer, 'SHOUT');
@@ -144,7 +122,7 @@ test('exec: a program per connection, half-close passed on, the child reaped on 
 });
 
 test('exec: a connection reset early kills its child; maxChildren bounds them', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: ["exec:/bin/sh -c 'echo $$; exec sleep 30'"],
     maxChildren: 1,
@@ -185,17 +163,23 @@ test('exec: refused for a client that is not on loopback, unless allowed', async
     t.skip('no non-loopback IPv4 address on this machine');
     return;
   }
-  const r = await start(t, { listen: '0.0.0.0:0', targets: ['exec:/bin/cat'], allowRemoteExec: false }).catch(
-    (e) => e,
-  );
+  const r = await startRelay(t, {
+    listen: '0.0.0.0:0',
+    targets: ['exec:/bin/cat'],
+    allowRemoteExec: false,
+  }).catch((e) => e);
   assert.equal((r as { option?: string }).option, 'allowRemoteExec');
-  const allowed = await start(t, { listen: '0.0.0.0:0', targets: ['exec:/bin/cat'], allowRemoteExec: true });
+  const allowed = await startRelay(t, {
+    listen: '0.0.0.0:0',
+    targets: ['exec:/bin/cat'],
+    allowRemoteExec: true,
+  });
   const got = await roundTrip(`${outside}:${allowed.address.split(':').pop()}`, 'cat');
   assert.equal(got.toString(), 'cat');
 });
 
 test('exec: a client named by a trusted PROXY header is refused when it is not on loopback', async (t) => {
-  const r = await start(t, {
+  const r = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: ['exec:/bin/cat'],
     proxy: { trust: ['127.0.0.1/32'] },
