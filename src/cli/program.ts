@@ -75,7 +75,8 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
   },
   {
     name: 'relay',
-    description: 'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy)',
+    description:
+      'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy)',
     load: async (ctx) => [(await import('./commands/relay.js')).relayCommand(ctx)],
   },
   {

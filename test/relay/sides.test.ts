@@ -193,3 +193,15 @@ test('exec: a client named by a trusted PROXY header is refused when it is not o
   assert.match(f.reason, /not a loopback client/);
   c.destroy();
 });
+
+test('wss:// on the listen side: TLS with an ephemeral certificate, then the WebSocket upgrade', async (t) => {
+  const echo = await tcpEcho(t);
+  const r = await startRelay(t, { listen: 'wss://127.0.0.1:0/secure', targets: [echo.address] });
+  assert.match(r.address, /^wss:\/\/127\.0\.0\.1:\d+\/secure$/);
+  const client = new WebSocket(r.address, { rejectUnauthorized: false });
+  await once(client, 'open');
+  client.send(Buffer.from('over wss\n'));
+  const [data] = await once(client, 'message');
+  assert.equal(String(data), 'over wss\n');
+  client.close();
+});

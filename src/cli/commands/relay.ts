@@ -255,7 +255,9 @@ async function runRelay(
       : (c: DumpChunk) => {
           if (flags.json) log.event('data', { ...lib.dumpEvent(c, dumpMode, dumpOpts(flags)) });
           else
-            (stdioInUse ? ctx.io.stderr : ctx.io.stdout).write(`${lib.formatDump(c, dumpMode, dumpOpts(flags))}\n`);
+            (stdioInUse ? ctx.io.stderr : ctx.io.stdout).write(
+              `${lib.formatDump(c, dumpMode, dumpOpts(flags))}\n`,
+            );
         };
 
   if (listen?.toLowerCase().startsWith('udp:')) {
