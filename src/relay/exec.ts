@@ -205,8 +205,8 @@ export class ExecStream extends Duplex {
     // own exit status. Anything else means the connection is gone: stop it.
     const clean = err === null && this.readableEnded && this.writableFinished;
     const term = () => {
-      child.kill('SIGTERM');
-      this.#timer = setTimeout(() => child.kill('SIGKILL'), this.#killGrace);
+      signalGroup(child, 'SIGTERM');
+      this.#timer = setTimeout(() => signalGroup(child, 'SIGKILL'), this.#killGrace);
     };
     if (clean) this.#timer = setTimeout(term, this.#killGrace);
     else term();
@@ -286,6 +286,8 @@ export class ExecSpawner {
       child = spawnChild(program, args, {
         stdio: ['pipe', 'pipe', 'inherit'],
         shell: false,
+        // Its own process group, so stopping it reaches what it started too (`sh -c 'a | b'`).
+        detached: true,
         ...(this.#cwd !== undefined ? { cwd: this.#cwd } : {}),
         ...(this.#env !== undefined ? { env: this.#env } : {}),
       });
@@ -295,4 +297,21 @@ export class ExecSpawner {
     this.#running++;
     return new ExecStream(child, program, this.#killGrace, () => this.#running--);
   }
+}
+
+/**
+ * signalGroup signals the child's whole process group (it leads one: it
+ * was spawned detached), so a program's own children do not outlive the
+ * connection; the child alone when the group is already gone.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) {
+      process.kill(-child.pid, signal);
+      return;
+    }
+  } catch {
+    // ESRCH: the group is gone; the child itself may still be there to signal.
+  }
+  child.kill(signal);
 }

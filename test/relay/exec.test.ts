@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -229,4 +230,25 @@ test('ExecSpawner validates its argv and options, naming the one at fault', () =
       `#${i}`,
     );
   }
+});
+
+test('destroy stops what the child started too (its process group)', async () => {
+  const spawner = new ExecSpawner(['sh', '-c', 'sleep 30 & echo $!; wait'], { killGrace: 200 });
+  const s = spawner.spawn();
+  const [line] = await once(s, 'data');
+  const grandchild = Number(String(line).trim());
+  assert.ok(alive(grandchild));
+  const closed = once(s, 'close');
+  s.destroy();
+  await closed;
+  // Orphaned by the shell, it is reaped by init, which in a container may never do it: a zombie counts as gone.
+  const running = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${grandchild}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 50 && running(); i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(running(), false, 'the background sleep outlived its connection');
 });
