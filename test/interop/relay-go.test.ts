@@ -1,3 +1,4 @@
+// test: alone
 /**
  * The TCP relay between real Go peers (test/interop/relaypeer, standard
  * library only; gorilla/websocket's echo server and a gorilla client from

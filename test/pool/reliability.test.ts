@@ -1,3 +1,4 @@
+// test: alone
 /**
  * RELIABILITY.md items 29–31 for the connection pool, against real TCP
  * servers on loopback: a server restart mid-load, a server that is down,

@@ -1,3 +1,4 @@
+// test: alone
 /**
  * Faults measured through relay() on real loopback sockets, against a
  * real backend: what a client sees (round trips, throughput, read sizes,

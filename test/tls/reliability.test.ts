@@ -1,3 +1,4 @@
+// test: alone
 /**
  * RELIABILITY.md item 40 for TLS servers: peers that never finish the
  * handshake — silent, garbage, or half a ClientHello — are closed at the
