@@ -41,12 +41,12 @@ export interface RelayOptions {
   healthCheck?: Partial<HealthCheck> | boolean;
   /** sendProxy writes a PROXY header (v1 text, v2 binary) to each target naming the real client. */
   sendProxy?: SendProxy;
-  /** maxConns caps relayed connections; past it new clients are reset at once. Default 10,000. */
-  maxConns?: number;
+  /** maxConnections caps relayed connections; past it new clients are reset at once. Default 10,000. */
+  maxConnections?: number;
   /** idleTimeout closes a connection with no bytes either way for this long. Default none. */
   idleTimeout?: number;
-  /** dialTimeout bounds connecting to a target (and its TLS or WebSocket handshake). Default 10 s. */
-  dialTimeout?: number;
+  /** connectTimeout bounds connecting to a target (and its TLS or WebSocket handshake). Default 10 s. */
+  connectTimeout?: number;
   /** shutdownTimeout is how long close() lets connections finish before destroying them. Default 5 s. */
   shutdownTimeout?: number;
   /** network, socketMode, proxy and tls are the listen side's, as for every netkit server. */
@@ -75,9 +75,9 @@ export interface RelayOptions {
 /** RELAY_DEFAULTS are relay()'s defaults. */
 export const RELAY_DEFAULTS = Object.freeze({
   balance: 'round-robin' as Balance,
-  maxConns: 10_000,
+  maxConnections: 10_000,
   idleTimeout: 0,
-  dialTimeout: 10_000,
+  connectTimeout: 10_000,
   shutdownTimeout: 5_000,
   maxChildren: 16,
   maxPayload: 16 * 1024 * 1024,
@@ -246,8 +246,13 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
     };
     client.on('error', () => {});
     if (this.#closing) return fail('NETKIT_LISTENER_CLOSED', 'the relay is closing');
-    if (this.#pipes.size + this.#pending.size >= o.maxConns) {
-      return fail('NETKIT_RELAY_LIMIT', `${o.maxConns} connections are relayed already (maxConns)`, '', true);
+    if (this.#pipes.size + this.#pending.size >= o.maxConnections) {
+      return fail(
+        'NETKIT_RELAY_LIMIT',
+        `${o.maxConnections} connections are relayed already (maxConnections, --max-conns)`,
+        '',
+        true,
+      );
     }
     if (refuses(this.toxics.all())) return fail('NETKIT_RELAY_REFUSED', 'refused by a fault', '', true);
     let preface: Buffer | undefined;
@@ -271,7 +276,7 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
       }
       try {
         target = await openTarget(t.endpoint, {
-          timeout: o.dialTimeout,
+          timeout: o.connectTimeout,
           tls: o.targetTls,
           preface,
           spawner: this.#spawner,
@@ -449,9 +454,9 @@ interface Resolved {
   balance: Balance;
   health: HealthCheck | undefined;
   sendProxy: SendProxy | undefined;
-  maxConns: number;
+  maxConnections: number;
   idleTimeout: number;
-  dialTimeout: number;
+  connectTimeout: number;
   shutdownTimeout: number;
   network: string | undefined;
   socketMode: number | undefined;
@@ -536,9 +541,14 @@ export function resolveRelayOptions(o: RelayOptions): Resolved {
     balance,
     health,
     sendProxy,
-    maxConns: checkInt('maxConns', o.maxConns ?? RELAY_DEFAULTS.maxConns, 1, 1_000_000),
+    maxConnections: checkInt(
+      'maxConnections',
+      o.maxConnections ?? RELAY_DEFAULTS.maxConnections,
+      1,
+      1_000_000,
+    ),
     idleTimeout: checkMs('idleTimeout', o.idleTimeout ?? RELAY_DEFAULTS.idleTimeout),
-    dialTimeout: checkMs('dialTimeout', o.dialTimeout ?? RELAY_DEFAULTS.dialTimeout),
+    connectTimeout: checkMs('connectTimeout', o.connectTimeout ?? RELAY_DEFAULTS.connectTimeout),
     shutdownTimeout: checkMs('shutdownTimeout', o.shutdownTimeout ?? RELAY_DEFAULTS.shutdownTimeout),
     network: o.network,
     socketMode: o.socketMode,

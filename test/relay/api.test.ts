@@ -509,7 +509,7 @@ test('RelayHub in-process: 404 and 409 as HubError, bad fields as InvalidArgumen
   await assert.rejects(hub.create({ name: 'h', upstream }), (e) => e instanceof HubError && e.status === 409);
   await assert.rejects(hub.update('none', {}), (e) => e instanceof HubError && e.status === 404);
   assert.throws(() => hub.create({ name: 'x', upstream: '-' }), InvalidArgumentError);
-  assert.throws(() => new RelayHub({ maxConns: -1 }), InvalidArgumentError);
+  assert.throws(() => new RelayHub({ maxConnections: -1 }), InvalidArgumentError);
   await hub.remove('h');
   assert.deepEqual(hub.list(), []);
 

@@ -173,9 +173,9 @@ test('a client that never reads: the relay holds a bounded amount, the server is
   c.destroy();
 });
 
-test('maxConns resets clients past the cap and says so; the relay keeps serving', async (t) => {
+test('maxConnections resets clients past the cap and says so; the relay keeps serving', async (t) => {
   const b = await backend(t, (s) => s.pipe(s));
-  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address], maxConns: 2 });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address], maxConnections: 2 });
   const held = [await connect(r.address), await connect(r.address)];
   await until(() => r.connections === 2);
   const failed = once(r, 'fail');
@@ -254,7 +254,7 @@ test('options are checked up front, each failure naming the option', async () =>
     [{ listen: '127.0.0.1:0', targets: ['ftp://x:1'] }, 'targets[0]'],
     [{ listen: 'exec:cat', targets: ['127.0.0.1:1'] }, 'listen'],
     [{ listen: '127.0.0.1:0', targets: ['127.0.0.1:1'], balance: 'random' as never }, 'balance'],
-    [{ listen: '127.0.0.1:0', targets: ['127.0.0.1:1'], maxConns: 0 }, 'maxConns'],
+    [{ listen: '127.0.0.1:0', targets: ['127.0.0.1:1'], maxConnections: 0 }, 'maxConnections'],
     [{ listen: '127.0.0.1:0', targets: ['ws://127.0.0.1:1/'], sendProxy: 'v2' }, 'sendProxy'],
     [{ listen: '0.0.0.0:0', targets: ['exec:cat'] }, 'allowRemoteExec'],
     [{ listen: '127.0.0.1:0', targets: ['-'] }, 'stdio'],

@@ -365,9 +365,9 @@ async function commonOptions(
       ? { healthCheck: flags.healthCheck === 0 ? false : { interval: flags.healthCheck } }
       : {}),
     ...(flags.sendProxy !== undefined ? { sendProxy: flags.sendProxy } : {}),
-    maxConns: flags.maxConns,
+    maxConnections: flags.maxConns,
     ...(flags.idle !== undefined ? { idleTimeout: flags.idle } : {}),
-    dialTimeout: flags.timeout,
+    connectTimeout: flags.timeout,
     shutdownTimeout: flags.shutdownTimeout,
     maxChildren: flags.maxChildren,
     ...(flags.allowRemoteExec ? { allowRemoteExec: true } : {}),
