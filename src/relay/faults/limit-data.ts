@@ -1,4 +1,4 @@
-import { cut, type Item, isSignal, Stage } from './stage.js';
+import { CountingStage, type Item, isSignal } from './stage.js';
 
 /**
  * LimitDataStage is Toxiproxy's `limit_data`: the first `bytes` bytes of
@@ -7,8 +7,7 @@ import { cut, type Item, isSignal, Stage } from './stage.js';
  * Toxiproxy keeps it in the stub's state: lowering the limit below what
  * has passed closes at the next chunk.
  */
-export class LimitDataStage extends Stage {
-  #passed = 0;
+export class LimitDataStage extends CountingStage {
   #spent = false;
 
   push(item: Item): void {
@@ -21,16 +20,13 @@ export class LimitDataStage extends Stage {
       this.emit(item);
       return;
     }
-    const limit = this.spec.attributes.bytes ?? 0;
-    const [pass, rest] = cut(item, limit - this.#passed);
-    this.#passed += pass.length;
-    if (pass.length > 0) this.emit(pass);
-    if (this.#passed < limit) return;
+    const rest = this.passFirst(item, this.spec.attributes.bytes ?? 0);
+    if (rest === undefined) return;
     this.#spent = true;
     this.ctx.dropped(rest.length);
     this.emit({
       kind: 'close',
-      reason: `fault ${this.spec.name}: limit_data closed ${this.ctx.stream} after ${this.#passed} bytes`,
+      reason: `fault ${this.spec.name}: limit_data closed ${this.ctx.stream} after ${this.passed} bytes`,
     });
   }
 }

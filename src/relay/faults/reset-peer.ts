@@ -1,4 +1,4 @@
-import { cut, type Item, isSignal, Stage } from './stage.js';
+import { CountingStage, type Item, isSignal } from './stage.js';
 
 /**
  * ResetPeerStage is Toxiproxy's `reset_peer`: once data (or the FIN)
@@ -7,8 +7,7 @@ import { cut, type Item, isSignal, Stage } from './stage.js';
  * bytes pass first: the RST then follows the Nth byte, for a peer that
  * must see part of a message before the connection breaks.
  */
-export class ResetPeerStage extends Stage {
-  #passed = 0;
+export class ResetPeerStage extends CountingStage {
   #triggered = false;
 
   push(item: Item): void {
@@ -25,11 +24,8 @@ export class ResetPeerStage extends Stage {
       this.emit(item);
       return;
     }
-    const limit = this.spec.attributes.bytes ?? 0;
-    const [pass, rest] = cut(item, limit - this.#passed);
-    this.#passed += pass.length;
-    if (pass.length > 0) this.emit(pass);
-    if (this.#passed < limit) return;
+    const rest = this.passFirst(item, this.spec.attributes.bytes ?? 0);
+    if (rest === undefined) return;
     this.ctx.dropped(rest.length);
     this.#trigger();
   }
@@ -39,7 +35,7 @@ export class ResetPeerStage extends Stage {
     const fire = () =>
       this.emit({
         kind: 'reset',
-        reason: `fault ${this.spec.name}: reset_peer reset ${this.ctx.stream} after ${this.#passed} bytes`,
+        reason: `fault ${this.spec.name}: reset_peer reset ${this.ctx.stream} after ${this.passed} bytes`,
       });
     const timeout = this.spec.attributes.timeout ?? 0;
     if (timeout > 0) {

@@ -154,6 +154,29 @@ export abstract class Stage implements Input {
 }
 
 /** cut splits `chunk` for a stage that lets only `left` more bytes pass: the part that passes, and the rest. */
+/**
+ * CountingStage is a stage that lets the first `bytes` of its stream
+ * through and then acts (limit_data closes, reset_peer resets, timeout
+ * black-holes): the count, kept across updates as Toxiproxy keeps it, and
+ * the cut at the Nth byte live here once.
+ */
+export abstract class CountingStage extends Stage {
+  /** passed is how many bytes went through before the stage acted. */
+  protected passed = 0;
+
+  /**
+   * passFirst emits what is left of the first `limit` bytes from `chunk`;
+   * it returns the bytes after the limit once it is reached, or undefined
+   * while the stream is still under it.
+   */
+  protected passFirst(chunk: Buffer, limit: number): Buffer | undefined {
+    const [pass, rest] = cut(chunk, limit - this.passed);
+    this.passed += pass.length;
+    if (pass.length > 0) this.emit(pass);
+    return this.passed < limit ? undefined : rest;
+  }
+}
+
 export function cut(chunk: Buffer, left: number): [Buffer, Buffer] {
   const n = Math.max(0, Math.min(left, chunk.length));
   return [chunk.subarray(0, n), chunk.subarray(n)];

@@ -1,6 +1,6 @@
 import { Fifo } from '../../internal/fifo.js';
 import type { ToxicSpec } from './spec.js';
-import { cut, type Input, type Item, isSignal, Stage, type StageContext } from './stage.js';
+import { CountingStage, type Input, type Item, isSignal, type StageContext } from './stage.js';
 
 /**
  * TimeoutStage is Toxiproxy's `timeout`: no data passes (it is held, not
@@ -9,8 +9,7 @@ import { cut, type Input, type Item, isSignal, Stage, type StageContext } from '
  * as in Toxiproxy, where it waits unread in the chain. netkit's `bytes`
  * lets that many bytes pass first, and the hole opens at the Nth byte.
  */
-export class TimeoutStage extends Stage {
-  #passed = 0;
+export class TimeoutStage extends CountingStage {
   #holding = false;
   #spent = false;
   #held = new Fifo<Item>();
@@ -37,11 +36,8 @@ export class TimeoutStage extends Stage {
       this.emit(item);
       return;
     }
-    const limit = this.spec.attributes.bytes ?? 0;
-    const [pass, rest] = cut(item, limit - this.#passed);
-    this.#passed += pass.length;
-    if (pass.length > 0) this.emit(pass);
-    if (this.#passed < limit) return;
+    const rest = this.passFirst(item, this.spec.attributes.bytes ?? 0);
+    if (rest === undefined) return;
     this.#hold();
     if (rest.length > 0) this.#held.push(rest);
   }
@@ -53,7 +49,7 @@ export class TimeoutStage extends Stage {
     if (this.#holding) {
       this.clearTimers();
       this.#countdown();
-    } else if (this.#passed >= (spec.attributes.bytes ?? 0)) this.#hold();
+    } else if (this.passed >= (spec.attributes.bytes ?? 0)) this.#hold();
   }
 
   protected override release(): void {
