@@ -5,7 +5,8 @@ import { splitHostPort } from '../addr/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { checkSignal, shown } from '../internal/validate.js';
 import type { TargetChange } from './balance.js';
-import { type ConnFail, type ConnOpen, Relay, type RelayOptions, resolveRelayOptions } from './relay.js';
+import { type RelayOptions, resolveRelayOptions } from './options.js';
+import { type ConnFail, type ConnOpen, Relay } from './relay.js';
 import type { ConnSummary } from './types.js';
 
 /** HubError is a proxy that cannot be found (404) or whose name is taken (409), as in Toxiproxy's API. */

@@ -23,15 +23,8 @@ export {
   type RelayHubEvents,
   type RelayHubOptions,
 } from './hub.js';
-export {
-  type ConnFail,
-  type ConnOpen,
-  RELAY_DEFAULTS,
-  Relay,
-  type RelayEvents,
-  type RelayOptions,
-  relay,
-} from './relay.js';
+export { RELAY_DEFAULTS, type RelayOptions } from './options.js';
+export { type ConnFail, type ConnOpen, Relay, type RelayEvents, relay } from './relay.js';
 export { stdioDuplex } from './sides.js';
 export { ToxicError, Toxics } from './toxics.js';
 export type { CloseKind, Closer, ConnSummary, Stream } from './types.js';
