@@ -48,6 +48,8 @@ export interface RelayOptions {
   allowRemoteExec?: boolean;
   /** maxPayload bounds one WebSocket message on a ws:// listen side. Default 16 MiB. */
   maxPayload?: number;
+  /** headersTimeout closes a ws:// listen side's connection whose upgrade request is not complete in time. Default 10 s. */
+  headersTimeout?: number;
   /** stdio is the stream `-` stands for (the CLI passes stdin/stdout). */
   stdio?: Duplex;
   /** dump sees every chunk both ways (for --dump); without it nothing runs per chunk. */
@@ -64,6 +66,7 @@ export const RELAY_DEFAULTS = Object.freeze({
   shutdownTimeout: 5_000,
   maxChildren: 16,
   maxPayload: 16 * 1024 * 1024,
+  headersTimeout: 10_000,
 });
 
 /** Resolved are checked RelayOptions. */
@@ -87,6 +90,7 @@ export interface Resolved {
   maxChildren: number;
   allowRemoteExec: boolean;
   maxPayload: number;
+  headersTimeout: number;
   stdio: Duplex | undefined;
   dump: ((chunk: DumpChunk) => void) | undefined;
   signal: AbortSignal | undefined;
@@ -179,6 +183,7 @@ export function resolveRelayOptions(o: RelayOptions): Resolved {
     maxChildren: checkInt('maxChildren', o.maxChildren ?? RELAY_DEFAULTS.maxChildren, 1, 10_000),
     allowRemoteExec,
     maxPayload: checkInt('maxPayload', o.maxPayload ?? RELAY_DEFAULTS.maxPayload, 1, 2 ** 31 - 1),
+    headersTimeout: checkMs('headersTimeout', o.headersTimeout ?? RELAY_DEFAULTS.headersTimeout),
     stdio: o.stdio,
     dump: o.dump,
     signal: checkSignal(o.signal),

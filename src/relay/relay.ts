@@ -141,7 +141,7 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
           ? `unix:${ep.kind === 'unix' ? ep.path : bound}`
           : bound;
     if (ep.kind === 'ws') {
-      this.#ws = wsAcceptor(ep.url.pathname, o.maxPayload, (stream, socket) =>
+      this.#ws = wsAcceptor(ep.url.pathname, o.maxPayload, o.headersTimeout, (stream, socket) =>
         this.#accepted(stream, socket),
       );
     }

@@ -16,15 +16,20 @@ export interface WsAcceptor {
  * every netkit server), WebSocket upgrades on `path` become byte streams
  * (one binary message per chunk each way) handed to `onStream` with the
  * socket under them, any other request gets 426 or 404. `maxPayload`
- * bounds one message, as on `ws serve`.
+ * bounds one message, as on `ws serve`; a connection whose request is not
+ * complete within `headersTimeout` (0: none) is closed (slowloris).
  */
 export function wsAcceptor(
   path: string,
   maxPayload: number,
+  headersTimeout: number,
   onStream: (stream: Duplex, socket: net.Socket) => void,
 ): WsAcceptor {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload });
-  const server = http.createServer((req, res) => {
+  // Node checks these timeouts only every connectionsCheckingInterval (30 s by default), so a
+  // slowloris would outlive a 10 s headersTimeout by up to 30 s; check often enough to honour it.
+  const checkEvery = Math.max(10, Math.min(1000, Math.floor((headersTimeout || 4000) / 4)));
+  const server = http.createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
     const status = urlPath(req.url) === path ? 426 : 404;
     res.writeHead(status, {
       'content-type': 'text/plain; charset=utf-8',
@@ -37,8 +42,9 @@ export function wsAcceptor(
         : 'not found\n',
     );
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  server.headersTimeout = headersTimeout;
+  // Upgrades and plain requests are answered once their headers are in; this only bounds a body.
+  server.requestTimeout = headersTimeout > 0 ? Math.max(headersTimeout, 10_000) : 0;
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     if (urlPath(req.url) !== path) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

@@ -369,3 +369,146 @@ test('a client black-holed by a timeout fault is reaped by idleTimeout; the targ
     `closed after ${ms.toFixed(0)} ms; target wrote ${(s.written() / MiB).toFixed(2)} MiB before TCP stopped it; RSS +${(rss / MiB).toFixed(1)} MiB`,
   );
 });
+
+/** wsOpen opens a WebSocket client and waits for the upgrade. */
+async function wsOpen(t: TestContext, url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  ws.on('error', () => {});
+  t.after(() => ws.terminate());
+  await once(ws, 'open');
+  return ws;
+}
+
+/** wsEcho sends `text` and resolves with what comes back, across however many messages. */
+async function wsEcho(ws: WebSocket, text: string): Promise<string> {
+  let got = '';
+  const done = new Promise<string>((resolve) => {
+    const onMessage = (d: Buffer) => {
+      got += d.toString();
+      if (got.length >= text.length) {
+        ws.off('message', onMessage);
+        resolve(got);
+      }
+    };
+    ws.on('message', onMessage);
+  });
+  ws.send(text);
+  return within(done, SLACK, `the echo of ${text}`);
+}
+
+test('ws:// listen side: a message over maxPayload closes that client with 1009, others carry on', async (t) => {
+  const MAX = 1024;
+  const b = await backend(t, (s) => s.pipe(s));
+  const r = await startRelay(t, {
+    listen: 'ws://127.0.0.1:0/tunnel',
+    targets: [b.address],
+    maxPayload: MAX,
+  });
+  const base = openFds();
+  const good = await wsOpen(t, r.address);
+  assert.equal(await wsEcho(good, 'before'), 'before');
+  for (const size of [MAX, MAX + 1, 16 * MAX]) {
+    const bad = await wsOpen(t, r.address);
+    const closed = once(bad, 'close');
+    bad.send(Buffer.alloc(size, 0x63));
+    if (size <= MAX) {
+      const [d] = (await within(once(bad, 'message'), SLACK, 'the echo of a message at maxPayload')) as [
+        Buffer,
+      ];
+      assert.equal(d.length, size);
+      bad.close();
+      await closed;
+      continue;
+    }
+    const [code] = (await within(closed, SLACK, `a ${size}-byte message closed`)) as [number];
+    assert.equal(code, 1009, `${size} bytes: close code ${code}`);
+    assert.equal(await wsEcho(good, `after ${size}`), `after ${size}`);
+  }
+  const late = await wsOpen(t, r.address);
+  assert.equal(await wsEcho(late, 'late'), 'late');
+  good.close();
+  late.close();
+  await settled(r, base, 'after the WebSocket clients');
+});
+
+test('ws:// listen side: a slowloris upgrade is closed at headersTimeout, real clients meanwhile served', async (t) => {
+  const HEADERS = 500;
+  const b = await backend(t, (s) => s.pipe(s));
+  const r = await startRelay(t, {
+    listen: 'ws://127.0.0.1:0/tunnel',
+    targets: [b.address],
+    headersTimeout: HEADERS,
+  });
+  const base = openFds();
+  const url = new URL(r.address);
+  const t0 = performance.now();
+  const slow = await Promise.all(
+    Array.from({ length: 50 }, async (_, i) => {
+      const c = await Client.open(`${url.hostname}:${url.port}`);
+      // Half a request, then nothing: never the blank line that ends the headers.
+      c.socket.write(i % 2 === 0 ? 'GET /tunnel HTTP/1.1\r\nHost: x\r\n' : 'GET /tun');
+      return c;
+    }),
+  );
+  const ws = await wsOpen(t, r.address);
+  assert.equal(await wsEcho(ws, 'served meanwhile'), 'served meanwhile');
+  await within(Promise.all(slow.map((c) => c.closed)), HEADERS + SLACK, 'the slow clients closed');
+  const times = slow.map((c) => c.closedAt - t0);
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  assert.ok(first >= HEADERS - 50, `a slow client was closed after ${first.toFixed(0)} ms`);
+  assert.equal(ws.readyState, WebSocket.OPEN, 'the real client was closed too');
+  assert.equal(await wsEcho(ws, 'still here'), 'still here');
+  ws.close();
+  await settled(r, base, 'after the slowloris');
+  t.diagnostic(`50 slow upgrades closed ${first.toFixed(0)}–${last.toFixed(0)} ms after they came`);
+});
+
+test('a burst of 500 clients at maxConnections 100: exactly 400 reset, 100 served, then room again', async (t) => {
+  const N = 500;
+  const MAX = 100;
+  const b = await backend(t, (s) => s.pipe(s));
+  const r = await startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: [b.address],
+    maxConnections: MAX,
+    shutdownTimeout: 0,
+  });
+  const w = watch(r);
+  const base = openFds();
+  // Every client says hello at once and holds on: served ones get the echo, refused ones a reset.
+  const clients = await Promise.all(
+    Array.from({ length: N }, async () => {
+      const c = await Client.open(r.address).catch(() => undefined);
+      c?.socket.write('hello');
+      return c;
+    }),
+  );
+  const connected = clients.filter((c) => c !== undefined);
+  await within(
+    until(() => connected.every((c) => c.bytes === 5 || c.isClosed), 15_000),
+    20_000,
+    'every client served or refused',
+  );
+  const served = connected.filter((c) => c.bytes === 5 && !c.isClosed);
+  const refused = connected.filter((c) => c.isClosed);
+  assert.equal(served.length, MAX, `${served.length} served`);
+  assert.equal(refused.length + (N - connected.length), N - MAX, `${refused.length} refused`);
+  for (const c of refused) {
+    assert.equal(c.bytes, 0, 'a refused client got bytes');
+    assert.match(c.error ?? '', /ECONNRESET|EPIPE/, `a refused client closed with ${c.error ?? 'FIN'}`);
+  }
+  assert.equal(w.fails.length, N - MAX);
+  assert.ok(w.fails.every((f) => f.code === 'NETKIT_RELAY_LIMIT'));
+  assert.equal(r.connections, MAX);
+
+  for (const c of served) c.socket.end();
+  await settled(r, base, 'after the burst');
+  const again = await Promise.all(Array.from({ length: MAX }, (_, i) => roundTrip(r.address, `again ${i}`)));
+  assert.deepEqual(
+    again.map((g) => g.toString()),
+    Array.from({ length: MAX }, (_, i) => `again ${i}`),
+  );
+  assert.equal(w.fails.length, N - MAX, 'a client was refused with room to spare');
+  await settled(r, base, 'after the second round');
+});
