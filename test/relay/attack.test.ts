@@ -16,7 +16,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { type TestContext, test } from 'node:test';
 import WebSocket from 'ws';
-import type { ConnFail, ConnSummary, Relay } from '../../src/relay/index.js';
+import {
+  type ConnFail,
+  type ConnSummary,
+  type Relay,
+  RelayHub,
+  serveRelayApi,
+} from '../../src/relay/index.js';
 import { RESET_PROBE_MS } from '../../src/relay/pipe.js';
 import { openFds, sleep, until } from '../helpers/net.js';
 import { backend, hostPort, roundTrip, startRelay, streamingBackend } from '../helpers/relay.js';
@@ -511,4 +517,233 @@ test('a burst of 500 clients at maxConnections 100: exactly 400 reset, 100 serve
   );
   assert.equal(w.fails.length, N - MAX, 'a client was refused with room to spare');
   await settled(r, base, 'after the second round');
+});
+
+/** apiCall sends one request on its own connection and resolves with its status, or the socket's error. */
+function apiCall(
+  base: string,
+  method: string,
+  path: string,
+  body?: string | Buffer,
+): Promise<{ status: number; body: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      `${base}${path}`,
+      { method, agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (d: Buffer) => parts.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString() }));
+        res.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+      },
+    );
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
+    req.end(body);
+  });
+}
+
+test('the API under 200 hostile requests at once: each refused with a 4xx, and it still works after', async (t) => {
+  const echo = await backend(t, (s) => s.pipe(s));
+  const hub = new RelayHub({ shutdownTimeout: 0 });
+  const api = await serveRelayApi('127.0.0.1:0', { hub, maxBodyBytes: 64 * 1024 });
+  t.after(async () => {
+    await api.close();
+    await hub.close();
+  });
+  const base = `http://${api.address}`;
+  const made = await apiCall(base, 'POST', '/proxies', JSON.stringify({ name: 'p', upstream: echo.address }));
+  assert.equal('status' in made && made.status, 201);
+  const fds = openFds();
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+  // [what, method, path, body, the statuses it may get]
+  const attacks: [string, string, string, string | Buffer, number[]][] = [
+    ['bad JSON', 'POST', '/proxies', '{"name":', [400]],
+    ['bad JSON in a toxic', 'POST', '/proxies/p/toxics', '{"type":"latency",}', [400]],
+    ['not UTF-8', 'POST', '/proxies/p/toxics', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), [400]],
+    ['empty body', 'POST', '/proxies', '', [400]],
+    ['a huge body', 'POST', '/proxies', Buffer.alloc(1024 * 1024, 0x20), [413]],
+    ['a body just over the cap', 'POST', '/proxies/p/toxics', Buffer.alloc(64 * 1024 + 1, 0x20), [413]],
+    ['an unknown toxic type', 'POST', '/proxies/p/toxics', '{"type":"nope"}', [400]],
+    [
+      'deep nesting in attributes',
+      'POST',
+      '/proxies/p/toxics',
+      `{"type":"latency","attributes":${deep(5000)}}`,
+      [400],
+    ],
+    ['deep arrays', 'POST', '/proxies', `${'['.repeat(30000)}${']'.repeat(30000)}`, [400]],
+    ['a number for a name', 'POST', '/proxies', '{"name":5,"upstream":[]}', [400]],
+    [
+      'a string for latency',
+      'POST',
+      '/proxies/p/toxics',
+      '{"type":"latency","attributes":{"latency":"x"}}',
+      [400],
+    ],
+    [
+      'a negative latency',
+      'POST',
+      '/proxies/p/toxics',
+      '{"type":"latency","attributes":{"latency":-1}}',
+      [400],
+    ],
+    ['toxicity as text', 'POST', '/proxies/p/toxics', '{"type":"latency","toxicity":"1"}', [400]],
+    ['toxicity over 1', 'POST', '/proxies/p/toxics', '{"type":"latency","toxicity":2}', [400]],
+    ['a bad stream', 'POST', '/proxies/p/toxics', '{"type":"latency","stream":"sideways"}', [400]],
+    ['enabled as text', 'POST', '/proxies/p', '{"enabled":"yes"}', [400]],
+    ['populate with an object', 'POST', '/populate', '{"x":1}', [400]],
+    ['an exec: upstream', 'POST', '/proxies', '{"name":"sh","upstream":"exec:/bin/sh"}', [400]],
+    ['a proto key', 'POST', '/proxies/p/toxics', '{"__proto__":{"type":"latency"},"type":"nope"}', [400]],
+    ['an unknown proxy', 'POST', '/proxies/nope/toxics', '{"type":"latency"}', [404]],
+  ];
+  const TOTAL = 200;
+  const t0 = performance.now();
+  const results = await within(
+    Promise.all(
+      Array.from({ length: TOTAL }, (_, i) => {
+        const [, method, path, body] = attacks[i % attacks.length]!;
+        return apiCall(base, method, path, body);
+      }),
+    ),
+    30_000,
+    'every hostile request answered',
+  );
+  const ms = performance.now() - t0;
+  for (const [i, got] of results.entries()) {
+    const [what, , , , want] = attacks[i % attacks.length]!;
+    if ('error' in got) {
+      // A server that stops reading an oversized body may close before the client has sent it.
+      assert.ok(want.includes(413), `#${i} ${what}: ${got.error}`);
+      assert.match(got.error, /ECONNRESET|EPIPE/, `#${i} ${what}`);
+      continue;
+    }
+    assert.ok(want.includes(got.status), `#${i} ${what}: got ${got.status} want ${want} (${got.body})`);
+    assert.equal(JSON.parse(got.body).status, got.status, `#${i} ${what}: body ${got.body}`);
+  }
+  // Nothing the attacks sent was kept, and a good request still works.
+  assert.deepEqual(
+    hub.list().map((r) => r.name),
+    ['p'],
+  );
+  assert.equal(hub.get('p').toxics.all().length, 0, 'a hostile request added a toxic');
+  const good = await apiCall(
+    base,
+    'POST',
+    '/proxies/p/toxics',
+    JSON.stringify({ name: 'slow', type: 'latency', attributes: { latency: 10 } }),
+  );
+  assert.equal('status' in good && good.status, 200, JSON.stringify(good));
+  assert.equal((await roundTrip(hub.get('p').address, 'through p')).toString(), 'through p');
+  await until(() => openFds() <= fds + FD_SLACK, SLACK, `API fds back to ${fds} (${openFds()})`);
+  t.diagnostic(`${TOTAL} hostile requests answered in ${ms.toFixed(0)} ms`);
+});
+
+/** children lists this process's child processes from /proc: pid, program name and state (`Z`: a zombie). */
+function children(): { pid: number; comm: string; state: string }[] {
+  const out: { pid: number; comm: string; state: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // comm is in parentheses and may hold spaces or parentheses itself; the fields follow the last ')'.
+    const close = stat.lastIndexOf(')');
+    const [state = '', ppid = ''] = stat.slice(close + 2).split(' ');
+    if (Number(ppid) === process.pid) {
+      out.push({ pid: Number(d), comm: stat.slice(stat.indexOf('(') + 1, close), state });
+    }
+  }
+  return out;
+}
+
+test('50 clients against exec:/bin/cat with maxChildren 4: 4 children at most, the rest closed, no zombie', async (t) => {
+  const N = 50;
+  const MAX = 4;
+  const r = await startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: ['exec:/bin/cat'],
+    maxChildren: MAX,
+    shutdownTimeout: 0,
+  });
+  const w = watch(r);
+  const cats = () => children().filter((c) => c.comm === 'cat');
+  // Other children (tsx's esbuild service) are not ours to count, unless they are zombies.
+  const leftovers = () => children().filter((c) => c.comm === 'cat' || c.state === 'Z');
+  assert.equal(cats().length, 0, 'cat children before the test');
+  let peak = 0;
+  let samples = 0;
+  const sample = () => {
+    samples++;
+    peak = Math.max(peak, cats().length);
+  };
+  const sampler = setInterval(sample, 5);
+  t.after(() => clearInterval(sampler));
+  r.on('open', sample);
+  r.on('fail', sample);
+
+  const clients = await Promise.all(
+    Array.from({ length: N }, async (_, i) => {
+      const c = await Client.open(r.address);
+      c.socket.write(`hello ${i}\n`);
+      return c;
+    }),
+  );
+  const echoed = (c: Client, i: number) => c.text === `hello ${i}\n`;
+  await until(
+    () => clients.every((c, i) => c.isClosed || echoed(c, i)),
+    15_000,
+    'every client served or refused',
+  );
+  sample();
+  const served = clients.filter((c, i) => echoed(c, i) && !c.isClosed);
+  const refused = clients.filter((c) => c.isClosed);
+  assert.equal(served.length, MAX, `${served.length} served`);
+  assert.equal(refused.length, N - MAX, `${refused.length} refused`);
+  for (const c of refused) assert.equal(c.bytes, 0, 'a refused client got bytes');
+  assert.equal(w.fails.length, N - MAX);
+  assert.ok(
+    w.fails.every((f) => f.code === 'NETKIT_EXEC_LIMIT'),
+    `fail codes: ${[...new Set(w.fails.map((f) => f.code))]}`,
+  );
+  assert.equal(cats().length, MAX);
+
+  // Each served client half-closes: cat sees EOF, exits, and its output's end reaches the client.
+  for (const c of served) c.socket.end();
+  await within(Promise.all(served.map((c) => c.closed)), SLACK, 'the served clients closed');
+  await until(() => r.connections === 0, SLACK, 'relay connections back to 0');
+  await until(() => leftovers().length === 0, SLACK, `children reaped (${JSON.stringify(leftovers())})`);
+
+  // The children are gone, so there is room again.
+  const again = await Promise.all(
+    Array.from({ length: MAX }, (_, i) => roundTrip(r.address, `again ${i}\n`)),
+  );
+  assert.deepEqual(
+    again.map((g) => g.toString()),
+    Array.from({ length: MAX }, (_, i) => `again ${i}\n`),
+  );
+  await until(() => leftovers().length === 0, SLACK, `children reaped (${JSON.stringify(leftovers())})`);
+
+  // Clients that reset while their cat runs: the children are stopped and reaped all the same.
+  const resetters = await Promise.all(
+    Array.from({ length: MAX }, async (_, i) => {
+      const c = await Client.open(r.address);
+      c.socket.write(`bye ${i}\n`);
+      return c;
+    }),
+  );
+  await until(
+    () => resetters.every((c, i) => c.text === `bye ${i}\n`),
+    SLACK,
+    'the echoes before the resets',
+  );
+  for (const c of resetters) c.socket.resetAndDestroy();
+  await until(() => leftovers().length === 0, SLACK, `children reaped (${JSON.stringify(leftovers())})`);
+  await until(() => r.connections === 0, SLACK, 'relay connections back to 0');
+  clearInterval(sampler);
+  assert.ok(peak <= MAX, `${peak} cat children at once`);
+  assert.equal(peak, MAX, 'the limit was never reached: the test proves nothing');
+  t.diagnostic(`peak ${peak} children over ${samples} samples of /proc; ${w.fails.length} refused`);
 });
