@@ -1,0 +1,233 @@
+// test: alone
+/**
+ * RELIABILITY.md item 43: a black-holed server (no FIN, no RST, SYNs never
+ * answered) ends every client operation within its configured timeout.
+ * Real netkit servers run in host B; the black hole starts either before
+ * the client connects or once its request is in flight. Each client runs
+ * as the CLI (a child process in our namespace, so its exit code and its
+ * own clean-up count) and, where there is one, as the library. How long
+ * past its timeout each run ended is recorded with figure().
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { NetkitError } from '../../src/errors.js';
+import { request } from '../../src/http/index.js';
+import { createTcpPool } from '../../src/pool/index.js';
+import { dialRpc } from '../../src/rpc/index.js';
+import { dial } from '../../src/tcp/index.js';
+import { sendFiles } from '../../src/transfer/index.js';
+import { dialWs } from '../../src/ws/index.js';
+import { spawnNetkit } from '../helpers/cli.js';
+import { figure, rounds, spread } from '../helpers/figures.js';
+import { type Lab, requireLab } from '../helpers/netns.js';
+
+const N = rounds(3, 20);
+/** CLI_SLACK covers a child's Node start-up (a few hundred ms on a busy machine) and its exit. */
+const CLI_SLACK = 1500;
+/** LIB_SLACK covers timer lateness and clean-up inside this process. */
+const LIB_SLACK = 300;
+/** HANG is when a run is declared hung and killed, so a regression fails instead of stalling the suite. */
+const HANG = 15_000;
+
+interface Outcome {
+  ms: number;
+  /** code is the CLI's exit code or the library error's `code`. */
+  code: number | string;
+  detail: string;
+}
+
+/** cliRun spawns `netkit …args` in our namespace and waits (bounded) for its exit. */
+async function cliRun(args: string[], during?: (ms: number) => Promise<void>): Promise<Outcome> {
+  const started = performance.now();
+  const p = spawnNetkit(args);
+  p.child.stdin?.on('error', () => {}); // stdin stays open (interactive clients) and is ours to leave
+  const killer = setTimeout(() => void p.kill('SIGKILL'), HANG);
+  try {
+    if (during) await during(started);
+    const { code, signal } = await p.exited;
+    return {
+      ms: performance.now() - started,
+      code: code ?? -1,
+      detail: `exit ${code ?? signal}; stderr: ${p.stderr().slice(-400)}`,
+    };
+  } finally {
+    clearTimeout(killer);
+    await p.kill('SIGKILL');
+  }
+}
+
+/** libRun runs a library operation that must reject, and reports its error's code. */
+async function libRun(op: () => Promise<unknown>, during?: (ms: number) => Promise<void>): Promise<Outcome> {
+  const started = performance.now();
+  let hung: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    hung = setTimeout(() => reject(new Error(`still running after ${HANG} ms`)), HANG);
+  });
+  try {
+    const running = op();
+    if (during) await during(started);
+    await Promise.race([running, bound]);
+    return { ms: performance.now() - started, code: 'resolved', detail: 'resolved instead of failing' };
+  } catch (err) {
+    const code = err instanceof NetkitError ? err.code : String(err);
+    return { ms: performance.now() - started, code, detail: String((err as Error).stack ?? err) };
+  } finally {
+    clearTimeout(hung);
+  }
+}
+
+/**
+ * measure runs `once` N times and checks each ended with `want` no later
+ * than `limitMs`, then records how far past `timeoutMs` the runs ended.
+ */
+async function measure(
+  t: TestContext,
+  name: string,
+  o: { timeoutMs: number; limitMs: number; want: number | string },
+  once: (round: number) => Promise<Outcome>,
+): Promise<void> {
+  const over: number[] = [];
+  for (let i = 0; i < N; i++) {
+    const r = await once(i);
+    assert.equal(r.code, o.want, `${name} #${i}: got ${r.code} want ${o.want} (${r.detail})`);
+    assert.ok(
+      r.ms <= o.limitMs,
+      `${name} #${i}: ended after ${Math.round(r.ms)} ms, limit ${o.limitMs} ms (${r.detail})`,
+    );
+    over.push(r.ms - o.timeoutMs);
+  }
+  const s = spread(over);
+  figure(t, `blackhole ${name}`, {
+    timeoutMs: o.timeoutMs,
+    code: String(o.want),
+    runs: N,
+    overMinMs: s.min,
+    overP50Ms: s.p50,
+    overMaxMs: s.max,
+  });
+}
+
+/** shaped limits host B's sending rate, so a response is still on the wire when the black hole starts. */
+async function shapeB(lab: Lab, rate: string): Promise<void> {
+  const { stdout } = await lab.exec('ip', ['-o', 'link', 'show']);
+  const dev = /^\d+: (nkv[^@:]+b)[@:]/m.exec(stdout)?.[1];
+  assert.ok(dev, `no veth in ${lab.ns}:\n${stdout}`);
+  await lab.exec('tc', [
+    'qdisc',
+    'add',
+    'dev',
+    dev,
+    'root',
+    'tbf',
+    'rate',
+    rate,
+    'burst',
+    '16kb',
+    'latency',
+    '5s',
+  ]);
+}
+
+async function scratch(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'nk-blackhole-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('black hole before connecting: every client ends within its timeout', {
+  timeout: 600_000,
+}, async (t) => {
+  const lab = await requireLab(t);
+  if (!lab) return;
+  const dir = await scratch(t);
+  const file = path.join(dir, 'payload.bin');
+  await writeFile(file, Buffer.alloc(64 * 1024, 7));
+  const tcp = await lab.netkit(['tcp', 'serve', `${lab.b}:0`]);
+  const http = await lab.netkit(['http', 'serve', `${lab.b}:0`]);
+  const ws = await lab.netkit(['ws', 'serve', `${lab.b}:0`]);
+  const rpc = await lab.netkit(['rpc', 'serve', `${lab.b}:0`]);
+  const recv = await lab.netkit(['recv', `${lab.b}:0`, '--dir', path.join(dir, 'in')]);
+  await lab.blackhole();
+
+  const T = 1000;
+  const cli = { timeoutMs: T, limitMs: T + CLI_SLACK, want: EXIT.TIMEOUT };
+  const lib = (want: string) => ({ timeoutMs: T, limitMs: T + LIB_SLACK, want });
+  const args = '{"A":7,"B":8}';
+
+  await t.test('tcp connect', async (tt) => {
+    await measure(tt, 'tcp connect (cli --timeout 1s)', cli, () =>
+      cliRun(['tcp', 'connect', tcp.address, '--timeout', '1s', '--send', 'x']),
+    );
+    await measure(tt, 'tcp dial (lib timeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
+      libRun(() => dial(tcp.address, { timeout: T })),
+    );
+  });
+
+  await t.test('http get', async (tt) => {
+    await measure(tt, 'http get (cli --timeout 1s)', cli, () =>
+      cliRun(['http', 'get', `http://${http.address}/`, '--timeout', '1s']),
+    );
+    await measure(tt, 'http request (lib timeout 1000)', lib('NETKIT_TIMEOUT'), () =>
+      libRun(() => request(`http://${http.address}/`, { timeout: T })),
+    );
+  });
+
+  await t.test('ws connect', async (tt) => {
+    await measure(tt, 'ws connect (cli --timeout 1s)', cli, () =>
+      cliRun(['ws', 'connect', `ws://${ws.address}/echo`, '--timeout', '1s', '--send', 'x']),
+    );
+    await measure(tt, 'ws dial (lib timeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
+      libRun(() => dialWs(`ws://${ws.address}/echo`, { timeout: T })),
+    );
+  });
+
+  await t.test('rpc call', async (tt) => {
+    await measure(tt, 'rpc call (cli --timeout 1s)', cli, () =>
+      cliRun(['rpc', 'call', rpc.address, 'Arith.Multiply', args, '--timeout', '1s']),
+    );
+    await measure(tt, 'rpc call --http (cli --timeout 1s)', cli, () =>
+      cliRun(['rpc', 'call', rpc.address, 'Arith.Multiply', args, '--http', '--timeout', '1s']),
+    );
+    await measure(tt, 'rpc dial (lib timeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
+      libRun(() => dialRpc(rpc.address, { timeout: T })),
+    );
+  });
+
+  await t.test('send', async (tt) => {
+    await measure(tt, 'send (cli --connect-timeout 1s)', cli, () =>
+      cliRun(['send', file, recv.address, '--connect-timeout', '1s', '-q']),
+    );
+    await measure(tt, 'send (lib connectTimeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
+      libRun(() => sendFiles([file], recv.address, { connectTimeout: T })),
+    );
+  });
+
+  await t.test('tcp pool acquire', async (tt) => {
+    // acquireTimeout shorter than createTimeout: the caller's bound wins over a dial still trying.
+    await measure(tt, 'pool acquire (acquireTimeout 1000, createTimeout 10000)', lib('NETKIT_TIMEOUT'), () =>
+      libRun(async () => {
+        const pool = createTcpPool(tcp.address, { acquireTimeout: T, createTimeout: 10_000 });
+        try {
+          await pool.acquire();
+        } finally {
+          await pool.drain();
+        }
+      }),
+    );
+    // createTimeout shorter: each dial gives up, and acquire still ends at its own deadline.
+    await measure(tt, 'pool acquire (acquireTimeout 1000, createTimeout 300)', lib('NETKIT_TIMEOUT'), () =>
+      libRun(async () => {
+        const pool = createTcpPool(tcp.address, { acquireTimeout: T, createTimeout: 300 });
+        try {
+          await pool.acquire();
+        } finally {
+          await pool.drain();
+        }
+      }),
+    );
+  });
+});
