@@ -201,3 +201,25 @@ test('backoff: exponential, capped, with the jitter taking off at most its fract
   const none = checkBackoff('r', { initial: 10, max: 10, jitter: 0 });
   assert.equal(backoffDelay(none, 5), 10);
 });
+
+test('heartbeat: a server that stops answering pings is dropped within two intervals and reconnected', async (t) => {
+  const server = await startWs(t, { mode: 'echo', heartbeat: 0 });
+  const c = await client(t, `${server.url}`, { reconnect: { initial: 20, max: 50 }, heartbeat: 100 });
+  const pongs: number[] = [];
+  c.on('pong', ({ rttMs }) => pongs.push(rttMs ?? -1));
+  const closes: number[] = [];
+  c.on('close', ({ code }) => closes.push(code));
+  await new Promise((r) => setTimeout(r, 350));
+  // Answered heartbeats keep the connection, and are not reported as the caller's pongs.
+  assert.deepEqual(closes, []);
+  assert.deepEqual(pongs, []);
+  // A silent server: the socket stays open but nothing comes back, as behind a black hole.
+  for (const peer of server.peers) peer.socket.pause();
+  const silent = performance.now();
+  await until(() => closes.length > 0, 2000, 'the heartbeat to drop the connection');
+  assert.ok(performance.now() - silent < 400, `dropped after ${performance.now() - silent} ms`);
+  assert.equal(closes[0], CLOSE.ABNORMAL);
+  await until(() => c.reconnects === 1, 2000, 'a reconnection');
+  await c.send('back');
+  assert.equal((await next(c)).text(), 'back');
+});

@@ -38,6 +38,13 @@ export interface WsClientOptions {
   reconnect?: boolean | BackoffOptions;
   /** preamble messages are sent after every (re)connection, e.g. a login or a subscription. */
   preamble?: readonly Sendable[];
+  /**
+   * heartbeat pings the server this often and drops the connection (1006,
+   * then `reconnect` if set) when the previous ping is still unanswered, so
+   * a server that vanished without a FIN (a black hole, a cut link) is
+   * noticed within two intervals. Default 0: off.
+   */
+  heartbeat?: number;
   /** closeTimeout is how long close() waits for the server's close frame. Default 5 s. */
   closeTimeout?: number;
   /** signal closes the client when aborted (and aborts connecting). */
@@ -58,6 +65,7 @@ export interface ResolvedClientOptions {
   socketPath: string | undefined;
   reconnect: Backoff | undefined;
   preamble: readonly Sendable[];
+  heartbeat: number;
   closeTimeout: number;
   signal: AbortSignal | undefined;
 }
@@ -119,6 +127,7 @@ export function resolveClientOptions(url: unknown, o: WsClientOptions = {}): Res
         ? undefined
         : checkBackoff('reconnect', o.reconnect === true ? {} : o.reconnect),
     preamble,
+    heartbeat: checkMs('heartbeat', o.heartbeat ?? 0),
     closeTimeout: checkMs('closeTimeout', o.closeTimeout ?? 5_000),
     signal: checkSignal(o.signal),
   };
