@@ -381,3 +381,47 @@ test('keep-alive with userTimeout: a client writing into a black hole fails with
     `failed in ${s.max} ms; userTimeout ${KEEPALIVE_BOUND_MS} ms`,
   );
 });
+
+test('defaults: `tcp serve --idle 0` still frees a black-holed client, by keep-alive, in 15 s + 10 × 1 s', {
+  timeout: 120_000,
+}, async (t) => {
+  const l = await requireLab(t);
+  if (!l) return;
+  // Go's 15 s idle, then libuv's fixed probes (1 s apart, 10 of them): 25 s on Linux.
+  const DEFAULT_BOUND_MS = 15_000 + 10 * 1000;
+  const started = await l.netkit(['tcp', 'serve', `${l.b}:0`, '--echo', '--idle', '0']);
+  const server = watch(started.child, started.address);
+  const pid = started.child.pid as number;
+  const baseline = await fds(pid);
+  const times: number[] = [];
+  let after = 0;
+  for (let i = 0; i < rounds(1, 3); i++) {
+    const opened = server.next('open', 5000);
+    const conn = await connected(server.address, false);
+    await opened;
+    const closed = server.next('close', DEFAULT_BOUND_MS + SLACK_MS + 5000);
+    await l.blackhole();
+    const t0 = performance.now();
+    const event = await closed;
+    times.push(performance.now() - t0);
+    assert.equal(event.error, 'NETKIT_CONNECTION_CLOSED', `#${i}: close event ${JSON.stringify(event)}`);
+    after = await settle(() => fds(pid), baseline, 2000);
+    assert.equal(after, baseline, `#${i}: fds after the close`);
+    conn.destroy();
+    await l.unblock();
+  }
+  const s = spread(times);
+  figure(t, 'half-open server defaults', {
+    detect_ms_min: s.min,
+    detect_ms_p50: s.p50,
+    detect_ms_max: s.max,
+    bound_ms: DEFAULT_BOUND_MS,
+    fds_baseline: baseline,
+    fds_after: after,
+    rounds: times.length,
+  });
+  assert.ok(
+    s.max <= DEFAULT_BOUND_MS + SLACK_MS,
+    `closed in ${s.max} ms; default bound ${DEFAULT_BOUND_MS} ms`,
+  );
+});
