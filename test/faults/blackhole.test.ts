@@ -9,7 +9,7 @@
  * past its timeout each run ended is recorded with figure().
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -231,3 +231,107 @@ test('black hole before connecting: every client ends within its timeout', {
     );
   });
 });
+
+test('black hole with a request in flight: every client ends within its deadline', {
+  timeout: 600_000,
+}, async (t) => {
+  const lab = await requireLab(t);
+  if (!lab) return;
+  const dir = await scratch(t);
+  const site = path.join(dir, 'site');
+  await mkdir(site);
+  await writeFile(path.join(site, 'big.bin'), Buffer.alloc(16 * 1024 * 1024, 1));
+  const slow = path.join(dir, 'slow.mjs');
+  await writeFile(
+    slow,
+    'export const services = { Slow: { Sleep: (ms) => new Promise((r) => setTimeout(() => r(ms), ms)) } };\n',
+  );
+  const http = await lab.netkit(['http', 'serve', `${lab.b}:0`, '--dir', site]);
+  const rpc = await lab.netkit(['rpc', 'serve', `${lab.b}:0`, '--service', slow]);
+  const ws = await lab.netkit(['ws', 'serve', `${lab.b}:0`, '--heartbeat', '0']);
+  // 16 MiB at 1 Mbit/s takes minutes: the download is still running when the black hole starts.
+  await shapeB(lab, '1mbit');
+
+  const T = 2000;
+  /** AT is when the black hole starts: the child has started, connected and sent its request by then. */
+  const AT = 800;
+  const blackholeAt = async (started: number) => {
+    await sleep(Math.max(0, started + AT - performance.now()));
+    await lab.blackhole();
+  };
+  const inFlight = async <R extends Outcome>(run: (during: (ms: number) => Promise<void>) => Promise<R>) => {
+    try {
+      return await run(blackholeAt);
+    } finally {
+      await lab.unblock();
+    }
+  };
+  const cli = { timeoutMs: T, limitMs: T + CLI_SLACK, want: EXIT.TIMEOUT };
+  const lib = (want: string) => ({ timeoutMs: T, limitMs: T + LIB_SLACK, want });
+
+  await t.test('http get during the download', async (tt) => {
+    const url = `http://${http.address}/big.bin`;
+    await measure(tt, 'http get in flight (cli --timeout 2s)', cli, () =>
+      inFlight((during) => cliRun(['http', 'get', url, '--timeout', '2s', '--json'], during)),
+    );
+    await measure(tt, 'http request in flight (lib timeout 2000)', lib('NETKIT_TIMEOUT'), () =>
+      inFlight((during) => libRun(() => request(url, { timeout: T }), during)),
+    );
+  });
+
+  await t.test('rpc call waiting for its reply', async (tt) => {
+    await measure(tt, 'rpc call in flight (cli --timeout 2s)', cli, () =>
+      inFlight((during) =>
+        cliRun(['rpc', 'call', rpc.address, 'Slow.Sleep', '60000', '--timeout', '2s'], during),
+      ),
+    );
+    await measure(tt, 'rpc call in flight (lib timeout 2000, then close)', lib('NETKIT_TIMEOUT'), () =>
+      inFlight((during) =>
+        libRun(async () => {
+          const client = await dialRpc(rpc.address, { timeout: T });
+          try {
+            await client.call('Slow.Sleep', 60_000, { timeout: T });
+          } finally {
+            await client.close();
+          }
+        }, during),
+      ),
+    );
+  });
+
+  await t.test('ws connect waiting for a reply (--wait)', async (tt) => {
+    const url = `ws://${ws.address}/echo`;
+    await measure(tt, 'ws connect --send in flight (cli --wait 2s)', cli, () =>
+      inFlight((during) =>
+        cliRun(['ws', 'connect', url, '--send', 'a', '--count', '2', '--wait', '2s', '-q'], during),
+      ),
+    );
+    // The library's bound on a dead peer is close(): the close frame goes unanswered for closeTimeout.
+    await measure(tt, 'ws close in flight (lib closeTimeout 2000)', lib('resolved'), () =>
+      inFlight((during) =>
+        libRun(async () => {
+          const client = await dialWs(url, { timeout: T, closeTimeout: T });
+          await during(performance.now() - AT);
+          await client.close();
+        }),
+      ),
+    );
+  });
+
+  await t.test('ws connect pinging (--ping)', async (tt) => {
+    const url = `ws://${ws.address}/echo`;
+    // A pong not back when the next ping is due means the peer is gone: at most two intervals after the black hole.
+    const every = 300;
+    const deadline = AT + 2 * every;
+    await measure(
+      tt,
+      'ws connect --ping in flight (cli --ping 300ms)',
+      { timeoutMs: deadline, limitMs: deadline + CLI_SLACK, want: EXIT.TIMEOUT },
+      () => inFlight((during) => cliRun(['ws', 'connect', url, '--ping', '300ms', '-q'], during)),
+    );
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

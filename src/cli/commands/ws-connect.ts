@@ -121,14 +121,49 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     `connected to ${safeText(client.url)}${client.protocol ? ` (subprotocol ${safeText(client.protocol)})` : ''}`,
   );
   watch(client, flags, status);
-  const pinger = flags.ping
-    ? setInterval(() => void client.ping().then((rtt) => reportRtt(out, rtt)), flags.ping)
-    : undefined;
+  // Set when the server stopped answering (a reply or a pong overdue): it will not answer
+  // our close frame either, so the close is sent but not waited for (closeTimeout is 5 s).
+  let silent = false;
+  let pinger: NodeJS.Timeout | undefined;
+  const pongMissed = new Promise<never>((_, reject) => {
+    if (!flags.ping) return;
+    const every = flags.ping;
+    let unanswered = false;
+    // A pong still missing when the next ping is due means a server gone without a FIN
+    // (a black hole, a cut link): TCP alone would notice only after minutes of retransmits.
+    pinger = setInterval(() => {
+      if (unanswered) {
+        silent = true;
+        reject(
+          new TimeoutError(
+            'NETKIT_TIMEOUT',
+            'websocket ping',
+            `no pong within ${every} ms; the server is not answering`,
+            every,
+          ),
+        );
+        return;
+      }
+      unanswered = true;
+      void client.ping().then((rtt) => {
+        unanswered = false;
+        reportRtt(out, rtt);
+      });
+    }, every);
+  });
+  pongMissed.catch(() => {});
   try {
-    if (flags.send.length > 0) return await oneShot(client, flags, out, io.stdout);
+    if (flags.send.length > 0) {
+      const code = await Promise.race([oneShot(client, flags, out, io.stdout), pongMissed]);
+      if (code === EXIT.TIMEOUT) silent = true;
+      return code;
+    }
     const input = pump(ctx, client, flags);
     input.catch(() => {});
-    for await (const msg of client) await print(io.stdout, render(msg, out));
+    const reading = (async () => {
+      for await (const msg of client) await print(io.stdout, render(msg, out));
+    })();
+    await Promise.race([reading, pongMissed]);
     const { code, reason } = await client.closed;
     status('closed', { code, reason }, `closed ${code}${reason ? ` ${safeText(reason)}` : ''}`);
     if (io.signal.aborted) return stoppedExit(io.signal);
@@ -145,7 +180,8 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     return exitCodeFor(err);
   } finally {
     clearInterval(pinger);
-    await client.close();
+    const closing = client.close();
+    if (!silent) await closing;
   }
 }
 
