@@ -359,6 +359,8 @@ test('two ws serve --redis sharing a room: Redis killed and restarted, fan-out r
       10_000,
       () => `fan-out through Redis to resume (round ${round})`,
     );
+    // RedisBus retries every min(100 ms × attempt, 2 s): back within one capped retry and a resubscribe.
+    assert.ok(at - restarted <= 3000, `fan-out resumed ${at - restarted} ms after Redis came back`);
     resumed.push(at - restarted);
     gaps.push(at - killed);
     windows.push([killed, at]);
