@@ -1,5 +1,6 @@
 import type { Hash } from 'node:crypto';
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { NetkitError, TransferError } from '../errors.js';
 import { fsReason } from './fs-checks.js';
@@ -32,6 +33,8 @@ export class IncomingFile {
   #queued = 0;
   #flushing: Promise<void> | null = null;
   #error: NetkitError | null = null;
+  /** lastWriteAt is when the last chunk arrived (performance.now()): a receiver tells a stale connection by it. */
+  lastWriteAt = performance.now();
 
   constructor(path: string, fd: number, hash: Hash, offset: number) {
     this.path = path;
@@ -43,6 +46,7 @@ export class IncomingFile {
   /** write takes the next chunk; it resolves at once unless too much waits for the disk. */
   write(chunk: Buffer): undefined | Promise<void> {
     if (this.#error) throw this.#error;
+    this.lastWriteAt = performance.now();
     this.#hash.update(chunk);
     this.#queue.push(chunk);
     this.#queued += chunk.length;

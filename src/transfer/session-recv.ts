@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { isNetkitError, TransferError } from '../errors.js';
+import { isNetkitError, TimeoutError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { nonce, type TransferKey } from './auth.js';
 import {
@@ -260,7 +260,17 @@ async function receiveFile(
     );
   }
   const { store } = options;
-  const file = store.open(entry, plan, data.offset);
+  // The same file sent again on a new connection takes over from this one once it has gone silent (see takeOver).
+  const file = store.open(entry, plan, data.offset, (silentMs) =>
+    wire.conn.destroy(
+      new TimeoutError(
+        'NETKIT_TIMEOUT',
+        'read',
+        `${quote(entry.path)}: the sender sent nothing for ${silentMs} ms and sent the file again on a new connection, which resumes it`,
+        silentMs,
+      ),
+    ),
+  );
   const onEvent = options.onEvent;
   onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset: data.offset });
   let at = data.offset;

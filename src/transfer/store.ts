@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TransferError } from '../errors.js';
 import { hashPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
 import { IncomingFile, writeError } from './incoming.js';
@@ -55,6 +57,31 @@ export interface SkipPlan {
 /** FilePlan is what the receiver will do with an announced file. */
 export type FilePlan = SkipPlan | WritePlan;
 
+/**
+ * STALE_MS is how long the connection writing a file must have delivered
+ * nothing before the same file, sent again, takes the part over. A sender
+ * that lost its link (cut, black hole) retries long before the receiver's
+ * idle timeout drops the dead connection, and until then that connection
+ * held the file: every retry was refused as "being received by another
+ * transfer". A live transfer is never silent this long, so two senders of
+ * one file cannot take it from each other in turn.
+ */
+const STALE_MS = 1000;
+/** TAKEOVER_MS bounds the wait for a dropped connection to write out its last bytes and let go of the file. */
+const TAKEOVER_MS = 5000;
+
+/** Claim is a file being received: what was announced, when its bytes last arrived, and how to drop its connection. */
+interface Claim {
+  target: string;
+  size: number;
+  mtime: number;
+  lastWriteAt: () => number;
+  /** drop cuts the connection writing the file (absent for the classic protocol, which cannot resume). */
+  drop?: (silentMs: number) => void;
+  released: Promise<void>;
+  release: () => void;
+}
+
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const REOPEN = constants.O_WRONLY | constants.O_NOFOLLOW;
 
@@ -78,8 +105,8 @@ export class Store {
   readonly maxFileBytes: number;
   /** fsync makes each file durable before it gets its name (survives power loss, not just a killed process). */
   readonly fsync: boolean;
-  /** busy holds targets being written by some connection: two senders never write one file. */
-  static readonly #busy = new Set<string>();
+  /** busy maps targets (and their parts) being written by some connection to its claim: two senders never write one file. */
+  static readonly #busy = new Map<string, Claim>();
   #dirs: { abs: string; mode: number; mtime: number }[] = [];
   /** checked holds parent directories already walked in this transfer (re-checked after each open). */
   readonly #checked = new Set<string>();
@@ -155,10 +182,7 @@ export class Store {
       );
     }
     const target = this.#resolve(entry.path);
-    // A name that is another transfer's file or its part (`f.txt.part` while `f.txt` arrives) is off limits too.
-    if (Store.#busy.has(target) || Store.#busy.has(partPath(target))) {
-      throw existsError(entry.path, `${quote(entry.path)} is being received by another transfer`);
-    }
+    await Store.#takeOver(entry, target);
     const st = lstatOrNull(target);
     if (st?.isDirectory()) throw existsError(entry.path, `${quote(entry.path)} exists and is a directory`);
     if (st !== null) {
@@ -203,10 +227,25 @@ export class Store {
    * without following symlinks, and its directory is checked again after
    * opening, so a parent swapped for a symlink after planning is caught.
    */
-  open(entry: FileEntry, plan: WritePlan, offset: number): IncomingFile {
+  open(entry: FileEntry, plan: WritePlan, offset: number, drop?: (silentMs: number) => void): IncomingFile {
     const { target } = plan;
-    Store.#busy.add(target);
-    Store.#busy.add(partPath(target));
+    const openedAt = performance.now();
+    let file: IncomingFile | undefined;
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const claim: Claim = {
+      target,
+      size: entry.size,
+      mtime: entry.mtime,
+      lastWriteAt: () => file?.lastWriteAt ?? openedAt,
+      drop,
+      released,
+      release,
+    };
+    Store.#busy.set(target, claim);
+    Store.#busy.set(partPath(target), claim);
     try {
       // Checked before anything is removed or created, and again after the open (the race in between).
       this.#sameParent(entry, target);
@@ -223,7 +262,8 @@ export class Store {
         throw err;
       }
       const hash = resume && plan.resumeHash ? plan.resumeHash : createHash('sha256');
-      return new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
+      file = new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
+      return file;
     } catch (err) {
       Store.#unbusy(target);
       throw writeError(entry.path, err);
@@ -269,8 +309,15 @@ export class Store {
   }
 
   static #unbusy(target: string): void {
+    const claim = Store.#busy.get(target);
     Store.#busy.delete(target);
     Store.#busy.delete(partPath(target));
+    claim?.release();
+  }
+
+  /** claimOf is the claim on a name: as the file, or as another file's part (`f.txt.part` while `f.txt` arrives). */
+  static #claimOf(target: string): Claim | undefined {
+    return Store.#busy.get(target) ?? Store.#busy.get(partPath(target));
   }
 
   /** discard removes a partial file that must not be resumed (bad checksum, full disk, broken protocol). */
@@ -278,6 +325,39 @@ export class Store {
     Store.#unbusy(target);
     unlinkIfThere(partPath(target));
     unlinkIfThere(metaPath(target));
+  }
+
+  /**
+   * takeOver waits until no other connection holds `target`. A connection
+   * holding the same file (same name, size and time: the sender retrying
+   * after its link failed) that has delivered nothing for STALE_MS is
+   * dropped, as its idle timeout would drop it later; its part stays, so the
+   * new connection resumes it. A holder still receiving bytes, or holding
+   * another file, refuses the transfer.
+   */
+  static async #takeOver(entry: FileEntry, target: string): Promise<void> {
+    const busy = () => existsError(entry.path, `${quote(entry.path)} is being received by another transfer`);
+    let waited = false;
+    for (let claim = Store.#claimOf(target); claim !== undefined; claim = Store.#claimOf(target)) {
+      const same = claim.target === target && claim.size === entry.size && claim.mtime === entry.mtime;
+      if (!same || claim.drop === undefined) throw busy();
+      const silent = performance.now() - claim.lastWriteAt();
+      if (silent < STALE_MS) {
+        // The retry may come a little before the old connection has been silent long enough: look once more.
+        if (waited) throw busy();
+        waited = true;
+        await sleep(STALE_MS - silent);
+        continue;
+      }
+      claim.drop(Math.round(silent));
+      const timer = new AbortController();
+      const gone = await Promise.race([
+        claim.released.then(() => true),
+        sleep(TAKEOVER_MS, false, { signal: timer.signal }).catch(() => false),
+      ]);
+      timer.abort();
+      if (!gone) throw busy();
+    }
   }
 
   /** finishDirs applies announced directory modes and times, deepest first (writing files inside changes them). */
