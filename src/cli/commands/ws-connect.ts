@@ -63,7 +63,10 @@ export function wsConnectCommand(ctx: CliContext): Command {
     .option('--preamble <text>', 'send this first, and again after every reconnect (repeatable)', collect, [])
     .option('--show-ping', "show the server's pings and the pongs")
     .addOption(
-      durationOption('--ping <duration>', 'ping the server this often and print the round-trip time'),
+      durationOption(
+        '--ping <duration>',
+        'ping the server this often and print the round-trip time; a pong still missing at the next ping exits 4',
+      ),
     )
     .option('--reconnect', 'reconnect when the connection drops (exponential backoff with jitter, up to 30s)')
     .addOption(bytesOption('--max-payload <bytes>', 'largest message accepted (default 64MiB)'))
