@@ -3,14 +3,12 @@
  * Every protocol over a slow path gives what it gives directly, only later.
  * Real netkit servers and clients on loopback talk through a relay that
  * adds 200 ms each way, limits both ways to 1 Mbit/s, or cuts every
- * segment to 1 byte, with no delay or 1 ms apart. Without a delay the
- * relay writes the 1-byte pieces of a chunk in one turn, and Node hands
- * all but the first to the kernel in one writev, so the reader sees them
- * merged again (64 KiB arrives in about 2 reads): that path exercises the
- * relay's piece-by-piece path at full sizes. 1 ms apart, every read is
- * one byte, so each parser sees every split point; it carries the small
- * payloads. Each case runs once directly and once per path; the results
- * must be equal.
+ * segment to 1 byte, with no delay or 1 ms apart. Without a delay each
+ * 1-byte piece still leaves on its own turn of the event loop (its own
+ * write, as in Toxiproxy), so the reader sees small reads at full sizes;
+ * 1 ms apart, every read is one byte, so each parser sees every split
+ * point; it carries the small payloads. Each case runs once directly and
+ * once per path; the results must be equal.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -162,13 +162,16 @@ test('slicer cuts chunks into average_size pieces, delay µs apart', () => {
   assert.deepEqual(next.log, ['0 abcd', '10 efgh', '20 ijkl', '30 mnop', '40 FIN']);
 });
 
-test('slicer with size_variation varies the pieces but delivers every byte in order', () => {
+test('slicer with size_variation varies the pieces but delivers every byte in order, each on its own turn', async () => {
   const rolls = Array.from({ length: 200 }, (_, i) => ((i * 7919) % 100) / 100);
   const { flow, next } = setup([{ type: 'slicer', attributes: { average_size: 8, size_variation: 4 } }], {
     random: [0, ...rolls],
   });
   const text = 'The quick brown fox jumps over the lazy dog, again and again.';
   flow.write(Buffer.from(text));
+  // One piece now, the next on the next turn of the event loop: never merged into one write.
+  assert.ok(next.data.length < text.length, 'all the pieces left in one turn');
+  for (let i = 0; i < 100 && next.data !== text; i++) await new Promise((r) => setImmediate(r));
   assert.equal(next.data, text);
   const sizes = next.log.map((l) => l.length - 2);
   assert.ok(sizes.length > 4, `sliced into ${sizes}`);

@@ -45,12 +45,17 @@ export class SlicerStage extends Stage {
       if (item === undefined) return;
       this.emit(item);
       const delay = (this.spec.attributes.delay ?? 0) / 1000;
-      if (isSignal(item) || delay <= 0) continue;
+      if (isSignal(item) || this.#pending.length === 0) continue;
       this.#waiting = true;
-      this.after(delay, () => {
+      const next = () => {
         this.#waiting = false;
         this.#send();
-      });
+      };
+      // Even with no delay each piece leaves on its own turn of the event loop, as each is its own
+      // write in Toxiproxy: pieces written in one turn are merged by Node into one writev, and the
+      // peer would read them whole again.
+      if (delay > 0) this.after(delay, next);
+      else this.soon(next);
     }
   }
 

@@ -58,6 +58,7 @@ export abstract class Stage implements Input {
   #lastAt = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  #immediates = new Set<ReturnType<typeof setImmediate>>();
   #running = false;
 
   constructor(spec: ToxicSpec, next: Input, ctx: StageContext) {
@@ -125,11 +126,22 @@ export abstract class Stage implements Input {
     this.#timers.add(t);
   }
 
+  /** soon runs `fn` on the event loop's next turn unless the stage leaves its chain first. */
+  protected soon(fn: () => void): void {
+    const i = setImmediate(() => {
+      this.#immediates.delete(i);
+      if (!this.gone) fn();
+    });
+    this.#immediates.add(i);
+  }
+
   protected clearTimers(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    for (const i of this.#immediates) clearImmediate(i);
+    this.#immediates.clear();
   }
 
   #run(): void {
