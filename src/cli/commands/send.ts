@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
+import { backoffDelay, checkBackoff } from '../../internal/backoff.js';
 import { safeText } from '../../internal/text.js';
 import { sendFiles, type TransferSummary } from '../../transfer/index.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
-import { durationOption, jsonOption, networkOption } from '../options.js';
+import { durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
@@ -12,11 +13,18 @@ import { TransferView } from '../transfer-view.js';
 /** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes (not with --compat). */
 const BROKEN = ['NETKIT_CONNECTION_RESET', 'NETKIT_CONNECTION_CLOSED', 'NETKIT_TIMEOUT'] as const;
 
+/** UNREACHED are the errors of a receiver not reached at all (down, restarting, the link cut); --retry tries again. */
+const UNREACHED = ['NETKIT_DIAL_FAILED', 'NETKIT_CONNECT_TIMEOUT'] as const;
+
+/** RETRY_BACKOFF spaces --retry attempts: 1 s, 2 s, 4 s … up to 30 s, with jitter. */
+const RETRY_BACKOFF = checkBackoff('--retry', { initial: 1000, max: 30_000 });
+
 interface SendFlags extends TlsFlags {
   code?: string;
   compat?: boolean;
   connectTimeout: number;
   idleTimeout: number;
+  retry: number;
   network: string;
   quiet?: boolean;
   json?: boolean;
@@ -38,6 +46,15 @@ export function sendCommand(ctx: CliContext): Command {
     )
     .addOption(durationOption('--connect-timeout <duration>', 'give up connecting after this long', '10s'))
     .addOption(durationOption('--idle-timeout <duration>', 'fail when the receiver stalls this long', '30s'))
+    .addOption(
+      intOption(
+        '--retry <n>',
+        'when the receiver cannot be reached or the connection breaks, send again up to n times (1 s, 2 s, 4 s … apart), resuming',
+        0,
+        1000,
+        0,
+      ),
+    )
     .addOption(networkOption('tcp'))
     .option('-q, --quiet', 'print only the summary')
     .addOption(jsonOption());
@@ -79,11 +96,12 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
   const address = args.at(-1)!;
   const tls = await tlsFromFlags(flags);
   const started = performance.now();
-  let summary: TransferSummary;
-  // The file on the wire, if any: the one a broken connection leaves as a part on the receiver.
+  let summary!: TransferSummary;
+  // The last file put on the wire: a connection broken after it started (while it was sent, or
+  // while the receiver was still verifying it) leaves it as a part on the receiver.
   let current: string | undefined;
-  try {
-    summary = await sendFiles(paths, address, {
+  const sendOnce = () =>
+    sendFiles(paths, address, {
       code: flags.code,
       compat: flags.compat,
       connectTimeout: flags.connectTimeout,
@@ -93,7 +111,6 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
       signal: ctx.io.signal,
       onEvent: (e) => {
         if (e.type === 'file-start') current = e.path;
-        else if (e.type === 'file-end') current = undefined;
         view.onEvent(e);
       },
       onSkipped: (s) => {
@@ -101,26 +118,64 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
         out.note('skipped', { path: s.path, reason: s.reason }, `skipped ${safeText(s.path)}: ${s.reason}`);
       },
     });
-  } catch (err) {
-    view.clear();
-    if (isNetkitError(err, 'NETKIT_ABORTED') || ctx.io.signal.aborted) {
-      // The classic protocol has no resume, and a netkit receiver removes its part.
-      const next = flags.compat
-        ? 'the classic protocol cannot resume'
-        : 'sending again resumes where this stopped';
-      out.note('interrupted', {}, `interrupted; ${next}`);
-      return stoppedExit(ctx.io.signal);
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      summary = await sendOnce();
+      break;
+    } catch (err) {
+      view.clear();
+      if (isNetkitError(err, 'NETKIT_ABORTED') || ctx.io.signal.aborted) {
+        // The classic protocol has no resume, and a netkit receiver removes its part.
+        const next = flags.compat
+          ? 'the classic protocol cannot resume'
+          : 'sending again resumes where this stopped';
+        out.note('interrupted', {}, `interrupted; ${next}`);
+        return stoppedExit(ctx.io.signal);
+      }
+      const broken =
+        !flags.compat && current !== undefined && BROKEN.some((code) => isNetkitError(err, code));
+      const unreached = UNREACHED.some((code) => isNetkitError(err, code));
+      // Nothing reached a receiver that was never connected, so even the classic protocol may try again.
+      if (attempt < flags.retry && (broken || unreached)) {
+        const wait = backoffDelay(RETRY_BACKOFF, attempt);
+        const code = isNetkitError(err) ? err.code : undefined;
+        out.note(
+          'retry',
+          { attempt: attempt + 1, of: flags.retry, ms: wait, code, ...(broken ? { path: current } : {}) },
+          `${(err as Error).message}; sending again in ${(wait / 1000).toFixed(1)} s (${attempt + 1} of ${flags.retry})${broken ? ', resuming' : ''}`,
+        );
+        current = undefined;
+        if (!(await pause(wait, ctx.io.signal))) return stoppedExit(ctx.io.signal);
+        continue;
+      }
+      if (broken) {
+        out.note(
+          'resumable',
+          { path: current },
+          `the connection broke during ${safeText(current as string)}; the receiver keeps its part, and sending it again resumes it`,
+        );
+      }
+      throw err;
     }
-    if (!flags.compat && current !== undefined && BROKEN.some((code) => isNetkitError(err, code))) {
-      out.note(
-        'resumable',
-        { path: current },
-        `the connection broke during ${safeText(current)}; the receiver keeps its part, and sending it again resumes it`,
-      );
-    }
-    throw err;
   }
   summary.seconds = (performance.now() - started) / 1000;
   view.summary(summary);
   return EXIT.OK;
+}
+
+/** pause waits `ms`, or until the signal fires: false then. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
