@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { TimeoutError } from '../errors.js';
 import { SilentConnections, spokenBytes } from '../internal/silent.js';
 import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
@@ -87,6 +87,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   constructor(listener: Listener, handler: Handler, options: ServeOptions = {}) {
     super();
+    // Every live connection's handler listens on the shutdown signal and lets go when it ends:
+    // Node's default of 10 would warn of a leak at the 11th connection.
+    setMaxListeners(0, this.#shutdown.signal);
     this.listener = listener;
     this.#handler = handler;
     this.#max = checkInt(

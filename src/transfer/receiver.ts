@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
 import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
@@ -106,6 +107,8 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
     onTransfer?: (s: TransferSummary) => void,
     shutdownTimeout: number = RECEIVER_DEFAULTS.shutdownTimeout,
   ) {
+    // Each open session listens on the stop signal until it ends; the default of 10 would warn of a leak at the 11th.
+    setMaxListeners(0, this.#stop.signal);
     this.listener = listener;
     this.#shutdownTimeout = shutdownTimeout;
     this.addr = listener.addr;
