@@ -126,3 +126,62 @@ export function proxyFromFlags(flags: ProxyFlags): { trust: string[] } | undefin
   }
   return { trust: flags.trust };
 }
+
+/** KeepAliveFlags are --keepalive and --user-timeout as parsed. */
+export interface KeepAliveFlags {
+  keepalive?: { idle: number; interval?: number; count?: number } | false;
+  userTimeout?: number;
+}
+
+/**
+ * keepAliveOption is `--keepalive IDLE[,INTERVAL,COUNT]` or `off`: TCP
+ * keep-alive probes after IDLE of silence, INTERVAL apart, COUNT unanswered
+ * ones dropping the connection (`15s,5s,3`). Without it netkit keeps Go's
+ * default (15 s idle, the system's interval and count).
+ */
+export function keepAliveOption(): Option {
+  return new Option(
+    '--keepalive <idle[,interval,count]>',
+    'TCP keep-alive: probe after idle, every interval, drop after count unanswered (15s,5s,3); off to disable',
+  ).argParser(wrap(parseKeepAlive));
+}
+
+/** userTimeoutOption is `--user-timeout DURATION`: TCP_USER_TIMEOUT, a bound on unacknowledged writes (Linux). */
+export function userTimeoutOption(): Option {
+  return new Option(
+    '--user-timeout <duration>',
+    'drop a connection whose sent data stays unacknowledged this long (a peer gone mid-write; Linux)',
+  ).argParser(wrap((v) => parseDuration(v, '--user-timeout', 1)));
+}
+
+/** parseKeepAlive reads `off`, `15s` or `15s,5s,3`. */
+export function parseKeepAlive(text: string): KeepAliveFlags['keepalive'] {
+  if (/^(off|false|0)$/i.test(text.trim())) return false;
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length !== 1 && parts.length !== 3) {
+    throw new Error(`"${text}" is not IDLE or IDLE,INTERVAL,COUNT (e.g. 15s,5s,3), or off`);
+  }
+  const idle = parseDuration(parts[0] as string, '--keepalive idle', 1000);
+  if (parts.length === 1) return { idle };
+  const interval = parseDuration(parts[1] as string, '--keepalive interval', 1000);
+  const count = Number(parts[2]);
+  if (!/^\d+$/.test(parts[2] as string) || count < 1 || count > 127) {
+    throw new Error(`--keepalive count must be a whole number from 1 to 127, got "${parts[2]}"`);
+  }
+  return { idle, interval, count };
+}
+
+/** keepAliveFromFlags is the library's keepAlive option for the flags, or undefined for netkit's default. */
+export function keepAliveFromFlags(
+  flags: KeepAliveFlags,
+): false | { idle?: number; interval?: number; count?: number; userTimeout?: number } | undefined {
+  const k = flags.keepalive;
+  if (k === false) {
+    if (flags.userTimeout !== undefined) {
+      throw new InvalidArgumentError('--user-timeout', 'goes with keep-alive on; remove --keepalive off');
+    }
+    return false;
+  }
+  if (k === undefined && flags.userTimeout === undefined) return undefined;
+  return { ...(k ?? {}), ...(flags.userTimeout !== undefined ? { userTimeout: flags.userTimeout } : {}) };
+}

@@ -3,6 +3,7 @@ import { endpointText, type Listener, listen, UNIX_PREFIX } from '../tcp/index.j
 import { clearStaleSocket } from '../tcp/unix.js';
 import type { CertificatePair, TlsServerOptions } from '../tls/server.js';
 import { EXIT } from './exit-codes.js';
+import { keepAliveFromFlags } from './options.js';
 import { Output } from './output.js';
 import type { CliContext } from './program.js';
 import {
@@ -238,8 +239,10 @@ async function serveHere<F extends ServerFlags>(
       ...(spec.alpn ? { alpn: spec.alpn } : {}),
     });
   }
+  const keepAlive = setup.unix ? undefined : keepAliveFromFlags(flags);
   const listener = await listen(setup.address, {
     network: setup.network,
+    ...(keepAlive !== undefined ? { keepAlive } : {}),
     ...(setup.proxy ? { proxy: setup.proxy } : {}),
     ...(tls ? { tls } : {}),
     ...(setup.socketMode !== undefined ? { socketMode: setup.socketMode } : {}),

@@ -5,11 +5,14 @@ import {
   durationOption,
   intOption,
   jsonOption,
+  type KeepAliveFlags,
+  keepAliveOption,
   networkOption,
   type ProxyFlags,
   proxyFromFlags,
   proxyProtocolOption,
   trustOption,
+  userTimeoutOption,
   wrap,
 } from './options.js';
 
@@ -20,7 +23,7 @@ import {
  */
 
 /** ServerFlags are what the shared flags parse into. Durations are milliseconds. */
-export interface ServerFlags extends ProxyFlags {
+export interface ServerFlags extends ProxyFlags, KeepAliveFlags {
   network: string;
   socketMode?: number;
   workers: number;
@@ -78,6 +81,8 @@ export function addServerFlags(cmd: Command, text: ServerFlagText): Command {
       1,
     ),
   );
+  server(keepAliveOption());
+  server(userTimeoutOption());
   server(proxyProtocolOption());
   server(trustOption());
   server(new Option('-q, --quiet', text.quiet));

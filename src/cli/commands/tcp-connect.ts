@@ -9,7 +9,17 @@ import { hexDump, jsonLine, safeText, unescapeText } from '../../internal/text.j
 import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
 import { type Conn, dial, endpointText } from '../../tcp/index.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
-import { bytesOption, durationOption, frameOption, jsonOption, networkOption } from '../options.js';
+import {
+  bytesOption,
+  durationOption,
+  frameOption,
+  jsonOption,
+  type KeepAliveFlags,
+  keepAliveFromFlags,
+  keepAliveOption,
+  networkOption,
+  userTimeoutOption,
+} from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
 import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
@@ -17,7 +27,7 @@ import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags
 /** SEND_IDLE_MS is how long a one-shot --send waits for the answer's next byte by default. */
 const SEND_IDLE_MS = 10_000;
 
-interface ConnectFlags extends TlsFlags {
+interface ConnectFlags extends TlsFlags, KeepAliveFlags {
   network: string;
   send?: string;
   frame: FrameFormat;
@@ -55,6 +65,8 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     )
     .option('--no-shutdown', 'do not half-close (send FIN) when input ends')
     .option('--local <address>', 'local address to connect from')
+    .addOption(keepAliveOption())
+    .addOption(userTimeoutOption())
     .addOption(
       new Option(
         '--proxy-header <version>',
@@ -98,12 +110,14 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
     // A PROXY header goes before the TLS handshake (a server reads it from the raw stream first), and dial() does the handshake.
     throw new InvalidArgumentError('--proxy-header', 'cannot be sent before a TLS handshake (--tls) yet');
   }
+  const keepAlive = keepAliveFromFlags(flags);
   const conn = await dial(address, {
     network: flags.network,
     timeout: flags.timeout,
     signal: io.signal,
     ...(flags.local ? { localAddress: flags.local } : {}),
     ...(tls !== undefined ? { tls } : {}),
+    ...(keepAlive !== undefined ? { keepAlive } : {}),
   });
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
