@@ -1,6 +1,14 @@
 import { ConnectionError, TimeoutError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 
+/**
+ * SQUAT_MS and SQUAT_RATE: when every slot is taken, an admitted sender
+ * that sent under SQUAT_RATE bytes/s over the last SQUAT_MS or more gives
+ * its slot to a newcomer.
+ */
+export const SQUAT_MS = 1000;
+export const SQUAT_RATE = 1024;
+
 /** Ticket is one connection's place in a receiver's admission. */
 export interface Ticket {
   /**
@@ -23,7 +31,9 @@ export interface Ticket {
  * instead of locking senders out, and a flood can only delay a sender by
  * pushing it out before its own hello, which on any real link takes one
  * round trip. Only admitted senders count against `maxConnections`; one
- * that arrives when they are all taken is told it is busy, not dropped.
+ * that arrives when they are all taken takes the slot of a sender that
+ * has sent next to nothing for SQUAT_MS or more (a squatter, a
+ * slowloris), and otherwise is told it is busy, not dropped.
  */
 export class Admission {
   readonly maxConnections: number;
@@ -31,6 +41,8 @@ export class Admission {
   readonly handshakeTimeout: number;
   /** pending maps connections in their handshake to their deadline timers; insertion order is age. */
   readonly #pending = new Map<Conn, NodeJS.Timeout | undefined>();
+  /** serving maps admitted connections to when their byte count last changed, as last seen. */
+  readonly #serving = new Map<Conn, { bytes: number; at: number; release: () => void }>();
   #served = 0;
 
   constructor(limits: { maxConnections: number; maxHandshakes: number; handshakeTimeout: number }) {
@@ -81,6 +93,7 @@ export class Admission {
     return {
       admit: () => {
         if (state !== 'pending') return;
+        if (this.#served >= this.maxConnections) this.#evictSquatter();
         if (this.#served >= this.maxConnections) {
           throw new TransferError(
             'NETKIT_TRANSFER_BUSY',
@@ -90,13 +103,64 @@ export class Admission {
         this.#forget(conn);
         state = 'served';
         this.#served++;
+        this.#serving.set(conn, {
+          bytes: conn.socket.bytesRead,
+          at: Date.now(),
+          release: () => {
+            if (state !== 'served') return;
+            state = 'gone';
+            this.#served--;
+            this.#serving.delete(conn);
+          },
+        });
       },
       leave: () => {
-        if (state === 'served') this.#served--;
-        else if (state === 'pending') this.#forget(conn);
+        if (state === 'served') {
+          this.#served--;
+          this.#serving.delete(conn);
+        } else if (state === 'pending') this.#forget(conn);
         state = 'gone';
       },
     };
+  }
+
+  /**
+   * evictSquatter makes room, when every transfer slot is taken, by
+   * dropping the admitted sender that sent least over the last SQUAT_MS
+   * or more, if that is under SQUAT_RATE bytes/s. A client that passes the
+   * handshake (it only needs the magic and a hello) and then goes silent,
+   * or trickles a byte now and then (slowloris), would otherwise hold a
+   * slot until the idle timeout, and 16 of them lock real senders out.
+   * The rate is measured over windows of at least SQUAT_MS since the last
+   * one, so a sender is never judged on an instant. A real sender dropped
+   * this way (a slow link while the receiver is full) keeps its part and
+   * resumes when it sends again.
+   */
+  #evictSquatter(): void {
+    const now = Date.now();
+    let victim: Conn | undefined;
+    let slowest = SQUAT_RATE;
+    for (const [conn, seen] of this.#serving) {
+      const window = now - seen.at;
+      if (window < SQUAT_MS) continue;
+      const bytes = conn.socket.bytesRead;
+      const rate = ((bytes - seen.bytes) * 1000) / window;
+      seen.bytes = bytes;
+      seen.at = now;
+      if (rate < slowest) {
+        slowest = rate;
+        victim = conn;
+      }
+    }
+    if (victim === undefined) return;
+    this.#serving.get(victim)?.release();
+    victim.destroy(
+      new TimeoutError(
+        'NETKIT_TIMEOUT',
+        'transfer',
+        `dropped: sending ${Math.round(slowest)} bytes/s while every transfer slot was taken; sending again resumes`,
+      ),
+    );
   }
 
   #forget(conn: Conn): void {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError, type TransferError } from '../../src/errors.js';
 import type { Conn } from '../../src/tcp/index.js';
-import { Admission } from '../../src/transfer/admission.js';
+import { Admission, SQUAT_MS } from '../../src/transfer/admission.js';
 import { MAGIC, RECEIVER_DEFAULTS, sendFiles } from '../../src/transfer/index.js';
 import { until } from '../helpers/net.js';
 import { encode, fileFrame, layout, RawSender, sha256, startReceiver, tempDir, tree } from './helpers.js';
@@ -171,9 +171,43 @@ test('Admission: the oldest handshake makes room for the newest; admitted transf
   assert.equal(a.served, 0, 'leaving twice gives one place back');
 });
 
+test('Admission: when every slot is taken, a sender silent (or trickling) for SQUAT_MS gives its slot to a newcomer; a talking one never does', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 0 });
+  const [squatter, talker, late, later] = Array.from({ length: 4 }, (_, i) => fakeConn(i));
+  const a = new Admission({ maxConnections: 2, maxHandshakes: 8, handshakeTimeout: 0 });
+  a.arrive(squatter!).admit();
+  a.arrive(talker!).admit();
+  const t1 = a.arrive(late!);
+  t.mock.timers.tick(SQUAT_MS / 2);
+  (talker!.socket as { bytesRead: number }).bytesRead = 100_000;
+  (squatter!.socket as { bytesRead: number }).bytesRead = 5; // a byte now and then: a slowloris
+  // Half the window needed: still busy, nobody dropped.
+  assert.throws(
+    () => t1.admit(),
+    (err: unknown) => isNetkitError(err, 'NETKIT_TRANSFER_BUSY'),
+  );
+  assert.deepEqual([squatter!.destroyed, talker!.destroyed], [false, false]);
+  t.mock.timers.tick(SQUAT_MS);
+  (talker!.socket as { bytesRead: number }).bytesRead = 300_000;
+  (squatter!.socket as { bytesRead: number }).bytesRead = 20;
+  t1.admit();
+  assert.deepEqual([squatter!.destroyed, talker!.destroyed], [true, false], 'the silent one made room');
+  assert.equal(a.served, 2);
+  // The talker keeps talking: a later newcomer finds nobody silent long enough.
+  const t2 = a.arrive(later!);
+  t.mock.timers.tick(SQUAT_MS * 2);
+  (talker!.socket as { bytesRead: number }).bytesRead = 900_000;
+  (late!.socket as { bytesRead: number }).bytesRead = 50_000;
+  assert.throws(
+    () => t2.admit(),
+    (err: unknown) => isNetkitError(err, 'NETKIT_TRANSFER_BUSY'),
+  );
+});
+
 function fakeConn(i: number): Conn & { destroyed: boolean } {
   const c = {
     destroyed: false,
+    socket: { bytesRead: 0 },
     remoteAddr: { address: `127.0.0.1:${1000 + i}` },
     destroy() {
       c.destroyed = true;

@@ -13,8 +13,12 @@ import { TransferView } from '../transfer-view.js';
 /** BROKEN are the errors of a connection lost mid-file (the receiver killed, the link cut), after which a resend resumes (not with --compat). */
 const BROKEN = ['NETKIT_CONNECTION_RESET', 'NETKIT_CONNECTION_CLOSED', 'NETKIT_TIMEOUT'] as const;
 
-/** UNREACHED are the errors of a receiver not reached at all (down, restarting, the link cut); --retry tries again. */
-const UNREACHED = ['NETKIT_DIAL_FAILED', 'NETKIT_CONNECT_TIMEOUT'] as const;
+/**
+ * UNREACHED are the errors of a receiver that took nothing yet: not reached
+ * (down, restarting, the link cut) or busy with as many transfers as it
+ * allows; --retry tries again.
+ */
+const UNREACHED = ['NETKIT_DIAL_FAILED', 'NETKIT_CONNECT_TIMEOUT', 'NETKIT_TRANSFER_BUSY'] as const;
 
 /** RETRY_BACKOFF spaces --retry attempts: 1 s, 2 s, 4 s … up to 30 s, with jitter. */
 const RETRY_BACKOFF = checkBackoff('--retry', { initial: 1000, max: 30_000 });
