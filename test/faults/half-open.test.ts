@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { type Conn, dial } from '../../src/tcp/index.js';
 import { readTcpSockets } from '../../src/tcpstate/index.js';
-import { figure, rounds, spread } from '../helpers/figures.js';
+import { type Figure, figure, rounds, spread } from '../helpers/figures.js';
 import { type Lab, requireLab } from '../helpers/netns.js';
 import { ROOT } from '../helpers/tools.js';
 
@@ -139,6 +139,31 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
+/**
+ * detectedWithin records a case's detection times as a figure (min, median, max,
+ * the bound, then `extra`) and checks the slowest is within the bound
+ * plus SLACK_MS; `why` says what took how long.
+ */
+function detectedWithin(
+  t: TestContext,
+  name: string,
+  times: number[],
+  boundMs: number,
+  why: (max: number) => string,
+  extra: Figure = {},
+): void {
+  const s = spread(times);
+  figure(t, name, {
+    detect_ms_min: s.min,
+    detect_ms_p50: s.p50,
+    detect_ms_max: s.max,
+    bound_ms: boundMs,
+    ...extra,
+    rounds: times.length,
+  });
+  assert.ok(s.max <= boundMs + SLACK_MS, why(s.max));
+}
+
 test('keep-alive: a server in B frees a black-holed client within idle + interval × count', {
   timeout: 120_000,
 }, async (t) => {
@@ -173,20 +198,17 @@ test('keep-alive: a server in B frees a black-holed client within idle + interva
     conn.destroy();
     await l.unblock();
   }
-  const s = spread(times);
-  figure(t, 'half-open server keep-alive', {
-    detect_ms_min: s.min,
-    detect_ms_p50: s.p50,
-    detect_ms_max: s.max,
-    bound_ms: KEEPALIVE_BOUND_MS,
-    fds_baseline: baseline,
-    fds_connected: during,
-    fds_after: after,
-    rounds: times.length,
-  });
-  assert.ok(
-    s.max <= KEEPALIVE_BOUND_MS + SLACK_MS,
-    `detected in ${s.max} ms; bound ${KEEPALIVE_BOUND_MS} ms`,
+  detectedWithin(
+    t,
+    'half-open server keep-alive',
+    times,
+    KEEPALIVE_BOUND_MS,
+    (max) => `detected in ${max} ms; bound ${KEEPALIVE_BOUND_MS} ms`,
+    {
+      fds_baseline: baseline,
+      fds_connected: during,
+      fds_after: after,
+    },
   );
 });
 
@@ -226,19 +248,16 @@ test('keep-alive: a client reading from a black-holed server fails within idle +
     );
     await l.unblock();
   }
-  const s = spread(times);
-  figure(t, 'half-open client keep-alive', {
-    detect_ms_min: s.min,
-    detect_ms_p50: s.p50,
-    detect_ms_max: s.max,
-    bound_ms: KEEPALIVE_BOUND_MS,
-    code,
-    cause,
-    rounds: times.length,
-  });
-  assert.ok(
-    s.max <= KEEPALIVE_BOUND_MS + SLACK_MS,
-    `detected in ${s.max} ms; bound ${KEEPALIVE_BOUND_MS} ms`,
+  detectedWithin(
+    t,
+    'half-open client keep-alive',
+    times,
+    KEEPALIVE_BOUND_MS,
+    (max) => `detected in ${max} ms; bound ${KEEPALIVE_BOUND_MS} ms`,
+    {
+      code,
+      cause,
+    },
   );
 });
 
@@ -271,17 +290,17 @@ test('idle timeout: `tcp serve --idle 2s` frees a black-holed client before keep
     conn.destroy();
     await l.unblock();
   }
-  const s = spread(times);
-  figure(t, 'half-open server idle timeout', {
-    detect_ms_min: s.min,
-    detect_ms_p50: s.p50,
-    detect_ms_max: s.max,
-    bound_ms: IDLE_MS,
-    fds_baseline: baseline,
-    fds_after: after,
-    rounds: times.length,
-  });
-  assert.ok(s.max <= IDLE_MS + SLACK_MS, `closed in ${s.max} ms; --idle ${IDLE_MS} ms`);
+  detectedWithin(
+    t,
+    'half-open server idle timeout',
+    times,
+    IDLE_MS,
+    (max) => `closed in ${max} ms; --idle ${IDLE_MS} ms`,
+    {
+      fds_baseline: baseline,
+      fds_after: after,
+    },
+  );
 });
 
 /**
@@ -366,19 +385,16 @@ test('keep-alive with userTimeout: a client writing into a black hole fails with
     assert.equal(cause, 'ETIMEDOUT', `#${i}: ${err.message}`);
     await l.unblock();
   }
-  const s = spread(times);
-  figure(t, 'half-open client mid-write, userTimeout', {
-    detect_ms_min: s.min,
-    detect_ms_p50: s.p50,
-    detect_ms_max: s.max,
-    bound_ms: KEEPALIVE_BOUND_MS,
-    code,
-    cause,
-    rounds: times.length,
-  });
-  assert.ok(
-    s.max <= KEEPALIVE_BOUND_MS + SLACK_MS,
-    `failed in ${s.max} ms; userTimeout ${KEEPALIVE_BOUND_MS} ms`,
+  detectedWithin(
+    t,
+    'half-open client mid-write, userTimeout',
+    times,
+    KEEPALIVE_BOUND_MS,
+    (max) => `failed in ${max} ms; userTimeout ${KEEPALIVE_BOUND_MS} ms`,
+    {
+      code,
+      cause,
+    },
   );
 });
 
@@ -410,18 +426,15 @@ test('defaults: `tcp serve --idle 0` still frees a black-holed client, by keep-a
     conn.destroy();
     await l.unblock();
   }
-  const s = spread(times);
-  figure(t, 'half-open server defaults', {
-    detect_ms_min: s.min,
-    detect_ms_p50: s.p50,
-    detect_ms_max: s.max,
-    bound_ms: DEFAULT_BOUND_MS,
-    fds_baseline: baseline,
-    fds_after: after,
-    rounds: times.length,
-  });
-  assert.ok(
-    s.max <= DEFAULT_BOUND_MS + SLACK_MS,
-    `closed in ${s.max} ms; default bound ${DEFAULT_BOUND_MS} ms`,
+  detectedWithin(
+    t,
+    'half-open server defaults',
+    times,
+    DEFAULT_BOUND_MS,
+    (max) => `closed in ${max} ms; default bound ${DEFAULT_BOUND_MS} ms`,
+    {
+      fds_baseline: baseline,
+      fds_after: after,
+    },
   );
 });
