@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { serveFiles } from '../../src/transfer/index.js';
 import { cli, startCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 import { startRelay } from '../helpers/relay.js';
 
 async function dirs(t: TestContext) {
@@ -25,12 +24,15 @@ async function dirs(t: TestContext) {
   return { root, file, sha: createHash('sha256').update(bytes).digest('hex'), out: path.join(root, 'in') };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
+/** cutAfter starts a receiver into `dir` behind a relay whose fault `cut` closes a connection after 256 KiB sent. */
+async function cutAfter(t: TestContext, dir: string) {
+  const receiver = await serveFiles('127.0.0.1:0', { dir });
+  t.after(() => receiver.destroy());
+  return startRelay(t, {
+    listen: '127.0.0.1:0',
+    targets: [receiver.address],
+    faults: [{ name: 'cut', type: 'limit_data', stream: 'upstream', attributes: { bytes: 256 * 1024 } }],
+  });
 }
 
 const sha = async (file: string) =>
@@ -60,14 +62,8 @@ test('--retry: a receiver that comes up late is reached on a later attempt', asy
 
 test('--retry: a connection broken mid-file is sent again and resumes the part', async (t) => {
   const d = await dirs(t);
-  const receiver = await serveFiles('127.0.0.1:0', { dir: d.out });
-  t.after(() => receiver.destroy());
-  const r = await startRelay(t, {
-    listen: '127.0.0.1:0',
-    targets: [receiver.address],
-    faults: [{ name: 'cut', type: 'limit_data', stream: 'upstream', attributes: { bytes: 256 * 1024 } }],
-  });
-  // The first connection is cut after 256 KiB; the fault is gone for the next one.
+  const r = await cutAfter(t, d.out);
+  // The first connection is cut; the fault is gone for the next one.
   r.once('close', () => r.toxics.remove('cut'));
   const run = startCli(['send', d.file, r.address, '--retry', '2', '--json']);
   assert.equal(await run.done, 0, run.stdout() + run.stderr());
@@ -83,13 +79,7 @@ test('--retry: a connection broken mid-file is sent again and resumes the part',
 
 test('without --retry the same break fails, saying a resend resumes', async (t) => {
   const d = await dirs(t);
-  const receiver = await serveFiles('127.0.0.1:0', { dir: d.out });
-  t.after(() => receiver.destroy());
-  const r = await startRelay(t, {
-    listen: '127.0.0.1:0',
-    targets: [receiver.address],
-    faults: [{ type: 'limit_data', stream: 'upstream', attributes: { bytes: 256 * 1024 } }],
-  });
+  const r = await cutAfter(t, d.out);
   const res = await cli(['send', d.file, r.address, '--json']);
   assert.notEqual(res.code, 0);
   assert.match(res.stdout, /"event":"resumable"/);

@@ -7,26 +7,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { dial } from '../../src/tcp/index.js';
 import { encodeFrame, MAGIC } from '../../src/transfer/protocol.js';
 import { cli } from '../helpers/cli.js';
-import { readAll } from '../helpers/net.js';
+import { freePort, readAll } from '../helpers/net.js';
 import { fileFields, lines, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
 
 /** A fixed past time: if the receiver left its own clock's time, the comparison shows it. */
 const WHEN = new Date('2021-03-04T05:06:07.089Z');
-
-/** freePort is a loopback port nothing listens on: bound to port 0, then released. */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test('send a file and a directory to recv --once --json: contents, modes, times and tree arrive', async (t) => {
   const src = await tempDir(t);

@@ -10,7 +10,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { freePort } from './net.js';
 import { requireTool } from './tools.js';
+
+export { freePort };
 
 /** Haproxy is a running HAProxy; stop() is also called after the test. */
 export interface Haproxy {
@@ -32,28 +35,6 @@ defaults
   timeout client 5s
   timeout server 5s
 `;
-
-/**
- * freePort finds a port that is free on `host` right now: bind port 0, read
- * the port, close. Another process may take it before HAProxy binds it, which
- * is why startHaproxy retries when given a config function.
- */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await new Promise<number>((resolve, reject) => {
-        const srv = net.createServer();
-        srv.once('error', reject);
-        srv.listen(0, host, () => {
-          const { port } = srv.address() as net.AddressInfo;
-          srv.close(() => resolve(port));
-        });
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
-    }
-  }
-}
 
 /** connectOnce resolves true when something accepts a TCP connection on host:port. */
 function connectOnce(host: string, port: number): Promise<boolean> {

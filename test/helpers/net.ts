@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import type { TestContext } from 'node:test';
 import type { FrameDecoder } from '../../src/framing/index.js';
 import {
@@ -66,5 +67,27 @@ export async function collectFrames(
     return { frames, error: undefined };
   } catch (err) {
     return { frames, error: err as { code?: string } };
+  }
+}
+
+/**
+ * freePort finds a port that is free on `host` right now: bind port 0, read
+ * the port, close. Another process may take it before HAProxy binds it, which
+ * is why callers that bind it later (startHaproxy) retry.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', reject);
+        srv.listen(0, host, () => {
+          const { port } = srv.address() as net.AddressInfo;
+          srv.close(() => resolve(port));
+        });
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
   }
 }

@@ -11,15 +11,7 @@ import { test } from 'node:test';
 import { isNetkitError, TimeoutError } from '../../src/errors.js';
 import { createTcpPool, LineClient } from '../../src/pool/index.js';
 import { dial, listen, replyHandler, serve } from '../../src/tcp/index.js';
-import { openFds, sleep, until } from '../helpers/net.js';
-
-/** freePort finds a port with nothing listening on it (bound, then released). */
-async function freePort(): Promise<number> {
-  const l = await listen('127.0.0.1:0');
-  const { port } = l.addr;
-  await l.close();
-  return port;
-}
+import { freePort, openFds, sleep, until } from '../helpers/net.js';
 
 /**
  * LINE_SERVER answers each line with `pong`. It runs in a child process so
