@@ -70,6 +70,14 @@ export const ERROR_CODES = Object.freeze({
   NETKIT_TRANSFER_STOPPED: 'The receiver was stopped mid-transfer; a partial file stays for a resume.',
   NETKIT_TRANSFER_INCOMPLETE:
     'The sender left before the end of its transfer; finished files are kept, a partial one stays for a resume.',
+  NETKIT_TRANSFER_INTEGRITY:
+    'An encrypted record failed authentication: bytes were changed, dropped, replayed or reordered on the path.',
+  NETKIT_RENDEZVOUS_FULL: 'The rendezvous room already has a peer in that role, or is already paired.',
+  NETKIT_RENDEZVOUS_LIMIT:
+    'The rendezvous holds maxRooms rooms already, or a room reached its byte or time limit.',
+  NETKIT_RENDEZVOUS_EXPIRED: 'No peer joined the rendezvous room before it expired.',
+  NETKIT_RENDEZVOUS_PROTOCOL:
+    'A rendezvous client or server broke the rendezvous protocol (magic, join frame).',
   NETKIT_RELAY_LIMIT: 'The relay carries maxConns connections already; a new client was reset.',
   NETKIT_RELAY_REFUSED: 'A refuse fault reset the new connection before any target was dialled.',
   NETKIT_EXEC_LIMIT: 'maxChildren exec: programs are running already; the connection was not given one.',
@@ -272,6 +280,24 @@ export class TransferError extends NetkitError {
 /** isNetkitError narrows `err` to a NetkitError, optionally of one code. */
 export function isNetkitError(err: unknown, code?: ErrorCode): err is NetkitError {
   return err instanceof NetkitError && (code === undefined || err.code === code);
+}
+
+/** RendezvousCode is the codes a rendezvous refuses or fails with. */
+export type RendezvousCode = Extract<ErrorCode, `NETKIT_RENDEZVOUS_${string}`>;
+
+/** RendezvousError is a rendezvous refusal or failure; `room` names the room concerned. */
+export class RendezvousError extends NetkitError {
+  readonly room: string | undefined;
+  readonly remote: boolean;
+  constructor(
+    code: RendezvousCode,
+    message: string,
+    details: { room?: string; remote?: boolean; cause?: unknown } = {},
+  ) {
+    super(code, message, { cause: details.cause });
+    this.room = details.room;
+    this.remote = details.remote ?? false;
+  }
 }
 
 export type ExecCode = 'NETKIT_EXEC_LIMIT' | 'NETKIT_EXEC_FAILED';
