@@ -95,6 +95,13 @@ export interface ServerCommandSpec<F extends ServerFlags> {
   describe: (flags: F, at: Bound) => { text: string; fields?: Record<string, unknown> };
   /** start runs the protocol on `listener`. */
   start: (listener: Listener, flags: F, cx: ServeContext) => Promise<Serving>;
+  /**
+   * instead runs the command without listening when its flags ask for that
+   * (`recv --via` dials out to a rendezvous): it gets the address argument
+   * as typed (undefined when none was) and returns the exit status; it
+   * returns undefined to serve as usual.
+   */
+  instead?: (flags: F, typed: string | undefined, out: Output) => Promise<number> | undefined;
 }
 
 /** serverCommand builds a server command from its spec. */
@@ -110,6 +117,11 @@ export function serverCommand<F extends ServerFlags>(ctx: CliContext, spec: Serv
   addServerFlags(cmd, spec.flags);
   cmd.addHelpText('after', spec.help);
   cmd.action(async (address: string, flags: F, self: Command) => {
+    const other = spec.instead?.(flags, self.args[0], new Output(ctx.io, Boolean(flags.json)));
+    if (other !== undefined) {
+      ctx.exitCode = await other;
+      return;
+    }
     ctx.exitCode = await runServer(
       ctx,
       spec,

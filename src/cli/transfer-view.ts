@@ -53,6 +53,17 @@ export class TransferView {
 
   /** onEvent receives every TransferEvent (progress arrives per chunk: throttle!). */
   onEvent(e: TransferEvent): void {
+    if (e.type === 'wrong-code') {
+      // A guess at the code is worth saying even with -q.
+      this.clear();
+      const slow = e.delayMs > 0 ? `: handshakes now wait ${(e.delayMs / 1000).toFixed(2)} s each` : '';
+      this.#out.note(
+        'wrong-code',
+        { failures: e.failures, delayMs: e.delayMs },
+        `a sender used a wrong code (${e.failures} in a row)${slow}`,
+      );
+      return;
+    }
     if (this.#mode === 'quiet') return;
     if (e.type === 'file-end') {
       this.#end(e);

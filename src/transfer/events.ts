@@ -19,7 +19,12 @@ export type TransferEvent =
       status: 'sent' | 'received' | 'skipped';
       /** reason says why a skipped file was left alone: one of SKIP_REASONS. */
       reason?: string;
-    };
+    }
+  /**
+   * (Receiver.) A sender's code did not match: `failures` wrong codes in a
+   * row, and each handshake now waits `delayMs` (0 until a few have failed).
+   */
+  | { type: 'wrong-code'; failures: number; delayMs: number };
 
 /**
  * SKIP_REASONS are why the receiver leaves a file alone: `received` when

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
 
 /** lstatOrNull is lstat, with null for a path that does not exist. */
@@ -25,9 +25,8 @@ export function readMeta(p: string): PartMeta | null {
   }
 }
 
-/** hashPrefix hashes the first `size` bytes of a file (never through a symlink) and returns the hash still open. */
-export async function hashPrefix(p: string, size: number): Promise<Hash> {
-  const hash = createHash('sha256');
+/** digestPrefix feeds the first `size` bytes of a file (never through a symlink) to `hash` and returns it still open. */
+export async function digestPrefix<H extends Hash | Hmac>(p: string, size: number, hash: H): Promise<H> {
   const fh = await fs.promises.open(p, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const buf = Buffer.allocUnsafe(Math.min(size, 1024 * 1024));

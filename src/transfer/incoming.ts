@@ -27,7 +27,8 @@ export class IncomingFile {
   /** fd is the open `.part` file. */
   readonly fd: number;
   #open = true;
-  readonly #hash: Hash;
+  /** hash is the whole file's SHA-256 (cleartext protocol), or null in an encrypted session. */
+  readonly #hash: Hash | null;
   #position: number;
   #queue: Buffer[] = [];
   #queued = 0;
@@ -36,7 +37,7 @@ export class IncomingFile {
   /** lastWriteAt is when the last chunk arrived (performance.now()): a receiver tells a stale connection by it. */
   lastWriteAt = performance.now();
 
-  constructor(path: string, fd: number, hash: Hash, offset: number) {
+  constructor(path: string, fd: number, hash: Hash | null, offset: number) {
     this.path = path;
     this.fd = fd;
     this.#hash = hash;
@@ -47,7 +48,7 @@ export class IncomingFile {
   write(chunk: Buffer): undefined | Promise<void> {
     if (this.#error) throw this.#error;
     this.lastWriteAt = performance.now();
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     this.#queue.push(chunk);
     this.#queued += chunk.length;
     // Writes wait for a batch worth a thread-pool trip; finish() writes a small remainder itself.
@@ -81,7 +82,7 @@ export class IncomingFile {
     }
   }
 
-  /** finish waits for every byte to reach the file and returns the SHA-256 of the whole file. */
+  /** finish waits for every byte to reach the file and returns the SHA-256 of the whole file ('' when not hashed). */
   async finish(): Promise<string> {
     while (this.#flushing !== null) await this.#flushing;
     if (this.#error) throw this.#error;
@@ -92,7 +93,7 @@ export class IncomingFile {
     } catch (err) {
       throw writeError(this.path, err);
     }
-    return this.#hash.digest('hex');
+    return this.#hash?.digest('hex') ?? '';
   }
 
   /**

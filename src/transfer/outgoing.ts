@@ -1,13 +1,17 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import fs from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { TransferError } from '../errors.js';
-import type { Conn } from '../tcp/index.js';
 import { finished, type TransferEvent, type TransferSummary } from './events.js';
 import { fsReason } from './fs-checks.js';
 import { quote } from './paths.js';
 import { encodeFrame } from './protocol.js';
 import type { SourceEntry } from './tree.js';
+
+/** Out is where a file goes: the Wire, sealed or not. */
+interface Out {
+  write(data: Buffer): Promise<void>;
+}
 
 /** CHUNK is the read size: large reads keep syscalls and hash calls few. */
 const CHUNK = 1024 * 1024;
@@ -16,23 +20,28 @@ type FileSource = SourceEntry & { type: 'file' };
 
 /**
  * sendFile streams one accepted file: a `data` frame, the bytes from the
- * agreed offset, an `end` frame with the SHA-256 of the whole file. A file
- * that fits in one chunk (most files in a tree) is read synchronously and
- * goes out in a single write with its frames: a thread-pool round trip per
- * open, read and close was most of what a small file cost.
+ * agreed offset, an `end` frame. In the cleartext protocol `end` carries
+ * the SHA-256 of the whole file; an encrypted session (`verifyKey` set)
+ * sends none, since every record's tag already proved its bytes, and
+ * checks a resumed prefix with HMAC-SHA-256 under the session's verify key
+ * instead. A file that fits in one chunk (most files in a tree) is read
+ * synchronously and goes out in a single write with its frames: a
+ * thread-pool round trip per open, read and close was most of what a small
+ * file cost.
  */
 export async function sendFile(
-  conn: Conn,
+  out: Out,
   entry: FileSource,
   offered: number,
   prefix: string | undefined,
+  verifyKey: Buffer | undefined,
   summary: TransferSummary,
   onEvent: ((e: TransferEvent) => void) | undefined,
 ): Promise<void> {
   const offset =
     offered === 0 && entry.size <= CHUNK
-      ? await sendSmall(conn, entry, summary, onEvent)
-      : await sendLarge(conn, entry, offered, prefix, summary, onEvent);
+      ? await sendSmall(out, entry, verifyKey === undefined, summary, onEvent)
+      : await sendLarge(out, entry, offered, prefix, verifyKey, summary, onEvent);
   summary.files++;
   summary.bytes += entry.size;
   onEvent?.(finished(entry.path, entry.size, offset, 'sent'));
@@ -40,10 +49,11 @@ export async function sendFile(
 
 /** sendLarge streams a file in CHUNK reads, one read ahead; it returns the offset it sent from. */
 async function sendLarge(
-  conn: Conn,
+  out: Out,
   entry: FileSource,
   offered: number,
   prefix: string | undefined,
+  verifyKey: Buffer | undefined,
   summary: TransferSummary,
   onEvent: ((e: TransferEvent) => void) | undefined,
 ): Promise<number> {
@@ -51,15 +61,19 @@ async function sendLarge(
     throw unreadable(entry, err);
   });
   try {
-    let hash = createHash('sha256');
+    // Sealed: nothing to hash per byte. Cleartext: the SHA-256 of the whole file, resumed prefix included.
+    let hash: Hash | null = verifyKey === undefined ? createHash('sha256') : null;
     let offset = 0;
-    // Resume only from bytes that are verifiably ours: the receiver's partial file must hash like our prefix.
+    // Resume only from bytes that are verifiably ours: the receiver's partial file must digest like our prefix.
     if (offered > 0 && prefix !== undefined) {
-      if ((await hashInto(fh, hash, offered, entry)) === prefix) offset = offered;
+      if (verifyKey !== undefined) {
+        if ((await digestInto(fh, createHmac('sha256', verifyKey), offered, entry)) === prefix)
+          offset = offered;
+      } else if ((await digestInto(fh, hash!, offered, entry)) === prefix) offset = offered;
       else hash = createHash('sha256');
     }
     onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset });
-    await conn.write(encodeFrame({ type: 'data', offset }));
+    await out.write(encodeFrame({ type: 'data', offset }));
     let at = offset;
     let next = prefetch(fh, at, entry);
     while (next !== null) {
@@ -67,12 +81,14 @@ async function sendLarge(
       at += chunk.length;
       // The next read runs on the thread pool while this chunk is hashed and written.
       next = prefetch(fh, at, entry);
-      hash.update(chunk);
-      await conn.write(chunk);
+      hash?.update(chunk);
+      await out.write(chunk);
       summary.sentBytes += chunk.length;
       onEvent?.({ type: 'progress', path: entry.path, bytes: at, size: entry.size });
     }
-    await conn.write(encodeFrame({ type: 'end', sha256: hash.digest('hex') }));
+    await out.write(
+      encodeFrame(hash === null ? { type: 'end' } : { type: 'end', sha256: hash.digest('hex') }),
+    );
     return offset;
   } finally {
     await fh.close();
@@ -97,14 +113,14 @@ async function readChunk(fh: FileHandle, position: number, entry: FileSource): P
   return bytesRead === want ? buf : buf.subarray(0, bytesRead);
 }
 
-/** hashInto hashes the file's first n bytes into `hash` and returns that prefix's digest (hash stays open). */
-async function hashInto(fh: FileHandle, hash: Hash, n: number, entry: FileSource): Promise<string> {
+/** digestInto feeds the file's first n bytes to `h` and returns their digest (a Hash stays open; an Hmac is done). */
+async function digestInto(fh: FileHandle, h: Hash | Hmac, n: number, entry: FileSource): Promise<string> {
   for (let at = 0; at < n; ) {
     const chunk = await readChunk(fh, at, { ...entry, size: n });
-    hash.update(chunk);
+    h.update(chunk);
     at += chunk.length;
   }
-  return hash.copy().digest('hex');
+  return 'copy' in h ? h.copy().digest('hex') : h.digest('hex');
 }
 
 function shrunk(entry: SourceEntry, at: number): TransferError {
@@ -117,8 +133,9 @@ function shrunk(entry: SourceEntry, at: number): TransferError {
 
 /** sendSmall reads a one-chunk file synchronously and sends it, with its frames, in one write. */
 async function sendSmall(
-  conn: Conn,
+  out: Out,
   entry: FileSource,
+  hashed: boolean,
   summary: TransferSummary,
   onEvent: ((e: TransferEvent) => void) | undefined,
 ): Promise<number> {
@@ -138,11 +155,11 @@ async function sendSmall(
   } finally {
     fs.closeSync(fd);
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const end = hashed
+    ? { type: 'end' as const, sha256: createHash('sha256').update(bytes).digest('hex') }
+    : { type: 'end' as const };
   onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset: 0 });
-  await conn.write(
-    Buffer.concat([encodeFrame({ type: 'data', offset: 0 }), bytes, encodeFrame({ type: 'end', sha256 })]),
-  );
+  await out.write(Buffer.concat([encodeFrame({ type: 'data', offset: 0 }), bytes, encodeFrame(end)]));
   summary.sentBytes += entry.size;
   onEvent?.({ type: 'progress', path: entry.path, bytes: entry.size, size: entry.size });
   return 0;

@@ -2,18 +2,32 @@ import { NetkitError, type TransferCode, TransferError } from '../errors.js';
 import { quote, safeMessage } from './paths.js';
 
 /**
- * The netkit transfer protocol, version 1. The sender dials and writes
- * MAGIC; from then on both sides exchange control frames (a 4-byte
- * big-endian length, then a JSON object with a `type`), and file bytes
- * travel raw between a `data` frame and an `end` frame, exactly as many as
- * the file header announced. docs/transfer.md walks through a session.
+ * The netkit transfer protocol. The sender dials and writes the magic
+ * (`\0NKXF` and a version byte); from then on both sides exchange control
+ * frames (a 4-byte big-endian length, then a JSON object with a `type`), and
+ * file bytes travel raw between a `data` frame and an `end` frame, exactly as
+ * many as the file header announced. docs/transfer.md walks through a session.
  *
- * MAGIC starts with NUL so that a classic receiver (which takes the first
+ * Version 2 (the default) starts with a SPAKE2 exchange on the code in
+ * cleartext frames, then runs everything after it, the same frames and
+ * bytes, inside AES-256-GCM records (secure/sealed.ts). Version 1 (`plain`)
+ * is the same protocol in the clear, with an optional HMAC proof of a code
+ * and a SHA-256 per file.
+ *
+ * The magic starts with NUL so that a classic receiver (which takes the first
  * read as a file name) can never mistake it for a name, and a netkit
  * receiver can tell a classic sender at once.
  */
-export const MAGIC = Buffer.from([0x00, 0x4e, 0x4b, 0x58, 0x46, 0x01]); // "\0NKXF" + version 1
-export const PROTOCOL_VERSION = 1;
+export const MAGIC_PREFIX = Buffer.from([0x00, 0x4e, 0x4b, 0x58, 0x46]); // "\0NKXF"
+/** PROTOCOL_VERSION is the encrypted protocol; PLAIN_VERSION the cleartext one. */
+export const PROTOCOL_VERSION = 2;
+export const PLAIN_VERSION = 1;
+/** magicOf is the magic of a protocol version. */
+export function magicOf(version: number): Buffer {
+  return Buffer.concat([MAGIC_PREFIX, Buffer.of(version)]);
+}
+/** MAGIC is the current protocol's magic (version 2). */
+export const MAGIC = magicOf(PROTOCOL_VERSION);
 /** MAX_FRAME_BYTES bounds a control frame; the largest (a file header) needs well under 5 KiB. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** BATCH_ENTRIES is how many entries the sender announces before the receiver answers them. */
@@ -39,16 +53,22 @@ export type Entry = FileEntry | DirEntry;
 
 /** Frame is every control frame; which side may send which is checked where they are read. */
 export type Frame =
-  | { type: 'hello'; version: number; nonce: string; auth?: boolean }
+  /** hello: version 1 carries `nonce` (and the receiver's `auth`); version 2 carries the SPAKE2 share `pake` (and the receiver's key `confirm`ation). */
+  | { type: 'hello'; version: number; nonce?: string; auth?: boolean; pake?: string; confirm?: string }
   | { type: 'auth'; proof: string }
   | { type: 'auth-ok'; proof: string }
+  /** confirm: the sender's SPAKE2 key confirmation (version 2). */
+  | { type: 'confirm'; mac: string }
+  /** ready: the receiver took the sender's confirmation; records follow both ways (version 2). */
+  | { type: 'ready' }
   | Entry
   | { type: 'plan' }
   | { type: 'accept'; offset: number; prefix?: string }
   /** skip: `reason: 'received'` when the receiver already has the file whole (same size and time), else it keeps its own. */
   | { type: 'skip'; reason?: 'received' }
   | { type: 'data'; offset: number }
-  | { type: 'end'; sha256: string }
+  /** end: `sha256` of the whole file in version 1; version 2 needs none (every record's tag proved its bytes). */
+  | { type: 'end'; sha256?: string }
   | { type: 'done' }
   | { type: 'bye' }
   | { type: 'error'; code: string; message: string; path?: string };
@@ -88,10 +108,27 @@ export function parseFrame(body: Buffer): Frame {
     throw protocolError(`a "${String(v.type)}" frame has a missing or invalid "${field}"`);
   };
   switch (v.type) {
-    case 'hello':
+    case 'hello': {
       if (!isUint(v.version)) bad('version');
-      if (typeof v.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(v.nonce)) bad('nonce');
-      return { type: 'hello', version: v.version as number, nonce: v.nonce as string, auth: v.auth === true };
+      if (v.version === PLAIN_VERSION) {
+        if (typeof v.nonce !== 'string' || !/^[0-9a-f]{32}$/.test(v.nonce)) bad('nonce');
+        return { type: 'hello', version: 1, nonce: v.nonce as string, auth: v.auth === true };
+      }
+      if (v.version !== PROTOCOL_VERSION) return { type: 'hello', version: v.version as number };
+      // An uncompressed P-256 point: 65 bytes.
+      if (typeof v.pake !== 'string' || !/^[0-9a-f]{130}$/.test(v.pake)) bad('pake');
+      if (v.confirm !== undefined && (typeof v.confirm !== 'string' || !HEX64.test(v.confirm)))
+        bad('confirm');
+      return {
+        type: 'hello',
+        version: 2,
+        pake: v.pake as string,
+        ...(v.confirm !== undefined ? { confirm: v.confirm as string } : {}),
+      };
+    }
+    case 'confirm':
+      if (typeof v.mac !== 'string' || !HEX64.test(v.mac)) bad('mac');
+      return { type: 'confirm', mac: v.mac as string };
     case 'auth':
     case 'auth-ok':
       if (typeof v.proof !== 'string' || !HEX64.test(v.proof)) bad('proof');
@@ -114,12 +151,14 @@ export function parseFrame(body: Buffer): Frame {
       if (!isUint(v.offset)) bad('offset');
       return { type: 'data', offset: v.offset as number };
     case 'end':
+      if (v.sha256 === undefined) return { type: 'end' };
       if (typeof v.sha256 !== 'string' || !HEX64.test(v.sha256)) bad('sha256');
       return { type: 'end', sha256: v.sha256 as string };
     case 'skip':
       // Any other reason (a later version's) is a plain skip: the receiver keeps what it has either way.
       return v.reason === 'received' ? { type: 'skip', reason: 'received' } : { type: 'skip' };
     case 'plan':
+    case 'ready':
     case 'done':
     case 'bye':
       return { type: v.type };

@@ -19,6 +19,9 @@ import { receiveClassic } from './compat.js';
 import type { TransferEvent, TransferSummary } from './events.js';
 import { fsReason, lstatOrNull } from './fs-checks.js';
 import { quote } from './paths.js';
+import { generateCode } from './secure/codes.js';
+import { Guesses } from './secure/guesses.js';
+import { CodeSecret, type ReceiverGate } from './secure/handshake.js';
 import { type RecvResult, receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
 
@@ -28,8 +31,15 @@ export interface ReceiverOptions extends BindOptions {
   dir: string;
   /** overwrite: 'refuse' (default) fails a transfer naming an existing file, 'overwrite' replaces, 'skip' keeps it. */
   overwrite?: OverwritePolicy;
-  /** code is a shared secret a sender must prove it knows before anything is written. */
+  /**
+   * code is the secret senders must know. Transfers are encrypted with a
+   * key both sides derive from it (SPAKE2); without one a code is
+   * generated (FileReceiver.code). With `plain` it only authenticates, and
+   * is optional.
+   */
   code?: string;
+  /** plain receives the cleartext protocol 1 instead (no encryption; a SHA-256 per file). */
+  plain?: boolean;
   /** compat speaks the classic protocol (name, "ok", bytes until close) instead of netkit's. */
   compat?: boolean;
   /** maxFileBytes refuses larger files (default: no limit). */
@@ -88,6 +98,8 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
   /** addr is the bound address; `address` says it in Go's form, or the Unix socket's path. */
   readonly addr: Endpoint;
   readonly dir: string;
+  /** code is what senders must pass (generated when none was given); undefined for a plain or classic receiver without one. */
+  readonly code: string | undefined;
   /** #running maps each open connection to its session's end. */
   readonly #running = new Map<Conn, Promise<void>>();
   readonly #done = new Fifo<TransferSummary>();
@@ -106,7 +118,9 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
     admission: Admission,
     onTransfer?: (s: TransferSummary) => void,
     shutdownTimeout: number = RECEIVER_DEFAULTS.shutdownTimeout,
+    code?: string,
   ) {
+    this.code = code;
     // Each open session listens on the stop signal until it ends; the default of 10 would warn of a leak at the 11th.
     setMaxListeners(0, this.#stop.signal);
     this.listener = listener;
@@ -250,8 +264,11 @@ export async function serveFiles(
   if (options.compat && options.code !== undefined) {
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   }
+  const plain = options.plain === true || options.compat === true;
+  const secret = plain ? undefined : new CodeSecret(options.code ?? generateCode());
   const root = await prepareRoot(options.dir);
-  const key = options.code === undefined ? undefined : new TransferKey(options.code);
+  const key = plain && options.code !== undefined ? new TransferKey(options.code) : undefined;
+  const guesses = new Guesses();
   const listener = await listenFor(address, { ...options, signal });
   const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
@@ -268,16 +285,32 @@ export async function serveFiles(
       );
     }
     const admit = () => ticket.admit();
+    const gate: ReceiverGate = {
+      turn: () => guesses.turn(),
+      right: () => guesses.right(),
+      wrong: () => {
+        guesses.wrong();
+        onEvent?.({ type: 'wrong-code', failures: guesses.failures, delayMs: guesses.delayMs });
+      },
+    };
     const session = options.compat
       ? receiveClassic(conn, store, { onEvent, admit, signal: stop })
-      : receiveSession(conn, { store, key, maxEntries, onEvent, admit, signal: stop });
+      : receiveSession(conn, { store, secret, gate, key, maxEntries, onEvent, admit, signal: stop });
     return session.then((r) => {
       r.summary.peer = peer;
       if (subject !== undefined) r.summary.subject = subject;
       return r;
     });
   };
-  const receiver = new FileReceiver(listener, root, run, admission, options.onTransfer, shutdownTimeout);
+  const receiver = new FileReceiver(
+    listener,
+    root,
+    run,
+    admission,
+    options.onTransfer,
+    shutdownTimeout,
+    secret?.code ?? options.code,
+  );
   signal?.addEventListener('abort', () => void receiver.close(), { once: true });
   return receiver;
 }
@@ -289,7 +322,7 @@ export async function serveFiles(
  * if missing, parents too) that this process can write into. It returns
  * the real path.
  */
-async function prepareRoot(dir: string): Promise<string> {
+export async function prepareRoot(dir: string): Promise<string> {
   const refuse = (why: string, cause?: unknown) =>
     new FileAccessError(dir, `cannot receive into ${quote(dir)}: ${why}`, { cause });
   let st = await stat(dir).catch((err: unknown) => {

@@ -1,21 +1,40 @@
 import { performance } from 'node:perf_hooks';
-import { AbortError, InvalidArgumentError, TimeoutError, TransferError } from '../errors.js';
+import { AbortError, InvalidArgumentError, isNetkitError, TimeoutError, TransferError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import { dial, endpointText } from '../tcp/index.js';
+import { type Conn, dial, endpointText } from '../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
 import { nonce, TransferKey } from './auth.js';
 import { sendClassic } from './compat.js';
 import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
 import { sendFile } from './outgoing.js';
 import { quote } from './paths.js';
-import { BATCH_ENTRIES, encodeFrame, expectFrame, MAGIC, PROTOCOL_VERSION } from './protocol.js';
+import { BATCH_ENTRIES, encodeFrame, expectFrame, magicOf, PLAIN_VERSION } from './protocol.js';
+import { joinRendezvous } from './rendezvous/join.js';
+import { generateCode, roomOf } from './secure/codes.js';
+import { CodeSecret, sealAsSender } from './secure/handshake.js';
 import { collectSources, type Skipped, type SourceEntry } from './tree.js';
 import { Wire } from './wire.js';
 
 /** SendOptions configure sendFiles(). Durations are milliseconds. */
 export interface SendOptions {
-  /** code is the receiver's shared secret; the receiver must prove it knows it too. */
+  /**
+   * code is the secret both sides share: the receiver's code in direct mode
+   * (required unless `plain`), or, through a rendezvous, the code the
+   * receiver will be told (generated when absent: see onCode). Encrypted
+   * transfers derive their keys from it with SPAKE2; `plain` ones use it
+   * only to authenticate.
+   */
   code?: string;
+  /**
+   * via sends through a rendezvous (`netkit relay --rendezvous`) instead of
+   * dialling the receiver: both sides dial out to it and it pairs them by
+   * the code's room (its first component). Give `via` instead of an address.
+   */
+  via?: string;
+  /** onCode hears a generated code once the rendezvous holds its room: show it to the receiving person. */
+  onCode?: (code: string) => void;
+  /** plain speaks the cleartext protocol 1 (to a receiver started with `plain`): no encryption, SHA-256 per file. */
+  plain?: boolean;
   /** compat sends each file the classic way (name, "ok", bytes, close), one connection per file. */
   compat?: boolean;
   /** connectTimeout bounds the dial (default 10 s). */
@@ -44,11 +63,36 @@ export interface SendOptions {
  */
 export async function sendFiles(
   paths: readonly string[],
-  address: string,
-  options: SendOptions = {},
+  addressOrOptions: string | (SendOptions & { via: string }),
+  moreOptions: SendOptions = {},
 ): Promise<TransferSummary> {
+  const options = typeof addressOrOptions === 'string' ? moreOptions : addressOrOptions;
+  const address = typeof addressOrOptions === 'string' ? addressOrOptions : undefined;
   if (!Array.isArray(paths) || paths.length === 0)
     throw new InvalidArgumentError('paths', 'name at least one file or directory');
+  const via = options.via;
+  if (via !== undefined && address !== undefined)
+    throw new InvalidArgumentError(
+      'via',
+      "give either the receiver's address or a rendezvous (via), not both",
+    );
+  if (via === undefined && (typeof address !== 'string' || address === ''))
+    throw new InvalidArgumentError('address', "name the receiver's address, or a rendezvous (via)");
+  if (via !== undefined && (options.plain || options.compat))
+    throw new InvalidArgumentError(
+      'via',
+      'a rendezvous carries only encrypted transfers: drop plain and compat',
+    );
+  const plain = options.plain === true || options.compat === true;
+  if (!plain && via === undefined && options.code === undefined) {
+    throw new InvalidArgumentError(
+      'code',
+      "an encrypted transfer needs the receiver's code (netkit recv prints it), or plain for a cleartext receiver",
+    );
+  }
+  // Checked before any source is read: a bad code or room fails at once.
+  let secret = plain ? undefined : new CodeSecret(options.code ?? generateCode());
+  if (via !== undefined) roomOf(secret!.code);
   const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
   const idle = checkMs('idleTimeout', options.idleTimeout ?? 30_000);
   const signal = checkSignal(options.signal);
@@ -57,10 +101,10 @@ export async function sendFiles(
   if (options.compat && options.code !== undefined)
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   const started = performance.now();
-  const summary = newSummary('send', address);
+  const summary = newSummary('send', address ?? via!);
   if (options.compat) {
     for (const p of paths) {
-      const r = await sendClassic(p, address, {
+      const r = await sendClassic(p, address!, {
         connectTimeout,
         network: options.network,
         tls: options.tls,
@@ -75,15 +119,24 @@ export async function sendFiles(
   } else {
     const { entries, skipped } = await collectSources(paths);
     for (const s of skipped) options.onSkipped?.(s);
-    const key = options.code === undefined ? undefined : new TransferKey(options.code);
-    const conn = await dial(address, {
-      network: options.network,
-      timeout: connectTimeout,
-      signal,
-      tls: options.tls,
-      highWaterMark: 1024 * 1024,
-    });
-    summary.peer = endpointText(conn.remoteAddr) || address;
+    const key = plain && options.code !== undefined ? new TransferKey(options.code) : undefined;
+    let conn: Conn;
+    if (via === undefined) {
+      conn = await dial(address!, {
+        network: options.network,
+        timeout: connectTimeout,
+        signal,
+        tls: options.tls,
+        highWaterMark: 1024 * 1024,
+      });
+    } else {
+      ({ conn, secret } = await meet(via, secret!, options.code === undefined, {
+        connectTimeout,
+        signal,
+        options,
+      }));
+    }
+    summary.peer = endpointText(conn.remoteAddr) || address || via!;
     const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
     if (idle > 0) {
@@ -100,11 +153,12 @@ export async function sendFiles(
     }
     try {
       const wire = new Wire(conn, 'receiver');
-      await handshake(wire, key);
+      if (secret === undefined) await handshake(wire, key);
+      else await sealAsSender(wire, secret);
       for (let i = 0; i < entries.length; i += BATCH_ENTRIES) {
         await sendBatch(wire, entries.slice(i, i + BATCH_ENTRIES), summary, options.onEvent);
       }
-      await conn.write(encodeFrame({ type: 'bye' }));
+      await wire.write(encodeFrame({ type: 'bye' }));
       expectFrame(await wire.mustFrame(), 'bye');
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -116,16 +170,57 @@ export async function sendFiles(
   return summary;
 }
 
+/** ROOM_TRIES is how many fresh codes a sender tries when the rendezvous has its room taken already. */
+const ROOM_TRIES = 5;
+
+/**
+ * meet joins the code's room at the rendezvous as the sender. A generated
+ * code whose room is taken is replaced by a fresh one (nobody has been told
+ * it yet); a given one fails with NETKIT_RENDEZVOUS_FULL.
+ */
+async function meet(
+  via: string,
+  secret: CodeSecret,
+  generated: boolean,
+  at: { connectTimeout: number; signal: AbortSignal | undefined; options: SendOptions },
+): Promise<{ conn: Conn; secret: CodeSecret }> {
+  const { options } = at;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const conn = await joinRendezvous(via, {
+        room: roomOf(secret.code),
+        role: 'send',
+        connectTimeout: at.connectTimeout,
+        network: options.network,
+        tls: options.tls,
+        signal: at.signal,
+        onWaiting: () => {
+          if (generated) options.onCode?.(secret.code);
+        },
+      });
+      return { conn, secret };
+    } catch (err) {
+      if (!generated || attempt >= ROOM_TRIES || !isNetkitError(err, 'NETKIT_RENDEZVOUS_FULL')) throw err;
+      secret = new CodeSecret(generateCode());
+    }
+  }
+}
+
 async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void> {
   const mine = nonce();
-  await wire.conn.write(
-    Buffer.concat([MAGIC, encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine })]),
+  await wire.write(
+    Buffer.concat([
+      magicOf(PLAIN_VERSION),
+      encodeFrame({ type: 'hello', version: PLAIN_VERSION, nonce: mine }),
+    ]),
   );
   const hello = expectFrame(await wire.mustFrame(), 'hello');
-  if (hello.version !== PROTOCOL_VERSION)
+  if (hello.version !== PLAIN_VERSION || hello.nonce === undefined)
     throw new TransferError(
       'NETKIT_TRANSFER_PROTOCOL',
-      `the receiver speaks protocol version ${hello.version}, not ${PROTOCOL_VERSION}`,
+      hello.version === 2
+        ? 'the receiver encrypts (protocol 2): drop --plain and pass its --code'
+        : `the receiver speaks protocol version ${hello.version}, not ${PLAIN_VERSION}`,
     );
   if (hello.auth && key === undefined)
     throw new TransferError('NETKIT_TRANSFER_AUTH', 'the receiver requires a code: pass the same --code');
@@ -136,7 +231,7 @@ async function handshake(wire: Wire, key: TransferKey | undefined): Promise<void
     );
   }
   if (key === undefined) return;
-  await wire.conn.write(encodeFrame({ type: 'auth', proof: key.proof('sender', mine, hello.nonce) }));
+  await wire.write(encodeFrame({ type: 'auth', proof: key.proof('sender', mine, hello.nonce) }));
   const ok = expectFrame(await wire.mustFrame(), 'auth-ok');
   if (!key.verify('receiver', mine, hello.nonce, ok.proof)) {
     throw new TransferError('NETKIT_TRANSFER_AUTH', 'the receiver does not know the code: not sending');
@@ -155,7 +250,7 @@ async function sendBatch(
   summary: TransferSummary,
   onEvent: SendOptions['onEvent'],
 ): Promise<void> {
-  await wire.conn.write(
+  await wire.write(
     Buffer.concat([...batch.map(({ source: _, ...e }) => encodeFrame(e)), encodeFrame({ type: 'plan' })]),
   );
   const accepted: { entry: SourceEntry & { type: 'file' }; offset: number; prefix?: string }[] = [];
@@ -193,7 +288,8 @@ async function sendBatch(
   // Awaited below; until then a refusal must not count as an unhandled rejection.
   confirmations.catch(() => {});
   try {
-    for (const a of accepted) await sendFile(wire.conn, a.entry, a.offset, a.prefix, summary, onEvent);
+    const verifyKey = wire.sealed?.verifyKey;
+    for (const a of accepted) await sendFile(wire, a.entry, a.offset, a.prefix, verifyKey, summary, onEvent);
   } catch (err) {
     await confirmations.catch(() => {});
     throw failure ?? err;

@@ -19,16 +19,23 @@ import {
   expectFrame,
   type FileEntry,
   type Frame,
-  MAGIC,
+  MAGIC_PREFIX,
+  PLAIN_VERSION,
   PROTOCOL_VERSION,
   protocolError,
 } from './protocol.js';
+import { type CodeSecret, type ReceiverGate, sealAsReceiver } from './secure/handshake.js';
 import type { Store, WritePlan } from './store.js';
 import { EndOfData, PeerClosed, Wire } from './wire.js';
 
 /** RecvSessionOptions are what one receiving connection needs from its receiver. */
 export interface RecvSessionOptions {
   store: Store;
+  /** secret makes the session encrypted (protocol 2): the receiver's code. Without it the session is cleartext (protocol 1). */
+  secret: CodeSecret | undefined;
+  /** gate slows handshakes down after wrong codes (encrypted sessions). */
+  gate?: ReceiverGate;
+  /** key is the cleartext protocol's optional code. */
   key: TransferKey | undefined;
   maxEntries: number;
   onEvent: ((e: TransferEvent) => void) | undefined;
@@ -63,18 +70,18 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
   const wire = new Wire(conn, 'sender', options.signal);
   const state: { began: boolean; cut?: Cut } = { began: false };
   try {
-    await handshake(wire, options.key, options.admit);
+    await handshake(wire, options);
     // A transfer counts (for --once) from its first frame after the handshake: a peer that
     // only says hello, or leaves on learning it needs a code, has not started one.
     await receiveEntries(wire, options, summary, state);
     options.store.finishDirs();
-    await conn.write(encodeFrame({ type: 'bye' }));
+    await wire.write(encodeFrame({ type: 'bye' }));
     summary.ok = true;
   } catch (err) {
     const outcome = explain(err, options, summary, state);
     summary.error = failure(outcome);
     // Tell the sender why, when the connection still carries frames; a broken one cannot.
-    if (!gone(err)) conn.send(encodeFrame(errorFrame(outcome)));
+    if (!gone(err)) wire.send(encodeFrame(errorFrame(outcome)));
   } finally {
     summary.seconds = (performance.now() - started) / 1000;
     await hangUp(conn);
@@ -143,34 +150,43 @@ async function hangUp(conn: Conn, lingerMs = 1000): Promise<void> {
   await conn.closed;
 }
 
-async function handshake(
-  wire: Wire,
-  key: TransferKey | undefined,
-  admit: (() => void) | undefined,
-): Promise<void> {
+async function handshake(wire: Wire, options: RecvSessionOptions): Promise<void> {
+  const { key, admit, secret } = options;
   // The first byte alone tells a classic sender (a name never starts with NUL), even one whose name is shorter than the magic.
   const first = await wire.exact(1, 'the protocol magic');
   if (first === null) throw protocolError('the peer closed without sending anything');
-  const rest = first[0] === MAGIC[0] ? await wire.exact(MAGIC.length - 1, 'the protocol magic') : null;
+  const rest =
+    first[0] === MAGIC_PREFIX[0] ? await wire.exact(MAGIC_PREFIX.length, 'the protocol magic') : null;
   const magic = rest === null ? first : Buffer.concat([first, rest]);
-  if (rest === null || !magic.subarray(0, 5).equals(MAGIC.subarray(0, 5))) {
+  if (rest === null || !magic.subarray(0, 5).equals(MAGIC_PREFIX)) {
     throw protocolError('not a netkit transfer (a classic sender? the receiver needs --compat for those)');
   }
   const hello = expectFrame(await wire.mustFrame(), 'hello');
-  if (magic[5] !== PROTOCOL_VERSION || hello.version !== PROTOCOL_VERSION) {
+  const version = magic[5]!;
+  const want = secret === undefined ? PLAIN_VERSION : PROTOCOL_VERSION;
+  if (version !== hello.version || version !== want) {
     throw protocolError(
-      `protocol version ${hello.version} is not supported (this receiver speaks ${PROTOCOL_VERSION})`,
+      version === PLAIN_VERSION && want === PROTOCOL_VERSION
+        ? "this receiver encrypts (protocol 2) and the sender speaks the cleartext protocol 1: send without --plain, with the receiver's --code"
+        : version === PROTOCOL_VERSION && want === PLAIN_VERSION
+          ? 'this receiver runs the cleartext protocol 1 (--plain) and the sender encrypts: send with --plain, or start the receiver without it'
+          : `protocol version ${version} is not supported (this receiver speaks ${want})`,
     );
+  }
+  if (secret !== undefined) {
+    await sealAsReceiver(wire, hello, secret, admit, options.gate);
+    return;
   }
   // Without a code, a hello is all a sender can show; "busy" then answers it instead of our hello.
   if (key === undefined) admit?.();
   const mine = nonce();
-  await wire.conn.write(
-    encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nonce: mine, auth: key !== undefined }),
+  await wire.write(
+    encodeFrame({ type: 'hello', version: PLAIN_VERSION, nonce: mine, auth: key !== undefined }),
   );
   if (key === undefined) return;
   const auth = await wire.mustFrame();
-  if (auth.type !== 'auth' || !key.verify('sender', hello.nonce, mine, auth.proof)) {
+  const theirs = hello.nonce as string;
+  if (auth.type !== 'auth' || !key.verify('sender', theirs, mine, auth.proof)) {
     throw new TransferError(
       'NETKIT_TRANSFER_AUTH',
       'wrong transfer code: the sender must use the same --code',
@@ -178,7 +194,7 @@ async function handshake(
   }
   // With a code, only a sender that proved it counts against the limit.
   admit?.();
-  await wire.conn.write(encodeFrame({ type: 'auth-ok', proof: key.proof('receiver', hello.nonce, mine) }));
+  await wire.write(encodeFrame({ type: 'auth-ok', proof: key.proof('receiver', theirs, mine) }));
 }
 
 /** receiveEntries reads batches of entries, answers each batch's plans, then takes its files' bytes. */
@@ -222,7 +238,7 @@ async function receiveEntries(
         answers.push(encodeFrame({ type: 'accept', offset: 0 }));
         continue;
       }
-      const plan = await options.store.planFile(entry).catch((err) => {
+      const plan = await options.store.planFile(entry, { verifyKey: wire.sealed?.verifyKey }).catch((err) => {
         throw writeError(entry.path, err);
       });
       if (plan.action === 'skip') {
@@ -239,7 +255,7 @@ async function receiveEntries(
         encodeFrame({ type: 'accept', offset: plan.offset, ...(plan.prefix ? { prefix: plan.prefix } : {}) }),
       );
     }
-    await wire.conn.write(Buffer.concat(answers));
+    await wire.write(Buffer.concat(answers));
     for (const { entry, plan } of plans) await receiveFile(wire, options, entry, plan, summary, state);
   }
 }
@@ -294,7 +310,8 @@ async function receiveFile(
         : err;
     }
     const sha = await file.finish();
-    if (sha !== end.sha256) {
+    // Encrypted: every record's tag proved its bytes, and a resumed part was checked by its HMAC.
+    if (!plan.sealed && sha !== end.sha256) {
       throw new TransferError(
         'NETKIT_TRANSFER_CHECKSUM',
         `${quote(entry.path)}: SHA-256 mismatch; the file was not kept`,
@@ -318,6 +335,6 @@ async function receiveFile(
   }
   summary.files++;
   summary.bytes += entry.size;
-  await wire.conn.write(encodeFrame({ type: 'done' }));
+  await wire.write(encodeFrame({ type: 'done' }));
   onEvent?.(finished(entry.path, entry.size, data.offset, 'received'));
 }

@@ -1,10 +1,10 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, createHmac, type Hash } from 'node:crypto';
 import fs, { constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TransferError } from '../errors.js';
-import { hashPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
+import { digestPrefix, lstatOrNull, type PartMeta, readMeta } from './fs-checks.js';
 import { IncomingFile, writeError } from './incoming.js';
 import { checkRelativePath, MAX_COMPONENT_BYTES, quote } from './paths.js';
 import type { DirEntry, FileEntry } from './protocol.js';
@@ -37,8 +37,10 @@ export function metaPath(target: string): string {
 export interface WritePlan {
   action: 'write';
   offset: number;
-  /** prefix is the SHA-256 of the part's bytes, for the sender to compare. */
+  /** prefix is the digest of the part's bytes for the sender to compare: SHA-256, or in an encrypted session HMAC-SHA-256 under its verify key. */
   prefix?: string;
+  /** sealed is true in an encrypted session: records' tags prove the bytes, so nothing is hashed while writing. */
+  sealed?: boolean;
   /** resumeHash is the hash state after the part's bytes, so the final check covers the whole file. */
   resumeHash?: Hash;
   target: string;
@@ -173,7 +175,16 @@ export class Store {
    * `classic` is for the classic protocol, whose entries carry no real size
    * or time: nothing is resumed or recognised as already received.
    */
-  async planFile(entry: FileEntry, options: { classic?: boolean } = {}): Promise<FilePlan> {
+  async planFile(
+    entry: FileEntry,
+    options: { classic?: boolean; verifyKey?: Buffer } = {},
+  ): Promise<FilePlan> {
+    const plan = await this.#plan(entry, options);
+    if (plan.action === 'write' && options.verifyKey !== undefined) plan.sealed = true;
+    return plan;
+  }
+
+  async #plan(entry: FileEntry, options: { classic?: boolean; verifyKey?: Buffer }): Promise<FilePlan> {
     if (entry.size > this.maxFileBytes) {
       throw new TransferError(
         'NETKIT_TRANSFER_LIMIT',
@@ -211,7 +222,11 @@ export class Store {
     const same =
       options.classic !== true && meta !== null && meta.size === entry.size && meta.mtime === entry.mtime;
     if (!same || part.size > entry.size || part.size === 0) return { action: 'write', offset: 0, target };
-    const resumeHash = await hashPrefix(partPath(target), part.size);
+    if (options.verifyKey !== undefined) {
+      const mac = await digestPrefix(partPath(target), part.size, createHmac('sha256', options.verifyKey));
+      return { action: 'write', offset: part.size, prefix: mac.digest('hex'), target };
+    }
+    const resumeHash = await digestPrefix(partPath(target), part.size, createHash('sha256'));
     return {
       action: 'write',
       offset: part.size,
@@ -261,7 +276,7 @@ export class Store {
         fs.closeSync(fd);
         throw err;
       }
-      const hash = resume && plan.resumeHash ? plan.resumeHash : createHash('sha256');
+      const hash = plan.sealed ? null : resume && plan.resumeHash ? plan.resumeHash : createHash('sha256');
       file = new IncomingFile(entry.path, fd, hash, resume ? offset : 0);
       return file;
     } catch (err) {

@@ -1,15 +1,19 @@
 import { AbortError, NetkitError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { type Frame, MAX_FRAME_BYTES, parseFrame, protocolError } from './protocol.js';
+import { type Link, Sealed, type SessionKeys } from './secure/sealed.js';
 
 /**
  * Wire reads a transfer connection: control frames, and runs of raw file
  * bytes of a known length. Chunks arrive as the socket delivers them; what
  * a read does not need is kept for the next one, so a frame and the bytes
- * after it may share a chunk (they usually do).
+ * after it may share a chunk (they usually do). Reads and writes go through
+ * `link`: the connection itself, or after seal() its encrypted records.
  */
 export class Wire {
   readonly conn: Conn;
+  #link: Link;
+  #sealed: Sealed | null = null;
   /** peer names the other side in errors: "sender" or "receiver". */
   readonly peer: string;
   readonly #signal: AbortSignal | undefined;
@@ -18,8 +22,36 @@ export class Wire {
   /** `signal` stops reading: the next read fails with NETKIT_ABORTED, even when bytes are waiting. */
   constructor(conn: Conn, peer: 'sender' | 'receiver', signal?: AbortSignal) {
     this.conn = conn;
+    this.#link = conn;
     this.peer = peer;
     this.#signal = signal;
+  }
+
+  /**
+   * seal switches both directions to encrypted records under `keys`. Bytes
+   * already read past the handshake (none, in a well-behaved session) are
+   * the first record's.
+   */
+  seal(keys: SessionKeys): void {
+    const rest = this.#rest;
+    this.#rest = null;
+    this.#sealed = new Sealed(this.conn, keys, this.peer, rest);
+    this.#link = this.#sealed;
+  }
+
+  /** sealed is the record layer once seal() ran: its verifyKey checks partial files. */
+  get sealed(): Sealed | null {
+    return this.#sealed;
+  }
+
+  /** write sends bytes through the link, honouring backpressure. */
+  write(data: Buffer): Promise<void> {
+    return this.#link.write(data);
+  }
+
+  /** send writes without waiting (an error frame on the way out). */
+  send(data: Buffer): void {
+    this.#link.send(data);
   }
 
   /** chunk resolves with the next bytes, or null at the peer's FIN. */
@@ -31,7 +63,7 @@ export class Wire {
       this.#rest = null;
       return rest;
     }
-    return this.conn.read({ signal: this.#signal });
+    return this.#link.read({ signal: this.#signal });
   }
 
   /** unread puts bytes back in front of the stream. */

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { backoffDelay, checkBackoff } from '../../internal/backoff.js';
 import { safeText } from '../../internal/text.js';
-import { sendFiles, type TransferSummary } from '../../transfer/index.js';
+import { type SendOptions, sendFiles, type TransferSummary } from '../../transfer/index.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
 import { durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
@@ -25,6 +25,8 @@ const RETRY_BACKOFF = checkBackoff('--retry', { initial: 1000, max: 30_000 });
 
 interface SendFlags extends TlsFlags {
   code?: string;
+  via?: string;
+  plain?: boolean;
   compat?: boolean;
   connectTimeout: number;
   idleTimeout: number;
@@ -37,13 +39,24 @@ interface SendFlags extends TlsFlags {
 /** sendCommand defines `netkit send <path…> <address>`. */
 export function sendCommand(ctx: CliContext): Command {
   const cmd = new Command('send')
-    .description('send files and directories to `netkit recv`, verified with SHA-256 and resumable')
-    .usage('[options] <path…> <address>')
+    .description('send files and directories to `netkit recv`, end-to-end encrypted and resumable')
+    .usage('[options] <path…> <address>  |  --via <rendezvous> [options] <path…>')
     .argument(
       '<path-and-address...>',
-      "files and directories to send, then the receiver's host:port (or unix:/path)",
+      "files and directories to send, then the receiver's host:port (or unix:/path); with --via, only the paths",
     )
-    .option('--code <words>', "the receiver's shared secret")
+    .option(
+      '--code <words>',
+      "the receiver's code (netkit recv prints it); with --via, the code to give the receiver (default: generated and printed)",
+    )
+    .option(
+      '--via <address>',
+      'meet the receiver at a rendezvous (netkit relay --rendezvous) instead of dialling it: neither side needs an open port',
+    )
+    .option(
+      '--plain',
+      'the cleartext protocol 1, to a receiver started with --plain (no encryption; SHA-256 per file)',
+    )
     .option(
       '--compat',
       'the classic protocol: name, "ok", bytes until close (files only, one connection each)',
@@ -66,6 +79,13 @@ export function sendCommand(ctx: CliContext): Command {
     .addHelpText(
       'after',
       `
+Transfers are end-to-end encrypted (AES-256-GCM) under a key both sides
+derive from the code with SPAKE2; names, sizes and metadata are encrypted
+too. A wrong code ends the session after one exchange, before anything is
+sent. With --via, both sides dial out to a rendezvous, which pairs them by
+the code's first part (the room, not secret) and cannot read what it
+carries; the code is generated and printed unless --code is given.
+
 Directories are sent recursively under their own name, keeping relative
 paths, modes and modification times; symlinks inside them are skipped,
 not followed. Sending the same paths again after an interruption
@@ -76,8 +96,9 @@ rest is sent. The classic protocol (--compat) cannot resume.
 ${TLS_HELP}
 
 Examples:
-  netkit send report.pdf photos/ 127.0.0.1:8340
-  netkit send backup.tar host.example:8340 --code "purple tiger"
+  netkit send report.pdf photos/ 127.0.0.1:8340 --code 6872-spot-exist-glove
+  netkit send --via rv.example:8341 backup.tar    # prints a code for netkit recv --via
+  netkit send --plain notes.txt 127.0.0.1:8340    # to a netkit recv --plain
   netkit send --compat notes.txt 127.0.0.1:8000   # to the classic Go receiver
   netkit send report.pdf 127.0.0.1:8340 --pin sha256:3f1c…   # a netkit recv --tls
   netkit send report.pdf unix:/run/recv.sock`,
@@ -88,40 +109,62 @@ Examples:
 }
 
 async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promise<number> {
-  if (args.length < 2) {
+  if (flags.via === undefined && args.length < 2) {
     throw new InvalidArgumentError(
       '<path…> <address>',
-      "name at least one file or directory, then the receiver's address",
+      "name at least one file or directory, then the receiver's address (or meet it --via a rendezvous)",
     );
   }
+  if (flags.plain && flags.compat)
+    throw new InvalidArgumentError('--plain', 'cannot be combined with --compat');
+  if (flags.via !== undefined && (flags.plain || flags.compat))
+    throw new InvalidArgumentError(
+      '--via',
+      'a rendezvous carries only encrypted transfers: drop --plain and --compat',
+    );
   const out = new Output(ctx.io, Boolean(flags.json));
   const view = new TransferView(out, ctx.io, { quiet: flags.quiet });
-  const paths = args.slice(0, -1);
-  const address = args.at(-1)!;
+  const paths = flags.via === undefined ? args.slice(0, -1) : args;
+  const address = flags.via === undefined ? args.at(-1)! : undefined;
+  // A generated code is kept across --retry attempts: the receiver was told this one.
+  let code = flags.code;
   const tls = await tlsFromFlags(flags);
   const started = performance.now();
   let summary!: TransferSummary;
   // The last file put on the wire: a connection broken after it started (while it was sent, or
   // while the receiver was still verifying it) leaves it as a part on the receiver.
   let current: string | undefined;
+  const options = (): SendOptions => ({
+    code,
+    plain: flags.plain,
+    onCode: (c) => {
+      code = c;
+      view.clear();
+      out.note(
+        'code',
+        { code: c, via: flags.via },
+        `code ${c}\n  on the other side: netkit recv --via ${flags.via} ${c}`,
+      );
+    },
+    compat: flags.compat,
+    connectTimeout: flags.connectTimeout,
+    idleTimeout: flags.idleTimeout,
+    network: flags.network,
+    ...(tls !== undefined ? { tls } : {}),
+    signal: ctx.io.signal,
+    onEvent: (e) => {
+      if (e.type === 'file-start') current = e.path;
+      view.onEvent(e);
+    },
+    onSkipped: (s) => {
+      view.clear();
+      out.note('skipped', { path: s.path, reason: s.reason }, `skipped ${safeText(s.path)}: ${s.reason}`);
+    },
+  });
   const sendOnce = () =>
-    sendFiles(paths, address, {
-      code: flags.code,
-      compat: flags.compat,
-      connectTimeout: flags.connectTimeout,
-      idleTimeout: flags.idleTimeout,
-      network: flags.network,
-      ...(tls !== undefined ? { tls } : {}),
-      signal: ctx.io.signal,
-      onEvent: (e) => {
-        if (e.type === 'file-start') current = e.path;
-        view.onEvent(e);
-      },
-      onSkipped: (s) => {
-        view.clear();
-        out.note('skipped', { path: s.path, reason: s.reason }, `skipped ${safeText(s.path)}: ${s.reason}`);
-      },
-    });
+    address === undefined
+      ? sendFiles(paths, { ...options(), via: flags.via! })
+      : sendFiles(paths, address, options());
 
   for (let attempt = 0; ; attempt++) {
     try {

@@ -1,0 +1,99 @@
+import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
+import { endpointText } from '../tcp/index.js';
+import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
+import type { TransferEvent, TransferSummary } from './events.js';
+import { prepareRoot, RECEIVER_DEFAULTS } from './receiver.js';
+import { joinRendezvous } from './rendezvous/join.js';
+import { roomOf } from './secure/codes.js';
+import { CodeSecret } from './secure/handshake.js';
+import { receiveSession } from './session-recv.js';
+import { type OverwritePolicy, Store } from './store.js';
+
+/** ReceiveOptions configure receiveFiles(): one transfer through a rendezvous. Durations are milliseconds. */
+export interface ReceiveOptions {
+  /** via is the rendezvous (`netkit relay --rendezvous`) both sides dial out to. */
+  via: string;
+  /** code is the sender's code (`7-crossword-puzzle-apple`): its first component names the room. */
+  code: string;
+  /** dir is where files land; created if missing. */
+  dir: string;
+  overwrite?: OverwritePolicy;
+  maxFileBytes?: number;
+  maxEntries?: number;
+  /** connectTimeout bounds the dial to the rendezvous (default 10 s). */
+  connectTimeout?: number;
+  /** idleTimeout drops a sender silent this long once paired (default 30 s); its partial file stays. */
+  idleTimeout?: number;
+  fsync?: boolean;
+  network?: string;
+  /** tls speaks TLS to the rendezvous (the transfer inside is encrypted end to end either way). */
+  tls?: TlsClientOptions | boolean;
+  signal?: AbortSignal;
+  /** onWaiting hears that the rendezvous holds the room and the sender is not there yet. */
+  onWaiting?: () => void;
+  onEvent?: (e: TransferEvent) => void;
+}
+
+/**
+ * receiveFiles dials a rendezvous, waits there for the sender of `code`,
+ * and receives one encrypted transfer into `dir`, with the guarantees of
+ * serveFiles (paths, overwrite policy, parts and resume). It resolves
+ * with the summary: check `ok` and `error` (a failure of the transfer is a
+ * summary, as for serveFiles); it rejects when the rendezvous could not be
+ * reached or refused the room.
+ */
+export async function receiveFiles(options: ReceiveOptions): Promise<TransferSummary> {
+  if (typeof options?.via !== 'string' || options.via === '')
+    throw new InvalidArgumentError('via', "must name the rendezvous's address");
+  if (typeof options.dir !== 'string' || options.dir === '')
+    throw new InvalidArgumentError('dir', 'must name a directory');
+  if (typeof options.code !== 'string') throw new InvalidArgumentError('code', "must be the sender's code");
+  const secret = new CodeSecret(options.code);
+  const room = roomOf(secret.code);
+  const policy = checkOneOf('overwrite', options.overwrite ?? RECEIVER_DEFAULTS.overwrite, [
+    'refuse',
+    'overwrite',
+    'skip',
+  ]);
+  const maxEntries = checkInt('maxEntries', options.maxEntries ?? RECEIVER_DEFAULTS.maxEntries, 1, 1e9);
+  const maxFileBytes = checkInt(
+    'maxFileBytes',
+    options.maxFileBytes ?? Number.MAX_SAFE_INTEGER,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
+  const idle = checkMs('idleTimeout', options.idleTimeout ?? RECEIVER_DEFAULTS.idleTimeout);
+  const signal = checkSignal(options.signal);
+  resolveTlsClient(options.tls);
+  const root = await prepareRoot(options.dir);
+  const conn = await joinRendezvous(options.via, {
+    room,
+    role: 'recv',
+    connectTimeout,
+    network: options.network,
+    tls: options.tls,
+    signal,
+    onWaiting: options.onWaiting,
+  });
+  const peer = endpointText(conn.remoteAddr) || options.via;
+  if (idle > 0) {
+    conn.socket.setTimeout(idle, () =>
+      conn.destroy(
+        new TimeoutError('NETKIT_TIMEOUT', 'read', `${peer}: the sender sent nothing for ${idle} ms`, idle),
+      ),
+    );
+  }
+  const store = new Store(root, policy, maxFileBytes, options.fsync ?? false);
+  const { summary } = await receiveSession(conn, {
+    store,
+    secret,
+    key: undefined,
+    maxEntries,
+    onEvent: options.onEvent,
+    ...(signal ? { signal } : {}),
+  });
+  summary.peer = peer;
+  return summary;
+}
