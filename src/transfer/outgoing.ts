@@ -74,13 +74,18 @@ async function sendLarge(
     }
     onEvent?.({ type: 'file-start', path: entry.path, size: entry.size, offset });
     await out.write(encodeFrame({ type: 'data', offset }));
+    // Sealed, a chunk is encrypted into a new buffer as it is written, so two read buffers
+    // take turns; in the clear the socket keeps the chunk itself until it is sent.
+    const buffers = verifyKey === undefined ? null : [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    let turn = 0;
+    const into = () => (buffers === null ? undefined : buffers[turn++ & 1]);
     let at = offset;
-    let next = prefetch(fh, at, entry);
+    let next = prefetch(fh, at, entry, into());
     while (next !== null) {
       const chunk = await next;
       at += chunk.length;
       // The next read runs on the thread pool while this chunk is hashed and written.
-      next = prefetch(fh, at, entry);
+      next = prefetch(fh, at, entry, into());
       hash?.update(chunk);
       await out.write(chunk);
       summary.sentBytes += chunk.length;
@@ -95,19 +100,24 @@ async function sendLarge(
   }
 }
 
-/** prefetch starts the read at `position`, or returns null at the announced end. */
-function prefetch(fh: FileHandle, position: number, entry: FileSource): Promise<Buffer> | null {
+/** prefetch starts the read at `position` (into `buf` when given), or returns null at the announced end. */
+function prefetch(fh: FileHandle, position: number, entry: FileSource, buf?: Buffer): Promise<Buffer> | null {
   if (position >= entry.size) return null;
-  const p = readChunk(fh, position, entry);
+  const p = readChunk(fh, position, entry, buf);
   // Awaited later; if sending fails first, its failure must not surface as an unhandled rejection.
   p.catch(() => {});
   return p;
 }
 
 /** readChunk reads up to CHUNK bytes at `position`, never past the announced size (a growing file is cut there). */
-async function readChunk(fh: FileHandle, position: number, entry: FileSource): Promise<Buffer> {
+async function readChunk(
+  fh: FileHandle,
+  position: number,
+  entry: FileSource,
+  into?: Buffer,
+): Promise<Buffer> {
   const want = Math.min(CHUNK, entry.size - position);
-  const buf = Buffer.allocUnsafe(want);
+  const buf = into === undefined ? Buffer.allocUnsafe(want) : into.subarray(0, want);
   const { bytesRead } = await fh.read(buf, 0, want, position);
   if (bytesRead === 0) throw shrunk(entry, position);
   return bytesRead === want ? buf : buf.subarray(0, bytesRead);
