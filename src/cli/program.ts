@@ -76,7 +76,7 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
   {
     name: 'relay',
     description:
-      'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy)',
+      'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy); pair transfers at a rendezvous',
     load: async (ctx) => [(await import('./commands/relay.js')).relayCommand(ctx)],
   },
   {

@@ -193,7 +193,10 @@ export class Pipe {
       if (finished || dst.destroyed) return;
       this.#ended(who, 'error', 'closed');
       this.#destroyFlows();
-      dst.destroy();
+      // After a reset the other side is reset too, not closed: a TLS socket reports its close
+      // inside destroy(), so reset() reaches this handler before it has reset the other side.
+      if (this.#how === 'rst') resetSide(dst);
+      else dst.destroy();
     });
     src.on('error', (err: NodeJS.ErrnoException) => {
       const rst = err.code === 'ECONNRESET' || err.code === 'EPIPE';

@@ -23,8 +23,14 @@ import type { CliContext } from '../program.js';
 import { parseSocketMode } from '../server-flags.js';
 import { ephemeralHosts, readClientCa, readPair, tlsFlagError } from '../server-tls.js';
 import { tlsFromFlags } from '../tls-flags.js';
+import {
+  addRendezvousFlags,
+  checkRendezvousFlags,
+  type RendezvousFlags,
+  startRendezvous,
+} from './relay-rendezvous.js';
 
-interface RelayFlags {
+interface RelayFlags extends RendezvousFlags {
   balance: 'round-robin' | 'least-conns';
   healthCheck?: number;
   sendProxy?: 'v1' | 'v2';
@@ -74,6 +80,11 @@ Endpoints (listen, then one or more targets):
 Relaying is faithful: a FIN is passed on while the other direction keeps flowing, an RST
 is passed on as an RST, and a slow reader pauses its writer (bounded memory).
 
+A rendezvous (--rendezvous, with or without a relay) pairs a sender and a receiver that
+both dial out to it, by the room of their code, and pipes their end-to-end encrypted
+bytes; the listen-side flags (--network, --socket-mode, --proxy-protocol, --cert...) and
+--idle and --shutdown-timeout apply to it too. See docs/rendezvous.md.
+
 Faults (--fault, repeatable; the same as Toxiproxy's toxics; see docs/relay-faults.md):
   latency=100ms[,jitter=20ms]   bandwidth=64KB    slicer=4[,delay=10ms]
   reset-after=1000   close-after=1000   blackhole[-after=1000]   slow-close=2s
@@ -85,6 +96,7 @@ Examples:
   netkit relay :7000 10.0.0.1:7000 10.0.0.2:7000 --balance least-conns --send-proxy v2
   netkit relay :8080 127.0.0.1:80 --fault latency=200ms --fault slicer=4,delay=5ms
   netkit relay --api 127.0.0.1:8474                     a Toxiproxy-compatible server
+  netkit relay --rendezvous :9009                       a rendezvous for netkit send and recv
   netkit relay 127.0.0.1:2222 exec:'/bin/cat -n'        a program per connection
 
 Exit status: 0 after Ctrl-C or when a - connection ends, 2 for bad flags or endpoints,
@@ -94,7 +106,7 @@ Exit status: 0 after Ctrl-C or when a - connection ends, 2 for bad flags or endp
 export function relayCommand(ctx: CliContext): Command {
   const cmd = new Command('relay')
     .description(
-      'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy)',
+      'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy); pair transfers at a rendezvous',
     )
     .argument('[listen]', 'where clients connect (see Endpoints below)')
     .argument('[targets...]', 'where connections go; several are balanced')
@@ -138,7 +150,7 @@ export function relayCommand(ctx: CliContext): Command {
     .addOption(
       durationOption(
         '--idle <duration>',
-        'close connections (udp: forget clients) silent this long (0 = never; udp default 1m)',
+        'close connections (udp: forget clients) silent this long (0 = never; udp default 1m, rendezvous rooms 10m)',
       ),
     )
     .addOption(
@@ -172,7 +184,7 @@ export function relayCommand(ctx: CliContext): Command {
     .addOption(
       new Option(
         '--cert <file>',
-        'certificate (PEM) of a tls: or wss:// listen side; ephemeral when absent',
+        'certificate (PEM) of a tls: or wss:// listen side or rendezvous; ephemeral when absent',
       ).helpGroup('TLS, listen side:'),
     )
     .addOption(new Option('--key <file>', 'private key (PEM) of --cert').helpGroup('TLS, listen side:'))
@@ -221,9 +233,10 @@ export function relayCommand(ctx: CliContext): Command {
     .addOption(jsonOption())
     .addHelpText('after', HELP)
     .action(async (listen: string | undefined, targets: string[], flags: RelayFlags) => {
+      checkRendezvousFlags(cmd, flags);
       ctx.exitCode = await runRelay(ctx, listen, targets, flags);
     });
-  return cmd;
+  return addRendezvousFlags(cmd);
 }
 
 async function runRelay(
@@ -234,10 +247,10 @@ async function runRelay(
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const lib = await import('../../relay/index.js');
-  if (listen === undefined && flags.api === undefined) {
+  if (listen === undefined && flags.api === undefined && flags.rendezvous === undefined) {
     throw new InvalidArgumentError(
       'listen',
-      'give a listen endpoint and a target (or --api ADDR for a Toxiproxy-compatible server)',
+      'give a listen endpoint and a target (or --api ADDR for a Toxiproxy-compatible server, --rendezvous ADDR for a rendezvous)',
     );
   }
   if (listen !== undefined && targets.length === 0) {
@@ -261,6 +274,8 @@ async function runRelay(
         };
 
   if (listen?.toLowerCase().startsWith('udp:')) {
+    if (flags.rendezvous !== undefined)
+      throw new InvalidArgumentError('--rendezvous', 'runs beside a stream relay, not a udp: one');
     return runUdp(ctx, log, listen, targets, flags, lib, dump);
   }
   const closers: (() => Promise<void>)[] = [];
@@ -280,6 +295,10 @@ async function runRelay(
     if (hub !== undefined) {
       closers.push(() => hub.close());
       watch(log, hub, flags, true);
+    }
+    if (flags.rendezvous !== undefined) {
+      const rendezvous = await startRendezvous(log, flags, common, listen === undefined);
+      closers.push(() => rendezvous.close());
     }
     if (listen !== undefined) {
       const r = await lib.relay({
