@@ -15,5 +15,8 @@ export function resetSocket(socket: Socket): void {
   } catch {
     // resetAndDestroy throws on a socket that is not TCP; closing it is the next best thing.
   }
-  socket.destroy();
+  // A TLS layer is closed on the next turn: destroying it in the same turn as the reset of
+  // the TCP handle under it crashes Node (a segfault) on a server socket just past its handshake.
+  if (tcp === socket) socket.destroy();
+  else setImmediate(() => socket.destroy());
 }
