@@ -1,8 +1,9 @@
 /**
  * RELIABILITY 37: connections that have not said who they are get a short
  * deadline and a budget of their own, so they can never lock senders out of
- * a receiver; only real transfers count against maxConnections, and a
- * sender beyond it is told the receiver is busy.
+ * a receiver; only real transfers (that proved the code) count against
+ * maxConnections, and a sender beyond it is told the receiver is busy. The
+ * limits are the same for encrypted and plain receivers; both are tested.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -12,9 +13,21 @@ import { type TestContext, test } from 'node:test';
 import { isNetkitError, type TransferError } from '../../src/errors.js';
 import type { Conn } from '../../src/tcp/index.js';
 import { Admission, SQUAT_MS } from '../../src/transfer/admission.js';
-import { MAGIC, RECEIVER_DEFAULTS, sendFiles } from '../../src/transfer/index.js';
+import { MAGIC, RECEIVER_DEFAULTS } from '../../src/transfer/index.js';
 import { until } from '../helpers/net.js';
-import { encode, fileFrame, layout, RawSender, sha256, startReceiver, tempDir, tree } from './helpers.js';
+import {
+  encode,
+  fileFrame,
+  layout,
+  RawSender,
+  type Recv,
+  SealedSender,
+  send,
+  sha256,
+  startReceiver,
+  tempDir,
+  tree,
+} from './helpers.js';
 
 const CODE = 'purple tiger';
 
@@ -57,7 +70,7 @@ test('RELIABILITY 37: 300 silent connections do not lock a sender out', async (t
   const recv = await startReceiver(t, { dir: dirs.target });
   let closed = 0;
   for (let i = 0; i < 300; i++) void (await silent(t, recv.port)).closed.then(() => closed++);
-  const summary = await within(sendFiles([file], recv.address), 3000, 'a send past 300 silent sockets');
+  const summary = await within(send([file], recv), 3000, 'a send past 300 silent sockets');
   assert.equal(summary.files, 1);
   assert.deepEqual(await tree(dirs.target), ['f.txt']);
   // The receiver holds at most its handshake budget (64) of them, not all 300.
@@ -91,55 +104,76 @@ test('RELIABILITY 37: a connection that has not said hello is closed at the hand
   assert.equal(recv.summaries.length, 0, 'neither counts as a transfer');
 });
 
-test('RELIABILITY 37: with a code, a peer that says hello but never proves the code is closed at the deadline', async (t) => {
-  const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, code: CODE, handshakeTimeout: 300 });
+/** unproved says hello with the right code's share (encrypted) or without a proof (plain), and proves nothing. */
+async function unproved(t: TestContext, recv: Recv): Promise<RawSender> {
   const raw = await RawSender.connect(recv.port);
   t.after(() => raw.destroy());
-  assert.equal((await raw.hello()).auth, true);
-  await within(raw.closed, 3000, 'closing a peer that never proved the code');
-});
+  if (recv.plain) assert.equal((await raw.hello()).auth, true);
+  else assert.equal(typeof (await raw.pakeHello(CODE)).confirm, 'string');
+  return raw;
+}
 
-test('RELIABILITY 37: with a code, connections that have not proved it do not count against maxConnections', async (t) => {
-  const dirs = await layout(t);
-  const file = await source(t);
-  const recv = await startReceiver(t, { dir: dirs.target, code: CODE, maxConnections: 1 });
-  for (let i = 0; i < 3; i++) {
-    const raw = await RawSender.connect(recv.port);
-    t.after(() => raw.destroy());
-    await raw.hello();
-  }
-  const summary = await within(sendFiles([file], recv.address, { code: CODE }), 3000, 'the real sender');
-  assert.equal(summary.files, 1);
-});
+for (const plain of [false, true]) {
+  const mode = plain ? ' (plain)' : '';
 
-test('RELIABILITY 37: at its limit the receiver tells a sender it is busy (NETKIT_TRANSFER_BUSY), then serves it once there is room', async (t) => {
-  const dirs = await layout(t);
-  const file = await source(t);
-  const recv = await startReceiver(t, { dir: dirs.target, maxConnections: 1 });
-  // One real transfer holds the only place, mid-file.
-  const holder = await RawSender.connect(recv.port);
-  t.after(() => holder.destroy());
-  await holder.hello();
-  const content = Buffer.from('0123456789');
-  assert.equal((await holder.announce(fileFrame('held.bin', content.length)))[0]?.type, 'accept');
-  await holder.write(Buffer.concat([encode({ type: 'data', offset: 0 }), content.subarray(0, 5)]));
+  test(`RELIABILITY 37${mode}: with a code, a peer that says hello but never proves the code is closed at the deadline`, async (t) => {
+    const dirs = await layout(t);
+    const recv = await startReceiver(t, { dir: dirs.target, code: CODE, plain, handshakeTimeout: 300 });
+    const raw = await unproved(t, recv);
+    await within(raw.closed, 3000, 'closing a peer that never proved the code');
+    assert.equal(recv.summaries.length, 0);
+  });
 
-  const busy = await sendFiles([file], recv.address).catch((err: unknown) => err);
-  assert.ok(isNetkitError(busy, 'NETKIT_TRANSFER_BUSY'), String(busy));
-  assert.equal((busy as TransferError).remote, true);
-  assert.ok(!(await tree(dirs.target)).includes('f.txt'), 'nothing of the refused sender is written');
+  test(`RELIABILITY 37${mode}: with a code, connections that have not proved it do not count against maxConnections`, async (t) => {
+    const dirs = await layout(t);
+    const file = await source(t);
+    const recv = await startReceiver(t, { dir: dirs.target, code: CODE, plain, maxConnections: 1 });
+    // Three hold their handshake open; two more come and go with a wrong code.
+    for (let i = 0; i < 3; i++) await unproved(t, recv);
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(send([file], recv, { code: 'wrong tiger' }), (err) =>
+        isNetkitError(err, 'NETKIT_TRANSFER_AUTH'),
+      );
+    }
+    const summary = await within(send([file], recv), 3000, 'the real sender');
+    assert.equal(summary.files, 1);
+    assert.equal((await recv.summary()).files, 1, 'the only transfer the receiver reports');
+  });
 
-  await holder.write(Buffer.concat([content.subarray(5), encode({ type: 'end', sha256: sha256(content) })]));
-  assert.equal((await holder.next())?.type, 'done');
-  assert.equal((await holder.finish())?.type, 'bye');
-  await recv.summary(1);
-  // The place is free again.
-  const ok = await sendFiles([file], recv.address);
-  assert.equal(ok.files, 1);
-  const refusals = recv.summaries.filter((s) => s.error?.code === 'NETKIT_TRANSFER_BUSY');
-  assert.equal(refusals.length, 0, 'a busy refusal is not a transfer');
-});
+  test(`RELIABILITY 37${mode}: at its limit the receiver tells a sender it is busy (NETKIT_TRANSFER_BUSY), then serves it once there is room`, async (t) => {
+    const dirs = await layout(t);
+    const file = await source(t);
+    const recv = await startReceiver(t, { dir: dirs.target, plain, maxConnections: 1 });
+    // One real transfer holds the only place, mid-file.
+    const holder = plain
+      ? await RawSender.connect(recv.port)
+      : await SealedSender.connect(recv.port, recv.code!);
+    t.after(() => holder.destroy());
+    if (holder instanceof RawSender) await holder.hello();
+    const content = Buffer.from('0123456789');
+    await holder.send(fileFrame('held.bin', content.length), { type: 'plan' });
+    assert.equal((await holder.next())?.type, 'accept');
+    await holder.write(Buffer.concat([encode({ type: 'data', offset: 0 }), content.subarray(0, 5)]));
+
+    const busy = await send([file], recv).catch((err: unknown) => err);
+    assert.ok(isNetkitError(busy, 'NETKIT_TRANSFER_BUSY'), String(busy));
+    assert.equal((busy as TransferError).remote, true);
+    assert.ok(!(await tree(dirs.target)).includes('f.txt'), 'nothing of the refused sender is written');
+
+    // The encrypted end frame carries no checksum: the records' tags proved the bytes.
+    const end = plain ? { type: 'end', sha256: sha256(content) } : { type: 'end' };
+    await holder.write(Buffer.concat([content.subarray(5), encode(end)]));
+    assert.equal((await holder.next())?.type, 'done');
+    await holder.send({ type: 'bye' });
+    assert.equal((await holder.next())?.type, 'bye');
+    await recv.summary(1);
+    // The place is free again.
+    const ok = await send([file], recv);
+    assert.equal(ok.files, 1);
+    const refusals = recv.summaries.filter((s) => s.error?.code === 'NETKIT_TRANSFER_BUSY');
+    assert.equal(refusals.length, 0, 'a busy refusal is not a transfer');
+  });
+}
 
 test('Admission: the oldest handshake makes room for the newest; admitted transfers never do', () => {
   const conns = Array.from({ length: 5 }, (_, i) => fakeConn(i));

@@ -47,10 +47,10 @@ test('a sender whose file is named like another transfer’s partial file cannot
   }
 });
 
-/** twoSenders starts an overwriting receiver and connects two raw senders to it. */
+/** twoSenders starts an overwriting receiver (plain, for the raw senders) and connects two raw senders to it. */
 async function twoSenders(t: TestContext) {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, overwrite: 'overwrite' });
+  const recv = await startReceiver(t, { dir: dirs.target, overwrite: 'overwrite', plain: true });
   const a = await RawSender.connect(recv.port);
   const b = await RawSender.connect(recv.port);
   t.after(() => {

@@ -1,9 +1,11 @@
 /**
  * Helpers for the transfer safety tests: temporary directories laid out so a
  * test can prove nothing escaped the receiving directory, a receiver that
- * records its summaries, and a raw sender that speaks the protocol by hand,
- * so it can lie about paths, sizes and checksums in ways sendFiles() never
- * would.
+ * records its summaries, send() to reach it the way a user would, and a raw
+ * sender that speaks the cleartext protocol (1) by hand, so it can lie about
+ * paths, sizes and checksums in ways sendFiles() never would. SealedSender
+ * does the same inside an encrypted session, for the few tests that need
+ * one held open by hand.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -11,15 +13,25 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { dial } from '../../src/tcp/index.js';
 import {
   type FileReceiver,
   MAGIC,
+  PROTOCOL_VERSION,
   type ReceiverOptions,
+  type SendOptions,
+  sendFiles,
   serveFiles,
   type TransferEvent,
   type TransferSummary,
 } from '../../src/transfer/index.js';
+import { magicOf, PLAIN_VERSION } from '../../src/transfer/protocol.js';
+import { CodeSecret, sealAsSender } from '../../src/transfer/secure/handshake.js';
+import { Wire } from '../../src/transfer/wire.js';
 import { until } from '../helpers/net.js';
+
+/** PLAIN_MAGIC opens a cleartext (protocol 1) session, the one RawSender speaks. */
+export const PLAIN_MAGIC = magicOf(PLAIN_VERSION);
 
 /** Frame is a control frame as this test client sees it: any JSON object with a type. */
 export type Frame = { type: string; [k: string]: unknown };
@@ -74,13 +86,17 @@ export interface Recv {
   receiver: FileReceiver;
   address: string;
   port: number;
+  /** code is what a sender must pass: the receiver's own (generated unless given); a plain receiver's optional one. */
+  code: string | undefined;
+  /** plain is true for a cleartext (protocol 1) receiver. */
+  plain: boolean;
   summaries: TransferSummary[];
   events: TransferEvent[];
   /** summary waits for the n-th (1-based) summary onTransfer reported. */
   summary: (n?: number, ms?: number) => Promise<TransferSummary>;
 }
 
-/** startReceiver runs serveFiles() on 127.0.0.1:0, closed after the test. */
+/** startReceiver runs serveFiles() on 127.0.0.1:0, closed after the test (encrypted unless `plain`). */
 export async function startReceiver(
   t: TestContext,
   options: Omit<ReceiverOptions, 'onTransfer' | 'onEvent'>,
@@ -97,6 +113,8 @@ export async function startReceiver(
     receiver,
     address: receiver.addr.address,
     port: receiver.addr.port,
+    code: receiver.code,
+    plain: options.plain === true,
     summaries,
     events,
     summary: async (n = 1, ms = 10_000) => {
@@ -104,6 +122,15 @@ export async function startReceiver(
       return summaries[n - 1]!;
     },
   };
+}
+
+/** send runs sendFiles() to `recv` as a user would: with its code, and `plain` when it is; `options` override. */
+export function send(paths: string[], recv: Recv, options: SendOptions = {}): Promise<TransferSummary> {
+  return sendFiles(paths, recv.address, {
+    code: recv.code,
+    ...(recv.plain ? { plain: true } : {}),
+    ...options,
+  });
 }
 
 export const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -121,7 +148,7 @@ export function encode(frame: Frame): Buffer {
   return Buffer.concat([head, json]);
 }
 
-/** RawSender is one connection to a receiver, driven byte by byte by the test. */
+/** RawSender is one connection to a receiver, driven byte by byte by the test: a plain one, past the hello. */
 export class RawSender {
   readonly socket: net.Socket;
   #buf = Buffer.alloc(0);
@@ -200,9 +227,24 @@ export class RawSender {
     }
   }
 
-  /** hello sends MAGIC and the sender's hello and returns the receiver's hello. */
+  /** hello sends the cleartext magic and the sender's hello and returns the receiver's hello. */
   async hello(): Promise<Frame> {
-    await this.write(Buffer.concat([MAGIC, helloFrame()]));
+    await this.write(Buffer.concat([PLAIN_MAGIC, helloFrame()]));
+    const h = await this.next();
+    if (h?.type !== 'hello') throw new Error(`expected the receiver's hello, got ${JSON.stringify(h)}`);
+    return h;
+  }
+
+  /**
+   * pakeHello opens an encrypted session instead: the magic of protocol 2 and
+   * a hello with a real SPAKE2 share for `code`, and returns the receiver's
+   * hello. What follows (the confirmation) is up to the test.
+   */
+  async pakeHello(code: string): Promise<Frame> {
+    const share = new CodeSecret(code).exchange('sender').share.toString('hex');
+    await this.write(
+      Buffer.concat([MAGIC, encode({ type: 'hello', version: PROTOCOL_VERSION, pake: share })]),
+    );
     const h = await this.next();
     if (h?.type !== 'hello') throw new Error(`expected the receiver's hello, got ${JSON.stringify(h)}`);
     return h;
@@ -240,7 +282,7 @@ export class RawSender {
   }
 }
 
-/** helloFrame is the sender's hello with a fresh nonce. */
+/** helloFrame is the cleartext sender's hello (version 1) with a fresh nonce. */
 export function helloFrame(): Buffer {
   return encode({ type: 'hello', version: 1, nonce: randomBytes(16).toString('hex') });
 }
@@ -254,6 +296,49 @@ export async function firstAnswer(port: number, ...entries: Frame[]): Promise<Fr
     return answers.find((a) => a.type === 'error') ?? answers[0] ?? null;
   } finally {
     s.destroy();
+  }
+}
+
+/**
+ * SealedSender is one encrypted session (protocol 2) driven by the test: the
+ * handshake is the library's, after which the test writes frames and file
+ * bytes as it likes, sealed in records. For holding a transfer open mid-file.
+ */
+export class SealedSender {
+  readonly wire: Wire;
+
+  private constructor(wire: Wire) {
+    this.wire = wire;
+  }
+
+  /** connect dials the receiver and proves `code`; it rejects with the receiver's refusal (busy, wrong code). */
+  static async connect(port: number, code: string): Promise<SealedSender> {
+    const conn = await dial(`127.0.0.1:${port}`);
+    try {
+      const wire = new Wire(conn, 'receiver');
+      await sealAsSender(wire, new CodeSecret(code));
+      return new SealedSender(wire);
+    } catch (err) {
+      conn.destroy();
+      throw err;
+    }
+  }
+
+  write(b: Buffer): Promise<void> {
+    return this.wire.write(b);
+  }
+
+  send(...frames: Frame[]): Promise<void> {
+    return this.write(Buffer.concat(frames.map(encode)));
+  }
+
+  /** next reads one frame; null when the receiver closed first. */
+  next(): Promise<Frame | null> {
+    return this.wire.frame() as Promise<Frame | null>;
+  }
+
+  destroy(): void {
+    this.wire.conn.destroy();
   }
 }
 

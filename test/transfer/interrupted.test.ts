@@ -21,6 +21,7 @@ import {
   fileFrame,
   layout,
   RawSender,
+  send,
   sha256,
   startReceiver,
   tempDir,
@@ -51,7 +52,9 @@ test('the receiver closed mid-file: the sender gets NETKIT_TRANSFER_STOPPED nami
     },
   });
   t.after(() => receiver.close());
-  const err = await sendFiles([file], receiver.addr.address).catch((e: unknown) => e);
+  const err = await sendFiles([file], receiver.addr.address, { code: receiver.code }).catch(
+    (e: unknown) => e,
+  );
   assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_STOPPED'), String(err));
   assert.equal((err as TransferError).remote, true);
   assert.equal((err as TransferError).path, 'big.bin');
@@ -69,7 +72,7 @@ test('the receiver closed mid-file: the sender gets NETKIT_TRANSFER_STOPPED nami
 
   const again = await startReceiver(t, { dir: dirs.target });
   const events: TransferEvent[] = [];
-  const done = await sendFiles([file], again.address, { onEvent: (e) => events.push(e) });
+  const done = await send([file], again, { onEvent: (e) => events.push(e) });
   assert.equal(done.sentBytes, content.length - kept);
   const start = events.find((e) => e.type === 'file-start');
   assert.equal(start?.type === 'file-start' && start.offset, kept, 'resumed where the part ends');
@@ -78,7 +81,7 @@ test('the receiver closed mid-file: the sender gets NETKIT_TRANSFER_STOPPED nami
 
 test('the receiver closed while a raw sender is mid-file: an error frame with NETKIT_TRANSFER_STOPPED arrives before the end', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const raw = await RawSender.connect(recv.port);
   t.after(() => raw.destroy());
   await raw.hello();
@@ -110,7 +113,7 @@ async function sendWhole(raw: RawSender, files: [string, Buffer][]): Promise<voi
 for (const how of ['closes', 'resets'] as const) {
   test(`a sender that ${how} the connection after its last file is whole: NETKIT_TRANSFER_INCOMPLETE, its files counted and kept`, async (t) => {
     const dirs = await layout(t);
-    const recv = await startReceiver(t, { dir: dirs.target });
+    const recv = await startReceiver(t, { dir: dirs.target, plain: true });
     const raw = await RawSender.connect(recv.port);
     t.after(() => raw.destroy());
     const files: [string, Buffer][] = [
@@ -134,7 +137,7 @@ for (const how of ['closes', 'resets'] as const) {
 test('a sender killed after its file’s last byte but before the "end" frame: the whole part is kept, and resumed to the end', async (t) => {
   const dirs = await layout(t);
   const { file, content } = await bigSource(t, 2 * MiB);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const raw = await RawSender.connect(recv.port);
   t.after(() => raw.destroy());
   await raw.hello();
@@ -147,7 +150,7 @@ test('a sender killed after its file’s last byte but before the "end" frame: t
   assert.equal(s.files, 0);
   assert.equal((await stat(path.join(dirs.target, 'big.bin.part'))).size, content.length);
 
-  const done = await sendFiles([file], recv.address);
+  const done = await send([file], recv);
   assert.equal(done.sentBytes, 0, 'nothing left to send: the part was whole');
   assert.equal(sha256(await readFile(path.join(dirs.target, 'big.bin'))), sha256(content));
   assert.deepEqual(await tree(dirs.target), ['big.bin']);
@@ -176,7 +179,7 @@ test('a directory sent again after the receiver stopped mid-way: whole files are
     },
   });
   t.after(() => first.close());
-  const err = await sendFiles([src], first.addr.address).catch((e: unknown) => e);
+  const err = await sendFiles([src], first.addr.address, { code: first.code }).catch((e: unknown) => e);
   assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_STOPPED'), String(err));
   await first.close();
   assert.deepEqual(await tree(dirs.target), [
@@ -193,7 +196,7 @@ test('a directory sent again after the receiver stopped mid-way: whole files are
   // The default policy: neither overwrite nor skip-existing.
   const again = await startReceiver(t, { dir: dirs.target });
   const events: TransferEvent[] = [];
-  const done = await sendFiles([src], again.address, { onEvent: (e) => events.push(e) });
+  const done = await send([src], again, { onEvent: (e) => events.push(e) });
   const ends = events.flatMap((e) =>
     e.type === 'file-end' ? [[e.path, e.status, e.resumedFrom, e.sentBytes, e.reason]] : [],
   );
@@ -244,7 +247,7 @@ test('a directory sent again after the sender left mid-way: it completes under t
     ['c.txt', randomBytes(70_000)],
   ];
   for (const [name, b] of files) await writeFile(path.join(src, name), b);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   // A raw sender announces the first two exactly as sendFiles would, sends them whole, and leaves.
   const raw = await RawSender.connect(recv.port);
   t.after(() => raw.destroy());
@@ -260,14 +263,14 @@ test('a directory sent again after the sender left mid-way: it completes under t
   raw.socket.end();
   assert.equal((await recv.summary(1)).error?.code, 'NETKIT_TRANSFER_INCOMPLETE');
 
-  const done = await sendFiles([src], recv.address);
+  const done = await send([src], recv);
   assert.deepEqual([done.files, done.skipped, done.alreadyReceived, done.sentBytes], [1, 2, 2, 70_000]);
   for (const [name, b] of files) assert.ok((await readFile(path.join(dirs.target, 'docs', name))).equals(b));
 });
 
 test('a file whose announced time has a fraction of a millisecond is recognised when it is announced again', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const content = randomBytes(1000);
   // The receiver sets times with microsecond precision, and a double cannot hold every nanosecond: not exact.
   const mtime = 1_700_000_000_123.4568;
@@ -305,7 +308,7 @@ test('a different file under the name (another size or time) is still refused wi
       await writeFile(dest, old);
       await utimes(dest, WHEN / 1000, WHEN / 1000);
       const before = await stat(dest);
-      const recv = await startReceiver(t, { dir: dirs.target });
+      const recv = await startReceiver(t, { dir: dirs.target, plain: true });
       const raw = await RawSender.connect(recv.port);
       t.after(() => raw.destroy());
       await raw.hello();

@@ -12,15 +12,24 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isNetkitError, type TransferError } from '../../src/errors.js';
-import { sendFiles } from '../../src/transfer/index.js';
 import { rng } from '../helpers/rng.js';
-import { encode, fileFrame, layout, RawSender, sha256, startReceiver, tempDir, tree } from './helpers.js';
+import {
+  encode,
+  fileFrame,
+  layout,
+  RawSender,
+  send,
+  sha256,
+  startReceiver,
+  tempDir,
+  tree,
+} from './helpers.js';
 
 const execFileP = promisify(execFile);
 
 test('26: a sender that sends 10,000 bytes after announcing 10 is cut off; nothing is kept', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const next = rng(26);
   const junk = Buffer.from(Array.from({ length: 10_000 }, () => Math.floor(next() * 256)));
   const raw = await RawSender.connect(recv.port);
@@ -44,7 +53,7 @@ test('26: a sender that sends 10,000 bytes after announcing 10 is cut off; nothi
 
 test('26: bytes after the announced size that form a frame are still not file data', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const raw = await RawSender.connect(recv.port);
   t.after(() => raw.destroy());
   await raw.hello();
@@ -96,7 +105,7 @@ test('26: a full disk is NETKIT_TRANSFER_WRITE on both sides, and the partial fi
   const free = (await statfs(mnt)).bfree;
   const recv = await startReceiver(t, { dir: target });
 
-  const err = await sendFiles([source], recv.address).then(
+  const err = await send([source], recv).then(
     () => assert.fail('sendFiles resolved on a full disk'),
     (e: unknown) => e,
   );
@@ -114,7 +123,7 @@ test('26: a full disk is NETKIT_TRANSFER_WRITE on both sides, and the partial fi
   // The receiver keeps serving: a file that fits arrives.
   const fits = path.join(src, 'fits.txt');
   await writeFile(fits, 'fits');
-  await sendFiles([fits], recv.address);
+  await send([fits], recv);
   assert.deepEqual(await tree(target), ['fits.txt']);
 });
 
@@ -129,7 +138,7 @@ test("26: running out of space in a file's last write (the one made after its `e
   for (const [i, size] of [1024 * 1024 - 1, 1024 * 1024 + 4096].entries()) {
     const source = path.join(src, `f${i}.bin`);
     await writeFile(source, randomBytes(size));
-    await assert.rejects(sendFiles([source], recv.address), (e) => isNetkitError(e, 'NETKIT_TRANSFER_WRITE'));
+    await assert.rejects(send([source], recv), (e) => isNetkitError(e, 'NETKIT_TRANSFER_WRITE'));
     assert.equal((await recv.summary(i + 1)).error?.code, 'NETKIT_TRANSFER_WRITE');
     assert.deepEqual(await tree(target), []);
   }

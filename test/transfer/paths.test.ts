@@ -1,4 +1,8 @@
-/** RELIABILITY 23: unsafe paths from a sender are refused before any byte, and nothing lands outside the target. */
+/**
+ * RELIABILITY 23: unsafe paths from a sender are refused before any byte, and
+ * nothing lands outside the target. The hostile paths are announced by hand,
+ * in the clear, so those receivers run the cleartext protocol (plain).
+ */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -51,7 +55,7 @@ const BAD: [string, string][] = [
 
 test('23: every unsafe path is refused with NETKIT_TRANSFER_PATH before any byte, nothing written anywhere', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   let n = 0;
   for (const type of ['file', 'dir'] as const) {
     for (const [name, p] of BAD) {
@@ -75,7 +79,7 @@ test('23: every unsafe path is refused with NETKIT_TRANSFER_PATH before any byte
 
 test('23: one unsafe path refuses its whole batch, including the safe entries announced before it', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const answer = await firstAnswer(
     recv.port,
     fileFrame('ok.txt', 3),
@@ -93,7 +97,7 @@ test('23: one unsafe path refuses its whole batch, including the safe entries an
 
 test('23: the refusal the sender sees carries no raw control characters either', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const answer = await firstAnswer(recv.port, fileFrame('\x1b]0;pwned\x07\u202e\u009b\n', 3));
   assert.equal(answer?.code, 'NETKIT_TRANSFER_PATH');
   assert.doesNotMatch(String(answer?.message), RAW_CONTROL);
@@ -114,7 +118,7 @@ async function sendOne(port: number, p: string, content: Buffer): Promise<(Frame
 
 test('23: names with dots that are not `..` components arrive', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   for (const p of ['file..mp4', '..file', 'a..b/c..d', 'x..']) {
     const content = Buffer.from(`content of ${p}`);
     const answers = await sendOne(recv.port, p, content);
@@ -137,7 +141,7 @@ test('23: names with dots that are not `..` components arrive', async (t) => {
 
 test('23: a 255-byte name (the longest every file system takes) arrives', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   for (const name of ['a'.repeat(255), '€'.repeat(85)]) {
     assert.equal(Buffer.byteLength(name), 255);
     const answers = await sendOne(recv.port, name, Buffer.from('x'));
@@ -179,6 +183,7 @@ test('23: sendFiles refuses a local name with control characters before it conne
         sendFiles(
           args.map((a) => path.join(src, a)),
           address,
+          { code: recv.code },
         ),
         (err) => isNetkitError(err, 'NETKIT_TRANSFER_PATH'),
         JSON.stringify(args),

@@ -2,7 +2,9 @@
  * A receiver facing broken or hostile senders: oversized frame headers,
  * garbage, unknown and misplaced frames, classic senders, and a crowd of
  * junk connections. Each is refused with NETKIT_TRANSFER_PROTOCOL at once,
- * nothing is written, and the receiver keeps serving honest senders.
+ * nothing is written, and the receiver keeps serving honest senders. The
+ * frames are written by hand in the clear, so these receivers run the
+ * cleartext protocol (plain); what needs no frame runs on an encrypted one.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -11,7 +13,7 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
 import { MAGIC, sendFiles } from '../../src/transfer/index.js';
-import { parseFrame } from '../../src/transfer/protocol.js';
+import { magicOf, parseFrame } from '../../src/transfer/protocol.js';
 import { openFds, until } from '../helpers/net.js';
 import { rng } from '../helpers/rng.js';
 import {
@@ -20,9 +22,11 @@ import {
   fileFrame,
   helloFrame,
   layout,
+  PLAIN_MAGIC,
   RAW_CONTROL,
   RawSender,
   type Recv,
+  send,
   startReceiver,
   tempDir,
   tree,
@@ -32,7 +36,7 @@ import {
 async function honest(t: TestContext, recv: Recv, name = 'good.txt'): Promise<void> {
   const file = path.join(await tempDir(t), name);
   await writeFile(file, `honest ${name}`);
-  const s = await sendFiles([file], recv.address);
+  const s = await send([file], recv);
   assert.equal(s.files, 1);
 }
 
@@ -57,11 +61,11 @@ const header = (n: number) => {
 
 test('a frame header announcing 0xFFFFFFFF bytes is refused at once, before or after the handshake', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const before = process.memoryUsage().arrayBuffers;
   for (const handshake of [false, true]) {
     for (const n of [0xffffffff, 64 * 1024 + 1]) {
-      const bytes = handshake ? header(n) : Buffer.concat([MAGIC, header(n)]);
+      const bytes = handshake ? header(n) : Buffer.concat([PLAIN_MAGIC, header(n)]);
       const reply = await refusal(recv, bytes, handshake);
       assert.equal(reply?.code, 'NETKIT_TRANSFER_PROTOCOL', `${n} ${handshake}`);
       assert.match(String(reply?.message), /over the 65536-byte limit/);
@@ -74,7 +78,7 @@ test('a frame header announcing 0xFFFFFFFF bytes is refused at once, before or a
 
 test('garbage, unknown, malformed and misplaced frames are NETKIT_TRANSFER_PROTOCOL', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const raw = (s: string | Buffer) => Buffer.concat([header(Buffer.byteLength(s)), Buffer.from(s)]);
   const cases: [string, Buffer][] = [
     ['not JSON', raw('{nope')],
@@ -110,24 +114,31 @@ test('garbage, unknown, malformed and misplaced frames are NETKIT_TRANSFER_PROTO
 
 test('a wrong magic or protocol version is refused before the receiver says hello', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
-  const v2 = Buffer.from(MAGIC);
-  v2[5] = 2;
-  const hello2 = encode({ type: 'hello', version: 2, nonce: '0'.repeat(32) });
-  for (const bytes of [
-    Buffer.concat([v2, helloFrame()]),
-    Buffer.concat([MAGIC, hello2]),
-    Buffer.from('GET / HTTP/1.1\r\n\r\n'),
-  ]) {
-    const reply = await refusal(recv, bytes, false);
-    assert.equal(reply?.code, 'NETKIT_TRANSFER_PROTOCOL', bytes.toString('latin1'));
+  for (const plain of [true, false]) {
+    const recv = await startReceiver(t, { dir: dirs.target, plain });
+    const hello3 = encode({ type: 'hello', version: 3, nonce: '0'.repeat(32) });
+    // The other protocol, said properly: refused all the same (auth.test.ts checks the sentence).
+    const other = plain
+      ? Buffer.concat([MAGIC, encode({ type: 'hello', version: 2, pake: '04'.repeat(65) })])
+      : Buffer.concat([PLAIN_MAGIC, helloFrame()]);
+    for (const bytes of [
+      Buffer.concat([magicOf(3), helloFrame()]),
+      Buffer.concat([PLAIN_MAGIC, hello3]),
+      Buffer.concat([MAGIC, hello3]),
+      other,
+      Buffer.from('GET / HTTP/1.1\r\n\r\n'),
+    ]) {
+      const reply = await refusal(recv, bytes, false);
+      assert.equal(reply?.code, 'NETKIT_TRANSFER_PROTOCOL', `plain: ${plain}: ${bytes.toString('latin1')}`);
+    }
+    assert.equal(recv.summaries.length, 0);
+    await honest(t, recv, plain ? 'plain.txt' : 'encrypted.txt');
   }
-  await honest(t, recv);
 });
 
 test('an unknown frame type is not echoed raw into what the receiver reports', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   const reply = await refusal(recv, encode({ type: '\u202e\u009b2J\x1b[2J' }), true);
   assert.equal(reply?.code, 'NETKIT_TRANSFER_PROTOCOL');
   // The error frame carries the receiver's own message, the one its summary reports.
@@ -181,7 +192,7 @@ test('a classic sender with a name shorter than the magic is refused at once too
 
 test('200 junk connections at once: the receiver stays up, serves a good sender, and fds return', async (t) => {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target });
+  const recv = await startReceiver(t, { dir: dirs.target, plain: true });
   await honest(t, recv, 'warm.txt');
   const baseline = openFds();
   const next = rng(200);
@@ -190,8 +201,8 @@ test('200 junk connections at once: the receiver stays up, serves a good sender,
       Array.from({ length: 1 + Math.floor(next() * 300) }, () => Math.floor(next() * 256)),
     );
     // A third look like netkit at first (magic, or magic and hello), so the later stages see junk too.
-    if (i % 3 === 1) return Buffer.concat([MAGIC, body]);
-    if (i % 3 === 2) return Buffer.concat([MAGIC, helloFrame(), body]);
+    if (i % 3 === 1) return Buffer.concat([PLAIN_MAGIC, body]);
+    if (i % 3 === 2) return Buffer.concat([PLAIN_MAGIC, helloFrame(), body]);
     return body;
   };
   await Promise.all(
@@ -228,10 +239,13 @@ test('a receiver’s error frame with escapes in its code and message: the sende
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     t.after(() => new Promise<void>((r) => server.close(() => r())));
     const port = (server.address() as net.AddressInfo).port;
-    const err = await sendFiles([file], `127.0.0.1:${port}`).catch((e: unknown) => e);
-    assert.ok(isNetkitError(err), String(err));
-    assert.match(err.code, /^NETKIT_TRANSFER_(PROTOCOL|EXISTS)$/);
-    assert.doesNotMatch(`${err.code} ${err.message}`, RAW_CONTROL, JSON.stringify(err.message));
+    // Both protocols read the receiver's first answer in the clear.
+    for (const options of [{ code: 'any-code' }, { plain: true }]) {
+      const err = await sendFiles([file], `127.0.0.1:${port}`, options).catch((e: unknown) => e);
+      assert.ok(isNetkitError(err), String(err));
+      assert.match(err.code, /^NETKIT_TRANSFER_(PROTOCOL|EXISTS)$/);
+      assert.doesNotMatch(`${err.code} ${err.message}`, RAW_CONTROL, JSON.stringify(err.message));
+    }
   }
 });
 

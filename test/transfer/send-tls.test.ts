@@ -14,26 +14,33 @@ async function scratch(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** receivers maps a listener's address to the directory its receiver writes into. */
-const receivers = new Map<string, string>();
+/** receivers maps a listener's address to the directory its receiver writes into and the code senders pass. */
+const receivers = new Map<string, { dir: string; code: string | undefined }>();
 
 clientTlsSuite('sendFiles', {
   serve: async (t, listener) => {
     const dir = await scratch(t);
     const receiver = await serveFiles(listener, { dir, overwrite: 'overwrite' });
-    receivers.set(endpointText(listener.addr), dir);
+    receivers.set(endpointText(listener.addr), { dir, code: receiver.code });
     t.after(() => receiver.close());
   },
   call: async (t, address, tls) => {
     const src = await scratch(t);
     const file = path.join(src, 'note.txt');
     await writeFile(file, 'hello over tls\n');
+    // A server that is no receiver (the wrong pin case) has no code: any will do, TLS fails first.
+    const receiver = receivers.get(address);
+    const code = receiver?.code ?? 'no-receiver-here';
     return outcomeOf(async () => {
-      const summary = await sendFiles([file], address, { tls, connectTimeout: 5000, idleTimeout: 5000 });
+      const summary = await sendFiles([file], address, {
+        tls,
+        code,
+        connectTimeout: 5000,
+        idleTimeout: 5000,
+      });
       assert.equal(summary.files, 1);
-      const dir = receivers.get(address);
-      assert.ok(dir, 'no receiver at the address');
-      assert.equal(await readFile(path.join(dir, 'note.txt'), 'utf8'), 'hello over tls\n');
+      assert.ok(receiver, 'no receiver at the address');
+      assert.equal(await readFile(path.join(receiver.dir, 'note.txt'), 'utf8'), 'hello over tls\n');
     });
   },
 });
@@ -55,8 +62,11 @@ test('sendFiles --compat speaks the classic protocol over TLS too', async (t) =>
 });
 
 test('sendFiles validates tls before reading any source', async () => {
-  await assert.rejects(sendFiles(['/nonexistent/file'], '127.0.0.1:1', { tls: { pin: 'md5:00' } }), {
-    code: 'NETKIT_INVALID_ARGUMENT',
-    option: 'tls.pin',
-  });
+  await assert.rejects(
+    sendFiles(['/nonexistent/file'], '127.0.0.1:1', { code: 'any-code', tls: { pin: 'md5:00' } }),
+    {
+      code: 'NETKIT_INVALID_ARGUMENT',
+      option: 'tls.pin',
+    },
+  );
 });

@@ -8,13 +8,14 @@ import { lstat, mkdir, readFile, readlink, rename, symlink, utimes, writeFile } 
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
-import { type OverwritePolicy, sendFiles } from '../../src/transfer/index.js';
+import type { OverwritePolicy } from '../../src/transfer/index.js';
 import {
   fileFrame,
   firstAnswer,
   type Layout,
   layout,
   RawSender,
+  send,
   startReceiver,
   tempDir,
   tree,
@@ -49,14 +50,14 @@ test('24: a symlink planted as the file name is not followed, whatever the polic
       await symlink(d.secret, link);
       const recv = await startReceiver(t, { dir: d.target, overwrite: policy });
       if (policy === 'refuse') {
-        await assert.rejects(sendFiles([d.source], recv.address), code('NETKIT_TRANSFER_EXISTS'));
+        await assert.rejects(send([d.source], recv), code('NETKIT_TRANSFER_EXISTS'));
         assert.equal(await readlink(link), d.secret);
       } else if (policy === 'skip') {
-        const s = await sendFiles([d.source], recv.address);
+        const s = await send([d.source], recv);
         assert.equal(s.skipped, 1);
         assert.equal(await readlink(link), d.secret);
       } else {
-        await sendFiles([d.source], recv.address);
+        await send([d.source], recv);
         // The link itself was replaced by the received file; its target was not written through.
         assert.ok((await lstat(link)).isFile());
         assert.equal(await readFile(link, 'utf8'), CONTENT);
@@ -75,10 +76,10 @@ test('24: a symlink planted as the file name is not taken for a file already rec
   const link = path.join(d.target, 'f.txt');
   await symlink(d.secret, link);
   const recv = await startReceiver(t, { dir: d.target });
-  await assert.rejects(sendFiles([d.source], recv.address), code('NETKIT_TRANSFER_EXISTS'));
+  await assert.rejects(send([d.source], recv), code('NETKIT_TRANSFER_EXISTS'));
   assert.equal(await readlink(link), d.secret);
   const skipping = await startReceiver(t, { dir: d.target, overwrite: 'skip' });
-  const s = await sendFiles([d.source], skipping.address);
+  const s = await send([d.source], skipping);
   assert.deepEqual([s.skipped, s.alreadyReceived], [1, 0], 'skipped as existing, not as received');
   assert.equal(await readlink(link), d.secret);
   assert.equal(await readFile(d.secret, 'utf8'), CONTENT);
@@ -91,14 +92,16 @@ test('24: a symlink planted as a parent directory is refused (NETKIT_TRANSFER_PA
   await mkdir(path.join(d.target, 'real'));
   await symlink(d.outside, path.join(d.target, 'real', 'deep'));
   const recv = await startReceiver(t, { dir: d.target, overwrite: 'overwrite' });
+  // The raw sender speaks in the clear, to a plain receiver on the same directory.
+  const plain = await startReceiver(t, { dir: d.target, overwrite: 'overwrite', plain: true });
   // As sendFiles announces a directory: the `dir` entry itself is the link.
   const srcDir = path.join(path.dirname(d.source), 'sub');
   await mkdir(srcDir);
   await writeFile(path.join(srcDir, 'secret'), 'evil');
-  await assert.rejects(sendFiles([srcDir], recv.address), code('NETKIT_TRANSFER_PATH'));
+  await assert.rejects(send([srcDir], recv), code('NETKIT_TRANSFER_PATH'));
   // As a raw sender announces it: a file under the link, with no `dir` entry first, at any depth.
   for (const p of ['sub/secret', 'sub/new', 'real/deep/secret', 'real/deep/x/y']) {
-    const answer = await firstAnswer(recv.port, fileFrame(p, 4));
+    const answer = await firstAnswer(plain.port, fileFrame(p, 4));
     assert.equal(answer?.code, 'NETKIT_TRANSFER_PATH', p);
   }
   await untouched(d);
@@ -109,7 +112,7 @@ test('24: a symlink planted as `name.part` is refused and not written through', 
     const d = await setup(t);
     await symlink(d.secret, path.join(d.target, 'f.txt.part'));
     const recv = await startReceiver(t, { dir: d.target, overwrite: policy });
-    await assert.rejects(sendFiles([d.source], recv.address), code('NETKIT_TRANSFER_PATH'), policy);
+    await assert.rejects(send([d.source], recv), code('NETKIT_TRANSFER_PATH'), policy);
     await untouched(d);
     assert.deepEqual(await tree(d.target), ['f.txt.part@']);
   }
@@ -121,7 +124,7 @@ test('24: a symlink planted as `name.part.meta` is not written through', async (
   // Alone: the receiver starts afresh, replacing the link rather than writing into its target.
   await symlink(d.secret, meta);
   const recv = await startReceiver(t, { dir: d.target });
-  await sendFiles([d.source], recv.address);
+  await send([d.source], recv);
   assert.equal(await readFile(path.join(d.target, 'f.txt'), 'utf8'), CONTENT);
   assert.deepEqual(await tree(d.target), ['f.txt']);
   await untouched(d);
@@ -134,7 +137,7 @@ test('24: a symlink planted as `name.part.meta` is not written through', async (
   await writeFile(path.join(d2.target, 'f.txt.part'), 'sent');
   await symlink(fake, path.join(d2.target, 'f.txt.part.meta'));
   const recv2 = await startReceiver(t, { dir: d2.target });
-  await assert.rejects(sendFiles([d2.source], recv2.address), code('NETKIT_TRANSFER_EXISTS'));
+  await assert.rejects(send([d2.source], recv2), code('NETKIT_TRANSFER_EXISTS'));
   assert.equal(await readFile(fake, 'utf8'), JSON.stringify({ v: 1, size: st.size, mtime: st.mtimeMs }));
 });
 
@@ -146,24 +149,24 @@ test('24: an existing file is kept by default and with skip, replaced only with 
     await writeFile(dest, old);
     const recv = await startReceiver(t, { dir: d.target, ...(policy ? { overwrite: policy } : {}) });
     if (policy === 'overwrite') {
-      const s = await sendFiles([d.source], recv.address);
+      const s = await send([d.source], recv);
       assert.equal(s.files, 1);
       assert.equal(await readFile(dest, 'utf8'), CONTENT);
     } else if (policy === 'skip') {
-      const s = await sendFiles([d.source], recv.address);
+      const s = await send([d.source], recv);
       assert.equal(s.skipped, 1);
       assert.equal(s.files, 0);
       assert.equal((await recv.summary()).skipped, 1);
       assert.equal(await readFile(dest, 'utf8'), old);
     } else {
-      await assert.rejects(sendFiles([d.source], recv.address), code('NETKIT_TRANSFER_EXISTS'));
+      await assert.rejects(send([d.source], recv), code('NETKIT_TRANSFER_EXISTS'));
       assert.equal(await readFile(dest, 'utf8'), old);
     }
     assert.deepEqual(await tree(d.target), ['f.txt'], String(policy));
   }
 });
 
-/** planThenPlant gets an `accept` for `p`, lets `plant` change the directory, then sends the bytes. */
+/** planThenPlant gets an `accept` for `p` from a plain receiver, lets `plant` change the directory, then sends the bytes. */
 async function planThenPlant(port: number, p: string, plant: () => Promise<void>) {
   const s = await RawSender.connect(port);
   try {
@@ -180,7 +183,7 @@ async function planThenPlant(port: number, p: string, plant: () => Promise<void>
 test('24: a file or symlink that appears at the name during the transfer is not replaced', async (t) => {
   for (const kind of ['file', 'symlink']) {
     const d = await setup(t);
-    const recv = await startReceiver(t, { dir: d.target });
+    const recv = await startReceiver(t, { dir: d.target, plain: true });
     const dest = path.join(d.target, 'f.txt');
     const answer = await planThenPlant(recv.port, 'f.txt', () =>
       kind === 'file' ? writeFile(dest, 'appeared') : symlink(d.secret, dest),
@@ -196,7 +199,7 @@ test('24: a file or symlink that appears at the name during the transfer is not 
 
 test('24: a parent swapped for a symlink between plan and data is caught before anything is created through it', async (t) => {
   const d = await setup(t);
-  const recv = await startReceiver(t, { dir: d.target });
+  const recv = await startReceiver(t, { dir: d.target, plain: true });
   // An outside file that happens to carry the partial file's name: open() must not delete it.
   await writeFile(path.join(d.outside, 'f.txt.part'), SECRET);
   await mkdir(path.join(d.target, 'sub'));
