@@ -268,7 +268,12 @@ export async function serveFiles(
   const secret = plain ? undefined : new CodeSecret(options.code ?? generateCode());
   const root = await prepareRoot(options.dir);
   const key = plain && options.code !== undefined ? new TransferKey(options.code) : undefined;
-  const guesses = new Guesses();
+  // A handshake never waits for its turn past its deadline (a second before it, to answer in time).
+  const handshakeMs = checkMs(
+    'handshakeTimeout',
+    options.handshakeTimeout ?? RECEIVER_DEFAULTS.handshakeTimeout,
+  );
+  const guesses = new Guesses(handshakeMs > 0 ? Math.max(handshakeMs - 1000, handshakeMs / 2) : undefined);
   const listener = await listenFor(address, { ...options, signal });
   const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
@@ -286,7 +291,7 @@ export async function serveFiles(
     }
     const admit = () => ticket.admit();
     const gate: ReceiverGate = {
-      turn: () => guesses.turn(),
+      turn: (signal) => guesses.turn(signal),
       right: () => guesses.right(),
       wrong: () => {
         guesses.wrong();

@@ -12,12 +12,15 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
-import { sendFiles, type TransferEvent } from '../../src/transfer/index.js';
-import { type Direction, startTap, type UnitHook } from '../helpers/record-tap.js';
+import { MAGIC, sendFiles, type TransferEvent } from '../../src/transfer/index.js';
+import { CodeSecret } from '../../src/transfer/secure/handshake.js';
 import { until } from '../helpers/net.js';
-import { sha256, startReceiver, tempDir } from './helpers.js';
+import { type Direction, startTap, type UnitHook } from '../helpers/record-tap.js';
+import { encode, RawSender, sha256, startReceiver, tempDir } from './helpers.js';
 
 const CODE = '4711-orbit-velvet-lantern';
+/** SHARE is a valid SPAKE2 share, for hellos that never go further. */
+const SHARE = new CodeSecret('1-stalled-hello').exchange('sender').share.toString('hex');
 const BIG = 3 * 1024 * 1024 + 5; // an odd size: its decimal form is easy to look for
 const NAME = 'quarterly-secret-plans.bin';
 
@@ -213,11 +216,11 @@ test('wrong codes in a row slow the receiver down, and say so; the right code re
   const dst = await tempDir(t, 'netkit-enc-dst-');
   const recv = await startReceiver(t, { dir: dst, code: CODE });
   const wrongCount = () => recv.events.filter((e) => e.type === 'wrong-code').length;
-  const took: number[] = [];
+  const span: { from: number; to: number }[] = [];
   for (let i = 0; i < 4; i++) {
     const started = performance.now();
     const err = await sendFiles([src.file], recv.address, { code: `1-wrong-guess-${i}` }).catch((e) => e);
-    took.push(performance.now() - started);
+    span.push({ from: started, to: performance.now() });
     assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_AUTH'));
     await until(() => wrongCount() === i + 1, 5000, `wrong-code event ${i + 1}`);
   }
@@ -232,7 +235,9 @@ test('wrong codes in a row slow the receiver down, and say so; the right code re
     ],
   );
   // The fourth guess was answered only after the delay the third set.
-  assert.ok(took[3]! >= 240, `the 4th guess took ${took[3]} ms`);
+  // The fourth answer came at least 250 ms after the third (which was answered within the third's span).
+  const gap = span[3]!.to - span[2]!.from;
+  assert.ok(gap >= 250, `the third and fourth guesses spanned only ${gap} ms`);
   await sendFiles([src.file], recv.address, { code: CODE });
   await sendFiles([src.file], recv.address, { code: '1-wrong-again' }).catch(() => {});
   await until(() => wrongCount() === 5, 5000, 'wrong-code event 5');
@@ -261,4 +266,47 @@ test('sendFiles without a code in direct mode is refused before it dials, naming
     sendFiles(['/nonexistent'], '127.0.0.1:1', {}),
     (e: unknown) => isNetkitError(e, 'NETKIT_INVALID_ARGUMENT') && /code/.test((e as Error).message),
   );
+});
+
+test('a guesser that leaves after the receiver answered still counts as a wrong code, so it cannot dodge the slow-down', async (t) => {
+  const dst = await tempDir(t, 'netkit-enc-dst-');
+  const recv = await startReceiver(t, { dir: dst, code: CODE });
+  const wrongCount = () => recv.events.filter((e) => e.type === 'wrong-code').length;
+  for (let i = 1; i <= 4; i++) {
+    // The receiver's hello holds its confirmation: enough for the guesser to check its guess offline, then hang up.
+    const raw = await RawSender.connect(recv.port);
+    const hello = await raw.pakeHello(`1-probe-guess-${i}`);
+    assert.equal(hello.type, 'hello');
+    assert.equal(typeof hello.confirm, 'string');
+    raw.destroy();
+    await until(() => wrongCount() === i, 5000, `wrong-code event ${i}`);
+  }
+  const last = recv.events.filter((e) => e.type === 'wrong-code').at(-1);
+  assert.deepEqual(last, { type: 'wrong-code', failures: 4, delayMs: 500 });
+  assert.deepEqual(await readdir(dst), []);
+});
+
+test('hellos that stall while the receiver is slowed do not book turns ahead: a newcomer past the handshake deadline is told it is busy at once', async (t) => {
+  const src = await source(t);
+  const dst = await tempDir(t, 'netkit-enc-dst-');
+  const recv = await startReceiver(t, { dir: dst, code: CODE, handshakeTimeout: 3000 });
+  for (let i = 0; i < 6; i++)
+    await sendFiles([src.file], recv.address, { code: `1-wrong-${i}` }).catch(() => {});
+  await until(() => recv.events.filter((e) => e.type === 'wrong-code').length === 6, 5000, 'six wrong codes');
+  // 4 s between answers now: twenty stalled hellos fill every turn the deadline allows.
+  const stalled = await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const raw = await RawSender.connect(recv.port);
+      await raw.write(Buffer.concat([MAGIC, encode({ type: 'hello', version: 2, pake: SHARE })]));
+      return raw;
+    }),
+  );
+  t.after(() => {
+    for (const s of stalled) s.destroy();
+  });
+  const started = performance.now();
+  const err = await sendFiles([src.file], recv.address, { code: CODE }).catch((e) => e);
+  assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_BUSY'), String(err));
+  assert.match((err as Error).message, /slowing down after \d+ wrong codes/);
+  assert.ok(performance.now() - started < 2000, 'refused at once, not after the deadline');
 });

@@ -84,8 +84,8 @@ export async function sealAsSender(wire: Wire, secret: CodeSecret): Promise<void
 
 /** ReceiverGate is what a receiver does around the guess: wait its turn, then learn how it went. */
 export interface ReceiverGate {
-  /** turn resolves when this handshake may answer (later after wrong codes). */
-  turn(): Promise<void>;
+  /** turn resolves when this handshake may answer (later after wrong codes); `signal` fires when its connection closes. */
+  turn(signal?: AbortSignal): Promise<void>;
   /** wrong records a wrong code. */
   wrong(): void;
   /** right records a code that verified. */
@@ -107,7 +107,12 @@ export async function sealAsReceiver(
   if (hello.pake === undefined) throw protocolError("the sender's hello has no key exchange");
   const spake = secret.exchange('receiver');
   const keys = spake.finish(Buffer.from(hello.pake, 'hex'));
-  await gate?.turn();
+  if (gate !== undefined) {
+    // A handshake whose connection closes while it waits gives its turn back.
+    const gone = new AbortController();
+    void wire.conn.closed.then(() => gone.abort());
+    await gate.turn(gone.signal);
+  }
   await wire.write(
     encodeFrame({
       type: 'hello',
@@ -116,7 +121,12 @@ export async function sealAsReceiver(
       confirm: keys.confirm.toString('hex'),
     }),
   );
-  const reply = await wire.mustFrame();
+  // From here the sender holds our confirmation, enough to check its guess on its own:
+  // leaving, timing out or anything but a valid confirmation counts as a wrong code.
+  const reply = await wire.mustFrame().catch((err: unknown) => {
+    gate?.wrong();
+    throw err;
+  });
   const proved = reply.type === 'confirm' && keys.verify(Buffer.from(reply.mac, 'hex'));
   if (!proved) {
     gate?.wrong();
