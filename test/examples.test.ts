@@ -102,10 +102,10 @@ test('examples/file-transfer.ts sends a directory to itself in receive mode', as
     '127.0.0.1:0',
   ]);
   t.after(() => recv.kill('SIGINT'));
-  const [, address] = await recv.waitFor(/listening (\S+)/);
+  const [, address, code] = await recv.waitFor(/^listening (\S+) -> .* \(code (\S+)\)$/m);
   const { stdout } = await run(
     process.execPath,
-    [...TSX, 'examples/file-transfer.ts', 'send', address!, path.join(dir, 'src')],
+    [...TSX, 'examples/file-transfer.ts', 'send', address!, code!, path.join(dir, 'src')],
     { cwd: ROOT },
   );
   assert.match(stdout, /^sent src\/sub\/a\.txt \(6 bytes\)\nsent 1 files, 6 bytes in [\d.]+ s\n$/);

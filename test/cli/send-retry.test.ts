@@ -24,15 +24,19 @@ async function dirs(t: TestContext) {
   return { root, file, sha: createHash('sha256').update(bytes).digest('hex'), out: path.join(root, 'in') };
 }
 
-/** cutAfter starts a receiver into `dir` behind a relay whose fault `cut` closes a connection after 256 KiB sent. */
+/**
+ * cutAfter starts a receiver into `dir` behind a relay whose fault `cut`
+ * closes a connection after 256 KiB sent; `code` is the receiver's.
+ */
 async function cutAfter(t: TestContext, dir: string) {
   const receiver = await serveFiles('127.0.0.1:0', { dir });
   t.after(() => receiver.destroy());
-  return startRelay(t, {
+  const relay = await startRelay(t, {
     listen: '127.0.0.1:0',
     targets: [receiver.address],
     faults: [{ name: 'cut', type: 'limit_data', stream: 'upstream', attributes: { bytes: 256 * 1024 } }],
   });
+  return { relay, code: receiver.code! };
 }
 
 const sha = async (file: string) =>
@@ -43,10 +47,14 @@ const sha = async (file: string) =>
 test('--retry: a receiver that comes up late is reached on a later attempt', async (t) => {
   const d = await dirs(t);
   const port = await freePort();
+  // The code is agreed beforehand, as a person would read it out before starting the receiver.
+  const code = '4-late-shift-tiger';
   const run = startCli([
     'send',
     d.file,
     `127.0.0.1:${port}`,
+    '--code',
+    code,
     '--retry',
     '5',
     '--connect-timeout',
@@ -54,7 +62,7 @@ test('--retry: a receiver that comes up late is reached on a later attempt', asy
     '--json',
   ]);
   await run.waitFor(/"event":"retry".*"code":"NETKIT_DIAL_FAILED"/, 10_000);
-  const receiver = await serveFiles(`127.0.0.1:${port}`, { dir: d.out });
+  const receiver = await serveFiles(`127.0.0.1:${port}`, { dir: d.out, code });
   t.after(() => receiver.destroy());
   assert.equal(await run.done, 0, run.stderr());
   assert.equal(await sha(path.join(d.out, 'data.bin')), d.sha);
@@ -62,10 +70,10 @@ test('--retry: a receiver that comes up late is reached on a later attempt', asy
 
 test('--retry: a connection broken mid-file is sent again and resumes the part', async (t) => {
   const d = await dirs(t);
-  const r = await cutAfter(t, d.out);
+  const { relay: r, code } = await cutAfter(t, d.out);
   // The first connection is cut; the fault is gone for the next one.
   r.once('close', () => r.toxics.remove('cut'));
-  const run = startCli(['send', d.file, r.address, '--retry', '2', '--json']);
+  const run = startCli(['send', d.file, r.address, '--code', code, '--retry', '2', '--json']);
   assert.equal(await run.done, 0, run.stdout() + run.stderr());
   const retry = run
     .stdout()
@@ -79,8 +87,8 @@ test('--retry: a connection broken mid-file is sent again and resumes the part',
 
 test('without --retry the same break fails, saying a resend resumes', async (t) => {
   const d = await dirs(t);
-  const r = await cutAfter(t, d.out);
-  const res = await cli(['send', d.file, r.address, '--json']);
+  const { relay: r, code } = await cutAfter(t, d.out);
+  const res = await cli(['send', d.file, r.address, '--code', code, '--json']);
   assert.notEqual(res.code, 0);
   assert.match(res.stdout, /"event":"resumable"/);
 });

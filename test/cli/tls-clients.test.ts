@@ -152,11 +152,13 @@ clientTlsSuite('rpc call jsonrpc2 --http', {
 
 /** receivers maps a listener's address to the directory its receiver writes into. */
 const receivers = new Map<string, string>();
+/** CODE is every receiver's code (some cases call a server that is not a receiver at all). */
+const CODE = '7-tls-suite-code';
 
 clientTlsSuite('send', {
   serve: async (t, listener) => {
     const dir = await scratch(t);
-    const receiver = await serveFiles(listener, { dir, overwrite: 'overwrite' });
+    const receiver = await serveFiles(listener, { dir, overwrite: 'overwrite', code: CODE });
     receivers.set(endpointText(listener.addr), dir);
     t.after(() => receiver.close());
   },
@@ -164,7 +166,7 @@ clientTlsSuite('send', {
     const src = await scratch(t);
     await writeFile(path.join(src, 'note.txt'), 'hello\n');
     const outcome = await run(
-      ['send', path.join(src, 'note.txt'), address, ...(await tlsArgs(t, tls, true))],
+      ['send', path.join(src, 'note.txt'), address, '--code', CODE, ...(await tlsArgs(t, tls, true))],
       (out) => assert.match(out, /"event":"summary".*"ok":true/),
     );
     if (outcome.ok)
@@ -249,7 +251,7 @@ test('the TLS flags are checked before dialling, each failure naming its flag (e
       ['http', 'get', 'https://127.0.0.1:1/'],
       ['ws', 'connect', 'wss://127.0.0.1:1/'],
       ['rpc', 'call', '127.0.0.1:1', 'A.B'],
-      ['send', notPem, '127.0.0.1:1'],
+      ['send', notPem, '127.0.0.1:1', '--code', 'x'],
     ]) {
       const r = await cli([...argv, ...flags]);
       assert.equal(r.code, 2, `#${i} ${argv.join(' ')} ${flags.join(' ')}: exit ${r.code} ${r.stderr}`);

@@ -14,50 +14,48 @@ import net from 'node:net';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { serveFiles } from '../../src/transfer/index.js';
+import { encodeFrame } from '../../src/transfer/protocol.js';
 import { cli, spawnNetkit, startCli } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
-import { fileFields, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
-import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
+import { fileEntry, SealedSender } from '../helpers/sealed-sender.js';
+import { fileFields, type Line, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
 
-/** midFile connects a raw sender to `port` and leaves it in the middle of `x.bin` (64 KiB of 128 sent). */
-async function midFile(port: number, dest: string): Promise<RawSender> {
-  const raw = await RawSender.connect(port);
-  await raw.hello();
-  assert.equal((await raw.announce(fileFrame('x.bin', 128 * 1024)))[0]?.type, 'accept');
-  await raw.write(Buffer.concat([encode({ type: 'data', offset: 0 }), randomBytes(64 * 1024)]));
+/** midFile connects a sender to `address` and leaves it in the middle of `x.bin` (64 KiB of 128 sent). */
+async function midFile(address: string, code: string, dest: string): Promise<SealedSender> {
+  const raw = await SealedSender.connect(address, code);
+  assert.equal((await raw.announce(fileEntry('x.bin', 128 * 1024)))[0]?.type, 'accept');
+  await raw.write(Buffer.concat([encodeFrame({ type: 'data', offset: 0 }), randomBytes(64 * 1024)]));
   // The part exists once the data frame is read; the bytes after it arrived with it.
   await until(() => existsSync(path.join(dest, 'x.bin.part')), 5000, 'x.bin.part');
   return raw;
 }
 
 /**
- * vanishingReceiver plays a receiver up to the first MiB of file bytes,
- * then resets the connection without a word, as a killed process would.
+ * vanishingReceiver is a receiver that dies after the first MiB the sender
+ * wrote: a proxy in front of a real one resets the sender's connection
+ * without a word, as the kernel does for a killed process.
  */
-async function vanishingReceiver(t: TestContext): Promise<string> {
+async function vanishingReceiver(t: TestContext): Promise<{ address: string; code: string }> {
+  const receiver = await serveFiles('127.0.0.1:0', { dir: await tempDir(t) });
+  t.after(() => receiver.destroy());
   const server = net.createServer((s) => {
-    s.on('error', () => {});
-    let seen = Buffer.alloc(0);
-    let planned = false;
+    const upstream = net.connect(receiver.addr.port, '127.0.0.1');
+    s.on('error', () => upstream.destroy());
+    upstream.on('error', () => s.destroy());
+    upstream.pipe(s);
     let bytes = 0;
     s.on('data', (d: Buffer) => {
-      if (planned) {
-        bytes += d.length;
-        if (bytes > 1024 * 1024) s.resetAndDestroy();
-        return;
-      }
-      const first = seen.length === 0;
-      seen = Buffer.concat([seen, d]);
-      if (first) s.write(encode({ type: 'hello', version: 1, nonce: randomBytes(16).toString('hex') }));
-      if (seen.includes('"plan"')) {
-        planned = true;
-        s.write(encode({ type: 'accept', offset: 0 }));
+      bytes += d.length;
+      if (bytes <= 1024 * 1024) upstream.write(d);
+      else {
+        s.resetAndDestroy();
+        upstream.destroy();
       }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => server.close(() => r())));
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, code: receiver.code! };
 }
 
 /**
@@ -114,8 +112,7 @@ test('send --compat: neither a broken connection nor Ctrl-C claims that sending 
 test('recv: Ctrl-C during a transfer exits 130, says it was interrupted, tells the sender, keeps the part', async (t) => {
   const dest = await tempDir(t);
   const recv = await startRecv(t, dest, ['--json']);
-  const port = Number(recv.address.split(':').at(-1));
-  const raw = await midFile(port, dest);
+  const raw = await midFile(recv.address, recv.code!, dest);
   t.after(() => raw.destroy());
   recv.run.abort();
   const notice = await raw.next();
@@ -131,10 +128,9 @@ test('recv: Ctrl-C during a transfer exits 130, says it was interrupted, tells t
 
   // Sending again resumes from the part.
   const again = await startRecv(t, dest, ['--json']);
-  const resumed = await RawSender.connect(Number(again.address.split(':').at(-1)));
+  const resumed = await SealedSender.connect(again.address, again.code!);
   t.after(() => resumed.destroy());
-  await resumed.hello();
-  const [accept] = await resumed.announce(fileFrame('x.bin', 128 * 1024));
+  const [accept] = await resumed.announce(fileEntry('x.bin', 128 * 1024));
   assert.equal(accept?.type, 'accept');
   assert.equal(accept?.offset, (await stat(path.join(dest, 'x.bin.part'))).size);
 });
@@ -160,7 +156,7 @@ test('send: a receiver stopped mid-file fails the send with NETKIT_TRANSFER_STOP
     },
   });
   t.after(() => receiver.close());
-  const sent = await cli(['send', f, receiver.addr.address, '--json']);
+  const sent = await cli(['send', f, receiver.addr.address, '--code', receiver.code!, '--json']);
   assert.equal(sent.code, 1, sent.stdout + sent.stderr);
   assert.equal(only(sent.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_STOPPED');
 });
@@ -182,7 +178,7 @@ test('send a directory again after the receiver stopped mid-way: exit 0, whole f
     },
   });
   t.after(() => receiver.close());
-  const stopped = await cli(['send', src, receiver.addr.address, '--json']);
+  const stopped = await cli(['send', src, receiver.addr.address, '--code', receiver.code!, '--json']);
   assert.equal(stopped.code, 1, stopped.stdout + stopped.stderr);
   assert.equal(only(stopped.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_STOPPED');
   await receiver.close();
@@ -190,7 +186,7 @@ test('send a directory again after the receiver stopped mid-way: exit 0, whole f
   assert.ok(kept > 0 && kept < 8 * 1024 * 1024, `kept ${kept}`);
 
   const recv = await startRecv(t, dest, ['--once', '--json']);
-  const sent = await cli(['send', src, recv.address, '--json']);
+  const sent = await cli(['send', src, recv.address, '--code', recv.code!, '--json']);
   assert.equal(sent.code, 0, sent.stdout + sent.stderr);
   const already = 'already received: same size and time';
   assert.deepEqual(
@@ -228,7 +224,8 @@ test('send a directory again after the receiver stopped mid-way: exit 0, whole f
   for (const [name, b] of files) assert.ok((await readFile(path.join(dest, 'photos', name))).equals(b), name);
 
   // The human lines say so too.
-  const human = await cli(['send', src, (await startRecv(t, dest)).address]);
+  const last = await startRecv(t, dest);
+  const human = await cli(['send', src, last.address, '--code', last.code!]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /^skipped {2}photos\/a\.bin \(already received: same size and time\)$/m);
   assert.match(human.stdout, /^sent 0 files \(3 already there\), 0 B in /m);
@@ -237,7 +234,8 @@ test('send a directory again after the receiver stopped mid-way: exit 0, whole f
 test('send: a receiver that vanishes mid-file (killed) leaves a "resumable" note naming the file', async (t) => {
   const f = path.join(await tempDir(t), 'big.bin');
   await writeFile(f, randomBytes(8 * 1024 * 1024));
-  const sent = await cli(['send', f, await vanishingReceiver(t), '--json']);
+  const vanishing = await vanishingReceiver(t);
+  const sent = await cli(['send', f, vanishing.address, '--code', vanishing.code, '--json']);
   assert.notEqual(sent.code, 0);
   assert.deepEqual(
     only(sent.stdout, 'resumable').map((l) => l.path),
@@ -249,14 +247,13 @@ test('send: a receiver that vanishes mid-file (killed) leaves a "resumable" note
 test('recv --once: a sender that leaves after its last file is whole exits 1 with NETKIT_TRANSFER_INCOMPLETE, the files counted', async (t) => {
   const dest = await tempDir(t);
   const recv = await startRecv(t, dest, ['--once', '--json']);
-  const raw = await RawSender.connect(Number(recv.address.split(':').at(-1)));
+  const raw = await SealedSender.connect(recv.address, recv.code!);
   t.after(() => raw.destroy());
-  await raw.hello();
   const files = [randomBytes(100), randomBytes(5000), randomBytes(70_000)];
   const names = ['a', 'b', 'c'];
-  await raw.announce(...files.map((b, i) => fileFrame(names[i]!, b.length)));
+  await raw.announce(...files.map((b, i) => fileEntry(names[i]!, b.length)));
   for (const b of files) assert.equal((await raw.sendFile(b))?.type, 'done');
-  raw.socket.end();
+  await raw.end();
   assert.equal(await recv.run.done, 1, recv.run.stdout());
   const [summary] = only(recv.run.stdout(), 'summary');
   assert.equal(summary?.error?.code, 'NETKIT_TRANSFER_INCOMPLETE');
@@ -269,11 +266,13 @@ test('recv (a real process): SIGINT mid-file exits 130 and the sender is told NE
   const dest = await tempDir(t);
   const proc = spawnNetkit(['recv', '127.0.0.1:0', '--dir', dest, '--json']);
   t.after(() => proc.kill('SIGKILL'));
-  const [, address] = await proc.waitFor(/"event":"listening","address":"([^"]+)"/);
-  const raw = await midFile(Number(address!.split(':').at(-1)), dest);
+  const [line] = await proc.waitFor(/^\{"event":"listening".*\}$/m);
+  const listening = JSON.parse(line) as Line;
+  const raw = await midFile(listening.address!, listening.code!, dest);
   t.after(() => raw.destroy());
   proc.child.kill('SIGINT');
   const notice = await raw.next();
+  assert.equal(notice?.type, 'error');
   assert.equal(notice?.code, 'NETKIT_TRANSFER_STOPPED');
   const { code } = await proc.exited;
   assert.equal(code, 130, proc.stdout() + proc.stderr());

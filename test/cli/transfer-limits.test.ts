@@ -10,9 +10,10 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
+import { encodeFrame } from '../../src/transfer/protocol.js';
 import { cli } from '../helpers/cli.js';
+import { fileEntry, SealedSender } from '../helpers/sealed-sender.js';
 import { only, startRecv, tempDir } from '../helpers/transfer.js';
-import { encode, fileFrame, RawSender } from '../transfer/helpers.js';
 
 test('recv --dir that cannot be a directory: exit 2, NETKIT_FILE_ACCESS and a sentence, nothing listens', async (t) => {
   const base = await tempDir(t);
@@ -46,7 +47,7 @@ test('send: sources that cannot be read are NETKIT_TRANSFER_SOURCE sentences, ne
     ['below a file', path.join(file, 'sub'), false],
     ['missing, --compat', path.join(base, 'missing'), true],
   ] as const) {
-    const r = await cli(['send', source, '127.0.0.1:9', ...(compat ? ['--compat'] : [])]);
+    const r = await cli(['send', source, '127.0.0.1:9', ...(compat ? ['--compat'] : ['--code', 'x'])]);
     assert.equal(r.code, 1, `${what}: ${r.stderr}`);
     assert.match(r.stderr, /\[NETKIT_TRANSFER_SOURCE\]$/m, what);
     assert.doesNotMatch(r.stderr, /ENOENT|ENOTDIR|, stat |, open /, what);
@@ -72,16 +73,16 @@ test('RELIABILITY 37: recv --max-connections 1: a second sender is told the rece
   const dest = path.join(await tempDir(t), 'in');
   await mkdir(dest);
   const recv = await startRecv(t, dest, ['--max-connections', '1', '--json']);
-  const holder = await RawSender.connect(Number(recv.address.split(':').at(-1)));
+  // A sender that proved the code holds the one place, in the middle of a file.
+  const holder = await SealedSender.connect(recv.address, recv.code!);
   t.after(() => holder.destroy());
-  await holder.hello();
-  assert.equal((await holder.announce(fileFrame('held', 10)))[0]?.type, 'accept');
-  await holder.write(Buffer.concat([encode({ type: 'data', offset: 0 }), Buffer.from('12345')]));
+  assert.equal((await holder.announce(fileEntry('held', 10)))[0]?.type, 'accept');
+  await holder.write(Buffer.concat([encodeFrame({ type: 'data', offset: 0 }), Buffer.from('12345')]));
 
-  const json = await cli(['send', f, recv.address, '--json']);
+  const json = await cli(['send', f, recv.address, '--code', recv.code!, '--json']);
   assert.equal(json.code, 1, json.stdout);
   assert.equal(only(json.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_BUSY');
-  const human = await cli(['send', f, recv.address]);
+  const human = await cli(['send', f, recv.address, '--code', recv.code!]);
   assert.equal(human.code, 1);
   assert.match(human.stderr, /busy.*\[NETKIT_TRANSFER_BUSY\]$/m);
   assert.doesNotMatch(human.stderr, /mid-transfer/);

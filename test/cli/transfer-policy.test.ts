@@ -21,10 +21,10 @@ test('an existing file: refused by default, kept with --skip-existing, replaced 
   await writeFile(f, 'first version\n');
 
   const refusing = await startRecv(t, dest, ['--json']);
-  const first = await cli(['send', f, refusing.address]);
+  const first = await cli(['send', f, refusing.address, '--code', refusing.code!]);
   assert.equal(first.code, 0, first.stderr);
   // The same file again (same size and time): already received, so skipped, not refused.
-  const same = await cli(['send', f, refusing.address, '--json']);
+  const same = await cli(['send', f, refusing.address, '--code', refusing.code!, '--json']);
   assert.equal(same.code, 0, same.stdout + same.stderr);
   assert.deepEqual(
     only(same.stdout, 'file').map((l) => [l.path, l.status, l.reason]),
@@ -35,15 +35,15 @@ test('an existing file: refused by default, kept with --skip-existing, replaced 
   // Same size, another time: another file, refused.
   await writeFile(f, 'first VERSION\n');
   await utimes(f, new Date('2019-05-06T07:08:09.000Z'), new Date('2019-05-06T07:08:09.000Z'));
-  const later = await cli(['send', f, refusing.address, '--json']);
+  const later = await cli(['send', f, refusing.address, '--code', refusing.code!, '--json']);
   assert.equal(later.code, 1, later.stdout);
   assert.equal(only(later.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_EXISTS');
   assert.equal(await got(), 'first version\n');
   await writeFile(f, 'second version, longer\n');
-  const again = await cli(['send', f, refusing.address]);
+  const again = await cli(['send', f, refusing.address, '--code', refusing.code!]);
   assert.equal(again.code, 1, again.stderr);
   assert.match(again.stderr, /notes\.txt.*exists.*\[NETKIT_TRANSFER_EXISTS\]/);
-  const againJson = await cli(['send', f, refusing.address, '--json']);
+  const againJson = await cli(['send', f, refusing.address, '--code', refusing.code!, '--json']);
   assert.equal(againJson.code, 1);
   assert.equal(only(againJson.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_EXISTS');
   assert.equal(await got(), 'first version\n');
@@ -53,7 +53,7 @@ test('an existing file: refused by default, kept with --skip-existing, replaced 
   assert.equal(await refusing.run.done, 0);
 
   const skipping = await startRecv(t, dest, ['--skip-existing', '--json']);
-  const skipped = await cli(['send', f, skipping.address, '--json']);
+  const skipped = await cli(['send', f, skipping.address, '--code', skipping.code!, '--json']);
   assert.equal(skipped.code, 0, skipped.stdout);
   assert.deepEqual(only(skipped.stdout, 'file').map(fileFields), [
     { path: 'notes.txt', size: 23, sentBytes: 0, resumedFrom: 0, status: 'skipped' },
@@ -67,7 +67,7 @@ test('an existing file: refused by default, kept with --skip-existing, replaced 
   const when = new Date('2020-01-02T03:04:05.000Z');
   await utimes(f, when, when);
   const replacing = await startRecv(t, dest, ['--overwrite', '--once']);
-  const replaced = await cli(['send', f, replacing.address]);
+  const replaced = await cli(['send', f, replacing.address, '--code', replacing.code!]);
   assert.equal(replaced.code, 0, replaced.stderr);
   assert.equal(await replacing.run.done, 0);
   assert.equal(await got(), 'second version, longer\n');
@@ -93,9 +93,10 @@ test('--code: a wrong code writes nothing and does not use up recv --once; the r
   const wrong = await cli(['send', f, recv.address, '--code', 'purple tiger eight']);
   assert.equal(wrong.code, 1, wrong.stderr);
   assert.match(wrong.stderr, /\[NETKIT_TRANSFER_AUTH\]/);
-  const none = await cli(['send', f, recv.address, '--json']);
+  // A cleartext sender knows no code at all: refused as the wrong protocol, before any file.
+  const none = await cli(['send', f, recv.address, '--plain', '--json']);
   assert.equal(none.code, 1, none.stdout);
-  assert.equal(only(none.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_AUTH');
+  assert.equal(only(none.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_PROTOCOL');
   assert.deepEqual(await readdir(dest), []);
   // Give a wrongly ended receiver the time to exit, so the check below means something.
   await sleep(200);
@@ -109,13 +110,14 @@ test('--code: a wrong code writes nothing and does not use up recv --once; the r
   assert.equal(await readFile(path.join(dest, 'secret.bin'), 'utf8'), 'for the right receiver only\n');
 });
 
-test('--code sent to a receiver without one is refused by the sender: it cannot tell who it talks to', async (t) => {
+test('--plain: --code sent to a receiver without one is refused by the sender: it cannot tell who it talks to', async (t) => {
   const src = await tempDir(t);
   const dest = await tempDir(t);
   const f = path.join(src, 'secret.bin');
   await writeFile(f, 'x');
-  const recv = await startRecv(t, dest, ['--json']);
-  const sent = await cli(['send', f, recv.address, '--code', CODE]);
+  // Only the cleartext protocol has receivers without a code.
+  const recv = await startRecv(t, dest, ['--plain', '--json']);
+  const sent = await cli(['send', f, recv.address, '--plain', '--code', CODE]);
   assert.equal(sent.code, 1, sent.stderr);
   assert.match(sent.stderr, /does not use a code.*\[NETKIT_TRANSFER_AUTH\]/);
   assert.deepEqual(await readdir(dest), []);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { type Proc, spawnNetkit } from '../helpers/cli.js';
 import { sleep } from '../helpers/net.js';
-import { fileFields, lines, only, tempDir } from '../helpers/transfer.js';
+import { fileFields, type Line, lines, only, tempDir } from '../helpers/transfer.js';
 
 const MiB = 2 ** 20;
 /** SIZE is large enough that a loopback transfer lasts long enough to be killed mid-file. */
@@ -66,10 +66,11 @@ async function startRecv(
   t: TestContext,
   dir: string,
   args: string[] = [],
-): Promise<{ proc: Proc; address: string }> {
+): Promise<{ proc: Proc; address: string; code: string }> {
   const proc = spawn(t, ['recv', '127.0.0.1:0', '--dir', dir, '--json', ...args]);
-  const [, address] = await proc.waitFor(/"event":"listening","address":"([^"]+)"/);
-  return { proc, address: address! };
+  const [line] = await proc.waitFor(/^\{"event":"listening".*\}$/m);
+  const { address, code } = JSON.parse(line) as Line;
+  return { proc, address: address!, code: code! };
 }
 
 test('kill the receiver mid-file, restart it, send again: the transfer resumes and the file is whole', {
@@ -80,7 +81,7 @@ test('kill the receiver mid-file, restart it, send again: the transfer resumes a
   const part = path.join(dest, `${NAME}.part`);
 
   const first = await startRecv(t, dest);
-  const sender = spawn(t, ['send', big, first.address, '--json']);
+  const sender = spawn(t, ['send', big, first.address, '--code', first.code, '--json']);
   let size = 0;
   const deadline = Date.now() + 60_000;
   while (size < SIZE / 4) {
@@ -112,8 +113,9 @@ test('kill the receiver mid-file, restart it, send again: the transfer resumes a
   assert.equal(only(sender.stdout(), 'error').length, 1, 'and says why, as a JSON error event');
   t.diagnostic(`receiver killed at ${kept} of ${SIZE} bytes; the sender exited ${failed}`);
 
+  // A new process generates a new code: the part is resumed under another session's key.
   const second = await startRecv(t, dest, ['--once']);
-  const resumed = spawn(t, ['send', big, second.address, '--json']);
+  const resumed = spawn(t, ['send', big, second.address, '--code', second.code, '--json']);
   assert.equal(await exited(resumed, 'the resumed sender'), 0, resumed.stdout() + resumed.stderr());
   assert.equal(await exited(second.proc, 'recv --once'), 0, second.proc.stdout() + second.proc.stderr());
 
@@ -144,7 +146,7 @@ test('send --json reports progress of a large file: path, bytes, total, rate', {
   const big = await bigFile(t);
   const dest = await tempDir(t);
   const recv = await startRecv(t, dest, ['--once']);
-  const sender = spawn(t, ['send', big, recv.address, '--json']);
+  const sender = spawn(t, ['send', big, recv.address, '--code', recv.code, '--json']);
   assert.equal(await exited(sender, 'the sender'), 0, sender.stdout() + sender.stderr());
   assert.equal(await exited(recv.proc, 'recv --once'), 0, recv.proc.stderr());
 

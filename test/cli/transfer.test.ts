@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { dial } from '../../src/tcp/index.js';
-import { encodeFrame, MAGIC } from '../../src/transfer/protocol.js';
 import { cli } from '../helpers/cli.js';
-import { freePort, readAll } from '../helpers/net.js';
+import { freePort } from '../helpers/net.js';
+import { fileEntry, SealedSender } from '../helpers/sealed-sender.js';
 import { fileFields, lines, only, startRecv, tempDir, tree } from '../helpers/transfer.js';
 
 /** A fixed past time: if the receiver left its own clock's time, the comparison shows it. */
@@ -42,6 +41,8 @@ test('send a file and a directory to recv --once --json: contents, modes, times 
     path.join(src, 'a.txt'),
     `${path.join(src, 'dir')}/`,
     recv.address,
+    '--code',
+    recv.code!,
     '--json',
   ]);
   assert.equal(sent.code, 0, sent.stderr + sent.stdout);
@@ -110,7 +111,14 @@ test('human output when piped: one line per file, then the summary', async (t) =
   await writeFile(path.join(src, 'one'), randomBytes(3000));
   await writeFile(path.join(src, 'two'), 'hello\n');
   const recv = await startRecv(t, dest, ['--once']);
-  const sent = await cli(['send', path.join(src, 'one'), path.join(src, 'two'), recv.address]);
+  const sent = await cli([
+    'send',
+    path.join(src, 'one'),
+    path.join(src, 'two'),
+    recv.address,
+    '--code',
+    recv.code!,
+  ]);
   assert.equal(sent.code, 0, sent.stderr);
   // Piped, nothing is drawn: no bars, no escapes, stderr stays empty.
   assert.equal(sent.stderr, '');
@@ -151,11 +159,18 @@ test('send: bad usage exits 2, a missing file 1, nobody listening 3', async (t) 
   const one = await cli(['send', 'onlyonearg']);
   assert.equal(one.code, 2, one.stderr);
 
-  const missing = await cli(['send', path.join(src, 'missing-file'), closed]);
+  // Encrypted by default: to a receiver's address, its code is required.
+  const noCode = await cli(['send', f, closed, '--json']);
+  assert.equal(noCode.code, 2, noCode.stdout);
+  const [usage] = only(noCode.stdout, 'error');
+  assert.equal(usage?.code, 'NETKIT_INVALID_ARGUMENT');
+  assert.match(usage!.message!, /\bcode\b/);
+
+  const missing = await cli(['send', path.join(src, 'missing-file'), closed, '--code', 'x']);
   assert.equal(missing.code, 1, missing.stderr);
   assert.match(missing.stderr, /no such file or directory.*\[NETKIT_TRANSFER_SOURCE\]/);
 
-  const refused = await cli(['send', f, closed]);
+  const refused = await cli(['send', f, closed, '--code', 'x']);
   assert.equal(refused.code, 3, refused.stderr);
 
   // The classic protocol cannot check a code: refused on both sides rather than ignored.
@@ -174,11 +189,11 @@ test('a name holding ESC is refused by the sender, and its message prints no raw
   const recv = await startRecv(t, await tempDir(t), ['--json']);
 
   for (const arg of [evil, path.join(src, 'tree')]) {
-    const human = await cli(['send', arg, recv.address]);
+    const human = await cli(['send', arg, recv.address, '--code', recv.code!]);
     assert.equal(human.code, 1, human.stderr);
     assert.match(human.stderr, /unsafe path ".*evil\\+x1b.*\[NETKIT_TRANSFER_PATH\]/);
     assert.ok(!human.stderr.includes('\x1b') && !human.stdout.includes('\x1b'), JSON.stringify(human.stderr));
-    const json = await cli(['send', arg, recv.address, '--json']);
+    const json = await cli(['send', arg, recv.address, '--code', recv.code!, '--json']);
     assert.equal(json.code, 1);
     assert.equal(only(json.stdout, 'error')[0]?.code, 'NETKIT_TRANSFER_PATH');
   }
@@ -189,7 +204,13 @@ test('a name holding ESC is refused by the sender, and its message prints no raw
 test('an escaped name reads the way docs/transfer.md shows it: ESC as \\x1b, one backslash', {}, async (t) => {
   const src = await tempDir(t);
   await writeFile(path.join(src, 'evil\x1b[31mname'), 'x');
-  const r = await cli(['send', path.join(src, 'evil\x1b[31mname'), `127.0.0.1:${await freePort()}`]);
+  const r = await cli([
+    'send',
+    path.join(src, 'evil\x1b[31mname'),
+    `127.0.0.1:${await freePort()}`,
+    '--code',
+    'x',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^netkit: unsafe path "evil\\x1b\[31mname": /);
 });
@@ -198,15 +219,12 @@ test('recv refuses a peer-sent name holding ESC and prints it escaped', async (t
   const dest = await tempDir(t);
   const recv = await startRecv(t, dest, ['--once']);
   // The netkit sender never announces such a name, so speak the protocol by hand.
-  const conn = await dial(recv.address);
-  t.after(() => conn.destroy());
-  const hello = { type: 'hello' as const, version: 1, nonce: randomBytes(16).toString('hex') };
-  const file = { type: 'file' as const, path: 'evil\x1b[2Jname', size: 1, mode: 0o644, mtime: Date.now() };
-  await conn.write(
-    Buffer.concat([MAGIC, encodeFrame(hello), encodeFrame(file), encodeFrame({ type: 'plan' })]),
-  );
-  const reply = await readAll(conn).catch(() => Buffer.alloc(0));
-  assert.match(reply.toString('latin1'), /"code":"NETKIT_TRANSFER_PATH"/);
+  const sender = await SealedSender.connect(recv.address, recv.code!);
+  t.after(() => sender.destroy());
+  const [reply] = await sender.announce(fileEntry('evil\x1b[2Jname', 1, Date.now()));
+  assert.equal(reply?.type, 'error', JSON.stringify(reply));
+  assert.equal(reply?.type === 'error' && reply.code, 'NETKIT_TRANSFER_PATH');
+  sender.destroy();
 
   assert.equal(await recv.run.done, 1, 'with --once the failed transfer sets the exit status');
   const out = recv.run.stdout() + recv.run.stderr();

@@ -150,7 +150,8 @@ test('black hole before connecting: every client ends within its timeout', {
   const http = await lab.netkit(['http', 'serve', `${lab.b}:0`]);
   const ws = await lab.netkit(['ws', 'serve', `${lab.b}:0`]);
   const rpc = await lab.netkit(['rpc', 'serve', `${lab.b}:0`]);
-  const recv = await lab.netkit(['recv', `${lab.b}:0`, '--dir', path.join(dir, 'in')]);
+  const code = '3-black-hole-code';
+  const recv = await lab.netkit(['recv', `${lab.b}:0`, '--dir', path.join(dir, 'in'), '--code', code]);
   await lab.blackhole();
 
   const T = 1000;
@@ -199,10 +200,10 @@ test('black hole before connecting: every client ends within its timeout', {
 
   await t.test('send', async (tt) => {
     await measure(tt, 'send (cli --connect-timeout 1s)', cli, () =>
-      cliRun(['send', file, recv.address, '--connect-timeout', '1s', '-q']),
+      cliRun(['send', file, recv.address, '--code', code, '--connect-timeout', '1s', '-q']),
     );
     await measure(tt, 'send (lib connectTimeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
-      libRun(() => sendFiles([file], recv.address, { connectTimeout: T })),
+      libRun(() => sendFiles([file], recv.address, { code, connectTimeout: T })),
     );
   });
 

@@ -332,7 +332,7 @@ test('transfer: a directory arrives with identical bytes and the same tree', OPT
     return {
       address: receiver.address,
       run: async (address) => {
-        const summary = await sendFiles([src], address);
+        const summary = await sendFiles([src], address, { code: receiver.code });
         const got = await files(path.join(dir, 'tree'));
         assert.deepEqual(got, await files(src));
         return { got, files: summary.files, bytes: summary.bytes, ok: summary.ok };

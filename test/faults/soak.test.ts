@@ -17,7 +17,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import tls from 'node:tls';
-import { isNetkitError } from '../../src/errors.js';
 import { createDecoder, DEFAULT_MAX_FRAME_BYTES } from '../../src/framing/index.js';
 import { request, serveHttp } from '../../src/http/index.js';
 import { dialJsonRpc2, dialRpc, serveJsonRpc2Tcp, serveRpc } from '../../src/rpc/index.js';
@@ -54,6 +53,8 @@ const FD_SLACK = 16;
 
 interface Servers {
   address: Record<Protocol, string>;
+  /** transferCode is the code the file receiver generated. */
+  transferCode: string;
   close(): Promise<void>;
 }
 
@@ -103,6 +104,7 @@ async function startServers(t: TestContext, dir: string): Promise<Servers> {
       jsonrpc2: jsonrpc2.address,
       transfer: transfer.address,
     },
+    transferCode: transfer.code!,
     close,
   };
 }
@@ -125,7 +127,7 @@ async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 /** Legit does one real round trip of a protocol against `address`, rejecting unless it is answered right. */
 type Legit = (address: string, n: number) => Promise<void>;
 
-function legitClients(src: string): Record<Protocol, Legit> {
+function legitClients(src: string, transferCode: string): Record<Protocol, Legit> {
   return {
     tcp: async (a, n) => {
       const conn = await dial(a);
@@ -177,26 +179,13 @@ function legitClients(src: string): Record<Protocol, Legit> {
       // A new name each time: the receiver refuses to overwrite.
       const file = path.join(src, `f-${n}-${process.hrtime.bigint()}.txt`);
       await writeFile(file, `file ${n}\n`);
-      // Garbage that opens exactly as a sender does is admitted like one, so at any instant all 16
-      // slots may be taken by clients not yet shown to be garbage: the receiver answers "busy,
-      // try again later", and a real sender does (netkit send --retry); every other failure counts.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const summary = await sendFiles([file], a);
-          assert.equal(summary.ok, true);
-          return;
-        } catch (err) {
-          if (attempt >= 20 || !isNetkitError(err, 'NETKIT_TRANSFER_BUSY')) throw err;
-          busyRetries++;
-          await new Promise((r) => setTimeout(r, 50 + 50 * attempt));
-        }
-      }
+      // Garbage that replays a sender's opening still cannot prove the code, so it is never
+      // admitted: the 16 transfer slots stay for senders, and "busy" fails like any other error.
+      const summary = await sendFiles([file], a, { code: transferCode });
+      assert.equal(summary.ok, true);
     },
   };
 }
-
-/** busyRetries counts the real senders' retries after a "busy" answer (a figure, not a failure). */
-let busyRetries = 0;
 
 /**
  * capture records the first bytes a real client of a protocol sends (its
@@ -399,7 +388,7 @@ test('mixed garbage soak: every server keeps serving, and fds and memory come ba
     Promise.all([rm(dir, { recursive: true, force: true }), rm(src, { recursive: true, force: true })]),
   );
   const servers = await startServers(t, dir);
-  const legit = legitClients(src);
+  const legit = legitClients(src, servers.transferCode);
 
   // Warm up: lazy imports, compiled paths and the first of every handle a protocol opens are not leaks.
   let n = 0;
@@ -491,7 +480,6 @@ test('mixed garbage soak: every server keeps serving, and fds and memory come ba
     garbage_gave_up: tally.gaveUp,
     legit_done: done,
     legit_failed: failed,
-    legit_transfer_busy_retries: busyRetries,
     ...Object.fromEntries(PROTOCOLS.map((p) => [`legit_${p}`, legitCount[p].done])),
     fds_before: fdsBefore,
     fds_peak: fdsPeak,

@@ -49,6 +49,8 @@ const LINK = [
   'NETKIT_DIAL_FAILED',
 ] as const;
 const MAX_ATTEMPTS = FAULTS * 10 + 5;
+/** CODE is the receiver's, given on its command line so that every attempt can pass it. */
+const CODE = '9-faulty-link-resume';
 const DEADLINE_MS = rounds(120_000, 600_000);
 
 test(`a ${SIZE / MiB} MiB transfer survives ${FAULTS} cuts and black holes, resuming each time`, {
@@ -67,7 +69,7 @@ test(`a ${SIZE / MiB} MiB transfer survives ${FAULTS} cuts and black holes, resu
   const want = await writeRandom(file, SIZE);
   await utimes(file, 1_700_000_000, 1_700_000_000);
 
-  const recv = await lab.netkit(['recv', `${lab.b}:0`, '--dir', dest]);
+  const recv = await lab.netkit(['recv', `${lab.b}:0`, '--dir', dest, '--code', CODE]);
   await lab.limit(RATE);
 
   // Fault points are fractions of the file, so they land inside the transfer however long retries take.
@@ -117,6 +119,7 @@ test(`a ${SIZE / MiB} MiB transfer survives ${FAULTS} cuts and black holes, resu
       attempts.push(attempt);
       try {
         await sendFiles([file], recv.address, {
+          code: CODE,
           idleTimeout: IDLE_MS,
           connectTimeout: CONNECT_MS,
           onEvent: (e) => {

@@ -252,13 +252,16 @@ const wsDriver: Driver = {
  * recvDriver sends through a tunnel: `sendFiles` (plain TCP, as `netkit
  * send` without TLS) dials a local relay that pipes it into the session's
  * connection, so the session is open before its transfer starts. It does
- * one exchange: a transfer takes its connection.
+ * one exchange: a transfer takes its connection. The receiver is started
+ * with a code of the driver's (the tests that share it never read its
+ * listening line), and every transfer is encrypted under it.
  */
 let notes = 0;
+const RECV_CODE = '5-driver-shared-code';
 
 const recvDriver: Driver = {
   name: 'recv',
-  argv: (dir) => ['recv', '--dir', dir],
+  argv: (dir) => ['recv', '--dir', dir, '--code', RECV_CODE],
   connect: async (address, t) => {
     const socket = await rawConnect(address, t);
     let used = false;
@@ -281,6 +284,7 @@ const recvDriver: Driver = {
           await writeFile(path.join(src, name), `sent at ${Date.now()}\n`);
           const { port } = relay.address() as net.AddressInfo;
           const s = await sendFiles([path.join(src, name)], `127.0.0.1:${port}`, {
+            code: RECV_CODE,
             connectTimeout: 5_000,
             idleTimeout: 5_000,
           });

@@ -64,18 +64,24 @@ export function fileFields(l: Line): Pick<Line, 'path' | 'size' | 'sentBytes' | 
 /**
  * startRecv runs `netkit recv 127.0.0.1:0 --dir DIR ...args` in-process and
  * waits until it listens; with --json among the args it reads the address
- * from the `listening` event, else from the human line.
+ * and the code from the `listening` event, else from the human line. The
+ * code is what senders pass as --code: the one given, or the one generated;
+ * undefined for a --plain or --compat receiver.
  */
 export async function startRecv(
   t: TestContext,
   dir: string,
   args: string[] = [],
-): Promise<{ run: CliRun; address: string }> {
+): Promise<{ run: CliRun; address: string; code: string | undefined }> {
   const run = startCli(['recv', '127.0.0.1:0', '--dir', dir, ...args]);
   t.after(() => run.abort());
-  const re = args.includes('--json') ? /"event":"listening","address":"([^"]+)"/ : /^listening (\S+) /m;
-  const [, address] = await run.waitFor(re);
-  return { run, address: address! };
+  if (args.includes('--json')) {
+    const [line] = await run.waitFor(/^\{"event":"listening".*\}$/m);
+    const { address, code } = JSON.parse(line) as Line;
+    return { run, address: address!, code };
+  }
+  const [line, address] = await run.waitFor(/^listening (\S+) .*$/m);
+  return { run, address: address!, code: line.match(/\(encrypted; code ([^\s)]+)\)/)?.[1] };
 }
 
 /** tree lists every path under `dir`, relative to it, sorted. */

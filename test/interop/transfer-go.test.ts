@@ -177,6 +177,7 @@ test('a classic sender to netkit recv without --compat is closed without "ok"', 
   const run = startCli(['recv', '127.0.0.1:0', '--dir', dest, '--json']);
   t.after(() => run.abort());
   const [, address] = await run.waitFor(/"event":"listening".*"address":"([^"]+)"/);
+  const [, code] = await run.waitFor(/"event":"listening".*"code":"([^"]+)"/);
 
   const reply = await classicSend(address!, 'classic-sender-file.txt');
   assert.ok(!reply.startsWith('ok'), `receiver answered ${JSON.stringify(reply)}`);
@@ -185,7 +186,7 @@ test('a classic sender to netkit recv without --compat is closed without "ok"', 
 
   // The receiver still takes a transfer from netkit send.
   const [file] = await writeFiles(path.join(base, 'src'), { 'native.bin': randomBytes(100_000) });
-  const r = await cli(['send', file!, address!]);
+  const r = await cli(['send', file!, address!, '--code', code!]);
   assert.equal(r.code, 0, r.stderr);
   await assertSameFiles(dest, { 'native.bin': await readFile(file!) });
 });

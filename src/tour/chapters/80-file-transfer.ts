@@ -9,12 +9,14 @@ import type { Chapter } from '../chapter.js';
 
 /**
  * File transfer: the classic example sends a name, waits for "ok" and
- * streams bytes until close, so the receiver cannot tell a finished file
- * from a broken connection. netkit announces sizes, checks a SHA-256 and
+ * streams bytes until close, in the clear, so the receiver cannot tell a
+ * finished file from a broken connection, nor a sender from anyone else.
+ * netkit encrypts under a key both sides derive from a short code (SPAKE2,
+ * then AES-256-GCM, which authenticates every byte), announces sizes and
  * resumes from what already arrived.
  */
 const chapter: Chapter = {
-  title: 'File transfer: a directory, verified, refused, resumed',
+  title: 'File transfer: a directory, encrypted, refused, resumed',
   async run(t) {
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'netkit-tour-'));
     try {
@@ -25,12 +27,23 @@ const chapter: Chapter = {
       await writeFile(path.join(src, 'data.bin'), randomBytes(32 * 1024 * 1024));
       const dest = path.join(tmp, 'received');
       const receiver = await serveFiles('127.0.0.1:0', { dir: dest, signal: t.signal });
+      // The receiver generated the code; a person reads it out to whoever sends.
+      const code = receiver.code;
       try {
-        t.say(`receiver on ${receiver.addr.address}, writing into ${path.basename(dest)}/`);
+        t.say(`receiver on ${receiver.addr.address}, writing into ${path.basename(dest)}/, code ${code}`);
+
+        const wrong = await sendFiles([path.join(src, 'README.md')], receiver.addr.address, {
+          code: `${code}-not`,
+        }).catch((err: unknown) => err);
+        t.say(
+          `a sender with another code learns only that it is wrong, before anything is sent: ${isNetkitError(wrong) ? wrong.code : 'not refused'}`,
+        );
+        t.check(isNetkitError(wrong, 'NETKIT_TRANSFER_AUTH'), 'a wrong code is refused');
 
         // An interrupted first attempt: stop sending once the first MiB went out.
         const stop = new AbortController();
         const first = await sendFiles([path.join(src, 'data.bin')], receiver.addr.address, {
+          code,
           signal: stop.signal,
           onEvent: (e) => {
             if (e.type === 'progress') stop.abort();
@@ -42,16 +55,17 @@ const chapter: Chapter = {
         t.say(`a send cut off mid-file left data.bin.part (${formatBytes(part?.size ?? 0)}), never data.bin`);
         t.check(first instanceof Error && part !== null, 'an interrupted file stays a .part');
 
-        const sum = await sendFiles([src], receiver.addr.address);
+        const sum = await sendFiles([src], receiver.addr.address, { code });
         let resumed = 0;
         const again = await sendFiles([path.join(src, 'data.bin')], receiver.addr.address, {
+          code,
           onEvent: (e) => {
             if (e.type === 'file-end') resumed = e.resumedFrom;
           },
         }).catch((err: unknown) => err);
         t.say(
           `sent ${sum.files} files and ${sum.dirs} directories, ${formatBytes(sum.bytes)} in ${sum.seconds.toFixed(2)} s` +
-            ` (${(sum.sentBytes / 2 ** 20 / sum.seconds).toFixed(0)} MiB/s), each checked with SHA-256`,
+            ` (${(sum.sentBytes / 2 ** 20 / sum.seconds).toFixed(0)} MiB/s), encrypted and authenticated`,
         );
         const same =
           (await readFile(path.join(dest, 'project', 'docs', 'guide.txt'), 'utf8')).length === 8000;
@@ -60,16 +74,16 @@ const chapter: Chapter = {
         t.fact('bytes', sum.bytes);
 
         // data.bin.part belongs to "data.bin" at the top level; the directory's copy went to project/data.bin.
-        const code = isNetkitError(again) ? again.code : 'sent';
+        const outcome = isNetkitError(again) ? again.code : 'sent';
         t.say(`sending data.bin again resumed from ${formatBytes(resumed)} (the part's bytes were verified)`);
-        t.check(code === 'sent' && resumed > 0, 'the second attempt sent only the rest');
-        const third = await sendFiles([src], receiver.addr.address);
+        t.check(outcome === 'sent' && resumed > 0, 'the second attempt sent only the rest');
+        const third = await sendFiles([src], receiver.addr.address, { code });
         t.say(
           `sending the directory again skips the ${third.alreadyReceived} files already there (same size and time), sending nothing`,
         );
         t.check(third.alreadyReceived === 3 && third.sentBytes === 0, 'files already received are skipped');
         await writeFile(path.join(src, 'README.md'), '# project, edited\n');
-        const refused = await sendFiles([src], receiver.addr.address).catch((err: unknown) => err);
+        const refused = await sendFiles([src], receiver.addr.address, { code }).catch((err: unknown) => err);
         t.say(
           `an edited README.md is refused: ${isNetkitError(refused) ? refused.code : 'not refused'} (no overwrite without --overwrite)`,
         );
