@@ -13,14 +13,20 @@ import { sha256File, type Tree, treeStats } from './data.js';
 import { freePort, type Ready, startReceiver, timedTransfer } from './procs.js';
 
 const MiB = 1024 * 1024;
+export const BIG_CASE = '1 GiB file';
+export const SMALL_CASE = '10,000 small files';
 export const BIG_BYTES = 1024 * MiB;
 export const DIRS = 100;
 export const PER_DIR = 100;
 const TIMEOUT_MS = 300_000;
 
-const BIG = '1 GiB file';
-const SMALL = '10,000 small files';
+const BIG = BIG_CASE;
+const SMALL = SMALL_CASE;
 export const NETKIT = 'netkit';
+export const NETKIT_PLAIN = 'netkit --plain';
+export const NETKIT_VIA = 'netkit via rendezvous';
+/** CODE is the code both sides are given (the receiver would generate one; the benchmark passes its own). */
+const CODE = '1-bench-transfer-code';
 export const GO = 'Go io.Copy';
 export const PLAIN = 'plain Node pipe';
 const SOCAT = 'socat';
@@ -110,7 +116,7 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
   // One timed transfer into a fresh, empty destination.
   const transfer = async (
     name: string,
-    recv: { command: string; args: string[]; ready: Ready },
+    recv: { command: string; args: readonly string[]; ready: Ready },
     send: (address: string) => { command: string; args: string[]; cwd?: string },
   ) => {
     await rm(dest, { recursive: true, force: true });
@@ -119,10 +125,49 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
     const s = send(r.address);
     return timedTransfer(r, { name: `${name} sender`, cwd: root, ...s }, TIMEOUT_MS);
   };
-  const netkitRecv = {
+  const netkitRecv = (plain: boolean) => ({
     command: node,
-    args: [t.cli, 'recv', '127.0.0.1:0', '--once', '--dir', dest, '--json'],
+    args: [
+      t.cli,
+      'recv',
+      '127.0.0.1:0',
+      '--once',
+      '--dir',
+      dest,
+      '--json',
+      ...(plain ? ['--plain'] : ['--code', CODE]),
+    ],
     ready: { line: true } as const,
+  });
+  const netkitSend = (plain: boolean, what: string) => (a: string) => ({
+    command: node,
+    args: [t.cli, 'send', what, a, '--json', ...(plain ? ['--plain'] : ['--code', CODE])],
+  });
+  /**
+   * viaRendezvous runs one transfer through a rendezvous started for it: the receiver
+   * dials out and waits (its `waiting` line), then the timed sender dials out too.
+   */
+  const viaRendezvous = async (what: string) => {
+    const rv = await startReceiver(
+      'rendezvous',
+      node,
+      [t.cli, 'relay', '--rendezvous', '127.0.0.1:0', '--json', '-q'],
+      { line: true },
+      root,
+    );
+    try {
+      return await transfer(
+        'netkit via rendezvous',
+        {
+          command: node,
+          args: [t.cli, 'recv', '--via', rv.address, CODE, '--dir', dest, '--json'],
+          ready: { waiting: rv.address },
+        },
+        () => ({ command: node, args: [t.cli, 'send', '--via', rv.address, '--code', CODE, what, '--json'] }),
+      );
+    } finally {
+      rv.kill();
+    }
   };
   const goRecv = (n: number) => ({
     command: t.filerecv!,
@@ -140,10 +185,27 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
       case: BIG,
       skipped: t.noCli,
       run: async (verify) => {
-        const r = await transfer('netkit', netkitRecv, (a) => ({
-          command: node,
-          args: [t.cli, 'send', inp.big, a, '--json'],
-        }));
+        const r = await transfer('netkit', netkitRecv(false), netkitSend(false, inp.big));
+        await checkFile(bigDest, BIG_BYTES, verify ? inp.bigSha : undefined);
+        return { metrics: metrics(BIG_BYTES, r.seconds), detail: detail(r.sender.stdout, r.receiverStdout) };
+      },
+    },
+    {
+      subject: NETKIT_VIA,
+      case: BIG,
+      skipped: t.noCli,
+      run: async (verify) => {
+        const r = await viaRendezvous(inp.big);
+        await checkFile(bigDest, BIG_BYTES, verify ? inp.bigSha : undefined);
+        return { metrics: metrics(BIG_BYTES, r.seconds), detail: detail(r.sender.stdout, r.receiverStdout) };
+      },
+    },
+    {
+      subject: NETKIT_PLAIN,
+      case: BIG,
+      skipped: t.noCli,
+      run: async (verify) => {
+        const r = await transfer('netkit --plain', netkitRecv(true), netkitSend(true, inp.big));
         await checkFile(bigDest, BIG_BYTES, verify ? inp.bigSha : undefined);
         return { metrics: metrics(BIG_BYTES, r.seconds), detail: detail(r.sender.stdout, r.receiverStdout) };
       },
@@ -232,15 +294,32 @@ export function jobs(ctx: BenchContext, t: Tools, inp: Inputs): Job[] {
       case: SMALL,
       skipped: t.noCli,
       run: async () => {
-        const r = await transfer('netkit', netkitRecv, (a) => ({
-          command: node,
-          args: [t.cli, 'send', inp.tree.dir, a, '--json'],
-        }));
+        const r = await transfer('netkit', netkitRecv(false), netkitSend(false, inp.tree.dir));
         await checkTree(dest, inp.tree);
         return {
           metrics: metrics(inp.tree.bytes, r.seconds, inp.tree.files.length),
           detail: detail(r.sender.stdout, r.receiverStdout),
         };
+      },
+    },
+    {
+      subject: NETKIT_VIA,
+      case: SMALL,
+      skipped: t.noCli,
+      run: async () => {
+        const r = await viaRendezvous(inp.tree.dir);
+        await checkTree(dest, inp.tree);
+        return { metrics: metrics(inp.tree.bytes, r.seconds, inp.tree.files.length) };
+      },
+    },
+    {
+      subject: NETKIT_PLAIN,
+      case: SMALL,
+      skipped: t.noCli,
+      run: async () => {
+        const r = await transfer('netkit --plain', netkitRecv(true), netkitSend(true, inp.tree.dir));
+        await checkTree(dest, inp.tree);
+        return { metrics: metrics(inp.tree.bytes, r.seconds, inp.tree.files.length) };
       },
     },
     {

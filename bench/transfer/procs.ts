@@ -32,7 +32,7 @@ export interface Receiver {
 }
 
 /** Ready says how to tell a receiver is listening: its first stdout line, or a LISTEN socket on `port`. */
-export type Ready = { line: true } | { port: number };
+export type Ready = { line: true } | { port: number } | { waiting: string };
 
 /** freePort asks the kernel for a free loopback port (for tools that cannot listen on port 0 and say which). */
 export async function freePort(): Promise<number> {
@@ -112,10 +112,16 @@ export async function startReceiver(
   };
   const deadline = performance.now() + 15_000;
   for (;;) {
-    if ('line' in ready) {
+    if ('line' in ready || 'waiting' in ready) {
       const nl = out.indexOf('\n');
       if (nl >= 0) {
-        const address = listeningAddress(out.slice(0, nl));
+        // `recv --via` listens nowhere: it is ready once the rendezvous holds its room.
+        const address =
+          'waiting' in ready
+            ? out.startsWith('{"event":"waiting"')
+              ? ready.waiting
+              : null
+            : listeningAddress(out.slice(0, nl));
         if (address) return { address, exited, stdout: () => out, stderr: () => err, kill };
         kill();
         throw new Error(`${name}: unexpected first line ${JSON.stringify(out.slice(0, nl))}`);

@@ -109,7 +109,7 @@ the sender is told, and what arrived stays as a part for a resume.
 Examples:
   netkit recv --dir incoming                   # serve on 127.0.0.1:8340, print a code
   netkit recv :8340 --dir /srv/drop --code 42-purple-tiger-lamp
-  netkit recv --via rv.example:8341 7-crossword-puzzle-apple --dir in   # through a rendezvous
+  netkit recv --via rv.example:9009 7-crossword-puzzle-apple --dir in   # through a rendezvous
   netkit recv 127.0.0.1:0 --once --json        # any port; print it, take one transfer
   netkit recv :8340 --compat --dir .           # for the classic Go sender`,
     prepare: (flags) => {

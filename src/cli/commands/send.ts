@@ -97,7 +97,7 @@ ${TLS_HELP}
 
 Examples:
   netkit send report.pdf photos/ 127.0.0.1:8340 --code 6872-spot-exist-glove
-  netkit send --via rv.example:8341 backup.tar    # prints a code for netkit recv --via
+  netkit send --via rv.example:9009 backup.tar    # prints a code for netkit recv --via
   netkit send --plain notes.txt 127.0.0.1:8340    # to a netkit recv --plain
   netkit send --compat notes.txt 127.0.0.1:8000   # to the classic Go receiver
   netkit send report.pdf 127.0.0.1:8340 --pin sha256:3f1c…   # a netkit recv --tls
