@@ -147,11 +147,13 @@ for (const plain of [false, true]) {
     // One real transfer holds the only place, mid-file.
     const holder = plain
       ? await RawSender.connect(recv.port)
-      : await SealedSender.connect(recv.port, recv.code!);
+      : await SealedSender.connect(recv.address, recv.code!);
     t.after(() => holder.destroy());
     if (holder instanceof RawSender) await holder.hello();
     const content = Buffer.from('0123456789');
-    await holder.send(fileFrame('held.bin', content.length), { type: 'plan' });
+    await holder.write(
+      Buffer.concat([encode(fileFrame('held.bin', content.length)), encode({ type: 'plan' })]),
+    );
     assert.equal((await holder.next())?.type, 'accept');
     await holder.write(Buffer.concat([encode({ type: 'data', offset: 0 }), content.subarray(0, 5)]));
 

@@ -13,7 +13,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { dial } from '../../src/tcp/index.js';
 import {
   type FileReceiver,
   MAGIC,
@@ -26,8 +25,7 @@ import {
   type TransferSummary,
 } from '../../src/transfer/index.js';
 import { magicOf, PLAIN_VERSION } from '../../src/transfer/protocol.js';
-import { CodeSecret, sealAsSender } from '../../src/transfer/secure/handshake.js';
-import { Wire } from '../../src/transfer/wire.js';
+import { CodeSecret } from '../../src/transfer/secure/handshake.js';
 import { until } from '../helpers/net.js';
 
 /** PLAIN_MAGIC opens a cleartext (protocol 1) session, the one RawSender speaks. */
@@ -299,48 +297,8 @@ export async function firstAnswer(port: number, ...entries: Frame[]): Promise<Fr
   }
 }
 
-/**
- * SealedSender is one encrypted session (protocol 2) driven by the test: the
- * handshake is the library's, after which the test writes frames and file
- * bytes as it likes, sealed in records. For holding a transfer open mid-file.
- */
-export class SealedSender {
-  readonly wire: Wire;
-
-  private constructor(wire: Wire) {
-    this.wire = wire;
-  }
-
-  /** connect dials the receiver and proves `code`; it rejects with the receiver's refusal (busy, wrong code). */
-  static async connect(port: number, code: string): Promise<SealedSender> {
-    const conn = await dial(`127.0.0.1:${port}`);
-    try {
-      const wire = new Wire(conn, 'receiver');
-      await sealAsSender(wire, new CodeSecret(code));
-      return new SealedSender(wire);
-    } catch (err) {
-      conn.destroy();
-      throw err;
-    }
-  }
-
-  write(b: Buffer): Promise<void> {
-    return this.wire.write(b);
-  }
-
-  send(...frames: Frame[]): Promise<void> {
-    return this.write(Buffer.concat(frames.map(encode)));
-  }
-
-  /** next reads one frame; null when the receiver closed first. */
-  next(): Promise<Frame | null> {
-    return this.wire.frame() as Promise<Frame | null>;
-  }
-
-  destroy(): void {
-    this.wire.conn.destroy();
-  }
-}
+/** SealedSender drives an encrypted session frame by frame (shared with the CLI tests). */
+export { SealedSender } from '../helpers/sealed-sender.js';
 
 /** RAW_CONTROL matches what must never reach a terminal raw: C0, DEL, C1 and bidi controls. */
 export const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
