@@ -290,6 +290,8 @@ async function sendBatch(
   try {
     const verifyKey = wire.sealed?.verifyKey;
     for (const a of accepted) await sendFile(wire, a.entry, a.offset, a.prefix, verifyKey, summary, onEvent);
+    // The last small files may still be held back, and the receiver confirms only what it has.
+    await wire.flush();
   } catch (err) {
     await confirmations.catch(() => {});
     throw failure ?? err;

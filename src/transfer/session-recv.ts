@@ -76,6 +76,7 @@ export async function receiveSession(conn: Conn, options: RecvSessionOptions): P
     await receiveEntries(wire, options, summary, state);
     options.store.finishDirs();
     await wire.write(encodeFrame({ type: 'bye' }));
+    await wire.flush();
     summary.ok = true;
   } catch (err) {
     const outcome = explain(err, options, summary, state);

@@ -122,6 +122,12 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
       '--via',
       'a rendezvous carries only encrypted transfers: drop --plain and --compat',
     );
+  if (flags.via === undefined && flags.code === undefined && !flags.plain && !flags.compat) {
+    throw new InvalidArgumentError(
+      '--code',
+      "pass the receiver's code (netkit recv prints it), meet it --via a rendezvous, or --plain for a receiver started with --plain",
+    );
+  }
   const out = new Output(ctx.io, Boolean(flags.json));
   const view = new TransferView(out, ctx.io, { quiet: flags.quiet });
   const paths = flags.via === undefined ? args.slice(0, -1) : args;
