@@ -1,9 +1,9 @@
 import { InvalidArgumentError, TimeoutError } from '../errors.js';
-import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
+import { checkMs, checkSignal } from '../internal/validate.js';
 import { endpointText } from '../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
 import type { TransferEvent, TransferSummary } from './events.js';
-import { prepareRoot, RECEIVER_DEFAULTS } from './receiver.js';
+import { prepareRoot, RECEIVER_DEFAULTS, storeOptions } from './receiver.js';
 import { joinRendezvous } from './rendezvous/join.js';
 import { roomOf } from './secure/codes.js';
 import { CodeSecret } from './secure/handshake.js';
@@ -46,23 +46,10 @@ export interface ReceiveOptions {
 export async function receiveFiles(options: ReceiveOptions): Promise<TransferSummary> {
   if (typeof options?.via !== 'string' || options.via === '')
     throw new InvalidArgumentError('via', "must name the rendezvous's address");
-  if (typeof options.dir !== 'string' || options.dir === '')
-    throw new InvalidArgumentError('dir', 'must name a directory');
   if (typeof options.code !== 'string') throw new InvalidArgumentError('code', "must be the sender's code");
   const secret = new CodeSecret(options.code);
   const room = roomOf(secret.code);
-  const policy = checkOneOf('overwrite', options.overwrite ?? RECEIVER_DEFAULTS.overwrite, [
-    'refuse',
-    'overwrite',
-    'skip',
-  ]);
-  const maxEntries = checkInt('maxEntries', options.maxEntries ?? RECEIVER_DEFAULTS.maxEntries, 1, 1e9);
-  const maxFileBytes = checkInt(
-    'maxFileBytes',
-    options.maxFileBytes ?? Number.MAX_SAFE_INTEGER,
-    0,
-    Number.MAX_SAFE_INTEGER,
-  );
+  const { policy, maxEntries, maxFileBytes } = storeOptions(options);
   const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
   const idle = checkMs('idleTimeout', options.idleTimeout ?? RECEIVER_DEFAULTS.idleTimeout);
   const signal = checkSignal(options.signal);

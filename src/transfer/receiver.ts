@@ -220,20 +220,7 @@ export async function serveFiles(
   address: Listener | string,
   options: ReceiverOptions,
 ): Promise<FileReceiver> {
-  if (typeof options?.dir !== 'string' || options.dir === '')
-    throw new InvalidArgumentError('dir', 'must name a directory');
-  const policy = checkOneOf('overwrite', options.overwrite ?? RECEIVER_DEFAULTS.overwrite, [
-    'refuse',
-    'overwrite',
-    'skip',
-  ]);
-  const maxEntries = checkInt('maxEntries', options.maxEntries ?? RECEIVER_DEFAULTS.maxEntries, 1, 1e9);
-  const maxFileBytes = checkInt(
-    'maxFileBytes',
-    options.maxFileBytes ?? Number.MAX_SAFE_INTEGER,
-    0,
-    Number.MAX_SAFE_INTEGER,
-  );
+  const { policy, maxEntries, maxFileBytes } = storeOptions(options);
   const idle = checkMs('idleTimeout', options.idleTimeout ?? RECEIVER_DEFAULTS.idleTimeout);
   const shutdownTimeout = checkMs(
     'shutdownTimeout',
@@ -318,6 +305,27 @@ export async function serveFiles(
   );
   signal?.addEventListener('abort', () => void receiver.close(), { once: true });
   return receiver;
+}
+
+/** storeOptions checks what a receiving directory takes, for serveFiles and receiveFiles alike. */
+export function storeOptions(
+  options: Pick<ReceiverOptions, 'dir' | 'overwrite' | 'maxEntries' | 'maxFileBytes'>,
+): { policy: OverwritePolicy; maxEntries: number; maxFileBytes: number } {
+  if (typeof options?.dir !== 'string' || options.dir === '')
+    throw new InvalidArgumentError('dir', 'must name a directory');
+  const policy = checkOneOf('overwrite', options.overwrite ?? RECEIVER_DEFAULTS.overwrite, [
+    'refuse',
+    'overwrite',
+    'skip',
+  ]);
+  const maxEntries = checkInt('maxEntries', options.maxEntries ?? RECEIVER_DEFAULTS.maxEntries, 1, 1e9);
+  const maxFileBytes = checkInt(
+    'maxFileBytes',
+    options.maxFileBytes ?? Number.MAX_SAFE_INTEGER,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  return { policy, maxEntries, maxFileBytes };
 }
 
 /**
