@@ -57,7 +57,16 @@ export {
   Server,
   serve,
 } from './tcp/index.js';
-export { type ReceiverOptions, type SendOptions, sendFiles, serveFiles } from './transfer/index.js';
+export {
+  type ReceiveOptions,
+  type ReceiverOptions,
+  type RendezvousOptions,
+  receiveFiles,
+  type SendOptions,
+  sendFiles,
+  serveFiles,
+  serveRendezvous,
+} from './transfer/index.js';
 export {
   bind as bindUDP,
   type Datagram,
