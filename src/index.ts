@@ -26,6 +26,7 @@ export {
   isNetkitError,
   ListenError,
   NetkitError,
+  RendezvousError,
   TimeoutError,
   TransferError,
   UnsupportedError,
