@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { isNetkitError, TimeoutError, TransferError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
@@ -11,8 +12,9 @@ import {
   type TransferSummary,
 } from './events.js';
 import { writeError } from './incoming.js';
-import { quote } from './paths.js';
+import { checkRelativePath, quote } from './paths.js';
 import {
+  BATCH_ENTRIES,
   type Entry,
   encodeFrame,
   errorFrame,
@@ -167,11 +169,14 @@ async function handshake(wire: Wire, options: RecvSessionOptions): Promise<void>
   const want = secret === undefined ? PLAIN_VERSION : PROTOCOL_VERSION;
   if (version !== hello.version || version !== want) {
     throw protocolError(
-      version === PLAIN_VERSION && want === PROTOCOL_VERSION
-        ? "this receiver encrypts (protocol 2) and the sender speaks the cleartext protocol 1: send without --plain, with the receiver's --code"
-        : version === PROTOCOL_VERSION && want === PLAIN_VERSION
-          ? 'this receiver runs the cleartext protocol 1 (--plain) and the sender encrypts: send with --plain, or start the receiver without it'
-          : `protocol version ${version} is not supported (this receiver speaks ${want})`,
+      version !== hello.version
+        ? // Said as it is: "version 2 is not supported (this receiver speaks 2)" would be nonsense.
+          `the magic says protocol version ${version} but the hello says ${hello.version}`
+        : version === PLAIN_VERSION && want === PROTOCOL_VERSION
+          ? "this receiver encrypts (protocol 2) and the sender speaks the cleartext protocol 1: send without --plain, with the receiver's --code"
+          : version === PROTOCOL_VERSION && want === PLAIN_VERSION
+            ? 'this receiver runs the cleartext protocol 1 (--plain) and the sender encrypts: send with --plain, or start the receiver without it'
+            : `protocol version ${version} is not supported (this receiver speaks ${want})`,
     );
   }
   if (secret !== undefined) {
@@ -222,8 +227,18 @@ async function receiveEntries(
           `more than ${options.maxEntries} entries in one transfer`,
         );
       }
-      if (seen.has(f.path)) throw protocolError(`${quote(f.path)} was announced twice`, f.path);
-      seen.add(f.path);
+      // A batch is held whole until its "plan", so it is bounded as it arrives: at most
+      // BATCH_ENTRIES entries (what sendFiles sends), each path checked now (at most 4 KiB).
+      // Checked only at the plan, a peer could announce a million 60 KiB paths first: the
+      // receiver ran out of memory long before the entry limit.
+      if (batch.length >= BATCH_ENTRIES) {
+        throw new TransferError('NETKIT_TRANSFER_LIMIT', `more than ${BATCH_ENTRIES} entries before "plan"`);
+      }
+      checkRelativePath(f.path);
+      // The paths of earlier batches are remembered by digest: 1,000,000 of them stay tens of MB.
+      const key = createHash('sha256').update(f.path).digest('base64');
+      if (seen.has(key)) throw protocolError(`${quote(f.path)} was announced twice`, f.path);
+      seen.add(key);
       batch.push(f);
     }
     const plans: { entry: FileEntry; plan: WritePlan }[] = [];

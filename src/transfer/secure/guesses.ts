@@ -25,6 +25,14 @@ interface Waiter {
 
 export class Guesses implements ReceiverGate {
   #failures = 0;
+  /**
+   * #answered counts handshakes answered whose guess is not settled yet (no
+   * right() or wrong() so far). The answer is all a guesser needs, so these
+   * count as misses when spacing answers: counting only settled guesses let
+   * a burst of connections that hold on after their answer get one answer
+   * each at once (64 at a time), with the slow-down starting only after.
+   */
+  #answered = 0;
   /** #lastAt is when the last handshake was answered (Date.now()): the next slowed one waits the delay after it. */
   #lastAt = 0;
   readonly #queue: Waiter[] = [];
@@ -43,19 +51,20 @@ export class Guesses implements ReceiverGate {
 
   /** delayMs is the spacing between answered handshakes now (0: not slowed). */
   get delayMs(): number {
-    const over = this.#failures - GUESS_DEFAULTS.free;
-    if (over < 0) return 0;
-    return Math.min(GUESS_DEFAULTS.delayMs * 2 ** over, GUESS_DEFAULTS.maxDelayMs);
+    return spacing(this.#failures);
   }
 
   turn(signal?: AbortSignal): Promise<void> {
-    const delay = this.delayMs;
+    const delay = spacing(this.#failures + this.#answered);
     if (delay === 0 && this.#queue.length === 0) {
-      this.#lastAt = Date.now();
+      this.#answer();
       return Promise.resolve();
     }
+    // The estimate counts settled misses only: honest senders arriving together are
+    // answered within a round trip each, and are not told "busy" on a worst case.
+    const settled = this.delayMs;
     const waiting = this.#queue.filter((w) => !w.gone).length;
-    const eta = Math.max(0, this.#lastAt + delay - Date.now()) + waiting * delay;
+    const eta = Math.max(0, this.#lastAt + settled - Date.now()) + waiting * settled;
     if (eta > this.#maxWaitMs) {
       return Promise.reject(
         new TransferError(
@@ -84,13 +93,13 @@ export class Guesses implements ReceiverGate {
     if (this.#timer !== null) return;
     while (this.#queue[0]?.gone) this.#queue.shift();
     if (this.#queue.length === 0) return;
-    const wait = Math.max(0, this.#lastAt + this.delayMs - Date.now());
+    const wait = Math.max(0, this.#lastAt + spacing(this.#failures + this.#answered) - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = null;
       while (this.#queue[0]?.gone) this.#queue.shift();
       const w = this.#queue.shift();
       if (w !== undefined) {
-        this.#lastAt = Date.now();
+        this.#answer();
         w.go();
       }
       this.#pump();
@@ -98,11 +107,25 @@ export class Guesses implements ReceiverGate {
     this.#timer.unref();
   }
 
+  #answer(): void {
+    this.#lastAt = Date.now();
+    this.#answered++;
+  }
+
   wrong(): void {
+    this.#answered = Math.max(0, this.#answered - 1);
     this.#failures++;
   }
 
   right(): void {
+    this.#answered = Math.max(0, this.#answered - 1);
     this.#failures = 0;
   }
+}
+
+/** spacing is the delay between answers after `misses` wrong (or unsettled) guesses. */
+function spacing(misses: number): number {
+  const over = misses - GUESS_DEFAULTS.free;
+  if (over < 0) return 0;
+  return Math.min(GUESS_DEFAULTS.delayMs * 2 ** over, GUESS_DEFAULTS.maxDelayMs);
 }
