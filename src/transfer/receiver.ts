@@ -20,8 +20,8 @@ import type { TransferEvent, TransferSummary } from './events.js';
 import { fsReason, lstatOrNull } from './fs-checks.js';
 import { quote } from './paths.js';
 import { generateCode } from './secure/codes.js';
-import { Guesses } from './secure/guesses.js';
-import { CodeSecret, type ReceiverGate } from './secure/handshake.js';
+import { GuessGates } from './secure/guesses.js';
+import { CodeSecret } from './secure/handshake.js';
 import { type RecvResult, receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
 
@@ -260,7 +260,7 @@ export async function serveFiles(
     'handshakeTimeout',
     options.handshakeTimeout ?? RECEIVER_DEFAULTS.handshakeTimeout,
   );
-  const guesses = new Guesses(handshakeMs > 0 ? Math.max(handshakeMs - 1000, handshakeMs / 2) : undefined);
+  const guesses = new GuessGates(handshakeMs > 0 ? Math.max(handshakeMs - 1000, handshakeMs / 2) : undefined);
   const listener = await listenFor(address, { ...options, signal });
   const run: Session = (conn, ticket, stop) => {
     // One Store per connection: the directory modes it collects belong to that transfer.
@@ -277,14 +277,9 @@ export async function serveFiles(
       );
     }
     const admit = () => ticket.admit();
-    const gate: ReceiverGate = {
-      turn: (signal) => guesses.turn(signal),
-      right: () => guesses.right(),
-      wrong: () => {
-        guesses.wrong();
-        onEvent?.({ type: 'wrong-code', failures: guesses.failures, delayMs: guesses.delayMs });
-      },
-    };
+    const gate = guesses.gate(conn.remoteAddr?.ip || 'unix', (failures, delayMs) =>
+      onEvent?.({ type: 'wrong-code', failures, delayMs }),
+    );
     const session = options.compat
       ? receiveClassic(conn, store, { onEvent, admit, signal: stop })
       : receiveSession(conn, { store, secret, gate, key, maxEntries, onEvent, admit, signal: stop });

@@ -12,8 +12,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
+import { dial } from '../../src/tcp/index.js';
 import { MAGIC, sendFiles, type TransferEvent } from '../../src/transfer/index.js';
-import { CodeSecret } from '../../src/transfer/secure/handshake.js';
+import { CodeSecret, sealAsSender } from '../../src/transfer/secure/handshake.js';
+import { Wire } from '../../src/transfer/wire.js';
 import { until } from '../helpers/net.js';
 import { type Direction, startTap, type UnitHook } from '../helpers/record-tap.js';
 import { encode, RawSender, sha256, startReceiver, tempDir } from './helpers.js';
@@ -309,4 +311,25 @@ test('hellos that stall while the receiver is slowed do not book turns ahead: a 
   assert.ok(isNetkitError(err, 'NETKIT_TRANSFER_BUSY'), String(err));
   assert.match((err as Error).message, /slowing down after \d+ wrong codes/);
   assert.ok(performance.now() - started < 2000, 'refused at once, not after the deadline');
+});
+
+test('a guesser slows down its own address only: an honest sender on another address gets through at once', async (t) => {
+  const src = await source(t);
+  const dst = await tempDir(t, 'netkit-enc-dst-');
+  const recv = await startReceiver(t, { dir: dst, code: CODE });
+  // Eight wrong codes from 127.0.0.1: that address now waits 4 s per answer.
+  for (let i = 0; i < 8; i++)
+    await sendFiles([src.file], recv.address, { code: `1-wrong-${i}` }).catch(() => {});
+  await until(
+    () => recv.events.filter((e) => e.type === 'wrong-code').length === 8,
+    10_000,
+    'eight wrong codes',
+  );
+  assert.deepEqual(recv.events.at(-1), { type: 'wrong-code', failures: 8, delayMs: 4000 });
+  // The right code from 127.0.0.2 (loopback is a /8) is answered without waiting.
+  const started = performance.now();
+  const conn = await dial(recv.address, { localAddress: '127.0.0.2' });
+  t.after(() => conn.destroy());
+  await sealAsSender(new Wire(conn, 'receiver'), new CodeSecret(CODE));
+  assert.ok(performance.now() - started < 1500, `took ${performance.now() - started} ms`);
 });

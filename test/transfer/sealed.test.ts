@@ -11,6 +11,7 @@ import { type TestContext, test } from 'node:test';
 import { isNetkitError } from '../../src/errors.js';
 import { type Conn, dial } from '../../src/tcp/index.js';
 import { CODE_WORDS, generateCode, normalizeCode, roomOf } from '../../src/transfer/index.js';
+import { sourceKey } from '../../src/transfer/secure/guesses.js';
 import { MAX_PAYLOAD, PAD, Sealed, sessionKeys } from '../../src/transfer/secure/sealed.js';
 
 const KE = Buffer.alloc(16, 7);
@@ -142,4 +143,13 @@ test('codes: generated as room and words, normalised, and the room is the first 
   // A rendezvous needs ROOM-secret: a code of one word has no secret part to run the PAKE on.
   assert.throws(() => roomOf('onlyoneword'), /ROOM-secret/);
   assert.throws(() => roomOf(`${'r'.repeat(65)}-words`), /ROOM-secret/);
+});
+
+test('the wrong-code slow-down groups sources: an IPv4 address, an IPv6 /64', () => {
+  assert.equal(sourceKey('192.0.2.7'), '192.0.2.7');
+  assert.equal(sourceKey('::ffff:192.0.2.7'), '192.0.2.7');
+  assert.equal(sourceKey('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  assert.equal(sourceKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64');
+  assert.equal(sourceKey('::1'), '0:0:0:0::/64');
+  assert.equal(sourceKey('unix'), 'unix');
 });

@@ -17,6 +17,10 @@ import type { ReceiverGate } from './handshake.js';
  * code and 4 s per guess, guessing takes centuries.
  */
 export const GUESS_DEFAULTS = Object.freeze({ free: 3, delayMs: 250, maxDelayMs: 4000 });
+/** GLOBAL_FREE is how many wrong codes from sources not yet slowed the whole receiver takes before it slows everyone. */
+export const GLOBAL_FREE = 20;
+/** MAX_SOURCES bounds the sources remembered (the least recently seen is forgotten). */
+export const MAX_SOURCES = 4096;
 
 interface Waiter {
   go: () => void;
@@ -39,9 +43,12 @@ export class Guesses implements ReceiverGate {
   #timer: NodeJS.Timeout | null = null;
   readonly #maxWaitMs: number;
 
-  /** maxWaitMs bounds a handshake's wait for its turn (default 60 s). */
-  constructor(maxWaitMs = 60_000) {
+  readonly #free: number;
+
+  /** maxWaitMs bounds a handshake's wait for its turn (default 60 s); `free` wrong codes pass before it slows. */
+  constructor(maxWaitMs = 60_000, free: number = GUESS_DEFAULTS.free) {
     this.#maxWaitMs = maxWaitMs;
+    this.#free = free;
   }
 
   /** failures is the count of wrong codes since the last right one. */
@@ -51,11 +58,11 @@ export class Guesses implements ReceiverGate {
 
   /** delayMs is the spacing between answered handshakes now (0: not slowed). */
   get delayMs(): number {
-    return spacing(this.#failures);
+    return spacing(this.#failures, this.#free);
   }
 
   turn(signal?: AbortSignal): Promise<void> {
-    const delay = spacing(this.#failures + this.#answered);
+    const delay = spacing(this.#failures + this.#answered, this.#free);
     if (delay === 0 && this.#queue.length === 0) {
       this.#answer();
       return Promise.resolve();
@@ -93,7 +100,10 @@ export class Guesses implements ReceiverGate {
     if (this.#timer !== null) return;
     while (this.#queue[0]?.gone) this.#queue.shift();
     if (this.#queue.length === 0) return;
-    const wait = Math.max(0, this.#lastAt + spacing(this.#failures + this.#answered) - Date.now());
+    const wait = Math.max(
+      0,
+      this.#lastAt + spacing(this.#failures + this.#answered, this.#free) - Date.now(),
+    );
     this.#timer = setTimeout(() => {
       this.#timer = null;
       while (this.#queue[0]?.gone) this.#queue.shift();
@@ -112,6 +122,11 @@ export class Guesses implements ReceiverGate {
     this.#answered++;
   }
 
+  /** release takes back an answer that was never given (the handshake stopped before it). */
+  release(): void {
+    this.#answered = Math.max(0, this.#answered - 1);
+  }
+
   wrong(): void {
     this.#answered = Math.max(0, this.#answered - 1);
     this.#failures++;
@@ -123,9 +138,93 @@ export class Guesses implements ReceiverGate {
   }
 }
 
-/** spacing is the delay between answers after `misses` wrong (or unsettled) guesses. */
-function spacing(misses: number): number {
-  const over = misses - GUESS_DEFAULTS.free;
+/** spacing is the delay between answers after `misses` wrong (or unsettled) guesses, `free` of them free. */
+function spacing(misses: number, free: number): number {
+  const over = misses - free;
   if (over < 0) return 0;
   return Math.min(GUESS_DEFAULTS.delayMs * 2 ** over, GUESS_DEFAULTS.maxDelayMs);
+}
+
+/**
+ * GuessGates keeps the slow-down per source address (an IPv4 address, an
+ * IPv6 /64, or "unix"), so a guesser slows itself, not the senders on other
+ * addresses: one address kept the whole receiver at 4 s per answer, and an
+ * honest sender elsewhere was told "busy" on every try. A global Guesses
+ * backs it: it counts the wrong codes of sources not yet slowed, so an
+ * attacker spreading guesses over many addresses still slows everyone after
+ * GLOBAL_FREE of them (denial of service by many addresses remains possible;
+ * fast guessing does not).
+ */
+export class GuessGates {
+  readonly #global: Guesses;
+  readonly #sources = new Map<string, Guesses>();
+  readonly #maxWaitMs: number;
+
+  constructor(maxWaitMs?: number) {
+    this.#maxWaitMs = maxWaitMs ?? 60_000;
+    this.#global = new Guesses(maxWaitMs, GLOBAL_FREE);
+  }
+
+  /** gate is the gate of one handshake from `source`; `onWrong` hears its source's count and delay on a wrong code. */
+  gate(source: string, onWrong?: (failures: number, delayMs: number) => void): ReceiverGate {
+    const key = sourceKey(source);
+    let mine = this.#sources.get(key);
+    if (mine === undefined) {
+      mine = new Guesses(this.#maxWaitMs);
+      if (this.#sources.size >= MAX_SOURCES) this.#sources.delete(this.#sources.keys().next().value!);
+    } else this.#sources.delete(key);
+    // Re-inserted: the map's order is least recently seen first.
+    this.#sources.set(key, mine);
+    const own = mine;
+    const global = this.#global;
+    let counted = false;
+    return {
+      turn: async (signal) => {
+        // Only a source that is not slowed yet spends the global allowance.
+        counted = own.delayMs === 0;
+        await own.turn(signal);
+        if (!counted) return;
+        try {
+          await global.turn(signal);
+        } catch (err) {
+          // Not answered after all (busy, or gone while waiting): no guess was made.
+          own.release();
+          throw err;
+        }
+      },
+      wrong: () => {
+        own.wrong();
+        if (counted) global.wrong();
+        onWrong?.(own.failures, Math.max(own.delayMs, global.delayMs));
+      },
+      right: () => {
+        own.right();
+        if (counted) global.right();
+      },
+    };
+  }
+}
+
+/** sourceKey groups addresses by who controls them: an IPv4 address, an IPv6 /64, anything else whole. */
+export function sourceKey(address: string): string {
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (address.includes(':')) {
+    const groups = expand(address);
+    if (groups !== null) return `${groups.slice(0, 4).join(':')}::/64`;
+  }
+  return address || 'unknown';
+}
+
+/** expand writes an IPv6 address as its eight groups, or null when it is not one. */
+function expand(address: string): string[] | null {
+  const plain = address.split('%')[0]!;
+  const halves = plain.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (missing < 0 || (halves.length === 1 && missing !== 0)) return null;
+  const groups = [...head, ...Array(missing).fill('0'), ...tail];
+  return groups.every((g) => /^[0-9a-f]{1,4}$/i.test(g)) ? groups.map((g) => g.toLowerCase()) : null;
 }

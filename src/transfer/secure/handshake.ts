@@ -113,17 +113,19 @@ export async function sealAsReceiver(
     void wire.conn.closed.then(() => gone.abort());
     await gate.turn(gone.signal);
   }
-  await wire.write(
-    encodeFrame({
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      pake: spake.share.toString('hex'),
-      confirm: keys.confirm.toString('hex'),
-    }),
-  );
-  // From here the sender holds our confirmation, enough to check its guess on its own:
+  // From here the sender may hold our confirmation, enough to check its guess on its own:
   // leaving, timing out or anything but a valid confirmation counts as a wrong code.
-  const reply = await wire.mustFrame().catch((err: unknown) => {
+  const reply = await (async () => {
+    await wire.write(
+      encodeFrame({
+        type: 'hello',
+        version: PROTOCOL_VERSION,
+        pake: spake.share.toString('hex'),
+        confirm: keys.confirm.toString('hex'),
+      }),
+    );
+    return wire.mustFrame();
+  })().catch((err: unknown) => {
     gate?.wrong();
     throw err;
   });
