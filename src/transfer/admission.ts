@@ -44,11 +44,23 @@ export class Admission {
   /** serving maps admitted connections to when their byte count last changed, as last seen. */
   readonly #serving = new Map<Conn, { bytes: number; at: number; release: () => void }>();
   #served = 0;
+  readonly #onDrop: ((conn: Conn) => void) | undefined;
 
-  constructor(limits: { maxConnections: number; maxHandshakes: number; handshakeTimeout: number }) {
+  /**
+   * `onDrop` may tell a connection dropped to make room why, before it is
+   * closed: a sender still waiting for its answer (slowed by wrong codes)
+   * is told it is busy rather than left with a bare close.
+   */
+  constructor(limits: {
+    maxConnections: number;
+    maxHandshakes: number;
+    handshakeTimeout: number;
+    onDrop?: (conn: Conn) => void;
+  }) {
     this.maxConnections = limits.maxConnections;
     this.maxHandshakes = limits.maxHandshakes;
     this.handshakeTimeout = limits.handshakeTimeout;
+    this.#onDrop = limits.onDrop;
   }
 
   /** served is how many admitted transfers are running. */
@@ -67,6 +79,7 @@ export class Admission {
       const [oldest] = this.#pending.keys();
       if (oldest !== undefined) {
         this.#forget(oldest);
+        this.#onDrop?.(oldest);
         oldest.destroy(
           new ConnectionError(
             'NETKIT_CONNECTION_CLOSED',

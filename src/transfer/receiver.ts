@@ -19,6 +19,7 @@ import { receiveClassic } from './compat.js';
 import type { TransferEvent, TransferSummary } from './events.js';
 import { fsReason, lstatOrNull } from './fs-checks.js';
 import { quote } from './paths.js';
+import { encodeFrame } from './protocol.js';
 import { generateCode } from './secure/codes.js';
 import { GuessGates } from './secure/guesses.js';
 import { CodeSecret } from './secure/handshake.js';
@@ -243,6 +244,17 @@ export async function serveFiles(
       1,
       1e6,
     ),
+    // The classic protocol has no way to say it; netkit's does, in the clear, before any record.
+    onDrop: options.compat
+      ? undefined
+      : (conn) =>
+          conn.send(
+            encodeFrame({
+              type: 'error',
+              code: 'NETKIT_TRANSFER_BUSY',
+              message: 'the receiver has more connections in their handshake than it takes; try again later',
+            }),
+          ),
   });
   const signal = checkSignal(options.signal);
   if (options.code !== undefined && (typeof options.code !== 'string' || options.code.trim() === '')) {

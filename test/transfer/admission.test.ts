@@ -41,6 +41,8 @@ async function source(t: TestContext, content = 'payload'): Promise<string> {
 async function silent(t: TestContext, port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
+  // It reads (and drops) what it is told, a "busy" when it is dropped to make room: only its end matters.
+  socket.resume();
   t.after(() => socket.destroy());
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -251,3 +253,18 @@ function fakeConn(i: number): Conn & { destroyed: boolean } {
   };
   return c as unknown as Conn & { destroyed: boolean };
 }
+
+test('RELIABILITY 37: a connection dropped to make room for a newer handshake is told NETKIT_TRANSFER_BUSY, not just closed', async (t) => {
+  const dirs = await layout(t);
+  const recv = await startReceiver(t, { dir: dirs.target, code: CODE, maxHandshakes: 1 });
+  const first = await RawSender.connect(recv.port);
+  t.after(() => first.destroy());
+  // Answered, and now waiting for its confirmation: still in its handshake.
+  assert.equal((await first.pakeHello(CODE)).type, 'hello');
+  const second = await RawSender.connect(recv.port);
+  t.after(() => second.destroy());
+  const told = await first.next();
+  assert.equal(told?.type, 'error');
+  assert.equal(told?.code, 'NETKIT_TRANSFER_BUSY');
+  assert.equal(await first.next(), null);
+});
