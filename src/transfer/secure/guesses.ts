@@ -61,7 +61,14 @@ export class Guesses implements ReceiverGate {
     return spacing(this.#failures, this.#free);
   }
 
-  turn(signal?: AbortSignal): Promise<void> {
+  /**
+   * turn resolves when this handshake may answer. It rejects with
+   * NETKIT_TRANSFER_BUSY when the wait would pass `maxWaitMs` (the
+   * receiver's, by default): at once when the queue says so, or when the
+   * time runs out in the queue (misses not yet settled can stretch it), so
+   * a waiting sender is always told, never cut by the handshake deadline.
+   */
+  turn(signal?: AbortSignal, maxWaitMs: number = this.#maxWaitMs): Promise<void> {
     const delay = spacing(this.#failures + this.#answered, this.#free);
     if (delay === 0 && this.#queue.length === 0) {
       this.#answer();
@@ -72,19 +79,30 @@ export class Guesses implements ReceiverGate {
     const settled = this.delayMs;
     const waiting = this.#queue.filter((w) => !w.gone).length;
     const eta = Math.max(0, this.#lastAt + settled - Date.now()) + waiting * settled;
-    if (eta > this.#maxWaitMs) {
-      return Promise.reject(
-        new TransferError(
-          'NETKIT_TRANSFER_BUSY',
-          `the receiver is slowing down after ${this.#failures} wrong codes in a row and has ${waiting} handshakes waiting: try again in ${Math.ceil(eta / 1000)} s`,
-        ),
+    const busy = (after: number) =>
+      new TransferError(
+        'NETKIT_TRANSFER_BUSY',
+        `the receiver is slowing down after ${this.#failures} wrong codes in a row and has ${waiting} handshakes waiting: try again in ${Math.ceil(after / 1000)} s`,
       );
-    }
+    if (eta > maxWaitMs) return Promise.reject(busy(eta));
     return new Promise((resolve, reject) => {
-      const w: Waiter = { go: resolve, gone: false };
+      const late = setTimeout(() => {
+        if (w.gone) return;
+        w.gone = true;
+        reject(busy(this.delayMs));
+      }, maxWaitMs);
+      late.unref();
+      const w: Waiter = {
+        go: () => {
+          clearTimeout(late);
+          resolve();
+        },
+        gone: false,
+      };
       signal?.addEventListener(
         'abort',
         () => {
+          clearTimeout(late);
           w.gone = true;
           reject(new AbortError('handshake', signal.reason));
         },
@@ -182,10 +200,11 @@ export class GuessGates {
       turn: async (signal) => {
         // Only a source that is not slowed yet spends the global allowance.
         counted = own.delayMs === 0;
+        const deadline = Date.now() + this.#maxWaitMs;
         await own.turn(signal);
         if (!counted) return;
         try {
-          await global.turn(signal);
+          await global.turn(signal, Math.max(0, deadline - Date.now()));
         } catch (err) {
           // Not answered after all (busy, or gone while waiting): no guess was made.
           own.release();
