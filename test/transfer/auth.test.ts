@@ -117,20 +117,24 @@ test('auth: plain and encrypted sides refuse each other with NETKIT_TRANSFER_PRO
   assert.deepEqual(await tree(dirs.parent), ['target/']);
 });
 
-test('auth: a raw sender that skips the confirmation, or forges one, is refused before any entry is read', async (t) => {
+/**
+ * refusedBeforeEntries opens one raw session per attempt on a receiver with
+ * CODE, lets `opening` do the handshake up to the proof, sends the frames,
+ * and checks that a refusal comes and then nothing: no entry is read, no
+ * transfer counted, nothing written.
+ */
+async function refusedBeforeEntries(
+  t: TestContext,
+  plain: boolean,
+  opening: (raw: RawSender) => Promise<void>,
+  attempts: Frame[][],
+): Promise<void> {
   const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, code: CODE });
-  const attempts: Frame[][] = [
-    [fileFrame('f.txt', 3), { type: 'plan' }],
-    [{ type: 'confirm', mac: '0'.repeat(64) }, fileFrame('f.txt', 3), { type: 'plan' }],
-    [{ type: 'confirm', mac: 'not hex' }],
-  ];
+  const recv = await startReceiver(t, { dir: dirs.target, plain, code: CODE });
   for (const frames of attempts) {
     const raw = await RawSender.connect(recv.port);
     t.after(() => raw.destroy());
-    // The right code's share: only the confirmation is missing or forged.
-    const hello = await raw.pakeHello(CODE);
-    assert.equal(typeof hello.confirm, 'string');
+    await opening(raw);
     await raw.send(...frames);
     const reply = await raw.next();
     assert.equal(reply?.type, 'error', JSON.stringify(frames[0]));
@@ -141,6 +145,20 @@ test('auth: a raw sender that skips the confirmation, or forges one, is refused 
   await sleep(100);
   assert.equal(recv.summaries.length, 0);
   assert.deepEqual(await tree(dirs.parent), ['target/']);
+}
+
+test('auth: a raw sender that skips the confirmation, or forges one, is refused before any entry is read', async (t) => {
+  // The right code's share: only the confirmation is missing or forged.
+  await refusedBeforeEntries(
+    t,
+    false,
+    async (raw) => assert.equal(typeof (await raw.pakeHello(CODE)).confirm, 'string'),
+    [
+      [fileFrame('f.txt', 3), { type: 'plan' }],
+      [{ type: 'confirm', mac: '0'.repeat(64) }, fileFrame('f.txt', 3), { type: 'plan' }],
+      [{ type: 'confirm', mac: 'not hex' }],
+    ],
+  );
 });
 
 test('auth: a fake receiver that does not know the code gets neither the sender’s confirmation nor any record', async (t) => {
@@ -224,29 +242,12 @@ test('auth (plain): a sender with a code will not send to a receiver without one
 });
 
 test('auth (plain): a raw sender that skips the proof, or sends a forged one, is refused before any entry is read', async (t) => {
-  const dirs = await layout(t);
-  const recv = await startReceiver(t, { dir: dirs.target, plain: true, code: CODE });
-  const attempts: Frame[][] = [
+  await refusedBeforeEntries(t, true, async (raw) => assert.equal((await raw.hello()).auth, true), [
     [fileFrame('f.txt', 3), { type: 'plan' }],
     [{ type: 'auth', proof: '0'.repeat(64) }, fileFrame('f.txt', 3), { type: 'plan' }],
     [{ type: 'auth', proof: 'not hex' }],
     [{ type: 'auth-ok', proof: '0'.repeat(64) }],
-  ];
-  for (const frames of attempts) {
-    const raw = await RawSender.connect(recv.port);
-    t.after(() => raw.destroy());
-    const hello = await raw.hello();
-    assert.equal(hello.auth, true);
-    await raw.send(...frames);
-    const reply = await raw.next();
-    assert.equal(reply?.type, 'error', JSON.stringify(frames[0]));
-    assert.match(String(reply?.code), /^NETKIT_TRANSFER_(AUTH|PROTOCOL)$/);
-    // Nothing after the refusal: the connection ends.
-    assert.equal(await raw.next(), null);
-  }
-  await sleep(100);
-  assert.equal(recv.summaries.length, 0);
-  assert.deepEqual(await tree(dirs.parent), ['target/']);
+  ]);
 });
 
 test('auth (plain): a fake receiver that does not know the code gets no file bytes', async (t) => {
