@@ -29,6 +29,9 @@ test('states --port: a table grouped by state with this process as owner, and a 
   assert.match(r.stdout, /^ESTABLISHED \(2\)$/m);
   assert.match(r.stdout, new RegExp(`127\\.0\\.0\\.1:${port} .*node/${process.pid}`));
   assert.match(r.stdout, /^3 sockets: 1 LISTEN, 2 ESTABLISHED$/m);
+  // ss's column order: the queues (Recv-Q first), then the addresses; each row the same way.
+  assert.match(r.stdout, /^\s+Recv-Q\s+Send-Q\s+Local\s+Remote\s+Timer\s+Process$/m);
+  assert.match(r.stdout, new RegExp(`^\\s+\\d+\\s+\\d+\\s+127\\.0\\.0\\.1:${port} `, 'm'));
   const j = await cli(['states', '--port', String(port), '--json', '--state', 'estab']);
   const events = j.stdout
     .trim()

@@ -35,8 +35,8 @@ export function socketFields(s: TcpSocket): Record<string, unknown> {
     local: s.local,
     remote: s.remote,
     family: s.family,
-    sendQueue: s.sendQueue,
     recvQueue: s.recvQueue,
+    sendQueue: s.sendQueue,
     timer: s.timer,
     timerMs: s.timerMs,
     retransmits: s.retransmits,
@@ -65,7 +65,8 @@ export function printTable(out: Output, sockets: readonly TcpSocket[]): void {
     out.event('summary', { total: sockets.length, states: counts });
     return;
   }
-  const rows: string[][] = [['', 'Local', 'Remote', 'Send-Q', 'Recv-Q', 'Timer', 'Process']];
+  // ss's (and netstat's) order: the queues, Recv-Q first, then the addresses.
+  const rows: string[][] = [['', 'Recv-Q', 'Send-Q', 'Local', 'Remote', 'Timer', 'Process']];
   for (const state of ORDER) {
     const group = sockets
       .filter((s) => s.state === state)
@@ -73,7 +74,7 @@ export function printTable(out: Output, sockets: readonly TcpSocket[]): void {
     if (group.length === 0) continue;
     rows.push([`${state} (${group.length})`]);
     for (const s of group) {
-      rows.push(['', s.local, s.remote, String(s.sendQueue), String(s.recvQueue), timer(s), owner(s)]);
+      rows.push(['', String(s.recvQueue), String(s.sendQueue), s.local, s.remote, timer(s), owner(s)]);
     }
   }
   const widths = rows[0]!.map((_, i) =>
@@ -82,7 +83,7 @@ export function printTable(out: Output, sockets: readonly TcpSocket[]): void {
   const lines = rows.map((r, i) => {
     if (r.length === 1) return out.paint('cyan', r[0]!);
     const line = r
-      .map((c, j) => (j >= 3 && j <= 4 ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))
+      .map((c, j) => (j >= 1 && j <= 2 ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))
       .join('  ');
     return i === 0 ? out.paint('dim', line.trimEnd()) : line.trimEnd();
   });
