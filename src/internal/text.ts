@@ -120,7 +120,17 @@ const JSON_UNSAFE = /[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
  * (JSON.stringify already escapes C0 controls and lone surrogates.)
  */
 export function jsonLine(value: unknown): string {
-  return terminalSafeJson(JSON.stringify(value));
+  return terminalSafeJson(JSON.stringify(value, roundNumbers));
+}
+
+/**
+ * roundNumbers keeps what a measurement means and drops float noise
+ * (`6.760671000000002` → `6.761`): three decimals from 1 up, three
+ * significant digits below. Integers, counts and byte offsets pass as they are.
+ */
+function roundNumbers(_key: string, v: unknown): unknown {
+  if (typeof v !== 'number' || Number.isInteger(v) || !Number.isFinite(v)) return v;
+  return Math.abs(v) >= 1 ? Math.round(v * 1000) / 1000 : Number(v.toPrecision(3));
 }
 
 /** terminalSafeJson applies jsonLine's escaping to JSON text made by another serializer. */

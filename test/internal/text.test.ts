@@ -109,3 +109,10 @@ test('jsonLine is JSON a terminal cannot be steered by, and parses back to the s
   assert.match(line, /a\\u202eb\\u009b31m\\u001b\[2J\\u2028\\ud800 é/);
   assert.deepEqual(JSON.parse(line), value);
 });
+
+test('jsonLine rounds float noise in numbers: three decimals from 1 up, three significant digits below; integers untouched', () => {
+  assert.equal(
+    jsonLine({ a: 6.760671000000002, b: 0.000123456, c: 1234567, d: 2 ** 53 - 1, e: -0.5, f: 30.25 }),
+    '{"a":6.761,"b":0.000123,"c":1234567,"d":9007199254740991,"e":-0.5,"f":30.25}',
+  );
+});
