@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
-import { ConnectionError, InvalidArgumentError } from '../../errors.js';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ConnectionError, InvalidArgumentError, UnsupportedError } from '../../errors.js';
 import { checkInt, checkString } from '../../internal/validate.js';
 import type { Bus, BusMessage } from './types.js';
 
@@ -42,6 +42,10 @@ const HEADER_BYTES = 2 + ID_BYTES;
  * Redis (or this instance's link to it) is down is lost, never queued and
  * replayed late. After start(), a lost connection is retried forever in the
  * background and reported through onStatus(); it never throws or rejects.
+ *
+ * The `ioredis` client is loaded by start(), not when this module is
+ * imported, so `netkit/ws` works without it; start() rejects with
+ * NETKIT_UNSUPPORTED when it is not installed.
  */
 export class RedisBus implements Bus {
   readonly #url: string;
@@ -49,8 +53,9 @@ export class RedisBus implements Bus {
   readonly #pattern: string;
   readonly #timeoutMs: number;
   readonly #id = randomBytes(ID_BYTES);
-  readonly #pub: Redis;
-  readonly #sub: Redis;
+  readonly #base: RedisOptions;
+  #pub: Redis | undefined;
+  #sub: Redis | undefined;
   readonly #listeners = new Set<(status: RedisBusStatus) => void>();
   #deliver: ((msg: BusMessage) => void) | undefined;
   #running = false;
@@ -70,7 +75,7 @@ export class RedisBus implements Bus {
     // Glob characters in the prefix are escaped so the pattern matches exactly
     // `<prefix>` followed by anything; rooms are never part of the pattern.
     this.#pattern = `${prefix.replace(/[\\*?[\]]/g, '\\$&')}*`;
-    const base: RedisOptions = {
+    this.#base = {
       ...conn.options,
       lazyConnect: true,
       connectTimeout: this.#timeoutMs,
@@ -84,25 +89,6 @@ export class RedisBus implements Bus {
       // Resubscription is done here (see #subscribe) so its failure is handled.
       autoResubscribe: false,
     };
-    this.#pub = new Redis({ ...base, connectionName: 'netkit-ws-pub' });
-    this.#sub = new Redis({ ...base, connectionName: 'netkit-ws-sub' });
-    for (const r of [this.#pub, this.#sub]) {
-      // With a listener attached ioredis neither throws nor logs connection errors.
-      r.on('error', (err: Error) => {
-        this.#lastError = err.message;
-      });
-      r.on('close', () => {
-        if (r === this.#sub) this.#subscribed = false;
-        this.#updateStatus();
-      });
-    }
-    this.#pub.on('ready', () => this.#updateStatus());
-    this.#sub.on('ready', () => {
-      if (this.#running) this.#subscribe().catch(() => this.#sub.disconnect(true));
-    });
-    this.#sub.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) =>
-      this.#receive(pattern, channel, message),
-    );
   }
 
   /** dropped counts messages received on the bus's channels that were malformed and ignored. */
@@ -126,20 +112,32 @@ export class RedisBus implements Bus {
     if (this.#deliver) throw new InvalidArgumentError('start', 'the redis bus is already started');
     this.#deliver = deliver;
     this.#lastError = undefined;
+    let RedisClient: typeof Redis;
+    try {
+      RedisClient = await loadRedis();
+    } catch (err) {
+      this.#deliver = undefined;
+      throw err;
+    }
+    if (this.#closing) {
+      this.#deliver = undefined;
+      throw new ConnectionError('NETKIT_CONNECTION_CLOSED', 'redis bus is closed');
+    }
+    const [pub, sub] = this.#clients(RedisClient);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms`)), this.#timeoutMs);
     });
     timeout.catch(() => {}); // it may fire between the two races below
     try {
-      await Promise.race([Promise.all([this.#pub.connect(), this.#sub.connect()]), timeout]);
+      await Promise.race([Promise.all([pub.connect(), sub.connect()]), timeout]);
       await Promise.race([this.#subscribe(), timeout]);
       this.#running = true;
       this.#up = true; // the first 'up' is start() resolving, not a status event
     } catch (err) {
       this.#deliver = undefined;
-      this.#pub.disconnect();
-      this.#sub.disconnect();
+      pub.disconnect();
+      sub.disconnect();
       if (this.#closing) throw new ConnectionError('NETKIT_CONNECTION_CLOSED', 'redis bus is closed');
       // ioredis rejects with a generic "Connection is closed."; the error event says why.
       const why = this.#lastError ?? (err instanceof Error ? err.message : String(err));
@@ -153,13 +151,14 @@ export class RedisBus implements Bus {
   publish(msg: BusMessage): void {
     checkString('room', msg?.room);
     if (!(msg.data instanceof Uint8Array)) throw new InvalidArgumentError('data', 'must be a Buffer');
-    if (!this.#running) return; // not started or closed: nothing to fan out to
+    const pub = this.#pub;
+    if (!this.#running || !pub) return; // not started or closed: nothing to fan out to
     const header = Buffer.alloc(HEADER_BYTES);
     header[0] = VERSION;
     header[1] = msg.binary ? FLAG_BINARY : 0;
     this.#id.copy(header, 2);
     const channel = Buffer.concat([this.#prefix, Buffer.from(msg.room, 'utf8')]);
-    this.#pub.publish(channel, Buffer.concat([header, msg.data])).catch(() => {
+    pub.publish(channel, Buffer.concat([header, msg.data])).catch(() => {
       this.#failed++;
     });
   }
@@ -168,15 +167,42 @@ export class RedisBus implements Bus {
     this.#closing ??= (async () => {
       this.#running = false;
       this.#deliver = undefined;
-      await Promise.all([shut(this.#pub), shut(this.#sub)]);
+      await Promise.all([this.#pub, this.#sub].map((r) => (r ? shut(r) : undefined)));
       this.#subscribed = false;
       this.#updateStatus();
     })();
     return this.#closing;
   }
 
+  /** clients makes the two connections on the first start(); a start() after a failed one reuses them. */
+  #clients(RedisClient: typeof Redis): [Redis, Redis] {
+    if (this.#pub && this.#sub) return [this.#pub, this.#sub];
+    const pub = new RedisClient({ ...this.#base, connectionName: 'netkit-ws-pub' });
+    const sub = new RedisClient({ ...this.#base, connectionName: 'netkit-ws-sub' });
+    for (const r of [pub, sub]) {
+      // With a listener attached ioredis neither throws nor logs connection errors.
+      r.on('error', (err: Error) => {
+        this.#lastError = err.message;
+      });
+      r.on('close', () => {
+        if (r === sub) this.#subscribed = false;
+        this.#updateStatus();
+      });
+    }
+    pub.on('ready', () => this.#updateStatus());
+    sub.on('ready', () => {
+      if (this.#running) this.#subscribe().catch(() => sub.disconnect(true));
+    });
+    sub.on('pmessageBuffer', (pattern: string, channel: Buffer, message: Buffer) =>
+      this.#receive(pattern, channel, message),
+    );
+    this.#pub = pub;
+    this.#sub = sub;
+    return [pub, sub];
+  }
+
   async #subscribe(): Promise<void> {
-    await this.#sub.psubscribe(this.#pattern);
+    await this.#sub?.psubscribe(this.#pattern);
     this.#subscribed = true;
     this.#updateStatus();
   }
@@ -207,7 +233,7 @@ export class RedisBus implements Bus {
   }
 
   #updateStatus(): void {
-    const up = this.#running && this.#subscribed && this.#pub.status === 'ready';
+    const up = this.#running && this.#subscribed && this.#pub?.status === 'ready';
     if (up === this.#up) return;
     this.#up = up;
     // No 'down' once closing: the caller asked for it.
@@ -218,6 +244,30 @@ export class RedisBus implements Bus {
     if (up) this.#lastError = undefined;
     for (const listener of this.#listeners) callOutside(() => listener(status));
   }
+}
+
+/** REDIS_MISSING is what start() says when the optional client package is not installed. */
+const REDIS_MISSING = 'Redis fan-out needs the "ioredis" package: npm install ioredis';
+
+let redisClient: Promise<typeof Redis> | undefined;
+
+/**
+ * loadRedis imports ioredis on first use, so that importing netkit/ws does not
+ * load a client most servers never need; a missing package becomes
+ * NETKIT_UNSUPPORTED with the install command, any other failure passes through.
+ */
+function loadRedis(): Promise<typeof Redis> {
+  redisClient ??= import('ioredis').then(
+    (m) => m.Redis,
+    (err: unknown) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        throw new UnsupportedError(REDIS_MISSING, { cause: err });
+      }
+      throw err;
+    },
+  );
+  return redisClient;
 }
 
 /**
