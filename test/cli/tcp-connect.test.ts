@@ -143,3 +143,19 @@ test('a real `netkit tcp connect` exits when the server closes, even with stdin 
   assert.equal(p.stdout(), 'bye\n');
   assert.ok(Date.now() - start < 3000);
 });
+
+test('ncat style: host and port as two arguments; a port given twice or on a Unix socket is a usage error', async (t) => {
+  const { address } = await startServer(t, echoHandler({ frame: 'none' }));
+  const port = address.slice(address.lastIndexOf(':') + 1);
+  const r = await cli(['tcp', 'connect', '127.0.0.1', port], { stdin: 'two args\n' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'two args\n');
+  const twice = await cli(['tcp', 'connect', address, port]);
+  assert.equal(twice.code, 2);
+  assert.match(twice.stderr, /has a port already.*NETKIT_INVALID_ARGUMENT/);
+  const unix = await cli(['tcp', 'connect', 'unix:/tmp/x.sock', '80']);
+  assert.equal(unix.code, 2);
+  assert.match(unix.stderr, /Unix socket address takes no port/);
+  const bad = await cli(['tcp', 'connect', '127.0.0.1', '80;x']);
+  assert.equal(bad.code, 2);
+});

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
 import { TLSSocket } from 'node:tls';
 import { Command, Option } from 'commander';
+import { joinHostPort } from '../../addr/index.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
 import { formatDuration } from '../../internal/duration.js';
@@ -48,6 +49,10 @@ export function tcpConnectCommand(ctx: CliContext): Command {
   const cmd = new Command('connect')
     .description('connect to a TCP server: stdin goes to the socket, the socket goes to stdout')
     .argument('<address>', 'host:port to connect to, or unix:/path for a Unix socket')
+    .argument(
+      '[port]',
+      'the port, when the host is given on its own (ncat style: `netkit tcp connect example.com 80`)',
+    )
     .addOption(networkOption('tcp'))
     .option(
       '--send <text>',
@@ -94,9 +99,23 @@ Examples:
   netkit tcp connect 127.0.0.1:8443 --pin sha256:3f1c…   # a netkit tcp serve --tls
   netkit tcp connect unix:/run/app.sock`,
     )
-    .action(async (address: string, flags: ConnectFlags) => {
-      ctx.exitCode = await runConnect(ctx, address, flags);
+    .action(async (address: string, port: string | undefined, flags: ConnectFlags) => {
+      ctx.exitCode = await runConnect(ctx, port === undefined ? address : hostAndPort(address, port), flags);
     });
+}
+
+/** hostAndPort joins ncat's two arguments into one address; an IPv6 host gets its brackets. */
+function hostAndPort(host: string, port: string): string {
+  if (host.startsWith('unix:'))
+    throw new InvalidArgumentError('[port]', 'a Unix socket address takes no port');
+  if (!/^[0-9]{1,5}$/.test(port) && !/^[a-z][a-z0-9-]*$/i.test(port)) {
+    throw new InvalidArgumentError('[port]', `${JSON.stringify(port)} is not a port number or service name`);
+  }
+  if (/^\[.*\]:/.test(host) || host.split(':').length === 2) {
+    throw new InvalidArgumentError('[port]', `${JSON.stringify(host)} has a port already: give it once`);
+  }
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return joinHostPort(bare, port);
 }
 
 async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags): Promise<number> {
