@@ -66,3 +66,19 @@ test('udp serve shows peer bytes escaped: invalid UTF-8, bidi overrides and esca
   // stdout is captured as latin1: U+202E and U+FFFD would show as their UTF-8 bytes.
   assert.doesNotMatch(run.stdout(), /\xe2\x80\xae|\xef\xbf\xbd|\x1b/);
 });
+
+test('udp send without messages sends each line of stdin as a datagram, newline included, as ncat -u does', async (t) => {
+  const run = startCli(['udp', 'serve', '127.0.0.1:0', '--echo', '--json']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const r = await cli(['udp', 'send', address!, '--json'], { stdin: 'one\ntwo\nlast' });
+  assert.equal(r.code, 0, r.stderr);
+  const replies = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; text: string });
+  assert.deepEqual(
+    replies.map((x) => x.text),
+    ['one\n', 'two\n', 'last'],
+  );
+});

@@ -19,7 +19,10 @@ export function udpSendCommand(ctx: CliContext): Command {
   return new Command('send')
     .description('send one datagram per message and print each reply, or say that none came')
     .argument('<address>', 'host:port to send to')
-    .argument('<message...>', 'messages, one datagram each (\\r \\n \\t \\xHH escapes)')
+    .argument(
+      '[message...]',
+      'messages, one datagram each (\\r \\n \\t \\xHH escapes); without any, each line of stdin is one, sent as it is (newline included, as ncat -u does)',
+    )
     .addOption(networkOption('udp'))
     .addOption(durationOption('--wait <duration>', 'how long to wait for each reply', '2s'))
     .option('--hex', 'print replies as a hex dump')
@@ -32,6 +35,7 @@ Exit codes: 0 every message was answered, 4 a reply did not come within --wait,
 
 Examples:
   netkit udp send 127.0.0.1:8330 hello
+  printf 'one\\ntwo\\n' | netkit udp send 127.0.0.1:8330
   netkit udp send 127.0.0.1:53 '\\x00\\x01' --hex --wait 500ms`,
     )
     .action(async (address: string, messages: string[], flags: UdpSendFlags) => {
@@ -48,9 +52,10 @@ async function runUdpSend(
   const out = new Output(ctx.io, Boolean(flags.json));
   const sock = await dial(address, { network: flags.network, signal: ctx.io.signal });
   let code: number = EXIT.OK;
+  const datagrams: AsyncIterable<Buffer> | Iterable<Buffer> =
+    messages.length > 0 ? messages.map((m) => unescapeText(m)) : stdinLines(ctx.io.stdin);
   try {
-    for (const message of messages) {
-      const data = unescapeText(message);
+    for await (const data of datagrams) {
       await sock.send(data);
       try {
         const reply = await sock.receive({ timeout: flags.wait, signal: ctx.io.signal });
@@ -73,4 +78,17 @@ async function runUdpSend(
     await sock.close();
   }
   return code;
+}
+
+/** stdinLines yields each line of stdin with its newline, and a last line without one. */
+async function* stdinLines(stdin: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  let rest = Buffer.alloc(0);
+  for await (const chunk of stdin) {
+    rest = Buffer.concat([rest, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+    for (let nl = rest.indexOf(10); nl >= 0; nl = rest.indexOf(10)) {
+      yield rest.subarray(0, nl + 1);
+      rest = rest.subarray(nl + 1);
+    }
+  }
+  if (rest.length > 0) yield rest;
 }
