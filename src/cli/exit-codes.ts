@@ -13,6 +13,8 @@ export const EXIT = Object.freeze({
   TIMEOUT: 4,
   RESET: 5,
   ADDRESS: 6,
+  /** HTTP_ERROR is an HTTP status of 400 or more with `http … --fail` (curl's 22). */
+  HTTP_ERROR: 22,
   INTERRUPTED: 130,
 });
 

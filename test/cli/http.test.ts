@@ -187,3 +187,46 @@ test('http get -i shows the status reason and header values escaped, as the peer
   assert.match(head, /X-Name: café\r\n/i);
   assert.doesNotMatch(head, /[\x1b\u009b\u202e]/);
 });
+
+test("curl's habits: --fail exits 22 on a 4xx without the body; --head, --location and -d @file", async (t) => {
+  const run = startCli(['http', 'serve', '127.0.0.1:0', '--json', '-q']);
+  t.after(() => run.abort());
+  const [, address] = await run.waitFor(/"address":"([^"]+)"/);
+  const missing = `http://${address}/nope?status=404`;
+  const plain = await cli(['http', 'get', missing]);
+  assert.equal(plain.code, 0);
+  assert.notEqual(plain.stdout, '');
+  const failed = await cli(['http', 'get', missing, '--fail']);
+  assert.equal(failed.code, 22);
+  assert.equal(failed.stdout, '');
+  assert.match(failed.stderr, /HTTP 404/);
+  const ok = await cli(['http', 'get', `http://${address}/`, '-f']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const head = await cli(['http', 'get', `http://${address}/`, '--head']);
+  assert.match(head.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.doesNotMatch(head.stdout, /"method"/);
+  const moved = `http://${address}/from?status=302&header=Location:/to`;
+  const followed = await cli(['http', 'get', moved, '--location', '--json']);
+  assert.equal(followed.code, 0, followed.stderr);
+  const res = JSON.parse(followed.stdout) as { status: number; url: string; redirects: unknown[] };
+  assert.equal(res.status, 200);
+  assert.match(res.url, /\/to$/);
+  const dir = await mkdtemp(path.join(tmpdir(), 'netkit-http-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(path.join(dir, 'body.json'), '{"from":"file"}');
+  const posted = await cli([
+    'http',
+    'post',
+    `http://${address}/`,
+    '-d',
+    `@${path.join(dir, 'body.json')}`,
+    '-H',
+    'Content-Type: application/json',
+    '-H',
+    'Accept: application/json',
+    '--json',
+  ]);
+  assert.equal(posted.code, 0, posted.stderr);
+  const seen = JSON.parse((JSON.parse(posted.stdout) as { body: string }).body) as { body: { json: unknown } };
+  assert.deepEqual(seen.body.json, { from: 'file' });
+});

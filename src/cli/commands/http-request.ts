@@ -14,6 +14,9 @@ interface RequestFlags extends TlsFlags {
   dataFile?: string;
   include?: boolean;
   follow?: boolean;
+  location?: boolean;
+  head?: boolean;
+  fail?: boolean;
   timeout: number;
   timing?: boolean;
   json?: boolean;
@@ -30,20 +33,23 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
       .option('-H, --header <header>', "request header 'Name: value' (repeatable)", collect, [])
       .option('-i, --include', 'print the status line and headers before the body')
       .option('-I, --head-only', 'print only the status line and headers')
+      .option('--head', "the same as --head-only (curl's name)")
       .option('-L, --follow', 'follow redirects (up to 10)')
+      .option('--location', "the same as --follow (curl's name)")
+      .option('-f, --fail', 'exit 22 without printing the body when the status is 400 or more, as curl does')
       .addOption(durationOption('--timeout <duration>', 'give up after this long (whole request)', '30s'))
       .option('--timing', 'print a per-phase breakdown (DNS, connect, TLS, first byte, download) on stderr')
       .addOption(jsonOption());
     addTlsFlags(cmd, 'url');
     if (method !== 'get' && method !== 'head' && method !== 'delete') {
       cmd
-        .option('-d, --data <text>', "request body ('-' reads stdin)")
+        .option('-d, --data <text>', "request body ('-' reads stdin, '@file' a file, '@-' stdin, as curl)")
         .option('--data-file <path>', 'request body from a file');
     }
     cmd.addHelpText(
       'after',
       `
-Exit codes: 0 a response (any status), 2 bad usage, 3 could not connect (or TLS failed), 4 timeout, 6 bad address.
+Exit codes: 0 a response (any status; with --fail, below 400), 22 with --fail a status of 400 or more, 2 bad usage, 3 could not connect (or TLS failed), 4 timeout, 6 bad address.
 ${TLS_HELP}
 
 Examples:
@@ -65,12 +71,15 @@ async function runRequest(
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const headers = parseHeaderFlags(flags.header);
+  const data = flags.data;
   const body =
     flags.dataFile !== undefined
       ? await readFileFlag('--data-file', flags.dataFile)
-      : flags.data === '-'
+      : data === '-' || data === '@-'
         ? await readStdin(ctx)
-        : flags.data;
+        : data?.startsWith('@')
+          ? await readFileFlag('--data', data.slice(1))
+          : data;
   const tls = await tlsFromFlags(flags);
   const res = await request(secureUrl(url, flags), {
     ...(tls !== undefined ? { tls } : {}),
@@ -78,9 +87,15 @@ async function runRequest(
     headers,
     ...(body !== undefined ? { body } : {}),
     timeout: flags.timeout,
-    follow: Boolean(flags.follow),
+    follow: Boolean(flags.follow || flags.location),
     signal: ctx.io.signal,
   });
+  const failed = flags.fail === true && res.status >= 400;
+  if (failed) {
+    // curl --fail: no body, a line on stderr, exit 22 (the response still shows with --json).
+    out.note('failed', { status: res.status }, `HTTP ${res.status} ${safeText(res.statusText)}`);
+    if (!out.json) return EXIT.HTTP_ERROR;
+  }
   if (out.json) {
     const text = res.body.toString('utf8');
     const printable = Buffer.from(text, 'utf8').equals(res.body);
@@ -94,10 +109,11 @@ async function runRequest(
       redirects: res.redirects,
       timing: res.timing,
     });
-    return EXIT.OK;
+    return failed ? EXIT.HTTP_ERROR : EXIT.OK;
   }
-  if (flags.include || flags.headOnly) ctx.io.stdout.write(head(res));
-  if (!flags.headOnly) ctx.io.stdout.write(res.body);
+  const headOnly = flags.headOnly || flags.head;
+  if (flags.include || headOnly) ctx.io.stdout.write(head(res));
+  if (!headOnly) ctx.io.stdout.write(res.body);
   if (flags.timing) ctx.io.stderr.write(timing(res));
   return EXIT.OK;
 }
