@@ -227,6 +227,8 @@ test("curl's habits: --fail exits 22 on a 4xx without the body; --head, --locati
     '--json',
   ]);
   assert.equal(posted.code, 0, posted.stderr);
-  const seen = JSON.parse((JSON.parse(posted.stdout) as { body: string }).body) as { body: { json: unknown } };
+  const seen = JSON.parse((JSON.parse(posted.stdout) as { body: string }).body) as {
+    body: { json: unknown };
+  };
   assert.deepEqual(seen.body.json, { from: 'file' });
 });
