@@ -75,7 +75,12 @@ export type Frame =
 
 /** encodeFrame serialises one control frame with its length prefix. */
 export function encodeFrame(frame: Frame): Buffer {
-  const json = Buffer.from(JSON.stringify(frame));
+  return encodeJsonFrame(frame);
+}
+
+/** encodeJsonFrame is the frame shape both the transfer and the rendezvous protocols use: a 4-byte big-endian length, then JSON. */
+export function encodeJsonFrame(value: object): Buffer {
+  const json = Buffer.from(JSON.stringify(value));
   const out = Buffer.allocUnsafe(4 + json.length);
   out.writeUInt32BE(json.length, 0);
   json.copy(out, 4);

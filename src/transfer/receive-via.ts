@@ -1,4 +1,4 @@
-import { InvalidArgumentError, TimeoutError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { endpointText } from '../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
@@ -9,6 +9,7 @@ import { roomOf } from './secure/codes.js';
 import { CodeSecret } from './secure/handshake.js';
 import { receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
+import { dropWhenIdle } from './wire.js';
 
 /** ReceiveOptions configure receiveFiles(): one transfer through a rendezvous. Durations are milliseconds. */
 export interface ReceiveOptions {
@@ -65,13 +66,7 @@ export async function receiveFiles(options: ReceiveOptions): Promise<TransferSum
     onWaiting: options.onWaiting,
   });
   const peer = endpointText(conn.remoteAddr) || options.via;
-  if (idle > 0) {
-    conn.socket.setTimeout(idle, () =>
-      conn.destroy(
-        new TimeoutError('NETKIT_TIMEOUT', 'read', `${peer}: the sender sent nothing for ${idle} ms`, idle),
-      ),
-    );
-  }
+  dropWhenIdle(conn, idle, `${peer}: the sender sent nothing for ${idle} ms`);
   const store = new Store(root, policy, maxFileBytes, options.fsync ?? false);
   const { summary } = await receiveSession(conn, {
     store,

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { constants } from 'node:fs';
 import { access, mkdir, realpath, stat } from 'node:fs/promises';
-import { FileAccessError, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { FileAccessError, InvalidArgumentError } from '../errors.js';
 import { Fifo } from '../internal/fifo.js';
 import { checkInt, checkMs, checkOneOf, checkSignal } from '../internal/validate.js';
 import {
@@ -25,6 +25,7 @@ import { GuessGates } from './secure/guesses.js';
 import { CodeSecret } from './secure/handshake.js';
 import { type RecvResult, receiveSession } from './session-recv.js';
 import { type OverwritePolicy, Store } from './store.js';
+import { dropWhenIdle } from './wire.js';
 
 /** ReceiverOptions configure serveFiles(). Durations are milliseconds. */
 export interface ReceiverOptions extends BindOptions {
@@ -281,13 +282,7 @@ export async function serveFiles(
     // Known once the TLS handshake is done, and only while the socket is open: taken now, told in the summary.
     const subject = verifiedSubject(conn.socket);
     const onEvent = options.onEvent && ((e: TransferEvent) => options.onEvent?.(e, peer));
-    if (idle > 0) {
-      conn.socket.setTimeout(idle, () =>
-        conn.destroy(
-          new TimeoutError('NETKIT_TIMEOUT', 'read', `${peer}: sent nothing for ${idle} ms`, idle),
-        ),
-      );
-    }
+    dropWhenIdle(conn, idle, `${peer}: sent nothing for ${idle} ms`);
     const admit = () => ticket.admit();
     const gate = guesses.gate(conn.remoteAddr?.ip || 'unix', (failures, delayMs) =>
       onEvent?.({ type: 'wrong-code', failures, delayMs }),

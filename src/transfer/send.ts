@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { AbortError, InvalidArgumentError, isNetkitError, TimeoutError, TransferError } from '../errors.js';
+import { AbortError, InvalidArgumentError, isNetkitError, TransferError } from '../errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { type Conn, dial, endpointText } from '../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
@@ -13,7 +13,7 @@ import { joinRendezvous } from './rendezvous/join.js';
 import { generateCode, roomOf } from './secure/codes.js';
 import { CodeSecret, sealAsSender } from './secure/handshake.js';
 import { collectSources, type Skipped, type SourceEntry } from './tree.js';
-import { Wire } from './wire.js';
+import { dropWhenIdle, Wire } from './wire.js';
 
 /** SendOptions configure sendFiles(). Durations are milliseconds. */
 export interface SendOptions {
@@ -139,18 +139,7 @@ export async function sendFiles(
     summary.peer = endpointText(conn.remoteAddr) || address || via!;
     const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (idle > 0) {
-      conn.socket.setTimeout(idle, () =>
-        conn.destroy(
-          new TimeoutError(
-            'NETKIT_TIMEOUT',
-            'read',
-            `${summary.peer}: the receiver stalled for ${idle} ms`,
-            idle,
-          ),
-        ),
-      );
-    }
+    dropWhenIdle(conn, idle, `${summary.peer}: the receiver stalled for ${idle} ms`);
     try {
       const wire = new Wire(conn, 'receiver');
       if (secret === undefined) await handshake(wire, key);

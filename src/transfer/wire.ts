@@ -1,4 +1,4 @@
-import { AbortError, NetkitError } from '../errors.js';
+import { AbortError, NetkitError, TimeoutError } from '../errors.js';
 import type { Conn } from '../tcp/index.js';
 import { type Frame, MAX_FRAME_BYTES, parseFrame, protocolError } from './protocol.js';
 import { type Link, Sealed, type SessionKeys } from './secure/sealed.js';
@@ -192,4 +192,14 @@ export class PeerClosed extends NetkitError {
   constructor(peer: string) {
     super('NETKIT_CONNECTION_CLOSED', `the ${peer} closed the connection before the end of the transfer`);
   }
+}
+
+/**
+ * dropWhenIdle closes `conn` with NETKIT_TIMEOUT once it has moved nothing
+ * either way for `ms` (0: never); `said` is the message, e.g. "the
+ * receiver stalled for 30000 ms".
+ */
+export function dropWhenIdle(conn: Conn, ms: number, said: string): void {
+  if (ms <= 0) return;
+  conn.socket.setTimeout(ms, () => conn.destroy(new TimeoutError('NETKIT_TIMEOUT', 'read', said, ms)));
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, RendezvousError } from '../../errors.js';
+import { encodeJsonFrame } from '../protocol.js';
 
 /**
  * The rendezvous protocol, version 1. A client dials the rendezvous and
@@ -42,11 +43,7 @@ export type ServerFrame =
 
 /** encodeFrame serialises one frame with its length prefix. */
 export function encodeFrame(frame: Join | ServerFrame): Buffer {
-  const json = Buffer.from(JSON.stringify(frame));
-  const out = Buffer.allocUnsafe(4 + json.length);
-  out.writeUInt32BE(json.length, 0);
-  json.copy(out, 4);
-  return out;
+  return encodeJsonFrame(frame);
 }
 
 /** joinBytes is what a client writes first: MAGIC and its join frame, in one write. */
