@@ -1,14 +1,15 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { endpointText, type Listener, listen, UNIX_PREFIX } from '../tcp/index.js';
 import { clearStaleSocket } from '../tcp/unix.js';
 import type { CertificatePair, TlsServerOptions } from '../tls/server.js';
 import { EXIT } from './exit-codes.js';
-import { keepAliveFromFlags } from './options.js';
+import { keepAliveFromFlags, wrap } from './options.js';
 import { Output } from './output.js';
 import type { CliContext } from './program.js';
 import {
   addServerFlags,
   checkServerFlags,
+  parseListenAddress,
   type ServerFlags,
   type ServerFlagText,
   type ServerSetup,
@@ -108,10 +109,13 @@ export interface ServerCommandSpec<F extends ServerFlags> {
 export function serverCommand<F extends ServerFlags>(ctx: CliContext, spec: ServerCommandSpec<F>): Command {
   const cmd = new Command(spec.name)
     .description(spec.description)
-    .argument(
-      '[address]',
-      `host:port to listen on (${spec.addressHelp}), or unix:/path`,
-      spec.defaultAddress,
+    .addArgument(
+      new Argument(
+        '[address]',
+        `host:port to listen on (${spec.addressHelp}; a bare port means :port), or unix:/path`,
+      )
+        .default(spec.defaultAddress)
+        .argParser(wrap(parseListenAddress)),
     );
   spec.options(cmd);
   addServerFlags(cmd, spec.flags);

@@ -113,6 +113,20 @@ export function addServerFlags(cmd: Command, text: ServerFlagText): Command {
   return cmd;
 }
 
+/**
+ * parseListenAddress reads a server's address argument. A bare port
+ * (`8330`, as in ncat's `-l 8330`) means `:8330`: every interface, as an
+ * address without a host does; anything else goes to listen() as typed.
+ * A bare number beyond 65535 is refused here, naming the range, rather
+ * than later as a resolver error.
+ */
+export function parseListenAddress(text: string): string {
+  if (!/^\d+$/.test(text)) return text;
+  if (Number(text) > 65535)
+    throw new Error(`port ${text} is out of range: give 0 to 65535 (0 picks a free port)`);
+  return `:${text}`;
+}
+
 /** parseSocketMode reads file permissions in octal: `0660`, `660`, `0o660`. */
 export function parseSocketMode(text: string): number {
   const m = /^(?:0o?)?([0-7]{1,3})$/i.exec(text.trim());

@@ -1,11 +1,12 @@
-import { Command } from 'commander';
+import { Argument, Command } from 'commander';
 import { isNetkitError } from '../../errors.js';
 import { safeText } from '../../internal/text.js';
 import { bind } from '../../udp/index.js';
 import { EXIT } from '../exit-codes.js';
-import { jsonOption, networkOption } from '../options.js';
+import { jsonOption, networkOption, wrap } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { parseListenAddress } from '../server-flags.js';
 
 interface UdpServeFlags {
   network: string;
@@ -24,7 +25,14 @@ const PREVIEW_BYTES = 60;
 export function udpServeCommand(ctx: CliContext): Command {
   return new Command('serve')
     .description('serve UDP: log each datagram (peer, size, preview) and answer it')
-    .argument('[address]', 'host:port to listen on (":8330" for every interface)', DEFAULT_UDP_ADDRESS)
+    .addArgument(
+      new Argument(
+        '[address]',
+        'host:port to listen on (":8330" for every interface; a bare port means :port)',
+      )
+        .default(DEFAULT_UDP_ADDRESS)
+        .argParser(wrap(parseListenAddress)),
+    )
     .addOption(networkOption('udp'))
     .option('--echo', 'answer each datagram with itself')
     .option(
