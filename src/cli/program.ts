@@ -114,6 +114,7 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
     .configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(s),
+      outputError: (s, write) => write(withRenameHint(s)),
     })
     .exitOverride();
 
@@ -135,6 +136,22 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
     cmd.exitOverride().configureOutput(program.configureOutput());
   }
   return program;
+}
+
+/**
+ * RENAMED maps flags that were renamed to one name per kind of timeout to
+ * their new names. Commander's own suggestion does not reach them (`--idle`
+ * is too far from `--idle-timeout` by edit distance), so the hint is added here.
+ */
+const RENAMED: Readonly<Record<string, string>> = Object.freeze({
+  '--idle': '--idle-timeout',
+  '--timeout': '--connect-timeout',
+});
+
+function withRenameHint(message: string): string {
+  const m = /unknown option '([^'=]+)/.exec(message);
+  const now = m ? RENAMED[m[1]!] : undefined;
+  return now ? message.replace(/\n?$/, ` (it is now ${now})\n`) : message;
 }
 
 function* walk(cmd: Command): Generator<Command> {

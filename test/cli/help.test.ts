@@ -44,3 +44,37 @@ test('--version prints the package version; an unknown command exits 2', async (
   const bad = await cli(['frobnicate']);
   assert.equal(bad.code, 2);
 });
+
+test('one name per kind of timeout across commands; a renamed flag is refused with its new name', async () => {
+  // The vocabulary of docs/cli.md: reaching the peer, silence, the whole operation, and named phases.
+  const allowed = new Set([
+    '--connect-timeout',
+    '--idle-timeout',
+    '--timeout',
+    '--header-timeout',
+    '--request-timeout',
+    '--first-byte-timeout',
+    '--handshake-timeout',
+    '--shutdown-timeout',
+    '--user-timeout',
+    '--room-timeout',
+  ]);
+  for (const cmd of [...COMMANDS, ['relay']]) {
+    const r = await cli([...cmd, '--help']);
+    for (const flag of r.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]*(?:timeout|idle)[\w-]*)/gm)) {
+      assert.ok(allowed.has(flag[1]!), `#${cmd.join(' ')}: ${flag[1]} is not one of the timeout names`);
+    }
+    // --timeout means the whole operation; where it would mean connecting, the flag is --connect-timeout.
+    assert.doesNotMatch(r.stdout, /--timeout <duration>\s+give up connecting/, cmd.join(' '));
+  }
+  for (const [argv, now] of [
+    [['tcp', 'connect', '127.0.0.1:1', '--idle', '1s'], '--idle-timeout'],
+    [['tcp', 'serve', '127.0.0.1:0', '--idle', '1s'], '--idle-timeout'],
+    [['ws', 'connect', 'ws://127.0.0.1:1/', '--timeout', '1s'], '--connect-timeout'],
+    [['relay', '127.0.0.1:0', '127.0.0.1:1', '--timeout', '1s'], '--connect-timeout'],
+  ] as const) {
+    const r = await cli([...argv]);
+    assert.equal(r.code, 2, `#${argv.join(' ')}: got ${r.code}`);
+    assert.ok(r.stderr.includes(`it is now ${now}`), `#${argv.join(' ')}: ${r.stderr}`);
+  }
+});

@@ -131,8 +131,8 @@ test('http post --data-file or --cacert naming a missing file: NETKIT_FILE_ACCES
   }
 });
 
-test('RELIABILITY 35: http serve --max-conns refuses one connection more with RST and logs it; --idle reaps a silent request', async (t) => {
-  const run = startCli(['http', 'serve', '127.0.0.1:0', '--max-conns', '1', '--idle', '300ms', '--json']);
+test('RELIABILITY 35: http serve --max-conns refuses one connection more with RST and logs it; --idle-timeout reaps a silent request', async (t) => {
+  const run = startCli(['http', 'serve', '127.0.0.1:0', '--max-conns', '1', '--idle-timeout', '300ms', '--json']);
   t.after(() => run.abort());
   const [, address] = await run.waitFor(/"address":"([^"]+)"/);
   const [host, port] = [address!.slice(0, address!.lastIndexOf(':')), Number(address!.split(':').pop())];
@@ -150,7 +150,7 @@ test('RELIABILITY 35: http serve --max-conns refuses one connection more with RS
   assert.match(refused.stderr, /ECONNRESET/);
   await run.waitFor(/"event":"refuse","remote":"127\.0\.0\.1:\d+","reason":"max-connections"/);
 
-  // The one connection allowed asks for an answer 10 s away: silent both ways, it is closed at --idle.
+  // The one connection allowed asks for an answer 10 s away: silent both ways, it is closed at --idle-timeout.
   const closed = new Promise<number>((resolve) => {
     const t0 = performance.now();
     holder.once('close', () => resolve(performance.now() - t0));

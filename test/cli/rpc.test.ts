@@ -164,9 +164,9 @@ describe('netkit rpc serve logs connections and calls', () => {
   });
 });
 
-describe('netkit rpc serve --idle', () => {
+describe('netkit rpc serve --idle-timeout', () => {
   for (const codec of ['gob', 'json', 'jsonrpc2'] as const) {
-    it(`${codec}: a silent connection is closed at --idle; a call running longer keeps its connection`, async (t) => {
+    it(`${codec}: a silent connection is closed at --idle-timeout; a call running longer keeps its connection`, async (t) => {
       const dir = await mkdtemp(path.join(tmpdir(), 'netkit-rpc-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       const mod = path.join(dir, 'slow.mjs');
@@ -180,7 +180,7 @@ describe('netkit rpc serve --idle', () => {
         '127.0.0.1:0',
         '--codec',
         codec,
-        '--idle',
+        '--idle-timeout',
         '300ms',
         '--service',
         mod,
@@ -198,14 +198,14 @@ describe('netkit rpc serve --idle', () => {
   }
 
   for (const codec of ['gob', 'jsonrpc2'] as const) {
-    it(`${codec}: a connection that never speaks is closed at --first-byte-timeout, even with --idle 0`, async (t) => {
+    it(`${codec}: a connection that never speaks is closed at --first-byte-timeout, even with --idle-timeout 0`, async (t) => {
       const run = startCli([
         'rpc',
         'serve',
         '127.0.0.1:0',
         '--codec',
         codec,
-        '--idle',
+        '--idle-timeout',
         '0',
         '--first-byte-timeout',
         '300ms',
@@ -221,9 +221,9 @@ describe('netkit rpc serve --idle', () => {
     });
   }
 
-  it('--help shows --idle with its default, and -q', async () => {
+  it('--help shows --idle-timeout with its default, and -q', async () => {
     const help = await cli(['rpc', 'serve', '--help']);
-    assert.match(help.stdout, /--idle <duration>[\s\S]*?\(default:\s+5m\)/);
+    assert.match(help.stdout, /--idle-timeout <duration>[\s\S]*?\(default:\s+5m\)/);
     assert.match(help.stdout, /--first-byte-timeout <duration>[\s\S]*?\(default:\s+10s\)/);
     assert.match(help.stdout, /-q, --quiet/);
   });

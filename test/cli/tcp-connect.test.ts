@@ -79,26 +79,26 @@ test('exit codes: refused 3, reset 5, bad address 6, bad flag 2', async (t) => {
   assert.equal(bad.code, 6);
   assert.match(bad.stderr, /NETKIT_MISSING_PORT/);
 
-  const flag = await cli(['tcp', 'connect', address, '--timeout', 'forever']);
+  const flag = await cli(['tcp', 'connect', address, '--connect-timeout', 'forever']);
   assert.equal(flag.code, 2);
 });
 
-test('--idle exits with 4 when the server goes quiet', async (t) => {
+test('--idle-timeout exits with 4 when the server goes quiet', async (t) => {
   const { address } = await startServer(t, replyHandler('never'));
   const start = Date.now();
-  const r = await cli(['tcp', 'connect', address, '--idle', '200ms', '--no-shutdown']);
+  const r = await cli(['tcp', 'connect', address, '--idle-timeout', '200ms', '--no-shutdown']);
   assert.equal(r.code, 4, r.stderr);
   assert.ok(Date.now() - start < 2000);
 });
 
-test('--send gives up after 10 s by default on a server that never answers (exit 4); --idle 0 waits on', async (t) => {
+test('--send gives up after 10 s by default on a server that never answers (exit 4); --idle-timeout 0 waits on', async (t) => {
   // Reads each request to its FIN, then neither answers nor closes.
   const { address } = await startServer(t, async (conn) => {
     await readAll(conn);
     await new Promise(() => {});
   });
   const start = Date.now();
-  const patient = startCli(['tcp', 'connect', address, '--send', 'ping\\n', '--idle', '0']);
+  const patient = startCli(['tcp', 'connect', address, '--send', 'ping\\n', '--idle-timeout', '0']);
   t.after(() => patient.abort());
   const r = await cli(['tcp', 'connect', address, '--send', 'ping\\n', '--json']);
   const waited = Date.now() - start;

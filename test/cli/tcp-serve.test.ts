@@ -105,7 +105,7 @@ test('tcp serve rejects bad flags with exit code 2', async () => {
   for (const args of [
     ['--frame', 'len7'],
     ['--max-conns', '0'],
-    ['--idle', 'soon'],
+    ['--idle-timeout', 'soon'],
     ['--workers', 'x'],
   ]) {
     const run = startCli(['tcp', 'serve', '127.0.0.1:0', ...args]);

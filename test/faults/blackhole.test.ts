@@ -160,8 +160,8 @@ test('black hole before connecting: every client ends within its timeout', {
   const args = '{"A":7,"B":8}';
 
   await t.test('tcp connect', async (tt) => {
-    await measure(tt, 'tcp connect (cli --timeout 1s)', cli, () =>
-      cliRun(['tcp', 'connect', tcp.address, '--timeout', '1s', '--send', 'x']),
+    await measure(tt, 'tcp connect (cli --connect-timeout 1s)', cli, () =>
+      cliRun(['tcp', 'connect', tcp.address, '--connect-timeout', '1s', '--send', 'x']),
     );
     await measure(tt, 'tcp dial (lib timeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
       libRun(() => dial(tcp.address, { timeout: T })),
@@ -178,8 +178,8 @@ test('black hole before connecting: every client ends within its timeout', {
   });
 
   await t.test('ws connect', async (tt) => {
-    await measure(tt, 'ws connect (cli --timeout 1s)', cli, () =>
-      cliRun(['ws', 'connect', `ws://${ws.address}/echo`, '--timeout', '1s', '--send', 'x']),
+    await measure(tt, 'ws connect (cli --connect-timeout 1s)', cli, () =>
+      cliRun(['ws', 'connect', `ws://${ws.address}/echo`, '--connect-timeout', '1s', '--send', 'x']),
     );
     await measure(tt, 'ws dial (lib timeout 1000)', lib('NETKIT_CONNECT_TIMEOUT'), () =>
       libRun(() => dialWs(`ws://${ws.address}/echo`, { timeout: T })),

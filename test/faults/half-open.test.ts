@@ -261,14 +261,14 @@ test('keep-alive: a client reading from a black-holed server fails within idle +
   );
 });
 
-test('idle timeout: `tcp serve --idle 2s` frees a black-holed client before keep-alive would', {
+test('idle timeout: `tcp serve --idle-timeout 2s` frees a black-holed client before keep-alive would', {
   timeout: 120_000,
 }, async (t) => {
   const l = await requireLab(t);
   if (!l) return;
   const IDLE_MS = 2000;
   // The CLI's keep-alive is the default (15 s idle), so a close before then is the idle timeout's.
-  const started = await l.netkit(['tcp', 'serve', `${l.b}:0`, '--echo', '--idle', '2s']);
+  const started = await l.netkit(['tcp', 'serve', `${l.b}:0`, '--echo', '--idle-timeout', '2s']);
   const server = watch(started.child, started.address);
   const pid = started.child.pid as number;
   const baseline = await fds(pid);
@@ -295,7 +295,7 @@ test('idle timeout: `tcp serve --idle 2s` frees a black-holed client before keep
     'half-open server idle timeout',
     times,
     IDLE_MS,
-    (max) => `closed in ${max} ms; --idle ${IDLE_MS} ms`,
+    (max) => `closed in ${max} ms; --idle-timeout ${IDLE_MS} ms`,
     {
       fds_baseline: baseline,
       fds_after: after,
@@ -398,14 +398,14 @@ test('keep-alive with userTimeout: a client writing into a black hole fails with
   );
 });
 
-test('defaults: `tcp serve --idle 0` still frees a black-holed client, by keep-alive, in 15 s + 10 × 1 s', {
+test('defaults: `tcp serve --idle-timeout 0` still frees a black-holed client, by keep-alive, in 15 s + 10 × 1 s', {
   timeout: 120_000,
 }, async (t) => {
   const l = await requireLab(t);
   if (!l) return;
   // Go's 15 s idle, then libuv's fixed probes (1 s apart, 10 of them): 25 s on Linux.
   const DEFAULT_BOUND_MS = 15_000 + 10 * 1000;
-  const started = await l.netkit(['tcp', 'serve', `${l.b}:0`, '--echo', '--idle', '0']);
+  const started = await l.netkit(['tcp', 'serve', `${l.b}:0`, '--echo', '--idle-timeout', '0']);
   const server = watch(started.child, started.address);
   const pid = started.child.pid as number;
   const baseline = await fds(pid);

@@ -25,7 +25,7 @@ test('tcp serve --keepalive 1s,1s,3 frees a black-holed client within 4 s', asyn
     'serve',
     `${lab.b}:0`,
     '--echo',
-    '--idle',
+    '--idle-timeout',
     '0',
     '--keepalive',
     '1s,1s,3',

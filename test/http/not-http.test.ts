@@ -117,7 +117,7 @@ describe('a client pointed at a port that does not speak HTTP', () => {
 
   it('ws connect exits 3 and says what the peer sent, escaped', async (t) => {
     const address = await greeter(t, SSH);
-    const r = await cli(['ws', 'connect', `ws://${address}/`, '--timeout', '5s']);
+    const r = await cli(['ws', 'connect', `ws://${address}/`, '--connect-timeout', '5s']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /does not speak HTTP; it sent "SSH-2\.0-OpenSSH_9\.2p1 Debian-2\+deb12u3\\r\\n"/);
     assert.match(r.stderr, /NETKIT_HTTP_PROTOCOL/);

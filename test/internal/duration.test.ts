@@ -30,8 +30,8 @@ test('parseDuration reads a bare number as milliseconds when told to (the ?delay
 test('parseDuration refuses what is not a duration, naming the option', () => {
   for (const text of ['soon', '10 s', '-1s', '1d', '', '1e3', '999999h', 's', '1m-30s', '1.5.2s', 'ms5']) {
     assert.throws(
-      () => parseDuration(text, '--idle'),
-      (e: InvalidArgumentError) => e instanceof InvalidArgumentError && e.option === '--idle',
+      () => parseDuration(text, '--idle-timeout'),
+      (e: InvalidArgumentError) => e instanceof InvalidArgumentError && e.option === '--idle-timeout',
       text,
     );
   }

@@ -11,7 +11,7 @@ interface HttpServeFlags extends ServerFlags {
   dir?: string;
   maxBody?: number;
   maxPending: number;
-  idle: number;
+  idleTimeout: number;
   headerTimeout: number;
   requestTimeout: number;
 }
@@ -45,7 +45,7 @@ export function httpServeCommand(ctx: CliContext): Command {
         )
         .addOption(
           durationOption(
-            '--idle <duration>',
+            '--idle-timeout <duration>',
             'close a connection with no traffic either way for this long during a request (0 = never)',
             '1m',
           ),
@@ -110,7 +110,7 @@ Examples:
         ...(flags.maxBody !== undefined ? { maxBodyBytes: flags.maxBody } : {}),
         maxPendingRequests: flags.maxPending,
         maxConnections: cx.setup.maxConns,
-        idleTimeout: flags.idle,
+        idleTimeout: flags.idleTimeout,
         onRefuse: flags.quiet
           ? undefined
           : (remote) =>

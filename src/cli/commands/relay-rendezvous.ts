@@ -90,13 +90,13 @@ export interface RunningRendezvous {
 /**
  * startRendezvous serves --rendezvous with the relay's listen-side options
  * (`common`: network, Unix socket mode, PROXY protocol, TLS certificate,
- * shutdown timeout; --idle as its idle timeout) and prints its events.
+ * shutdown timeout; --idle-timeout as its idle timeout) and prints its events.
  * `alone` is true when no relay listens next to it: then a listen-side
  * flag that does not fit its address is refused instead of ignored.
  */
 export async function startRendezvous(
   log: Output,
-  flags: RendezvousFlags & { idle?: number; quiet?: boolean; cert?: string },
+  flags: RendezvousFlags & { idleTimeout?: number; quiet?: boolean; cert?: string },
   common: Omit<RelayOptions, 'listen' | 'targets'>,
   alone: boolean,
 ): Promise<RunningRendezvous> {
@@ -115,7 +115,7 @@ export async function startRendezvous(
     roomTimeout: flags.roomTimeout,
     ...(flags.roomBytes !== undefined ? { maxRoomBytes: flags.roomBytes } : {}),
     ...(flags.roomTime !== undefined ? { maxRoomTime: flags.roomTime } : {}),
-    ...(flags.idle !== undefined ? { idleTimeout: flags.idle } : {}),
+    ...(flags.idleTimeout !== undefined ? { idleTimeout: flags.idleTimeout } : {}),
     ...(common.shutdownTimeout !== undefined ? { shutdownTimeout: common.shutdownTimeout } : {}),
     ...(common.network !== undefined ? { network: common.network } : {}),
     ...(common.socketMode !== undefined && (at.unix || alone) ? { socketMode: common.socketMode } : {}),

@@ -40,8 +40,8 @@ interface RelayFlags extends RendezvousFlags {
   api?: string;
   name?: string;
   maxConns: number;
-  idle?: number;
-  timeout: number;
+  idleTimeout?: number;
+  connectTimeout: number;
   shutdownTimeout: number;
   maxChildren: number;
   allowRemoteExec?: boolean;
@@ -83,7 +83,7 @@ is passed on as an RST, and a slow reader pauses its writer (bounded memory).
 A rendezvous (--rendezvous, with or without a relay) pairs a sender and a receiver that
 both dial out to it, by the room of their code, and pipes their end-to-end encrypted
 bytes; the listen-side flags (--network, --socket-mode, --proxy-protocol, --cert...) and
---idle and --shutdown-timeout apply to it too. See docs/rendezvous.md.
+--idle-timeout and --shutdown-timeout apply to it too. See docs/rendezvous.md.
 
 Faults (--fault, repeatable; the same as Toxiproxy's toxics; see docs/relay-faults.md):
   latency=100ms[,jitter=20ms]   bandwidth=64KB    slicer=4[,delay=10ms]
@@ -149,12 +149,12 @@ export function relayCommand(ctx: CliContext): Command {
     )
     .addOption(
       durationOption(
-        '--idle <duration>',
+        '--idle-timeout <duration>',
         'close connections (udp: forget clients) silent this long (0 = never; udp default 1m, rendezvous rooms 10m)',
       ),
     )
     .addOption(
-      durationOption('--timeout <duration>', 'give up connecting to a target after this long', '10s'),
+      durationOption('--connect-timeout <duration>', 'give up connecting to a target after this long', '10s'),
     )
     .addOption(
       durationOption('--shutdown-timeout <duration>', 'on Ctrl-C, let connections finish this long', '5s'),
@@ -385,8 +385,8 @@ async function commonOptions(
       : {}),
     ...(flags.sendProxy !== undefined ? { sendProxy: flags.sendProxy } : {}),
     maxConnections: flags.maxConns,
-    ...(flags.idle !== undefined ? { idleTimeout: flags.idle } : {}),
-    connectTimeout: flags.timeout,
+    ...(flags.idleTimeout !== undefined ? { idleTimeout: flags.idleTimeout } : {}),
+    connectTimeout: flags.connectTimeout,
     shutdownTimeout: flags.shutdownTimeout,
     maxChildren: flags.maxChildren,
     ...(flags.allowRemoteExec ? { allowRemoteExec: true } : {}),
@@ -458,7 +458,7 @@ async function runUdp(
   const r = await lib.relayUdp({
     listen: listen.slice(4),
     target: (targets[0] as string).slice(4),
-    ...(flags.idle !== undefined ? { idleTimeout: flags.idle } : {}),
+    ...(flags.idleTimeout !== undefined ? { idleTimeout: flags.idleTimeout } : {}),
     maxClients: flags.maxClients,
     ...(flags.network.startsWith('udp') ? { network: flags.network as 'udp' } : {}),
     ...(dump ? { onDatagram: dump } : {}),

@@ -20,7 +20,7 @@ interface RpcServeFlags extends ServerFlags {
   codec: 'gob' | 'json' | 'jsonrpc2';
   http?: boolean;
   service: string[];
-  idle: number;
+  idleTimeout: number;
   firstByteTimeout: number;
 }
 
@@ -82,7 +82,7 @@ export function rpcServeCommand(ctx: CliContext): Command {
         )
         .addOption(
           durationOption(
-            '--idle <duration>',
+            '--idle-timeout <duration>',
             'close connections with no traffic and no call running for this long (0 = never; not with jsonrpc2 --http)',
             '5m',
           ),
@@ -149,7 +149,7 @@ Examples:
       } else if (flags.codec === 'jsonrpc2') {
         const server = await serveJsonRpc2Tcp(listener, registry, {
           ...common,
-          idleTimeout: flags.idle,
+          idleTimeout: flags.idleTimeout,
           firstByteTimeout: flags.firstByteTimeout,
           shutdownTimeout: flags.shutdownTimeout,
         });
@@ -160,7 +160,7 @@ Examples:
           ...common,
           codec: flags.codec,
           http: Boolean(flags.http),
-          idleTimeout: flags.idle,
+          idleTimeout: flags.idleTimeout,
           firstByteTimeout: flags.firstByteTimeout,
           shutdownTimeout: flags.shutdownTimeout,
         });

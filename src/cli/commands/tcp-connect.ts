@@ -34,8 +34,8 @@ interface ConnectFlags extends TlsFlags, KeepAliveFlags {
   frame: FrameFormat;
   maxFrame?: number;
   hex?: boolean;
-  timeout: number;
-  idle?: number;
+  connectTimeout: number;
+  idleTimeout?: number;
   shutdown: boolean;
   local?: string;
   proxyHeader?: 'v1' | 'v2';
@@ -61,10 +61,10 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     .addOption(frameOption('none'))
     .addOption(bytesOption('--max-frame <bytes>', 'largest frame accepted from the server'))
     .option('--hex', 'print received bytes as a hex dump')
-    .addOption(durationOption('--timeout <duration>', 'give up connecting after this long', '10s'))
+    .addOption(durationOption('--connect-timeout <duration>', 'give up connecting after this long', '10s'))
     .addOption(
       durationOption(
-        '--idle <duration>',
+        '--idle-timeout <duration>',
         `exit (code 4) when nothing is received for this long (with --send: ${SEND_IDLE_MS / 1000}s unless set; 0 = never)`,
       ),
     )
@@ -132,7 +132,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   const keepAlive = keepAliveFromFlags(flags);
   const conn = await dial(address, {
     network: flags.network,
-    timeout: flags.timeout,
+    timeout: flags.connectTimeout,
     signal: io.signal,
     ...(flags.local ? { localAddress: flags.local } : {}),
     ...(tls !== undefined ? { tls } : {}),
@@ -156,7 +156,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   io.signal.addEventListener('abort', onAbort, { once: true });
   // A one-shot --send waits for the answer, not forever: a server that never
   // answers (or never closes) ends it with exit 4. Interactive use keeps none.
-  const idleMs = flags.idle ?? (flags.send !== undefined ? SEND_IDLE_MS : 0);
+  const idleMs = flags.idleTimeout ?? (flags.send !== undefined ? SEND_IDLE_MS : 0);
   let idle: NodeJS.Timeout | undefined;
   let idled = false;
   const armIdle = () => {
@@ -194,7 +194,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
     } else if (io.signal.aborted) {
       code = stoppedExit(io.signal);
     } else if (idled) {
-      status('idle', { idleMs }, `nothing received for ${formatDuration(idleMs)}; closing (--idle)`);
+      status('idle', { idleMs }, `nothing received for ${formatDuration(idleMs)}; closing (--idle-timeout)`);
       code = EXIT.TIMEOUT;
     } else if (isNetkitError(err, 'NETKIT_CONNECTION_RESET')) {
       status(

@@ -12,7 +12,7 @@ interface ServeFlags extends ServerFlags {
   reply: string;
   frame: FrameFormat;
   maxFrame?: number;
-  idle: number;
+  idleTimeout: number;
   firstByteTimeout: number;
 }
 
@@ -38,7 +38,7 @@ export function tcpServeCommand(ctx: CliContext): Command {
           ),
         )
         .addOption(
-          durationOption('--idle <duration>', 'close connections silent this long (0 = never)', '2m'),
+          durationOption('--idle-timeout <duration>', 'close connections silent this long (0 = never)', '2m'),
         )
         .addOption(
           durationOption(
@@ -71,7 +71,7 @@ Examples:
       const handler: Handler = flags.echo ? echoHandler(codec) : replyHandler(flags.reply, codec);
       const server = serve(listener, handler, {
         maxConnections: cx.setup.maxConns,
-        idleTimeout: flags.idle,
+        idleTimeout: flags.idleTimeout,
         firstByteTimeout: flags.firstByteTimeout,
         shutdownTimeout: flags.shutdownTimeout,
       });

@@ -24,7 +24,7 @@ interface WsConnectFlags extends TlsFlags {
   ping?: number;
   reconnect?: boolean;
   maxPayload?: number;
-  timeout: number;
+  connectTimeout: number;
   quiet?: boolean;
   json?: boolean;
 }
@@ -70,7 +70,7 @@ export function wsConnectCommand(ctx: CliContext): Command {
     )
     .option('--reconnect', 'reconnect when the connection drops (exponential backoff with jitter, up to 30s)')
     .addOption(bytesOption('--max-payload <bytes>', 'largest message accepted (default 64MiB)'))
-    .addOption(durationOption('--timeout <duration>', 'give up connecting after this long (exit 4)', '10s'))
+    .addOption(durationOption('--connect-timeout <duration>', 'give up connecting after this long (exit 4)', '10s'))
     .option('-q, --quiet', 'no connection status on stderr')
     .addOption(jsonOption());
   return addTlsFlags(cmd, 'url')
@@ -200,7 +200,7 @@ function connect(
     protocols: flags.subprotocol,
     ...(flags.origin !== undefined ? { origin: flags.origin } : {}),
     ...(flags.maxPayload !== undefined ? { maxPayload: flags.maxPayload } : {}),
-    timeout: flags.timeout,
+    timeout: flags.connectTimeout,
     ...(tls !== undefined ? { tls } : {}),
     ...(flags.reconnect ? { reconnect: true } : {}),
     preamble: flags.preamble.map((p) => encode(p, flags)),
