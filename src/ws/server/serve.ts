@@ -1,18 +1,14 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
 import { AbortError } from '../../errors.js';
 import { startHttpServer } from '../../http/server/serve.js';
-import { endpointText, peerEndpoint } from '../../tcp/endpoint.js';
 import type { Listener } from '../../tcp/listener.js';
-import { verifiedSubject } from '../../tls/client.js';
-import { CLOSE } from '../message.js';
 import { PAGE_CSP, renderPage } from '../page.js';
-import { startHeartbeat } from './heartbeat.js';
+import { startHub } from './hub.js';
 import { type ResolvedWsOptions, resolveWsOptions, type WsServerOptions } from './options.js';
-import { WsPeer } from './peer.js';
+import type { WsPeer } from './peer.js';
 import { Rooms } from './rooms.js';
-import { originAllowed, type Route, refuse, route } from './upgrade.js';
+import { route } from './upgrade.js';
 import { WsServer } from './ws-server.js';
 
 /**
@@ -50,104 +46,17 @@ export async function serveWs(address: Listener | string, options: WsServerOptio
     await rooms.close();
     throw err;
   }
-  const wss = new WebSocketServer({
-    noServer: true,
-    clientTracking: false,
-    maxPayload: opts.maxPayload,
-    perMessageDeflate: opts.perMessageDeflate ? { threshold: 1024, concurrencyLimit: 10 } : false,
-    handleProtocols: (offered) => opts.protocols.find((p) => offered.has(p)) ?? false,
-  });
   const server = new WsServer(http, peers, rooms, opts);
-  const controller = new AbortController();
-  let nextId = 0;
   const unix = http.listener.addr.network === 'unix';
-  const accept = (ws: WebSocket, req: http.IncomingMessage, r: Route) => {
-    const remoteAddress = endpointText(peerEndpoint(req.socket, unix));
-    const subject = verifiedSubject(req.socket);
-    const peer = new WsPeer(
-      ws,
-      { id: ++nextId, remoteAddress, path: r.path, query: r.query, room: r.room, headers: req.headers },
-      opts.maxQueueBytes,
-    );
-    peers.add(peer);
-    const onEvent = opts.onEvent;
-    onEvent?.({
-      type: 'open',
-      id: peer.id,
-      remote: remoteAddress,
-      path: r.path,
-      room: r.room,
-      protocol: ws.protocol,
-      ...(subject === undefined ? {} : { subject }),
-    });
-    void peer.closed.then(({ code, reason }) => {
-      peers.delete(peer);
-      if (r.room !== undefined) rooms.leave(peer, r.room);
-      onEvent?.({
-        type: 'close',
-        id: peer.id,
-        remote: remoteAddress,
-        code,
-        reason,
-        messagesIn: peer.messagesIn,
-      });
-    });
-    if (opts.handler) return runHandler(peer, opts, controller.signal);
-    const room = r.room;
-    if (room !== undefined) rooms.join(peer, room);
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      peer.messagesIn++;
-      onEvent?.({ type: 'message', id: peer.id, remote: remoteAddress, room, binary, data });
-      if (room === undefined) peer.send(data, { binary });
-      else rooms.publish(room, data, binary);
-    });
-  };
+  const hub = startHub(server, peers, rooms, opts, () => unix);
   http.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Until ws owns the socket, a reset must not become an uncaught 'error'.
-    socket.on('error', () => socket.destroy());
-    const r = route(req.url, opts);
-    const no = (status: number, reason: string) => {
-      opts.onEvent?.({
-        type: 'rejected',
-        remote: endpointText(peerEndpoint(req.socket, unix)),
-        path: req.url ?? '',
-        status,
-        reason,
-      });
-      refuse(socket, status, reason);
-    };
-    if (server.closed) return no(503, 'server shutting down');
-    if (r === undefined) return no(404, `no WebSocket endpoint at this path; try ${opts.path}`);
-    if (r === 'bad') return no(400, 'bad room name (percent-encoding, "/" or over 256 bytes)');
-    if (!originAllowed(req, opts.origins)) return no(403, 'origin not allowed');
-    if (peers.size >= opts.maxConnections)
-      return no(503, `too many connections (max ${opts.maxConnections})`);
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, r));
+    // This server is the only one on its port, so an upgrade it does not take is nobody's.
+    if (!hub.take(req, socket, head))
+      hub.reject(req, socket, 404, `no WebSocket endpoint at this path; try ${opts.path}`);
   });
-  const stopHeartbeat = startHeartbeat(peers, opts.heartbeat);
-  server.onClose(() => {
-    stopHeartbeat();
-    controller.abort();
-    wss.close();
-  });
+  server.onClose(() => hub.stop());
   opts.signal?.addEventListener('abort', () => void server.close(), { once: true });
   return server;
-}
-
-async function runHandler(peer: WsPeer, opts: ResolvedWsOptions, serverSignal: AbortSignal): Promise<void> {
-  const ac = new AbortController();
-  const abort = () => ac.abort();
-  serverSignal.addEventListener('abort', abort, { once: true });
-  void peer.closed.then(abort);
-  try {
-    await opts.handler?.(peer, { signal: ac.signal });
-    peer.close(CLOSE.NORMAL);
-  } catch {
-    // The handler's error is the server's business; the peer only learns that something failed.
-    peer.close(CLOSE.INTERNAL_ERROR, 'internal error');
-  } finally {
-    serverSignal.removeEventListener('abort', abort);
-  }
 }
 
 /** requestHandler answers plain HTTP: the page at `/`, 426 at the WebSocket path, 404 elsewhere. */

@@ -1,4 +1,3 @@
-import type { HttpServer } from '../../http/server/serve.js';
 import type { Listener } from '../../tcp/listener.js';
 import { CLOSE, type Sendable } from '../message.js';
 import type { ResolvedWsOptions } from './options.js';
@@ -6,39 +5,75 @@ import type { WsPeer } from './peer.js';
 import type { Rooms } from './rooms.js';
 
 /**
- * WsServer is a running serveWs() server. close() shuts it down
- * gracefully: it stops accepting, sends every peer a close frame (1001,
- * going away), waits up to `shutdownTimeout` for the closing handshakes, then
- * terminates whoever is left and disconnects the bus.
+ * WsFront is where a WsServer's connections come from: the HTTP server
+ * serveWs runs on its own listener, or the application's server that
+ * attachWs mounts it on. close() stops it taking new connections.
+ */
+export interface WsFront {
+  /** address is the bound address in Go's form, or '' while the server does not listen. */
+  readonly address: string;
+  /** url is `http://address/` (`https://` with TLS, `http://unix:/path:/` for a Unix socket), or ''. */
+  readonly url: string;
+  readonly listener: Listener | undefined;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+/**
+ * WsServer is a running serveWs() or attachWs() server. close() shuts it
+ * down gracefully: it stops accepting, sends every peer a close frame
+ * (1001, going away), waits up to `shutdownTimeout` for the closing
+ * handshakes, then terminates whoever is left and disconnects the bus.
+ * An attached server leaves the server it is attached to running.
  */
 export class WsServer implements AsyncDisposable {
-  /** address is the bound address in Go's form (`127.0.0.1:8080`). */
-  readonly address: string;
-  /** url is the WebSocket endpoint, `ws://address/path` (`wss://` with TLS; `ws://unix:/socket:/path` for a Unix socket). */
-  readonly url: string;
-  /** pageUrl is the browser page's URL when the page is served. */
-  readonly pageUrl: string | undefined;
-  readonly #http: HttpServer;
+  readonly #front: WsFront;
+  readonly #path: string;
+  readonly #page: boolean;
   readonly #peers: Set<WsPeer>;
   readonly #rooms: Rooms;
   readonly #shutdownTimeout: number;
   readonly #onClose: (() => void)[] = [];
+  readonly #onClosed: (() => void)[] = [];
   #closing: Promise<void> | undefined;
 
-  constructor(http: HttpServer, peers: Set<WsPeer>, rooms: Rooms, opts: ResolvedWsOptions) {
-    this.#http = http;
+  constructor(front: WsFront, peers: Set<WsPeer>, rooms: Rooms, opts: ResolvedWsOptions) {
+    this.#front = front;
+    this.#path = opts.path;
+    this.#page = opts.page;
     this.#peers = peers;
     this.#rooms = rooms;
     this.#shutdownTimeout = opts.shutdownTimeout;
-    this.address = http.address;
-    // The HTTP server's URL knows TLS and Unix sockets: `https://a/` becomes `wss://a/path`.
-    this.url = `${http.url.replace(/^http/, 'ws').slice(0, -1)}${opts.path}`;
-    this.pageUrl = opts.page ? http.url : undefined;
   }
 
-  /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
-  get listener(): Listener {
-    return this.#http.listener;
+  /**
+   * address is the bound address in Go's form (`127.0.0.1:8080`). An
+   * attached server reports the address of the server it is attached to,
+   * '' while that one does not listen.
+   */
+  get address(): string {
+    return this.#front.address;
+  }
+
+  /** url is the WebSocket endpoint, `ws://address/path` (`wss://` with TLS; `ws://unix:/socket:/path` for a Unix socket). */
+  get url(): string {
+    const base = this.#front.url;
+    // The HTTP server's URL knows TLS and Unix sockets: `https://a/` becomes `wss://a/path`.
+    return base === '' ? '' : `${base.replace(/^http/, 'ws').slice(0, -1)}${this.#path}`;
+  }
+
+  /** pageUrl is the browser page's URL when the page is served. */
+  get pageUrl(): string | undefined {
+    return this.#page ? this.#front.url : undefined;
+  }
+
+  /**
+   * listener is where connections come from (its `tls` tells the
+   * certificate's fingerprint); undefined for an attached server, whose
+   * connections are the application server's.
+   */
+  get listener(): Listener | undefined {
+    return this.#front.listener;
   }
 
   /** connections is the number of open WebSocket connections. */
@@ -68,11 +103,16 @@ export class WsServer implements AsyncDisposable {
     this.#onClose.push(fn);
   }
 
+  /** onClosed registers cleanup run once close() has seen every connection gone, or at destroy(). */
+  onClosed(fn: () => void): void {
+    this.#onClosed.push(fn);
+  }
+
   /** close shuts down gracefully; resolves once every connection is gone. Idempotent. */
   close(code: number = CLOSE.GOING_AWAY, reason = 'server shutting down'): Promise<void> {
     this.#closing ??= (async () => {
       for (const fn of this.#onClose) fn();
-      const httpClosed = this.#http.close();
+      const frontClosed = this.#front.close();
       const gone = [...this.#peers].map((p) => {
         p.close(code, reason);
         return p.closed;
@@ -86,7 +126,8 @@ export class WsServer implements AsyncDisposable {
       ]);
       clearTimeout(force);
       for (const p of this.#peers) p.terminate();
-      await Promise.all([httpClosed, this.#rooms.close()]);
+      await Promise.all([frontClosed, this.#rooms.close()]);
+      for (const fn of this.#onClosed.splice(0)) fn();
     })();
     return this.#closing;
   }
@@ -96,8 +137,9 @@ export class WsServer implements AsyncDisposable {
     this.#closing ??= Promise.resolve();
     for (const fn of this.#onClose.splice(0)) fn();
     for (const p of this.#peers) p.terminate();
-    this.#http.destroy();
+    this.#front.destroy();
     void this.#rooms.close();
+    for (const fn of this.#onClosed.splice(0)) fn();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
