@@ -20,7 +20,16 @@ import { checkInt, checkMs } from '../internal/validate.js';
  */
 export type KeepAliveOptions =
   | boolean
-  | { idle?: number; interval?: number; count?: number; userTimeout?: number };
+  | {
+      /** idle is how long the connection is quiet before the first probe (TCP_KEEPIDLE), ms. */
+      idle?: number;
+      /** interval is the time between unanswered probes (TCP_KEEPINTVL), ms; needs the optional package sockopt. */
+      interval?: number;
+      /** count is how many unanswered probes end the connection (TCP_KEEPCNT); needs the optional package sockopt. */
+      count?: number;
+      /** userTimeout bounds unacknowledged data (TCP_USER_TIMEOUT), ms; Linux only, off by default. */
+      userTimeout?: number;
+    };
 
 /** GO_KEEPALIVE_IDLE_MS is Go's default keep-alive period for Dial and Listen (15 s). */
 export const GO_KEEPALIVE_IDLE_MS = 15_000;
@@ -70,38 +79,83 @@ export function normalizeKeepAlive(option: string, value: KeepAliveOptions | und
   return { enable: true, idle, interval, count, userTimeout };
 }
 
-interface NetKeepAlive {
-  setKeepAliveInterval(socket: Socket, ms: number): boolean;
-  setKeepAliveProbes(socket: Socket, count: number): boolean;
-  setUserTimeout(socket: Socket, ms: number): boolean;
+/** Sockopt is the part of the optional `sockopt` package netkit uses: setsockopt/getsockopt with integer values. */
+interface Sockopt {
+  setsockopt(socket: Socket, level: number, option: number, value: number): void;
+  getsockopt(socket: Socket, level: number, option: number): number;
 }
 
-let netKeepAlive: Promise<NetKeepAlive | undefined> | undefined;
+/**
+ * TCP_OPTIONS are the setsockopt numbers, per platform, from the system
+ * headers (Linux <netinet/tcp.h>, Darwin <netinet/tcp.h>). Intervals are in
+ * whole seconds on both; TCP_USER_TIMEOUT (Linux only) is in milliseconds.
+ * Windows is absent: its sockets have no file descriptor for setsockopt.
+ */
+const TCP_OPTIONS: Partial<
+  Record<NodeJS.Platform, { keepIntvl: number; keepCnt: number; userTimeout?: number }>
+> = {
+  linux: { keepIntvl: 5, keepCnt: 6, userTimeout: 18 },
+  darwin: { keepIntvl: 0x101, keepCnt: 0x102 },
+};
+
+/** IPPROTO_TCP is the protocol level for TCP options (6 on every platform above). */
+export const IPPROTO_TCP = 6;
+
+let sockopt: Promise<Sockopt | undefined> | undefined;
+
+/**
+ * loadSockopt loads the optional `sockopt` package once (a small N-API addon
+ * doing only setsockopt/getsockopt, chosen over a general-purpose FFI for its
+ * size, load time and per-call cost; docs/tcp.md has the measurements), or
+ * resolves undefined when it is not installed.
+ */
+export function loadSockopt(): Promise<Sockopt | undefined> {
+  // The package ships no types; the specifier is a variable so the compiler takes the
+  // interface above instead of asking for a declaration file.
+  const name = 'sockopt';
+  sockopt ??= import(name).then(
+    (m) => (m.default ?? m) as unknown as Sockopt,
+    () => undefined,
+  );
+  return sockopt;
+}
+
+/** tcpOptionNumbers returns this platform's TCP_KEEPINTVL / TCP_KEEPCNT / TCP_USER_TIMEOUT numbers, if known. */
+export function tcpOptionNumbers(): { keepIntvl: number; keepCnt: number; userTimeout?: number } | undefined {
+  return TCP_OPTIONS[process.platform];
+}
 
 /**
  * applyKeepAlive sets keep-alive on a connected socket. Node itself sets
  * only the idle time (libuv fixes the interval at 1 s and the count at 10),
- * so `interval`, `count` and `userTimeout` go through the optional
- * `net-keepalive` package (setsockopt TCP_KEEPINTVL / TCP_KEEPCNT /
- * TCP_USER_TIMEOUT); without it they are refused with NETKIT_UNSUPPORTED
- * rather than silently ignored, as is `userTimeout` off Linux.
+ * so `interval`, `count` and `userTimeout` are set with setsockopt
+ * (TCP_KEEPINTVL / TCP_KEEPCNT / TCP_USER_TIMEOUT) through the optional
+ * `sockopt` package; without it, or on a platform without those options,
+ * they are refused with NETKIT_UNSUPPORTED rather than silently ignored.
  */
 export async function applyKeepAlive(socket: Socket, value: KeepAliveOptions | undefined): Promise<void> {
   const ka = normalizeKeepAlive('keepAlive', value);
   socket.setKeepAlive(ka.enable, ka.idle);
   const extra = ka.interval !== undefined || ka.count !== undefined || ka.userTimeout !== undefined;
   if (!ka.enable || !extra) return;
-  netKeepAlive ??= import('net-keepalive').then(
-    (m) => (m.default ?? m) as unknown as NetKeepAlive,
-    () => undefined,
-  );
-  const lib = await netKeepAlive;
-  if (!lib) {
+  const numbers = tcpOptionNumbers();
+  if (!numbers) {
     throw new UnsupportedError(
-      'keepAlive.interval, keepAlive.count and keepAlive.userTimeout need the optional package net-keepalive; install it or set only keepAlive.idle',
+      `keepAlive.interval, keepAlive.count and keepAlive.userTimeout are not supported on ${process.platform}; set only keepAlive.idle`,
     );
   }
-  if (ka.interval !== undefined) lib.setKeepAliveInterval(socket, ka.interval);
-  if (ka.count !== undefined) lib.setKeepAliveProbes(socket, ka.count);
-  if (ka.userTimeout !== undefined) lib.setUserTimeout(socket, ka.userTimeout);
+  const lib = await loadSockopt();
+  if (!lib) {
+    throw new UnsupportedError(
+      'keepAlive.interval, keepAlive.count and keepAlive.userTimeout need the optional package sockopt; install it or set only keepAlive.idle',
+    );
+  }
+  // A socket closed while the package loaded has no descriptor left to set.
+  if (socket.destroyed) return;
+  if (ka.interval !== undefined)
+    lib.setsockopt(socket, IPPROTO_TCP, numbers.keepIntvl, Math.round(ka.interval / 1000));
+  if (ka.count !== undefined) lib.setsockopt(socket, IPPROTO_TCP, numbers.keepCnt, ka.count);
+  if (ka.userTimeout !== undefined && numbers.userTimeout !== undefined) {
+    lib.setsockopt(socket, IPPROTO_TCP, numbers.userTimeout, ka.userTimeout);
+  }
 }
