@@ -94,10 +94,15 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
     description: 'a guided tour: every capability, end to end on loopback',
     load: async (ctx) => [(await import('./commands/tour.js')).tourCommand(ctx)],
   },
+  {
+    name: 'completion',
+    description: 'print a shell completion script (bash, zsh or fish)',
+    load: async (ctx) => [(await import('./commands/completion.js')).completionCommand(ctx)],
+  },
 ];
 
 /** LEAVES are the entries that are commands themselves; the others are groups (`netkit tcp serve`). */
-const LEAVES = new Set(['send', 'recv', 'relay', 'states', 'resolve', 'tour']);
+const LEAVES = new Set(['send', 'recv', 'relay', 'states', 'resolve', 'tour', 'completion']);
 
 /**
  * buildProgram assembles the command tree; each command lives in its own
@@ -119,7 +124,8 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
     .exitOverride();
 
   const first = ctx.argv[0];
-  const loadAll = !ENTRIES.some((e) => e.name === first);
+  // `completion` describes the whole tree, so it loads every entry too.
+  const loadAll = first === 'completion' || !ENTRIES.some((e) => e.name === first);
   for (const entry of ENTRIES) {
     const wanted = loadAll || entry.name === first;
     if (LEAVES.has(entry.name)) {
