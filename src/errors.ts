@@ -54,6 +54,11 @@ export const ERROR_CODES = Object.freeze({
     'A resource was released or destroyed twice, or given to a pool it was not borrowed from.',
   NETKIT_PROXY_HEADER:
     'A PROXY protocol header is malformed, missing from a trusted peer, or did not arrive in time.',
+  NETKIT_TUNNEL_FAILED:
+    'The forward proxy (HTTP CONNECT or SOCKS5) refused to open a tunnel to the target, or could not reach it.',
+  NETKIT_TUNNEL_AUTH: 'The forward proxy requires credentials, or refused the ones given.',
+  NETKIT_TUNNEL_PROTOCOL:
+    "The forward proxy's reply is malformed, over its size limit, or was cut short; no tunnel was opened.",
   NETKIT_WS_CLOSED:
     'The WebSocket closed abnormally (no close frame, or a policy, size or protocol close code).',
   NETKIT_TRANSFER_PATH:
@@ -252,6 +257,43 @@ export class ProxyError extends NetkitError {
   constructor(reason: string, message: string) {
     super('NETKIT_PROXY_HEADER', message);
     this.reason = reason;
+  }
+}
+
+/** TunnelCode is the codes a forward-proxy tunnel fails with. */
+export type TunnelCode = 'NETKIT_TUNNEL_FAILED' | 'NETKIT_TUNNEL_AUTH' | 'NETKIT_TUNNEL_PROTOCOL';
+
+/**
+ * TunnelError is a forward proxy that did not open the tunnel asked for.
+ * `proxy` is the proxy's URL without its password, `target` the host:port
+ * asked for; `status` is the HTTP proxy's status (407, 502…), `reply` the
+ * SOCKS5 reply code (0x05: connection refused by the target), `limit` the
+ * byte limit a reply went over.
+ */
+export class TunnelError extends NetkitError {
+  readonly proxy: string;
+  readonly target: string;
+  readonly status: number | undefined;
+  readonly reply: number | undefined;
+  readonly limit: number | undefined;
+  constructor(
+    code: TunnelCode,
+    message: string,
+    details: {
+      proxy: string;
+      target: string;
+      status?: number;
+      reply?: number;
+      limit?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(code, message, { cause: details.cause });
+    this.proxy = details.proxy;
+    this.target = details.target;
+    this.status = details.status;
+    this.reply = details.reply;
+    this.limit = details.limit;
   }
 }
 

@@ -1,0 +1,126 @@
+import net from 'node:net';
+import { InvalidArgumentError } from '../errors.js';
+
+/**
+ * Proxy URLs as curl reads them (`-x`, `ALL_PROXY`): `http://` is HTTP
+ * CONNECT, `socks5://` is SOCKS5 with the name resolved here, `socks5h://`
+ * SOCKS5 with the name resolved by the proxy; a URL without a scheme is
+ * http://, and a proxy without a port is on 1080, curl's default for every
+ * scheme. Credentials in the URL are percent-decoded, as curl does.
+ */
+
+/** PROXY_SCHEMES are the proxy URL schemes accepted. */
+export const PROXY_SCHEMES = Object.freeze(['http', 'socks5', 'socks5h'] as const);
+
+/** ProxyScheme is one of PROXY_SCHEMES. */
+export type ProxyScheme = (typeof PROXY_SCHEMES)[number];
+
+/** DEFAULT_PROXY_PORT is curl's port for a proxy URL that names none. */
+export const DEFAULT_PROXY_PORT = 1080;
+
+/** ProxySpec is a parsed, validated proxy URL. */
+export interface ProxySpec {
+  readonly scheme: ProxyScheme;
+  /** host is the proxy's name or IP literal, without brackets. */
+  readonly host: string;
+  readonly port: number;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** href is the URL for messages: scheme, host and port, the user name kept, the password never. */
+  readonly href: string;
+}
+
+/** ProxyInput is what a `proxy` option takes: a URL string, a URL, or a parsed ProxySpec. */
+export type ProxyInput = string | URL | ProxySpec;
+
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+// The authority's explicit port, if any: WHATWG URL drops a default one (:80 for http), curl keeps it.
+const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/i;
+
+/**
+ * parseProxyUrl validates a proxy URL and returns its parts; failures are
+ * InvalidArgumentError naming `option` and listing the accepted schemes.
+ */
+export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
+  if (isProxySpec(input)) return input;
+  if (typeof input !== 'string' && !(input instanceof URL)) {
+    throw new InvalidArgumentError(option, `must be a proxy URL string, got ${typeof input}`);
+  }
+  const text = (input instanceof URL ? input.href : input).trim();
+  const bad = (why: string) =>
+    new InvalidArgumentError(
+      option,
+      `${why}; expected ${PROXY_SCHEMES.map((s) => `${s}://`).join(', ')} followed by [user:password@]host[:port]`,
+    );
+  if (text === '') throw bad('empty proxy URL');
+  const withScheme = SCHEME.test(text) ? text : `http://${text}`;
+  const scheme = SCHEME.exec(withScheme)![1]!.toLowerCase();
+  if (!(PROXY_SCHEMES as readonly string[]).includes(scheme)) {
+    throw bad(`unsupported proxy scheme ${JSON.stringify(`${scheme}://`)}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw bad(`${JSON.stringify(text)} is not a valid URL`);
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (host === '') throw bad(`${JSON.stringify(text)} names no host`);
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw bad(`${JSON.stringify(redact(text))} has a path, query or fragment; a proxy URL has none`);
+  }
+  const explicit = EXPLICIT_PORT.exec(withScheme)?.[1];
+  const port = explicit === undefined ? DEFAULT_PROXY_PORT : Number(explicit);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`port ${explicit} is not 1-65535`);
+  const username = url.username === '' ? undefined : decode(url.username, option);
+  const password =
+    url.password === '' ? (username === undefined ? undefined : '') : decode(url.password, option);
+  if (scheme !== 'http') {
+    // RFC 1929: each is one length byte, at least 1 byte long.
+    for (const [name, v] of [
+      ['user name', username],
+      ['password', password],
+    ] as const) {
+      if (v !== undefined && Buffer.byteLength(v) > 255) {
+        throw new InvalidArgumentError(option, `the SOCKS5 ${name} is over 255 bytes (RFC 1929's limit)`);
+      }
+    }
+    if (username !== undefined && password === '') {
+      throw new InvalidArgumentError(option, 'SOCKS5 username/password authentication needs a password');
+    }
+  }
+  const hostText = net.isIPv6(host) ? `[${host}]` : host;
+  const userText = username === undefined ? '' : `${encodeURIComponent(username)}@`;
+  return Object.freeze({
+    scheme: scheme as ProxyScheme,
+    host,
+    port,
+    username,
+    password,
+    href: `${scheme}://${userText}${hostText}:${port}`,
+  });
+}
+
+/** redact hides the password of a URL-like text, for messages. */
+export function redact(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+}
+
+function decode(part: string, option: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new InvalidArgumentError(option, 'the credentials in the proxy URL are not valid percent-encoding');
+  }
+}
+
+function isProxySpec(v: unknown): v is ProxySpec {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !(v instanceof URL) &&
+    typeof (v as ProxySpec).scheme === 'string' &&
+    typeof (v as ProxySpec).host === 'string' &&
+    typeof (v as ProxySpec).port === 'number'
+  );
+}
