@@ -3,9 +3,14 @@
 export { escapeHtml } from '../internal/html.js';
 export {
   BodyTooLargeError,
+  FETCH_DEFAULTS,
+  type FetchResponse,
+  type FetchTiming,
+  fetch,
   HttpProtocolError,
   type HttpResponse,
   type HttpTiming,
+  type NetkitFetchOptions,
   REQUEST_DEFAULTS,
   RedirectError,
   type RequestBody,

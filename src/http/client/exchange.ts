@@ -37,7 +37,7 @@ export interface HopResult {
 const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 
 /** hostLabel is host:port (or unix:/path) for error messages and `address` fields. */
-function hostLabel(url: URL, socketPath: string | undefined): string {
+export function hostLabel(url: URL, socketPath: string | undefined): string {
   if (socketPath !== undefined) return `unix:${socketPath}`;
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   return `${url.hostname}:${port}`;
@@ -119,30 +119,77 @@ async function pump(req: http.ClientRequest, body: AsyncIterable<Uint8Array>): P
   if (!req.destroyed) req.end();
 }
 
+/**
+ * HopHead is a response whose status line and headers have arrived; its body
+ * has not been read yet.
+ */
+export interface HopHead {
+  status: number;
+  statusText: string;
+  httpVersion: string;
+  headers: [string, string][];
+  /**
+   * body yields the body's chunks as they arrive, with backpressure (read it
+   * once). It throws BodyTooLargeError past `maxBodyBytes`, the connection's
+   * error (mapped) when the body is cut short, and `signal.reason` on abort.
+   * Leaving it early destroys the connection.
+   */
+  body: AsyncIterable<Buffer>;
+  /** timing is the exchange's timing once the body has been read to its end, undefined before. */
+  timing(): HttpTiming | undefined;
+  /** phases are the timings known when the head arrived. */
+  phases: Pick<HttpTiming, 'dnsMs' | 'connectMs' | 'tlsMs' | 'firstByteMs'>;
+  /** cancel stops an exchange whose body is not wanted: the connection is destroyed and a read throws `reason`. */
+  cancel(reason: Error): void;
+}
+
 /** exchange performs one HTTP request on a new connection and buffers the response. */
-export function exchange(hop: Hop): Promise<HopResult> {
-  return new Promise<HopResult>((resolve, reject) => {
+export async function exchange(hop: Hop): Promise<HopResult> {
+  const head = await openExchange(hop);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of head.body) {
+    parts.push(chunk);
+    size += chunk.length;
+  }
+  return {
+    status: head.status,
+    statusText: head.statusText,
+    httpVersion: head.httpVersion,
+    headers: head.headers,
+    body: Buffer.concat(parts, size),
+    timing: head.timing()!,
+  };
+}
+
+/**
+ * openExchange performs one HTTP request on a new connection and resolves
+ * when the response head arrives, leaving the body to stream (HopHead.body).
+ * Until the body ends, `hop.signal` still aborts the exchange.
+ */
+export function openExchange(hop: Hop): Promise<HopHead> {
+  return new Promise<HopHead>((resolve, reject) => {
     const { url, signal } = hop;
     const t0 = performance.now();
     let tLookup: number | undefined;
     let tConnect: number | undefined;
     let tSecure: number | undefined;
     let tHeaders: number | undefined;
-    let settled = false;
+    let tEnd: number | undefined;
+    let res: http.IncomingMessage | undefined;
+    // The first failure wins: a pending body read sees it, whatever error destroying the socket causes next.
+    let failure: Error | undefined;
 
-    const finish = (err: Error | undefined, result?: HopResult) => {
-      if (settled) return;
-      settled = true;
+    const fail = (err: Error) => {
+      if (failure !== undefined || tEnd !== undefined) return;
+      failure = err;
       signal.removeEventListener('abort', onAbort);
-      if (err) {
-        req.destroy();
-        reject(err);
-      } else {
-        resolve(result!);
-      }
+      if (res === undefined) reject(err);
+      else res.destroy(err);
+      req.destroy();
     };
-    const onAbort = () => finish(signal.reason as Error);
-    const fail = (err: unknown) => finish(mapError(err, hop, tConnect !== undefined));
+    const onAbort = () => fail(signal.reason as Error);
+    const failMapped = (err: unknown) => fail(mapError(err, hop, tConnect !== undefined));
     const watch = (socket: Socket) => {
       socket.once('lookup', () => {
         tLookup = performance.now();
@@ -167,49 +214,61 @@ export function exchange(hop: Hop): Promise<HopResult> {
       ...(hop.socketPath !== undefined ? { socketPath: hop.socketPath } : {}),
     });
     if (!secure) req.once('socket', watch);
-    req.on('error', fail);
-    req.once('response', (res) => {
+    req.on('error', failMapped);
+    req.once('response', (response) => {
+      res = response;
       tHeaders = performance.now();
       const limit = hop.maxBodyBytes;
+      res.on('error', failMapped);
+      // A body declared bigger than allowed is cut before it is read; the first read says why.
       const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limit) {
-        finish(new BodyTooLargeError(url.href, limit));
-        return;
-      }
-      const parts: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          finish(new BodyTooLargeError(url.href, limit));
-          return;
-        }
-        parts.push(chunk);
-      });
-      res.on('error', fail);
-      res.once('close', () => {
-        if (!res.complete) fail(Object.assign(new Error('response ended early'), { code: 'ECONNRESET' }));
-      });
-      res.once('end', () => {
-        const tEnd = performance.now();
-        const start = tLookup ?? t0;
-        finish(undefined, {
-          status: res.statusCode ?? 0,
-          statusText: res.statusMessage ?? '',
-          httpVersion: res.httpVersion,
-          headers: pairRawHeaders(res.rawHeaders),
-          body: Buffer.concat(parts, size),
-          timing: {
-            dnsMs: tLookup === undefined ? 0 : tLookup - t0,
-            connectMs: tConnect === undefined ? 0 : tConnect - start,
-            tlsMs: tSecure === undefined || tConnect === undefined ? 0 : tSecure - tConnect,
-            firstByteMs: tHeaders! - t0,
-            downloadMs: tEnd - tHeaders!,
-            totalMs: tEnd - t0,
-          },
-        });
+      if (Number.isFinite(declared) && declared > limit) fail(new BodyTooLargeError(url.href, limit));
+      const start = tLookup ?? t0;
+      const phases = {
+        dnsMs: tLookup === undefined ? 0 : tLookup - t0,
+        connectMs: tConnect === undefined ? 0 : tConnect - start,
+        tlsMs: tSecure === undefined || tConnect === undefined ? 0 : tSecure - tConnect,
+        firstByteMs: tHeaders - t0,
+      };
+      resolve({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        httpVersion: res.httpVersion,
+        headers: pairRawHeaders(res.rawHeaders),
+        body: readBody(response, limit),
+        phases,
+        cancel: fail,
+        timing: () =>
+          tEnd === undefined ? undefined : { ...phases, downloadMs: tEnd - tHeaders!, totalMs: tEnd - t0 },
       });
     });
+
+    async function* readBody(body: http.IncomingMessage, limit: number): AsyncGenerator<Buffer> {
+      let size = 0;
+      try {
+        if (failure !== undefined) throw failure;
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > limit) fail(new BodyTooLargeError(url.href, limit));
+          if (failure !== undefined) throw failure;
+          yield chunk;
+        }
+        if (failure !== undefined) throw failure;
+        if (!body.complete)
+          failMapped(Object.assign(new Error('response ended early'), { code: 'ECONNRESET' }));
+        if (failure !== undefined) throw failure;
+        tEnd = performance.now();
+        signal.removeEventListener('abort', onAbort);
+      } catch (err) {
+        throw failure ?? mapError(err, hop, true);
+      } finally {
+        // Left early (the caller stopped reading): the connection cannot be reused, so it goes.
+        if (tEnd === undefined && failure === undefined) {
+          signal.removeEventListener('abort', onAbort);
+          req.destroy();
+        }
+      }
+    }
 
     if (signal.aborted) {
       onAbort();
@@ -221,7 +280,7 @@ export function exchange(hop: Hop): Promise<HopResult> {
     if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
       req.end(body);
     } else {
-      pump(req, body).catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
+      pump(req, body).catch((err: unknown) => fail(err instanceof Error ? err : new Error(String(err))));
     }
   });
 }
