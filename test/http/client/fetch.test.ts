@@ -1,9 +1,12 @@
 /** fetch(): parity with Node's global fetch on the same requests, streaming both ways, aborts, limits, TLS and timings. */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import zlib from 'node:zlib';
 import { ConnectionError, InvalidArgumentError, NetkitError, TimeoutError } from '../../../src/errors.js';
@@ -535,4 +538,25 @@ test('fetch: clone keeps url and redirected', async (t) => {
   assert.equal(copy.url, `${base}/text`);
   assert.equal(copy.redirected, true);
   assert.equal(await copy.text(), await res.text());
+});
+
+test('fetch: a Unix socket in the URL, as request() takes it; a relative redirect stays on it', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-fetch-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socket = path.join(dir, 'app.sock');
+  const server = http.createServer((req, res) => {
+    if (req.url === '/old') {
+      res.writeHead(301, { Location: '/new?q=1' });
+      res.end();
+      return;
+    }
+    res.end(`${req.headers.host} ${req.url}`);
+  });
+  server.listen(socket);
+  await once(server, 'listening');
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const res = await fetch(`http://unix:${socket}:/old`);
+  assert.equal(res.url, `http://unix:${socket}:/new?q=1`);
+  assert.equal(res.redirected, true);
+  assert.equal(await res.text(), 'localhost /new?q=1');
 });
