@@ -2,6 +2,8 @@
  * `netkit/addr`: network addresses with Go's rules and Go's error text —
  * splitting and joining `host:port`, ports and service names, network names,
  * and resolving addresses as `net.ResolveTCPAddr` / `net.ResolveUDPAddr` do.
+ *
+ * @module netkit/addr
  */
 export { formatAddr, type NetAddr } from './netaddr.js';
 export {

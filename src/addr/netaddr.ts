@@ -14,9 +14,13 @@ import { joinHostPort } from './split.js';
  * scope (`eth0` in `[fe80::1%eth0]:80`), '' when there is none.
  */
 export interface NetAddr {
+  /** The address as Go's `IP.String()` prints it; '' for the unspecified address. */
   ip: string;
+  /** The port, 0-65535. */
   port: number;
+  /** The IPv6 scope (`eth0`), '' when there is none. */
   zone: string;
+  /** 4 when Go's `To4()` succeeds, 6 otherwise, 0 when `ip` is ''. */
   family: 4 | 6 | 0;
 }
 

@@ -26,7 +26,12 @@ const MAX_U32 = 2 ** 32 - 1; // Go's max, uint32(1<<32 - 1)
  *
  * The result is not range-checked; lookupPort rejects values outside 0-65535.
  */
-export function parsePort(service: string): { port: number; needsLookup: boolean } {
+export function parsePort(service: string): {
+  /** The number parsed, not range-checked. */
+  port: number;
+  /** True when `service` is not a number and must be looked up as a service name. */
+  needsLookup: boolean;
+} {
   if (service === '') return { port: 0, needsLookup: false };
   let neg = false;
   if (service.charCodeAt(0) === 0x2b /* + */) {

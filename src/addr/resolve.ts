@@ -22,16 +22,25 @@ export interface ResolveOptions {
    * `dns.promises.lookup(host, { all: true, verbatim: true })`. It is only
    * called for valid domain names that are not IP literals.
    */
-  lookup?: (host: string) => Promise<{ address: string; family: number }[]>;
+  lookup?: (host: string) => Promise<
+    {
+      /** An IP literal, IPv4 or IPv6. */
+      address: string;
+      /** 4 or 6, as `dns.lookup` reports it. */
+      family: number;
+    }[]
+  >;
 }
 
 /** ResolveCandidate is one address the host resolved to, and what Go did with it. */
 export interface ResolveCandidate {
   /** The address as Go prints it (IPv4-mapped IPv6 prints as IPv4). */
   ip: string;
+  /** The IPv6 scope the host named (`%eth0`), '' when there is none. */
   zone: string;
   /** 4 for IPv4 and IPv4-mapped IPv6 (Go's `To4() != nil`), else 6. */
   family: 4 | 6;
+  /** True for the one address Go's resolver returns. */
   chosen: boolean;
   /** eligible is false when the network's family filter removed it (tcp4 drops IPv6, tcp6 drops IPv4). */
   eligible: boolean;
@@ -47,8 +56,11 @@ export interface ResolveCandidate {
  * lookup order. `candidates` is empty when the host is empty.
  */
 export interface Resolution extends NetAddr {
+  /** The network after defaulting: '' becomes `tcp` or `udp`. */
   network: string;
+  /** The host part, with its `%zone` and without brackets; '' for the unspecified address. */
   host: string;
+  /** Every address the lookup gave, in lookup order; empty when the host is empty. */
   candidates: ResolveCandidate[];
 }
 

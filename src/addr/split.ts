@@ -21,7 +21,12 @@ const TOO_MANY_COLONS = 'too many colons in address';
  * "missing ']' in address", "unexpected '[' in address", "unexpected ']' in
  * address"), with Go's message text and `addr` set to the input.
  */
-export function splitHostPort(hostport: string): { host: string; port: string } {
+export function splitHostPort(hostport: string): {
+  /** The host, without brackets; '' in `:80`. */
+  host: string;
+  /** The text after the last ':', unvalidated: it may be '' or a service name. */
+  port: string;
+} {
   // The port starts after the last colon.
   const i = hostport.lastIndexOf(':');
   if (i < 0) throw addrError('NETKIT_MISSING_PORT', hostport, MISSING_PORT);

@@ -1,6 +1,8 @@
 /**
  * netkit/framing: incremental frame decoders and encoders for any byte
  * stream, the fix for TCP "sticky packets". See docs/framing.md.
+ *
+ * @module netkit/framing
  */
 export {
   DelimiterDecoder,

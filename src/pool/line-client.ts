@@ -5,6 +5,7 @@ import { createTcpPool, type TcpPoolOptions } from './tcp.js';
 
 /** LineRequestOptions bound one request. */
 export interface LineRequestOptions {
+  /** signal cancels this request; it then rejects with `AbortError`. */
   signal?: AbortSignal;
   /** timeout covers waiting for a connection and for the reply line. Default 30 s. */
   timeout?: number;
@@ -17,6 +18,7 @@ export interface LineRequestOptions {
  * default) or a Pool<Conn> of your own.
  */
 export class LineClient implements AsyncDisposable {
+  /** pool is where connections come from: the one given, or the one this client made. */
   readonly pool: Pool<Conn>;
   readonly #owned: boolean;
   readonly #maxLineBytes: number;
@@ -59,6 +61,7 @@ export class LineClient implements AsyncDisposable {
     if (this.#owned) await this.pool.drain();
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` drains an owned pool at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

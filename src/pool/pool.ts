@@ -185,6 +185,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     return this.#closing;
   }
 
+  /** [Symbol.asyncDispose] runs drain(), so `await using pool = new Pool(…)` drains it at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.drain();
   }

@@ -16,7 +16,9 @@ export interface ProxyOptions {
 
 /** ResolvedProxyOptions are ProxyOptions after validation. */
 export interface ResolvedProxyOptions {
+  /** trust is the validated list of proxies allowed to send a header. */
   trust: TrustList;
+  /** timeout is how long a trusted peer has to send its whole header, in ms. */
   timeout: number;
 }
 

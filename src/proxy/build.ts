@@ -22,19 +22,32 @@ import {
 
 /** ProxyV1Options describes a v1 line; 'unspec' writes "PROXY UNKNOWN". */
 export interface ProxyV1Options {
+  /** family picks TCP4, TCP6 or UNKNOWN. */
   family: 'inet' | 'inet6' | 'unspec';
+  /** source is the client; required unless family is unspec. */
   source?: ProxyEndpoint;
+  /** destination is the address the client connected to; required unless family is unspec. */
   destination?: ProxyEndpoint;
 }
 
 /** ProxyV2Options describes a v2 header; `crc32c: true` appends a checksum TLV over the result. */
 export interface ProxyV2Options {
+  /**
+   * command is PROXY (default: the addresses are the client's) or LOCAL (the proxy's own connection, a health
+   * check).
+   */
   command?: 'PROXY' | 'LOCAL';
+  /** family defaults to the source address's family, or unspec without one. */
   family?: ProxyFamily;
+  /** transport defaults to stream (unspec for the unspec family). */
   transport?: ProxyTransport;
+  /** source is the client; required for PROXY unless family is unspec. */
   source?: ProxyEndpoint;
+  /** destination is the address the client connected to; required for PROXY unless family is unspec. */
   destination?: ProxyEndpoint;
+  /** tlvs are written in order after the addresses. */
   tlvs?: ProxyTlv[];
+  /** crc32c appends a PP2_TYPE_CRC32C TLV computed over the whole header. */
   crc32c?: boolean;
 }
 

@@ -4,7 +4,9 @@ import type { TrustList } from './trust.js';
 
 /** ClientAddress is who a request is from, as far as trusted hops can tell. */
 export interface ClientAddress {
+  /** ip is the client's address, without brackets or port. */
   ip: string;
+  /** port is the client's port, when the socket or the header gave one. */
   port?: number;
   /** via says where it came from: the socket, or which forwarding header. */
   via: 'socket' | 'forwarded' | 'x-forwarded-for';

@@ -2,6 +2,8 @@
  * netkit/proxy: the real client behind a load balancer. The PROXY protocol
  * (v1 and v2) parser and builder, the header reader every netkit server
  * uses for trusted peers, and trusted Forwarded / X-Forwarded-For resolution.
+ *
+ * @module netkit/proxy
  */
 export {
   acceptProxied,

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
  * their IPv4 ranges.
  */
 export class TrustList {
+  /** ranges are the CIDR ranges as given, for printing. */
   readonly ranges: readonly string[];
   readonly #list = new net.BlockList();
 

@@ -45,10 +45,15 @@ export type ToxicJson = Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' 
 
 /** ProxyJson is a proxy as the API shows it; `listen` is the bound address once bound. */
 export interface ProxyJson {
+  /** name is the proxy's name, its key in the API. */
   name: string;
+  /** listen is the address clients connect to. */
   listen: string;
+  /** upstream is the target, or several separated by commas. */
   upstream: string;
+  /** enabled is false while the proxy is disabled (listener closed). */
   enabled: boolean;
+  /** toxics are the proxy's faults, in the order they apply. */
   toxics: ToxicJson[];
 }
 

@@ -8,11 +8,13 @@ export type Balance = 'round-robin' | 'least-conns';
 
 /** HealthCheck tunes the active checks: a TCP connect to each target every `interval` ms. */
 export interface HealthCheck {
+  /** interval is the time between checks of one target, ms. */
   interval: number;
   /** timeout bounds one check's connect. */
   timeout: number;
   /** fall is how many failed checks in a row mark a target down; rise, how many passed mark it up. */
   fall: number;
+  /** rise is how many passed checks in a row mark a down target up again. */
   rise: number;
 }
 
@@ -47,8 +49,11 @@ export class Target {
 
 /** TargetChange is emitted when a target goes down or comes back. */
 export interface TargetChange {
+  /** target is the target as given (`127.0.0.1:8330`). */
   target: string;
+  /** up is the target's new state. */
   up: boolean;
+  /** reason says why it went down (the check's or the connection's error), '' when it came back. */
   reason: string;
 }
 

@@ -22,6 +22,7 @@ export interface DumpChunk {
   offset: number;
   /** time is when the chunk was read, as Date.now(). */
   time: number;
+  /** bytes are the chunk's bytes, as read. */
   bytes: Buffer;
 }
 
@@ -33,15 +34,21 @@ export interface DumpOptions {
 
 /** DumpEvent is a chunk as one `--json` line; exactly one of `text` and `hex` is set. */
 export interface DumpEvent {
+  /** event is always 'data', to tell these lines from the relay's other `--json` lines. */
   event: 'data';
+  /** id is the connection's number, as in its open and close events. */
   id: number;
+  /** stream is the direction: upstream is client → target. */
   stream: Stream;
+  /** offset is how many bytes this direction carried before this chunk. */
   offset: number;
   /** time is ISO 8601 in UTC. */
   time: string;
   /** length is the chunk's full length, shown or not. */
   length: number;
+  /** text is the chunk as escaped text (`--dump text`). */
   text?: string;
+  /** hex is the chunk as hex (`--dump hex`). */
   hex?: string;
   /** omitted is the number of bytes left out by maxBytes, when any were. */
   omitted?: number;

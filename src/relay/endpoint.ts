@@ -17,12 +17,54 @@ import { UNIX_PREFIX } from '../tcp/unix.js';
  * | `exec:COMMAND` | exec | no | a program per connection |
  */
 export type RelayEndpoint =
-  | { readonly kind: 'tcp' | 'tls'; readonly address: string; readonly text: string }
-  | { readonly kind: 'unix'; readonly path: string; readonly text: string }
-  | { readonly kind: 'ws'; readonly url: URL; readonly secure: boolean; readonly text: string }
-  | { readonly kind: 'udp'; readonly address: string; readonly text: string }
-  | { readonly kind: 'stdio'; readonly text: string }
-  | { readonly kind: 'exec'; readonly command: string; readonly text: string };
+  | {
+      /** kind is `tcp`, or `tls` for `tls:HOST:PORT`. */
+      readonly kind: 'tcp' | 'tls';
+      /** address is `host:port`. */
+      readonly address: string;
+      /** text is the endpoint as given. */
+      readonly text: string;
+    }
+  | {
+      /** kind is `unix` for `unix:PATH`. */
+      readonly kind: 'unix';
+      /** path is the socket's path. */
+      readonly path: string;
+      /** text is the endpoint as given. */
+      readonly text: string;
+    }
+  | {
+      /** kind is `ws` for `ws://…` and `wss://…`. */
+      readonly kind: 'ws';
+      /** url is the WebSocket URL. */
+      readonly url: URL;
+      /** secure is true for `wss://`. */
+      readonly secure: boolean;
+      /** text is the endpoint as given. */
+      readonly text: string;
+    }
+  | {
+      /** kind is `udp` for `udp:HOST:PORT`. */
+      readonly kind: 'udp';
+      /** address is `host:port`. */
+      readonly address: string;
+      /** text is the endpoint as given. */
+      readonly text: string;
+    }
+  | {
+      /** kind is `stdio` for `-`. */
+      readonly kind: 'stdio';
+      /** text is the endpoint as given. */
+      readonly text: string;
+    }
+  | {
+      /** kind is `exec` for `exec:COMMAND`. */
+      readonly kind: 'exec';
+      /** command is the command line, split into argv without a shell. */
+      readonly command: string;
+      /** text is the endpoint as given. */
+      readonly text: string;
+    };
 
 export type EndpointKind = RelayEndpoint['kind'];
 

@@ -164,10 +164,12 @@ export class ExecStream extends Duplex {
     return this.#exit;
   }
 
+  /** @internal */
   override _read(): void {
     this.#child.stdout!.resume();
   }
 
+  /** @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     if (this.#stdinGone) {
       callback();
@@ -181,12 +183,14 @@ export class ExecStream extends Duplex {
     });
   }
 
+  /** @internal */
   override _final(callback: (err?: Error | null) => void): void {
     const { stdin } = this.#child;
     if (this.#stdinGone || stdin!.destroyed) callback();
     else stdin!.end(() => callback());
   }
 
+  /** @internal */
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
     const child = this.#child;
     // A grandchild may still hold the pipes; ours must not keep Node running.
@@ -244,6 +248,7 @@ const DEFAULTS = Object.freeze({ maxChildren: 16, killGrace: 2000 });
  * fork without bound. Its methods are synchronous.
  */
 export class ExecSpawner {
+  /** argv is the program and its arguments, as split from the `exec:` command. */
   readonly argv: readonly string[];
   readonly #maxChildren: number;
   readonly #killGrace: number;

@@ -11,6 +11,7 @@ import type { ConnSummary } from './types.js';
 
 /** HubError is a proxy that cannot be found (404) or whose name is taken (409), as in Toxiproxy's API. */
 export class HubError extends InvalidArgumentError {
+  /** status is the HTTP status the API answers with. */
   readonly status: 404 | 409;
   constructor(status: 404 | 409, message: string) {
     super('proxy', message);
@@ -24,20 +25,27 @@ export class HubError extends InvalidArgumentError {
  * when the proxy is made (Toxiproxy ignores them).
  */
 export interface ProxySpec {
+  /** name is the proxy's name, unique in the hub. */
   name: string;
   /** listen defaults to 127.0.0.1:0 (Toxiproxy's empty listen binds every interface). */
   listen?: string;
+  /** upstream is the target, or several separated by commas. */
   upstream: string;
   /** enabled defaults to true. */
   enabled?: boolean;
+  /** toxics are added when the proxy is made. */
   toxics?: readonly unknown[] | null;
 }
 
 /** ProxyChange is what POST /proxies/{proxy} may change; every field is optional. */
 export interface ProxyChange {
+  /** name renames the proxy. */
   name?: string;
+  /** listen moves the proxy to another address. */
   listen?: string;
+  /** upstream points the proxy at other targets. */
   upstream?: string;
+  /** enabled false closes the listener and drops connections; true listens again. */
   enabled?: boolean;
   /** toxics is read back from GET by clients that save a whole proxy; it is ignored here. */
   toxics?: readonly unknown[] | null;
@@ -48,16 +56,23 @@ export type RelayHubOptions = Omit<
   RelayOptions,
   'listen' | 'targets' | 'name' | 'faults' | 'stdio' | 'signal'
 > & {
+  /** signal closes the hub (as close()) when aborted. */
   signal?: AbortSignal;
 };
 
 /** RelayHubEvents are the hub's proxies coming and going, and their relays' events with the relay attached. */
 export interface RelayHubEvents {
+  /** add: a proxy was made. */
   add: [Relay];
+  /** remove: a proxy was deleted. */
   remove: [Relay];
+  /** open: a proxy connected a client to its target. */
   open: [ConnOpen, Relay];
+  /** close: a relayed connection ended. */
   close: [ConnSummary, Relay];
+  /** fail: a proxy could not carry a connection. */
   fail: [ConnFail, Relay];
+  /** target: one of a proxy's targets went down or came back. */
   target: [TargetChange, Relay];
 }
 
@@ -210,6 +225,7 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     });
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` closes every proxy at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

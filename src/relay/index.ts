@@ -1,4 +1,8 @@
-/** netkit/relay: relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy). */
+/**
+ * netkit/relay: relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy).
+ *
+ * @module netkit/relay
+ */
 export {
   type ProxyJson,
   proxyJson,

@@ -34,7 +34,9 @@ export interface RelayOptions {
   shutdownTimeout?: number;
   /** network, socketMode, proxy and tls are the listen side's, as for every netkit server. */
   network?: string;
+  /** socketMode sets a Unix socket's file mode (`0o660`). */
   socketMode?: number;
+  /** proxy reads a PROXY protocol header from trusted peers on the listen side. */
   proxy?: ProxyOptions;
   /** tls is the certificate of a tls: or wss:// listen side (`true`: an ephemeral one). */
   tls?: TlsServerOptions | boolean;
@@ -54,18 +56,27 @@ export interface RelayOptions {
   stdio?: Duplex;
   /** dump sees every chunk both ways (for --dump); without it nothing runs per chunk. */
   dump?: (chunk: DumpChunk) => void;
+  /** signal closes the relay (as close()) when aborted. */
   signal?: AbortSignal;
 }
 
 /** RELAY_DEFAULTS are relay()'s defaults. */
 export const RELAY_DEFAULTS = Object.freeze({
+  /** round-robin: each new connection goes to the next target that is up. */
   balance: 'round-robin' as Balance,
+  /** Beyond it a new client is reset (NETKIT_RELAY_LIMIT). */
   maxConnections: 10_000,
+  /** 0: an idle connection is never closed for being idle. */
   idleTimeout: 0,
+  /** 10 s to connect to a target. */
   connectTimeout: 10_000,
+  /** close() lets connections finish for 5 s. */
   shutdownTimeout: 5_000,
+  /** exec: programs at once; a flood of connections cannot fork without bound. */
   maxChildren: 16,
+  /** 16 MiB per WebSocket message. */
   maxPayload: 16 * 1024 * 1024,
+  /** A WebSocket client must complete its upgrade within 10 s. */
   headersTimeout: 10_000,
 });
 

@@ -18,27 +18,41 @@ import { type WsAcceptor, wsAcceptor } from './ws-listen.js';
 
 /** ConnOpen is emitted once a client is connected to its target. */
 export interface ConnOpen {
+  /** id numbers connections in the order the relay accepted them, from 1. */
   id: number;
+  /** proxy is the relay's name. */
   proxy: string;
+  /** client is the client's address as text. */
   client: string;
+  /** target is the target the client was connected to. */
   target: string;
 }
 
 /** ConnFail is a connection the relay could not carry: no target reachable, refused by a fault or a limit. */
 export interface ConnFail {
+  /** id numbers connections in the order the relay accepted them, from 1. */
   id: number;
+  /** proxy is the relay's name. */
   proxy: string;
+  /** client is the client's address as text. */
   client: string;
+  /** target is the last target tried, '' when none was. */
   target: string;
+  /** code is the error code (NETKIT_DIAL_FAILED, NETKIT_RELAY_LIMIT, NETKIT_RELAY_REFUSED…). */
   code: string;
+  /** reason says what happened, in words. */
   reason: string;
 }
 
 /** RelayEvents are what a Relay emits. */
 export interface RelayEvents {
+  /** open: a client is connected to its target. */
   open: [ConnOpen];
+  /** close: a relayed connection ended. */
   close: [ConnSummary];
+  /** fail: a connection could not be carried. */
   fail: [ConnFail];
+  /** target: a target went down or came back. */
   target: [TargetChange];
 }
 
@@ -49,7 +63,9 @@ export interface RelayEvents {
  * at another upstream, and its faults changed while it runs.
  */
 export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable {
+  /** name is the relay's name (Toxiproxy's proxy name). */
   readonly name: string;
+  /** toxics are the relay's faults; changing them reaches open connections at their next chunk. */
   readonly toxics = new Toxics();
   #o: Resolved;
   #listen: RelayEndpoint;
@@ -66,7 +82,11 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
   #spawner: ExecSpawner | undefined;
   #done: Promise<void> | undefined;
 
-  /** Relay is made by relay(); its options are already checked. */
+  /**
+   * Relay is made by relay(); its options are already checked.
+   *
+   * @internal
+   */
   constructor(o: Resolved) {
     super();
     this.#o = o;
@@ -84,10 +104,11 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
   get address(): string {
     return this.#address;
   }
-  /** listenText is the listen endpoint as given (Toxiproxy's `listen` before binding). */
+  /** upstream is the targets as Toxiproxy's `upstream` shows them, separated by commas. */
   get upstream(): string {
     return this.#targets.list.map((t) => t.text).join(',');
   }
+  /** enabled is false while the relay is disabled: listener closed, connections dropped. */
   get enabled(): boolean {
     return this.#enabled;
   }
@@ -96,7 +117,16 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
     return this.#pipes.size;
   }
   /** targets is each target's state: up or down, and its live connections. */
-  get targets(): { target: string; up: boolean; active: number; reason: string }[] {
+  get targets(): {
+    /** target is the target as given. */
+    target: string;
+    /** up is false while checks or connections fail. */
+    up: boolean;
+    /** active counts the connections relayed to it now. */
+    active: number;
+    /** reason says why it is down. */
+    reason: string;
+  }[] {
     return this.#targets.list.map((t) => ({ target: t.text, up: t.up, active: t.active, reason: t.reason }));
   }
   /** done resolves when a `-` (stdio) relay's one connection has ended. */
@@ -353,6 +383,7 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
     for (const p of this.#pipes) p.close('relay closed');
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` stops the relay at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -4,6 +4,7 @@ import type { Stream } from './types.js';
 
 /** ToxicError is a toxic that cannot be added, changed or found (the API's 404 and 409). */
 export class ToxicError extends InvalidArgumentError {
+  /** status is the HTTP status the API answers with. */
   readonly status: 404 | 409;
   constructor(status: 404 | 409, message: string) {
     super('toxic', message);
@@ -33,10 +34,12 @@ export class Toxics {
     return stream === 'upstream' ? this.#up : this.#down;
   }
 
+  /** all is every fault, both directions, in the order they were added. */
   all(): readonly ToxicSpec[] {
     return this.#all;
   }
 
+  /** get returns the named fault; an unknown name throws ToxicError 404. */
   get(name: string): ToxicSpec {
     const t = this.#all.find((x) => x.name === name);
     if (t === undefined) throw new ToxicError(404, `toxic not found: ${name}`);
@@ -66,12 +69,14 @@ export class Toxics {
     return spec;
   }
 
+  /** remove deletes the named fault; an unknown name throws ToxicError 404. */
   remove(name: string): void {
     this.get(name);
     this.#all = this.#all.filter((x) => x.name !== name);
     this.#changed();
   }
 
+  /** clear removes every fault. */
   clear(): void {
     this.#all = [];
     this.#changed();

@@ -53,11 +53,13 @@ export interface ConnSummary {
   readonly target: string;
   /** up is the bytes relayed client → target; down is target → client. */
   readonly up: number;
+  /** down is the bytes relayed target → client. */
   readonly down: number;
   /** ms is how long the connection lasted. */
   readonly ms: number;
   /** first is who closed first; how is how that side closed. */
   readonly first: Closer;
+  /** how is how the side that closed first closed: FIN, RST or an error. */
   readonly how: CloseKind;
   /** reason is set when the relay closed it or a side failed: `idle timeout`, `dial …: connection refused`, a fault. */
   readonly reason?: string;

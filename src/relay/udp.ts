@@ -27,11 +27,13 @@ import type { Stream } from './types.js';
 export interface UdpDatagram {
   /** id is the client's number, from 1 in the order clients appeared. */
   id: number;
+  /** stream is the direction: upstream is client → target. */
   stream: Stream;
   /** offset is how many bytes this client relayed that way before this datagram. */
   offset: number;
   /** time is when it was relayed, in ms since the epoch. */
   time: number;
+  /** bytes are the datagram's payload. */
   bytes: Buffer;
 }
 
@@ -55,6 +57,7 @@ export interface UdpRelayOptions {
 
 /** UdpClientSummary describes a client that the relay has forgotten. */
 export interface UdpClientSummary {
+  /** id is the client's number, from 1 in the order clients appeared. */
   id: number;
   /** client is the client's address (`127.0.0.1:50312`). */
   client: string;
@@ -62,13 +65,17 @@ export interface UdpClientSummary {
   target: string;
   /** up is the bytes relayed client → target; down is target → client. */
   up: number;
+  /** down is the bytes relayed target → client. */
   down: number;
+  /** datagramsUp counts datagrams relayed client → target. */
   datagramsUp: number;
+  /** datagramsDown counts datagrams relayed target → client. */
   datagramsDown: number;
   /** refused counts ICMP port-unreachables from the target (ECONNREFUSED), which did not end the client. */
   refused: number;
   /** ms is how long the client was in the table. */
   ms: number;
+  /** reason says why the client was forgotten: idle timeout, the relay closed, or an error. */
   reason: 'idle' | 'closed' | 'error';
   /** error is the failure's text when reason is `error`. */
   error?: string;
@@ -83,8 +90,11 @@ export interface UdpRelayEvents {
 
 /** UDP_RELAY_DEFAULTS are the defaults of relayUdp()'s options. */
 export const UDP_RELAY_DEFAULTS = Object.freeze({
+  /** A client silent for a minute either way is forgotten. */
   idleTimeout: 60_000,
+  /** Each client holds a socket, so the table is bounded. */
   maxClients: 1024,
+  /** Both families, as Go's "udp". */
   network: 'udp' as const,
 });
 

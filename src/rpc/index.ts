@@ -2,6 +2,8 @@
  * netkit/rpc: Go's net/rpc from TypeScript, either side of the conversation
  * (gob or JSON codec, plain TCP or HTTP CONNECT), and JSON-RPC 2.0 over HTTP
  * or TCP, all serving one Registry of services.
+ *
+ * @module netkit/rpc
  */
 export { arith } from './arith.js';
 export type { CallEvent } from './call-event.js';

@@ -29,7 +29,9 @@ export type Method = (args: unknown, call: CallInfo) => unknown;
  * opaque here; the gob codec interprets them.
  */
 export interface MethodSchemas {
+  /** reply is the gob type of the reply. */
   reply?: unknown;
+  /** args is the gob type of the arguments. */
   args?: unknown;
 }
 
@@ -46,8 +48,11 @@ export interface Registered {
 
 /** MethodStats are the counters shown on the debug page. */
 export interface MethodStats {
+  /** service is the service's name. */
   service: string;
+  /** method is the method's name. */
   method: string;
+  /** calls counts the calls made to it. */
   calls: number;
 }
 
@@ -110,6 +115,8 @@ export class Registry {
    * lookup finds `Service.Method`, or returns Go's error text:
    * `rpc: service/method request ill-formed: X`, `rpc: can't find service X`,
    * `rpc: can't find method X`.
+   *
+   * @internal
    */
   lookup(serviceMethod: string): Registered | LookupError {
     const dot = serviceMethod.lastIndexOf('.');
@@ -121,7 +128,11 @@ export class Registry {
     return found;
   }
 
-  /** invoke runs a method found by lookup(), counting the call; a throw or rejection becomes `{ error }`. */
+  /**
+   * invoke runs a method found by lookup(), counting the call; a throw or rejection becomes `{ error }`.
+   *
+   * @internal
+   */
   async invoke(found: Registered, args: unknown, call: CallInfo): Promise<{ reply: unknown } | LookupError> {
     const entry = this.#services.get(found.service)?.get(found.method);
     if (entry) entry.calls++;

@@ -16,11 +16,17 @@ export type PeerClose = 'fin' | 'rst' | null;
 
 /** ConnSummary is what a finished connection reports, for logs and tests. */
 export interface ConnSummary {
+  /** localAddr is this end's address; undefined once the socket is gone before it was known. */
   readonly localAddr: Endpoint | undefined;
+  /** remoteAddr is the peer's address (the real client's, after a trusted PROXY header). */
   readonly remoteAddr: Endpoint | undefined;
+  /** bytesRead counts bytes received from the peer. */
   readonly bytesRead: number;
+  /** bytesWritten counts bytes handed to the kernel for the peer. */
   readonly bytesWritten: number;
+  /** durationMs is the time from open to close. */
   readonly durationMs: number;
+  /** peerClose says how the peer ended: FIN, RST, or null when this side closed first. */
   readonly peerClose: PeerClose;
   /** error is the failure that ended the connection, if any. */
   readonly error: NetkitError | undefined;
@@ -50,7 +56,9 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   /** socket is the underlying Node socket, for options netkit does not wrap. */
   readonly socket: Socket;
+  /** localAddr is this end's address, read once when the Conn was made. */
   readonly localAddr: Endpoint | undefined;
+  /** remoteAddr is the peer's address: the real client's when a trusted PROXY header named one. */
   readonly remoteAddr: Endpoint | undefined;
 
   readonly #input: ReadBuffer;
@@ -292,6 +300,10 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
     return applyKeepAlive(this.socket, options);
   }
 
+  /**
+   * [Symbol.asyncDispose] closes the connection gracefully, so `await using conn = await dial(…)` closes it
+   * at scope exit.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

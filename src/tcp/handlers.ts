@@ -7,6 +7,7 @@ import type { Handler } from './serve.js';
 export interface FrameHandlerOptions {
   /** frame is the framing on the wire; `none` treats each received chunk as a message. */
   frame?: FrameFormat;
+  /** maxFrameBytes caps one request frame; a larger one fails the connection with NETKIT_FRAME_TOO_LARGE. */
   maxFrameBytes?: number;
   /** respond turns one request frame into a reply payload (framed the same way), or null for no reply. */
   respond: (frame: Buffer) => Uint8Array | string | null;

@@ -1,4 +1,8 @@
-/** netkit/tcp: Go's TCP model (dial, listen, serve, deadlines, half-close) on Node sockets. */
+/**
+ * netkit/tcp: Go's TCP model (dial, listen, serve, deadlines, half-close) on Node sockets.
+ *
+ * @module netkit/tcp
+ */
 export { Conn, type ConnSummary, type PeerClose, type ReadOptions } from './conn.js';
 export { DIAL_DEFAULTS, type DialOptions, dial, dialSocket } from './dial.js';
 export type { Endpoint } from './endpoint.js';

@@ -26,6 +26,7 @@ export interface ListenOptions {
   keepAlive?: KeepAliveOptions;
   /** noDelay for accepted TCP connections; true by default, as in Go. */
   noDelay?: boolean;
+  /** highWaterMark is how many unread bytes each accepted Conn buffers before pausing its socket. */
   highWaterMark?: number;
   /** proxy reads a PROXY protocol header from trusted peers, so connections report the real client (TCP only). */
   proxy?: ProxyOptions;
@@ -71,9 +72,13 @@ export async function listenFor(
 
 /** LISTEN_DEFAULTS are listen()'s defaults. */
 export const LISTEN_DEFAULTS = Object.freeze({
+  /** TCP on both families, as Go's "tcp". */
   network: 'tcp',
+  /** Node's default; the kernel caps it at net.core.somaxconn. */
   backlog: 511,
+  /** As many as the kernel backlog. */
   maxPending: 511,
+  /** As in Go. */
   noDelay: true,
 });
 

@@ -49,7 +49,11 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
   #closed = false;
   readonly #steps: AcceptSteps;
 
-  /** Listener wraps a listening server; use listen() to make one. */
+  /**
+   * Listener wraps a listening server; use listen() to make one.
+   *
+   * @internal
+   */
   constructor(server: net.Server, addr: Endpoint, steps: AcceptSteps, signal?: AbortSignal) {
     this.server = server;
     this.addr = addr;
@@ -152,6 +156,7 @@ export class Listener implements AsyncIterable<Conn>, AsyncDisposable {
     });
   }
 
+  /** [Symbol.asyncDispose] closes the listener, so `await using` stops accepting at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

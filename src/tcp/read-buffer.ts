@@ -7,6 +7,7 @@ import { type ChunkSink, FrameIterator, type SinkPort } from './frame-iterator.j
 
 /** ReadOptions lets one read be cancelled. */
 export interface ReadOptions {
+  /** signal cancels this read only; it then rejects with `AbortError` and the connection stays usable. */
   signal?: AbortSignal;
 }
 

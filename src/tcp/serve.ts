@@ -48,19 +48,27 @@ const RESOLVED: Promise<void> = Promise.resolve();
 
 /** SERVE_DEFAULTS are serve()'s defaults. */
 export const SERVE_DEFAULTS = Object.freeze({
+  /** Beyond it a new connection is reset (or a silent one evicted, with firstByteTimeout). */
   maxConnections: 10_000,
+  /** 0: an idle connection is never closed for being idle. */
   idleTimeout: 0,
+  /** 0: a client may connect and stay silent. */
   firstByteTimeout: 0,
+  /** Handlers get 10 s to finish after shutdown() before their connections are destroyed. */
   shutdownTimeout: 10_000,
 });
 
 /** ServerEvents are what a Server emits, for logging and metrics. */
 export interface ServerEvents {
+  /** open: a connection was accepted and its handler is starting. */
   open: [conn: Conn];
+  /** close: a connection ended; the summary says how. */
   close: [conn: Conn, summary: ConnSummary];
+  /** refuse: a connection was reset at once because maxConnections were open. */
   refuse: [remote: Endpoint | undefined, reason: 'max-connections'];
   /** evict: a silent connection was closed at maxConnections to admit a new one (firstByteTimeout set). */
   evict: [conn: Conn];
+  /** handlerError: the handler threw or rejected; the connection is destroyed. */
   handlerError: [err: Error, conn: Conn];
 }
 
@@ -71,6 +79,7 @@ export interface ServerEvents {
  * FIN or RST, duration), `refuse`, `evict`, `handlerError`.
  */
 export class Server extends EventEmitter<ServerEvents> implements AsyncDisposable {
+  /** listener is where connections come from; shutdown() closes it first. */
   readonly listener: Listener;
   readonly #handler: Handler;
   readonly #max: number;
@@ -161,6 +170,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     }
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using server = serve(…)` stops at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

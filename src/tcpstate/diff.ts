@@ -3,7 +3,9 @@ import type { TcpStateName } from './states.js';
 
 /** StateChange is one difference between two samples of the socket table. */
 export interface StateChange {
+  /** kind says whether the socket is new, changed state, or is gone. */
   kind: 'appeared' | 'changed' | 'vanished';
+  /** socket is the socket as in the newer sample (the older one for `vanished`). */
   socket: TcpSocket;
   /** from is the previous state, for `changed`. */
   from?: TcpStateName;
@@ -64,12 +66,20 @@ function changed(old: TcpSocket, s: TcpSocket): StateChange[] {
 
 /** CloseWaitWarning says that a local port's CLOSE_WAIT sockets look like a leak. */
 export interface CloseWaitWarning {
+  /** port is the local port whose sockets are in CLOSE_WAIT. */
   port: number;
+  /** count is how many sockets on the port are in CLOSE_WAIT. */
   count: number;
+  /**
+   * reason is `growing` when the count rose in every recent sample, `lingering` when one stayed past the age
+   * limit.
+   */
   reason: 'growing' | 'lingering';
   /** oldestMs is how long the oldest CLOSE_WAIT socket on the port has been seen. */
   oldestMs: number;
+  /** pid is the owning process, when it could be read. */
   pid?: number;
+  /** command is the owning process's name, when it could be read. */
   command?: string;
 }
 

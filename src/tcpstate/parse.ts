@@ -9,28 +9,39 @@ const TIMERS: readonly TimerKind[] = ['off', 'retransmit', 'keepalive', 'time_wa
 
 /** TcpSocket is one row of /proc/net/tcp or /proc/net/tcp6. */
 export interface TcpSocket {
+  /** family is 4 for /proc/net/tcp, 6 for /proc/net/tcp6. */
   family: 4 | 6;
   /** localIp and remoteIp are in their usual text form (`127.0.0.1`, `::1`). */
   localIp: string;
+  /** localPort is the local port. */
   localPort: number;
+  /** remoteIp is the peer's address; `0.0.0.0` or `::` for a listener. */
   remoteIp: string;
+  /** remotePort is the peer's port, 0 for a listener. */
   remotePort: number;
   /** local and remote are Go-form `ip:port` (`[::1]:80` for IPv6). */
   local: string;
+  /** remote is the peer's `ip:port`. */
   remote: string;
+  /** state is the TCP state, as netstat names it. */
   state: TcpStateName;
   /** sendQueue and recvQueue are bytes queued; for LISTEN, recvQueue is the accept backlog (connections not yet accepted). */
   sendQueue: number;
+  /** recvQueue is bytes received and not yet read (the accept backlog for LISTEN). */
   recvQueue: number;
+  /** timer is the kernel timer pending (the `tr` column). */
   timer: TimerKind;
   /** timerMs is when the timer fires, in milliseconds from the sample. */
   timerMs: number;
+  /** retransmits counts unrecovered retransmission timeouts (the `retrnsmt` column). */
   retransmits: number;
+  /** uid is the socket owner's user id. */
   uid: number;
   /** inode identifies the socket (0 for TIME_WAIT and request sockets, which no process owns). */
   inode: number;
   /** pid and command name the owning process, when it could be read. */
   pid?: number;
+  /** command is the owning process's name, from /proc/PID/comm. */
   command?: string;
 }
 

@@ -4,7 +4,9 @@ import path from 'node:path';
 
 /** Owner is the process holding a socket. */
 export interface Owner {
+  /** pid is the process id (the lowest, when several processes share the socket). */
   pid: number;
+  /** command is the process name, from /proc/PID/comm. */
   command: string;
 }
 

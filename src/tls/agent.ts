@@ -65,6 +65,10 @@ export class TlsAgent extends https.Agent {
     );
   }
 
+  /**
+   * createConnection dials through netkit's TLS client, so requests get its pins, reasons and timeouts;
+   * node's Agent calls it, not you.
+   */
   override createConnection(
     requestOptions: https.RequestOptions,
     callback?: (err: Error | null, stream: Duplex) => void,

@@ -22,6 +22,7 @@ export interface TlsClientOptions {
   pin?: string;
   /** cert and key are a client certificate (PEM, chain allowed) for servers that require one. */
   cert?: string | Buffer;
+  /** key is the client certificate's private key (PEM). */
   key?: string | Buffer;
   /** alpn lists the application protocols to offer (`http/1.1`). */
   alpn?: readonly string[];
@@ -29,12 +30,19 @@ export interface TlsClientOptions {
 
 /** ResolvedTlsClient is TlsClientOptions after validation. */
 export interface ResolvedTlsClient {
+  /** ca are the trusted roots, or undefined for the system's. */
   readonly ca: (string | Buffer)[] | undefined;
+  /** insecure is true when certificate checks are skipped. */
   readonly insecure: boolean;
+  /** servername is the SNI name, or undefined for the host dialled. */
   readonly servername: string | undefined;
+  /** pin is the `sha256:<hex>` fingerprint accepted, normalised. */
   readonly pin: string | undefined;
+  /** cert is the client certificate (PEM). */
   readonly cert: string | Buffer | undefined;
+  /** key is the client certificate's private key (PEM). */
   readonly key: string | Buffer | undefined;
+  /** alpn lists the application protocols offered. */
   readonly alpn: string[] | undefined;
 }
 

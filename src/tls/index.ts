@@ -4,6 +4,8 @@
  * TLS, handshake limits), the client options (CA, pins, client
  * certificates), certificate fingerprints and pins, and the
  * NETKIT_TLS_FAILED reasons.
+ *
+ * @module netkit/tls
  */
 
 export { TlsAgent, type TlsAgentOptions } from './agent.js';

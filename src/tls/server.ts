@@ -16,6 +16,7 @@ export interface TlsServerOptions {
    * pinning its fingerprint.
    */
   cert?: string | Buffer;
+  /** key is the private key of `cert` (PEM). */
   key?: string | Buffer;
   /** clientCA turns on mutual TLS: a client certificate signed by one of these (PEM) is required. */
   clientCA?: string | Buffer | readonly (string | Buffer)[];
@@ -35,25 +36,35 @@ export interface TlsServerOptions {
 
 /** TLS_SERVER_DEFAULTS are the TLS defaults of every netkit server. */
 export const TLS_SERVER_DEFAULTS = Object.freeze({
+  /** 5 s to finish a handshake. */
   handshakeTimeout: 5_000,
+  /** Beyond it the oldest unfinished handshake is closed to admit the newcomer. */
   maxHandshakes: 1024,
+  /** Loopback names, for a test or a local server. */
   hosts: Object.freeze(['localhost', '127.0.0.1', '::1']),
 });
 
 /** CertificatePair is a certificate (PEM, chain allowed) and its private key. */
 export interface CertificatePair {
+  /** cert is the certificate (PEM, leaf first). */
   cert: string | Buffer;
+  /** key is the certificate's private key (PEM). */
   key: string | Buffer;
 }
 
 /** ResolvedTlsServer is TlsServerOptions after validation, with the certificate in hand. */
 export interface ResolvedTlsServer {
+  /** pair is the certificate served: the one given, or the ephemeral one. */
   readonly pair: CertificatePair;
   /** ephemeral is true when the certificate was made at start. */
   readonly ephemeral: boolean;
+  /** clientCA are the CAs a client certificate must be signed by; undefined when none is asked for. */
   readonly clientCA: (string | Buffer)[] | undefined;
+  /** handshakeTimeout is how long a handshake may take, ms. */
   readonly handshakeTimeout: number;
+  /** maxHandshakes bounds handshakes in progress at once. */
   readonly maxHandshakes: number;
+  /** alpn lists the application protocols offered. */
   readonly alpn: string[] | undefined;
 }
 

@@ -5,26 +5,53 @@
 
 /** TransferEvent is one step of a transfer, as either side sees it. */
 export type TransferEvent =
-  /** A file is about to move; `offset` > 0 when it resumes. */
-  | { type: 'file-start'; path: string; size: number; offset: number }
-  /** `bytes` is the position reached in the file (resumed prefix included); emitted per chunk. */
-  | { type: 'progress'; path: string; bytes: number; size: number }
-  /** A file is done: moved (`sent` / `received`) or left alone because it exists (`skipped`, with a `reason`). */
   | {
-      type: 'file-end';
+      /** A file is about to move; `offset` > 0 when it resumes. */
+      type: 'file-start';
+      /** path is the file's relative path, as sent (print it with safeText). */
       path: string;
+      /** size is the file's whole size in bytes. */
       size: number;
+      /** offset is where this run starts: the bytes the receiver already had. */
+      offset: number;
+    }
+  | {
+      /** Emitted per chunk; `bytes` is the position reached in the file (resumed prefix included). */
+      type: 'progress';
+      /** path is the file's relative path. */
+      path: string;
+      /** bytes is the position reached in the file. */
+      bytes: number;
+      /** size is the file's whole size in bytes. */
+      size: number;
+    }
+  | {
+      /** A file is done: moved (`sent` / `received`) or left alone because it exists (`skipped`, with a `reason`). */
+      type: 'file-end';
+      /** path is the file's relative path. */
+      path: string;
+      /** size is the file's whole size in bytes. */
+      size: number;
+      /** sentBytes counts the bytes that crossed the wire in this run. */
       sentBytes: number;
+      /** resumedFrom is the offset this run started at (0 for a fresh file). */
       resumedFrom: number;
+      /** status says what happened to the file. */
       status: 'sent' | 'received' | 'skipped';
       /** reason says why a skipped file was left alone: one of SKIP_REASONS. */
       reason?: string;
     }
-  /**
-   * (Receiver.) A sender's code did not match: `failures` wrong codes in a
-   * row, and each handshake now waits `delayMs` (0 until a few have failed).
-   */
-  | { type: 'wrong-code'; failures: number; delayMs: number };
+  | {
+      /**
+       * (Receiver.) A sender's code did not match: `failures` wrong codes in a
+       * row, and each handshake now waits `delayMs` (0 until a few have failed).
+       */
+      type: 'wrong-code';
+      /** failures counts wrong codes in a row. */
+      failures: number;
+      /** delayMs is how long each handshake now waits. */
+      delayMs: number;
+    };
 
 /**
  * SKIP_REASONS are why the receiver leaves a file alone: `received` when
@@ -39,6 +66,7 @@ export const SKIP_REASONS = Object.freeze({
 
 /** TransferSummary is one transfer (one connection) from one side. */
 export interface TransferSummary {
+  /** role says which side this summary is from. */
   role: 'send' | 'recv';
   /** peer is the other side's address, "ip:port" (`unix:@` for a Unix socket's client). */
   peer: string;
@@ -50,14 +78,23 @@ export interface TransferSummary {
   skipped: number;
   /** alreadyReceived counts the skipped files the receiver already had whole (same size and time). */
   alreadyReceived: number;
+  /** dirs counts directories created (receiver) or announced (sender). */
   dirs: number;
   /** bytes is the total size of the files moved, resumed prefixes included. */
   bytes: number;
   /** sentBytes counts file bytes that crossed the wire in this run. */
   sentBytes: number;
+  /** seconds is how long the transfer took. */
   seconds: number;
+  /** ok is true when the transfer ended as intended; `error` says why not. */
   ok: boolean;
-  error?: { code: string; message: string };
+  /** error is why the transfer failed, when it did. */
+  error?: {
+    /** code is the NetkitError code (`NETKIT_TRANSFER_AUTH`…). */
+    code: string;
+    /** message is the error's message. */
+    message: string;
+  };
 }
 
 /** newSummary is a transfer's summary before anything moved. */

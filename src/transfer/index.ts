@@ -3,6 +3,8 @@
  * encrypted under a code (SPAKE2, AES-256-GCM), resumable, into a receiver
  * that only writes inside its directory; directly, or through a rendezvous
  * both sides dial out to. See docs/transfer.md.
+ *
+ * @module netkit/transfer
  */
 export { RendezvousError, TransferError } from '../errors.js';
 export type { TransferEvent, TransferSummary } from './events.js';

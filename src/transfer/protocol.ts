@@ -21,6 +21,7 @@ import { quote, safeMessage } from './paths.js';
 export const MAGIC_PREFIX = Buffer.from([0x00, 0x4e, 0x4b, 0x58, 0x46]); // "\0NKXF"
 /** PROTOCOL_VERSION is the encrypted protocol; PLAIN_VERSION the cleartext one. */
 export const PROTOCOL_VERSION = 2;
+/** PLAIN_VERSION is the cleartext protocol (`--plain`): a SHA-256 per file, no encryption. */
 export const PLAIN_VERSION = 1;
 /** magicOf is the magic of a protocol version. */
 export function magicOf(version: number): Buffer {

@@ -19,20 +19,27 @@ export interface ReceiveOptions {
   code: string;
   /** dir is where files land; created if missing. */
   dir: string;
+  /** overwrite says what happens to a file that exists: refuse (default), overwrite or skip. */
   overwrite?: OverwritePolicy;
+  /** maxFileBytes refuses larger files (default: no limit). */
   maxFileBytes?: number;
+  /** maxEntries bounds files and directories in the transfer (default 1,000,000). */
   maxEntries?: number;
   /** connectTimeout bounds the dial to the rendezvous (default 10 s). */
   connectTimeout?: number;
   /** idleTimeout drops a sender silent this long once paired (default 30 s); its partial file stays. */
   idleTimeout?: number;
+  /** fsync makes each file durable before it gets its name (default false). */
   fsync?: boolean;
+  /** network is tcp (default), tcp4 or tcp6 for the dial to the rendezvous. */
   network?: string;
   /** tls speaks TLS to the rendezvous (the transfer inside is encrypted end to end either way). */
   tls?: TlsClientOptions | boolean;
+  /** signal cancels the wait or the transfer; a partial file stays for a resume. */
   signal?: AbortSignal;
   /** onWaiting hears that the rendezvous holds the room and the sender is not there yet. */
   onWaiting?: () => void;
+  /** onEvent reports each file's progress. */
   onEvent?: (e: TransferEvent) => void;
 }
 

@@ -68,6 +68,7 @@ export interface ReceiverOptions extends BindOptions {
   fsync?: boolean;
   /** shutdownTimeout is how long close() lets transfers tell their senders they stop before cutting them (default 2 s). */
   shutdownTimeout?: number;
+  /** signal closes the receiver (as close()) when aborted. */
   signal?: AbortSignal;
   /** onEvent reports each file's progress; `peer` tells concurrent senders apart. */
   onEvent?: (e: TransferEvent, peer: string) => void;
@@ -77,12 +78,19 @@ export interface ReceiverOptions extends BindOptions {
 
 /** RECEIVER_DEFAULTS are serveFiles()'s defaults. */
 export const RECEIVER_DEFAULTS = Object.freeze({
+  /** An existing file is never replaced unless asked. */
   overwrite: 'refuse' as OverwritePolicy,
+  /** A bound on the work one sender can make the receiver do. */
   maxEntries: 1_000_000,
+  /** A silent sender is dropped after 30 s; its partial file stays. */
   idleTimeout: 30_000,
+  /** 5 s to show a connection is a sender. */
   handshakeTimeout: 5_000,
+  /** Transfers served at once; beyond, senders are told busy. */
   maxConnections: 16,
+  /** Connections still in their handshake; the oldest is dropped for a new one. */
   maxHandshakes: 64,
+  /** close() gives transfers 2 s to tell their senders they stop. */
   shutdownTimeout: 2_000,
 });
 
@@ -99,6 +107,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
   readonly listener: Listener;
   /** addr is the bound address; `address` says it in Go's form, or the Unix socket's path. */
   readonly addr: Endpoint;
+  /** dir is the directory files land in. */
   readonly dir: string;
   /** code is what senders must pass (generated when none was given); undefined for a plain or classic receiver without one. */
   readonly code: string | undefined;
@@ -113,6 +122,11 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
   readonly #finished: Promise<void>;
   readonly #shutdownTimeout: number;
 
+  /**
+   * FileReceiver is made by serveFiles(), which binds its listener and checks its options.
+   *
+   * @internal
+   */
   constructor(
     listener: Listener,
     dir: string,
@@ -165,6 +179,10 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
+  /**
+   * [Symbol.asyncIterator] yields each finished transfer's summary, as next() does, until the receiver is
+   * closed and drained.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<TransferSummary> {
     for (;;) {
       const s = await this.next();
@@ -192,6 +210,7 @@ export class FileReceiver implements AsyncIterable<TransferSummary>, AsyncDispos
     for (const c of this.#running.keys()) c.destroy();
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` stops the receiver at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

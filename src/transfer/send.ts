@@ -49,7 +49,9 @@ export interface SendOptions {
    * before the first byte of the protocol is sent.
    */
   tls?: TlsClientOptions | boolean;
+  /** signal aborts the transfer; sendFiles then rejects with `AbortError`, and sending again resumes. */
   signal?: AbortSignal;
+  /** onEvent reports each file's progress. */
   onEvent?: (e: TransferEvent) => void;
   /** onSkipped reports what in the source trees is not sent (symlinks, special files). */
   onSkipped?: (s: Skipped) => void;

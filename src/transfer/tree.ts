@@ -11,7 +11,9 @@ export type SourceEntry = Entry & { source: string };
 
 /** Skipped is something in a source tree that is not sent (a symlink, a socket, a device). */
 export interface Skipped {
+  /** path is the entry's path, relative to what was named on the command line. */
   path: string;
+  /** reason says why it is not sent (symlink, socket, device, FIFO). */
   reason: string;
 }
 

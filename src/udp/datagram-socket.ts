@@ -13,7 +13,9 @@ import { closedError, resolveDestination, udpError } from './support.js';
 
 /** Datagram is one received UDP datagram and the endpoint it came from. */
 export interface Datagram {
+  /** data is the payload, whole: UDP never splits or merges datagrams. */
   data: Buffer;
+  /** from is the sender's address and port. */
   from: Endpoint;
 }
 
@@ -31,6 +33,7 @@ export interface UdpOptions {
 
 /** ReceiveOptions bounds one receive() call. */
 export interface ReceiveOptions {
+  /** signal cancels this receive only; it then rejects with `AbortError` and the socket stays open. */
   signal?: AbortSignal;
   /** timeout in milliseconds; 0 or undefined waits forever. */
   timeout?: number;
@@ -63,6 +66,7 @@ interface Waiter {
  * for options netkit does not wrap (multicast, TTL, buffer sizes).
  */
 export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable {
+  /** socket is the underlying `node:dgram` socket, for options netkit does not wrap. */
   readonly socket: Socket;
   readonly #setup: SocketSetup;
   readonly #local: Endpoint;

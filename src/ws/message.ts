@@ -4,8 +4,11 @@
  * protocol layer); `text()` decodes them.
  */
 export interface WsMessage {
+  /** data is the message's bytes as they arrived. */
   readonly data: Buffer;
+  /** binary is true for a binary message, false for text. */
   readonly binary: boolean;
+  /** text decodes `data` as UTF-8. */
   text(): string;
 }
 
@@ -34,15 +37,23 @@ export function toMessage(data: Buffer | ArrayBuffer | Buffer[], binary: boolean
 /** Sendable is what send() takes: text, or bytes (sent as binary unless told otherwise). */
 export type Sendable = string | Uint8Array;
 
-/** CLOSE_CODES names the close codes netkit uses (RFC 6455 §7.4.1). */
+/** CLOSE names the close codes netkit uses (RFC 6455 §7.4.1). */
 export const CLOSE = Object.freeze({
+  /** The conversation ended as intended. */
   NORMAL: 1000,
+  /** The server is shutting down, or the client leaving. */
   GOING_AWAY: 1001,
+  /** The peer broke the protocol. */
   PROTOCOL_ERROR: 1002,
+  /** The close frame carried no code (never sent, only reported). */
   NO_STATUS: 1005,
+  /** The connection dropped without a close frame (never sent, only reported). */
   ABNORMAL: 1006,
+  /** A policy was broken; netkit uses it for a peer that does not read its messages. */
   POLICY_VIOLATION: 1008,
+  /** A message was larger than maxPayload. */
   TOO_BIG: 1009,
+  /** The server hit an error it could not handle. */
   INTERNAL_ERROR: 1011,
 });
 

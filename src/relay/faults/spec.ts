@@ -27,8 +27,11 @@ export type ToxicType =
 
 /** ToxicSpec is one checked toxic: what checkToxic returns, frozen. */
 export interface ToxicSpec {
+  /** name is the toxic's name, unique in its relay (`latency_downstream` by default, as in Toxiproxy). */
   readonly name: string;
+  /** type is the kind of fault. */
   readonly type: ToxicType;
+  /** stream is the direction it applies to: upstream is client → target. */
   readonly stream: Stream;
   /** toxicity is the chance, from 0 to 1, that the toxic applies to a connection (rolled once per connection). */
   readonly toxicity: number;

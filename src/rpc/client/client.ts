@@ -53,6 +53,7 @@ export interface RpcClientOptions {
 
 /** RpcClient is a connected net/rpc client; make one with dialRpc(). */
 export class RpcClient implements AsyncDisposable {
+  /** conn is the connection calls travel over. */
   readonly conn: Conn;
   readonly #codec: ClientCodec;
   readonly #pending = new Map<number, Pending>();
@@ -66,7 +67,9 @@ export class RpcClient implements AsyncDisposable {
 
   /**
    * RpcClient takes over `conn` (already past any HTTP handshake); `initial`
-   * holds bytes read after it.
+   * holds bytes read after it. dialRpc() makes one.
+   *
+   * @internal
    */
   constructor(conn: Conn, codec: ClientCodec, initial?: Buffer, options: RpcClientOptions = {}) {
     this.conn = conn;
@@ -224,6 +227,7 @@ export class RpcClient implements AsyncDisposable {
     await this.#done;
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using client = await dialRpc(…)` closes at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

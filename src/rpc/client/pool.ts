@@ -6,6 +6,7 @@ import { dialRpc, type RpcDialOptions } from './dial.js';
 
 /** RpcPoolOptions are PoolOptions for RPC clients, plus how to dial them. */
 export interface RpcPoolOptions extends Omit<PoolOptions<RpcClient>, 'create' | 'destroy' | 'watch'> {
+  /** dial is how each pooled client is dialled; the pool's own signals cancel the dials. */
   dial?: Omit<RpcDialOptions, 'signal'>;
 }
 

@@ -42,9 +42,13 @@ export interface Decoded {
 export class Decoder {
   /** maxMessageBytes is the largest message (and the most bytes one value may span). */
   readonly maxMessageBytes: number;
+  /** maxDepth bounds the nesting of values and type definitions. */
   readonly maxDepth: number;
+  /** maxElements bounds the element count of one slice, array or map. */
   readonly maxElements: number;
+  /** maxTypes bounds the types one stream may define. */
   readonly maxTypes: number;
+  /** maxFields bounds the fields of one struct type. */
   readonly maxFields: number;
   private readonly r: ValueReader;
   /** buf[start, avail) are the bytes received and not yet consumed. */

@@ -122,13 +122,21 @@ export class Encoder implements ValueSink {
     this.registry.rollback(mark);
   }
 
-  /** nodeOf compiles a type met inside a value (an interface's concrete type). */
+  /**
+   * nodeOf compiles a type met inside a value (an interface's concrete type).
+   *
+   * @internal
+   */
   nodeOf(type: GobType): Node {
     if (!isGobType(type)) throw new EncodeFailure('GobInterface.type is not a gob type');
     return this.registry.nodeFor(type);
   }
 
-  /** scratchAt returns the reusable buffer for interface values nested `depth` deep. */
+  /**
+   * scratchAt returns the reusable buffer for interface values nested `depth` deep.
+   *
+   * @internal
+   */
   scratchAt(depth: number): ByteWriter {
     let w = this.scratch[depth];
     if (w === undefined) {
@@ -139,10 +147,20 @@ export class Encoder implements ValueSink {
     return w;
   }
 
+  /**
+   * pushWriter sends what is encoded next into `w`, until popWriter (an interface value's bytes are length-prefixed).
+   *
+   * @internal
+   */
   pushWriter(w: ByteWriter): void {
     this.writers.push(w);
   }
 
+  /**
+   * popWriter returns to the writer before the last pushWriter.
+   *
+   * @internal
+   */
   popWriter(): void {
     this.writers.pop();
   }
@@ -153,6 +171,8 @@ export class Encoder implements ValueSink {
    * `stage` and flushed to the innermost writer as one message, so when
    * `stage` already holds part of a value (an interface met mid-value), that
    * partial value goes out with the first definition, as Go does.
+   *
+   * @internal
    */
   sendType(node: Node, stage: ByteWriter): void {
     if (node.sent || isScalarKind(node.k)) return;
@@ -185,7 +205,11 @@ export class Encoder implements ValueSink {
     }
   }
 
-  /** flush is Go's writeMessage: append `b` to `target` (null: the output) with its length, and empty `b`. */
+  /**
+   * flush is Go's writeMessage: append `b` to `target` (null: the output) with its length, and empty `b`.
+   *
+   * @internal
+   */
   flush(target: ByteWriter | null, b: ByteWriter): void {
     const len = b.pos;
     if (target === null) {

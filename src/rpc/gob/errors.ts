@@ -21,9 +21,13 @@ export interface GobErrorDetails {
 
 /** GobError is a gob decoding or encoding failure; branch on `code`. */
 export class GobError extends NetkitError {
+  /** code is NETKIT_GOB_MALFORMED, NETKIT_GOB_LIMIT or NETKIT_GOB_ENCODE. */
   declare readonly code: GobErrorCode;
+  /** offset is where in the stream the bad bytes start, when decoding. */
   readonly offset: number | undefined;
+  /** limit is the configured limit that was exceeded. */
   readonly limit: number | undefined;
+  /** path names the value that could not be encoded (`Args.B`). */
   readonly path: string | undefined;
 
   constructor(code: GobErrorCode, message: string, details: GobErrorDetails = {}) {

@@ -12,16 +12,23 @@ import { checkInt, checkObject } from '../../internal/validate.js';
 
 /** DECODER_DEFAULTS are the Decoder's limits when none are given. */
 export const DECODER_DEFAULTS = Object.freeze({
+  /** 16 MiB, far below Go's 1 GiB: a message is held whole in memory. */
   maxMessageBytes: 16 * 1024 * 1024,
+  /** Go's decoder crashed on deep nesting (CVE-2022-30635); 64 covers real types. */
   maxDepth: 64,
+  /** Go crashed on huge counts (go#24446, go#55338). */
   maxElements: 1_000_000,
+  /** Far more types than any real schema defines. */
   maxTypes: 10_000,
+  /** Every decoded struct gets every field, so a huge type would cost on every message. */
   maxFields: 1024,
 });
 
 /** ENCODER_DEFAULTS are the Encoder's limits when none are given. */
 export const ENCODER_DEFAULTS = Object.freeze({
+  /** The decoder's default, so what netkit sends netkit can read. */
   maxMessageBytes: 16 * 1024 * 1024,
+  /** The decoder's default. */
   maxDepth: 64,
 });
 

@@ -87,11 +87,17 @@ export function resolveType(t: GobType): Exclude<GobType, GobLazyType> {
  * and spelled in full where Go prints a type (`[]main.Point`).
  */
 export const gob = Object.freeze({
+  /** bool is Go's `bool`. */
   bool: scalar('bool'),
+  /** int is every signed Go integer (int, int8 … int64): gob sends them all alike. */
   int: scalar('int'),
+  /** uint is every unsigned Go integer (uint, uint8 … uint64, uintptr). */
   uint: scalar('uint'),
+  /** float is Go's `float32` and `float64`. */
   float: scalar('float'),
+  /** complex is Go's `complex64` and `complex128`; values are Complex. */
   complex: scalar('complex'),
+  /** string is Go's `string`. */
   string: scalar('string'),
   /** bytes is Go's `[]byte` (`[]uint8`), which gob treats as a scalar. */
   bytes: scalar('bytes'),

@@ -44,8 +44,11 @@ export interface JsonRpc2ClientOptions {
 
 /** JSONRPC2_CLIENT_DEFAULTS are dialJsonRpc2()'s defaults. */
 export const JSONRPC2_CLIENT_DEFAULTS = Object.freeze({
+  /** 30 s per call. */
   timeout: 30_000,
+  /** The JSON stream reader's limit on one value. */
   maxValueBytes: JSON_STREAM_DEFAULTS.maxValueBytes,
+  /** The JSON stream reader's limit on nesting. */
   maxDepth: JSON_STREAM_DEFAULTS.maxDepth,
 });
 
@@ -59,13 +62,24 @@ export interface JsonRpc2CallOptions {
 
 /** JsonRpc2BatchItem is one entry of a batch; `notify` makes it a notification. */
 export interface JsonRpc2BatchItem {
+  /** method is the method to call. */
   method: string;
+  /** params are by position (array) or by name (object). */
   params?: unknown;
+  /** notify sends the entry as a notification: no id, no answer. */
   notify?: boolean;
 }
 
 /** JsonRpc2BatchResult is how one batch entry ended; a notification's is `{ result: undefined }`. */
-export type JsonRpc2BatchResult = { result: unknown } | { error: JsonRpcError };
+export type JsonRpc2BatchResult =
+  | {
+      /** result is what the method returned. */
+      result: unknown;
+    }
+  | {
+      /** error is the server's error for this entry. */
+      error: JsonRpcError;
+    };
 
 /**
  * JsonRpc2Client calls a JSON-RPC 2.0 server. Every method is safe to use
@@ -80,7 +94,11 @@ export class JsonRpc2Client implements AsyncDisposable {
   readonly #timeout: number;
   #nextId = 1;
 
-  /** JsonRpc2Client wraps a transport; use dialJsonRpc2() to make one. */
+  /**
+   * JsonRpc2Client wraps a transport; use dialJsonRpc2() to make one.
+   *
+   * @internal
+   */
   constructor(target: string, transport: Transport, timeout: number) {
     this.target = target;
     this.#transport = transport;
@@ -150,6 +168,7 @@ export class JsonRpc2Client implements AsyncDisposable {
     );
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` closes the client at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -15,8 +15,11 @@ export interface JsonRpc2Limits {
 
 /** JSONRPC2_SERVER_DEFAULTS are the servers' defaults. */
 export const JSONRPC2_SERVER_DEFAULTS = Object.freeze({
+  /** Entries in one batch; a larger batch is one Invalid Request. */
   maxBatch: 1000,
+  /** Calls running at once per connection (or per HTTP request's batch). */
   maxConcurrency: 64,
+  /** Deeper JSON is a Parse error, before a recursive walk could exhaust the stack. */
   maxDepth: 256,
   /** maxBodyBytes caps an HTTP request body (413 beyond it). */
   maxBodyBytes: 1024 * 1024,

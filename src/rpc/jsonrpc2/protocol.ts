@@ -15,23 +15,44 @@ export type JsonRpcParams = unknown[] | Record<string, unknown>;
 
 /** JsonRpcRequest is a Request object; without `id` it is a notification. */
 export interface JsonRpcRequest {
+  /** jsonrpc is always "2.0". */
   jsonrpc: '2.0';
+  /** method is the method's name. */
   method: string;
+  /** params are by position (array) or by name (object). */
   params?: JsonRpcParams;
+  /** id is echoed in the response; absent for a notification. */
   id?: JsonRpcId;
 }
 
 /** JsonRpcErrorObject is the `error` member of a failed response. */
 export interface JsonRpcErrorObject {
+  /** code is the spec's error code (-32700 Parse error … -32603) or the application's. */
   code: number;
+  /** message is a short description. */
   message: string;
+  /** data is whatever detail the server adds. */
   data?: unknown;
 }
 
 /** JsonRpcResponse is a Response object: exactly one of `result` and `error`. */
 export type JsonRpcResponse =
-  | { jsonrpc: '2.0'; result: unknown; id: JsonRpcId }
-  | { jsonrpc: '2.0'; error: JsonRpcErrorObject; id: JsonRpcId };
+  | {
+      /** jsonrpc is always "2.0". */
+      jsonrpc: '2.0';
+      /** result is what the method returned. */
+      result: unknown;
+      /** id is the request's id (null when it could not be read). */
+      id: JsonRpcId;
+    }
+  | {
+      /** jsonrpc is always "2.0". */
+      jsonrpc: '2.0';
+      /** error says why the call failed. */
+      error: JsonRpcErrorObject;
+      /** id is the request's id (null when it could not be read). */
+      id: JsonRpcId;
+    };
 
 /** CheckedRequest is a request object after checking: a call to make, or the error to answer. */
 export type CheckedRequest =

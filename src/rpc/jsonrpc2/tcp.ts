@@ -190,6 +190,7 @@ export class JsonRpc2TcpServer implements AsyncDisposable {
     this.server.destroy();
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` closes the server at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -17,6 +17,7 @@ import { renderDebugPage } from './debug-page.js';
 
 /** RPC_PATH and DEBUG_PATH are Go's rpc.DefaultRPCPath and rpc.DefaultDebugPath. */
 export const RPC_PATH = '/_goRPC_';
+/** DEBUG_PATH is Go's rpc.DefaultDebugPath, where the debug page is served. */
 export const DEBUG_PATH = '/debug/rpc';
 
 /** CONNECTED is Go's status text for a successful handshake. */

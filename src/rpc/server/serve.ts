@@ -46,12 +46,19 @@ export interface RpcServeOptions extends BindOptions {
 
 /** RPC_SERVE_DEFAULTS are serveRpc()'s defaults. */
 export const RPC_SERVE_DEFAULTS = Object.freeze({
+  /** The codec of Go's rpc.Dial and rpc.ServeConn. */
   codec: 'gob' as CodecName,
+  /** Calls running at once per connection; beyond it reading pauses, so a client cannot queue unbounded work. */
   maxConcurrent: 256,
+  /** 16 MiB per request, as the gob decoder's default. */
   maxMessageBytes: 16 * 1024 * 1024,
+  /** Beyond it a new connection is reset. */
   maxConnections: 10_000,
+  /** An HTTP CONNECT must arrive within 10 s. */
   headersTimeout: 10_000,
+  /** 0: idle connections stay open, as Go's net/rpc keeps them. */
   idleTimeout: 0,
+  /** close() lets calls in progress finish for 5 s. */
   shutdownTimeout: 5_000,
 });
 
@@ -59,7 +66,9 @@ export const RPC_SERVE_DEFAULTS = Object.freeze({
 export interface RpcServer extends AsyncDisposable {
   /** address is the bound address in Go's form (`127.0.0.1:1234`). */
   readonly address: string;
+  /** codec is the codec the server speaks. */
   readonly codec: CodecName;
+  /** http is true when calls arrive through HTTP CONNECT (Go's rpc.DialHTTP). */
   readonly http: boolean;
   /** tcp is the underlying netkit TCP server (events: open, close). */
   readonly tcp: Server;

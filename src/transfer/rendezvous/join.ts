@@ -50,7 +50,10 @@ export interface JoinOptions {
 }
 
 /** JOIN_DEFAULTS are joinRendezvous()'s defaults. */
-export const JOIN_DEFAULTS = Object.freeze({ connectTimeout: 10_000 });
+export const JOIN_DEFAULTS = Object.freeze({
+  /** 10 s for the dial to the rendezvous. */
+  connectTimeout: 10_000,
+});
 
 /** MAX_SHOWN_MESSAGE bounds how much of a rendezvous's error message is kept. */
 const MAX_SHOWN_MESSAGE = 300;

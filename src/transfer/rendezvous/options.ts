@@ -29,7 +29,9 @@ export interface RendezvousOptions extends BindOptions {
 
 /** RoomBytes counts what a paired room carried each way. */
 export interface RoomBytes {
+  /** toReceiver counts bytes carried from the sender to the receiver. */
   toReceiver: number;
+  /** toSender counts bytes carried from the receiver to the sender. */
   toSender: number;
 }
 
@@ -41,19 +43,68 @@ export interface RoomBytes {
  * never held one.
  */
 export type RendezvousEvent =
-  | { type: 'waiting'; room: string; role: Role; peer: string }
-  | { type: 'paired'; room: string; sender: string; receiver: string }
-  | { type: 'refused'; room?: string; peer: string; code: string; reason: string }
-  | { type: 'closed'; room: string; bytes: RoomBytes; seconds: number; reason: string; code?: string };
+  | {
+      /** A client holds its room's slot and waits for the other side. */
+      type: 'waiting';
+      /** room is the room's name. */
+      room: string;
+      /** role is the slot the client took. */
+      role: Role;
+      /** peer is the client's address. */
+      peer: string;
+    }
+  | {
+      /** Both sides are in the room; bytes flow. */
+      type: 'paired';
+      /** room is the room's name. */
+      room: string;
+      /** sender is the sending client's address. */
+      sender: string;
+      /** receiver is the receiving client's address. */
+      receiver: string;
+    }
+  | {
+      /** A client was turned away without holding a slot. */
+      type: 'refused';
+      /** room is the room asked for, when the join frame got that far. */
+      room?: string;
+      /** peer is the client's address. */
+      peer: string;
+      /** code is the NETKIT_RENDEZVOUS_* code the client was told. */
+      code: string;
+      /** reason says why, in words. */
+      reason: string;
+    }
+  | {
+      /** A room ended, paired or not. */
+      type: 'closed';
+      /** room is the room's name. */
+      room: string;
+      /** bytes is what the room carried each way. */
+      bytes: RoomBytes;
+      /** seconds is how long the room existed. */
+      seconds: number;
+      /** reason says how it ended, in words. */
+      reason: string;
+      /** code is the error code when it ended in a failure (expired, a limit). */
+      code?: string;
+    };
 
 /** RENDEZVOUS_DEFAULTS are serveRendezvous()'s defaults. */
 export const RENDEZVOUS_DEFAULTS = Object.freeze({
+  /** Two sockets a room, so 2,000 file descriptors at most. */
   maxRooms: 1000,
+  /** A receiver may wait 10 minutes for its sender. */
   roomTimeout: 10 * 60_000,
+  /** A client sends its magic and join frame at once; 5 s is generous. */
   joinTimeout: 5_000,
+  /** A paired room idle 10 minutes is reset. */
   idleTimeout: 10 * 60_000,
+  /** 0: no byte limit per room. */
   maxRoomBytes: 0,
+  /** 0: no time limit per room. */
   maxRoomTime: 0,
+  /** close() lets paired rooms finish for 5 s. */
   shutdownTimeout: 5_000,
 });
 

@@ -28,10 +28,13 @@ interface Slot {
 
 /** RoomInfo is a room as Rendezvous.rooms() shows it. */
 export interface RoomInfo {
+  /** room is the room's name, the first component of the code. */
   room: string;
+  /** state is 'waiting' until both roles joined, then 'paired'. */
   state: 'waiting' | 'paired';
   /** sender and receiver are the clients' addresses, for the roles taken. */
   sender?: string;
+  /** receiver is the receiving client's address, once it joined. */
   receiver?: string;
   /** seconds since the room was made (its first client joined). */
   seconds: number;

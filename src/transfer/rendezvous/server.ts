@@ -35,7 +35,11 @@ export class Rendezvous implements AsyncDisposable {
   #closing: Promise<void> | undefined;
   readonly #onDrained = new Set<() => boolean>();
 
-  /** Rendezvous is made by serveRendezvous(); its options are already checked and its listener bound. */
+  /**
+   * Rendezvous is made by serveRendezvous(); its options are already checked and its listener bound.
+   *
+   * @internal
+   */
   constructor(listener: Listener, o: Resolved) {
     this.#listener = listener;
     this.#o = o;
@@ -64,6 +68,7 @@ export class Rendezvous implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using` stops the rendezvous at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -15,6 +15,7 @@ export interface RedisBusOptions {
 
 /** RedisBusStatus reports the bus losing ('down') or regaining ('up') Redis after start(). */
 export interface RedisBusStatus {
+  /** state is 'down' when Redis was lost, 'up' when it is back. */
   state: 'up' | 'down';
   /** reason says why the bus is down: the last connection error, or that the connection closed. */
   reason?: string;
@@ -163,6 +164,10 @@ export class RedisBus implements Bus {
     });
   }
 
+  /**
+   * close stops delivery and closes both Redis connections; it resolves when they are closed, and calling it
+   * again returns the same promise.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#running = false;

@@ -1,7 +1,10 @@
 /** BusMessage is one broadcast-room message travelling between server instances. */
 export interface BusMessage {
+  /** room is the broadcast room's name. */
   room: string;
+  /** data is the message's bytes. */
   data: Buffer;
+  /** binary is true for a binary message, false for text. */
   binary: boolean;
 }
 
@@ -16,5 +19,6 @@ export interface Bus {
   start(deliver: (msg: BusMessage) => void): Promise<void>;
   /** publish sends a room message to every other instance (never back to this one). */
   publish(msg: BusMessage): void;
+  /** close stops delivery and releases the transport; it resolves once nothing more will be delivered. */
   close(): Promise<void>;
 }

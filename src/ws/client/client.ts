@@ -13,11 +13,55 @@ import { type ResolvedClientOptions, resolveClientOptions, type WsClientOptions 
 
 /** WsClientEvents are what a WsClient emits, for display and logging. */
 export interface WsClientEvents {
-  open: [{ url: string; protocol: string; reconnect: number }];
-  close: [{ code: number; reason: string; reconnecting: boolean }];
-  reconnecting: [{ attempt: number; delayMs: number; error?: Error }];
-  ping: [{ payload: Buffer }];
-  pong: [{ payload: Buffer; rttMs?: number }];
+  /** open: the connection is up again after a reconnect (dialWs resolving is the first open). */
+  open: [
+    {
+      /** url is the server's URL. */
+      url: string;
+      /** protocol is the subprotocol agreed, '' for none. */
+      protocol: string;
+      /** reconnect counts the reconnects so far, this one included. */
+      reconnect: number;
+    },
+  ];
+  /** close: the connection ended. */
+  close: [
+    {
+      /** code is the close code (1006 when the connection dropped without a close frame). */
+      code: number;
+      /** reason is the close frame's reason text. */
+      reason: string;
+      /** reconnecting is true when the client will try again. */
+      reconnecting: boolean;
+    },
+  ];
+  /** reconnecting: a reconnect is scheduled after a drop or a failed attempt. */
+  reconnecting: [
+    {
+      /** attempt counts the attempts since the last successful connection, from 1. */
+      attempt: number;
+      /** delayMs is the backoff before this attempt. */
+      delayMs: number;
+      /** error is why the connection dropped, or why the previous attempt failed. */
+      error?: Error;
+    },
+  ];
+  /** ping: the server sent a ping (answered automatically). */
+  ping: [
+    {
+      /** payload is the ping's application data. */
+      payload: Buffer;
+    },
+  ];
+  /** pong: a pong arrived. */
+  pong: [
+    {
+      /** payload is the pong's application data. */
+      payload: Buffer;
+      /** rttMs is the round-trip time when it answers a ping this client sent. */
+      rttMs?: number;
+    },
+  ];
 }
 
 const HIGH_WATER = 64;
@@ -85,7 +129,12 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
   }
 
   /** closed resolves with the final close code and reason. */
-  get closed(): Promise<{ code: number; reason: string }> {
+  get closed(): Promise<{
+    /** code is the close code (1006 when no close frame came). */
+    code: number;
+    /** reason is the close frame's reason text. */
+    reason: string;
+  }> {
     return this.#closed;
   }
 
@@ -198,7 +247,15 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
   }
 
   /** close sends a close frame and resolves with the close code and reason once the server answers (or closeTimeout passes). */
-  async close(code: number = CLOSE.NORMAL, reason = ''): Promise<{ code: number; reason: string }> {
+  async close(
+    code: number = CLOSE.NORMAL,
+    reason = '',
+  ): Promise<{
+    /** code is the close code the connection ended with. */
+    code: number;
+    /** reason is the close frame's reason text. */
+    reason: string;
+  }> {
     if (!this.#closing) {
       this.#closing = true;
       this.#abort.abort();
@@ -213,10 +270,12 @@ export class WsClient extends EventEmitter<WsClientEvents> implements AsyncItera
     return this.#closed;
   }
 
+  /** [Symbol.asyncIterator] yields each message received, and ends when the client is closed for good. */
   [Symbol.asyncIterator](): AsyncIterator<WsMessage> {
     return this.#queue[Symbol.asyncIterator]();
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using ws = await dialWs(…)` closes at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -26,18 +26,61 @@ export type WsHandler = (peer: WsPeer, ctx: { signal: AbortSignal }) => unknown;
  */
 export type WsServerEvent =
   | {
+      /** A connection completed its upgrade. */
       type: 'open';
+      /** id numbers connections from 1, for matching events of one connection. */
       id: number;
+      /** remote is the client's `ip:port` (the real client's, after a trusted PROXY header). */
       remote: string;
+      /** path is the request path the client upgraded on. */
       path: string;
+      /** room is the broadcast room joined, in broadcast mode. */
       room?: string;
+      /** protocol is the subprotocol agreed, '' for none. */
       protocol: string;
       /** subject is the client certificate's subject (`CN=alice`) when mutual TLS verified one. */
       subject?: string;
     }
-  | { type: 'close'; id: number; remote: string; code: number; reason: string; messagesIn: number }
-  | { type: 'message'; id: number; remote: string; room?: string; binary: boolean; data: Buffer }
-  | { type: 'rejected'; remote: string; path: string; status: number; reason: string };
+  | {
+      /** A connection ended. */
+      type: 'close';
+      /** id is the connection's, as in its `open` event. */
+      id: number;
+      /** remote is the client's `ip:port`. */
+      remote: string;
+      /** code is the close code: the server's when it closed first, else the peer's (1006: no close frame). */
+      code: number;
+      /** reason is the close frame's reason text, '' for none. */
+      reason: string;
+      /** messagesIn counts the messages received on the connection. */
+      messagesIn: number;
+    }
+  | {
+      /** A message arrived. */
+      type: 'message';
+      /** id is the connection's, as in its `open` event. */
+      id: number;
+      /** remote is the client's `ip:port`. */
+      remote: string;
+      /** room is the broadcast room it was said in, in broadcast mode. */
+      room?: string;
+      /** binary is true for a binary message, false for text. */
+      binary: boolean;
+      /** data is the message's bytes. */
+      data: Buffer;
+    }
+  | {
+      /** An upgrade was refused (wrong path, origin, subprotocol, or the connection cap). */
+      type: 'rejected';
+      /** remote is the client's `ip:port`. */
+      remote: string;
+      /** path is the request path asked for. */
+      path: string;
+      /** status is the HTTP status answered instead of 101. */
+      status: number;
+      /** reason says why, in words. */
+      reason: string;
+    };
 
 /** WsServerOptions tune serveWs(). Sizes are bytes, durations milliseconds (0 turns a timer off). */
 export interface WsServerOptions extends BindOptions {
@@ -83,13 +126,21 @@ export interface WsServerOptions extends BindOptions {
 
 /** WS_SERVER_DEFAULTS are serveWs()'s defaults. */
 export const WS_SERVER_DEFAULTS = Object.freeze({
+  /** TCP on both families, as Go's "tcp". */
   network: 'tcp',
+  /** The classic gorilla echo. */
   mode: 'echo' as WsMode,
+  /** 1 MiB per message; a larger one closes the connection with 1009. */
   maxPayload: 1024 * 1024,
+  /** 2 MiB sent and not yet read before a peer is closed with 1008. */
   maxQueueBytes: 2 * 1024 * 1024,
+  /** A ping every 30 s; a peer that did not answer the last one is dropped. */
   heartbeat: 30_000,
+  /** Beyond it an upgrade is refused with 503. */
   maxConnections: 10_000,
+  /** A client must complete its upgrade request within 10 s. */
   headersTimeout: 10_000,
+  /** Peers get 5 s to answer the close frame at shutdown. */
   shutdownTimeout: 5_000,
 });
 

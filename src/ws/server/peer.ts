@@ -27,14 +27,17 @@ const HIGH_WATER = 64;
  * buffers (see SendWindow) — the peer is closed with 1008.
  */
 export class WsPeer implements AsyncIterable<WsMessage> {
+  /** id numbers peers from 1 within a server. */
   readonly id: number;
   /** remoteAddress is the peer's `ip:port`. */
   readonly remoteAddress: string;
   /** path is the request path (without the query). */
   readonly path: string;
+  /** query is the request's query string, parsed. */
   readonly query: URLSearchParams;
   /** room is the broadcast room, in broadcast mode. */
   readonly room: string | undefined;
+  /** headers are the upgrade request's headers. */
   readonly headers: IncomingHttpHeaders;
   /** socket is the underlying `ws` WebSocket. */
   readonly socket: WebSocket;
@@ -44,9 +47,15 @@ export class WsPeer implements AsyncIterable<WsMessage> {
    * not read, 1009 for an oversized message, 1001 at shutdown), otherwise
    * the peer's (1006 when the connection dropped without a close frame).
    */
-  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly closed: Promise<{
+    /** code is the close code. */
+    code: number;
+    /** reason is the close frame's reason text. */
+    reason: string;
+  }>;
   /** alive is cleared by each heartbeat ping and set by the pong. */
   alive = true;
+  /** messagesIn counts the messages received from this peer. */
   messagesIn = 0;
   readonly #window: SendWindow;
   #queue: MessageQueue | undefined;
@@ -54,6 +63,11 @@ export class WsPeer implements AsyncIterable<WsMessage> {
   /** The close frame the server sent first, if it did: what ended the connection. */
   #sentClose: { code: number; reason: string } | undefined;
 
+  /**
+   * WsPeer is made by the server for each upgraded connection.
+   *
+   * @internal
+   */
   constructor(socket: WebSocket, info: PeerInfo, maxQueueBytes: number) {
     this.socket = socket;
     this.id = info.id;
