@@ -5,9 +5,20 @@ import type { Io } from './io.js';
 const COLORS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
 
 /**
+ * forceColor reads FORCE_COLOR as Node does: '', 1, 2, 3 or true turn
+ * colour on wherever the output goes (`FORCE_COLOR=1 netkit … | less -R`),
+ * NO_COLOR notwithstanding; any other value turns it off; unset leaves the
+ * choice to the terminal test.
+ */
+function forceColor(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  return ['', '1', '2', '3', 'true'].includes(value);
+}
+
+/**
  * Output writes a command's results: one JSON object per line on stdout
  * with --json, short human lines otherwise (colour only on a terminal, and
- * never when NO_COLOR is set). Diagnostics go to stderr in both modes so
+ * never when NO_COLOR is set; FORCE_COLOR overrides both). Diagnostics go to stderr in both modes so
  * stdout stays clean for data.
  */
 export class Output {
@@ -20,9 +31,10 @@ export class Output {
     this.json = json;
     // Colour only where a person is looking: each stream decides for itself, so `netkit tour | less` stays plain.
     const allowed = io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+    const forced = forceColor(io.env.FORCE_COLOR);
     this.#color = {
-      stdout: allowed && Boolean(io.stdout.isTTY),
-      stderr: allowed && Boolean(io.stderr.isTTY),
+      stdout: forced ?? (allowed && Boolean(io.stdout.isTTY)),
+      stderr: forced ?? (allowed && Boolean(io.stderr.isTTY)),
     };
   }
 

@@ -3,6 +3,7 @@ import { type HttpResponse, request } from '../../http/index.js';
 import { safeText } from '../../internal/text.js';
 import { EXIT } from '../exit-codes.js';
 import { readFileFlag } from '../files.js';
+import { viewBody } from '../json-view.js';
 import { collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
@@ -113,9 +114,17 @@ async function runRequest(
   }
   const headOnly = flags.headOnly || flags.head;
   if (flags.include || headOnly) ctx.io.stdout.write(head(res));
-  if (!headOnly) ctx.io.stdout.write(res.body);
+  if (!headOnly) {
+    // On a terminal (or with FORCE_COLOR) a JSON body is indented and coloured; piped, its bytes go out unchanged.
+    const terminal = Boolean(ctx.io.stdout.isTTY) || out.colorful;
+    ctx.io.stdout.write(viewBody(res.body, headerOf(res, 'content-type'), { terminal, color: out.colorful }));
+  }
   if (flags.timing) ctx.io.stderr.write(timing(res));
   return EXIT.OK;
+}
+
+function headerOf(res: HttpResponse, name: string): string | undefined {
+  return res.headers.find(([n]) => n.toLowerCase() === name)?.[1];
 }
 
 function head(res: HttpResponse): string {
