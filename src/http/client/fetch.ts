@@ -52,7 +52,8 @@ export async function fetch(
   const control = new AbortController();
   const onAbort = () => control.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const first = { ...o, signal: control.signal };
+  // Spread, so whatever request() validates for its hops (a proxy) reaches fetch's hops too.
+  const first: Hop = { ...o, signal: control.signal };
   const timer =
     o.timeout > 0
       ? setTimeout(() => {
@@ -74,7 +75,6 @@ export async function fetch(
   };
 
   try {
-    // Spread, so any option request() gains for its hops (a proxy) reaches fetch's hops too.
     let hop: Hop = first;
     const redirects: string[] = [];
     for (;;) {
