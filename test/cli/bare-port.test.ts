@@ -79,12 +79,38 @@ test('udp serve 8330: a bare port answers datagrams', async (t) => {
   assert.equal((await reply).toString(), 'ping');
 });
 
+test('relay 8330 TARGET: the listen side takes a bare port too', async (t) => {
+  const target = net.createServer((c) => c.end('through the relay'));
+  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+  t.after(() => target.close());
+  const port = await freePort('::');
+  const to = `127.0.0.1:${(target.address() as net.AddressInfo).port}`;
+  const run = startCli(['relay', String(port), to, '--json']);
+  t.after(() => run.abort());
+  const [line] = await run.waitFor(/\{"event":"listening".*\}/);
+  assert.equal((JSON.parse(line) as { address: string }).address, `[::]:${port}`);
+  const got = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const s = net.connect(port, '127.0.0.1');
+    s.on('data', (d) => {
+      text += d;
+    });
+    s.once('end', () => {
+      s.end();
+      resolve(text);
+    });
+    s.once('error', reject);
+  });
+  assert.equal(got, 'through the relay');
+});
+
 test('a bare port beyond 65535 is a usage error that names the range, before anything is bound', async () => {
   for (const argv of [
     ['tcp', 'serve', '99999'],
     ['udp', 'serve', '99999'],
     ['http', 'serve', '65536'],
     ['recv', '99999'],
+    ['relay', '99999', '127.0.0.1:1'],
   ]) {
     const r = await cli(argv);
     assert.equal(r.code, 2, `#${argv.join(' ')}: got ${r.code}`);

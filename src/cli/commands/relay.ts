@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
@@ -20,7 +20,7 @@ import {
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
-import { parseSocketMode } from '../server-flags.js';
+import { parseListenAddress, parseSocketMode } from '../server-flags.js';
 import { ephemeralHosts, readClientCa, readPair, tlsFlagError } from '../server-tls.js';
 import { tlsFromFlags } from '../tls-flags.js';
 import {
@@ -66,7 +66,7 @@ interface RelayFlags extends RendezvousFlags {
 
 const HELP = `
 Endpoints (listen, then one or more targets):
-  HOST:PORT, tcp:HOST:PORT    TCP
+  HOST:PORT, tcp:HOST:PORT    TCP (a bare listen port, 9000, is :9000)
   tls:HOST:PORT               TLS: terminated on the listen side (--cert/--key, or an
                               ephemeral certificate), originated to a target
   ws://HOST:PORT/PATH, wss:// WebSocket, one binary message per chunk
@@ -108,7 +108,11 @@ export function relayCommand(ctx: CliContext): Command {
     .description(
       'relay, watch, balance and break traffic between two endpoints (socat, websocat, HAProxy, Toxiproxy); pair transfers at a rendezvous',
     )
-    .argument('[listen]', 'where clients connect (see Endpoints below)')
+    .addArgument(
+      new Argument('[listen]', 'where clients connect (see Endpoints below)').argParser(
+        wrap(parseListenAddress),
+      ),
+    )
     .argument('[targets...]', 'where connections go; several are balanced')
     .addOption(
       new Option('--balance <how>', 'how several targets share connections')
