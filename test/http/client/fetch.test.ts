@@ -392,6 +392,31 @@ test('fetch: abort mid-body errors the body with AbortError; a reason given is t
   await assert.rejects(res2.text(), (err) => err === reason);
 });
 
+test('fetch: AbortSignal.timeout() rejects with its TimeoutError, as the global fetch', async (t) => {
+  const s = await stalled(t, 'none');
+  for (const f of [fetch, globalThis.fetch]) {
+    await assert.rejects(f(s.base, { signal: AbortSignal.timeout(50) }), (err: unknown) => {
+      assert.ok(err instanceof DOMException, String(err));
+      assert.equal(err.name, 'TimeoutError');
+      return true;
+    });
+  }
+});
+
+test('fetch: a body cut short by the server errors with NETKIT_CONNECTION_RESET', async (t) => {
+  const base = await serve(t, (_req, res) => {
+    res.writeHead(200, { 'Content-Length': '100' });
+    res.write('only ten b');
+    setImmediate(() => res.socket?.destroy());
+  });
+  const res = await fetch(base);
+  await assert.rejects(res.text(), (err: unknown) => {
+    assert.ok(err instanceof ConnectionError, String(err));
+    assert.equal(err.code, 'NETKIT_CONNECTION_RESET');
+    return true;
+  });
+});
+
 test('fetch: cancelling the body closes the connection', async (t) => {
   const s = await stalled(t, 'partial');
   const res = await fetch(s.base);
