@@ -19,4 +19,17 @@ export {
   request,
 } from './client/index.js';
 export { formatRequest, type RequestInfo } from './inspect.js';
-export { HTTP_SERVER_DEFAULTS, HttpServer, type HttpServerOptions, serveHttp } from './server/index.js';
+export {
+  HTTP_SERVER_DEFAULTS,
+  type HttpHandler,
+  type HttpRoutes,
+  HttpServer,
+  type HttpServerEvents,
+  type HttpServerOptions,
+  INSPECTOR_DEFAULTS,
+  type InspectorHandler,
+  type InspectorOptions,
+  inspector,
+  type NextFunction,
+  serveHttp,
+} from './server/index.js';

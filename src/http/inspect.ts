@@ -22,8 +22,12 @@ export const BODY_HEX_LIMIT = 4096;
 export interface BodyInfo {
   /** bytes is the body's length. */
   bytes: number;
-  /** kind is how the body was understood: JSON (when declared and it parses), UTF-8 text, or binary. */
-  kind: 'empty' | 'text' | 'json' | 'binary';
+  /**
+   * kind is how the body was understood: JSON (when declared and it parses),
+   * UTF-8 text, or binary; `consumed` when a handler before the inspector
+   * (a body parser) had already read it, so its bytes could not be shown.
+   */
+  kind: 'empty' | 'text' | 'json' | 'binary' | 'consumed';
   /** text is the body as UTF-8 (kinds text and json). */
   text?: string;
   /** json is the parsed body (kind json). */
@@ -61,8 +65,10 @@ export function tlsInfo(socket: net.Socket): TlsInfo | undefined {
 /** RequestInfo is one HTTP request as the server saw it. */
 export interface RequestInfo {
   method: string;
-  /** url is the request target exactly as sent. */
+  /** url is the request target exactly as sent (under a mount, the whole of it: Express's `originalUrl`). */
   url: string;
+  /** base is the path prefix the inspector is mounted under (Express's `req.baseUrl`), when it is mounted under one. */
+  base?: string;
   /** path is the target's path, percent-decoded when it decodes. */
   path: string;
   /** query maps each parameter to its value, or to every value when repeated. */
@@ -90,6 +96,26 @@ export function decodePath(rawPath: string): string {
   } catch {
     return rawPath;
   }
+}
+
+/** MountedRequest is a request as Express and Connect hand it to a handler mounted under a path. */
+type MountedRequest = IncomingMessage & { originalUrl?: unknown; baseUrl?: unknown };
+
+/**
+ * targetOf returns the request target as the client sent it. A router that
+ * mounts a handler under a prefix (Express's `app.use('/debug', h)`)
+ * rewrites `req.url` to the part below it and keeps the original in
+ * `req.originalUrl`.
+ */
+export function targetOf(req: IncomingMessage): string {
+  const original = (req as MountedRequest).originalUrl;
+  return typeof original === 'string' ? original : (req.url ?? '');
+}
+
+/** baseOf returns the prefix a router mounted the handler under (Express's `req.baseUrl`), or undefined. */
+function baseOf(req: IncomingMessage): string | undefined {
+  const base = (req as MountedRequest).baseUrl;
+  return typeof base === 'string' && base !== '' ? base : undefined;
 }
 
 /** splitTarget splits a request target into its decoded path and its query. */
@@ -145,7 +171,8 @@ export function requestInfo(
   trust?: TrustList,
   unix = false,
 ): RequestInfo {
-  const url = req.url ?? '';
+  const url = targetOf(req);
+  const base = baseOf(req);
   const { path, query } = splitTarget(url);
   const headers: [string, string][] = [];
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -159,6 +186,7 @@ export function requestInfo(
   return {
     method: req.method ?? '',
     url,
+    ...(base === undefined ? {} : { base }),
     path,
     query,
     httpVersion: req.httpVersion,
@@ -198,6 +226,7 @@ export function formatRequest(info: RequestInfo): string {
   lines.push('');
   const b = info.body;
   if (b.kind === 'empty') lines.push('(no body)');
+  else if (b.kind === 'consumed') lines.push('(body read by an earlier handler)');
   else if (b.kind === 'json') lines.push(clean(JSON.stringify(b.json, null, 2) ?? '', true));
   else if (b.kind === 'text') lines.push(clean(b.text ?? '', true));
   else {
@@ -215,6 +244,7 @@ function rows(pairs: [string, string][]): string {
 
 function bodyHtml(b: BodyInfo): string {
   if (b.kind === 'empty') return '<p><em>no body</em></p>';
+  if (b.kind === 'consumed') return '<p><em>body read by an earlier handler</em></p>';
   let shown: string;
   if (b.kind === 'json') shown = JSON.stringify(b.json, null, 2) ?? '';
   else if (b.kind === 'text') shown = b.text ?? '';
@@ -236,6 +266,7 @@ pre { background: #f4f4f4; padding: 1em; overflow-x: auto; }`,
 ${rows([
   ['Method', info.method],
   ['URL', info.url],
+  ...(info.base === undefined ? [] : [['Mounted at', info.base] as [string, string]]),
   ['Path', info.path],
   ['HTTP version', info.httpVersion],
   ['Remote', remoteText(info.remote)],

@@ -40,3 +40,37 @@ export function readBody(
     if (!over) onBody(Buffer.concat(chunks, size));
   });
 }
+
+/** Pushable is the part of IncomingMessage that node:http's parser feeds the body through. */
+type Pushable = { push(chunk: Buffer | null, encoding?: BufferEncoding): boolean };
+
+/**
+ * capBody enforces `max` on a body that someone else's handler reads, in
+ * whatever way it reads it (a stream, a body parser, not at all). node:http's
+ * parser hands every body chunk to `req.push()`, so counting there sees the
+ * bytes before any reader does, without putting the stream into flowing mode
+ * under a handler that has not attached yet. Past `max`, `onOver` is called
+ * once and the rest of the body is discarded as it arrives (the socket keeps
+ * being read, so a 413 can still be written and read by the client);
+ * the reader never gets a truncated body, only no more bytes.
+ */
+export function capBody(req: IncomingMessage, max: number, onOver: () => void): void {
+  const target = req as unknown as Pushable;
+  const push = target.push;
+  let size = 0;
+  let over = false;
+  target.push = function capped(this: Pushable, chunk, encoding) {
+    if (chunk !== null) {
+      if (over) return true;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        onOver();
+        return true;
+      }
+    } else if (over) {
+      return false; // the body never completes for its reader
+    }
+    return push.call(this, chunk, encoding);
+  };
+}

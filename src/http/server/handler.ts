@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { decodePath, type RequestInfo, renderRequestHtml, requestInfo } from '../inspect.js';
+import { decodePath, type RequestInfo, renderRequestHtml, requestInfo, targetOf } from '../inspect.js';
 import { readBody } from './body.js';
 import type { ResolvedOptions } from './options.js';
 import { parseShaping, ShapeError, type Shaping } from './shape.js';
@@ -38,6 +38,8 @@ export interface HandlerState {
   closing: boolean;
   /** unix is true on a Unix socket, whose peers have no address to show. */
   unix?: boolean;
+  /** onHandlerError is told when a handler of the user's throws, rejects or passes an error to `next`. */
+  onHandlerError?: (err: Error, req: IncomingMessage) => void;
 }
 
 /** TYPES are the content types of the server's own responses. */
@@ -179,38 +181,64 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** createHandler returns the request listener behind serveHttp(). */
-export function createHandler(options: ResolvedOptions, state: HandlerState) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '';
-    if (
-      options.onRequest === undefined &&
-      !url.includes('?') &&
-      !hasBody(req) &&
-      negotiate(req.headers.accept) === 'text'
-    ) {
-      // The greeting needs neither the body nor the inspector's view of the request: answer at
-      // once (node:http discards the empty body), which keeps the hello route as cheap as plain node:http.
-      send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`);
-      return;
+/** InspectOptions is what the inspector needs from the server's options. */
+export type InspectOptions = Pick<ResolvedOptions, 'maxBodyBytes' | 'onRequest' | 'trust'>;
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * inspect answers one request as the inspector: the greeting, the request as
+ * JSON or HTML, shaped by the query. The body is read up to
+ * `options.maxBodyBytes` (413 beyond it) unless an earlier handler took it.
+ */
+export function inspect(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: InspectOptions,
+  state: HandlerState,
+): void {
+  const url = targetOf(req);
+  if (
+    options.onRequest === undefined &&
+    !url.includes('?') &&
+    !hasBody(req) &&
+    negotiate(req.headers.accept) === 'text'
+  ) {
+    // The greeting needs neither the body nor the inspector's view of the request: answer at
+    // once (node:http discards the empty body), which keeps the hello route as cheap as plain node:http.
+    send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`);
+    return;
+  }
+  const answer = (body: Buffer, taken: boolean) => {
+    const info = requestInfo(req, body, options.trust, state.unix);
+    if (taken) info.body = { bytes: 0, kind: 'consumed' };
+    try {
+      options.onRequest?.(info);
+    } catch {
+      // a logging callback must not break the response
     }
-    const max = options.maxBodyBytes;
-    const tooLarge = () => {
-      res.setHeader('Connection', 'close');
-      sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
-    };
-    readBody(req, max, tooLarge, (body) => {
-      const info = requestInfo(req, body, options.trust, state.unix);
-      try {
-        options.onRequest?.(info);
-      } catch {
-        // a logging callback must not break the response
-      }
-      try {
-        respond(req, res, state, info);
-      } catch {
-        sendError(req, res, state, 500, 'internal error');
-      }
-    });
+    try {
+      respond(req, res, state, info);
+    } catch {
+      sendError(req, res, state, 500, 'internal error');
+    }
   };
+  if (req.readableDidRead || req.readableEnded) {
+    // A handler before this one (a body parser, a user handler that fell through) read from the
+    // body: its bytes are gone, and waiting for them would wait for good. What is left is drained.
+    req.resume();
+    answer(EMPTY, hasBody(req));
+    return;
+  }
+  const max = options.maxBodyBytes;
+  const tooLarge = () => {
+    res.setHeader('Connection', 'close');
+    sendError(req, res, state, 413, `request body exceeds the limit of ${max} bytes`);
+  };
+  readBody(req, max, tooLarge, (body) => answer(body, false));
+}
+
+/** createHandler returns the request listener behind serveHttp() without a handler of the user's: the inspector. */
+export function createHandler(options: InspectOptions, state: HandlerState) {
+  return (req: IncomingMessage, res: ServerResponse): void => inspect(req, res, options, state);
 }

@@ -6,6 +6,7 @@ import type { Endpoint } from '../../tcp/endpoint.js';
 import type { BindOptions } from '../../tcp/listen.js';
 import { checkTlsServer } from '../../tls/server.js';
 import type { RequestInfo } from '../inspect.js';
+import { compileRoutes, type HttpHandler, type HttpRoutes, type Route } from './routes.js';
 
 /** HttpServerOptions tunes serveHttp(). Durations are milliseconds; 0 means none. */
 export interface HttpServerOptions extends BindOptions {
@@ -50,6 +51,19 @@ export interface HttpServerOptions extends BindOptions {
   dir?: string;
   /** trust lists proxies (CIDR) whose X-Forwarded-For / Forwarded headers are believed. Default: proxy.trust. */
   trust?: readonly string[];
+  /**
+   * handler is a request handler of your own (`(req, res, next)`, node:http
+   * style: an Express app, Koa's `app.callback()`), run before netkit's
+   * built-in answer; calling `next()` hands the request on to it. A throw,
+   * a rejection or `next(err)` gives 500 and a `handlerError` event.
+   */
+  handler?: HttpHandler;
+  /**
+   * routes maps patterns in Go's ServeMux syntax without wildcards
+   * (`/health`, `GET /items/` for a subtree, `POST /hook`) to handlers, run
+   * before `handler`; the most specific pattern wins.
+   */
+  routes?: HttpRoutes;
 }
 
 /** HTTP_SERVER_DEFAULTS are serveHttp()'s defaults. */
@@ -85,6 +99,8 @@ export interface ResolvedOptions extends BindOptions {
   proxy: ResolvedProxyOptions | undefined;
   tls: BindOptions['tls'];
   trust: TrustList | undefined;
+  handler: HttpHandler | undefined;
+  routes: readonly Route[] | undefined;
 }
 
 /** resolveOptions applies defaults and throws InvalidArgumentError for a bad option. */
@@ -116,6 +132,8 @@ export function resolveOptions(options: HttpServerOptions = {}): ResolvedOptions
     tls: checkTlsServer(options.tls),
     ...(options.socketMode !== undefined ? { socketMode: options.socketMode } : {}),
     trust: options.trust !== undefined ? new TrustList(options.trust) : proxy?.trust,
+    handler: checkFunction('handler', options.handler),
+    routes: compileRoutes(options.routes),
   };
   if (r.requestTimeout > 0 && r.headersTimeout > r.requestTimeout) {
     throw new InvalidArgumentError(

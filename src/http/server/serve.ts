@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type net from 'node:net';
 import { AbortError } from '../../errors.js';
@@ -5,6 +6,7 @@ import type { Endpoint } from '../../tcp/endpoint.js';
 import { type BindOptions, listenFor } from '../../tcp/listen.js';
 import type { Listener } from '../../tcp/listener.js';
 import { acceptConnections } from './connections.js';
+import { dispatch } from './dispatch.js';
 import { createHandler, type HandlerState } from './handler.js';
 import {
   HTTP_SERVER_DEFAULTS,
@@ -15,13 +17,24 @@ import {
 import { limitPipelining } from './pipeline.js';
 import { createStaticHandler, resolveRoot } from './static.js';
 
+/** HttpServerEvents are what an HttpServer emits. */
+export interface HttpServerEvents {
+  /**
+   * handlerError: a handler of the user's (`handler`, `routes`) threw,
+   * rejected, passed an error to `next`, or misused its response; the
+   * client got 500, or, with the answer already under way, a cut connection.
+   */
+  handlerError: [err: Error, req: http.IncomingMessage];
+}
+
 /**
  * HttpServer is a running serveHttp() server. close() shuts it down
  * gracefully: it stops accepting, closes idle keep-alive connections, lets
  * in-flight requests finish (their responses carry `Connection: close`), and
  * destroys whatever is left after `shutdownTimeout` (5 s by default).
+ * Events: `handlerError`.
  */
-export class HttpServer implements AsyncDisposable {
+export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncDisposable {
   /** server is the node:http server; it never binds: the listener feeds it connections. */
   readonly server: http.Server;
   /** listener is where connections come from (its `tls` tells the certificate's fingerprint). */
@@ -46,9 +59,11 @@ export class HttpServer implements AsyncDisposable {
     state: HandlerState,
     options: Pick<ResolvedOptions, 'shutdownTimeout' | 'signal'>,
   ) {
+    super();
     this.server = server;
     this.listener = listener;
     this.#state = state;
+    state.onHandlerError = (err, req) => this.emit('handlerError', err, req);
     this.#shutdownTimeout = options.shutdownTimeout;
     this.address = listener.addr.address;
     const scheme = listener.tls ? 'https' : 'http';
@@ -214,7 +229,9 @@ export const HTTP_ALPN: readonly string[] = Object.freeze(['http/1.1']);
  * request inspector as JSON (`Accept: application/json`) or HTML
  * (`Accept: text/html`). Query parameters shape the response: `status`,
  * `delay`, `header` (repeatable) and `body`. With `dir`, it serves the files
- * under that directory instead. Rejects with NETKIT_INVALID_ARGUMENT for a
+ * under that directory instead. With `routes` and `handler`, the user's
+ * handlers come first, in that order, and reach netkit's answer by calling
+ * `next()`. Rejects with NETKIT_INVALID_ARGUMENT for a
  * bad option (or a `dir` that is not a directory), NETKIT_LISTEN_FAILED when the
  * address cannot be bound, or an address error.
  */
@@ -227,7 +244,13 @@ export async function serveHttp(
   const root = opts.dir === undefined ? undefined : await resolveRoot(opts.dir);
   return startHttpServer(
     address,
-    (state) => (root === undefined ? createHandler(opts, state) : createStaticHandler(root, opts, state)),
+    (state) => {
+      const builtin =
+        root === undefined ? createHandler(opts, state) : createStaticHandler(root, opts, state);
+      // Without handlers of the user's, nothing stands in front of the built-in answer (its fast path stays).
+      if (opts.handler === undefined && opts.routes === undefined) return builtin;
+      return dispatch(opts, builtin, state);
+    },
     opts,
   );
 }
