@@ -119,3 +119,23 @@ test('examples/tls-pinned.ts: a pinned client gets its echo over TLS, a wrong pi
   assert.match(stdout, /^reply: hello over TLS$/m);
   assert.match(stdout, /^wrong pin: NETKIT_TLS_FAILED$/m);
 });
+
+test('examples/http-mount-express.ts: the inspector answers under /debug in an Express app', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/http-mount-express.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGINT'));
+  const [, address] = await server.waitFor(/listening (\S+)/);
+  const root = await fetch(`http://${address}/`);
+  assert.equal(await root.text(), 'the app itself; try /debug/\n');
+  const res = await fetch(`http://${address}/debug/x?y=1`, { headers: { accept: 'application/json' } });
+  assert.equal(res.status, 200);
+  const info = (await res.json()) as { url: string; base: string; remote: { ip: string; port: number } };
+  assert.equal(info.url, '/debug/x?y=1');
+  assert.equal(info.base, '/debug');
+  assert.equal(info.remote.ip, '127.0.0.1');
+  assert.ok(info.remote.port > 0);
+  await server.waitFor(/inspected GET \/debug\/x\?y=1 from 127\.0\.0\.1/);
+  const shaped = await fetch(`http://${address}/debug/?status=418`);
+  assert.equal(shaped.status, 418);
+  server.child.kill('SIGINT');
+  assert.equal((await server.exited).code, 0);
+});
