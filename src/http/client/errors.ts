@@ -3,7 +3,9 @@ import { safeText } from '../../internal/text.js';
 
 /** BodyTooLargeError: the response body exceeded `maxBodyBytes`; reading stopped (NETKIT_BODY_TOO_LARGE). */
 export class BodyTooLargeError extends NetkitError {
+  /** limit is the `maxBodyBytes` that was exceeded. */
   readonly limit: number;
+  /** url is the URL whose response was too large. */
   readonly url: string;
   constructor(url: string, limit: number) {
     super(

@@ -18,7 +18,7 @@ export interface NetkitFetchOptions
 
 /** FETCH_DEFAULTS are the values `fetch` uses for netkit options left undefined (the rest are REQUEST_DEFAULTS). */
 export const FETCH_DEFAULTS = Object.freeze({
-  // The fetch standard's limit (https://fetch.spec.whatwg.org/#http-redirect-fetch, step 5).
+  /** maxRedirects is the fetch standard's limit (https://fetch.spec.whatwg.org/#http-redirect-fetch, step 5). */
   maxRedirects: 20,
 });
 

@@ -23,6 +23,7 @@ export interface FetchTiming extends Pick<HttpTiming, 'dnsMs' | 'connectMs' | 't
 export interface FetchResponse extends Response {
   /** timing is the socket-level timing of the exchange behind this response. */
   readonly timing: FetchTiming;
+  /** clone is Response's clone (the body teed), keeping `url`, `redirected` and the same `timing` object. */
   clone(): FetchResponse;
 }
 

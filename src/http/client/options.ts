@@ -7,10 +7,15 @@ import type { RequestBody, RequestOptions } from './types.js';
 
 /** REQUEST_DEFAULTS are the values used for options left undefined. */
 export const REQUEST_DEFAULTS = Object.freeze({
+  /** method is GET, as curl's and fetch's. */
   method: 'GET',
+  /** timeout bounds the whole request, body included: a stalled server cannot hold a caller forever. */
   timeout: 30_000,
+  /** follow is off: a 3xx is returned as is unless the caller asks (curl without -L). */
   follow: false,
+  /** maxRedirects is what `follow: true` allows: more than real redirect chains need, few enough to stop a loop early. */
   maxRedirects: 10,
+  /** maxBodyBytes bounds the buffered body: the whole response is held in memory. */
   maxBodyBytes: 64 * 1024 * 1024,
 });
 

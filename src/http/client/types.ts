@@ -63,14 +63,18 @@ export interface HttpTiming {
 export interface HttpResponse {
   /** Final URL, after any redirects. */
   url: string;
+  /** status is the status code. */
   status: number;
+  /** statusText is the reason phrase as sent. */
   statusText: string;
   /** '1.1' or '1.0'. */
   httpVersion: string;
   /** Response headers as received: raw names, raw order, repeats kept. */
   headers: [string, string][];
+  /** body is the whole body, as sent (not decompressed). */
   body: Buffer;
   /** Every URL that answered with a redirect that was followed, in order; `[...redirects, url]` is the chain. */
   redirects: string[];
+  /** timing is the final exchange's socket-level timing. */
   timing: HttpTiming;
 }
