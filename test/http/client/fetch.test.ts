@@ -417,6 +417,21 @@ test('fetch: a body cut short by the server errors with NETKIT_CONNECTION_RESET'
   });
 });
 
+test('fetch: a body that does not decode, or a status no Response can carry, is NETKIT_HTTP_PROTOCOL', async (t) => {
+  const base = await serve(t, (req, res) => {
+    if (req.url === '/garbage') {
+      res.writeHead(200, { 'Content-Encoding': 'gzip' });
+      res.end('this is not gzip');
+    } else {
+      res.writeHead(999);
+      res.end('beyond');
+    }
+  });
+  const res = await fetch(`${base}/garbage`);
+  await assert.rejects(res.text(), { code: 'NETKIT_HTTP_PROTOCOL' });
+  await assert.rejects(fetch(`${base}/999`), { code: 'NETKIT_HTTP_PROTOCOL' });
+});
+
 test('fetch: cancelling the body closes the connection', async (t) => {
   const s = await stalled(t, 'partial');
   const res = await fetch(s.base);
