@@ -32,6 +32,13 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(`handler failed with ${String(err)}`, { cause: err });
 }
 
+/** isThenable recognises promises from other realms and libraries (a returned ServerResponse is not one). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /**
  * dispatch returns the request listener that runs the user's routes and
  * handler in front of `builtin`, with `maxBodyBytes` enforced on bodies
@@ -104,9 +111,7 @@ export function dispatch(user: UserHandlers, builtin: RequestListener, state: Ha
       };
       try {
         const result = h(req, res, next);
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          (result as Promise<void>).then(undefined, fail);
-        }
+        if (isThenable(result)) result.then(undefined, fail);
       } catch (err) {
         fail(err);
       }

@@ -20,14 +20,10 @@ export type NextFunction = (err?: unknown) => void;
 /**
  * HttpHandler is a node:http request listener, optionally taking `next` as
  * Express and Connect middleware do: an Express app, Koa's `app.callback()`,
- * or a function of your own. It may return a promise; a rejection is
- * handled like a throw.
+ * or a function of your own. What it returns is ignored unless it is a
+ * promise, whose rejection is handled like a throw.
  */
-export type HttpHandler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: NextFunction,
-) => void | Promise<void>;
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => unknown;
 
 /** HttpRoutes maps patterns (`/health`, `GET /items/`, `POST /hook`) to handlers. */
 export type HttpRoutes = Readonly<Record<string, HttpHandler>>;
