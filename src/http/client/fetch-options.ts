@@ -51,7 +51,7 @@ export interface FetchPlan {
   streamed: boolean;
   redirect: 'follow' | 'manual' | 'error';
   maxRedirects: number;
-  signal: AbortSignal;
+  signal: AbortSignal | undefined;
 }
 
 /** Headers fetch adds when absent, as undici does: any media type, and the encodings the body is decoded from. */
@@ -112,7 +112,14 @@ export async function planFetch(
   const options = normalize(req.url, { ...(extras as RequestOptions), method: req.method, headers, body });
   // fetch normalizes only the standard methods' case (DELETE, GET, HEAD, OPTIONS, POST, PUT); request() all.
   options.method = req.method;
-  return { options, streamed, redirect: req.redirect, maxRedirects, signal: req.signal };
+  // The caller's own signal, not req.signal: that one follows it only while the Request lives.
+  const signal =
+    init?.signal !== undefined
+      ? (init.signal ?? undefined)
+      : input instanceof Request
+        ? input.signal
+        : undefined;
+  return { options, streamed, redirect: req.redirect, maxRedirects, signal };
 }
 
 /** urlOf is the URL a fetch input names, for validating netkit's options against its scheme. */

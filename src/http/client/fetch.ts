@@ -49,10 +49,10 @@ export async function fetch(
 ): Promise<FetchResponse> {
   const plan = await planFetch(input, init);
   const { options: o, signal } = plan;
-  if (signal.aborted) throw signal.reason;
+  if (signal?.aborted) throw signal.reason;
   const control = new AbortController();
-  const onAbort = () => control.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => control.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   // Spread, so whatever request() validates for its hops (a proxy) reaches fetch's hops too.
   const first: Hop = { ...o, signal: control.signal };
   const timer =
@@ -72,7 +72,7 @@ export async function fetch(
   timer?.unref();
   const settle = () => {
     clearTimeout(timer);
-    signal.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   };
 
   try {

@@ -355,6 +355,7 @@ function isAbortError(err: unknown): boolean {
 test('fetch: abort before connecting rejects with AbortError and sends nothing', async (t) => {
   const s = await stalled(t, 'none');
   await assert.rejects(fetch(s.base, { signal: AbortSignal.abort() }), isAbortError);
+  await assert.rejects(fetch(new Request(s.base, { signal: AbortSignal.abort() })), isAbortError);
   const ac = new AbortController();
   const pending = fetch(s.base, { signal: ac.signal });
   ac.abort();
