@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import tls from 'node:tls';
 import express from 'express';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import type { RequestInfo } from '../../../src/http/inspect.js';
@@ -308,6 +309,37 @@ describe("serveHttp's limits hold with a handler of the user", () => {
     await once(socket, 'close');
     assert.ok(Date.now() - began < 1500);
     assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 408 /);
+  });
+
+  it('runs behind a PROXY header and TLS: the handler and the inspector see the client the proxy named', async (t) => {
+    const { server } = await start(t, {
+      tls: true,
+      proxy: { trust: ['127.0.0.1/32'] },
+      handler: (req, res, next) => {
+        if (req.url !== '/mine') return next();
+        const socket = req.socket as tls.TLSSocket;
+        res.end(`${socket.encrypted === true} ${socket.remoteAddress}`);
+      },
+    });
+    const port = Number(server.address.split(':').pop());
+    /** get sends one request through a PROXY v1 header and then TLS, and returns the raw answer. */
+    const get = async (path: string, accept = '*/*') => {
+      const raw = net.connect(port, '127.0.0.1');
+      t.after(() => raw.destroy());
+      await once(raw, 'connect');
+      raw.write('PROXY TCP4 203.0.113.7 127.0.0.1 5555 443\r\n');
+      const secure = tls.connect({ socket: raw, rejectUnauthorized: false, servername: 'localhost' });
+      await once(secure, 'secureConnect');
+      secure.end(`GET ${path} HTTP/1.1\r\nHost: x\r\nAccept: ${accept}\r\nConnection: close\r\n\r\n`);
+      const chunks: Buffer[] = [];
+      for await (const c of secure) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString();
+    };
+    assert.match(await get('/mine'), /\r\n\r\ntrue 203\.0\.113\.7$/);
+    const inspected = await get('/other', 'application/json');
+    const info = JSON.parse(inspected.slice(inspected.indexOf('\r\n\r\n') + 4)) as RequestInfo;
+    assert.deepEqual(info.remote, { ip: '203.0.113.7', port: 5555 });
+    assert.match(info.tls?.protocol ?? '', /^TLSv1\.[23]$/);
   });
 
   it('resets connections past maxConnections', async (t) => {
