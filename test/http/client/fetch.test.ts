@@ -276,6 +276,14 @@ test('fetch: a ReadableStream body is uploaded as it is produced, chunked', { ti
   controller.enqueue(new TextEncoder().encode('late'));
   controller.close();
   assert.deepEqual(await (await pending).json(), { body: 'early late', chunked: true });
+
+  // An async iterable streams the same way, as Node's fetch takes it.
+  async function* parts() {
+    yield new TextEncoder().encode('from ');
+    yield new TextEncoder().encode('a generator');
+  }
+  const res = await fetch(base, { method: 'POST', body: parts(), duplex: 'half' } as RequestInit);
+  assert.deepEqual(await res.json(), { body: 'from a generator', chunked: true });
 });
 
 test('fetch: without duplex a stream body is a TypeError, as fetch', async () => {
