@@ -14,8 +14,11 @@ export interface WsFront {
   readonly address: string;
   /** url is `http://address/` (`https://` with TLS, `http://unix:/path:/` for a Unix socket), or ''. */
   readonly url: string;
+  /** listener is the listener serveWs bound; undefined when attachWs mounted the server on the application's. */
   readonly listener: Listener | undefined;
+  /** close stops taking new connections, and resolves once it has. */
   close(): Promise<void>;
+  /** destroy stops taking new connections now. */
   destroy(): void;
 }
 
@@ -37,6 +40,11 @@ export class WsServer implements AsyncDisposable {
   readonly #onClosed: (() => void)[] = [];
   #closing: Promise<void> | undefined;
 
+  /**
+   * WsServer is made by serveWs() and attachWs(), which check its options.
+   *
+   * @internal
+   */
   constructor(front: WsFront, peers: Set<WsPeer>, rooms: Rooms, opts: ResolvedWsOptions) {
     this.#front = front;
     this.#path = opts.path;
@@ -142,6 +150,7 @@ export class WsServer implements AsyncDisposable {
     for (const fn of this.#onClosed.splice(0)) fn();
   }
 
+  /** [Symbol.asyncDispose] runs close(), so `await using server = await serveWs(…)` stops at scope exit. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
