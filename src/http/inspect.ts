@@ -64,6 +64,7 @@ export function tlsInfo(socket: net.Socket): TlsInfo | undefined {
 
 /** RequestInfo is one HTTP request as the server saw it. */
 export interface RequestInfo {
+  /** method is the request method as sent: `GET`, `POST`. */
   method: string;
   /** url is the request target exactly as sent (under a mount, the whole of it: Express's `originalUrl`). */
   url: string;
@@ -73,6 +74,7 @@ export interface RequestInfo {
   path: string;
   /** query maps each parameter to its value, or to every value when repeated. */
   query: Record<string, string | string[]>;
+  /** httpVersion is the HTTP version the request line named: `1.1`, `1.0`. */
   httpVersion: string;
   /** headers are [name, value] pairs in the order and case they arrived. */
   headers: [string, string][];
@@ -80,11 +82,19 @@ export interface RequestInfo {
    * remote is the peer of the socket (after a PROXY header, the client the
    * proxy named); a Unix socket's peer has no address: ip '' and `unix`.
    */
-  remote: { ip: string; port: number; unix?: true };
+  remote: {
+    /** ip is the peer's address; '' on a Unix socket. */
+    ip: string;
+    /** port is the peer's port; 0 on a Unix socket. */
+    port: number;
+    /** unix is set on a Unix socket, whose peer has no address. */
+    unix?: true;
+  };
   /** client is who sent the request: `remote`, or the nearest untrusted hop of trusted forwarding headers. */
   client: ClientAddress;
   /** tls is the connection's TLS (version, cipher, ALPN, client certificate), when it had any. */
   tls?: TlsInfo;
+  /** body is the request body: its size and how it was understood. */
   body: BodyInfo;
 }
 

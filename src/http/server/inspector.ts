@@ -17,6 +17,7 @@ export interface InspectorOptions {
 
 /** INSPECTOR_DEFAULTS are inspector()'s defaults: the same body limit as serveHttp(). */
 export const INSPECTOR_DEFAULTS = Object.freeze({
+  /** maxBodyBytes is serveHttp()'s: 1 MiB. */
   maxBodyBytes: HTTP_SERVER_DEFAULTS.maxBodyBytes,
 });
 

@@ -68,14 +68,23 @@ export interface HttpServerOptions extends BindOptions {
 
 /** HTTP_SERVER_DEFAULTS are serveHttp()'s defaults. */
 export const HTTP_SERVER_DEFAULTS = Object.freeze({
+  /** network is `tcp`: IPv4 and IPv6. */
   network: 'tcp',
+  /** maxBodyBytes is 1 MiB. */
   maxBodyBytes: 1024 * 1024,
+  /** headersTimeout is 10 s. */
   headersTimeout: 10_000,
+  /** requestTimeout is 30 s. */
   requestTimeout: 30_000,
+  /** keepAliveTimeout is 5 s. */
   keepAliveTimeout: 5_000,
+  /** shutdownTimeout is 5 s. */
   shutdownTimeout: 5_000,
+  /** maxPendingRequests is 32 per connection. */
   maxPendingRequests: 32,
+  /** maxConnections is 1,000. */
   maxConnections: 1_000,
+  /** idleTimeout is 60 s, longer than the longest `?delay=`. */
   idleTimeout: 60_000,
 });
 

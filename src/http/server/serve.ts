@@ -52,7 +52,11 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
   #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
-  /** HttpServer runs `server` on `listener`; use serveHttp() to make one. */
+  /**
+   * HttpServer runs `server` on `listener`; use serveHttp() to make one.
+   *
+   * @internal
+   */
   constructor(
     server: http.Server,
     listener: Listener,
@@ -123,6 +127,7 @@ export class HttpServer extends EventEmitter<HttpServerEvents> implements AsyncD
     for (const s of this.#sockets) s.destroy();
   }
 
+  /** [Symbol.asyncDispose] is close(), for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
