@@ -62,7 +62,12 @@ test('the API reference builds without a warning and has a page for every subpat
     '--logLevel',
     'Warn',
   ];
-  const result = await run(process.execPath, args, { cwd: ROOT, maxBuffer: 16 << 20, timeout: 120_000 }).then(
+  const result = await run(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 16 << 20,
+    timeout: 120_000,
+  }).then(
     (r) => ({ code: 0, output: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, output: e.stdout + e.stderr }),
   );
