@@ -16,7 +16,7 @@ export type PeerClose = 'fin' | 'rst' | null;
 
 /** ConnSummary is what a finished connection reports, for logs and tests. */
 export interface ConnSummary {
-  /** localAddr is this end's address; undefined once the socket is gone before it was known. */
+  /** localAddr is this end's address; undefined when Node reported none. */
   readonly localAddr: Endpoint | undefined;
   /** remoteAddr is the peer's address (the real client's, after a trusted PROXY header). */
   readonly remoteAddr: Endpoint | undefined;
@@ -56,7 +56,7 @@ const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
   /** socket is the underlying Node socket, for options netkit does not wrap. */
   readonly socket: Socket;
-  /** localAddr is this end's address, read once when the Conn was made. */
+  /** localAddr is this end's address, read when the Conn was made; undefined when Node reported none. */
   readonly localAddr: Endpoint | undefined;
   /** remoteAddr is the peer's address: the real client's when a trusted PROXY header named one. */
   readonly remoteAddr: Endpoint | undefined;
