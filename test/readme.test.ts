@@ -12,6 +12,7 @@ import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type Proc, spawnProc } from './helpers/cli.js';
 import { startRedis } from './helpers/redis.js';
@@ -310,6 +311,13 @@ test('README.md code blocks run', async (t) => {
   );
   await chmod(path.join(bin, 'netkit'), 0o755);
   const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+
+  await t.test("'netkit' in a block is the built package (its self-reference)", async () => {
+    const probe = path.join(base, 'resolve.ts');
+    await writeFile(probe, "console.log(import.meta.resolve('netkit/tcp'));\n");
+    const r = await run(process.execPath, ['--import', 'tsx', probe], { cwd: ROOT });
+    assert.equal(r.stdout.trim(), pathToFileURL(path.join(ROOT, 'dist', 'tcp', 'index.js')).href);
+  });
 
   const blocks = await readmeBlocks();
   assert.ok(blocks.length > 0, 'README.md has no code blocks');
