@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { joinHostPort, type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
-import { AbortError, ConnectionError, TimeoutError } from '../errors.js';
+import { joinHostPort, lookupPort, type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
+import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { osErrorText } from '../internal/os-errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import {
@@ -12,6 +12,7 @@ import {
   tlsConnectOptions,
 } from '../tls/client.js';
 import { tlsError } from '../tls/failure.js';
+import { dialTunnel, type ProxyInput, type ProxySpec, parseProxyUrl } from '../tunnel/index.js';
 import { Conn } from './conn.js';
 import { dialPlan, type LocalBind, planDial } from './dial-plan.js';
 import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
@@ -48,9 +49,27 @@ export interface DialOptions {
    */
   preface?: Uint8Array;
 }
+  /**
+   * proxy reaches `address` through a forward proxy: `http://host:port`
+   * (HTTP CONNECT), `socks5://` (the name resolved here) or `socks5h://`
+   * (resolved by the proxy), with `user:password@` for one that wants
+   * credentials; '' means none. keepAlive, noDelay and localAddress apply
+   * to the connection to the proxy; the preface and TLS go through the
+   * tunnel to the target (SNI and certificate checks are the target's).
+   * The proxy's refusals are NETKIT_TUNNEL_FAILED, NETKIT_TUNNEL_AUTH or
+   * NETKIT_TUNNEL_PROTOCOL; see docs/proxies.md.
+   */
+  proxy?: ProxyInput;
 
 /** DIAL_DEFAULTS are dial()'s defaults. */
-export const DIAL_DEFAULTS = Object.freeze({ network: 'tcp', timeout: 30_000, noDelay: true });
+export const DIAL_DEFAULTS = Object.freeze({
+  /** Both families, as Go's "tcp". */
+  network: 'tcp',
+  /** 30 s, resolution and TLS included. */
+  timeout: 30_000,
+  /** Nagle off, as Go does. */
+  noDelay: true,
+});
 
 /**
  * dial connects to `address` (`host:port`, Go's syntax: `[::1]:80`,
@@ -83,6 +102,10 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
   normalizeKeepAlive('keepAlive', options.keepAlive);
   const secure = resolveTlsClient(options.tls);
   const local =
+  const proxy = options.proxy === undefined || options.proxy === '' ? undefined : parseProxyUrl(options.proxy);
+  if (proxy !== undefined && target.path !== undefined) {
+    throw new InvalidArgumentError('proxy', 'a Unix socket is reached directly, never through a proxy');
+  }
     options.localAddress === undefined || target.path !== undefined
       ? undefined
       : await localBind(options.localAddress, network);
@@ -115,6 +138,13 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
     if (target.path !== undefined) {
       socket = await connectUnix(target.path, controller.signal).catch(failed);
     } else {
+    } else if (proxy !== undefined) {
+      host = splitHostPort(target.address).host;
+      socket = await viaProxy(proxy, target.address, network, options, local, controller.signal, timeout).catch(
+        (err) => {
+          throw controller.signal.aborted ? stopped(controller.signal.reason, network, address, timeout) : err;
+        },
+      );
       const resolveOpts = {
         signal: controller.signal,
         ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -149,6 +179,47 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
 }
 
 /** connectUnix connects to the Unix socket at `path`. */
+/**
+ * viaProxy opens a tunnel to `address` through `proxy`, connecting to the
+ * proxy as a direct dial connects (Happy Eyeballs, local address,
+ * keep-alive, no delay); the time budget and the signal are the dial's.
+ */
+async function viaProxy(
+  proxy: ProxySpec,
+  address: string,
+  network: string,
+  options: DialOptions,
+  local: LocalBind | undefined,
+  signal: AbortSignal,
+  timeout: number,
+): Promise<net.Socket> {
+  const { host, port } = splitHostPort(address);
+  // The proxy is handed a port number: a service name (`host:http`) is looked up here.
+  const target = joinHostPort(host, await lookupPort(network, port));
+  const deadline = timeout > 0 ? Date.now() + timeout : undefined;
+  return dialTunnel(proxy, target, {
+    timeout: 0,
+    signal,
+    network,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    connect: async (proxyHost, proxyPort, connectSignal) => {
+      // The proxy's own address may be of either family, whatever `network` asks of the target.
+      const addr = await resolveTCPAddr(
+        'tcp',
+        joinHostPort(proxyHost, proxyPort),
+        options.lookup ? { signal: connectSignal, lookup: options.lookup } : { signal: connectSignal },
+      );
+      const socket = await dialPlan(planDial(addr, local), addr.port, local, connectSignal, deadline);
+      socket.setNoDelay(options.noDelay ?? DIAL_DEFAULTS.noDelay);
+      await applyKeepAlive(socket, options.keepAlive).catch((err) => {
+        socket.destroy();
+        throw err;
+      });
+      return socket;
+    },
+  });
+}
+
 function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path, allowHalfOpen: true });

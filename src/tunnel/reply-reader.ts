@@ -1,32 +1,27 @@
 import type net from 'node:net';
 
 /**
- * ReplyReader reads a proxy's reply off a socket in 'readable' mode, never
- * with a 'data' listener: when the reply is done, release() removes its
- * listener and puts back what followed the reply (unshift), and the socket
- * is left as a fresh one is, holding its bytes until its next reader comes.
- * A 'data' listener would have switched the socket to flowing mode, and
- * bytes a proxy sent right behind its reply (a server's banner) could be
- * emitted to nobody.
+ * ReplyReader reads a proxy's reply off a socket in 'readable' mode, asking
+ * for no byte past the reply's end: exact counts for SOCKS5's fixed-shape
+ * replies, and for an HTTP head only as many bytes as cannot overrun the
+ * blank line that ends it. Whatever the proxy sent behind its reply (a
+ * server's banner, even its FIN) stays in the socket's own buffer, and once
+ * release() removed the listener the socket is as a fresh one is: holding
+ * its bytes, and its end, until its next reader comes. Reading ahead and
+ * unshifting would not do: an 'end' read past would be emitted to nobody.
  */
 export class ReplyReader {
   readonly #socket: net.Socket;
-  #buffered: Buffer = Buffer.alloc(0);
   #ended = false;
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
 
   constructor(socket: net.Socket) {
     this.#socket = socket;
-    socket.on('readable', this.#onReadable);
+    socket.on('readable', this.#poke);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onEnd);
-  }
-
-  /** buffered is how many bytes are read and not yet taken. */
-  get buffered(): number {
-    return this.#buffered.length;
   }
 
   /**
@@ -34,17 +29,25 @@ export class ReplyReader {
    * error thrown) when the stream ends first, with the bytes received.
    */
   async exactly(n: number, closed: (received: Buffer) => Error): Promise<Buffer> {
-    while (this.#buffered.length < n) await this.#more(closed);
-    const out = this.#buffered.subarray(0, n);
-    this.#buffered = this.#buffered.subarray(n);
-    return out;
+    for (;;) {
+      this.#check();
+      const chunk = this.#socket.read(n) as Buffer | null;
+      // At the end of the stream, read(n) hands over what is left even if it is less.
+      if (chunk !== null && chunk.length === n) return chunk;
+      if (chunk !== null || this.#ended) {
+        this.#check();
+        throw closed(chunk ?? Buffer.alloc(0));
+      }
+      await this.#more();
+    }
   }
 
   /**
-   * until resolves with the bytes up to and including the first match of
-   * `end` (searched only where it can newly appear), failing through
-   * `tooLong` once `limit` bytes hold no match: a proxy sending an endless
-   * header must not make us buffer without bound.
+   * until resolves with the bytes up to and including the first `end`,
+   * failing through `tooLong` once `limit` bytes hold none: a proxy sending
+   * an endless header must not make us buffer without bound. It reads at
+   * most `end.length - matched` bytes at a time (`matched` being how much
+   * of `end` the bytes so far end with), so it never reads past `end`.
    */
   async until(
     end: Buffer,
@@ -52,49 +55,53 @@ export class ReplyReader {
     closed: (received: Buffer) => Error,
     tooLong: (received: Buffer) => Error,
   ): Promise<Buffer> {
-    let from = 0;
+    const parts: Buffer[] = [];
+    let size = 0;
+    let tail = Buffer.alloc(0);
     for (;;) {
-      const at = this.#buffered.indexOf(end, from);
-      if (at !== -1 && at + end.length <= limit) {
-        const out = this.#buffered.subarray(0, at + end.length);
-        this.#buffered = this.#buffered.subarray(at + end.length);
-        return out;
+      const matched = partialMatch(tail, end);
+      if (matched === end.length) return Buffer.concat(parts, size);
+      if (size >= limit) throw tooLong(Buffer.concat(parts, size));
+      this.#check();
+      const want = Math.min(end.length - matched, limit - size);
+      const chunk = this.#socket.read(want) as Buffer | null;
+      if (chunk !== null) {
+        parts.push(chunk);
+        size += chunk.length;
+        tail = Buffer.concat([tail, chunk]).subarray(-end.length);
+        if (chunk.length === want || partialMatch(tail, end) === end.length) continue;
       }
-      if (this.#buffered.length >= limit) throw tooLong(this.#buffered.subarray(0, limit));
-      from = Math.max(0, this.#buffered.length - end.length + 1);
-      await this.#more(closed);
+      if (chunk !== null || this.#ended) {
+        this.#check();
+        throw closed(Buffer.concat(parts, size));
+      }
+      await this.#more();
     }
   }
 
-  /**
-   * release stops reading and gives the socket back with whatever followed
-   * the reply unshifted, so the next reader sees it first.
-   */
+  /** release stops reading and gives the socket back, the bytes after the reply unread. */
   release(): void {
     const s = this.#socket;
-    s.off('readable', this.#onReadable);
+    s.off('readable', this.#poke);
     s.off('end', this.#onEnd);
     s.off('error', this.#onError);
     s.off('close', this.#onEnd);
-    if (this.#buffered.length > 0) s.unshift(this.#buffered);
-    this.#buffered = Buffer.alloc(0);
   }
 
-  #more(closed: (received: Buffer) => Error): Promise<void> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#ended) return Promise.reject(closed(this.#buffered));
+  #check(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #more(): Promise<void> {
     return new Promise((resolve) => {
       this.#wake = resolve;
     });
   }
 
-  readonly #onReadable = () => {
-    let chunk: Buffer | null;
-    // biome-ignore lint/suspicious/noAssignInExpressions: the stream API's own idiom
-    while ((chunk = this.#socket.read() as Buffer | null) !== null) {
-      this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
-    }
-    this.#poke();
+  readonly #poke = () => {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   };
 
   readonly #onEnd = () => {
@@ -106,10 +113,12 @@ export class ReplyReader {
     this.#failure ??= err;
     this.#poke();
   };
+}
 
-  #poke(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+/** partialMatch is the length of the longest prefix of `end` that `tail` ends with. */
+function partialMatch(tail: Buffer, end: Buffer): number {
+  for (let k = Math.min(end.length, tail.length); k > 0; k--) {
+    if (tail.subarray(tail.length - k).equals(end.subarray(0, k))) return k;
   }
+  return 0;
 }

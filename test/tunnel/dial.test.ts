@@ -7,13 +7,19 @@ import { freePort, startDante, startTinyproxy } from '../helpers/forward-proxies
 
 /** echoServer answers every byte with itself, after an optional greeting. */
 async function echoServer(t: TestContext, greeting?: string): Promise<number> {
+  const open = new Set<net.Socket>();
   const server = net.createServer((s) => {
+    open.add(s);
+    s.once('close', () => open.delete(s));
     if (greeting !== undefined) s.write(greeting);
     s.pipe(s);
     s.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  t.after(() => {
+    for (const s of open) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   return (server.address() as net.AddressInfo).port;
 }
 

@@ -6,7 +6,9 @@ import { AddrError, ConnectionError, NetkitError } from '../../errors.js';
 import { TlsAgent } from '../../tls/agent.js';
 import type { ResolvedTlsClient } from '../../tls/client.js';
 import { isTlsFailure, tlsError } from '../../tls/failure.js';
+import { chooseProxy, type ProxyOption } from '../../tunnel/index.js';
 import { BodyTooLargeError, protocolError } from './errors.js';
+import { proxyConnection } from './proxy-connection.js';
 import type { HttpTiming, RequestBody } from './types.js';
 
 /** Hop is one request/response exchange on a fresh connection. */
@@ -22,6 +24,8 @@ export interface Hop {
   socketPath: string | undefined;
   /** Aborting it destroys the exchange, which rejects with `signal.reason`. */
   signal: AbortSignal;
+  /** proxy picks the forward proxy for this hop's URL (none for a Unix socket). */
+  proxy?: ProxyOption | undefined;
 }
 
 /** HopResult is one buffered response. */
@@ -207,13 +211,21 @@ export function openExchange(hop: Hop): Promise<HopHead> {
     // connection per exchange, as with agent: false.
     const secure = url.protocol === 'https:';
     const mod = secure ? https : http;
+    const proxy = hop.socketPath === undefined ? chooseProxy(hop.proxy, url) : undefined;
     const req = mod.request(url, {
       method: hop.method,
       headers: groupHeaders(hop.headers),
-      agent: secure ? new TlsAgent(hop.tls, { plainScheme: 'http', signal, onSocket: watch }) : false,
+      ...(proxy !== undefined
+        ? proxyConnection(proxy, url, hop.tls, signal, () => {
+            // Through a proxy, connectMs is the tunnel and the TLS inside it; tlsMs stays 0.
+            tConnect = performance.now();
+          })
+        : {
+            agent: secure ? new TlsAgent(hop.tls, { plainScheme: 'http', signal, onSocket: watch }) : false,
+          }),
       ...(hop.socketPath !== undefined ? { socketPath: hop.socketPath } : {}),
     });
-    if (!secure) req.once('socket', watch);
+    if (!secure && proxy === undefined) req.once('socket', watch);
     req.on('error', failMapped);
     req.once('response', (response) => {
       res = response;

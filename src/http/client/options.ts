@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { splitUnixUrl } from '../../tcp/unix-url.js';
 import { type ResolvedTlsClient, resolveSchemeTls } from '../../tls/client.js';
+import { checkProxyOption, type ProxyOption } from '../../tunnel/index.js';
 import type { RequestBody, RequestOptions } from './types.js';
 
 /** REQUEST_DEFAULTS are the values used for options left undefined. */
@@ -32,6 +33,8 @@ export interface Normalized {
   /** tls is how https: hops speak TLS (the scheme decides whether). */
   tls: ResolvedTlsClient;
   socketPath: string | undefined;
+  /** proxy picks each hop's forward proxy (see ProxyOption); a URL is parsed already. */
+  proxy: ProxyOption | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -116,6 +119,7 @@ export function normalize(input: unknown, options: RequestOptions | undefined): 
         : checkInt('maxBodyBytes', o.maxBodyBytes, 0, constants.MAX_LENGTH),
     tls: resolveSchemeTls(o.tls, o.ca, o.insecure),
     socketPath: unix?.socketPath,
+    proxy: checkProxyOption(o.proxy),
   };
 }
 

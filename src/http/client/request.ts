@@ -54,6 +54,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       tls: o.tls,
       socketPath: o.socketPath,
       signal: control.signal,
+      proxy: o.proxy,
     };
     const redirects: string[] = [];
     for (;;) {

@@ -1,6 +1,7 @@
 /** Public types of netkit's HTTP/1.1 client. */
 
 import type { TlsClientOptions } from '../../tls/client.js';
+import type { ProxyOption } from '../../tunnel/index.js';
 
 /** A request body: bytes or text sent whole, or an async iterable streamed with chunked encoding. */
 export type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -35,6 +36,17 @@ export interface RequestOptions {
   ca?: string | Buffer | (string | Buffer)[];
   /** Skip certificate verification for https: (like curl -k). Only for testing; short for `tls.insecure`. */
   insecure?: boolean;
+  /**
+   * proxy sends the request through a forward proxy: a URL (`http://`,
+   * `socks5://`, `socks5h://`, credentials as `user:password@`), `'env'` for
+   * the proxy HTTP_PROXY / HTTPS_PROXY / ALL_PROXY / NO_PROXY give each hop's
+   * URL (read only when asked: no environment is read by default), or a
+   * function of the URL. Each hop chooses anew, so a redirect to a host in
+   * NO_PROXY goes direct. Every scheme goes through a tunnel (CONNECT or
+   * SOCKS5); https: speaks TLS with the target inside it, so `tls` applies
+   * to the target. A Unix socket URL never uses a proxy. See docs/proxies.md.
+   */
+  proxy?: ProxyOption;
 }
 
 /**
