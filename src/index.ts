@@ -81,5 +81,7 @@ export {
 export { dialWs } from './ws/client/client.js';
 export type { WsClientOptions } from './ws/client/options.js';
 export type { WsMessage } from './ws/message.js';
+export { attachWs } from './ws/server/attach.js';
+export type { AttachWsOptions } from './ws/server/attach-options.js';
 export type { WsServerOptions } from './ws/server/options.js';
 export { serveWs } from './ws/server/serve.js';

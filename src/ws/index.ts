@@ -11,6 +11,8 @@ export { parseWsUrl, type WsClientOptions } from './client/options.js';
 export { dialWsStream } from './client/stream.js';
 export { CLOSE, isNormalClose, type Sendable, type WsMessage } from './message.js';
 export { renderPage } from './page.js';
+export { attachWs } from './server/attach.js';
+export { ATTACH_WS_DEFAULTS, type AttachWsOptions } from './server/attach-options.js';
 export {
   WS_SERVER_DEFAULTS,
   type WsHandler,
@@ -20,4 +22,4 @@ export {
 } from './server/options.js';
 export { WsPeer } from './server/peer.js';
 export { serveWs } from './server/serve.js';
-export { WsServer } from './server/ws-server.js';
+export { type WsFront, WsServer } from './server/ws-server.js';
