@@ -27,7 +27,10 @@ export interface AttachWsOptions extends Omit<WsServerOptions, (typeof SERVER_OW
 }
 
 /** ATTACH_WS_DEFAULTS are attachWs()'s defaults beyond WS_SERVER_DEFAULTS. */
-export const ATTACH_WS_DEFAULTS = Object.freeze({ unclaimedUpgradeTimeout: 1000 });
+export const ATTACH_WS_DEFAULTS = Object.freeze({
+  /** Another 'upgrade' listener gets 1 s to take a request for another path, as engine.io waits. */
+  unclaimedUpgradeTimeout: 1000,
+});
 
 /** ResolvedAttachOptions are attachWs() options after defaults and validation. */
 export interface ResolvedAttachOptions extends ResolvedWsOptions {
