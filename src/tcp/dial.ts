@@ -1,6 +1,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { joinHostPort, lookupPort, type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
+import {
+  joinHostPort,
+  lookupPort,
+  type ResolveOptions,
+  resolveTCPAddr,
+  splitHostPort,
+} from '../addr/index.js';
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { osErrorText } from '../internal/os-errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
@@ -48,7 +54,6 @@ export interface DialOptions {
    * server behind `accept-proxy`.
    */
   preface?: Uint8Array;
-}
   /**
    * proxy reaches `address` through a forward proxy: `http://host:port`
    * (HTTP CONNECT), `socks5://` (the name resolved here) or `socks5h://`
@@ -61,6 +66,7 @@ export interface DialOptions {
    */
   proxy?: ProxyInput;
 
+}
 /** DIAL_DEFAULTS are dial()'s defaults. */
 export const DIAL_DEFAULTS = Object.freeze({
   /** Both families, as Go's "tcp". */
@@ -101,12 +107,13 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
   const signal = checkSignal(options.signal);
   normalizeKeepAlive('keepAlive', options.keepAlive);
   const secure = resolveTlsClient(options.tls);
-  const local =
-  const proxy = options.proxy === undefined || options.proxy === '' ? undefined : parseProxyUrl(options.proxy);
+  const proxy =
+    options.proxy === undefined || options.proxy === '' ? undefined : parseProxyUrl(options.proxy);
   if (proxy !== undefined && target.path !== undefined) {
     throw new InvalidArgumentError('proxy', 'a Unix socket is reached directly, never through a proxy');
   }
     options.localAddress === undefined || target.path !== undefined
+  const local =
       ? undefined
       : await localBind(options.localAddress, network);
 
@@ -137,14 +144,21 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
     let host = '';
     if (target.path !== undefined) {
       socket = await connectUnix(target.path, controller.signal).catch(failed);
-    } else {
     } else if (proxy !== undefined) {
       host = splitHostPort(target.address).host;
-      socket = await viaProxy(proxy, target.address, network, options, local, controller.signal, timeout).catch(
-        (err) => {
-          throw controller.signal.aborted ? stopped(controller.signal.reason, network, address, timeout) : err;
-        },
-      );
+      socket = await viaProxy(
+        proxy,
+        target.address,
+        network,
+        options,
+        local,
+        controller.signal,
+        timeout,
+      ).catch((err) => {
+        if (!controller.signal.aborted) throw err;
+        throw stopped(controller.signal.reason, network, `${address} through proxy ${proxy.href}`, timeout);
+      });
+    } else {
       const resolveOpts = {
         signal: controller.signal,
         ...(options.lookup ? { lookup: options.lookup } : {}),
@@ -178,7 +192,6 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
   }
 }
 
-/** connectUnix connects to the Unix socket at `path`. */
 /**
  * viaProxy opens a tunnel to `address` through `proxy`, connecting to the
  * proxy as a direct dial connects (Happy Eyeballs, local address,
@@ -221,6 +234,7 @@ async function viaProxy(
 }
 
 function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
+/** connectUnix connects to the Unix socket at `path`. */
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path, allowHalfOpen: true });
     const onAbort = () => {

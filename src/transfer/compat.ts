@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { AbortError, isNetkitError, TransferError } from '../errors.js';
 import { type Conn, dial } from '../tcp/index.js';
 import type { TlsClientOptions } from '../tls/client.js';
+import type { ProxySpec } from '../tunnel/index.js';
 import {
   failure,
   finished,
@@ -123,6 +124,7 @@ export async function sendClassic(
     tls?: TlsClientOptions | boolean;
     signal?: AbortSignal;
     onEvent?: (e: TransferEvent) => void;
+    proxy?: ProxySpec | undefined;
   },
 ): Promise<{ size: number; peer: string }> {
   const name = path.basename(file);
@@ -146,6 +148,7 @@ export async function sendClassic(
       timeout: options.connectTimeout,
       signal,
       tls: options.tls,
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     });
     // The signal must also end a write stuck behind a receiver that stopped reading, not only the dial.
     const onAbort = () => conn.destroy(new AbortError('send', signal?.reason));

@@ -3,6 +3,7 @@ import { AbortError, InvalidArgumentError, isNetkitError, TransferError } from '
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { type Conn, dial, endpointText } from '../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
+import { type ProxyInput, parseProxyUrl } from '../tunnel/index.js';
 import { nonce, TransferKey } from './auth.js';
 import { sendClassic } from './compat.js';
 import { newSummary, skipped, type TransferEvent, type TransferSummary } from './events.js';
@@ -51,6 +52,13 @@ export interface SendOptions {
   tls?: TlsClientOptions | boolean;
   /** signal aborts the transfer; sendFiles then rejects with `AbortError`, and sending again resumes. */
   signal?: AbortSignal;
+  /**
+   * proxy reaches the receiver (or the rendezvous, with `via`) through a
+   * forward proxy: `http://` (HTTP CONNECT), `socks5://`, `socks5h://`,
+   * credentials as `user:password@`. The transfer's own encryption and
+   * `tls` run inside the tunnel, end to end. See docs/proxies.md.
+   */
+  proxy?: ProxyInput;
   /** onEvent reports each file's progress. */
   onEvent?: (e: TransferEvent) => void;
   /** onSkipped reports what in the source trees is not sent (symlinks, special files). */
@@ -98,8 +106,10 @@ export async function sendFiles(
   const connectTimeout = checkMs('connectTimeout', options.connectTimeout ?? 10_000);
   const idle = checkMs('idleTimeout', options.idleTimeout ?? 30_000);
   const signal = checkSignal(options.signal);
-  // Checked now rather than at the dial: a bad pin or CA fails before any source is read.
+  // Checked now rather than at the dial: a bad pin, CA or proxy fails before any source is read.
   resolveTlsClient(options.tls);
+  const proxy =
+    options.proxy === undefined || options.proxy === '' ? undefined : parseProxyUrl(options.proxy);
   if (options.compat && options.code !== undefined)
     throw new InvalidArgumentError('code', 'the classic protocol (compat) has no way to check a code');
   const started = performance.now();
@@ -112,6 +122,7 @@ export async function sendFiles(
         tls: options.tls,
         signal,
         onEvent: options.onEvent,
+        proxy,
       });
       summary.peer = r.peer;
       summary.files++;
@@ -130,12 +141,13 @@ export async function sendFiles(
         signal,
         tls: options.tls,
         highWaterMark: 1024 * 1024,
+        proxy,
       });
     } else {
       ({ conn, secret } = await meet(via, secret!, options.code === undefined, {
         connectTimeout,
         signal,
-        options,
+        options: { ...options, proxy },
       }));
     }
     summary.peer = endpointText(conn.remoteAddr) || address || via!;
@@ -184,6 +196,7 @@ async function meet(
         connectTimeout: at.connectTimeout,
         network: options.network,
         tls: options.tls,
+        proxy: options.proxy,
         signal: at.signal,
         onWaiting: () => {
           if (generated) options.onCode?.(secret.code);

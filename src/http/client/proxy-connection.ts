@@ -19,7 +19,8 @@ export interface ProxyConnection {
  * rather than as an absolute-URI request to the proxy: one path for every
  * scheme, and the proxy sees no request line. node:http writes the request
  * as soon as it is handed the socket, so it is handed one only once the
- * tunnel is open and TLS (pin included) is done. `onConnected` is told when.
+ * tunnel is open and TLS (pin included) is done. `onConnected` is told when;
+ * `timeout` (ms, 0 for none) bounds the tunnel and the TLS handshake.
  */
 export function proxyConnection(
   proxy: ProxySpec,
@@ -27,6 +28,7 @@ export function proxyConnection(
   tls: ResolvedTlsClient,
   signal: AbortSignal,
   onConnected?: () => void,
+  timeout = 0,
 ): ProxyConnection {
   const secure = url.protocol === 'https:' || url.protocol === 'wss:';
   const port = url.port || (secure ? '443' : '80');
@@ -35,8 +37,8 @@ export function proxyConnection(
     createConnection: (_options, callback) => {
       dialSocket(joinHostPort(url.hostname.replace(/^\[|\]$/g, ''), port), {
         proxy,
-        // The request's own deadline and signal bound it; dial adds no second clock.
-        timeout: 0,
+        // request() has its own deadline on the signal (0 here); `ws` has none before it has a socket.
+        timeout,
         signal,
         ...(secure ? { tls } : {}),
       }).then(

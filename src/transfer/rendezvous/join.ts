@@ -9,6 +9,7 @@ import {
 import { checkMs, checkObject, checkOneOf, checkSignal } from '../../internal/validate.js';
 import { type Conn, dial, type KeepAliveOptions } from '../../tcp/index.js';
 import { resolveTlsClient, type TlsClientOptions } from '../../tls/client.js';
+import type { ProxyInput } from '../../tunnel/index.js';
 import { safeMessage } from '../paths.js';
 import {
   checkRoom,
@@ -39,6 +40,8 @@ export interface JoinOptions {
   network?: string;
   /** tls speaks TLS to the rendezvous (`true`: the system's roots; or a CA, a pin: see TlsClientOptions). */
   tls?: TlsClientOptions | boolean;
+  /** proxy reaches the rendezvous through a forward proxy (see dial()'s `proxy`). */
+  proxy?: ProxyInput | undefined;
   /** keepAlive for the connection; Go's default (15 s idle) when omitted. */
   keepAlive?: KeepAliveOptions;
   /** highWaterMark is how many unread bytes the returned Conn buffers before pausing the socket. */
@@ -78,6 +81,7 @@ export async function joinRendezvous(address: string, options: JoinOptions): Pro
     timeout: connectTimeout,
     ...(signal ? { signal } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
   });

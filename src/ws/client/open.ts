@@ -2,9 +2,11 @@ import net from 'node:net';
 import WebSocket from 'ws';
 import { AbortError, AddrError, ConnectionError, NetkitError, TimeoutError, WsError } from '../../errors.js';
 import { protocolError } from '../../http/client/errors.js';
+import { proxyConnection } from '../../http/client/proxy-connection.js';
 import { unixUrlText } from '../../tcp/unix-url.js';
 import { TlsAgent } from '../../tls/agent.js';
 import { isTlsFailure, tlsError } from '../../tls/failure.js';
+import { chooseProxy } from '../../tunnel/index.js';
 import { toMessage, type WsMessage } from '../message.js';
 import type { ResolvedClientOptions } from './options.js';
 
@@ -18,6 +20,9 @@ export interface Opened {
   ws: WebSocket;
   take(): WsMessage[];
 }
+
+/** NEVER is a signal that never aborts, for a connect without one. */
+const NEVER = new AbortController().signal;
 
 const LOOKUP_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 
@@ -95,6 +100,14 @@ function connector(
   signal: AbortSignal | undefined,
 ): Pick<WebSocket.ClientOptions, 'agent' | 'createConnection'> {
   const path = o.socketPath;
+  const proxy = path === undefined ? chooseProxy(o.proxy, o.url) : undefined;
+  if (proxy !== undefined) {
+    // The upgrade goes through a tunnel, TLS inside it for wss:, handed over only once secure (as the TlsAgent does).
+    const connection = proxyConnection(proxy, o.url, o.tls, signal ?? NEVER, undefined, o.timeout);
+    return {
+      createConnection: connection.createConnection as unknown as WebSocket.ClientOptions['createConnection'],
+    };
+  }
   if (o.url.protocol === 'wss:') {
     return {
       agent: new TlsAgent(o.tls, {

@@ -4,6 +4,7 @@ import { type Backoff, type BackoffOptions, checkBackoff } from '../../internal/
 import { checkInt, checkMs, checkSignal } from '../../internal/validate.js';
 import { splitUnixUrl } from '../../tcp/unix-url.js';
 import { type ResolvedTlsClient, resolveSchemeTls, type TlsClientOptions } from '../../tls/client.js';
+import { checkProxyOption, type ProxyOption } from '../../tunnel/index.js';
 import type { Sendable } from '../message.js';
 
 /** WsClientOptions tune dialWs(). Sizes are bytes, durations milliseconds. */
@@ -49,6 +50,16 @@ export interface WsClientOptions {
   closeTimeout?: number;
   /** signal closes the client when aborted (and aborts connecting). */
   signal?: AbortSignal;
+  /**
+   * proxy opens each connection through a forward proxy: a URL (`http://`
+   * for HTTP CONNECT, `socks5://`, `socks5h://`, credentials as
+   * `user:password@`), `'env'` for what HTTP_PROXY (ws:) or HTTPS_PROXY
+   * (wss:), ALL_PROXY and NO_PROXY say (read only when asked), or a
+   * function of the URL. wss: speaks TLS with the server inside the
+   * tunnel, so `tls` applies to the server. A Unix socket URL never uses a
+   * proxy. See docs/proxies.md.
+   */
+  proxy?: ProxyOption;
 }
 
 /** ResolvedClientOptions are options after defaults and validation. */
@@ -68,6 +79,7 @@ export interface ResolvedClientOptions {
   heartbeat: number;
   closeTimeout: number;
   signal: AbortSignal | undefined;
+  proxy: ProxyOption | undefined;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -130,5 +142,6 @@ export function resolveClientOptions(url: unknown, o: WsClientOptions = {}): Res
     heartbeat: checkMs('heartbeat', o.heartbeat ?? 0),
     closeTimeout: checkMs('closeTimeout', o.closeTimeout ?? 5_000),
     signal: checkSignal(o.signal),
+    proxy: checkProxyOption(o.proxy),
   };
 }
