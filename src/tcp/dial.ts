@@ -65,8 +65,8 @@ export interface DialOptions {
    * NETKIT_TUNNEL_PROTOCOL; see docs/proxies.md.
    */
   proxy?: ProxyInput;
-
 }
+
 /** DIAL_DEFAULTS are dial()'s defaults. */
 export const DIAL_DEFAULTS = Object.freeze({
   /** Both families, as Go's "tcp". */
@@ -112,8 +112,8 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
   if (proxy !== undefined && target.path !== undefined) {
     throw new InvalidArgumentError('proxy', 'a Unix socket is reached directly, never through a proxy');
   }
-    options.localAddress === undefined || target.path !== undefined
   const local =
+    options.localAddress === undefined || target.path !== undefined
       ? undefined
       : await localBind(options.localAddress, network);
 
@@ -233,8 +233,8 @@ async function viaProxy(
   });
 }
 
-function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
 /** connectUnix connects to the Unix socket at `path`. */
+function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ path, allowHalfOpen: true });
     const onAbort = () => {
