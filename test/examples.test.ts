@@ -139,3 +139,57 @@ test('examples/http-mount-express.ts: the inspector answers under /debug in an E
   server.child.kill('SIGINT');
   assert.equal((await server.exited).code, 0);
 });
+
+// Loaded here rather than at the top: the mount examples are the only ones with a raw `ws` client.
+async function wsClient(t: import('node:test').TestContext, url: string) {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(url);
+  t.after(() => ws.terminate());
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const message = () => new Promise<string>((resolve) => ws.once('message', (d) => resolve(String(d))));
+  return { ws, message };
+}
+
+test('examples/ws-mount-express.ts: Express answers its route, netkit echoes at /echo, Ctrl-C closes both', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/ws-mount-express.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGKILL'));
+  const [, url, hello] = await server.waitFor(/listening (ws:\S+) \(HTTP at (\S+)\)/);
+  const res = await fetch(hello!);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'hello from express\n');
+  const c = await wsClient(t, url!);
+  const reply = c.message();
+  c.ws.send('hello');
+  assert.equal(await reply, 'hello');
+  await server.waitFor(/recv: hello/);
+  const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+  server.child.kill('SIGINT');
+  assert.equal(await closed, 1001);
+  assert.equal((await server.exited).code, 0);
+});
+
+test('examples/ws-mount-fastify.ts: a room message reaches every member, and the Fastify route counts them', async (t) => {
+  const server = spawnProc(process.execPath, [...TSX, 'examples/ws-mount-fastify.ts', '127.0.0.1:0']);
+  t.after(() => server.kill('SIGKILL'));
+  const [, url, address] = await server.waitFor(/listening (ws:\S+)\/<room> \(HTTP at http:\/\/(\S+)\/rooms/);
+  const a = await wsClient(t, `${url}/lobby`);
+  const b = await wsClient(t, `${url}/lobby`);
+  const elsewhere = await wsClient(t, `${url}/kitchen`);
+  const res = await fetch(`http://${address}/rooms/lobby`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { room: 'lobby', members: 2 });
+  const onA = a.message();
+  const onB = b.message();
+  let leaked = false;
+  elsewhere.ws.once('message', () => {
+    leaked = true;
+  });
+  a.ws.send('hi lobby');
+  assert.deepEqual(await Promise.all([onA, onB]), ['hi lobby', 'hi lobby']);
+  server.child.kill('SIGINT');
+  assert.equal((await server.exited).code, 0);
+  assert.equal(leaked, false);
+});
