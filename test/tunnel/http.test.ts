@@ -7,7 +7,7 @@ import type net from 'node:net';
 import { type TestContext, test } from 'node:test';
 import type tls from 'node:tls';
 import { TunnelError } from '../../src/errors.js';
-import { request } from '../../src/http/index.js';
+import { fetch, request } from '../../src/http/index.js';
 import { freePort, startDante, startTinyproxy } from '../helpers/forward-proxies.js';
 import { tlsWorld } from '../helpers/tls-certs.js';
 
@@ -121,4 +121,14 @@ test('request: a proxy function decides per hop, so a redirect to a host it exem
   assert.equal(res.status, 200);
   assert.deepEqual(asked, [`127.0.0.1:${frontPort}`, `localhost:${port}`]);
   assert.deepEqual(seen.paths, ['/landed']);
+});
+
+test('fetch through danted streams the target response', async (t) => {
+  const proxy = await startDante(t);
+  if (!proxy) return;
+  const { port, seen } = await plainServer(t);
+  const res = await fetch(`http://127.0.0.1:${port}/via-fetch`, { proxy: proxy.url, timeout: 5000 });
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'hello /via-fetch');
+  assert.deepEqual(seen.paths, ['/via-fetch']);
 });
