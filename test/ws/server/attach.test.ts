@@ -5,8 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -350,4 +353,57 @@ test('two attached servers sharing Redis act as one: a room message reaches both
   assert.equal((await next(onB)).text(), 'hello from A');
   assert.ok(await quiet(onA, 150));
   assert.ok(await quiet(kitchen, 150));
+});
+
+test('signal closes the attached server, destroy() detaches at once; the server serves on', async (t) => {
+  const server = http.createServer((_req, res) => res.end('ok'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const ac = new AbortController();
+  const byAbort = await attachWs(server, { signal: ac.signal });
+  const c = await rawWs(byAbort.url);
+  const closing = closeOf(c);
+  ac.abort();
+  assert.equal((await closing).code, CLOSE.GOING_AWAY);
+  await byAbort.close();
+  assert.equal(server.listenerCount('upgrade'), 0);
+  const destroyed = await attachWs(server);
+  const d = await rawWs(destroyed.url);
+  const dropped = closeOf(d);
+  destroyed.destroy();
+  assert.equal(server.listenerCount('upgrade'), 0);
+  assert.equal(Object.hasOwn(server, 'close'), false);
+  assert.equal((await dropped).code, CLOSE.ABNORMAL);
+  assert.equal(await (await fetch(`http://${destroyed.address}/`)).text(), 'ok');
+  const aborted = AbortSignal.abort();
+  await assert.rejects(attachWs(server, { signal: aborted }), (err) => isNetkitError(err, 'NETKIT_ABORTED'));
+});
+
+test('on a Unix socket: the URL in netkit form, and peers shown as @', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-attach-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const sock = path.join(dir, 'app.sock');
+  const server = http.createServer((_req, res) => res.end());
+  const opened: string[] = [];
+  const ws = await attachWs(server, {
+    onEvent: (e) => {
+      if (e.type === 'open') opened.push(e.remote);
+    },
+  });
+  server.listen(sock);
+  await once(server, 'listening');
+  t.after(async () => {
+    await ws.close();
+    server.close();
+  });
+  assert.equal(ws.address, sock);
+  assert.equal(ws.url, `ws://unix:${sock}:/echo`);
+  const c = await client(t, ws.url);
+  await c.send('over unix');
+  assert.equal((await next(c)).text(), 'over unix');
+  assert.deepEqual(opened, ['unix:@']);
 });
