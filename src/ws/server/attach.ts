@@ -121,6 +121,8 @@ export async function attachWs(
     paths.delete(opts.path);
   });
   opts.signal?.addEventListener('abort', () => void ws.close(), { once: true });
+  // Aborted while the bus was connecting: the listener above came too late to hear it.
+  if (opts.signal?.aborted) void ws.close();
   return ws;
 }
 
