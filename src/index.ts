@@ -2,6 +2,8 @@
  * netkit: network programming for TypeScript on Node.js. The root module
  * re-exports the most used names; each area also has its own subpath
  * (`netkit/tcp`, `netkit/framing`, `netkit/ws`, `netkit/transfer`, `netkit/addr`, `netkit/errors`).
+ *
+ * @module netkit
  */
 export {
   formatAddr,

@@ -1,4 +1,8 @@
-/** netkit/http: a debugging HTTP server (hello route, request inspector, response shaping) and a client with timings. */
+/**
+ * netkit/http: a debugging HTTP server (hello route, request inspector, response shaping) and a client with timings.
+ *
+ * @module netkit/http
+ */
 
 export { escapeHtml } from '../internal/html.js';
 export {

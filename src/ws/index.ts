@@ -3,6 +3,8 @@
  * a browser page) and clients (async iteration, ping RTTs, reconnect), on
  * the `ws` package for the protocol itself. Rooms can span processes and
  * machines through a Bus such as RedisBus.
+ *
+ * @module netkit/ws
  */
 export { RedisBus, type RedisBusOptions, type RedisBusStatus } from './bus/redis.js';
 export type { Bus, BusMessage } from './bus/types.js';
