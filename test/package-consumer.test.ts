@@ -138,6 +138,14 @@ $.parseEndpoint('127.0.0.1:8080', 'source');`,
 // @ts-expect-error the option name comes first
 $.parsePin('sha256:00');`,
   },
+  './tunnel': {
+    expr: `$.parseProxyUrl('socks5h://127.0.0.1').port`,
+    want: 1080,
+    typed: `const spec: $.ProxySpec = $.parseProxyUrl('http://proxy:3128');
+const scheme: $.ProxyScheme = spec.scheme;
+// @ts-expect-error not a proxy scheme
+const bad: $.ProxyScheme = 'https';`,
+  },
   './errors': {
     expr: `new $.InvalidArgumentError('--x', 'bad').code`,
     want: 'NETKIT_INVALID_ARGUMENT',

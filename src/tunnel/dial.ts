@@ -36,7 +36,12 @@ export interface DialTunnelOptions extends OpenTunnelOptions {
 }
 
 /** TUNNEL_DEFAULTS are dialTunnel()'s and openTunnel()'s defaults. */
-export const TUNNEL_DEFAULTS = Object.freeze({ timeout: 30_000, maxReplyBytes: 16 * 1024 });
+export const TUNNEL_DEFAULTS = Object.freeze({
+  /** timeout is 30 s for connecting to the proxy and its handshake together. */
+  timeout: 30_000,
+  /** maxReplyBytes is 16 KiB for an HTTP proxy's reply head, as Node's HTTP parser allows. */
+  maxReplyBytes: 16 * 1024,
+});
 
 /**
  * dialTunnel connects to the forward proxy `proxy` (a URL: `http://`,

@@ -20,11 +20,15 @@ export const DEFAULT_PROXY_PORT = 1080;
 
 /** ProxySpec is a parsed, validated proxy URL. */
 export interface ProxySpec {
+  /** scheme says how the tunnel is asked for: HTTP CONNECT, or SOCKS5 with the name resolved here or by the proxy. */
   readonly scheme: ProxyScheme;
   /** host is the proxy's name or IP literal, without brackets. */
   readonly host: string;
+  /** port is the proxy's port: DEFAULT_PROXY_PORT when the URL names none. */
   readonly port: number;
+  /** username is the URL's user name, percent-decoded (Basic or RFC 1929 credentials). */
   readonly username: string | undefined;
+  /** password is the URL's password, percent-decoded; '' with a user name and no password. */
   readonly password: string | undefined;
   /** href is the URL for messages: scheme, host and port, the user name kept, the password never. */
   readonly href: string;
