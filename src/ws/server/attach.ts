@@ -78,14 +78,27 @@ export async function attachWs(
     // Alone, this listener is the only one to answer; Node would otherwise hand the request to the app.
     if (server.listenerCount('upgrade') === 1) return hub.reject(req, socket, 404, notFound);
     if (opts.unclaimedUpgradeTimeout === 0) return;
+    // node:http drops its own 'error' listener from an upgraded socket, so while the request waits
+    // unclaimed, a client that resets it would crash the process with an unhandled 'error'.
+    const guard = () => socket.destroy();
+    socket.on('error', guard);
     // This listener runs first, so error listeners beyond these are those of a listener that took the socket on.
     const errorListeners = socket.listenerCount('error');
-    const timer = setTimeout(() => {
+    const settle = () => {
+      clearTimeout(timer);
       pending.delete(timer);
+      socket.off('close', settle);
+    };
+    const timer = setTimeout(() => {
+      settle();
       if (!claimed(socket as net.Socket, errorListeners)) hub.reject(req, socket, 404, notFound);
+      // Taken on: the socket is the other listener's now, with the error handling it chose.
+      else socket.off('error', guard);
     }, opts.unclaimedUpgradeTimeout);
     timer.unref();
     pending.add(timer);
+    // A client that leaves early frees its timer (and the request it holds) at once.
+    socket.once('close', settle);
   };
   // First, so a WebSocket at its path is answered before another listener can mistake it for its own.
   server.prependListener('upgrade', onUpgrade);

@@ -8,10 +8,13 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type TestContext, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { isNetkitError } from '../../../src/errors.js';
 import {
@@ -407,3 +410,52 @@ test('on a Unix socket: the URL in netkit form, and peers shown as @', async (t)
   assert.equal((await next(c)).text(), 'over unix');
   assert.deepEqual(opened, ['unix:@']);
 });
+
+test('an unclaimed upgrade its client resets neither crashes the process nor keeps its timer', async (t) => {
+  const server = http.createServer((_req, res) => res.end());
+  // As the `ws` noServer pattern does: take only its own path, leave every other upgrade alone.
+  const arrived: Duplex[] = [];
+  const requests: WeakRef<http.IncomingMessage>[] = [];
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+    arrived.push(socket);
+    requests.push(new WeakRef(req));
+  });
+  // Long enough that only the socket's close can release what the wait holds.
+  const ws = await attachWs(server, { unclaimedUpgradeTimeout: 60_000 });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(async () => {
+    await ws.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  const { port } = server.address() as net.AddressInfo;
+  const clients = Array.from({ length: 50 }, () => {
+    const c = net.connect(port, '127.0.0.1', () => c.write(upgradeRequest(ws.address, '/nowhere')));
+    c.on('error', () => {});
+    return c;
+  });
+  await until(() => arrived.length === 50, 5000, 'upgrades heard');
+  // Not events.once: its own 'error' listener would hide the very error this is about.
+  const closed = arrived.map((s) => new Promise((resolve) => s.on('close', resolve)));
+  // RST, not FIN: node:http took its own 'error' listener off these sockets when it handed them over.
+  for (const c of clients) c.resetAndDestroy();
+  await Promise.all(closed);
+  arrived.length = 0;
+  await sleep(20);
+  gc();
+  assert.equal(requests.filter((r) => r.deref() !== undefined).length, 0, 'requests still held');
+  // The server serves on, plain HTTP and WebSocket alike.
+  assert.equal((await fetch(`http://${ws.address}/`)).status, 200);
+  const c = await client(t, ws.url);
+  await c.send('still up');
+  assert.equal((await next(c)).text(), 'still up');
+});
+
+/** gc collects garbage now: with --expose-gc its own, else V8's, exposed for this. */
+const gc: () => void =
+  globalThis.gc ??
+  (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  })();
