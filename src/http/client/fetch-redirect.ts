@@ -29,7 +29,8 @@ export function hopUrl(hop: Hop): string {
  * "HTTP-redirect fetch" does: a 303 (and a 301 or 302 answering a POST)
  * becomes a bodiless GET, any other keeps method and body, and a streamed
  * body, which cannot be sent twice, fails unless the redirect drops it.
- * It throws RedirectError for a Location that is not an http(s) URL.
+ * It throws RedirectError for a Location that is not an http(s) URL, or
+ * that names a Unix socket other than the one the request is on.
  */
 export function fetchRedirect(
   prev: Hop,
@@ -57,6 +58,15 @@ export function fetchRedirect(
   // A Location without a fragment keeps the request's (the spec's step 13).
   if (url.hash === '' && prev.url.hash !== '') url.hash = prev.url.hash;
   const unix = splitUnixUrl(url);
+  // A Location is the server's word, not the caller's: one in got's form would let any server on the
+  // network point the client at a local socket (a Docker or database socket), so only the socket the
+  // request is already on may be named (got refuses them in redirects too, unless enableUnixSockets).
+  if (unix !== undefined && unix.socketPath !== prev.socketPath) {
+    throw new RedirectError(
+      `cannot follow redirect from ${hopUrl(prev)} to ${JSON.stringify(location)}: a redirect may lead to a Unix socket only from that same socket`,
+      [...redirects],
+    );
+  }
   const socketPath = unix ? unix.socketPath : url.origin === prev.url.origin ? prev.socketPath : undefined;
   url = unix?.url ?? url;
   let headers = prev.headers;

@@ -609,3 +609,36 @@ test('fetch: a Unix socket in the URL, as request() takes it; a relative redirec
   assert.equal(res.redirected, true);
   assert.equal(await res.text(), 'localhost /new?q=1');
 });
+
+test('fetch: a server cannot redirect the client onto a Unix socket; the socket it is on may name itself', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-fetch-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socket = path.join(dir, 'local.sock');
+  const reached: string[] = [];
+  const local = http.createServer((req, res) => {
+    reached.push(req.url ?? '');
+    if (req.url === '/self') {
+      res.writeHead(302, { Location: `http://unix:${socket}:/inside` });
+      res.end();
+      return;
+    }
+    res.end('local secret');
+  });
+  local.listen(socket);
+  await once(local, 'listening');
+  t.after(() => new Promise((resolve) => local.close(resolve)));
+  const remote = await serve(t, (_req, res) => {
+    res.writeHead(302, { Location: `http://unix:${socket}:/containers/json` });
+    res.end();
+  });
+  await assert.rejects(fetch(`${remote}/`), (err) => {
+    assert.ok(err instanceof RedirectError);
+    assert.equal(err.code, 'NETKIT_REDIRECT_FAILED');
+    assert.deepEqual(err.redirects, [`${remote}/`]);
+    return true;
+  });
+  assert.deepEqual(reached, []);
+  const self = await fetch(`http://unix:${socket}:/self`);
+  assert.equal(self.url, `http://unix:${socket}:/inside`);
+  assert.equal(await self.text(), 'local secret');
+});
