@@ -7,7 +7,7 @@ import { TlsAgent } from '../../tls/agent.js';
 import type { ResolvedTlsClient } from '../../tls/client.js';
 import { isTlsFailure, tlsError } from '../../tls/failure.js';
 import { chooseProxy, type ProxyOption } from '../../tunnel/index.js';
-import { BodyTooLargeError, protocolError } from './errors.js';
+import { BodyTooLargeError, HttpProtocolError, protocolError } from './errors.js';
 import { proxyConnection } from './proxy-connection.js';
 import type { HttpTiming, RequestBody } from './types.js';
 
@@ -227,6 +227,19 @@ export function openExchange(hop: Hop): Promise<HopHead> {
     });
     if (!secure && proxy === undefined) req.once('socket', watch);
     req.on('error', failMapped);
+    // A 101 (asked for or not): node:http hands the socket to 'upgrade' listeners and, with none,
+    // destroys it without an 'error', which would leave this exchange waiting for good.
+    req.once('upgrade', (response: http.IncomingMessage, socket: Socket) => {
+      socket.destroy();
+      const address = hostLabel(url, hop.socketPath);
+      fail(
+        new HttpProtocolError(
+          `http ${address}: the server switched protocols (${response.statusCode}); this client speaks only HTTP/1.1`,
+          address,
+          Buffer.alloc(0),
+        ),
+      );
+    });
     req.once('response', (response) => {
       res = response;
       tHeaders = performance.now();

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -641,4 +641,36 @@ test('fetch: a server cannot redirect the client onto a Unix socket; the socket 
   const self = await fetch(`http://unix:${socket}:/self`);
   assert.equal(self.url, `http://unix:${socket}:/inside`);
   assert.equal(await self.text(), 'local secret');
+});
+
+test('fetch: 100 and 103 before the answer are skipped; a 101 nobody asked for is NETKIT_HTTP_PROTOCOL', async (t) => {
+  const answer = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const preludes: Record<string, string> = {
+    '/continue': 'HTTP/1.1 100 Continue\r\n\r\n',
+    '/hints':
+      'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n',
+    '/switch': 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n',
+  };
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', (d) => {
+      const target = d.toString('latin1').split(' ')[1] ?? '';
+      s.end(`${preludes[target] ?? ''}${answer}`);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const target of ['/continue', '/hints']) {
+    const res = await fetch(`${base}${target}`, { timeout: 2000 });
+    assert.equal(res.status, 200, target);
+    assert.equal(await res.text(), 'ok', target);
+  }
+  // node:http gives such a socket to 'upgrade' listeners only, and destroyed it without an error.
+  await assert.rejects(fetch(`${base}/switch`, { timeout: 2000 }), (err) => {
+    assert.ok(err instanceof NetkitError);
+    assert.equal(err.code, 'NETKIT_HTTP_PROTOCOL');
+    return true;
+  });
 });
