@@ -102,16 +102,19 @@ export function cleanPath(p: string): string {
   return `/${out.join('/')}${slash ? '/' : ''}`;
 }
 
+/** ABSOLUTE_FORM is a request target's scheme and authority, up to its path. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
 /** targetPath splits a request target into its raw path and its query (with `?`); absolute-form is reduced to its path. */
 function targetPath(url: string): { path: string; query: string } {
   let raw = url;
   if (!raw.startsWith('/')) {
-    try {
-      const u = new URL(raw);
-      raw = u.pathname + u.search;
-    } catch {
-      return { path: '', query: '' }; // `*` (OPTIONS) or garbage: no route has it
-    }
+    // Absolute-form (RFC 9112, 3.2.2): the path as sent, after the authority. URL's pathname would
+    // resolve its dot segments, so `http://h/public/../admin/` reached the route without the redirect.
+    const authority = ABSOLUTE_FORM.exec(raw);
+    if (authority === null) return { path: '', query: '' }; // `*` (OPTIONS) or garbage: no route has it
+    const rest = raw.slice(authority[0].length);
+    raw = rest.startsWith('/') ? rest : `/${rest}`;
   }
   const q = raw.indexOf('?');
   return q < 0 ? { path: raw, query: '' } : { path: raw.slice(0, q), query: raw.slice(q) };

@@ -378,3 +378,49 @@ describe('serveHttp handler and routes options', () => {
     }
   });
 });
+
+describe('serveHttp routes against hostile request targets', () => {
+  it('redirects a dotted absolute-form target as it does an origin-form one, never running the route on it', async (t) => {
+    let ran = 0;
+    const admin = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      ran++;
+      res.end('admin');
+    };
+    const { base } = await start(t, { routes: { '/admin/': admin } });
+    // As a client talking to a proxy sends it; node:http hands it to the server as sent.
+    for (const target of [
+      'http://example.test/public/../admin/x?q=1',
+      'HTTP://example.test/public/%2e%2e/admin/x?q=1',
+    ]) {
+      const res = await send(base, target);
+      assert.equal(res.status, 301, target);
+      assert.equal(res.headers.location, '/admin/x?q=1', target);
+    }
+    assert.equal(ran, 0);
+    // A clean absolute-form target reaches its route, and an authority alone is the root.
+    assert.equal((await send(base, 'http://example.test/admin/x')).body, 'admin');
+    assert.equal(ran, 1);
+    assert.equal((await send(base, 'http://example.test?x=1')).status, 200);
+  });
+
+  it('never redirects off the server: doubled slashes and backslashes stay on its paths', async (t) => {
+    const { base } = await start(t, {
+      routes: { '/evil.example/': (_req, res) => res.end('local') },
+    });
+    let redirected = 0;
+    for (const target of [
+      '/a/..//evil.example/',
+      '/a/..%2F%2Fevil.example/',
+      '//evil.example/x/..',
+      '/a/../\\evil.example/',
+    ]) {
+      const res = await send(base, target);
+      const location = res.headers.location;
+      if (location === undefined) continue;
+      redirected++;
+      // `//host` or `/\host` would be read by browsers as another host.
+      assert.match(location, /^\/(?![/\\])/, `${target} -> ${location}`);
+    }
+    assert.ok(redirected >= 2, `${redirected} redirects`);
+  });
+});
