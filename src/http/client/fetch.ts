@@ -104,6 +104,20 @@ export async function fetch(
   }
 }
 
+/**
+ * abandoned closes the connection of a body that can no longer be read: a
+ * Response dropped with its body unread (undici does the same). Nothing else
+ * would close it before `timeout`, and nothing at all with `timeout: 0`, so
+ * each such fetch held a socket on both ends. The held value must not refer
+ * to the stream; after the body ended or failed, cancel does nothing.
+ */
+const abandoned = new FinalizationRegistry<{ cancel: (reason: Error) => void; settle: () => void }>(
+  ({ cancel, settle }) => {
+    cancel(new Error('the response body was garbage collected unread'));
+    settle();
+  },
+);
+
 /** respond wraps an exchange's head and streaming body in a Response. */
 function respond(head: HopHead, hop: Hop, redirected: boolean, settle: () => void): FetchResponse {
   const timing: FetchTiming = { ...head.phases, downloadMs: undefined, totalMs: undefined };
@@ -142,6 +156,7 @@ function respond(head: HopHead, hop: Hop, redirected: boolean, settle: () => voi
         settle();
       },
     });
+    abandoned.register(body, { cancel: head.cancel, settle });
   }
   const res = new Response(body, { status: head.status, statusText: head.statusText, headers });
   return dressed(res, url, redirected, timing);

@@ -8,6 +8,8 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type TestContext, test } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { ConnectionError, InvalidArgumentError, NetkitError, TimeoutError } from '../../../src/errors.js';
 import { BodyTooLargeError, fetch, RedirectError } from '../../../src/http/index.js';
@@ -674,3 +676,35 @@ test('fetch: 100 and 103 before the answer are skipped; a 101 nobody asked for i
     return true;
   });
 });
+
+test('fetch: a Response dropped with its body unread closes its connection, even with timeout 0', async (t) => {
+  // More than the kernel's buffers take on loopback, so the server cannot finish (and close) until the
+  // client reads or goes; one buffer for every response.
+  const big = Buffer.alloc(32 * 1024 * 1024, 1);
+  const server = http.createServer((_req, res) => res.end(big));
+  const base = await listenOn(t, server, 'http');
+  const open = () => new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
+  // In a function of its own, so no suspended frame of this test keeps the last Response.
+  const dropSome = async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await fetch(`${base}/${i}`, { timeout: 0 })).status, 200);
+  };
+  await dropSome();
+  assert.equal(await open(), 10);
+  // A Response still held keeps its connection: only what can no longer be read is closed.
+  const kept = await fetch(`${base}/kept`, { timeout: 0 });
+  const deadline = Date.now() + 5000;
+  while ((await open()) > 1 && Date.now() < deadline) {
+    collect();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(await open(), 1);
+  assert.equal((await kept.arrayBuffer()).byteLength, big.length);
+});
+
+/** collect runs a full garbage collection: with --expose-gc its own, else V8's, exposed for this. */
+const collect: () => void =
+  globalThis.gc ??
+  (() => {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  })();
