@@ -146,7 +146,15 @@ function respond(head: HopHead, hop: Hop, redirected: boolean, settle: () => voi
     drain(head.body).then(ended, settle);
   } else {
     const encoding = headers.get('content-encoding');
-    body = bodyStream(decodeBody(head.body, encoding, address), {
+    let decoded: AsyncIterable<Buffer>;
+    try {
+      decoded = decodeBody(head.body, encoding, address);
+    } catch (err) {
+      // Too many codings to decode: the body is not wanted, and fetch rejects (the caller settles).
+      head.cancel(err as Error);
+      throw err;
+    }
+    body = bodyStream(decoded, {
       limit: hop.maxBodyBytes,
       url,
       onEnd: ended,

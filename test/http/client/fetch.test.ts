@@ -708,3 +708,26 @@ const collect: () => void =
     v8.setFlagsFromString('--expose-gc');
     return vm.runInNewContext('gc') as () => void;
   })();
+
+test('fetch: five stacked codings decode, six or more are NETKIT_HTTP_PROTOCOL before any decoder is made', async (t) => {
+  const layered = (n: number) => {
+    let body = Buffer.from('deep');
+    for (let i = 0; i < n; i++) body = zlib.gzipSync(body);
+    return body;
+  };
+  const base = await serve(t, (req, res) => {
+    const n = Number(req.url?.slice(1));
+    res.writeHead(200, { 'Content-Encoding': Array(n).fill('gzip').join(', ') });
+    res.end(layered(Math.min(n, 20)));
+  });
+  assert.equal(await (await fetch(`${base}/2`)).text(), 'deep');
+  assert.equal(await (await fetch(`${base}/5`)).text(), 'deep');
+  // A 12 KiB header naming gzip 2,000 times cost some 40 MB of zlib state for one response.
+  for (const n of [6, 2000]) {
+    await assert.rejects(fetch(`${base}/${n}`), (err) => {
+      assert.ok(err instanceof NetkitError, `${n}`);
+      assert.equal(err.code, 'NETKIT_HTTP_PROTOCOL', `${n}`);
+      return true;
+    });
+  }
+});
