@@ -30,6 +30,7 @@ export interface DialOptions {
   network?: string;
   /** timeout bounds the whole dial, resolution included; 0 means none. Default 30 s. */
   timeout?: number;
+  /** signal aborts the dial; the promise then rejects with `AbortError` (NETKIT_ABORTED). */
   signal?: AbortSignal;
   /** keepAlive defaults to Go's: enabled, 15 s idle. */
   keepAlive?: KeepAliveOptions;
