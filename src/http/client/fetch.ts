@@ -27,6 +27,9 @@ export interface FetchResponse extends Response {
   clone(): FetchResponse;
 }
 
+/** REASON_PHRASE is what a Response's statusText may hold (RFC 9112, 4): node:http lets DEL and other controls through. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 /** Statuses whose Response has no body (https://fetch.spec.whatwg.org/#null-body-status). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -127,9 +130,16 @@ function respond(head: HopHead, hop: Hop, redirected: boolean, settle: () => voi
     if (t !== undefined) Object.assign(timing, { downloadMs: t.downloadMs, totalMs: t.totalMs });
   };
   const address = hostLabel(hop.url, hop.socketPath);
-  if (head.status < 200 || head.status > 599) {
+  // What Response's constructor would refuse with a bare TypeError, leaving the connection open.
+  const unfit =
+    head.status < 200 || head.status > 599
+      ? `status ${head.status} is outside 200–599`
+      : REASON_PHRASE.test(head.statusText)
+        ? undefined
+        : `the reason phrase ${JSON.stringify(head.statusText)} holds control characters`;
+  if (unfit !== undefined) {
     const err = new HttpProtocolError(
-      `http ${address}: status ${head.status} is outside 200–599, which a Response cannot carry`,
+      `http ${address}: ${unfit}, which a Response cannot carry`,
       address,
       Buffer.alloc(0),
     );

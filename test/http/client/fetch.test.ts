@@ -731,3 +731,28 @@ test('fetch: five stacked codings decode, six or more are NETKIT_HTTP_PROTOCOL b
     });
   }
 });
+
+test('fetch: a reason phrase no Response can carry is NETKIT_HTTP_PROTOCOL, and its connection is closed', async (t) => {
+  const closed: Promise<unknown>[] = [];
+  const server = net.createServer((s) => {
+    closed.push(new Promise((resolve) => s.on('close', resolve)));
+    s.on('error', () => {});
+    s.once('data', (d) => {
+      const reason = d.toString('latin1').startsWith('GET /del') ? 'OK\x7f' : 'O\x01K';
+      // The body never completes: only the client closing ends this connection.
+      s.write(Buffer.from(`HTTP/1.1 200 ${reason}\r\nContent-Length: 100\r\n\r\npartial`, 'latin1'));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (const target of ['/del', '/ctl']) {
+    await assert.rejects(fetch(`${base}${target}`, { timeout: 0 }), (err) => {
+      assert.ok(err instanceof NetkitError, target);
+      assert.equal(err.code, 'NETKIT_HTTP_PROTOCOL', target);
+      return true;
+    });
+  }
+  await Promise.all(closed);
+});
