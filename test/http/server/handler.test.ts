@@ -424,3 +424,28 @@ describe('serveHttp routes against hostile request targets', () => {
     assert.ok(redirected >= 2, `${redirected} redirects`);
   });
 });
+
+describe('serveHttp with careless handlers', () => {
+  it('runs what comes next once when next() is called twice, and ignores next(err) after it', async (t) => {
+    let handled = 0;
+    const { base, errors } = await start(t, {
+      routes: {
+        '/twice': (_req, _res, next) => {
+          next();
+          next();
+          setImmediate(() => next(new Error('too late')));
+        },
+      },
+      handler: (_req, res) => {
+        handled++;
+        res.end('handled\n');
+      },
+    });
+    const res = await send(base, '/twice');
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'handled\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(handled, 1);
+    assert.deepEqual(errors, []);
+  });
+});
