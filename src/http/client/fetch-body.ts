@@ -1,4 +1,4 @@
-import { pipeline, Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 import { BodyTooLargeError, HttpProtocolError } from './errors.js';
 
@@ -16,11 +16,58 @@ export interface BodyHooks {
   onCancel(reason: unknown): void;
 }
 
+/**
+ * InflateEither decodes `deflate` as browsers and undici do: the zlib format
+ * RFC 9110 names or, as some servers send, raw DEFLATE, told apart by the
+ * first byte (a zlib header's low nibble is 8, its compression method).
+ * Backpressure is kept: the inner inflater pauses while this stream's reader
+ * lags, so a small input cannot inflate past what is read.
+ */
+class InflateEither extends Transform {
+  #inner: zlib.Inflate | zlib.InflateRaw | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#inner === undefined) {
+      if (chunk.length === 0) {
+        callback();
+        return;
+      }
+      const inner = (chunk[0]! & 0x0f) === 0x08 ? zlib.createInflate() : zlib.createInflateRaw();
+      inner.on('data', (out: Buffer) => {
+        if (!this.push(out)) inner.pause();
+      });
+      inner.on('error', (err) => this.destroy(err));
+      this.#inner = inner;
+    }
+    this.#inner.write(chunk, () => callback());
+  }
+
+  override _read(size: number): void {
+    this.#inner?.resume();
+    super._read(size);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const inner = this.#inner;
+    if (inner === undefined) {
+      callback();
+      return;
+    }
+    inner.once('end', () => callback());
+    inner.end();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner?.destroy();
+    callback(err);
+  }
+}
+
 /** Decoders fetch applies for Content-Encoding (https://fetch.spec.whatwg.org/#http-network-fetch, step 16). */
 const DECODERS: Record<string, () => Transform> = {
   gzip: () => zlib.createGunzip(),
   'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
+  deflate: () => new InflateEither(),
   br: () => zlib.createBrotliDecompress(),
 };
 

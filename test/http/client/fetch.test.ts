@@ -756,3 +756,28 @@ test('fetch: a reason phrase no Response can carry is NETKIT_HTTP_PROTOCOL, and 
   }
   await Promise.all(closed);
 });
+
+test('fetch: deflate decodes in the zlib format and raw, as the global fetch does; a raw bomb stops at maxBodyBytes', async (t) => {
+  const text = Buffer.from('deflated '.repeat(5000));
+  const bomb = zlib.deflateRawSync(Buffer.alloc(64 * 1024 * 1024));
+  const bodies: Record<string, [string, Buffer]> = {
+    '/zlib': ['deflate', zlib.deflateSync(text)],
+    '/raw': ['deflate', zlib.deflateRawSync(text)],
+    '/nested': ['deflate, gzip', zlib.gzipSync(zlib.deflateRawSync(text))],
+    '/empty': ['deflate', Buffer.alloc(0)],
+    '/bomb': ['deflate', bomb],
+  };
+  const base = await serve(t, (req, res) => {
+    const [coding, body] = bodies[req.url ?? ''] ?? ['deflate', Buffer.alloc(0)];
+    res.writeHead(200, { 'Content-Encoding': coding, 'Content-Length': body.length });
+    res.end(body);
+  });
+  for (const target of ['/zlib', '/raw', '/nested']) {
+    const mine = await (await fetch(`${base}${target}`)).text();
+    assert.equal(mine, text.toString(), target);
+    assert.equal(mine, await (await globalThis.fetch(`${base}${target}`)).text(), target);
+  }
+  assert.equal(await (await fetch(`${base}/empty`)).text(), '');
+  const res = await fetch(`${base}/bomb`, { maxBodyBytes: 1024 * 1024 });
+  await assert.rejects(res.arrayBuffer(), (err) => err instanceof BodyTooLargeError);
+});
