@@ -292,3 +292,37 @@ test('a response cut short rejects with NETKIT_CONNECTION_RESET', async (t) => {
     return true;
   });
 });
+
+test('follow: a server cannot redirect request() onto a Unix socket; the socket it is on may name itself', async (t) => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'netkit-request-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const socket = path.join(dir, 'local.sock');
+  const reached: string[] = [];
+  const local = http.createServer((req, res) => {
+    reached.push(req.url ?? '');
+    if (req.url === '/self') {
+      res.writeHead(302, { Location: `http://unix:${socket}:/inside` });
+      res.end();
+      return;
+    }
+    res.end('local secret');
+  });
+  await new Promise<void>((resolve) => local.listen(socket, resolve));
+  t.after(() => new Promise((resolve) => local.close(resolve)));
+  const remote = await serveHttp(t, (_req, res) => {
+    res.writeHead(302, { Location: `http://unix:${socket}:/containers/json` });
+    res.end();
+  });
+  await assert.rejects(request(remote, { follow: true }), (err) => {
+    assert.ok(err instanceof RedirectError);
+    assert.equal(err.code, 'NETKIT_REDIRECT_FAILED');
+    return true;
+  });
+  assert.deepEqual(reached, []);
+  const self = await request(`http://unix:${socket}:/self`, { follow: true });
+  assert.equal(self.status, 200);
+  assert.equal(self.body.toString(), 'local secret');
+});

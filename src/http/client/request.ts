@@ -98,6 +98,14 @@ function nextHop(prev: Hop, status: number, location: string, redirects: string[
   }
   // A relative redirect (or one to the same origin) stays on the Unix socket; one in got's form names its own.
   const unix = splitUnixUrl(url);
+  // A remote server must not steer the client onto a local socket (Docker's, for one): only
+  // the socket the request is already on may name itself.
+  if (unix !== undefined && unix.socketPath !== prev.socketPath) {
+    throw new RedirectError(
+      `cannot follow redirect from ${shown(prev)} to ${JSON.stringify(location)}: a redirect may lead to a Unix socket only from that same socket`,
+      [...redirects],
+    );
+  }
   const socketPath = unix ? unix.socketPath : url.origin === prev.url.origin ? prev.socketPath : undefined;
   url = unix?.url ?? url;
   let headers = prev.headers;
