@@ -326,3 +326,20 @@ test('follow: a server cannot redirect request() onto a Unix socket; the socket 
   assert.equal(self.status, 200);
   assert.equal(self.body.toString(), 'local secret');
 });
+
+test('a response head past the header limit is NETKIT_HTTP_PROTOCOL naming the limit, not "not HTTP"', async (t) => {
+  const net = await import('node:net');
+  const server = net.createServer((sock) => {
+    sock.once('data', () => {
+      sock.write(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(http.maxHeaderSize + 1024)}\r\n\r\n`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { port } = server.address() as AddressInfo;
+  await assert.rejects(request(`http://127.0.0.1:${port}/`), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'NETKIT_HTTP_PROTOCOL');
+    assert.ok(err.message.includes(String(http.maxHeaderSize)), err.message);
+    return true;
+  });
+});

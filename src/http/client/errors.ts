@@ -1,3 +1,4 @@
+import { maxHeaderSize } from 'node:http';
 import { NetkitError } from '../../errors.js';
 import { safeText } from '../../internal/text.js';
 
@@ -75,7 +76,10 @@ export function protocolError(
   const shown = `"${safeText(received)}"${more}`;
   const head = raw.subarray(0, 5).toString('latin1');
   let message: string;
-  if (raw.length > 0 && 'HTTP/'.startsWith(head)) {
+  if (e.code === 'HPE_HEADER_OVERFLOW') {
+    // The head is HTTP, only too long: say so, and which limit, rather than "not HTTP".
+    message = `${where}: the response head exceeds ${maxHeaderSize} bytes (Node's --max-http-header-size); it began ${shown}`;
+  } else if (raw.length > 0 && 'HTTP/'.startsWith(head)) {
     message = `${where}: the peer sent a malformed HTTP response (${safeText(e.reason ?? e.code)}); it began ${shown}`;
   } else if (raw.length >= 2 && (raw[0] === 0x15 || raw[0] === 0x16) && raw[1] === 0x03) {
     message = `${where}: the peer answered with TLS (${shown}), not plain HTTP; use ${secure}://`;
