@@ -40,6 +40,9 @@ export function exitCodeFor(err: unknown): number {
     case 'NETKIT_LISTEN_FAILED':
     case 'NETKIT_WS_HANDSHAKE':
     case 'NETKIT_HTTP_PROTOCOL':
+    case 'NETKIT_TUNNEL_FAILED':
+    case 'NETKIT_TUNNEL_AUTH':
+    case 'NETKIT_TUNNEL_PROTOCOL':
       return EXIT.DIAL;
     case 'NETKIT_TIMEOUT':
     case 'NETKIT_CONNECT_TIMEOUT':

@@ -7,9 +7,10 @@ import { viewBody } from '../json-view.js';
 import { collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addProxyFlags, type ProxyFlags, proxyChooser, proxyHelp } from '../proxy-flags.js';
 import { addTlsFlags, secureUrl, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
-interface RequestFlags extends TlsFlags {
+interface RequestFlags extends TlsFlags, ProxyFlags {
   header: string[];
   data?: string;
   dataFile?: string;
@@ -42,6 +43,7 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
       .option('--timing', 'print a per-phase breakdown (DNS, connect, TLS, first byte, download) on stderr')
       .addOption(jsonOption());
     addTlsFlags(cmd, 'url');
+    addProxyFlags(cmd, true);
     if (method !== 'get' && method !== 'head' && method !== 'delete') {
       cmd
         .option('-d, --data <text>', "request body ('-' reads stdin, '@file' a file, '@-' stdin, as curl)")
@@ -50,13 +52,15 @@ export function httpRequestCommands(ctx: CliContext): Command[] {
     cmd.addHelpText(
       'after',
       `
-Exit codes: 0 a response (any status; with --fail, below 400), 22 with --fail a status of 400 or more, 2 bad usage, 3 could not connect (or TLS failed), 4 timeout, 6 bad address.
+Exit codes: 0 a response (any status; with --fail, below 400), 22 with --fail a status of 400 or more, 2 bad usage, 3 could not connect (or TLS failed, or the proxy refused), 4 timeout, 6 bad address.
 ${TLS_HELP}
+${proxyHelp(true)}
 
 Examples:
   netkit http get https://127.0.0.1:8443/ --pin sha256:3f1c…   # a netkit http serve --tls
   netkit http get https://internal.example/ --cacert ca.pem --cert me.pem --key me.key
-  netkit http get http://unix:/run/app.sock:/healthz`,
+  netkit http get http://unix:/run/app.sock:/healthz
+  netkit http get https://example.com/ --proxy http://user:pass@proxy.corp:3128 --timing`,
     );
     return cmd.action(async (url: string, flags: RequestFlags & { headOnly?: boolean }) => {
       ctx.exitCode = await runRequest(ctx, method, url, flags);
@@ -72,6 +76,8 @@ async function runRequest(
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const headers = parseHeaderFlags(flags.header);
+  // Checked before a body is read: a bad --proxy is a usage error at once.
+  const proxy = proxyChooser(flags, ctx.io.env);
   const data = flags.data;
   const body =
     flags.dataFile !== undefined
@@ -90,6 +96,7 @@ async function runRequest(
     timeout: flags.timeout,
     follow: Boolean(flags.follow || flags.location),
     signal: ctx.io.signal,
+    ...(proxy !== undefined ? { proxy } : {}),
   });
   const failed = flags.fail === true && res.status >= 400;
   if (failed) {

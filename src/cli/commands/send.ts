@@ -7,6 +7,7 @@ import { EXIT, stoppedExit } from '../exit-codes.js';
 import { durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addProxyFlags, type ProxyFlags, proxyFromFlag, proxyHelp } from '../proxy-flags.js';
 import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 import { TransferView } from '../transfer-view.js';
 
@@ -23,7 +24,7 @@ const UNREACHED = ['NETKIT_DIAL_FAILED', 'NETKIT_CONNECT_TIMEOUT', 'NETKIT_TRANS
 /** RETRY_BACKOFF spaces --retry attempts: 1 s, 2 s, 4 s … up to 30 s, with jitter. */
 const RETRY_BACKOFF = checkBackoff('--retry', { initial: 1000, max: 30_000 });
 
-interface SendFlags extends TlsFlags {
+interface SendFlags extends TlsFlags, ProxyFlags {
   code?: string;
   via?: string;
   plain?: boolean;
@@ -75,6 +76,7 @@ export function sendCommand(ctx: CliContext): Command {
     .addOption(networkOption('tcp'))
     .option('-q, --quiet', 'print only the summary')
     .addOption(jsonOption());
+  addProxyFlags(cmd, false);
   return addTlsFlags(cmd, 'address')
     .addHelpText(
       'after',
@@ -94,6 +96,7 @@ time) are skipped (replaced, if the receiver runs with --overwrite), the
 file cut short resumes from the part the receiver verified, and only the
 rest is sent. The classic protocol (--compat) cannot resume.
 ${TLS_HELP}
+${proxyHelp(false)} With --via, the proxy is used to reach the rendezvous.
 
 Examples:
   netkit send report.pdf photos/ 127.0.0.1:8340 --code 6872-spot-exist-glove
@@ -135,6 +138,7 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
   // A generated code is kept across --retry attempts: the receiver was told this one.
   let code = flags.code;
   const tls = await tlsFromFlags(flags);
+  const proxy = proxyFromFlag(flags);
   const started = performance.now();
   let summary!: TransferSummary;
   // The last file put on the wire: a connection broken after it started (while it was sent, or
@@ -157,6 +161,7 @@ async function runSend(ctx: CliContext, args: string[], flags: SendFlags): Promi
     idleTimeout: flags.idleTimeout,
     network: flags.network,
     ...(tls !== undefined ? { tls } : {}),
+    ...(proxy !== undefined ? { proxy } : {}),
     signal: ctx.io.signal,
     onEvent: (e) => {
       if (e.type === 'file-start') current = e.path;

@@ -23,12 +23,13 @@ import {
 } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addProxyFlags, type ProxyFlags, proxyFromFlag, proxyHelp } from '../proxy-flags.js';
 import { addTlsFlags, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
 /** SEND_IDLE_MS is how long a one-shot --send waits for the answer's next byte by default. */
 const SEND_IDLE_MS = 10_000;
 
-interface ConnectFlags extends TlsFlags, KeepAliveFlags {
+interface ConnectFlags extends TlsFlags, KeepAliveFlags, ProxyFlags {
   network: string;
   send?: string;
   frame: FrameFormat;
@@ -84,20 +85,23 @@ export function tcpConnectCommand(ctx: CliContext): Command {
     )
     .option('-q, --quiet', 'no connection status on stderr')
     .addOption(jsonOption());
+  addProxyFlags(cmd, false);
   return addTlsFlags(cmd, 'address')
     .addHelpText(
       'after',
       `
 In an interactive session, a line holding only Q quits.
-Exit codes: 0 closed by the server (FIN), 3 could not connect (or TLS failed), 4 timeout, 5 reset (RST), 6 bad address.
+Exit codes: 0 closed by the server (FIN), 3 could not connect (or TLS failed, or the proxy refused), 4 timeout, 5 reset (RST), 6 bad address.
 ${TLS_HELP}
+${proxyHelp(false)}
 
 Examples:
   netkit tcp connect 127.0.0.1:8330
   netkit tcp connect example.test:80 --send 'HEAD / HTTP/1.0\\r\\n\\r\\n'
   printf 'a\\nb\\n' | netkit tcp connect 127.0.0.1:9000 --frame len32
   netkit tcp connect 127.0.0.1:8443 --pin sha256:3f1c…   # a netkit tcp serve --tls
-  netkit tcp connect unix:/run/app.sock`,
+  netkit tcp connect unix:/run/app.sock
+  netkit tcp connect example.com 22 --proxy socks5h://127.0.0.1:1080`,
     )
     .action(async (address: string, port: string | undefined, flags: ConnectFlags) => {
       ctx.exitCode = await runConnect(ctx, port === undefined ? address : hostAndPort(address, port), flags);
@@ -125,6 +129,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   const encoder = createEncoder(flags.frame, codec);
   const decoder = createDecoder(flags.frame, codec);
   const tls = await tlsFromFlags(flags);
+  const proxy = proxyFromFlag(flags);
   if (tls !== undefined && flags.proxyHeader) {
     // A PROXY header goes before the TLS handshake (a server reads it from the raw stream first), and dial() does the handshake.
     throw new InvalidArgumentError('--proxy-header', 'cannot be sent before a TLS handshake (--tls) yet');
@@ -137,6 +142,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
     ...(flags.local ? { localAddress: flags.local } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(keepAlive !== undefined ? { keepAlive } : {}),
+    ...(proxy !== undefined ? { proxy } : {}),
   });
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
@@ -148,8 +154,11 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
       remote: endpointText(conn.remoteAddr),
       local: endpointText(conn.localAddr),
       ...(secure ? { tls: secure } : {}),
+      ...(proxy !== undefined ? { target: address, proxy: proxy.href } : {}),
     },
-    `connected to ${endpointText(conn.remoteAddr)} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`,
+    proxy !== undefined
+      ? `connected to ${address} through proxy ${proxy.href} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`
+      : `connected to ${endpointText(conn.remoteAddr)} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`,
   );
   if (flags.proxyHeader) await conn.write(proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
   const onAbort = () => conn.destroy();

@@ -3,15 +3,17 @@ import { Command } from 'commander';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import type { TlsClientOptions } from '../../tls/index.js';
+import type { ProxyOption } from '../../tunnel/index.js';
 import { dialWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { addProxyFlags, type ProxyFlags, proxyChooser, proxyHelp } from '../proxy-flags.js';
 import { addTlsFlags, secureUrl, TLS_HELP, type TlsFlags, tlsFromFlags } from '../tls-flags.js';
 
-interface WsConnectFlags extends TlsFlags {
+interface WsConnectFlags extends TlsFlags, ProxyFlags {
   header: string[];
   subprotocol: string[];
   origin?: string;
@@ -70,26 +72,31 @@ export function wsConnectCommand(ctx: CliContext): Command {
     )
     .option('--reconnect', 'reconnect when the connection drops (exponential backoff with jitter, up to 30s)')
     .addOption(bytesOption('--max-payload <bytes>', 'largest message accepted (default 64MiB)'))
-    .addOption(durationOption('--connect-timeout <duration>', 'give up connecting after this long (exit 4)', '10s'))
+    .addOption(
+      durationOption('--connect-timeout <duration>', 'give up connecting after this long (exit 4)', '10s'),
+    )
     .option('-q, --quiet', 'no connection status on stderr')
     .addOption(jsonOption());
+  addProxyFlags(cmd, true);
   return addTlsFlags(cmd, 'url')
     .addHelpText(
       'after',
       `
 Received text prints as a line (control and bidi characters escaped), binary as a hex dump.
 End of input sends a close frame (1000); Ctrl-C closes too.
-Exit codes: 0 closed normally (1000, 1001), 3 could not connect or upgrade refused,
+Exit codes: 0 closed normally (1000, 1001), 3 could not connect, upgrade or tunnel refused,
 4 timeout, 5 closed abnormally (no close frame, 1008, 1009, …) whether or not input
 had ended, 6 bad address.
 ${TLS_HELP}
+${proxyHelp(true)}
 
 Examples:
   netkit ws connect ws://127.0.0.1:8080/echo
   netkit ws connect ws://127.0.0.1:8080/echo --send hello --json
   netkit ws connect wss://chat.example/ws -H 'Authorization: Bearer x' --reconnect --preamble '{"join":"lobby"}'
   netkit ws connect wss://127.0.0.1:8443/echo --pin sha256:3f1c…   # a netkit ws serve --tls
-  netkit ws connect ws://unix:/run/app.sock:/echo`,
+  netkit ws connect ws://unix:/run/app.sock:/echo
+  netkit ws connect wss://echo.example/ws --proxy socks5h://127.0.0.1:1080`,
     )
     .action(async (url: string, flags: WsConnectFlags) => {
       ctx.exitCode = await runConnect(ctx, url, flags);
@@ -110,9 +117,10 @@ async function runConnect(ctx: CliContext, url: string, flags: WsConnectFlags): 
     if (!flags.quiet || flags.json) out.note(event, fields, human);
   };
   const tls = await tlsFromFlags(flags);
+  const proxy = proxyChooser(flags, io.env);
   let client: WsClient;
   try {
-    client = await connect(secureUrl(url, flags), flags, tls, io.signal);
+    client = await connect(secureUrl(url, flags), flags, tls, io.signal, proxy);
   } catch (err) {
     // The refusal may quote the server (an HTTP reason phrase).
     out.error(escaped(err));
@@ -194,6 +202,7 @@ function connect(
   flags: WsConnectFlags,
   tls: TlsClientOptions | undefined,
   signal: AbortSignal,
+  proxy: ProxyOption | undefined,
 ): Promise<WsClient> {
   return dialWs(url, {
     headers: parseHeaderFlags(flags.header),
@@ -205,6 +214,7 @@ function connect(
     ...(flags.reconnect ? { reconnect: true } : {}),
     preamble: flags.preamble.map((p) => encode(p, flags)),
     signal,
+    ...(proxy !== undefined ? { proxy } : {}),
   });
 }
 
