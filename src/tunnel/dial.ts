@@ -49,6 +49,10 @@ export const TUNNEL_DEFAULTS = Object.freeze({
  * asks it for a tunnel to `target` (`host:port`). It resolves with the
  * connected socket carrying the tunnel, paused as a fresh socket is, with
  * any bytes the proxy sent right behind its reply kept for the first read.
+ * (One case cannot be kept: a target that closed without a byte, its FIN
+ * arriving with the proxy's reply, has its 'end' emitted during the
+ * handshake; a reader attaching later finds `readableEnded` true. dial()'s
+ * Conn attaches at once and sees it.)
  * Rejects with NETKIT_DIAL_FAILED (the proxy cannot be reached),
  * NETKIT_TUNNEL_FAILED / NETKIT_TUNNEL_AUTH / NETKIT_TUNNEL_PROTOCOL (see
  * openTunnel), NETKIT_CONNECT_TIMEOUT, NETKIT_ABORTED, or an address error.
