@@ -53,22 +53,22 @@ export async function startTinyproxy(
 ): Promise<ForwardProxy | undefined> {
   if (!(await requireTool(t, 'tinyproxy'))) return undefined;
   const dir = await tempDir(t);
-  const port = await freePort();
   const user = options.auth ? 'netkit' : undefined;
   const password = options.auth ? `pw-${randomBytes(6).toString('hex')}` : undefined;
-  const conf = [
-    `Port ${port}`,
-    'Listen 127.0.0.1',
-    'Timeout 30',
-    'Allow 127.0.0.1',
-    'LogLevel Info',
-    'MaxClients 50',
-    ...(options.auth ? [`BasicAuth ${user} ${password}`] : []),
-  ].join('\n');
-  const file = path.join(dir, 'tinyproxy.conf');
-  await writeFile(file, `${conf}\n`);
-  const proc = spawnProc('tinyproxy', ['-d', '-c', file]);
-  return started(t, proc, 'http', port, user, password);
+  return launch(t, 'http', user, password, async (port) => {
+    const conf = [
+      `Port ${port}`,
+      'Listen 127.0.0.1',
+      'Timeout 30',
+      'Allow 127.0.0.1',
+      'LogLevel Info',
+      'MaxClients 50',
+      ...(options.auth ? [`BasicAuth ${user} ${password}`] : []),
+    ].join('\n');
+    const file = path.join(dir, 'tinyproxy.conf');
+    await writeFile(file, `${conf}\n`);
+    return { proc: spawnProc('tinyproxy', ['-d', '-c', file]), ready: /Accepting connections/ };
+  });
 }
 
 /**
@@ -101,21 +101,22 @@ export async function startDante(
     });
   }
   const dir = await tempDir(t);
-  const port = await freePort();
-  const conf = [
-    'logoutput: stderr',
-    `internal: 127.0.0.1 port = ${port}`,
-    'external: 127.0.0.1',
-    `socksmethod: ${options.auth ? 'username' : 'none'}`,
-    'clientmethod: none',
-    ...(root ? ['user.privileged: root', 'user.unprivileged: nobody'] : []),
-    'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
-    'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
-  ].join('\n');
-  const file = path.join(dir, 'danted.conf');
-  await writeFile(file, `${conf}\n`);
-  const proc = spawnProc('/usr/sbin/danted', ['-f', file, '-N', '1', '-p', path.join(dir, 'danted.pid')]);
-  return started(t, proc, 'socks5', port, user, password);
+  return launch(t, 'socks5', user, password, async (port) => {
+    const conf = [
+      'logoutput: stderr',
+      `internal: 127.0.0.1 port = ${port}`,
+      'external: 127.0.0.1',
+      `socksmethod: ${options.auth ? 'username' : 'none'}`,
+      'clientmethod: none',
+      ...(root ? ['user.privileged: root', 'user.unprivileged: nobody'] : []),
+      'client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
+      'socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }',
+    ].join('\n');
+    const file = path.join(dir, 'danted.conf');
+    await writeFile(file, `${conf}\n`);
+    const pid = path.join(dir, 'danted.pid');
+    return { proc: spawnProc('/usr/sbin/danted', ['-f', file, '-N', '1', '-p', pid]), ready: /running/ };
+  });
 }
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -124,39 +125,50 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** started waits until the proxy accepts connections, and stops it when the test ends. */
-async function started(
+/**
+ * launch starts a proxy on a free port and waits until it says it is ready
+ * and accepts connections. The port is free when picked, but another test
+ * may bind it before the proxy does: then the proxy exits, and it is started
+ * again on another port (three tries). It is stopped when the test ends.
+ */
+async function launch(
   t: TestContext,
-  proc: Proc,
   scheme: string,
-  port: number,
   user: string | undefined,
   password: string | undefined,
+  spawn: (port: number) => Promise<{ proc: Proc; ready: RegExp }>,
 ): Promise<ForwardProxy> {
-  const stop = async () => {
-    await proc.kill('SIGTERM');
-  };
-  t.after(stop);
-  const deadline = Date.now() + 10_000;
-  let exited = false;
-  void proc.exited.then(() => {
-    exited = true;
-  });
-  for (;;) {
-    if (exited) throw new Error(`${scheme} proxy exited at start:\n${proc.stderr()}${proc.stdout()}`);
-    if (await accepts(port)) break;
-    if (Date.now() > deadline) throw new Error(`${scheme} proxy not listening on ${port}:\n${proc.stderr()}`);
-    await new Promise((r) => setTimeout(r, 25));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const { proc, ready } = await spawn(port);
+    const stop = async () => {
+      await proc.kill('SIGTERM');
+    };
+    t.after(stop);
+    let exited = false;
+    void proc.exited.then(() => {
+      exited = true;
+    });
+    const deadline = Date.now() + 10_000;
+    const output = () => proc.stderr() + proc.stdout();
+    for (;;) {
+      if (exited) break;
+      if (ready.test(output()) && (await accepts(port)) && !exited) {
+        const auth = user === undefined ? '' : `${user}:${password}@`;
+        return {
+          url: `${scheme}://${auth}127.0.0.1:${port}`,
+          host: '127.0.0.1',
+          port,
+          ...(user !== undefined ? { user, password } : {}),
+          proc,
+          stop,
+        };
+      }
+      if (Date.now() > deadline) throw new Error(`${scheme} proxy not ready on ${port}:\n${output()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    if (attempt >= 3) throw new Error(`${scheme} proxy exited at start:\n${output()}`);
   }
-  const auth = user === undefined ? '' : `${user}:${password}@`;
-  return {
-    url: `${scheme}://${auth}127.0.0.1:${port}`,
-    host: '127.0.0.1',
-    port,
-    ...(user !== undefined ? { user, password } : {}),
-    proc,
-    stop,
-  };
 }
 
 function accepts(port: number): Promise<boolean> {
