@@ -58,7 +58,7 @@ export const ERROR_CODES = Object.freeze({
   /** Raised as `NetkitError`. */
   NETKIT_SOCKET_CLOSED: 'The UDP socket is closed.',
   /** Raised as `BodyTooLargeError`; carries `limit`, `url`. */
-  NETKIT_BODY_TOO_LARGE: 'An HTTP response body is larger than maxBodyBytes.',
+  NETKIT_BODY_TOO_LARGE: 'An HTTP request or response body is larger than maxBodyBytes.',
   /** Raised as `RedirectError`; carries `redirects`. */
   NETKIT_REDIRECT_FAILED:
     'An HTTP redirect could not be followed (limit reached, body not replayable, bad Location).',
