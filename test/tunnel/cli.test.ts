@@ -170,7 +170,7 @@ test('ws connect --proxy through danted, and through HTTP_PROXY', async (t) => {
   assert.equal(e.stdout, 'hello env\n');
 });
 
-test('rpc call --proxy through tinyproxy', async (t) => {
+test('rpc call --proxy through tinyproxy (gob, and jsonrpc2 over TCP; jsonrpc2 --http is a usage error)', async (t) => {
   const proxy = await startTinyproxy(t);
   if (!proxy) return;
   const server = await serveRpc('127.0.0.1:0', new Registry().register('Arith', arith));
@@ -186,6 +186,15 @@ test('rpc call --proxy through tinyproxy', async (t) => {
   ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '42');
+  const { serveJsonRpc2Tcp } = await import('../../src/rpc/jsonrpc2/index.js');
+  const j2 = await serveJsonRpc2Tcp('127.0.0.1:0', new Registry().register('Arith', arith));
+  t.after(() => j2.close());
+  const call = ['rpc', 'call', j2.address, 'Arith.Multiply', '{"A":6,"B":7}', '--codec', 'jsonrpc2'];
+  const j = await cli([...call, '--proxy', proxy.url]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.equal(j.stdout.trim(), '42');
+  const overHttp = await cli([...call, '--http', '--proxy', proxy.url]);
+  assert.equal(overHttp.code, 2, overHttp.stderr);
 });
 
 test('send --proxy through danted', async (t) => {

@@ -21,3 +21,26 @@ for (const [name, start] of [
     }
   });
 }
+
+test('dialJsonRpc2 over TCP through danted; an http:// target refuses a proxy, naming the option', async (t) => {
+  const { dialJsonRpc2, serveJsonRpc2Tcp } = await import('../../src/rpc/jsonrpc2/index.js');
+  const { InvalidArgumentError } = await import('../../src/errors.js');
+  const proxy = await startDante(t);
+  if (!proxy) return;
+  const server = await serveJsonRpc2Tcp('127.0.0.1:0', new Registry().register('Arith', arith));
+  t.after(() => server.close());
+  const client = await dialJsonRpc2(server.address, { proxy: proxy.url, timeout: 5000 });
+  t.after(() => client.close());
+  assert.equal(await client.call('Arith.Multiply', { A: 6, B: 7 }), 42);
+  // With the proxy gone the same dial fails: the option is used, not ignored.
+  await proxy.stop();
+  await assert.rejects(
+    dialJsonRpc2(server.address, { proxy: proxy.url, timeout: 5000 }),
+    (err: Error & { code?: string }) =>
+      ['NETKIT_DIAL_FAILED', 'NETKIT_TUNNEL_FAILED'].includes(err.code ?? ''),
+  );
+  await assert.rejects(
+    dialJsonRpc2('http://127.0.0.1:1/', { proxy: proxy.url }),
+    (err) => err instanceof InvalidArgumentError && err.option === 'proxy',
+  );
+});

@@ -42,7 +42,8 @@ otherwise; integers beyond 2^53 stay exact. A server error goes to stderr and
 exits 1 (NETKIT_RPC_SERVER_ERROR); a failed connection exits 3, a timeout 4.
 A server that speaks another codec or transport than --codec and --http say
 fails at once with NETKIT_RPC_PROTOCOL (exit 1), naming what it speaks.
-A proxy refusing the tunnel exits 3; --proxy is for gob and json (not jsonrpc2).
+A proxy refusing the tunnel exits 3; --proxy works for gob, json and jsonrpc2 over TCP
+(not jsonrpc2 --http).
 ${TLS_HELP}
 ${proxyHelp(false)}
 
@@ -78,10 +79,10 @@ async function runCall(
   let reply: unknown;
   const tls = await tlsFromFlags(flags);
   const proxy = proxyFromFlag(flags);
-  if (proxy !== undefined && flags.codec === 'jsonrpc2') {
+  if (proxy !== undefined && flags.codec === 'jsonrpc2' && flags.http) {
     throw new InvalidArgumentError(
       '--proxy',
-      'the jsonrpc2 codec does not go through a proxy yet; use gob or json',
+      'jsonrpc2 --http does not go through a proxy; jsonrpc2 over TCP, gob and json do',
     );
   }
   if (flags.codec === 'jsonrpc2') {
@@ -90,6 +91,7 @@ async function runCall(
       timeout,
       signal: ctx.io.signal,
       ...(tls !== undefined ? { tls } : {}),
+      ...(proxy !== undefined ? { proxy } : {}),
     });
     try {
       reply = await client.call(method, args, { timeout, signal: ctx.io.signal });
