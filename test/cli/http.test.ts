@@ -132,7 +132,16 @@ test('http post --data-file or --cacert naming a missing file: NETKIT_FILE_ACCES
 });
 
 test('RELIABILITY 35: http serve --max-conns refuses one connection more with RST and logs it; --idle-timeout reaps a silent request', async (t) => {
-  const run = startCli(['http', 'serve', '127.0.0.1:0', '--max-conns', '1', '--idle-timeout', '300ms', '--json']);
+  const run = startCli([
+    'http',
+    'serve',
+    '127.0.0.1:0',
+    '--max-conns',
+    '1',
+    '--idle-timeout',
+    '300ms',
+    '--json',
+  ]);
   t.after(() => run.abort());
   const [, address] = await run.waitFor(/"address":"([^"]+)"/);
   const [host, port] = [address!.slice(0, address!.lastIndexOf(':')), Number(address!.split(':').pop())];
