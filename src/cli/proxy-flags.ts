@@ -5,7 +5,7 @@ import {
   type ProxyOption,
   type ProxySpec,
   parseProxyUrl,
-  proxyFromEnv,
+  proxyVarFromEnv,
 } from '../tunnel/index.js';
 
 /** ProxyFlags are the forward-proxy flags of the client commands. */
@@ -61,8 +61,8 @@ export function proxyChooser(flags: ProxyFlags, env: ProxyEnv): ProxyOption | un
   const scoped = exempt === undefined ? env : { ...env, no_proxy: undefined, NO_PROXY: undefined };
   return (url) => {
     if (direct(url)) return undefined;
-    const chosen = proxyFromEnv(url, scoped);
-    return chosen === undefined ? undefined : parseProxyUrl(chosen, 'the proxy environment variable');
+    const chosen = proxyVarFromEnv(url, scoped);
+    return chosen === undefined ? undefined : parseProxyUrl(chosen.value, chosen.name);
   };
 }
 

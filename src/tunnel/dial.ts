@@ -174,6 +174,14 @@ function checkTarget(target: string): { host: string; port: number } {
       `${JSON.stringify(target)}: the port must be a number from 1 to 65535`,
     );
   }
+  // The host goes into the CONNECT request line and Host header as it is: a CR, LF or space
+  // in it would let a caller's input write extra lines, or a second request, to the proxy.
+  if (/[\x00-\x20\x7f]/.test(host)) {
+    throw new InvalidArgumentError(
+      'target',
+      `${JSON.stringify(target)}: the host holds a space or control character`,
+    );
+  }
   if (Buffer.byteLength(host) > 255) {
     throw new InvalidArgumentError('target', 'the host name is over 255 bytes');
   }

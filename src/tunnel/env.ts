@@ -17,6 +17,18 @@ export type ProxyEnv = Readonly<Record<string, string | undefined>>;
 
 /** proxyFromEnv returns the proxy URL the environment gives for `url`, or undefined to go direct. */
 export function proxyFromEnv(url: string | URL, env: ProxyEnv = process.env): string | undefined {
+  return proxyVarFromEnv(url, env)?.value;
+}
+
+/**
+ * proxyVarFromEnv is proxyFromEnv with the name of the variable the proxy
+ * came from (`https_proxy`, `ALL_PROXY`…), so a bad value can be reported
+ * naming the variable to fix.
+ */
+export function proxyVarFromEnv(
+  url: string | URL,
+  env: ProxyEnv = process.env,
+): { name: string; value: string } | undefined {
   const u = url instanceof URL ? url : new URL(url);
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
   const plain = u.protocol === 'http:' || u.protocol === 'ws:';
@@ -26,17 +38,17 @@ export function proxyFromEnv(url: string | URL, env: ProxyEnv = process.env): st
     (secure ? envValue(env, 'https_proxy') : envValue(env, 'http_proxy', !cgi)) ?? envValue(env, 'all_proxy');
   if (proxy === undefined) return undefined;
   const port = Number(u.port || (secure ? 443 : 80));
-  if (new NoProxy(envValue(env, 'no_proxy')).matches(u.hostname, port)) return undefined;
+  if (new NoProxy(envValue(env, 'no_proxy')?.value).matches(u.hostname, port)) return undefined;
   return proxy;
 }
 
 /** envValue is `name` in lower case, else in upper case (unless `upper` is false); empty counts as unset. */
-function envValue(env: ProxyEnv, name: string, upper = true): string | undefined {
-  const lower = env[name.toLowerCase()];
-  if (lower !== undefined && lower.trim() !== '') return lower.trim();
-  if (!upper) return undefined;
-  const up = env[name.toUpperCase()];
-  return up !== undefined && up.trim() !== '' ? up.trim() : undefined;
+function envValue(env: ProxyEnv, name: string, upper = true): { name: string; value: string } | undefined {
+  for (const key of upper ? [name.toLowerCase(), name.toUpperCase()] : [name.toLowerCase()]) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') return { name: key, value: v.trim() };
+  }
+  return undefined;
 }
 
 /**
@@ -56,8 +68,8 @@ export type ProxyOption = ProxyInput | 'env' | ((url: URL) => ProxyInput | undef
 export function chooseProxy(option: ProxyOption | undefined, url: URL): ProxySpec | undefined {
   if (option === undefined || option === '') return undefined;
   if (option === 'env') {
-    const fromEnv = proxyFromEnv(url);
-    return fromEnv === undefined ? undefined : parseProxyUrl(fromEnv, 'proxy (from the environment)');
+    const fromEnv = proxyVarFromEnv(url);
+    return fromEnv === undefined ? undefined : parseProxyUrl(fromEnv.value, `proxy (${fromEnv.name})`);
   }
   if (typeof option === 'function') {
     const picked = option(url);

@@ -13,7 +13,7 @@ import type { ReplyReader } from './reply-reader.js';
  * blank line is the target's.
  */
 
-const HEAD_END = Buffer.from('\r\n\r\n');
+const LF = Buffer.from('\n');
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?$/;
 
 /** connectRequest is the CONNECT request for `target` (`host:port`, IPv6 bracketed). */
@@ -47,34 +47,71 @@ export async function httpConnect(
       target,
       ...(limit !== undefined ? { limit } : {}),
     });
-  const head = await reader.until(
-    HEAD_END,
-    maxReplyBytes,
-    (received) =>
-      fail(
-        'NETKIT_TUNNEL_PROTOCOL',
-        received.length === 0
-          ? `closed the connection without answering CONNECT ${target}`
-          : `closed the connection in the middle of its reply to CONNECT ${target} (after ${received.length} bytes: ${shown(received)})`,
-      ),
-    (received) =>
-      fail(
-        'NETKIT_TUNNEL_PROTOCOL',
-        `reply head to CONNECT ${target} is over maxReplyBytes (${maxReplyBytes}) without an end (starts ${shown(received)}); check that this is an HTTP proxy`,
-        maxReplyBytes,
-      ),
-  );
-  const text = head.toString('latin1');
-  const statusLine = text.slice(0, text.indexOf('\r\n'));
-  const m = STATUS_LINE.exec(statusLine);
-  if (m === null) {
-    throw fail(
-      'NETKIT_TUNNEL_PROTOCOL',
-      `answered CONNECT with ${shown(head)}, not an HTTP/1 status line; check that this is an HTTP proxy (for a SOCKS proxy, use socks5://)`,
+  // Interim 1xx answers (RFC 9110 section 15.2) come before the final one and are skipped;
+  // maxReplyBytes bounds all the heads together, so a stream of 1xx cannot go on forever.
+  let read = 0;
+  for (;;) {
+    const head = await readHead(reader, maxReplyBytes - read, (received, tooLong) =>
+      tooLong
+        ? fail(
+            'NETKIT_TUNNEL_PROTOCOL',
+            `reply head to CONNECT ${target} is over maxReplyBytes (${maxReplyBytes}) without an end (starts ${shown(received)}); check that this is an HTTP proxy`,
+            maxReplyBytes,
+          )
+        : fail(
+            'NETKIT_TUNNEL_PROTOCOL',
+            received.length === 0 && read === 0
+              ? `closed the connection without answering CONNECT ${target}`
+              : `closed the connection in the middle of its reply to CONNECT ${target} (after ${read + received.length} bytes: ${shown(received)})`,
+          ),
     );
+    read += head.length;
+    const text = head.toString('latin1');
+    const statusLine = text.slice(0, text.indexOf('\n')).replace(/\r$/, '');
+    const m = STATUS_LINE.exec(statusLine);
+    if (m === null) {
+      throw fail(
+        'NETKIT_TUNNEL_PROTOCOL',
+        `answered CONNECT with ${shown(head)}, not an HTTP/1 status line; check that this is an HTTP proxy (for a SOCKS proxy, use socks5://)`,
+      );
+    }
+    const status = Number(m[1]);
+    // 101 would switch protocols, which a CONNECT does not ask for: it falls through to a refusal.
+    if (status >= 100 && status < 200 && status !== 101) continue;
+    return final(proxy, target, status, safeText(m[2] ?? '').trim());
   }
-  const status = Number(m[1]);
-  const reason = safeText(m[2] ?? '').trim();
+}
+
+/**
+ * readHead reads one reply head: lines up to an empty one, at most `limit`
+ * bytes. Lines end in CRLF, or in a bare LF, which RFC 9112 section 2.2
+ * lets a recipient accept (some small proxies send it); waiting for a CRLF
+ * that never comes would hang until the timeout. It reads a line one byte
+ * at a time, so no byte past the head leaves the socket.
+ */
+async function readHead(
+  reader: ReplyReader,
+  limit: number,
+  fail: (received: Buffer, tooLong: boolean) => Error,
+): Promise<Buffer> {
+  const lines: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const line = await reader.until(
+      LF,
+      limit - size,
+      (received) => fail(Buffer.concat([...lines, received]), false),
+      (received) => fail(Buffer.concat([...lines, received]), true),
+    );
+    lines.push(line);
+    size += line.length;
+    if (line.length <= 2 && (line.length === 1 || line[0] === 0x0d)) return Buffer.concat(lines, size);
+    if (size >= limit) throw fail(Buffer.concat(lines, size), true);
+  }
+}
+
+/** final turns the final status of a CONNECT into success (2xx) or a TunnelError. */
+function final(proxy: ProxySpec, target: string, status: number, reason: string): void {
   if (status >= 200 && status < 300) return;
   const said = `${status}${reason ? ` ${reason}` : ''}`;
   // 407 is the standard answer; tinyproxy answers a CONNECT's bad credentials with 401.

@@ -14,7 +14,14 @@ export {
   openTunnel,
   TUNNEL_DEFAULTS,
 } from './dial.js';
-export { checkProxyOption, chooseProxy, type ProxyEnv, type ProxyOption, proxyFromEnv } from './env.js';
+export {
+  checkProxyOption,
+  chooseProxy,
+  type ProxyEnv,
+  type ProxyOption,
+  proxyFromEnv,
+  proxyVarFromEnv,
+} from './env.js';
 export { NoProxy } from './no-proxy.js';
 export {
   DEFAULT_PROXY_PORT,

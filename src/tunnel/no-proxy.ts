@@ -46,6 +46,9 @@ export class NoProxy {
         continue;
       }
       if (h === e.host) return true;
+      // An IP literal has many spellings (`::1`, `0:0::1`; WHATWG URL writes `[::ffff:127.0.0.1]`
+      // as `[::ffff:7f00:1]`): compare addresses, not text.
+      if (family !== 0 && net.isIP(e.host) !== 0 && sameAddress(h, e.host)) return true;
       if (family === 0 && net.isIP(e.host) === 0 && h.endsWith(`.${e.host}`)) return true;
     }
     return false;
@@ -80,6 +83,13 @@ function parseEntry(item: string): Entry | undefined {
   }
   const host = normalizeHost(text.replace(/^\*?\./, ''));
   return host === '' ? undefined : { host, port, cidr: undefined };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  const list = new net.BlockList();
+  const family = net.isIP(b) === 4 ? 'ipv4' : 'ipv6';
+  list.addAddress(b, family);
+  return list.check(a, net.isIP(a) === 4 ? 'ipv4' : 'ipv6');
 }
 
 function normalizeHost(host: string): string {

@@ -66,10 +66,10 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
   try {
     url = new URL(withScheme);
   } catch {
-    throw bad(`${JSON.stringify(text)} is not a valid URL`);
+    throw bad(`${JSON.stringify(redact(text))} is not a valid URL`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === '') throw bad(`${JSON.stringify(text)} names no host`);
+  if (host === '') throw bad(`${JSON.stringify(redact(text))} names no host`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw bad(`${JSON.stringify(redact(text))} has a path, query or fragment; a proxy URL has none`);
   }
@@ -105,9 +105,15 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
   });
 }
 
-/** redact hides the password of a URL-like text, for messages. */
+/**
+ * redact hides the password of a URL-like text, for messages. The text may
+ * be an invalid URL (that is why it is shown), so everything up to the
+ * last `@` counts as credentials: a password may hold an unescaped `@`,
+ * `/`, `?` or `#`, and a scheme may be missing. Hiding too much of a bad
+ * URL costs a clue; hiding too little prints a secret.
+ */
 export function redact(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
+  return text.replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?[^:@/]*):.*@/is, '$1:***@');
 }
 
 function decode(part: string, option: string): string {

@@ -209,3 +209,19 @@ test('send --proxy through danted', async (t) => {
   const summary = await recv.summary();
   assert.equal(summary.files, 1);
 });
+
+test('a bad proxy in the environment is exit 2 naming the variable, its password hidden', async () => {
+  for (const [env, name] of [
+    [{ HTTP_PROXY: 'ftp://127.0.0.1:21' }, 'HTTP_PROXY'],
+    [{ http_proxy: 'http://u:s3cr3t@127.0.0.1:99999' }, 'http_proxy'],
+    [{ ALL_PROXY: 'garbage:::' }, 'ALL_PROXY'],
+  ] as [Record<string, string>, string][]) {
+    const r = await run(['http', 'get', 'http://127.0.0.1:9/'], env);
+    assert.equal(r.code, 2, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`\\b${name}\\b`));
+    assert.doesNotMatch(r.stderr, /s3cr3t/);
+  }
+  const ws = await run(['ws', 'connect', 'ws://127.0.0.1:9/'], { all_proxy: 'socks4://127.0.0.1:1' });
+  assert.equal(ws.code, 2, ws.stderr);
+  assert.match(ws.stderr, /\ball_proxy\b/);
+});

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { TunnelError } from '../../src/errors.js';
+import { InvalidArgumentError, TunnelError } from '../../src/errors.js';
 import { dialTunnel } from '../../src/tunnel/index.js';
 
 /** fakeProxy runs `behave` for each connection, handing it the socket and the first bytes the client sent. */
@@ -241,4 +241,111 @@ test('the CONNECT request names the target and carries Basic credentials, percen
   assert.equal(lines[0], 'CONNECT [::1]:8443 HTTP/1.1');
   assert.ok(lines.includes('Host: [::1]:8443'));
   assert.ok(lines.includes(`Proxy-Authorization: Basic ${Buffer.from('al@ice:p:ss').toString('base64')}`));
+});
+
+test('interim 1xx answers are skipped and bare-LF heads are read; the bytes behind reach the caller', async (t) => {
+  const after = 'SSH-2.0-target\r\n';
+  for (const reply of [
+    'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 Connection established\r\n\r\n',
+    'HTTP/1.1 102 Processing\r\nX-A: 1\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 200 OK\r\n\r\n',
+    'HTTP/1.0 200 Connection established\nProxy-Agent: tiny\n\n',
+    'HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\r\n\n',
+    // A 2xx to CONNECT has no body (RFC 9110 section 9.3.6): the "body" is the target's.
+    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n',
+  ]) {
+    const port = await fakeProxy(t, (s) => s.write(reply + after));
+    const socket = await dialTunnel(`http://127.0.0.1:${port}`, TARGET, opts);
+    t.after(() => socket.destroy());
+    let got = '';
+    for await (const chunk of socket) {
+      got += (chunk as Buffer).toString('latin1');
+      if (got.length >= after.length) break;
+    }
+    assert.equal(got, after, JSON.stringify(reply));
+  }
+});
+
+test('a stream of 1xx answers ends at maxReplyBytes, and a 101 is a refusal', async (t) => {
+  const spewing = await fakeProxy(t, (s) => {
+    const spew = () => {
+      if (!s.destroyed && s.write('HTTP/1.1 100 Continue\r\n\r\n'.repeat(20))) setImmediate(spew);
+      else s.once('drain', spew);
+    };
+    spew();
+  });
+  const err = await failure(dialTunnel(`http://127.0.0.1:${spewing}`, TARGET, opts));
+  assert.equal(err.code, 'NETKIT_TUNNEL_PROTOCOL');
+  assert.equal(err.limit, 1024);
+  const switching = await fakeProxy(t, (s) => s.write('HTTP/1.1 101 Switching Protocols\r\n\r\n'));
+  const refused = await failure(dialTunnel(`http://127.0.0.1:${switching}`, TARGET, opts));
+  assert.equal(refused.code, 'NETKIT_TUNNEL_FAILED');
+  assert.equal(refused.status, 101);
+});
+
+test('replies split at every byte reach the same end: HTTP with a 1xx, SOCKS5 with a domain or IPv6 bound address', async (t) => {
+  const after = Buffer.from('banner\r\n');
+  const rows: [string, Buffer][] = [
+    ['http', Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\nVia: p\n\n')],
+    ['socks5h', Buffer.from([0x05, 0x00, 0x00, 0x03, 0, 0x01, 0xbb])],
+    [
+      'socks5h',
+      Buffer.concat([
+        Buffer.from([0x05, 0x00, 0x00, 0x03, 255]),
+        Buffer.alloc(255, 0x61),
+        Buffer.from([0, 80]),
+      ]),
+    ],
+    [
+      'socks5h',
+      Buffer.concat([Buffer.from([0x05, 0x00, 0x00, 0x04]), Buffer.alloc(16, 0xfe), Buffer.from([0, 80])]),
+    ],
+  ];
+  for (const [scheme, head] of rows) {
+    const reply = Buffer.concat([head, after]);
+    // Every cut inside a short reply; every 17th inside the 262-byte one, and its last few.
+    const cuts = [...Array(reply.length).keys()]
+      .slice(1)
+      .filter((c) => reply.length < 100 || c % 17 === 0 || c > head.length - 4);
+    for (const cut of cuts) {
+      const port = await fakeProxy(t, (s) => {
+        const send = () => {
+          s.write(reply.subarray(0, cut));
+          setTimeout(() => s.write(reply.subarray(cut)), 2);
+        };
+        if (scheme === 'http') send();
+        else {
+          s.write(Buffer.from([0x05, 0x00]));
+          s.once('data', send);
+        }
+      });
+      const socket = await dialTunnel(`${scheme}://127.0.0.1:${port}`, TARGET, opts);
+      let got = Buffer.alloc(0);
+      for await (const chunk of socket) {
+        got = Buffer.concat([got, chunk as Buffer]);
+        if (got.length >= after.length) break;
+      }
+      socket.destroy();
+      assert.equal(got.toString(), after.toString(), `${scheme} ${head.length}-byte reply, cut at ${cut}`);
+    }
+  }
+});
+
+test('a target host with CR, LF or a space is refused before the proxy gets a byte', async (t) => {
+  let requests = 0;
+  const port = await fakeProxy(t, (s) => {
+    requests++;
+    s.write('HTTP/1.1 200 OK\r\n\r\n');
+  });
+  for (const target of [
+    'evil\r\n\r\nGET /admin HTTP/1.1\r\nHost x\r\n\r\nx:443',
+    'evil\r\nX-Injected 1:443',
+    'a b:443',
+  ]) {
+    await assert.rejects(
+      dialTunnel(`http://127.0.0.1:${port}`, target, opts),
+      (e: unknown) => e instanceof InvalidArgumentError && e.option === 'target',
+      JSON.stringify(target),
+    );
+  }
+  assert.equal(requests, 0);
 });

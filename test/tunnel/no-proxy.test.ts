@@ -72,3 +72,18 @@ test('chooseProxy: none, a URL, a function per URL', () => {
   );
   assert.equal(chooseProxy(() => 'http://p:1', url)?.port, 1);
 });
+
+test('NoProxy compares IP addresses, not their spelling', () => {
+  const table: [string, string, boolean][] = [
+    // WHATWG URL writes [::ffff:127.0.0.1] as [::ffff:7f00:1]; the entry is the other spelling.
+    ['::ffff:127.0.0.1', '[::ffff:7f00:1]', true],
+    ['0:0:0:0:0:0:0:1', '[::1]', true],
+    ['[0::1]:80', '::1', true],
+    ['[0::1]:81', '::1', false],
+    ['::1', '::2', false],
+    ['10.0.0.1', '10.0.0.2', false],
+  ];
+  for (const [i, [list, host, want]] of table.entries()) {
+    assert.equal(new NoProxy(list).matches(host, 80), want, `#${i}: ${list} vs ${host}`);
+  }
+});

@@ -58,3 +58,27 @@ test('a password never shows in href or in an error message', () => {
     (e: unknown) => !(e as Error).message.includes('secret'),
   );
 });
+
+test('a password never shows in the message for a proxy URL that does not parse', () => {
+  // Each password holds a character that ends a URL's authority early, or the URL is bad after it.
+  for (const bad of [
+    'http://u:s3cr3t@p:99999',
+    'http://u:s3cr3t@p:port',
+    'http://u:s3c@r3t@p:1/x',
+    'http://u:s3c/r3t@p:1',
+    'http://u:s3c#r3t@p:1',
+    'http://u:s3c?r3t@p:1',
+    'u:s3cr3t@p:1/x',
+    'socks5://u:s3cr3t@:1',
+  ]) {
+    assert.throws(
+      () => parseProxyUrl(bad, '--proxy'),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidArgumentError, bad);
+        assert.doesNotMatch(e.message, /s3c|r3t/, `${bad}: ${e.message}`);
+        return true;
+      },
+      bad,
+    );
+  }
+});
