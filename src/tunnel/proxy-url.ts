@@ -38,8 +38,8 @@ export interface ProxySpec {
 export type ProxyInput = string | URL | ProxySpec;
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-// The authority's explicit port, if any: WHATWG URL drops a default one (:80 for http), curl keeps it.
-const EXPLICIT_PORT = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/i;
+// The port after the host, if any: WHATWG URL drops a default one (:80 for http), curl keeps it.
+const HOST_PORT = /^(?:\[[^\]]*\]|[^:]*):(\d+)$/;
 
 /**
  * parseProxyUrl validates a proxy URL and returns its parts; failures are
@@ -62,6 +62,10 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
   if (!(PROXY_SCHEMES as readonly string[]).includes(scheme)) {
     throw bad(`unsupported proxy scheme ${JSON.stringify(`${scheme}://`)}`);
   }
+  const explicit = explicitPort(withScheme);
+  const port = explicit === undefined ? DEFAULT_PROXY_PORT : Number(explicit);
+  // Checked before the URL parser, whose message for :65536 would only say "not a valid URL".
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`port ${explicit} is not 1-65535`);
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -73,10 +77,9 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw bad(`${JSON.stringify(redact(text))} has a path, query or fragment; a proxy URL has none`);
   }
-  const explicit = EXPLICIT_PORT.exec(withScheme)?.[1];
-  const port = explicit === undefined ? DEFAULT_PROXY_PORT : Number(explicit);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(`port ${explicit} is not 1-65535`);
-  const username = url.username === '' ? undefined : decode(url.username, option);
+  // `:password@` alone (an empty user name) is still a credential, as in curl: it is sent
+  // (Basic `:password`), not dropped; SOCKS5 refuses it below, as RFC 1929 needs a user name.
+  const username = url.username === '' && url.password === '' ? undefined : decode(url.username, option);
   const password =
     url.password === '' ? (username === undefined ? undefined : '') : decode(url.password, option);
   if (scheme !== 'http') {
@@ -92,9 +95,15 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
     if (username !== undefined && password === '') {
       throw new InvalidArgumentError(option, 'SOCKS5 username/password authentication needs a password');
     }
+    if (username === '') {
+      throw new InvalidArgumentError(
+        option,
+        'SOCKS5 username/password authentication needs a user name (RFC 1929: 1 to 255 bytes)',
+      );
+    }
   }
   const hostText = net.isIPv6(host) ? `[${host}]` : host;
-  const userText = username === undefined ? '' : `${encodeURIComponent(username)}@`;
+  const userText = username === undefined || username === '' ? '' : `${encodeURIComponent(username)}@`;
   return Object.freeze({
     scheme: scheme as ProxyScheme,
     host,
@@ -103,6 +112,16 @@ export function parseProxyUrl(input: ProxyInput, option = 'proxy'): ProxySpec {
     password,
     href: `${scheme}://${userText}${hostText}:${port}`,
   });
+}
+
+/**
+ * explicitPort is the port written in a URL's authority, or undefined. The
+ * host starts after the authority's last `@`: with `user:1234@proxy`, 1234
+ * is a password, not the port.
+ */
+function explicitPort(url: string): string | undefined {
+  const authority = url.slice(url.indexOf('//') + 2).split(/[/?#]/)[0]!;
+  return HOST_PORT.exec(authority.slice(authority.lastIndexOf('@') + 1))?.[1];
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { connectRequest } from '../../src/tunnel/http-connect.js';
 import { parseProxyUrl } from '../../src/tunnel/index.js';
 
 test('parseProxyUrl reads proxy URLs as curl does', () => {
@@ -81,4 +82,24 @@ test('a password never shows in the message for a proxy URL that does not parse'
       bad,
     );
   }
+});
+
+test('a numeric password is not taken for the port, and a password with no user name is kept', () => {
+  const table: [string, number, string | undefined, string | undefined][] = [
+    ['http://u:1234@proxy', 1080, 'u', '1234'],
+    ['socks5h://bob:4242@proxy', 1080, 'bob', '4242'],
+    ['http://u:1234@proxy:3128', 3128, 'u', '1234'],
+    ['http://u:p@ss:99@proxy:8080', 8080, 'u', 'p@ss:99'],
+    ['http://:pw@proxy:3128', 3128, '', 'pw'],
+  ];
+  for (const [i, [url, port, username, password]] of table.entries()) {
+    const spec = parseProxyUrl(url);
+    assert.deepEqual([spec.port, spec.username, spec.password], [port, username, password], `#${i}: ${url}`);
+    assert.doesNotMatch(spec.href, /@.*@|:\/\/@/, `#${i}: href ${spec.href}`);
+  }
+  // curl sends `:pw` as the Basic credentials; RFC 1929 needs a user name of at least one byte.
+  const request = connectRequest(parseProxyUrl('http://:pw@proxy:3128'), 'target:443').toString('latin1');
+  assert.ok(request.includes(`Proxy-Authorization: Basic ${Buffer.from(':pw').toString('base64')}\r\n`));
+  assert.throws(() => parseProxyUrl('socks5://:pw@proxy', '--proxy'), { option: '--proxy' });
+  assert.throws(() => parseProxyUrl('http://p:65536', '--proxy'), /port 65536 is not 1-65535/);
 });
