@@ -28,7 +28,14 @@ export function proxyFromEnv(url: string | URL, env: ProxyEnv = process.env): st
 export function proxyVarFromEnv(
   url: string | URL,
   env: ProxyEnv = process.env,
-): { name: string; value: string } | undefined {
+):
+  | {
+      /** name is the variable as it is spelled in the environment (`https_proxy`, `ALL_PROXY`). */
+      name: string;
+      /** value is the proxy URL it holds. */
+      value: string;
+    }
+  | undefined {
   const u = url instanceof URL ? url : new URL(url);
   const secure = u.protocol === 'https:' || u.protocol === 'wss:';
   const plain = u.protocol === 'http:' || u.protocol === 'ws:';
