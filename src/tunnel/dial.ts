@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { domainToASCII } from 'node:url';
 import { type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { osErrorText } from '../internal/os-errors.js';
@@ -131,11 +132,14 @@ export async function openTunnel(
   try {
     if (signal?.aborted) throw signal.reason;
     if (spec.scheme === 'http') {
+      // The CONNECT line is ASCII: a name beyond it goes as its IDNA (punycode) form, as a URL's
+      // host does; written as latin1 it would be garbled into another host (例え.jp as H.jp).
+      const name = isAscii(host) ? host : domainToASCII(host);
       await httpConnect(
         socket,
         reader,
         spec,
-        net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`,
+        net.isIPv6(name) ? `[${name}]:${port}` : `${name}:${port}`,
         maxReplyBytes,
       );
     } else {
@@ -182,10 +186,20 @@ function checkTarget(target: string): { host: string; port: number } {
       `${JSON.stringify(target)}: the host holds a space or control character`,
     );
   }
+  if (!isAscii(host) && domainToASCII(host) === '') {
+    throw new InvalidArgumentError(
+      'target',
+      `${JSON.stringify(target)}: the host is not a valid domain name`,
+    );
+  }
   if (Buffer.byteLength(host) > 255) {
     throw new InvalidArgumentError('target', 'the host name is over 255 bytes');
   }
   return { host: host.replace(/%.*$/, ''), port };
+}
+
+function isAscii(text: string): boolean {
+  return /^[\x00-\x7f]*$/.test(text);
 }
 
 /** proxyDialError says that the proxy, not the target, could not be reached. */

@@ -349,3 +349,22 @@ test('a target host with CR, LF or a space is refused before the proxy gets a by
   }
   assert.equal(requests, 0);
 });
+
+test('a CONNECT to a name beyond ASCII asks for its IDNA form, never garbled bytes', async (t) => {
+  const requests: string[] = [];
+  const port = await fakeProxy(t, (s, first) => {
+    requests.push(first.toString('latin1'));
+    s.write('HTTP/1.1 200 OK\r\n\r\n');
+  });
+  for (const target of ['例え.jp:443', 'bücher.example:443']) {
+    const socket = await dialTunnel(`http://127.0.0.1:${port}`, target, opts);
+    socket.destroy();
+  }
+  assert.deepEqual(
+    requests.map((r) => r.split('\r\n', 2)),
+    [
+      ['CONNECT xn--r8jz45g.jp:443 HTTP/1.1', 'Host: xn--r8jz45g.jp:443'],
+      ['CONNECT xn--bcher-kva.example:443 HTTP/1.1', 'Host: xn--bcher-kva.example:443'],
+    ],
+  );
+});
