@@ -301,6 +301,8 @@ async function interrupt(proc: Proc, expected = 0): Promise<void> {
 }
 
 test('README.md code blocks run', async (t) => {
+  // test-output/ is not in a fresh clone.
+  await mkdir(path.join(ROOT, 'test-output'), { recursive: true });
   const base = await mkdtemp(path.join(ROOT, 'test-output', 'readme-'));
   t.after(() => rm(base, { recursive: true, force: true }));
   const bin = path.join(base, 'bin');

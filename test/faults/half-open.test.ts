@@ -348,8 +348,11 @@ test('without userTimeout a writer caught by the black hole is still retransmitt
   // retransmits instead, for about 15 minutes (tcp_retries2 = 15), and nothing fails.
   assert.equal(failed, false, 'the write failed: has a user timeout become the default?');
   assert.equal(sock?.state, 'ESTABLISHED');
-  assert.equal(sock?.timer, 'retransmit');
+  // `retransmit` when the partition caught data in flight; `probe` (the persist timer) when the
+  // server's window happened to be full at that moment. Either way it is not keep-alive's timer.
+  assert.ok(sock?.timer === 'retransmit' || sock?.timer === 'probe', `timer ${sock?.timer}`);
   figure(t, 'half-open client mid-write, no userTimeout', {
+    timer: sock?.timer ?? '-',
     waited_ms: KEEPALIVE_BOUND_MS + SLACK_MS,
     failed,
     retransmits: sock?.retransmits ?? -1,
