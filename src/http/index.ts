@@ -22,7 +22,7 @@ export {
   type RequestOptions,
   request,
 } from './client/index.js';
-export { formatRequest, type RequestInfo } from './inspect.js';
+export { type BodyInfo, formatRequest, type RequestInfo, type TlsInfo } from './inspect.js';
 export {
   HTTP_SERVER_DEFAULTS,
   type HttpHandler,

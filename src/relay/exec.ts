@@ -95,7 +95,9 @@ export function execFailed(program: string, cause: unknown): ExecError {
 
 /** ExecExit is how a child ended: its exit code, or the signal that killed it. */
 export interface ExecExit {
+  /** code is the exit status, or null when a signal ended the program. */
   code: number | null;
+  /** signal is the signal that ended the program, or null when it exited. */
   signal: NodeJS.Signals | null;
 }
 

@@ -14,10 +14,18 @@ export {
 } from './api.js';
 export { type Balance, HEALTH_DEFAULTS, type HealthCheck, type TargetChange } from './balance.js';
 export type { SendProxy } from './client-header.js';
-export { type DumpChunk, type DumpEvent, type DumpMode, dumpEvent, formatDump } from './dump.js';
+export {
+  type DumpChunk,
+  type DumpEvent,
+  type DumpMode,
+  type DumpOptions,
+  dumpEvent,
+  formatDump,
+} from './dump.js';
 export { parseEndpoint, type RelayEndpoint } from './endpoint.js';
-export { ExecSpawner, ExecStream, splitArgv } from './exec.js';
+export { type ExecExit, type ExecOptions, ExecSpawner, ExecStream, splitArgv } from './exec.js';
 export { parseFaults, type ToxicSpec } from './faults/index.js';
+export type { ToxicType } from './faults/spec.js';
 export {
   checkProxySpec,
   HubError,

@@ -12,6 +12,13 @@ export { dialRpc, type RpcDialOptions } from './client/dial.js';
 export { createRpcPool, type RpcPoolOptions } from './client/pool.js';
 export { CODECS, type CodecName, createClientCodec, createServerCodec } from './codec/index.js';
 export { parseJson, stringifyJson } from './codec/lossless-json.js';
+export type {
+  ClientCodec,
+  IncomingRequest,
+  IncomingResponse,
+  ResponseHeader,
+  ServerCodec,
+} from './codec/types.js';
 export { RpcProtocolError, ServerError, type WireProtocol } from './errors.js';
 export * from './gob/index.js';
 export * from './jsonrpc2/index.js';

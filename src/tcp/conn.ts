@@ -37,7 +37,14 @@ export interface ConnOptions {
   /** highWaterMark is how many unread bytes Conn buffers before pausing the socket. */
   highWaterMark?: number | undefined;
   /** unix names the ends of a Unix domain socket (Node reports no address for them). */
-  unix?: { local: string; remote: string } | undefined;
+  unix?:
+    | {
+        /** local is this end's socket path (`@` when unnamed). */
+        local: string;
+        /** remote is the peer's socket path (`@` when unnamed). */
+        remote: string;
+      }
+    | undefined;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();

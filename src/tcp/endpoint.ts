@@ -6,7 +6,9 @@ export interface IpEndpoint {
   readonly network: 'tcp' | 'udp';
   /** ip is the textual IP address (IPv4-mapped IPv6 addresses are shown as IPv4, as Go does). */
   readonly ip: string;
+  /** port is the port number. */
   readonly port: number;
+  /** family is 4 or 6, after an IPv4-mapped IPv6 address is shown as IPv4. */
   readonly family: 4 | 6;
   /** address is Go's `TCPAddr.String()`: `127.0.0.1:80`, `[::1]:80`. */
   readonly address: string;
@@ -14,9 +16,13 @@ export interface IpEndpoint {
 
 /** UnixEndpoint is a Unix domain socket's path: Go's `UnixAddr`. ip, port and family are empty. */
 export interface UnixEndpoint {
+  /** network is always `unix`. */
   readonly network: 'unix';
+  /** ip is empty: a Unix socket has no IP address. */
   readonly ip: '';
+  /** port is 0: a Unix socket has no port. */
   readonly port: 0;
+  /** family is 0: neither IPv4 nor IPv6. */
   readonly family: 0;
   /** address is the socket's path (`@` for the unnamed client end, as Linux tools show it). */
   readonly address: string;

@@ -3,9 +3,9 @@
  *
  * @module netkit/tcp
  */
-export { Conn, type ConnSummary, type PeerClose, type ReadOptions } from './conn.js';
+export { Conn, type ConnOptions, type ConnSummary, type PeerClose, type ReadOptions } from './conn.js';
 export { DIAL_DEFAULTS, type DialOptions, dial, dialSocket } from './dial.js';
-export type { Endpoint } from './endpoint.js';
+export type { Endpoint, IpEndpoint, UnixEndpoint } from './endpoint.js';
 export { endpointText, unixEndpoint } from './endpoint.js';
 export { echoHandler, type FrameHandlerOptions, frameHandler, replyHandler } from './handlers.js';
 export { GO_KEEPALIVE_IDLE_MS, type KeepAliveOptions } from './keepalive.js';
@@ -20,4 +20,4 @@ export {
   type ServerEvents,
   serve,
 } from './serve.js';
-export { streamTarget, UNIX_PREFIX } from './unix.js';
+export { type StreamTarget, streamTarget, UNIX_PREFIX } from './unix.js';

@@ -9,8 +9,22 @@ export const UNIX_PREFIX = 'unix:';
 
 /** StreamTarget is where a stream server listens or a stream client dials. */
 export type StreamTarget =
-  | { network: 'unix'; path: string; address?: undefined }
-  | { network: string; address: string; path?: undefined };
+  | {
+      /** network is `unix`: a Unix domain socket. */
+      network: 'unix';
+      /** path is the socket's path in the file system. */
+      path: string;
+      /** address is unused for a Unix socket. */
+      address?: undefined;
+    }
+  | {
+      /** network is Go's network name: `tcp`, `tcp4` or `tcp6`. */
+      network: string;
+      /** address is `host:port` in Go's syntax. */
+      address: string;
+      /** path is unused for TCP. */
+      path?: undefined;
+    };
 
 /**
  * streamTarget reads an address in Go's terms: `unix:/path` (or any address

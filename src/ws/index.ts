@@ -6,6 +6,8 @@
  *
  * @module netkit/ws
  */
+
+export type { BackoffOptions } from '../internal/backoff.js';
 export { RedisBus, type RedisBusOptions, type RedisBusStatus } from './bus/redis.js';
 export type { Bus, BusMessage } from './bus/types.js';
 export { dialWs, WsClient, type WsClientEvents } from './client/client.js';

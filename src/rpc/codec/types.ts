@@ -7,9 +7,11 @@
 
 /** IncomingRequest is one decoded call: its header and its arguments. */
 export interface IncomingRequest {
+  /** serviceMethod is the method called, `Service.Method` (`Arith.Multiply`). */
   serviceMethod: string;
   /** seq identifies the call; it is echoed in the response unchanged (any JSON value for the JSON codec). */
   seq: unknown;
+  /** args is the decoded argument value. */
   args: unknown;
   /** error is set when the request arrived whole but cannot be called (Go's jsonrpc: missing params). */
   error?: string;
@@ -17,7 +19,9 @@ export interface IncomingRequest {
 
 /** ResponseHeader is what the server answers a call with besides the reply. */
 export interface ResponseHeader {
+  /** serviceMethod is the method that was called, echoed as Go's server does. */
   serviceMethod: string;
+  /** seq is the request's sequence number, echoed unchanged. */
   seq: unknown;
   /** error is Go's error string; empty on success. */
   error: string;
@@ -41,8 +45,11 @@ export interface ServerCodec {
 
 /** IncomingResponse is one decoded response. */
 export interface IncomingResponse {
+  /** seq is the sequence number of the call this answers. */
   seq: number;
+  /** error is the server's error string; empty on success. */
   error: string;
+  /** reply is the decoded reply value (Go's placeholder when error is set). */
   reply: unknown;
 }
 
@@ -50,6 +57,7 @@ export interface IncomingResponse {
 export interface ClientCodec {
   /** name is the codec's name, for errors that tell which codec the server speaks instead. */
   readonly name?: CodecName;
+  /** encodeRequest returns the bytes of one call: its header (method and sequence number) and its arguments. */
   encodeRequest(serviceMethod: string, seq: number, args: unknown, schema?: unknown): Buffer;
   /** push returns every response now complete; it throws when the bytes cannot be a response. */
   push(chunk: Buffer): IncomingResponse[];
