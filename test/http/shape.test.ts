@@ -61,6 +61,15 @@ const PASSIVE = [
 ];
 
 describe('parseShaping', () => {
+  it('reads delay in Go syntax, a bare number as seconds, and refuses past 30 s', () => {
+    assert.equal(parseShaping({ delay: '250ms' }).delayMs, 250);
+    assert.equal(parseShaping({ delay: '2' }).delayMs, 2000);
+    assert.equal(parseShaping({ delay: '0.5' }).delayMs, 500);
+    assert.throws(
+      () => parseShaping({ delay: '31' }),
+      (e: unknown) => e instanceof ShapeError && e.param === 'delay',
+    );
+  });
   for (const type of ACTIVE) {
     it(`RELIABILITY 39: refuses Content-Type ${JSON.stringify(type)}`, () => {
       assert.throws(

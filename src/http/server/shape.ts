@@ -113,9 +113,13 @@ export function parseShaping(query: Record<string, string | string[]>): Shaping 
   if (delay !== undefined) {
     let ms: number;
     try {
-      ms = parseDuration(delay, 'delay', 0, 'ms');
+      // A bare number is seconds, as on every command-line flag and httpbin's /delay/N.
+      ms = parseDuration(delay, 'delay', 0);
     } catch {
-      throw new ShapeError('delay', `"${delay}" is not a duration; use e.g. 200ms or 2s`);
+      throw new ShapeError(
+        'delay',
+        `"${delay}" is not a duration; use e.g. 200ms or 2s (a bare number is seconds)`,
+      );
     }
     if (ms > MAX_DELAY_MS) throw new ShapeError('delay', `"${delay}" is longer than the maximum, 30s`);
     shaping.delayMs = ms;
