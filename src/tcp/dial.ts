@@ -8,6 +8,7 @@ import {
   splitHostPort,
 } from '../addr/index.js';
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { connectSocket } from '../internal/connect.js';
 import { osErrorText } from '../internal/os-errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import {
@@ -144,7 +145,7 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
     let socket: net.Socket;
     let host = '';
     if (target.path !== undefined) {
-      socket = await connectUnix(target.path, controller.signal).catch(failed);
+      socket = await connectSocket({ path: target.path }, controller.signal).catch(failed);
     } else if (proxy !== undefined) {
       host = splitHostPort(target.address).host;
       socket = await viaProxy(
@@ -231,27 +232,6 @@ async function viaProxy(
       });
       return socket;
     },
-  });
-}
-
-/** connectUnix connects to the Unix socket at `path`. */
-function connectUnix(path: string, signal: AbortSignal): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ path, allowHalfOpen: true });
-    const onAbort = () => {
-      socket.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
   });
 }
 

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { type ResolveOptions, resolveTCPAddr, splitHostPort } from '../addr/index.js';
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
+import { connectSocket } from '../internal/connect.js';
 import { osErrorText } from '../internal/os-errors.js';
 import { checkInt, checkMs, checkSignal } from '../internal/validate.js';
 import { httpConnect } from './http-connect.js';
@@ -220,24 +221,9 @@ export function proxyDialError(spec: ProxySpec, err: unknown): Error {
   );
 }
 
-/** connectPlain is dialTunnel's default connect: net.connect, half-open as netkit's sockets are. */
-function connectPlain(host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true });
-    const onAbort = () => {
-      socket.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-    socket.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-  });
+/** connectPlain is dialTunnel's default connect: net.connect, half-open as netkit's sockets are, without Nagle. */
+async function connectPlain(host: string, port: number, signal: AbortSignal): Promise<net.Socket> {
+  const socket = await connectSocket({ host, port }, signal);
+  socket.setNoDelay(true);
+  return socket;
 }

@@ -1,7 +1,7 @@
-import { splitUnixUrl, unixUrlText } from '../../tcp/unix-url.js';
+import { unixUrlText } from '../../tcp/unix-url.js';
 import { RedirectError } from './errors.js';
 import type { Hop } from './exchange.js';
-import { parseUrl } from './options.js';
+import { redirectTarget } from './redirect-target.js';
 
 /** REDIRECT_STATUSES are the statuses fetch follows (https://fetch.spec.whatwg.org/#redirect-status). */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -14,8 +14,6 @@ const BODY_HEADERS = new Set([
   'content-type',
   'content-length',
 ]);
-/** Headers dropped when a redirect leaves the origin: the spec drops Authorization, undici also these two. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 /** hopUrl is a hop's URL as the caller knows it (in got's form on a Unix socket), without its fragment, as Response.url. */
 export function hopUrl(hop: Hop): string {
@@ -39,15 +37,7 @@ export function fetchRedirect(
   streamed: boolean,
   redirects: string[],
 ): Hop {
-  let url: URL;
-  try {
-    url = parseUrl('location', location, prev.url);
-  } catch (err) {
-    throw new RedirectError(
-      `cannot follow redirect from ${hopUrl(prev)} to ${JSON.stringify(location)}: ${(err as Error).message}`,
-      [...redirects],
-    );
-  }
+  const target = redirectTarget(prev, location, hopUrl(prev), redirects, true);
   // The spec's step 11: a body without a source (a stream) cannot be sent again.
   if (status !== 303 && prev.body !== undefined && streamed) {
     throw new RedirectError(
@@ -55,24 +45,8 @@ export function fetchRedirect(
       [...redirects],
     );
   }
-  // A Location without a fragment keeps the request's (the spec's step 13).
-  if (url.hash === '' && prev.url.hash !== '') url.hash = prev.url.hash;
-  const unix = splitUnixUrl(url);
-  // A Location is the server's word, not the caller's: one in got's form would let any server on the
-  // network point the client at a local socket (a Docker or database socket), so only the socket the
-  // request is already on may be named (got refuses them in redirects too, unless enableUnixSockets).
-  if (unix !== undefined && unix.socketPath !== prev.socketPath) {
-    throw new RedirectError(
-      `cannot follow redirect from ${hopUrl(prev)} to ${JSON.stringify(location)}: a redirect may lead to a Unix socket only from that same socket`,
-      [...redirects],
-    );
-  }
-  const socketPath = unix ? unix.socketPath : url.origin === prev.url.origin ? prev.socketPath : undefined;
-  url = unix?.url ?? url;
-  let headers = prev.headers;
-  if (url.origin !== prev.url.origin) {
-    headers = headers.filter(([n]) => !CREDENTIAL_HEADERS.has(n.toLowerCase()));
-  }
+  const { url, socketPath } = target;
+  let headers = target.headers;
   const toGet =
     ((status === 301 || status === 302) && prev.method === 'POST') ||
     (status === 303 && prev.method !== 'GET' && prev.method !== 'HEAD');

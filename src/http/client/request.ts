@@ -1,15 +1,14 @@
 import { AbortError, TimeoutError } from '../../errors.js';
-import { splitUnixUrl, unixUrlText } from '../../tcp/unix-url.js';
+import { unixUrlText } from '../../tcp/unix-url.js';
 import { RedirectError } from './errors.js';
 import { exchange, type Hop } from './exchange.js';
-import { hasHeader, normalize, parseUrl } from './options.js';
+import { hasHeader, normalize } from './options.js';
+import { redirectTarget } from './redirect-target.js';
 import type { HttpResponse, RequestOptions } from './types.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Headers dropped when a redirect turns the request into a bodiless GET. */
 const BODY_HEADERS = new Set(['content-length', 'content-type', 'content-encoding', 'transfer-encoding']);
-/** Headers dropped when a redirect leaves the original origin. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 function findHeader(headers: [string, string][], name: string): string | undefined {
   return headers.find(([n]) => n.toLowerCase() === name)?.[1];
@@ -87,31 +86,9 @@ function withContentLength(headers: [string, string][], body: Hop['body']): [str
 
 /** nextHop builds the request that follows a redirect response. */
 function nextHop(prev: Hop, status: number, location: string, redirects: string[]): Hop {
-  let url: URL;
-  try {
-    url = parseUrl('location', location, prev.url);
-  } catch (err) {
-    throw new RedirectError(
-      `cannot follow redirect from ${shown(prev)} to ${JSON.stringify(location)}: ${(err as Error).message}`,
-      [...redirects],
-    );
-  }
-  // A relative redirect (or one to the same origin) stays on the Unix socket; one in got's form names its own.
-  const unix = splitUnixUrl(url);
-  // A remote server must not steer the client onto a local socket (Docker's, for one): only
-  // the socket the request is already on may name itself.
-  if (unix !== undefined && unix.socketPath !== prev.socketPath) {
-    throw new RedirectError(
-      `cannot follow redirect from ${shown(prev)} to ${JSON.stringify(location)}: a redirect may lead to a Unix socket only from that same socket`,
-      [...redirects],
-    );
-  }
-  const socketPath = unix ? unix.socketPath : url.origin === prev.url.origin ? prev.socketPath : undefined;
-  url = unix?.url ?? url;
-  let headers = prev.headers;
-  if (url.origin !== prev.url.origin) {
-    headers = headers.filter(([n]) => !CREDENTIAL_HEADERS.has(n.toLowerCase()));
-  }
+  const target = redirectTarget(prev, location, shown(prev), redirects);
+  const { url, socketPath } = target;
+  let headers = target.headers;
   const keepMethod = status === 307 || status === 308 || prev.method === 'HEAD';
   if (!keepMethod) {
     headers = headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase()));
