@@ -16,7 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type Proc, spawnProc } from './helpers/cli.js';
 import { startRedis } from './helpers/redis.js';
-import { ROOT, requireTool } from './helpers/tools.js';
+import { makeCert } from './helpers/tls-certs.js';
+import { ROOT } from './helpers/tools.js';
 
 const run = promisify(execFile);
 
@@ -259,32 +260,16 @@ async function startServer(
     cmd = cmd.replace('{redis}', redis.url);
   }
   if (cmd.includes('--cert site.pem')) {
-    if (!(await requireTool(t, 'openssl', 'openssl'))) return undefined;
-    for (const [key, cert] of [
-      ['site.key', 'site.pem'],
-      ['team-ca.key', 'team-ca.pem'],
+    // The README's server certificate and the team's CA, made in-process (test/helpers/tls-certs.ts).
+    const site = await makeCert({ name: 'localhost', hosts: ['localhost', '127.0.0.1'] });
+    const ca = await makeCert({ name: 'team CA', ca: true });
+    for (const [file, text] of [
+      ['site.key', site.key],
+      ['site.pem', site.cert],
+      ['team-ca.key', ca.key],
+      ['team-ca.pem', ca.cert],
     ] as const) {
-      await run(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          key,
-          '-out',
-          cert,
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-        ],
-        { cwd },
-      );
+      await writeFile(path.join(cwd, file), text);
     }
   }
   // exec: the CLI itself gets the SIGINT, as from Ctrl-C.
