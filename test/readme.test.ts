@@ -342,12 +342,13 @@ test('README.md code blocks run', async (t) => {
         const line = readmeLine.replace(/^npx netkit /, 'netkit ');
         if (seen.has(line)) continue;
         seen.add(line);
+        // A line that cannot run here is listed with its reason, not turned into a test that passes empty.
+        const notRun = SKIP[readmeLine];
+        if (notRun) {
+          t.diagnostic(`not run: README.md:${block.line}: ${readmeLine} (${notRun})`);
+          continue;
+        }
         await t.test(`README.md:${block.line}: ${readmeLine}`, async (t) => {
-          const skip = SKIP[readmeLine];
-          if (skip) {
-            t.skip(skip);
-            return;
-          }
           const cwd = await workDir(t, base);
           if (SERVERS[line]) {
             const server = await startServer(t, line, env, cwd);
