@@ -1,11 +1,21 @@
 #!/usr/bin/env node
 import { processIo } from './io.js';
-import { runCli } from './program.js';
 
-// The entry point only wires the real process to runCli; everything else is testable in-process.
-const code = await runCli(process.argv.slice(2), processIo());
-// A command is done when runCli returns: its sockets are closed. Exit now rather than
-// wait for stdin, which may be an open terminal or pipe (ncat exits when the peer
-// closes, too), once stdout has flushed.
-process.exitCode = code;
-process.stdout.write('', () => process.exit(code));
+const argv = process.argv.slice(2);
+
+// `netkit --version` alone answers without loading commander or any command:
+// scripts call it to probe for netkit, and it should cost little more than
+// starting node. Anything else (`-V` among other flags) goes through commander.
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  const { VERSION } = await import('./version.js');
+  process.stdout.write(`${VERSION}\n`, () => process.exit(0));
+} else {
+  // The entry point only wires the real process to runCli; everything else is testable in-process.
+  const { runCli } = await import('./program.js');
+  const code = await runCli(argv, processIo());
+  // A command is done when runCli returns: its sockets are closed. Exit now rather than
+  // wait for stdin, which may be an open terminal or pipe (ncat exits when the peer
+  // closes, too), once stdout has flushed.
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+}

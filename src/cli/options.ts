@@ -1,6 +1,6 @@
 import { InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
-import { FRAME_FORMATS } from '../framing/index.js';
+import { FRAME_FORMATS } from '../framing/types.js';
 import { parseDuration } from '../internal/duration.js';
 
 /**

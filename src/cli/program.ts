@@ -15,52 +15,90 @@ export interface CliContext {
   exitCode: number;
 }
 
+/** Sub is one subcommand of a group, loaded on its own (`netkit tcp connect` never loads tcp-serve). */
+interface Sub {
+  readonly name: string;
+  readonly load: (ctx: CliContext) => Promise<Command[]>;
+}
+
+/** Entry is a top-level command: a leaf (`netkit send`) with `load`, or a group (`netkit tcp`) with `subs`. */
+interface Entry {
+  readonly name: string;
+  readonly description: string;
+  readonly load?: (ctx: CliContext) => Promise<Command[]>;
+  readonly subs?: readonly Sub[];
+}
+
 /**
  * ENTRIES are the top-level commands. Each loads its modules only when it
  * runs: a long-running `netkit ws serve` then carries no gob, RPC or UDP
  * code, which keeps start-up fast and, measured, makes its per-message work
  * cheaper (every module loaded into a process makes V8's shared call sites a
- * little more polymorphic).
+ * little more polymorphic). Within a group only the named subcommand loads:
+ * `tcp serve` pulls in the TLS server and its certificate code (pkijs), which
+ * `tcp connect` must not pay for at start-up.
  */
-const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => Promise<Command[]> }[] = [
+const ENTRIES: readonly Entry[] = [
   {
     name: 'tcp',
     description: 'TCP servers and clients',
-    load: async (ctx) => [
-      (await import('./commands/tcp-serve.js')).tcpServeCommand(ctx),
-      (await import('./commands/tcp-connect.js')).tcpConnectCommand(ctx),
+    subs: [
+      {
+        name: 'serve',
+        load: async (ctx) => [(await import('./commands/tcp-serve.js')).tcpServeCommand(ctx)],
+      },
+      {
+        name: 'connect',
+        load: async (ctx) => [(await import('./commands/tcp-connect.js')).tcpConnectCommand(ctx)],
+      },
     ],
   },
   {
     name: 'udp',
     description: 'UDP servers and clients',
-    load: async (ctx) => [
-      (await import('./commands/udp-serve.js')).udpServeCommand(ctx),
-      (await import('./commands/udp-send.js')).udpSendCommand(ctx),
+    subs: [
+      {
+        name: 'serve',
+        load: async (ctx) => [(await import('./commands/udp-serve.js')).udpServeCommand(ctx)],
+      },
+      { name: 'send', load: async (ctx) => [(await import('./commands/udp-send.js')).udpSendCommand(ctx)] },
     ],
   },
   {
     name: 'http',
     description: 'HTTP server (inspector) and client (with timings)',
-    load: async (ctx) => [
-      (await import('./commands/http-serve.js')).httpServeCommand(ctx),
-      ...(await import('./commands/http-request.js')).httpRequestCommands(ctx),
+    subs: [
+      {
+        name: 'serve',
+        load: async (ctx) => [(await import('./commands/http-serve.js')).httpServeCommand(ctx)],
+      },
+      // http-request defines one command per method; unnamed, it loads whenever `serve` is not the one named.
+      {
+        name: '',
+        load: async (ctx) => (await import('./commands/http-request.js')).httpRequestCommands(ctx),
+      },
     ],
   },
   {
     name: 'ws',
     description: 'WebSocket server (echo, broadcast rooms, browser page) and client',
-    load: async (ctx) => [
-      (await import('./commands/ws-serve.js')).wsServeCommand(ctx),
-      (await import('./commands/ws-connect.js')).wsConnectCommand(ctx),
+    subs: [
+      { name: 'serve', load: async (ctx) => [(await import('./commands/ws-serve.js')).wsServeCommand(ctx)] },
+      {
+        name: 'connect',
+        load: async (ctx) => [(await import('./commands/ws-connect.js')).wsConnectCommand(ctx)],
+      },
     ],
   },
   {
     name: 'rpc',
     description: 'Go net/rpc (gob, JSON) and JSON-RPC 2.0 server and client',
-    load: async (ctx) => [
-      (await import('./commands/rpc-serve.js')).rpcServeCommand(ctx),
-      (await import('./commands/rpc-call.js')).rpcCallCommand(ctx),
+    subs: [
+      {
+        name: 'serve',
+        load: async (ctx) => [(await import('./commands/rpc-serve.js')).rpcServeCommand(ctx)],
+      },
+      { name: 'call', load: async (ctx) => [(await import('./commands/rpc-call.js')).rpcCallCommand(ctx)] },
     ],
   },
   {
@@ -101,9 +139,6 @@ const ENTRIES: { name: string; description: string; load: (ctx: CliContext) => P
   },
 ];
 
-/** LEAVES are the entries that are commands themselves; the others are groups (`netkit tcp serve`). */
-const LEAVES = new Set(['send', 'recv', 'relay', 'states', 'resolve', 'tour', 'completion']);
-
 /**
  * buildProgram assembles the command tree; each command lives in its own
  * file. Only the entry named by argv[0] is loaded (all of them when argv[0]
@@ -128,13 +163,21 @@ export async function buildProgram(ctx: CliContext): Promise<Command> {
   const loadAll = first === 'completion' || !ENTRIES.some((e) => e.name === first);
   for (const entry of ENTRIES) {
     const wanted = loadAll || entry.name === first;
-    if (LEAVES.has(entry.name)) {
+    if (entry.load) {
       if (wanted) for (const cmd of await entry.load(ctx)) program.addCommand(cmd);
       else program.command(entry.name).description(entry.description);
       continue;
     }
     const group = program.command(entry.name).description(entry.description);
-    if (wanted) for (const cmd of await entry.load(ctx)) group.addCommand(cmd);
+    if (!wanted) continue;
+    // A named subcommand loads alone; anything else (`tcp --help`, a typo to suggest for) loads the whole group.
+    const second = ctx.argv[1];
+    const subs = entry.subs ?? [];
+    const named = !loadAll && subs.some((s) => s.name !== '' && s.name === second);
+    for (const sub of subs) {
+      if (named && sub.name !== second) continue;
+      for (const cmd of await sub.load(ctx)) group.addCommand(cmd);
+    }
   }
 
   // Subcommands inherit the output routing and throw instead of exiting.

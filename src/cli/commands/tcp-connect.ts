@@ -4,11 +4,15 @@ import { TLSSocket } from 'node:tls';
 import { Command, Option } from 'commander';
 import { joinHostPort } from '../../addr/index.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
-import { createDecoder, createEncoder, type FrameFormat } from '../../framing/index.js';
+import { createDecoder, createEncoder } from '../../framing/format.js';
+import type { FrameFormat } from '../../framing/types.js';
 import { formatDuration } from '../../internal/duration.js';
 import { hexDump, jsonLine, safeText, unescapeText } from '../../internal/text.js';
-import { buildProxyHeaderV1, buildProxyHeaderV2 } from '../../proxy/build.js';
-import { type Conn, dial, endpointText } from '../../tcp/index.js';
+// The client's own files, not tcp/index.js: that also loads the listener and its TLS
+// server, whose certificate code (pkijs) would double `netkit tcp connect`'s start-up.
+import type { Conn } from '../../tcp/conn.js';
+import { dial } from '../../tcp/dial.js';
+import { endpointText } from '../../tcp/endpoint.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import {
   bytesOption,
@@ -160,7 +164,7 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
       ? `connected to ${address} through proxy ${proxy.href} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`
       : `connected to ${endpointText(conn.remoteAddr)} from ${endpointText(conn.localAddr)}${secure ? ` (${secure})` : ''}`,
   );
-  if (flags.proxyHeader) await conn.write(proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
+  if (flags.proxyHeader) await conn.write(await proxyHeader(conn, flags.proxyHeader, flags.proxySrc));
   const onAbort = () => conn.destroy();
   io.signal.addEventListener('abort', onAbort, { once: true });
   // A one-shot --send waits for the answer, not forever: a server that never
@@ -271,8 +275,11 @@ async function pump(
   if (flags.shutdown) await conn.closeWrite();
 }
 
-/** proxyHeader builds the PROXY header a load balancer would send for this connection. */
-function proxyHeader(conn: Conn, version: 'v1' | 'v2', claimed: string | undefined): Buffer {
+/**
+ * proxyHeader builds the PROXY header a load balancer would send for this connection.
+ * The builder loads here, on the rare run that sends one, not at every start.
+ */
+async function proxyHeader(conn: Conn, version: 'v1' | 'v2', claimed: string | undefined): Promise<Buffer> {
   const dst = conn.remoteAddr;
   let src: { ip: string; port: number } | undefined = conn.localAddr;
   if (claimed !== undefined) {
@@ -298,6 +305,7 @@ function proxyHeader(conn: Conn, version: 'v1' | 'v2', claimed: string | undefin
   }
   const source = { address: src.ip, port: src.port };
   const destination = { address: dst.ip, port: dst.port };
+  const { buildProxyHeaderV1, buildProxyHeaderV2 } = await import('../../proxy/build.js');
   return version === 'v1'
     ? buildProxyHeaderV1({ family, source, destination })
     : buildProxyHeaderV2({ command: 'PROXY', family, transport: 'stream', source, destination });
