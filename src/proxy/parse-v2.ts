@@ -18,6 +18,16 @@ import {
 
 const ZERO4 = new Uint8Array(4);
 
+// Module-local copies of the imported constants: the hot path reads them on
+// every header, and a loader that compiles imports to getters (tsx) would make
+// each read a call.
+const HEADER_LENGTH = V2_HEADER_LENGTH;
+const BLOCK_LENGTH = ADDRESS_BLOCK_LENGTH;
+const PATH_LENGTH = UNIX_PATH_LENGTH;
+
+/** OCTET holds the decimal text of every byte, so an IPv4 address is four lookups and a concatenation. */
+const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
 /**
  * FAMILIES maps the fam byte to family and transport. The spec lists exactly
  * these seven values and says receivers must drop anything else.
@@ -57,18 +67,19 @@ export function parseV2(buf: Buffer): ProxyParseResult | null {
       `PROXY v2 family/transport byte 0x${buf[13]!.toString(16)} is not defined`,
     );
   }
-  const [family, transport] = ft;
-  if (buf.length < V2_HEADER_LENGTH) return null;
-  const len = buf.readUInt16BE(14);
+  const family = ft[0];
+  const transport = ft[1];
+  if (buf.length < HEADER_LENGTH) return null;
+  const len = (buf[14]! << 8) | buf[15]!;
   // LOCAL keeps the same layout (TLVs follow the family's address block); only the addresses are ignored.
-  const addrLen = ADDRESS_BLOCK_LENGTH[family];
+  const addrLen = BLOCK_LENGTH[family];
   if (len < addrLen) {
     throw new ProxyError(
       'address-block-short',
       `PROXY v2 ${family} header needs a ${addrLen}-byte address block but its length is ${len}`,
     );
   }
-  const total = V2_HEADER_LENGTH + len;
+  const total = HEADER_LENGTH + len;
   if (buf.length < total) return null;
 
   const header: ProxyHeader = {
@@ -80,13 +91,10 @@ export function parseV2(buf: Buffer): ProxyParseResult | null {
   };
   if (cmd === 1 && family !== 'unspec') readAddresses(buf, header);
 
-  const tlvStart = V2_HEADER_LENGTH + addrLen;
+  const tlvStart = HEADER_LENGTH + addrLen;
   if (tlvStart < total) {
-    // The TLV values must not change if the caller reuses `buf`, so they get their own copy.
-    const area = Buffer.allocUnsafe(total - tlvStart);
-    buf.copy(area, 0, tlvStart, total);
-    const crc32cOffset = decodeTlvs(area, header);
-    if (crc32cOffset >= 0) checkCrc(buf, tlvStart + crc32cOffset, total, header.crc32c!);
+    const crc32cAt = decodeTlvs(buf, tlvStart, total, header);
+    if (crc32cAt >= 0) checkCrc(buf, crc32cAt, total, header.crc32c!);
   }
   return { header, length: total };
 }
@@ -108,21 +116,21 @@ function checkCrc(buf: Buffer, at: number, total: number, expected: number): voi
 }
 
 function readAddresses(buf: Buffer, h: ProxyHeader): void {
-  const o = V2_HEADER_LENGTH;
+  const o = HEADER_LENGTH;
   if (h.family === 'inet') {
-    h.source = { address: formatIPv4(buf, o), port: buf.readUInt16BE(o + 8) };
-    h.destination = { address: formatIPv4(buf, o + 4), port: buf.readUInt16BE(o + 10) };
+    h.source = { address: formatIPv4(buf, o), port: (buf[o + 8]! << 8) | buf[o + 9]! };
+    h.destination = { address: formatIPv4(buf, o + 4), port: (buf[o + 10]! << 8) | buf[o + 11]! };
   } else if (h.family === 'inet6') {
     h.source = { address: formatIPv6(buf.subarray(o, o + 16)), port: buf.readUInt16BE(o + 32) };
     h.destination = { address: formatIPv6(buf.subarray(o + 16, o + 32)), port: buf.readUInt16BE(o + 34) };
   } else {
     h.source = { address: readUnixPath(buf, o), port: 0 };
-    h.destination = { address: readUnixPath(buf, o + UNIX_PATH_LENGTH), port: 0 };
+    h.destination = { address: readUnixPath(buf, o + PATH_LENGTH), port: 0 };
   }
 }
 
 function formatIPv4(buf: Uint8Array, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  return `${OCTET[buf[off]!]}.${OCTET[buf[off + 1]!]}.${OCTET[buf[off + 2]!]}.${OCTET[buf[off + 3]!]}`;
 }
 
 /**
@@ -139,7 +147,7 @@ export function formatIPv6(ip: Uint8Array): string {
 
 /** readUnixPath returns the path in a 108-byte sun_path field: up to the first NUL, or all 108 bytes. */
 function readUnixPath(buf: Buffer, off: number): string {
-  const field = buf.subarray(off, off + UNIX_PATH_LENGTH);
+  const field = buf.subarray(off, off + PATH_LENGTH);
   const nul = field.indexOf(0);
-  return field.toString('utf8', 0, nul < 0 ? UNIX_PATH_LENGTH : nul);
+  return field.toString('utf8', 0, nul < 0 ? PATH_LENGTH : nul);
 }

@@ -7,6 +7,11 @@ import { parseV1 } from './parse-v1.js';
 import { parseV2 } from './parse-v2.js';
 import { type ProxyParseResult, type SignatureState, V1_SIGNATURE, V2_SIGNATURE } from './types.js';
 
+// Module-local copies: read on every call, and a loader that compiles imports
+// to getters (tsx) would make each read a call.
+const SIG1 = V1_SIGNATURE;
+const SIG2 = V2_SIGNATURE;
+
 /** prefixMatches reports whether the first min(buf, sig) bytes agree. */
 function prefixMatches(buf: Uint8Array, sig: Uint8Array): boolean {
   const n = Math.min(buf.length, sig.length);
@@ -20,8 +25,8 @@ function prefixMatches(buf: Uint8Array, sig: Uint8Array): boolean {
  * 'none' as soon as a byte rules both out. It never guesses from a prefix.
  */
 export function signatureState(buf: Uint8Array): SignatureState {
-  if (prefixMatches(buf, V1_SIGNATURE)) return buf.length >= V1_SIGNATURE.length ? 'v1' : 'partial';
-  if (prefixMatches(buf, V2_SIGNATURE)) return buf.length >= V2_SIGNATURE.length ? 'v2' : 'partial';
+  if (prefixMatches(buf, SIG1)) return buf.length >= SIG1.length ? 'v1' : 'partial';
+  if (prefixMatches(buf, SIG2)) return buf.length >= SIG2.length ? 'v2' : 'partial';
   return 'none';
 }
 

@@ -5,54 +5,66 @@
 import { ProxyError } from '../errors.js';
 import { PP2_TYPE, type ProxyHeader, type ProxySsl, UNIQUE_ID_MAX } from './types.js';
 
+// Module-local copies of the TLV type numbers: read for every TLV, and a
+// loader that compiles imports to getters (tsx) would make each read a call.
+const ALPN = PP2_TYPE.ALPN;
+const AUTHORITY = PP2_TYPE.AUTHORITY;
+const CRC32C = PP2_TYPE.CRC32C;
+const UNIQUE_ID = PP2_TYPE.UNIQUE_ID;
+const SSL = PP2_TYPE.SSL;
+const NETNS = PP2_TYPE.NETNS;
+const ID_MAX = UNIQUE_ID_MAX;
+
 /**
- * decodeTlvs walks `area` (which the caller owns: values are views into it),
- * appending to `header.tlvs` and setting the typed fields. It returns the
- * offset of the 4 CRC32C bytes in `area`, or -1 when there is no checksum.
- * Every length is checked against the end before use, so a TLV claiming more
- * than is left is 'tlv-overflow', not a read past the header (CVE-2019-10097).
+ * decodeTlvs walks the TLV area `buf[from, to)`, appending to `header.tlvs`
+ * and setting the typed fields. It returns the offset in `buf` of the 4
+ * CRC32C bytes, or -1 when there is no checksum. Every length is checked
+ * against the end before use, so a TLV claiming more than is left is
+ * 'tlv-overflow', not a read past the header (CVE-2019-10097).
  */
-export function decodeTlvs(area: Buffer, fields: ProxyHeader): number {
+export function decodeTlvs(buf: Buffer, from: number, to: number, fields: ProxyHeader): number {
   const tlvs = fields.tlvs;
   let crc32cOffset = -1;
-  for (let off = 0; off < area.length; ) {
-    const type = area[off]!;
+  for (let off = from; off < to; ) {
+    const type = buf[off]!;
     const start = off + 3;
-    const end = tlvEnd(area, off, area.length, 'TLV');
+    const end = tlvEnd(buf, off, to, 'TLV');
     off = end;
-    const value = area.subarray(start, end);
+    // Strings are decoded from `buf`; only the raw value is copied, once, so it
+    // stays the same if the caller reuses `buf`.
+    const value = copyOut(buf, start, end);
     tlvs.push({ type, value });
     switch (type) {
-      case PP2_TYPE.ALPN:
+      case ALPN:
         // ALPN protocol ids are byte strings; latin1 keeps every byte.
-        fields.alpn = value.toString('latin1');
+        fields.alpn = latin1(buf, start, end);
         break;
-      case PP2_TYPE.AUTHORITY:
-        fields.authority = value.toString('utf8');
+      case AUTHORITY:
+        fields.authority = buf.toString('utf8', start, end);
         break;
-      case PP2_TYPE.CRC32C:
-        if (value.length !== 4) {
-          throw new ProxyError('tlv-bad-length', `PP2_TYPE_CRC32C must be 4 bytes, got ${value.length}`);
+      case CRC32C:
+        if (end - start !== 4) {
+          throw new ProxyError('tlv-bad-length', `PP2_TYPE_CRC32C must be 4 bytes, got ${end - start}`);
         }
         // Two checksums could hide an unchecked one; the spec defines one.
         if (crc32cOffset >= 0) throw new ProxyError('tlv-duplicate', 'PROXY v2 header has two CRC32C TLVs');
         crc32cOffset = start;
-        fields.crc32c = value.readUInt32BE(0);
+        fields.crc32c = buf.readUInt32BE(start);
         break;
-      case PP2_TYPE.UNIQUE_ID:
-        if (value.length > UNIQUE_ID_MAX) {
+      case UNIQUE_ID:
+        if (end - start > ID_MAX) {
           throw new ProxyError(
             'tlv-bad-length',
-            `PP2_TYPE_UNIQUE_ID is ${value.length} bytes; the spec allows at most ${UNIQUE_ID_MAX}`,
+            `PP2_TYPE_UNIQUE_ID is ${end - start} bytes; the spec allows at most ${ID_MAX}`,
           );
         }
         fields.uniqueId = value;
         break;
-      case PP2_TYPE.SSL:
-        fields.ssl = decodeSsl(area, start, end);
+      case SSL:
+        fields.ssl = decodeSsl(buf, start, end);
         break;
-      case PP2_TYPE.NETNS:
-        fields.netns = value.toString('latin1');
+      case NETNS:
+        fields.netns = latin1(buf, start, end);
         break;
       default:
         // NOOP and unknown types: kept raw in `tlvs` only; the spec says to ignore what you do not know.
@@ -60,6 +72,33 @@ export function decodeTlvs(area: Buffer, fields: ProxyHeader): number {
     }
   }
   return crc32cOffset;
+}
+
+/**
+ * latin1 returns `buf[start, end)` as latin1 text. ALPN ids are mostly a few
+ * bytes ("h2", "h3"), where String.fromCharCode costs a fraction of a call
+ * into the native decoder; longer values take the native one.
+ */
+function latin1(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n === 2) return String.fromCharCode(buf[start]!, buf[start + 1]!);
+  if (n > 8) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+/**
+ * copyOut returns a new Buffer holding `buf[start, end)`. Values are short
+ * (a few to a few dozen bytes), where a byte loop beats Buffer#copy's
+ * argument checks; long ones take the native copy.
+ */
+function copyOut(buf: Buffer, start: number, end: number): Buffer {
+  const n = end - start;
+  const out = Buffer.allocUnsafe(n);
+  if (n > 64) buf.copy(out, 0, start, end);
+  else for (let i = 0; i < n; i++) out[i] = buf[start + i]!;
+  return out;
 }
 
 /** decodeSsl reads the SSL TLV: client (1 byte), verify (4 bytes), then sub-TLVs. */
