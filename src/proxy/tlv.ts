@@ -40,7 +40,7 @@ export function decodeTlvs(buf: Buffer, from: number, to: number, fields: ProxyH
         fields.alpn = latin1(buf, start, end);
         break;
       case AUTHORITY:
-        fields.authority = buf.toString('utf8', start, end);
+        fields.authority = utf8(buf, start, end);
         break;
       case CRC32C:
         if (end - start !== 4) {
@@ -85,6 +85,46 @@ function latin1(buf: Buffer, start: number, end: number): string {
   if (n > 8) return buf.toString('latin1', start, end);
   let s = '';
   for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+  return s;
+}
+
+/**
+ * utf8 returns `buf[start, end)` as UTF-8 text. A host name is short and
+ * almost always ASCII, which String.fromCharCode builds eight bytes at a time
+ * faster than a call into the native decoder; anything else takes that call.
+ */
+function utf8(buf: Buffer, start: number, end: number): string {
+  if (end - start > 64) return buf.toString('utf8', start, end);
+  let s = '';
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    // One test for eight bytes: a high bit anywhere means multi-byte UTF-8.
+    const or =
+      buf[i]! |
+      buf[i + 1]! |
+      buf[i + 2]! |
+      buf[i + 3]! |
+      buf[i + 4]! |
+      buf[i + 5]! |
+      buf[i + 6]! |
+      buf[i + 7]!;
+    if (or & 0x80) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(
+      buf[i]!,
+      buf[i + 1]!,
+      buf[i + 2]!,
+      buf[i + 3]!,
+      buf[i + 4]!,
+      buf[i + 5]!,
+      buf[i + 6]!,
+      buf[i + 7]!,
+    );
+  }
+  for (; i < end; i++) {
+    const a = buf[i]!;
+    if (a & 0x80) return buf.toString('utf8', start, end);
+    s += String.fromCharCode(a);
+  }
   return s;
 }
 

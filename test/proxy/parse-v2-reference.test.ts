@@ -106,6 +106,13 @@ const CASES: ProxyV2Options[] = [
   { ...TCP4, tlvs: [tlv(PP2_TYPE.ALPN, 'h2'), tlv(PP2_TYPE.AUTHORITY, 'backend.example.com')] },
   ...LATIN1.map((s) => ({ ...TCP4, tlvs: [tlv(PP2_TYPE.ALPN, s), tlv(PP2_TYPE.NETNS, s)] })),
   { ...TCP4, tlvs: [tlv(PP2_TYPE.AUTHORITY, Buffer.from('bücher.example'))], crc32c: true },
+  // AUTHORITY around the ASCII shortcut: empty, non-ASCII after the first eight bytes, at and past
+  // the length cut-off, and bytes that are not UTF-8 at all.
+  ...['', 'backend.example.cöm', 'a'.repeat(64), 'a'.repeat(65), 'é'.repeat(40)].map((s) => ({
+    ...TCP4,
+    tlvs: [tlv(PP2_TYPE.AUTHORITY, Buffer.from(s))],
+  })),
+  { ...TCP4, tlvs: [tlv(PP2_TYPE.AUTHORITY, hex('6162636465666768 ff 69'))] },
   { source: { address: '0.0.0.0', port: 0 }, destination: { address: '255.255.255.255', port: 65535 } },
   {
     transport: 'dgram',
