@@ -1,10 +1,17 @@
 import { createPrivateKey, webcrypto } from 'node:crypto';
 import net from 'node:net';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
+import type * as Pkijs from 'pkijs';
 import { parseIPv4, parseIPv6 } from '../addr/ip.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fingerprintOf } from './fingerprint.js';
+
+// pkijs, asn1js and their hashing code are about 40 modules: loaded on the first
+// certificate made, not when a program that may never make one imports netkit.
+let asn1Libs: Promise<[typeof import('asn1js'), typeof Pkijs]> | undefined;
+function loadAsn1Libs(): Promise<[typeof import('asn1js'), typeof Pkijs]> {
+  asn1Libs ??= Promise.all([import('asn1js'), import('pkijs')]);
+  return asn1Libs;
+}
 
 /** Ephemeral is a self-signed certificate made at start-up, with its key and fingerprint. */
 export interface Ephemeral {
@@ -39,6 +46,7 @@ const VALIDITY_MS = 7 * 24 * 3600 * 1000;
  */
 export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
   checkHosts('hosts', hosts);
+  const [asn1js, pkijs] = await loadAsn1Libs();
   const crypto = webcrypto;
   // pkijs is typed against the DOM's Crypto; Node's webcrypto is the same API.
   const engine = new pkijs.CryptoEngine({ name: 'netkit', crypto: crypto as never });
@@ -70,10 +78,11 @@ export async function selfSigned(hosts: readonly string[]): Promise<Ephemeral> {
   // keyUsage digitalSignature (bit 0): all an ECDSA TLS server key does.
   const keyUsage = new asn1js.BitString({ valueHex: new Uint8Array([0x80]), unusedBits: 7 });
   cert.extensions = [
-    ext(OID.subjectAltName, false, new pkijs.GeneralNames({ names }).toSchema()),
-    ext(OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
-    ext(OID.keyUsage, true, keyUsage),
+    ext(pkijs, OID.subjectAltName, false, new pkijs.GeneralNames({ names }).toSchema()),
+    ext(pkijs, OID.basicConstraints, true, new pkijs.BasicConstraints({ cA: false }).toSchema()),
+    ext(pkijs, OID.keyUsage, true, keyUsage),
     ext(
+      pkijs,
       OID.extKeyUsage,
       false,
       new pkijs.ExtKeyUsage({ keyPurposes: [OID.serverAuth, OID.clientAuth] }).toSchema(),
@@ -112,10 +121,11 @@ export function checkHosts(option: string, hosts: unknown): void {
 }
 
 function ext(
+  pkijs: typeof Pkijs,
   id: string,
   critical: boolean,
   value: { toBER(sizeOnly?: boolean): ArrayBuffer },
-): pkijs.Extension {
+): Pkijs.Extension {
   return new pkijs.Extension({ extnID: id, critical, extnValue: value.toBER(false) });
 }
 
