@@ -1,4 +1,3 @@
-import cluster from 'node:cluster';
 import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { ListenError } from '../errors.js';
@@ -59,6 +58,9 @@ export async function clearStaleSocket(path: string, address: string): Promise<v
   if (!st.isSocket()) {
     throw failed(address, `${path} exists and is not a socket; not removing it`);
   }
+  // node:cluster is loaded here, not at the top: only a server binding over an
+  // existing socket file asks, and a client should not pay for the module.
+  const { default: cluster } = await import('node:cluster');
   if (cluster.isWorker) return;
   if (await answers(path)) throw failed(address, `bind: ${errnoText('EADDRINUSE')}`);
   await unlink(path).catch((err: NodeJS.ErrnoException) => {
