@@ -1,29 +1,34 @@
 import net from 'node:net';
-import tls from 'node:tls';
-import {
-  joinHostPort,
-  lookupPort,
-  type ResolveOptions,
-  resolveTCPAddr,
-  splitHostPort,
-} from '../addr/index.js';
+import type tls from 'node:tls';
+import { lookupPort } from '../addr/port.js';
+import { type ResolveOptions, resolveTCPAddr } from '../addr/resolve.js';
+import { joinHostPort, splitHostPort } from '../addr/split.js';
 import { AbortError, ConnectionError, InvalidArgumentError, TimeoutError } from '../errors.js';
 import { connectSocket } from '../internal/connect.js';
 import { osErrorText } from '../internal/os-errors.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
-import {
-  checkPin,
-  type ResolvedTlsClient,
-  resolveTlsClient,
-  type TlsClientOptions,
-  tlsConnectOptions,
-} from '../tls/client.js';
+import type { ResolvedTlsClient, TlsClientOptions } from '../tls/client.js';
 import { tlsError } from '../tls/failure.js';
-import { dialTunnel, type ProxyInput, type ProxySpec, parseProxyUrl } from '../tunnel/index.js';
+import { type ProxyInput, type ProxySpec, parseProxyUrl } from '../tunnel/proxy-url.js';
 import { Conn } from './conn.js';
 import { dialPlan, type LocalBind, planDial } from './dial-plan.js';
 import { applyKeepAlive, type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
 import { streamTarget } from './unix.js';
+
+// A plain connection needs neither TLS (node:tls, node:crypto, the client's
+// certificate checks) nor the proxy tunnel (HTTP CONNECT, SOCKS5): both are
+// loaded on the first dial that asks for them, so that importing netkit/tcp
+// and `netkit tcp connect` start as fast as the plain path allows.
+let tlsModules: Promise<[typeof tls, typeof import('../tls/client.js')]> | undefined;
+function loadTls(): Promise<[typeof tls, typeof import('../tls/client.js')]> {
+  tlsModules ??= Promise.all([import('node:tls').then((m) => m.default), import('../tls/client.js')]);
+  return tlsModules;
+}
+let tunnelModule: Promise<typeof import('../tunnel/dial.js')> | undefined;
+function loadTunnel(): Promise<typeof import('../tunnel/dial.js')> {
+  tunnelModule ??= import('../tunnel/dial.js');
+  return tunnelModule;
+}
 
 /** DialOptions tunes dial(). Durations are milliseconds. */
 export interface DialOptions {
@@ -108,7 +113,10 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
   const timeout = checkMs('timeout', options.timeout ?? DIAL_DEFAULTS.timeout);
   const signal = checkSignal(options.signal);
   normalizeKeepAlive('keepAlive', options.keepAlive);
-  const secure = resolveTlsClient(options.tls);
+  const secure =
+    options.tls === undefined || options.tls === false
+      ? undefined
+      : (await loadTls())[1].resolveTlsClient(options.tls);
   const proxy =
     options.proxy === undefined || options.proxy === '' ? undefined : parseProxyUrl(options.proxy);
   if (proxy !== undefined && target.path !== undefined) {
@@ -181,7 +189,15 @@ export async function dialSocket(address: string, options: DialOptions = {}): Pr
     }
     if (options.preface !== undefined && options.preface.length > 0) socket.write(options.preface);
     if (secure !== undefined) {
-      socket = await handshake(socket, secure, host || 'localhost', controller.signal).catch((err) => {
+      const [tlsModule, client] = await loadTls();
+      socket = await handshake(
+        tlsModule,
+        client,
+        socket,
+        secure,
+        host || 'localhost',
+        controller.signal,
+      ).catch((err) => {
         socket.destroy();
         if (controller.signal.aborted) throw stopped(controller.signal.reason, network, address, timeout);
         throw tlsError(err, address, 'tcp');
@@ -212,6 +228,7 @@ async function viaProxy(
   // The proxy is handed a port number: a service name (`host:http`) is looked up here.
   const target = joinHostPort(host, await lookupPort(network, port));
   const deadline = timeout > 0 ? Date.now() + timeout : undefined;
+  const { dialTunnel } = await loadTunnel();
   return dialTunnel(proxy, target, {
     timeout: 0,
     signal,
@@ -241,13 +258,15 @@ async function viaProxy(
  * 'secureConnect', so a refused server never sees an application byte.
  */
 function handshake(
+  { connect }: typeof tls,
+  { checkPin, tlsConnectOptions }: typeof import('../tls/client.js'),
   socket: net.Socket,
   o: ResolvedTlsClient,
   host: string,
   signal: AbortSignal,
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({ ...tlsConnectOptions(o, host), socket });
+    const secure = connect({ ...tlsConnectOptions(o, host), socket });
     const onAbort = () => {
       secure.destroy();
       reject(signal.reason);

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
 import { TLSSocket } from 'node:tls';
 import { Command, Option } from 'commander';
-import { joinHostPort } from '../../addr/index.js';
+import { joinHostPort } from '../../addr/split.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder } from '../../framing/format.js';
 import type { FrameFormat } from '../../framing/types.js';
