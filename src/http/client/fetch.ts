@@ -1,4 +1,5 @@
 import { TimeoutError } from '../../errors.js';
+import { deadline } from './deadline.js';
 import { HttpProtocolError, RedirectError } from './errors.js';
 import { type Hop, type HopHead, hostLabel, openExchange } from './exchange.js';
 import { bodyStream, decodeBody } from './fetch-body.js';
@@ -53,30 +54,26 @@ export async function fetch(
   const plan = await planFetch(input, init);
   const { options: o, signal } = plan;
   if (signal?.aborted) throw signal.reason;
-  const control = new AbortController();
-  const onAbort = () => control.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const {
+    signal: hopSignal,
+    timer,
+    settle,
+  } = deadline(
+    signal,
+    o.timeout,
+    (reason) => reason,
+    () =>
+      new TimeoutError(
+        'NETKIT_TIMEOUT',
+        'fetch',
+        `fetch ${o.method} ${hopUrl(first)} timed out after ${o.timeout} ms`,
+        o.timeout,
+      ),
+  );
   // Spread, so whatever request() validates for its hops (a proxy) reaches fetch's hops too.
-  const first: Hop = { ...o, signal: control.signal };
-  const timer =
-    o.timeout > 0
-      ? setTimeout(() => {
-          control.abort(
-            new TimeoutError(
-              'NETKIT_TIMEOUT',
-              'fetch',
-              `fetch ${o.method} ${hopUrl(first)} timed out after ${o.timeout} ms`,
-              o.timeout,
-            ),
-          );
-        }, o.timeout)
-      : undefined;
+  const first: Hop = { ...o, signal: hopSignal };
   // The open socket keeps the process alive while it matters; a body nobody reads should not.
   timer?.unref();
-  const settle = () => {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
 
   try {
     let hop: Hop = first;

@@ -1,5 +1,6 @@
 import { AbortError, TimeoutError } from '../../errors.js';
 import { unixUrlText } from '../../tcp/unix-url.js';
+import { deadline } from './deadline.js';
 import { RedirectError } from './errors.js';
 import { exchange, type Hop } from './exchange.js';
 import { hasHeader, normalize } from './options.js';
@@ -25,23 +26,19 @@ function findHeader(headers: [string, string][], name: string): string | undefin
  */
 export async function request(url: string | URL, options?: RequestOptions): Promise<HttpResponse> {
   const o = normalize(url, options);
-  const control = new AbortController();
-  const onAbort = () => control.abort(new AbortError('request', o.signal?.reason));
   if (o.signal?.aborted) throw new AbortError('request', o.signal.reason);
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    o.timeout > 0
-      ? setTimeout(() => {
-          control.abort(
-            new TimeoutError(
-              'NETKIT_TIMEOUT',
-              'request',
-              `request ${o.method} ${o.socketPath === undefined ? o.url.href : unixUrlText(o.url, o.socketPath)} timed out after ${o.timeout} ms`,
-              o.timeout,
-            ),
-          );
-        }, o.timeout)
-      : undefined;
+  const { signal, settle } = deadline(
+    o.signal,
+    o.timeout,
+    (reason) => new AbortError('request', reason),
+    () =>
+      new TimeoutError(
+        'NETKIT_TIMEOUT',
+        'request',
+        `request ${o.method} ${o.socketPath === undefined ? o.url.href : unixUrlText(o.url, o.socketPath)} timed out after ${o.timeout} ms`,
+        o.timeout,
+      ),
+  );
 
   try {
     let hop: Hop = {
@@ -52,7 +49,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       maxBodyBytes: o.maxBodyBytes,
       tls: o.tls,
       socketPath: o.socketPath,
-      signal: control.signal,
+      signal,
       proxy: o.proxy,
     };
     const redirects: string[] = [];
@@ -71,8 +68,7 @@ export async function request(url: string | URL, options?: RequestOptions): Prom
       hop = nextHop(hop, res.status, location, redirects);
     }
   } finally {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onAbort);
+    settle();
   }
 }
 
