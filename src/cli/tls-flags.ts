@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
-// The modules themselves, not netkit/tls: a client command has no use for the server side's pkijs.
-import { resolveTlsClient, type TlsClientOptions } from '../tls/client.js';
-import { parsePin } from '../tls/fingerprint.js';
+// Types only: the TLS client (and node:tls) loads when a TLS flag is given, so a cleartext
+// command starts without it; and not netkit/tls, whose server side carries pkijs.
+import type { TlsClientOptions } from '../tls/client.js';
+import { parsePin } from '../tls/pin.js';
 import { readFileFlag } from './files.js';
 import { wrap } from './options.js';
 
@@ -114,6 +115,7 @@ export async function tlsFromFlags(flags: TlsFlags): Promise<TlsClientOptions | 
   if (flags.insecure) o.insecure = true;
   if (flags.servername !== undefined) o.servername = flags.servername;
   if (flags.pin !== undefined) o.pin = flags.pin;
+  const { resolveTlsClient } = await import('../tls/client.js');
   try {
     resolveTlsClient(o);
   } catch (err) {

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import { createInterface } from 'node:readline';
-import { TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { Command, Option } from 'commander';
 import { joinHostPort } from '../../addr/split.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
@@ -151,7 +150,10 @@ async function runConnect(ctx: CliContext, address: string, flags: ConnectFlags)
   const status = (event: string, fields: Record<string, unknown>, human: string) => {
     if (!flags.quiet || flags.json) out.note(event, fields, human);
   };
-  const secure = conn.socket instanceof TLSSocket ? conn.socket.getProtocol() : null;
+  // A property test, not instanceof: importing node:tls for it would slow every start.
+  const secure = (conn.socket as Partial<TLSSocket>).encrypted
+    ? (conn.socket as TLSSocket).getProtocol()
+    : null;
   status(
     'connected',
     {
@@ -261,6 +263,8 @@ async function pump(
   if (flags.frame === 'none' && !interactive) {
     for await (const chunk of stdin) await conn.write(chunk as Buffer);
   } else {
+    // Loaded here: raw piped input (the common scripted case) never needs readline.
+    const { createInterface } = await import('node:readline');
     const lines = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
     for await (const line of lines) {
       // The classic client's way out: a line holding only Q.
