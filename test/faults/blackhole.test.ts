@@ -21,7 +21,7 @@ import { dialRpc } from '../../src/rpc/index.js';
 import { dial } from '../../src/tcp/index.js';
 import { sendFiles } from '../../src/transfer/index.js';
 import { dialWs } from '../../src/ws/index.js';
-import { spawnNetkit } from '../helpers/cli.js';
+import { type Proc, spawnNetkit } from '../helpers/cli.js';
 import { figure, rounds, spread } from '../helpers/figures.js';
 import { type Lab, requireLab } from '../helpers/netns.js';
 
@@ -41,13 +41,13 @@ interface Outcome {
 }
 
 /** cliRun spawns `netkit …args` in our namespace and waits (bounded) for its exit. */
-async function cliRun(args: string[], during?: (ms: number) => Promise<void>): Promise<Outcome> {
+async function cliRun(args: string[], during?: (ms: number, p: Proc) => Promise<void>): Promise<Outcome> {
   const started = performance.now();
   const p = spawnNetkit(args);
   p.child.stdin?.on('error', () => {}); // stdin stays open (interactive clients) and is ours to leave
   const killer = setTimeout(() => void p.kill('SIGKILL'), HANG);
   try {
-    if (during) await during(started);
+    if (during) await during(started, p);
     const { code, signal } = await p.exited;
     return {
       ms: performance.now() - started,
@@ -267,6 +267,21 @@ test('black hole with a request in flight: every client ends within its deadline
       await lab.unblock();
     }
   };
+  /**
+   * afterOutput holds `during` back until the client printed something (the
+   * ws echo, or "connected to"): proof that it is past its handshake, which
+   * on a loaded machine can take longer than AT. The case is a request in
+   * flight; the handshake has its own test above.
+   */
+  const afterOutput =
+    (during: (ms: number) => Promise<void>) =>
+    async (started: number, p: Proc): Promise<void> => {
+      const until = performance.now() + HANG;
+      while (!/\S/.test(p.stdout() + p.stderr()) && p.child.exitCode === null && performance.now() < until) {
+        await sleep(10);
+      }
+      await during(started);
+    };
   const cli = { timeoutMs: T, limitMs: T + CLI_SLACK, want: EXIT.TIMEOUT };
   const lib = (want: string) => ({ timeoutMs: T, limitMs: T + LIB_SLACK, want });
 
@@ -304,7 +319,10 @@ test('black hole with a request in flight: every client ends within its deadline
     const url = `ws://${ws.address}/echo`;
     await measure(tt, 'ws connect --send in flight (cli --wait 2s)', cli, () =>
       inFlight((during) =>
-        cliRun(['ws', 'connect', url, '--send', 'a', '--count', '2', '--wait', '2s', '-q'], during),
+        cliRun(
+          ['ws', 'connect', url, '--send', 'a', '--count', '2', '--wait', '2s', '-q'],
+          afterOutput(during),
+        ),
       ),
     );
     // The library's bound on a dead peer is close(): the close frame goes unanswered for closeTimeout.
@@ -328,7 +346,7 @@ test('black hole with a request in flight: every client ends within its deadline
       tt,
       'ws connect --ping in flight (cli --ping 300ms)',
       { timeoutMs: deadline, limitMs: deadline + CLI_SLACK, want: EXIT.TIMEOUT },
-      () => inFlight((during) => cliRun(['ws', 'connect', url, '--ping', '300ms', '-q'], during)),
+      () => inFlight((during) => cliRun(['ws', 'connect', url, '--ping', '300ms'], afterOutput(during))),
     );
   });
 });
