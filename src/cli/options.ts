@@ -1,4 +1,4 @@
-import { InvalidArgumentError as CommanderInvalidArgument, Option } from 'commander';
+import { InvalidArgumentError as CommanderInvalidArgument, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FRAME_FORMATS } from '../framing/types.js';
 import { parseDuration } from '../internal/duration.js';

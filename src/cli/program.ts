@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from './commander.js';
 import { NetkitError } from '../errors.js';
 import { fileAccessError, isFsError } from '../internal/fs-errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';

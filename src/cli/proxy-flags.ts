@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from './commander.js';
 // The tunnel's parsing files, not tunnel/index.js: that also loads the dialers, which
 // only a command that goes through a proxy needs (proxyFromFlag's callers load them then).
 import { type ProxyEnv, type ProxyOption, proxyVarFromEnv } from '../tunnel/env.js';

@@ -1,4 +1,4 @@
-import { Argument, Command } from 'commander';
+import { Argument, Command } from './commander.js';
 import { endpointText, type Listener, listen, UNIX_PREFIX } from '../tcp/index.js';
 import { clearStaleSocket } from '../tcp/unix.js';
 import type { CertificatePair, TlsServerOptions } from '../tls/server.js';

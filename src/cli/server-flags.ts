@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 import { UNIX_PREFIX } from '../tcp/index.js';
 import {

@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 // Types only: the TLS client (and node:tls) loads when a TLS flag is given, so a cleartext
 // command starts without it; and not netkit/tls, whose server side carries pkijs.

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { type HttpResponse, request } from '../../http/index.js';
 import { safeText } from '../../internal/text.js';
 import { EXIT } from '../exit-codes.js';

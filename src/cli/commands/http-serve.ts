@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../commander.js';
 import { formatRequest, serveHttp } from '../../http/index.js';
 import { HTTP_ALPN } from '../../http/server/serve.js';
 import { endpointText } from '../../tcp/index.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import type { Command } from '../commander.js';
 import { InvalidArgumentError, NetkitError } from '../../errors.js';
 import { type OverwritePolicy, receiveFiles, roomOf, serveFiles } from '../../transfer/index.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';

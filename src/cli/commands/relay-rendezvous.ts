@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, Option } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';

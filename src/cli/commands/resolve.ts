@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { type Resolution, resolveTCPAddr, resolveUDPAddr } from '../../addr/index.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonOption } from '../options.js';

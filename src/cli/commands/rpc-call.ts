@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { terminalSafeJson } from '../../internal/text.js';
 import { dialJsonRpc2, dialRpc, parseJson, parseSchemaNotation, stringifyJson } from '../../rpc/index.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, Option } from 'commander';
+import { type Command, Option } from '../commander.js';
 import { formatDuration } from '../../internal/duration.js';
 import { safeText } from '../../internal/text.js';
 import { arith } from '../../rpc/arith.js';

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { backoffDelay, checkBackoff } from '../../internal/backoff.js';
 import { safeText } from '../../internal/text.js';

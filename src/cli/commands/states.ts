@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, Option } from 'commander';
+import { Command, Option } from '../commander.js';
 import { parseDuration } from '../../internal/duration.js';
 import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
 import {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Command, Option } from 'commander';
+import { Command, Option } from '../commander.js';
 import { joinHostPort } from '../../addr/split.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder } from '../../framing/format.js';

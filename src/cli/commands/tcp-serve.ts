@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command } from '../commander.js';
 import type { FrameFormat } from '../../framing/index.js';
 import { echoHandler, type Handler, replyHandler, serve } from '../../tcp/index.js';
 import { bytesOption, durationOption, frameOption } from '../options.js';

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { formatDuration } from '../../internal/duration.js';
 import { loadChapters, runTour, selectChapters } from '../../tour/run.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { isNetkitError } from '../../errors.js';
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
 import { dial } from '../../udp/index.js';

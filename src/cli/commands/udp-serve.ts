@@ -1,4 +1,4 @@
-import { Argument, Command } from 'commander';
+import { Argument, Command } from '../commander.js';
 import { isNetkitError } from '../../errors.js';
 import { safeText } from '../../internal/text.js';
 import { bind } from '../../udp/index.js';

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Command } from 'commander';
+import { Command } from '../commander.js';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import type { TlsClientOptions } from '../../tls/index.js';

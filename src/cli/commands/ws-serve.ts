@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, Option } from '../commander.js';
 import { HTTP_ALPN } from '../../http/server/serve.js';
 import { safeText } from '../../internal/text.js';
 import { ClusterBus, isBusMessage } from '../../ws/bus/cluster.js';

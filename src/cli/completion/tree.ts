@@ -1,4 +1,4 @@
-import type { Argument, Command, Option } from 'commander';
+import type { Argument, Command, Option } from '../commander.js';
 
 /**
  * The command tree as the completion scripts need it, read from commander
