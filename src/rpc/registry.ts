@@ -130,17 +130,25 @@ export class Registry {
 
   /**
    * invoke runs a method found by lookup(), counting the call; a throw or rejection becomes `{ error }`.
+   * A method that returns a plain value is answered at once, without a promise: the usual RPC
+   * method is synchronous, and each promise is a microtask between the request and its reply.
    *
    * @internal
    */
-  async invoke(found: Registered, args: unknown, call: CallInfo): Promise<{ reply: unknown } | LookupError> {
+  invoke(found: Registered, args: unknown, call: CallInfo): Invoked | Promise<Invoked> {
     const entry = this.#services.get(found.service)?.get(found.method);
     if (entry) entry.calls++;
+    let out: unknown;
     try {
-      return { reply: await found.fn(args, call) };
+      out = found.fn(args, call);
     } catch (err) {
-      return { error: err instanceof Error ? err.message : String(err) };
+      return { error: errorText(err) };
     }
+    if (!isThenable(out)) return { reply: out };
+    return Promise.resolve(out).then(
+      (reply) => ({ reply }),
+      (err: unknown) => ({ error: errorText(err) }),
+    );
   }
 
   /** stats lists every method with its call count, sorted by service then method (for /debug/rpc). */
@@ -153,6 +161,22 @@ export class Registry {
     }
     return out;
   }
+}
+
+/** Invoked is what invoke() gives back: the method's reply, or its error text. */
+export type Invoked = { reply: unknown } | LookupError;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** isThenable is `await`'s test: an object or function with a `then` method is adopted, anything else is the value. */
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /** isLookupError narrows lookup()'s result. */

@@ -54,36 +54,33 @@ class GobStream {
     this.#dec = new Decoder({ maxMessageBytes: options.maxMessageBytes });
   }
 
-  /** pairs takes the next bytes and returns every (header, body) now complete, in order. */
-  pairs(chunk: Buffer, what: 'request' | 'response'): [Header, unknown][] {
+  /**
+   * pairs takes the next bytes and hands every (header, body) now complete
+   * to `each`, in order; one callback instead of a list of pairs, as most
+   * chunks hold exactly one.
+   */
+  pairs(chunk: Buffer, what: 'request' | 'response', each: (header: Header, body: unknown) => void): void {
     this.#dec.push(chunk);
-    const out: [Header, unknown][] = [];
     for (let d = this.#dec.next(); d !== undefined; d = this.#dec.next()) {
       if (this.#header === undefined) {
         this.#header = checkHeader(d.value, what);
         continue;
       }
-      out.push([this.#header, d.value]);
+      const header = this.#header;
       this.#header = undefined;
+      each(header, d.value);
     }
-    return out;
   }
 
   /**
    * encodePair writes a header, then its body, as Go does (so type ids match
-   * Go's byte for byte). If either cannot be encoded, the encoder forgets the
-   * types it took for them, so the stream stays as it was, and the error is
-   * thrown to the caller.
+   * Go's byte for byte), in one Buffer so that they leave in one write, as
+   * Go's bufio flush sends them. If either cannot be encoded, the encoder
+   * forgets the types it took for them, so the stream stays as it was, and
+   * the error is thrown to the caller.
    */
   encodePair(header: object, headerType: GobType, body: unknown, bodyType: GobType | undefined): Buffer {
-    const mark = this.#enc.mark();
-    try {
-      const head = this.#enc.encode(header, headerType);
-      return Buffer.concat([head, this.#enc.encode(body, bodyType)]);
-    } catch (err) {
-      this.#enc.rollback(mark);
-      throw err;
-    }
+    return this.#enc.encodePair(header, headerType, body, bodyType);
   }
 }
 
@@ -96,9 +93,11 @@ export class GobServerCodec implements ServerCodec {
   }
 
   push(chunk: Buffer): IncomingRequest[] {
-    return this.#stream
-      .pairs(chunk, 'request')
-      .map(([h, args]) => ({ serviceMethod: h.ServiceMethod, seq: h.Seq, args }));
+    const out: IncomingRequest[] = [];
+    this.#stream.pairs(chunk, 'request', (h, args) =>
+      out.push({ serviceMethod: h.ServiceMethod, seq: h.Seq, args }),
+    );
+    return out;
   }
 
   encodeResponse(header: ResponseHeader, reply: unknown, replyType?: unknown): Buffer {
@@ -135,10 +134,10 @@ export class GobClientCodec implements ClientCodec {
   }
 
   push(chunk: Buffer): IncomingResponse[] {
-    return this.#stream.pairs(chunk, 'response').map(([h, body]) => ({
-      seq: Number(h.Seq),
-      error: h.Error ?? '',
-      reply: h.Error ? undefined : body,
-    }));
+    const out: IncomingResponse[] = [];
+    this.#stream.pairs(chunk, 'response', (h, body) =>
+      out.push({ seq: Number(h.Seq), error: h.Error ?? '', reply: h.Error ? undefined : body }),
+    );
+    return out;
   }
 }

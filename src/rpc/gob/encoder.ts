@@ -27,6 +27,13 @@ import { ByteWriter } from './writer.js';
 /** Buffers larger than this are dropped after use instead of being kept for the next value. */
 const KEEP_BUFFER_BYTES = 1 << 20;
 
+/** checkType rejects a `type` argument that is not a gob type. */
+function checkType(type: GobType | undefined): void {
+  if (type !== undefined && !isGobType(type)) {
+    throw new InvalidArgumentError('type', 'must be a gob type (gob.int, gob.struct(...), ...) or undefined');
+  }
+}
+
 /** EncoderMark is a point in an Encoder's history to roll back to; see Encoder.mark. */
 export type EncoderMark = RegistryMark;
 
@@ -63,13 +70,55 @@ export class Encoder implements ValueSink {
    * it was.
    */
   encode(value: unknown, type?: GobType): Buffer {
-    if (type !== undefined && !isGobType(type)) {
-      throw new InvalidArgumentError(
-        'type',
-        'must be a gob type (gob.int, gob.struct(...), ...) or undefined',
-      );
-    }
+    checkType(type);
     const mark = this.registry.mark();
+    try {
+      const msg = this.stage(value, type);
+      if (this.out.pos === 0) {
+        // Only the value (the usual case once types are sent): one copy, straight from msg.
+        this.checkSize(msg.pos);
+        return msg.takeMessage();
+      }
+      this.flush(null, msg);
+      return this.out.take();
+    } catch (err) {
+      this.undo(mark);
+      throw err;
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * encodePair returns the messages of two values, one after the other, in
+   * one Buffer: net/rpc's header and body, which Go writes with one flush.
+   * The bytes are those of encode(first) followed by encode(second); if
+   * either value does not fit its type, the stream is left as it was
+   * before both.
+   *
+   * @internal
+   */
+  encodePair(first: unknown, firstType: GobType | undefined, second: unknown, secondType?: GobType): Buffer {
+    checkType(firstType);
+    checkType(secondType);
+    const mark = this.registry.mark();
+    try {
+      this.flush(null, this.stage(first, firstType));
+      this.flush(null, this.stage(second, secondType));
+      return this.out.take();
+    } catch (err) {
+      this.undo(mark);
+      throw err;
+    } finally {
+      this.release();
+    }
+  }
+
+  /**
+   * stage sends the definitions of types new to the stream to the output
+   * and leaves the value's message, without its length, in `msg`.
+   */
+  private stage(value: unknown, type: GobType | undefined): ByteWriter {
     let root = 'value';
     try {
       if (value === null || value === undefined)
@@ -88,24 +137,25 @@ export class Encoder implements ValueSink {
         msg.byte(0);
         encodeValue(this, msg, node, value, 1, false);
       }
-      if (this.out.pos === 0) {
-        // Only the value (the usual case once types are sent): one copy, straight from msg.
-        this.checkSize(msg.pos);
-        return msg.takeMessage();
-      }
-      this.flush(null, msg);
-      return this.out.take();
+      return msg;
     } catch (err) {
-      this.registry.rollback(mark);
-      this.msg.pos = 0;
-      this.writers.length = 1;
       if (err instanceof EncodeFailure) throw encodeError(err, root);
       throw err;
-    } finally {
-      this.out.shrink(KEEP_BUFFER_BYTES);
-      this.msg.shrink(KEEP_BUFFER_BYTES);
-      for (const w of this.scratch) w?.shrink(KEEP_BUFFER_BYTES); // sparse: indexed by depth
     }
+  }
+
+  /** undo forgets what a failed encode defined and drops its partial bytes. */
+  private undo(mark: RegistryMark): void {
+    this.registry.rollback(mark);
+    this.msg.pos = 0;
+    this.writers.length = 1;
+  }
+
+  /** release empties the buffers after an encode, dropping any grown past KEEP_BUFFER_BYTES. */
+  private release(): void {
+    this.out.shrink(KEEP_BUFFER_BYTES);
+    this.msg.shrink(KEEP_BUFFER_BYTES);
+    for (const w of this.scratch) w?.shrink(KEEP_BUFFER_BYTES); // sparse: indexed by depth
   }
 
   /** mark returns the stream's current state, to undo later encodes whose bytes were never sent. */

@@ -113,8 +113,16 @@ export class TypeRegistry {
   nodeFor(t: GobType, remember = true): Node {
     const n = this.byType.get(t);
     if (n !== undefined && n.id >= 0) return n;
+    if (!remember) {
+      // A caller sending the same shape again (each RPC's inferred args) skips the canonical key,
+      // whose text is built afresh for every value and costs more than the value's encoding.
+      const last = this.lastInferred;
+      if (last !== undefined && last.node.id >= 0 && sameShape(t, last.type, 0)) return last.node;
+    }
     this.remember = remember;
-    return this.get(t, TOP);
+    const node = this.get(t, TOP);
+    if (!remember) this.lastInferred = { type: t, node };
+    return node;
   }
 
   /** mark returns a point to roll back to. */
@@ -141,6 +149,8 @@ export class TypeRegistry {
   }
 
   private remember = true;
+  /** lastInferred is the last inferred type and its node: the next value most likely has the same shape. */
+  private lastInferred: { type: GobType; node: Node } | undefined;
 
   private setId(n: Node): void {
     if (n.id === 0) n.id = this.nextId++;
@@ -239,6 +249,45 @@ export class TypeRegistry {
     }
   }
 }
+
+/**
+ * sameShape tells whether two inferred types are the same tree, which is
+ * when keyOf gives them the same key: inference builds trees of fresh
+ * structs, slices and maps (never one object twice, so keyOf writes no
+ * back-references) over the scalar singletons. Anything else compares by
+ * identity only, and a tree deeper than MAX_SHAPE_DEPTH is left to keyOf.
+ */
+function sameShape(a: GobType, b: GobType, depth: number): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind || depth > MAX_SHAPE_DEPTH) return false;
+  switch (a.kind) {
+    case 'struct': {
+      const bs = b as typeof a;
+      if (a.name !== bs.name || a.fields.length !== bs.fields.length) return false;
+      for (let i = 0; i < a.fields.length; i++) {
+        const fa = a.fields[i]!;
+        const fb = bs.fields[i]!;
+        if (fa.name !== fb.name || !sameShape(fa.type, fb.type, depth + 1)) return false;
+      }
+      return true;
+    }
+    case 'slice': {
+      const bs = b as typeof a;
+      return a.name === bs.name && sameShape(a.elem, bs.elem, depth + 1);
+    }
+    case 'map': {
+      const bm = b as typeof a;
+      return (
+        a.name === bm.name && sameShape(a.key, bm.key, depth + 1) && sameShape(a.elem, bm.elem, depth + 1)
+      );
+    }
+    default:
+      return false;
+  }
+}
+
+/** MAX_SHAPE_DEPTH bounds sameShape's recursion; deeper types take the keyed path. */
+const MAX_SHAPE_DEPTH = 16;
 
 const KIND_NUMBERS: Record<string, number> = {
   bool: 1,

@@ -22,7 +22,7 @@ import type { Conn } from '../../tcp/conn.js';
 import { endpointText } from '../../tcp/endpoint.js';
 import type { CallEvent } from '../call-event.js';
 import type { IncomingRequest, ServerCodec } from '../codec/types.js';
-import { type CallInfo, isLookupError, type Registry } from '../registry.js';
+import { type CallInfo, type Invoked, isLookupError, type Registered, type Registry } from '../registry.js';
 import { watchIdle } from './idle.js';
 
 /** ConnServeOptions bound one connection. */
@@ -97,7 +97,9 @@ export async function serveRpcConn(
     }
   };
 
-  const call = async (req: IncomingRequest): Promise<string> => {
+  // call answers `req` and returns its error text ('' on success): at once when the method
+  // returned a plain value, else once its promise settles.
+  const call = (req: IncomingRequest): string | Promise<string> => {
     if (req.error !== undefined) {
       answer(req, req.error);
       return req.error;
@@ -108,7 +110,11 @@ export async function serveRpcConn(
       return found.error;
     }
     const info: CallInfo = { serviceMethod: req.serviceMethod, remote, signal: life.signal };
-    const result = await registry.invoke(found, req.args, info);
+    const result = registry.invoke(found, req.args, info);
+    return result instanceof Promise ? result.then((r) => reply(req, found, r)) : reply(req, found, result);
+  };
+
+  const reply = (req: IncomingRequest, found: Registered, result: Invoked): string => {
     if ('error' in result) {
       const error = result.error || 'unspecified error';
       answer(req, error);
@@ -118,23 +124,38 @@ export async function serveRpcConn(
     return '';
   };
 
+  const report = (req: IncomingRequest, started: number, error: string) => {
+    try {
+      onCall?.({
+        remote,
+        method: req.serviceMethod,
+        durationMs: performance.now() - started,
+        ...(error === '' ? {} : { error }),
+      });
+    } catch {
+      // A failing logger must not fail the connection.
+    }
+  };
+
   const start = (req: IncomingRequest) => {
     running++;
     const started = onCall ? performance.now() : 0;
-    call(req)
+    let outcome: string | Promise<string> | undefined;
+    try {
+      outcome = call(req);
+    } catch {
+      // answer() cannot throw past its own fallback; a dead socket is ignored
+    }
+    if (typeof outcome !== 'object') {
+      // Answered already; pump(), the only caller, goes on starting the next.
+      if (outcome !== undefined) report(req, started, outcome);
+      running--;
+      if (running === 0 && waiting.length === 0) settled?.();
+      return;
+    }
+    outcome
       .then(
-        (error) => {
-          try {
-            onCall?.({
-              remote,
-              method: req.serviceMethod,
-              durationMs: performance.now() - started,
-              ...(error === '' ? {} : { error }),
-            });
-          } catch {
-            // A failing logger must not fail the connection.
-          }
-        },
+        (error) => report(req, started, error),
         () => {}, // answer() cannot throw past its own fallback; a dead socket is ignored
       )
       .finally(() => {
@@ -168,8 +189,15 @@ export async function serveRpcConn(
     nudge();
     settled?.();
   });
-  const onAbort = () => nudge();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  // Stopping ends a read in progress by moving the read deadline to now, not through a signal
+  // passed to every read: adding and removing an abort listener per request costs more than
+  // decoding the request.
+  const onAbort = () => {
+    conn.setReadDeadline(Date.now());
+    nudge();
+  };
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     if (initial && initial.length > 0) take(initial);
@@ -178,7 +206,7 @@ export async function serveRpcConn(
       while (holds.size > 0 && !socket.destroyed && !signal?.aborted) {
         await new Promise<void>((resolve) => (wake = resolve));
       }
-      const chunk = await conn.read({ signal });
+      const chunk = await conn.read();
       if (chunk === null) break;
       take(chunk);
     }
