@@ -9,6 +9,7 @@ import { Fifo } from '../internal/fifo.js';
 import { checkMs, checkSignal } from '../internal/validate.js';
 import { type IpEndpoint as Endpoint, endpoint } from '../tcp/endpoint.js';
 import { checkDatagramSize, maxPayload } from './limits.js';
+import { PeerCache } from './peers.js';
 import { closedError, resolveDestination, udpError } from './support.js';
 
 /** Datagram is one received UDP datagram and the endpoint it came from. */
@@ -55,10 +56,29 @@ type Entry = Datagram | NetkitError;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * Waiter is a receive() or an iterator's next() waiting for a datagram. An
+ * iterator's waiter is settled with the IteratorResult itself, so a
+ * datagram reaches `for await` through one promise, not a receive() promise
+ * and a then() on it.
+ */
 interface Waiter {
-  resolve(d: Datagram): void;
+  resolve(value: Datagram | IteratorResult<Datagram>): void;
   reject(e: unknown): void;
+  iterator: boolean;
 }
+
+// One executor for every plain waiter's promise: it hands the resolving
+// functions out through these slots, read right after `new Promise` returns
+// (the executor runs synchronously), so a waiting receive allocates no closure.
+let nextResolve: ((value: never) => void) | undefined;
+let nextReject: ((e: unknown) => void) | undefined;
+function capture(resolve: (value: never) => void, reject: (e: unknown) => void): void {
+  nextResolve = resolve;
+  nextReject = reject;
+}
+
+const DONE: IteratorResult<Datagram> = Object.freeze({ value: undefined, done: true });
 
 /**
  * DatagramSocket is a bound (and, from dial(), connected) UDP socket. Create
@@ -73,8 +93,8 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
   readonly #queue = new Fifo<Entry>();
   readonly #waiters = new Fifo<Waiter>();
   #dropped = 0;
-  /** Endpoints of received datagrams, so a reply to one skips re-resolution. */
-  readonly #known = new WeakSet<Endpoint>();
+  /** Endpoints of received datagrams, one per peer, so a reply to one skips re-resolution. */
+  readonly #peers = new PeerCache();
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #onAbort = () => void this.close();
@@ -88,9 +108,7 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     // Without an 'error' listener a late ICMP error would crash the process.
     socket.on('error', (err) => this.#push(udpError(err, 'receive from', setup.remote?.address)));
     socket.on('message', (data, rinfo) => {
-      const from = endpoint(rinfo.address, rinfo.port, 'udp')!;
-      this.#known.add(from);
-      this.#push({ data, from });
+      this.#push({ data, from: this.#peers.get(rinfo.address, rinfo.port) });
     });
     // Covers close() and a caller closing `socket` directly.
     socket.on('close', () => this.#markClosed());
@@ -152,8 +170,8 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     // already valid for this socket, so skip resolving it again (the hot path
     // of every UDP server). IPv4 senders of an IPv6 socket still go through
     // resolution, which maps them.
-    if (typeof to === 'object' && this.#known.has(to as Endpoint)) {
-      const from = to as Endpoint;
+    if (typeof to === 'object' && this.#peers.issued(to)) {
+      const from = to;
       if (this.#setup.type === 'udp4' || from.family === 6) {
         checkDatagramSize(buf.byteLength, this.#limit(from.family));
         // No completion callback: dgram then tries sendmsg right away instead
@@ -177,10 +195,14 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
    * aborts, NETKIT_SOCKET_CLOSED once the socket is closed, and with the
    * socket's error (e.g. NETKIT_CONNECTION_RESET) when one arrived first.
    */
-  receive(options: ReceiveOptions = {}): Promise<Datagram> {
+  receive(options?: ReceiveOptions): Promise<Datagram> {
+    // Without options (a server's receive loop) nothing needs checking, and
+    // no `= {}` default is allocated per call.
+    if (options === undefined) return this.#next(false) as Promise<Datagram>;
     try {
       const signal = checkSignal(options.signal);
       const timeout = options.timeout === undefined ? 0 : checkMs('timeout', options.timeout);
+      if (signal === undefined && timeout === 0) return this.#next(false) as Promise<Datagram>;
       if (this.#closed) throw closedError();
       if (signal?.aborted) throw new AbortError('receive', signal.reason);
       const next = this.#queue.shift();
@@ -189,8 +211,9 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
         let timer: NodeJS.Timeout | undefined;
         const onAbort = () => settle(() => reject(new AbortError('receive', signal?.reason)));
         const waiter: Waiter = {
-          resolve: (d) => settle(() => resolve(d)),
+          resolve: (d) => settle(() => resolve(d as Datagram)),
           reject: (e) => settle(() => reject(e)),
+          iterator: false,
         };
         const settle = (fn: () => void) => {
           clearTimeout(timer);
@@ -224,19 +247,34 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
 
   /** [Symbol.asyncIterator] yields datagrams until the socket is closed; socket errors are thrown. */
   [Symbol.asyncIterator](): AsyncIterator<Datagram> {
-    // A plain iterator over receive(): an async generator would add a promise and a resume per datagram.
+    // Not an async generator, nor then() on receive(): either adds a promise per datagram.
     return {
-      next: () =>
-        this.receive().then(
-          (value): IteratorResult<Datagram> => ({ value, done: false }),
-          (err: unknown): IteratorResult<Datagram> => {
-            if (err instanceof NetkitError && err.code === 'NETKIT_SOCKET_CLOSED')
-              return { value: undefined, done: true };
-            throw err;
-          },
-        ),
-      return: () => Promise.resolve({ value: undefined, done: true }),
+      next: () => this.#next(true) as Promise<IteratorResult<Datagram>>,
+      return: () => Promise.resolve(DONE),
     };
+  }
+
+  /**
+   * #next is receive() without a timeout or signal, and (`iterator`) the
+   * iterator's next(): the next queued datagram, or a promise the next one
+   * to arrive settles. For the iterator a closed socket is the end, not an error.
+   */
+  #next(iterator: boolean): Promise<Datagram | IteratorResult<Datagram>> {
+    if (this.#closed) return iterator ? Promise.resolve(DONE) : Promise.reject(closedError());
+    const next = this.#queue.shift();
+    if (next) {
+      if (next instanceof NetkitError) return Promise.reject(next);
+      return Promise.resolve(iterator ? { value: next, done: false } : next);
+    }
+    const promise = new Promise<Datagram | IteratorResult<Datagram>>(capture);
+    this.#waiters.push({
+      resolve: nextResolve as (value: Datagram | IteratorResult<Datagram>) => void,
+      reject: nextReject as (e: unknown) => void,
+      iterator,
+    });
+    nextResolve = undefined;
+    nextReject = undefined;
+    return promise;
   }
 
   /** close closes the socket; pending and later receives reject with NETKIT_SOCKET_CLOSED. Idempotent. */
@@ -286,10 +324,12 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
 
   #push(entry: Entry): void {
     if (this.#closed) return;
-    const w = this.#waiters.peek();
+    // Taken off the queue here: a receive() with a timeout or signal also takes itself off when
+    // it settles first, and finds itself gone when settled from here.
+    const w = this.#waiters.shift();
     if (w) {
       if (entry instanceof NetkitError) w.reject(entry);
-      else w.resolve(entry);
+      else w.resolve(w.iterator ? { value: entry, done: false } : entry);
       return;
     }
     // Errors are always kept so the next receive() learns of them.
@@ -305,6 +345,9 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     this.#closed = true;
     this.#setup.signal?.removeEventListener('abort', this.#onAbort);
     this.#queue.clear();
-    for (const w of this.#waiters.clear()) w.reject(closedError());
+    for (const w of this.#waiters.clear()) {
+      if (w.iterator) w.resolve(DONE);
+      else w.reject(closedError());
+    }
   }
 }
