@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+
 /** Entry is the pool's record of one resource. */
 export interface Entry<T> {
   resource: T;

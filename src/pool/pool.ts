@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { AbortError, PoolError, TimeoutError } from '../errors.js';
 import { Creator } from './creator.js';
 import { type Entry, type ExpireReason, IdleList } from './idle.js';
@@ -78,9 +79,10 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
    * when `signal` aborts, NETKIT_POOL_EXHAUSTED when maxWaiting acquires
    * already wait, NETKIT_POOL_CLOSED once draining.
    */
-  acquire(options: { signal?: AbortSignal; timeout?: number } = {}): Promise<T> {
+  acquire(options?: { signal?: AbortSignal; timeout?: number }): Promise<T> {
     if (this.#closing) return Promise.reject(closedError());
-    const { signal } = options;
+    // No `= {}` default: it would allocate an object on every acquire made without options.
+    const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError('pool acquire', signal.reason));
     // Fast path: nobody queued ahead and a ready idle resource.
     if (this.#waiters.pending === 0 && this.#idle.length > 0 && !this.#o.validate && !this.#o.maxLifetime) {
@@ -102,7 +104,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
         ),
       );
     }
-    const waiting = this.#waiters.wait(options.timeout ?? this.#o.acquireTimeout, signal);
+    const waiting = this.#waiters.wait(options?.timeout ?? this.#o.acquireTimeout, signal);
     this.#dispatch();
     return waiting;
   }
@@ -285,8 +287,12 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
   #fill(): void {
     const c = this.#creator;
     if (this.#closing || c.backingOff) return;
-    const size = () => this.#entries.size + c.creating;
-    while (size() < this.#o.max && (this.#waiters.pending > c.creating || size() < this.#o.min)) c.start();
+    // Runs on every queued acquire: written out rather than with a size() closure made per call.
+    for (;;) {
+      const size = this.#entries.size + c.creating;
+      if (size >= this.#o.max || (this.#waiters.pending <= c.creating && size >= this.#o.min)) return;
+      c.start();
+    }
   }
 
   #created(resource: T): void {
