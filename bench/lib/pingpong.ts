@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './args.js';
 import { buildGo, goVersion } from './go.js';
 import { lastJsonLine } from './json-line.js';
+import { pinnedCommand } from './placement.js';
 import { runCommand } from './proc.js';
 import { cpuPer, groupCpuMs, type ServerDef, serverDied, withServer } from './server-run.js';
 import { type BenchContext, type MetricColumn, type Row, SkipBenchmark, type TableSpec } from './types.js';
@@ -40,6 +41,14 @@ export interface PingPongSpec {
   extra: readonly string[];
   /** keepStderr keeps the generator's stderr in the row's detail (for --json). */
   keepStderr?: boolean;
+  /** loadgenCpus pins the generator with `taskset -c` (see placement.ts); unpinned when unset. */
+  loadgenCpus?: string;
+  /**
+   * sample is called with the server's pid and address once the warm-up is
+   * over; the function it returns is called when the load generator is done,
+   * and its numbers are added to the row's metrics.
+   */
+  sample?: (pid: number, address: string) => () => Record<string, number>;
 }
 
 /** parseLoadgen reads the last JSON line of a load generator's output, or null. */
@@ -62,7 +71,7 @@ export async function measurePingPong(
   };
   ctx.log(`${server.subject}, ${conns} ${spec.unit}${conns === 1 ? '' : 's'}`);
   return withServer(ctx, server, row, async (srv) => {
-    const running = runCommand(
+    const [command, args] = pinnedCommand(
       spec.loadgen,
       [
         '-addr',
@@ -76,14 +85,20 @@ export async function measurePingPong(
         '-size',
         String(spec.size),
       ],
-      // The generators bound themselves; this is the backstop.
-      { cwd: ctx.root, timeoutMs: (spec.warmupSec + ctx.durationSec + 20) * 1000 },
+      spec.loadgenCpus,
     );
+    const running = runCommand(command, args, {
+      cwd: ctx.root,
+      // The generators bound themselves; this is the backstop.
+      timeoutMs: (spec.warmupSec + ctx.durationSec + 20) * 1000,
+    });
     // CPU is sampled from the end of the warm-up to the end of the run.
     await sleep(spec.warmupSec * 1000);
     const cpu0 = groupCpuMs(srv.pid);
+    const sampleEnd = spec.sample?.(srv.pid, srv.address);
     const r = await running;
     const cpu1 = groupCpuMs(srv.pid);
+    const sampled = sampleEnd?.();
     const res = parseLoadgen(r.stdout, spec.extra);
     const died = serverDied(srv);
     if (r.timedOut) {
@@ -97,6 +112,7 @@ export async function measurePingPong(
       for (const k of spec.extra) row.metrics[k] = res[k]!;
       const cpu = cpuPer(cpu0, cpu1, res.roundtrips);
       if (cpu !== undefined) row.metrics.cpu_us = cpu;
+      if (sampled) Object.assign(row.metrics, sampled);
       row.detail = { loadgen: res, server: srv.firstLine };
       if (spec.keepStderr && r.stderr) row.detail.loadgen_stderr = r.stderr;
     }
@@ -208,6 +224,8 @@ export function pingPongTable(
     what: string;
     loadgen: string;
     warmupSec: number;
+    /** placement is the title's note on CPU pinning ("server on CPU 1, loadgen on CPU 0"), if any. */
+    placement?: string;
     plain: string;
     plainLabel: string;
     go: string;
@@ -217,7 +235,7 @@ export function pingPongTable(
   return {
     title:
       `${o.what} (${o.loadgen}, ${formatDuration(ctx.durationSec)}, ${o.warmupSec}s warm-up` +
-      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
+      `${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''}${o.placement ? `; ${o.placement}` : ''})`,
     subjectHeader: 'server',
     caseHeader: 'conns',
     metrics: [
