@@ -20,6 +20,7 @@ export {
 } from './build.js';
 export { crc32c } from './crc32c.js';
 export { type ClientAddress, clientAddress } from './forwarded.js';
+export { ProxyHeaderV2 } from './header-v2.js';
 export { parseProxyHeader, signatureState } from './parse.js';
 export { TrustList } from './trust.js';
 export {

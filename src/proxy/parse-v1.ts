@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { parseIPv4, parseIPv6 } from '../addr/ip.js';
 import { ProxyError } from '../errors.js';
-import { formatIPv6 } from './parse-v2.js';
+import { formatIPv6 } from './address-text.js';
 import { type ProxyHeader, type ProxyParseResult, V1_MAX_LENGTH } from './types.js';
 
 const CR = 0x0d;

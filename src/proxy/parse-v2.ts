@@ -2,17 +2,15 @@
  * parseV2 reads a PROXY protocol v2 binary header: 12-byte signature,
  * version/command, family/transport, 16-bit length, address block, TLVs.
  */
-import { ipString } from '../addr/ip.js';
 import { ProxyError } from '../errors.js';
 import { crc32cUpdate } from './crc32c.js';
-import { decodeTlvs } from './tlv.js';
+import { ProxyHeaderV2 } from './header-v2.js';
+import { checkTlvs } from './tlv.js';
 import {
   ADDRESS_BLOCK_LENGTH,
   type ProxyFamily,
-  type ProxyHeader,
   type ProxyParseResult,
   type ProxyTransport,
-  UNIX_PATH_LENGTH,
   V2_HEADER_LENGTH,
 } from './types.js';
 
@@ -23,10 +21,7 @@ const ZERO4 = new Uint8Array(4);
 // each read a call.
 const HEADER_LENGTH = V2_HEADER_LENGTH;
 const BLOCK_LENGTH = ADDRESS_BLOCK_LENGTH;
-const PATH_LENGTH = UNIX_PATH_LENGTH;
-
-/** OCTET holds the decimal text of every byte, so an IPv4 address is four lookups and a concatenation. */
-const OCTET: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+const Header = ProxyHeaderV2;
 
 /**
  * FAMILIES maps the fam byte to family and transport. The spec lists exactly
@@ -82,28 +77,84 @@ export function parseV2(buf: Buffer): ProxyParseResult | null {
   const total = HEADER_LENGTH + len;
   if (buf.length < total) return null;
 
-  const header: ProxyHeader = {
-    version: 2,
-    command: cmd === 1 ? 'PROXY' : 'LOCAL',
+  // Everything that can make the header invalid is checked now; formatting
+  // addresses and decoding TLVs waits until a caller asks (ProxyHeaderV2).
+  const tlvStart = HEADER_LENGTH + addrLen;
+  let crc32c: number | undefined;
+  if (tlvStart < total) {
+    const at = checkTlvs(buf, tlvStart, total);
+    if (at >= 0) crc32c = checkCrc(buf, at, total);
+  }
+  const start = copyBody(buf, total);
+  const header = new Header(
+    cmd === 1 ? 'PROXY' : 'LOCAL',
     family,
     transport,
-    tlvs: [],
-  };
-  if (cmd === 1 && family !== 'unspec') readAddresses(buf, header);
-
-  const tlvStart = HEADER_LENGTH + addrLen;
-  if (tlvStart < total) {
-    const crc32cAt = decodeTlvs(buf, tlvStart, total, header);
-    if (crc32cAt >= 0) checkCrc(buf, crc32cAt, total, header.crc32c!);
-  }
+    body,
+    start,
+    start + addrLen,
+    start + len,
+    crc32c,
+  );
   return { header, length: total };
+}
+
+// The bodies of parsed headers are copied into shared slabs, the way
+// Buffer.allocUnsafe carves small Buffers out of one pool: a header then
+// holds (slab, offset) and costs no typed array of its own, which at a few
+// dozen bytes would cost more than the rest of the parse. A slab stays alive
+// while any header in it does, so at most SLAB_SIZE bytes are kept per live
+// header; bodies over BIG_BODY get an array of their own.
+const SLAB_SIZE = 8192;
+const BIG_BODY = 1024;
+/** LITTLE_ENDIAN says whether four bytes packed low byte first land in memory in order (x86, ARM). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let slab = new Uint8Array(SLAB_SIZE);
+let slab32 = new Int32Array(slab.buffer);
+let slabUsed = 0;
+/** body is the array the last copyBody call copied into. */
+let body: Uint8Array = slab;
+
+/**
+ * copyBody copies the address block and TLVs (`buf[16, total)`) out of the
+ * input, so the header stays the same when the caller reuses `buf`, and
+ * returns where the copy starts in `body`. Copies start 4-byte aligned and
+ * move four bytes per store: a byte-at-a-time loop was most of the cost of
+ * a parse, and Buffer#copy or TypedArray#set cost as much in their checks.
+ */
+function copyBody(buf: Buffer, total: number): number {
+  const n = total - HEADER_LENGTH;
+  if (n > BIG_BODY) {
+    body = new Uint8Array(n);
+    body.set(buf.subarray(HEADER_LENGTH, total));
+    return 0;
+  }
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slab32 = new Int32Array(slab.buffer);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  let i = HEADER_LENGTH;
+  let o = at;
+  if (LITTLE_ENDIAN) {
+    for (let w = at >> 2; i + 4 <= total; i += 4, o += 4, w++) {
+      slab32[w] = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    }
+  }
+  for (; i < total; i++, o++) slab[o] = buf[i]!;
+  slabUsed = (o + 3) & ~3;
+  body = slab;
+  return at;
 }
 
 /**
  * checkCrc recomputes the CRC32C over the whole header with the checksum
- * field taken as zero (spec 2.2.3), without copying the header.
+ * field taken as zero (spec 2.2.3), without copying the header, and returns
+ * the checksum once it matches.
  */
-function checkCrc(buf: Buffer, at: number, total: number, expected: number): void {
+function checkCrc(buf: Buffer, at: number, total: number): number {
+  const expected = ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
   let crc = crc32cUpdate(0, buf, 0, at);
   crc = crc32cUpdate(crc, ZERO4);
   crc = crc32cUpdate(crc, buf, at + 4, total);
@@ -113,41 +164,5 @@ function checkCrc(buf: Buffer, at: number, total: number, expected: number): voi
       `PROXY v2 CRC32C is 0x${expected.toString(16).padStart(8, '0')} but the header sums to 0x${crc.toString(16).padStart(8, '0')}`,
     );
   }
-}
-
-function readAddresses(buf: Buffer, h: ProxyHeader): void {
-  const o = HEADER_LENGTH;
-  if (h.family === 'inet') {
-    h.source = { address: formatIPv4(buf, o), port: (buf[o + 8]! << 8) | buf[o + 9]! };
-    h.destination = { address: formatIPv4(buf, o + 4), port: (buf[o + 10]! << 8) | buf[o + 11]! };
-  } else if (h.family === 'inet6') {
-    h.source = { address: formatIPv6(buf.subarray(o, o + 16)), port: buf.readUInt16BE(o + 32) };
-    h.destination = { address: formatIPv6(buf.subarray(o + 16, o + 32)), port: buf.readUInt16BE(o + 34) };
-  } else {
-    h.source = { address: readUnixPath(buf, o), port: 0 };
-    h.destination = { address: readUnixPath(buf, o + PATH_LENGTH), port: 0 };
-  }
-}
-
-function formatIPv4(buf: Uint8Array, off: number): string {
-  return `${OCTET[buf[off]!]}.${OCTET[buf[off + 1]!]}.${OCTET[buf[off + 2]!]}.${OCTET[buf[off + 3]!]}`;
-}
-
-/**
- * formatIPv6 prints 16 bytes as RFC 5952 text. IPv4-mapped addresses print as
- * `::ffff:1.2.3.4`, the way Node reports such peers, rather than as bare IPv4
- * (Go's choice in ipString), so an inet6 header never shows an IPv4 string.
- */
-export function formatIPv6(ip: Uint8Array): string {
-  let mapped = ip[10] === 0xff && ip[11] === 0xff;
-  for (let i = 0; i < 10 && mapped; i++) mapped = ip[i] === 0;
-  if (mapped) return `::ffff:${ip[12]}.${ip[13]}.${ip[14]}.${ip[15]}`;
-  return ipString(ip);
-}
-
-/** readUnixPath returns the path in a 108-byte sun_path field: up to the first NUL, or all 108 bytes. */
-function readUnixPath(buf: Buffer, off: number): string {
-  const field = buf.subarray(off, off + PATH_LENGTH);
-  const nul = field.indexOf(0);
-  return field.toString('utf8', 0, nul < 0 ? PATH_LENGTH : nul);
+  return expected;
 }

@@ -100,6 +100,8 @@ function outcome(buf: Buffer, label: string): Outcome {
     const res = parseProxyHeader(buf);
     if (res === null) return { kind: 'null' };
     checkCanonical(buf, res.header, res.length, label);
+    // A v2 header decodes its fields when read; an accepted header must decode without throwing.
+    JSON.stringify(res.header);
     assert.ok(res.length > 0 && res.length <= buf.length, `${label}: length ${res.length} outside the input`);
     return { kind: 'ok', length: res.length };
   } catch (err) {

@@ -150,8 +150,9 @@ test('parseV2 gives exactly what the reference decoder gives, field by field and
     const want = reference(buf);
     for (const k of Object.keys(want) as (keyof ProxyHeader)[])
       assert.deepEqual(got[k], want[k], `${label} ${k}`);
-    assert.deepEqual(got, want, label);
-    assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want)), label);
+    // The header decodes lazily; toJSON() is its plain form, and JSON keeps the reference's key order.
+    assert.deepEqual((got as ProxyHeader & { toJSON(): ProxyHeader }).toJSON(), want, label);
+    assert.equal(JSON.stringify(got), JSON.stringify(want), label);
   }
 });
 
@@ -161,7 +162,7 @@ test('TLV values are copies: reusing the input changes none of them', () => {
     const got = parseProxyHeader(buf)!.header;
     const want = reference(buf);
     buf.fill(0xaa);
-    assert.deepEqual(got, want, JSON.stringify(o));
+    assert.deepEqual((got as ProxyHeader & { toJSON(): ProxyHeader }).toJSON(), want, JSON.stringify(o));
   }
 });
 

@@ -25,6 +25,12 @@ const ends = (a: string, pa: number, b: string, pb: number) => ({
   destination: ep(b, pb),
 });
 
+/** plain returns a header as a plain object: a v2 header decodes lazily and shows its fields through toJSON(). */
+const plain = (h: ProxyHeader): ProxyHeader =>
+  typeof (h as { toJSON?: unknown }).toJSON === 'function'
+    ? (h as unknown as { toJSON(): ProxyHeader }).toJSON()
+    : h;
+
 function parsed(buf: Buffer): { header: ProxyHeader; length: number } {
   const r = parseProxyHeader(buf);
   assert.ok(r, `expected a complete header in ${buf.toString('hex')}`);
@@ -94,7 +100,7 @@ const V2_UNSPEC = hex(`${SIG} 21 00 0000`);
 test('v2 goldens written by hand from the spec parse', () => {
   const a = parsed(Buffer.concat([V2_TCP4, APP]));
   assert.equal(a.length, 16 + 31);
-  assert.deepEqual(a.header, {
+  assert.deepEqual(plain(a.header), {
     version: 2,
     command: 'PROXY',
     family: 'inet',
@@ -116,7 +122,7 @@ test('v2 goldens written by hand from the spec parse', () => {
   assert.equal(c.header.command, 'LOCAL');
   assert.equal(c.header.source, undefined);
   assert.deepEqual(c.header.tlvs, [{ type: PP2_TYPE.NOOP, value: hex('0000') }]);
-  assert.deepEqual(parsed(V2_UNSPEC).header, {
+  assert.deepEqual(plain(parsed(V2_UNSPEC).header), {
     version: 2,
     command: 'PROXY',
     family: 'unspec',
@@ -291,7 +297,7 @@ test('every valid header fed one byte at a time is null until complete, then exa
     for (let n = h.length; n <= stream.length; n++) {
       const r = parsed(stream.subarray(0, n));
       assert.equal(r.length, h.length);
-      assert.deepEqual(r.header, whole.header);
+      assert.deepEqual(plain(r.header), plain(whole.header));
     }
     assert.deepEqual(stream.subarray(whole.length), APP);
   }
