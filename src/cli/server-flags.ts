@@ -1,6 +1,6 @@
-import { type Command, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 import { UNIX_PREFIX } from '../tcp/index.js';
+import { type Command, Option } from './commander.js';
 import {
   durationOption,
   intOption,
@@ -75,7 +75,7 @@ export function addServerFlags(cmd: Command, text: ServerFlagText): Command {
   server(
     intOption(
       '--workers <n>',
-      text.workers ?? 'processes sharing the address (node:cluster), to use every core',
+      text.workers ?? 'processes sharing the address (node:cluster), at most one per free core',
       1,
       256,
       1,

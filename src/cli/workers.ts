@@ -1,13 +1,15 @@
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { CertificatePair } from '../tls/server.js';
 import type { Output } from './output.js';
 
 /**
  * --workers: one command run in several processes that share its address
- * through node:cluster (the primary accepts and hands connections
- * round-robin, for TCP and Unix sockets alike), so a server uses every
- * core. The primary and its workers talk over the cluster's IPC channel in
+ * through node:cluster, so a server uses every core. The primary binds the
+ * socket and shares it; by default every worker accepts from it and the
+ * kernel picks who takes each connection (see schedulingPolicy below). The
+ * primary and its workers talk over the cluster's IPC channel in
  * `{ netkit: … }` messages, which a ws cluster bus never sends.
  */
 
@@ -94,6 +96,38 @@ export class WorkerLink {
   }
 }
 
+/** SCHED_ENV is Node's own switch between node:cluster's accept distributions: `rr` or `none`. */
+export const SCHED_ENV = 'NODE_CLUSTER_SCHED_POLICY';
+
+/**
+ * schedulingPolicy is how connections reach workers: the kernel's
+ * distribution (SCHED_NONE: every worker accepts from the shared socket)
+ * unless NODE_CLUSTER_SCHED_POLICY asks otherwise. node:cluster's own
+ * default on Linux is round-robin (SCHED_RR), where the primary accepts
+ * every connection and passes it to a worker over IPC with an
+ * acknowledgement back: the primary sits on the path of every accept, and
+ * costs more CPU per connection than the worker that serves it. Measured
+ * in bench/workers.bench.ts (docs/benchmarks.md, "Scaling with cores").
+ */
+export function schedulingPolicy(env: Record<string, string | undefined>): number {
+  const asked = env[SCHED_ENV];
+  if (asked === 'rr') return cluster.SCHED_RR;
+  return cluster.SCHED_NONE;
+}
+
+/**
+ * coresNote is the warning for more workers than CPUs this process may use,
+ * or undefined: the extra workers only take turns on the same cores, each
+ * costing memory and, under load, context switches.
+ */
+export function coresNote(count: number, cpus = availableParallelism()): string | undefined {
+  if (count <= cpus) return undefined;
+  return (
+    `--workers ${count} is more than the ${cpus} CPU${cpus === 1 ? '' : 's'} this process may use: ` +
+    'the extra workers share cores and add cost; use at most one per core left free by other work'
+  );
+}
+
 /** PrimaryOptions configure runPrimary(). */
 export interface PrimaryOptions {
   count: number;
@@ -126,6 +160,8 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
   const { count, out, signal } = o;
   const self = fileURLToPath(import.meta.url);
   const exec = self.replace(/workers\.(ts|js)$/, (_m, ext: string) => `main.${ext}`);
+  // Read when a worker asks for the listening handle, so it must be set before forking.
+  cluster.schedulingPolicy = schedulingPolicy(process.env);
   cluster.setupPrimary({ exec, args: [...o.argv] });
   const workers = new Set<Worker>();
   let stopping = false;
@@ -191,6 +227,9 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
   }
   started = true;
   o.listening(address);
+  // After the listening line, which scripts read first.
+  const crowded = coresNote(count);
+  if (crowded !== undefined) out.note('warning', { workers: count, cpus: availableParallelism() }, crowded);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
