@@ -1,6 +1,7 @@
 import { NetkitError } from '../errors.js';
 import { jsonLine } from '../internal/text.js';
 import type { Io } from './io.js';
+import { LineWriter } from './line-writer.js';
 
 const COLORS = { dim: 2, red: 31, green: 32, yellow: 33, cyan: 36 } as const;
 
@@ -25,6 +26,8 @@ export class Output {
   readonly json: boolean;
   readonly #io: Io;
   readonly #color: { stdout: boolean; stderr: boolean };
+  /** #lines batches stdout between buffer() and the function it returns. */
+  #lines: LineWriter | undefined;
 
   constructor(io: Io, json: boolean) {
     this.#io = io;
@@ -43,27 +46,52 @@ export class Output {
     return this.#color.stdout;
   }
 
+  /**
+   * buffer makes stdout lines go out in batches, once per event-loop turn,
+   * for a server that prints a line per request (see LineWriter: order and
+   * whole lines are kept, memory is bounded, a normal exit writes them
+   * all). It returns the function that writes what is left and ends the
+   * batching; notes and errors flush the batch before they are printed.
+   */
+  buffer(): () => void {
+    const lines = this.#lines ?? new LineWriter(this.#io.stdout);
+    this.#lines = lines;
+    return () => {
+      if (this.#lines !== lines) return;
+      this.#lines = undefined;
+      lines.close();
+    };
+  }
+
+  /** #out writes stdout text: through the batch while buffering, else at once. */
+  #out(text: string): void {
+    if (this.#lines) this.#lines.write(text);
+    else this.#io.stdout.write(text);
+  }
+
   /** event prints a machine event (--json) or its human line on stdout. */
   event(event: string, fields: Record<string, unknown>, human?: string): void {
-    if (this.json) this.#io.stdout.write(`${jsonLine({ event, ...fields })}\n`);
-    else if (human !== undefined) this.#io.stdout.write(`${human}\n`);
+    if (this.json) this.#out(`${jsonLine({ event, ...fields })}\n`);
+    else if (human !== undefined) this.#out(`${human}\n`);
   }
 
   /** note prints a human diagnostic on stderr (or a JSON event on stdout with --json). */
   note(event: string, fields: Record<string, unknown>, human: string): void {
-    if (this.json) this.#io.stdout.write(`${jsonLine({ event, ...fields })}\n`);
-    else this.#io.stderr.write(`${human}\n`);
+    if (this.json) this.#out(`${jsonLine({ event, ...fields })}\n`);
+    this.#lines?.flush();
+    if (!this.json) this.#io.stderr.write(`${human}\n`);
   }
 
   /** error reports a failure: `netkit: message [CODE]` on stderr, or an error event with --json. */
   error(err: unknown): void {
     const code = err instanceof NetkitError ? err.code : undefined;
     const message = err instanceof Error ? err.message : String(err);
-    if (this.json) this.#io.stdout.write(`${jsonLine({ event: 'error', code, message })}\n`);
-    else
-      this.#io.stderr.write(
-        `${this.paint('red', 'netkit:', 'stderr')} ${message}${code ? this.paint('dim', ` [${code}]`, 'stderr') : ''}\n`,
-      );
+    if (this.json) this.#out(`${jsonLine({ event: 'error', code, message })}\n`);
+    this.#lines?.flush();
+    if (this.json) return;
+    this.#io.stderr.write(
+      `${this.paint('red', 'netkit:', 'stderr')} ${message}${code ? this.paint('dim', ` [${code}]`, 'stderr') : ''}\n`,
+    );
   }
 
   /** paint colours text bound for `stream` when that stream is a terminal; plain otherwise. */

@@ -1,7 +1,7 @@
-import type { Command } from '../commander.js';
 import { formatRequest, serveHttp } from '../../http/index.js';
 import { HTTP_ALPN } from '../../http/server/serve.js';
 import { endpointText } from '../../tcp/index.js';
+import type { Command } from '../commander.js';
 import { bytesOption, durationOption, intOption } from '../options.js';
 import type { CliContext } from '../program.js';
 import { serverCommand } from '../server-command.js';
@@ -15,6 +15,9 @@ interface HttpServeFlags extends ServerFlags {
   headerTimeout: number;
   requestTimeout: number;
 }
+
+/** NO_FIELDS stands for a text log line's event fields, which only --json prints. */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
 
 /** DEFAULT_HTTP_ADDRESS is where `netkit http serve` listens when no address is given. */
 export const DEFAULT_HTTP_ADDRESS = '127.0.0.1:8080';
@@ -101,6 +104,8 @@ Examples:
     },
     start: async (listener, flags, cx) => {
       const { out, tag } = cx;
+      // A line per request: batched per event-loop turn, so logging does not cost a write(2) per request.
+      const unbuffer = flags.quiet ? undefined : out.buffer();
       const server = await serveHttp(listener, {
         ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
         ...(flags.trust.length > 0 ? { trust: flags.trust } : {}),
@@ -121,9 +126,19 @@ Examples:
               ),
         onRequest: flags.quiet
           ? undefined
-          : (info) => out.event('request', { ...info, ...tag }, `${formatRequest(info)}\n`),
+          : out.json
+            ? (info) => out.event('request', { ...info, ...tag })
+            : (info) => out.event('request', NO_FIELDS, `${formatRequest(info)}\n`),
+      }).catch((err: unknown) => {
+        unbuffer?.();
+        throw err;
       });
-      return { close: () => server.close() };
+      return {
+        close: async () => {
+          await server.close();
+          unbuffer?.();
+        },
+      };
     },
   });
 }

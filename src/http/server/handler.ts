@@ -230,6 +230,12 @@ export function inspect(
     answer(EMPTY, hasBody(req));
     return;
   }
+  if (!hasBody(req)) {
+    // Nothing to wait for: answering now spares the logged request the stream
+    // listeners and the 'end' tick that reading an empty body costs.
+    answer(EMPTY, false);
+    return;
+  }
   const max = options.maxBodyBytes;
   const tooLarge = () => {
     res.setHeader('Connection', 'close');
