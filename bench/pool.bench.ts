@@ -61,6 +61,7 @@ interface CycleResult {
   cycles: number;
   seconds: number;
   rate: number;
+  cpu_ns?: number;
   created: number;
 }
 
@@ -91,6 +92,7 @@ async function measureCycles(ctx: BenchContext, subject: string, arg: string, wo
     row.error = `cycles.mjs failed (${r.signal ?? `exit ${r.code}`}): ${r.stdout || r.stderr}`;
   else {
     row.metrics = { rate: res.rate, created: res.created };
+    if (res.cpu_ns !== undefined) row.metrics.cpu_ns = res.cpu_ns;
     row.detail = { result: res };
   }
   return row;
@@ -199,11 +201,13 @@ const pool: Benchmark = {
       { key: 'created', header: 'created' },
       { key: 'p50_us', header: 'p50 µs', decimals: 1 },
       { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+      { key: 'cpu_ns', header: 'CPU ns/cycle', decimals: 0 },
       { key: 'cpu_us', header: 'client CPU µs/req', decimals: 1 },
       ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
     ],
     ratios: [
       { header: 'vs generic-pool', metric: 'rate', baseline: GP },
+      { header: 'CPU vs generic-pool', metric: 'cpu_ns', baseline: GP },
       { header: 'vs generic-pool + Conn', metric: 'rate', baseline: GP_CONN },
       { header: 'vs dial per request', metric: 'rate', baseline: DIAL },
     ],
@@ -238,7 +242,8 @@ const pool: Benchmark = {
       `dial per request opens and closes a connection per request (handshake, accept, FIN both ways), so each`,
       `request costs a connection set-up and leaves a TIME_WAIT socket; its row runs ${DIAL_WARMUP_SEC}s + at most`,
       `${DIAL_MAX_SEC}s or ${DIAL_CAP.toLocaleString('en-US')} requests. Every reply, warm-up included, must be "pong", or the row fails.`,
-      "client CPU µs/req is the client process's user+system CPU per counted request. The pooled rows are bound",
+      "CPU ns/cycle is the pool process's user+system CPU per measured cycle (lower is better; one process, so",
+      "it counts the collector's helper threads too). client CPU µs/req is the client process's user+system CPU per counted request. The pooled rows are bound",
       'by the server and the client sharing the cores, so netkit LineClient vs generic-pool + Conn is near 1×.',
       ...(ctx.rounds > 1
         ? [

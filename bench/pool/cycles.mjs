@@ -9,7 +9,8 @@
  * `workers` async loops each repeat `r = await acquire(); release(r)` on a
  * pool of at most `max` plain objects: first for the warm-up, then for the
  * measured window. Prints one JSON line
- * {"cycles":N,"seconds":S,"rate":R,"created":C} or {"error":"..."} (exit 1).
+ * {"cycles":N,"seconds":S,"rate":R,"cpu_ns":P,"created":C} or {"error":"..."}
+ * (exit 1), where cpu_ns is the process's user+system CPU per measured cycle.
  *
  * Checks, so a pool that breaks its promises is an error, not a number: no
  * more than `max` resources are ever created, every acquire yields one of
@@ -94,9 +95,11 @@ async function main(argv) {
   if (!s) throw new Error(`unknown subject ${name}`);
 
   const warm = await phase(s, workers, warmupSec);
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const run = await phase(s, workers, durationSec);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
 
   const foreign = warm.foreign + run.foreign;
   if (foreign > 0) throw new Error(`${foreign} acquires yielded something the pool did not create`);
@@ -104,7 +107,13 @@ async function main(argv) {
   const wrong = s.check(warm.cycles + run.cycles);
   if (wrong) throw new Error(wrong);
   await s.close();
-  return { cycles: run.cycles, seconds, rate: run.cycles / seconds, created: s.created() };
+  return {
+    cycles: run.cycles,
+    seconds,
+    rate: run.cycles / seconds,
+    cpu_ns: ((cpu.user + cpu.system) * 1000) / run.cycles,
+    created: s.created(),
+  };
 }
 
 main(process.argv.slice(2)).then(
