@@ -11,6 +11,10 @@ import type { Rooms } from './rooms.js';
 import { originAllowed, type Route, refuse, route } from './upgrade.js';
 import type { WsServer } from './ws-server.js';
 
+// The echo's send options, made once rather than for every message.
+const AS_BINARY = Object.freeze({ binary: true });
+const AS_TEXT = Object.freeze({ binary: false });
+
 /**
  * WsHub is the part of a WebSocket server that does not care where its
  * upgrade requests come from: its own HTTP server (serveWs) or one it is
@@ -50,13 +54,14 @@ export function startHub(
   });
   const controller = new AbortController();
   let nextId = 0;
-  const accept = (ws: WebSocket, req: http.IncomingMessage, r: Route) => {
+  const accept = (ws: WebSocket, req: http.IncomingMessage, socket: Duplex, r: Route) => {
     const remoteAddress = endpointText(peerEndpoint(req.socket, unix()));
     const subject = verifiedSubject(req.socket);
     const peer = new WsPeer(
       ws,
       { id: ++nextId, remoteAddress, path: r.path, query: r.query, room: r.room, headers: req.headers },
       opts.maxQueueBytes,
+      socket,
     );
     peers.add(peer);
     const onEvent = opts.onEvent;
@@ -87,7 +92,7 @@ export function startHub(
     ws.on('message', (data: Buffer, binary: boolean) => {
       peer.messagesIn++;
       onEvent?.({ type: 'message', id: peer.id, remote: remoteAddress, room, binary, data });
-      if (room === undefined) peer.send(data, { binary });
+      if (room === undefined) peer.send(data, binary ? AS_BINARY : AS_TEXT);
       else rooms.publish(room, data, binary);
     });
   };
@@ -114,7 +119,7 @@ export function startHub(
     else {
       // Until ws owns the socket, a reset must not become an uncaught 'error'.
       socket.on('error', () => socket.destroy());
-      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, r));
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, socket, r));
     }
     return true;
   };

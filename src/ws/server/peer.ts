@@ -1,9 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { WsError } from '../../errors.js';
 import { CLOSE, closeCodeOf, isNormalClose, type Sendable, toMessage, type WsMessage } from '../message.js';
 import { MessageQueue } from '../message-queue.js';
 import { RttPings } from '../rtt.js';
+import { FrameWriter } from './frame-writer.js';
 import { SendWindow } from './send-window.js';
 
 /** PeerInfo is what the upgrade request said about a peer. */
@@ -58,17 +60,20 @@ export class WsPeer implements AsyncIterable<WsMessage> {
   /** messagesIn counts the messages received from this peer. */
   messagesIn = 0;
   readonly #window: SendWindow;
+  /** Writes data frames itself when no extension was negotiated (see FrameWriter). */
+  readonly #frames: FrameWriter | undefined;
   #queue: MessageQueue | undefined;
   readonly #pings = new RttPings();
   /** The close frame the server sent first, if it did: what ended the connection. */
   #sentClose: { code: number; reason: string } | undefined;
 
   /**
-   * WsPeer is made by the server for each upgraded connection.
+   * WsPeer is made by the server for each upgraded connection; `raw` is
+   * the socket `ws` took it over on.
    *
    * @internal
    */
-  constructor(socket: WebSocket, info: PeerInfo, maxQueueBytes: number) {
+  constructor(socket: WebSocket, info: PeerInfo, maxQueueBytes: number, raw?: Duplex) {
     this.socket = socket;
     this.id = info.id;
     this.remoteAddress = info.remoteAddress;
@@ -77,6 +82,7 @@ export class WsPeer implements AsyncIterable<WsMessage> {
     this.room = info.room;
     this.headers = info.headers;
     this.#window = new SendWindow(maxQueueBytes);
+    this.#frames = raw !== undefined && socket.extensions === '' ? new FrameWriter(socket, raw) : undefined;
     // A protocol error (oversize, bad UTF-8, bad frame) makes `ws` send a close frame with its code and stop
     // reading, so its 'close' says 1006: remember the code that was really sent. The error adds nothing else
     // (and this listener keeps it from being thrown).
@@ -141,7 +147,9 @@ export class WsPeer implements AsyncIterable<WsMessage> {
       this.#dropSlow();
       return false;
     }
-    ws.send(data, { binary: options.binary ?? typeof data !== 'string' });
+    if (typeof data === 'string') ws.send(data, { binary: options.binary ?? false });
+    else if (!this.#frames?.write(data, options.binary ?? true))
+      ws.send(data, { binary: options.binary ?? true });
     this.#window.sent(ws, bytes);
     return true;
   }
