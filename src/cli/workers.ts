@@ -105,9 +105,11 @@ export const SCHED_ENV = 'NODE_CLUSTER_SCHED_POLICY';
  * unless NODE_CLUSTER_SCHED_POLICY asks otherwise. node:cluster's own
  * default on Linux is round-robin (SCHED_RR), where the primary accepts
  * every connection and passes it to a worker over IPC with an
- * acknowledgement back: the primary sits on the path of every accept, and
- * costs more CPU per connection than the worker that serves it. Measured
- * in bench/workers.bench.ts (docs/benchmarks.md, "Scaling with cores").
+ * acknowledgement back, so the primary sits on the path of every accept.
+ * Measured in bench/workers.bench.ts: with round-robin two workers spent
+ * twice one process's CPU per short connection, a fifth of it in the
+ * primary; accepting in the workers, 1.1–1.5× (docs/benchmarks.md,
+ * "Scaling with cores").
  */
 export function schedulingPolicy(env: Record<string, string | undefined>): number {
   const asked = env[SCHED_ENV];
@@ -160,7 +162,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
   const { count, out, signal } = o;
   const self = fileURLToPath(import.meta.url);
   const exec = self.replace(/workers\.(ts|js)$/, (_m, ext: string) => `main.${ext}`);
-  // Read when a worker asks for the listening handle, so it must be set before forking.
+  // node:cluster freezes the policy at the first setupPrimary().
   cluster.schedulingPolicy = schedulingPolicy(process.env);
   cluster.setupPrimary({ exec, args: [...o.argv] });
   const workers = new Set<Worker>();
