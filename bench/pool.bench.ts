@@ -243,8 +243,9 @@ const pool: Benchmark = {
       `request costs a connection set-up and leaves a TIME_WAIT socket; its row runs ${DIAL_WARMUP_SEC}s + at most`,
       `${DIAL_MAX_SEC}s or ${DIAL_CAP.toLocaleString('en-US')} requests. Every reply, warm-up included, must be "pong", or the row fails.`,
       "CPU ns/cycle is the pool process's user+system CPU per measured cycle (lower is better; one process, so",
-      "it counts the collector's helper threads too). client CPU µs/req is the client process's user+system CPU per counted request. The pooled rows are bound",
-      'by the server and the client sharing the cores, so netkit LineClient vs generic-pool + Conn is near 1×.',
+      "it counts the collector's helper threads too). client CPU µs/req is the client process's user+system CPU",
+      'per counted request. The pooled rows are bound by the server and the client sharing the cores, so netkit',
+      'LineClient vs generic-pool + Conn is near 1×.',
       ...(ctx.rounds > 1
         ? [
             "spread % is (max − min) / median of the rounds' rates; the other columns are from the median round.",
