@@ -5,11 +5,15 @@
  * 1 s to warm up and then for the measured duration. Each server is started
  * fresh, measured alone, and stopped with SIGTERM before the next starts:
  *   netkit              node dist/cli/main.js http serve 127.0.0.1:0 --quiet
+ *   netkit (log to …)   the same without --quiet, as users run it: every
+ *                       request printed, stdout sent to /dev/null or to a file
+ *                       (bench/servers/stdout-to.mjs opens it, as a shell's `>`)
  *   netkit --workers 2  the same with --workers 2 (node:cluster, two processes)
  *   plain node:http     bench/servers/plain-node-http.mjs (writeHead + end)
  *   Go net/http         bench/go/httphello (http.HandleFunc + fmt.Fprintf)
  * All four answer GET / with "Hello, you've requested: /\n" as text/plain.
  */
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatDuration } from './lib/args.js';
 import { prepare, runRounds, type ServerDef } from './lib/pingpong.js';
@@ -21,13 +25,17 @@ const THREADS = 2;
 const WARMUP_SEC = 1;
 
 const NETKIT = 'netkit';
+const NETKIT_NULL = 'netkit (log to /dev/null)';
+const NETKIT_FILE = 'netkit (log to a file)';
 const NETKIT_W2 = 'netkit --workers 2';
 const PLAIN = 'plain node:http';
 const GO = 'Go net/http';
 
 const httpBench: Benchmark = {
   name: 'http',
-  description: 'hello route under wrk at 50 connections (netkit, netkit --workers 2, node:http, Go net/http)',
+  description:
+    'hello route under wrk at 50 connections (netkit -q, netkit logging to /dev/null and to a file, ' +
+    'netkit --workers 2, node:http, Go net/http)',
   table: (ctx) => ({
     title:
       `http: GET / hello route (wrk -t${THREADS} -c${CONNECTIONS}, ${formatDuration(ctx.durationSec)}, ` +
@@ -45,9 +53,13 @@ const httpBench: Benchmark = {
       { header: 'vs node:http', metric: 'rate', baseline: PLAIN },
       { header: 'vs Go', metric: 'rate', baseline: GO },
       { header: 'CPU vs node:http', metric: 'cpu_us', baseline: PLAIN },
+      { header: 'vs -q', metric: 'rate', baseline: NETKIT },
+      { header: 'CPU vs -q', metric: 'cpu_us', baseline: NETKIT },
     ],
     targets: [
       { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 0.95, short: '≥ 0.95× node:http' },
+      { subject: NETKIT_NULL, baseline: NETKIT, metric: 'rate', min: 0.9, short: '≥ 0.90× -q' },
+      { subject: NETKIT_FILE, baseline: NETKIT, metric: 'rate', min: 0.9, short: '≥ 0.90× -q' },
       { subject: NETKIT_W2, baseline: GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
     ],
     notes: [
@@ -64,8 +76,14 @@ const httpBench: Benchmark = {
     const { cli, bins } = await prepare(ctx, ['httphello']);
     const node = process.execPath;
     const netkitArgs = [cli, 'http', 'serve', '127.0.0.1:0', '--quiet'];
+    // The logging rows differ from the first only in --quiet and where stdout goes.
+    const stdoutTo = path.join(ctx.root, 'bench', 'servers', 'stdout-to.mjs');
+    const logged = (target: string) => [stdoutTo, target, node, cli, 'http', 'serve', '127.0.0.1:PORT'];
+    const logFile = path.join(tmpdir(), `netkit-bench-http-${process.pid}.log`);
     const servers: ServerDef[] = [
       { subject: NETKIT, command: node, args: netkitArgs },
+      { subject: NETKIT_NULL, command: node, args: logged('/dev/null') },
+      { subject: NETKIT_FILE, command: node, args: logged(logFile) },
       { subject: NETKIT_W2, command: node, args: [...netkitArgs, '--workers', '2'] },
       {
         subject: PLAIN,
