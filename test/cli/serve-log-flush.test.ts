@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { MAX_HELD_BYTES } from '../../src/cli/line-writer.js';
+import { Output } from '../../src/cli/output.js';
 import { jsonLine } from '../../src/internal/text.js';
-import { NETKIT_BIN } from '../helpers/cli.js';
+import { memoryIo, NETKIT_BIN } from '../helpers/cli.js';
 import { until } from '../helpers/net.js';
 
 /** serveToFile starts `netkit http serve` with stdout opened on a file, as `> file` does. */
@@ -235,5 +236,34 @@ test('a stdout pipe that is not read: the server holds a bounded log, then stall
   assert.deepEqual(
     seen,
     Array.from({ length: total }, (_, i) => i),
+  );
+});
+
+test('Output.buffer on a stream without a descriptor: one write per turn, order kept across events and notes, all out at close', async () => {
+  const io = memoryIo();
+  const writes: string[] = [];
+  const write = io.value.stdout.write.bind(io.value.stdout);
+  io.value.stdout.write = ((chunk: string) => {
+    writes.push(chunk);
+    return write(chunk);
+  }) as typeof io.value.stdout.write;
+  const out = new Output(io.value, true);
+  const unbuffer = out.buffer();
+  for (let i = 0; i < 5; i++) out.event('request', { i });
+  assert.equal(writes.length, 0, 'lines wait for the end of the turn');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes.length, 1, 'the turn is one write');
+  out.event('request', { i: 5 });
+  out.note('stopped', {}, 'stopped');
+  out.event('request', { i: 6 });
+  unbuffer();
+  out.event('request', { i: 7 });
+  assert.deepEqual(
+    io
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i?: number; event: string }).i ?? 'stopped'),
+    [0, 1, 2, 3, 4, 5, 'stopped', 6, 7],
   );
 });
