@@ -210,7 +210,8 @@ export function requestInfo(
 
 /** remoteText is the peer as logs show it: `127.0.0.1:5000`, `[::1]:5000`, `unix:@`. */
 export function remoteText(remote: RequestInfo['remote']): string {
-  return endpointText(remote.unix ? unixEndpoint(undefined) : endpoint(remote.ip, remote.port));
+  // remote.ip is already as endpoint() gives it (IPv4-mapped IPv6 unwrapped): joining is enough.
+  return remote.unix ? endpointText(unixEndpoint(undefined)) : joinHostPort(remote.ip, remote.port);
 }
 
 /** clientText is the client as a forwarding header named it: `ip`, `ip:port`, `[ipv6]:port`. */
