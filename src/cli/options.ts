@@ -1,7 +1,7 @@
-import { InvalidArgumentError as CommanderInvalidArgument, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 import { FRAME_FORMATS } from '../framing/types.js';
 import { parseDuration } from '../internal/duration.js';
+import { InvalidArgumentError as CommanderInvalidArgument, Option } from './commander.js';
 
 /**
  * Shared option definitions, so the same flag means the same thing and

@@ -1,6 +1,6 @@
-import { Command, CommanderError } from './commander.js';
 import { NetkitError } from '../errors.js';
 import { fileAccessError, isFsError } from '../internal/fs-errors.js';
+import { Command, CommanderError } from './commander.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
 import { Output } from './output.js';

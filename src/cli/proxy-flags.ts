@@ -1,9 +1,9 @@
-import type { Command } from './commander.js';
 // The tunnel's parsing files, not tunnel/index.js: that also loads the dialers, which
 // only a command that goes through a proxy needs (proxyFromFlag's callers load them then).
 import { type ProxyEnv, type ProxyOption, proxyVarFromEnv } from '../tunnel/env.js';
 import { NoProxy } from '../tunnel/no-proxy.js';
 import { type ProxySpec, parseProxyUrl } from '../tunnel/proxy-url.js';
+import type { Command } from './commander.js';
 
 /** ProxyFlags are the forward-proxy flags of the client commands. */
 export interface ProxyFlags {

@@ -1,7 +1,7 @@
-import { Argument, Command } from './commander.js';
 import { endpointText, type Listener, listen, UNIX_PREFIX } from '../tcp/index.js';
 import { clearStaleSocket } from '../tcp/unix.js';
 import type { CertificatePair, TlsServerOptions } from '../tls/server.js';
+import { Argument, Command } from './commander.js';
 import { EXIT } from './exit-codes.js';
 import { keepAliveFromFlags, wrap } from './options.js';
 import { Output } from './output.js';

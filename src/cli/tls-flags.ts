@@ -1,9 +1,9 @@
-import { type Command, Option } from './commander.js';
 import { InvalidArgumentError } from '../errors.js';
 // Types only: the TLS client (and node:tls) loads when a TLS flag is given, so a cleartext
 // command starts without it; and not netkit/tls, whose server side carries pkijs.
 import type { TlsClientOptions } from '../tls/client.js';
 import { parsePin } from '../tls/pin.js';
+import { type Command, Option } from './commander.js';
 import { readFileFlag } from './files.js';
 import { wrap } from './options.js';
 

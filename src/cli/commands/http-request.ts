@@ -1,6 +1,6 @@
-import { Command } from '../commander.js';
 import { type HttpResponse, request } from '../../http/index.js';
 import { safeText } from '../../internal/text.js';
+import { Command } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { readFileFlag } from '../files.js';
 import { viewBody } from '../json-view.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { Command } from '../commander.js';
 import { InvalidArgumentError, NetkitError } from '../../errors.js';
 import { type OverwritePolicy, receiveFiles, roomOf, serveFiles } from '../../transfer/index.js';
+import type { Command } from '../commander.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, durationOption } from '../options.js';
 import type { Output } from '../output.js';

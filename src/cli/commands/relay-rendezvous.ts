@@ -1,9 +1,9 @@
-import { type Command, Option } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
 import type { RelayOptions } from '../../relay/index.js';
 import type { RendezvousEvent, RendezvousOptions } from '../../transfer/rendezvous/index.js';
+import { type Command, Option } from '../commander.js';
 import { bytesOption, durationOption, intOption } from '../options.js';
 import type { Output } from '../output.js';
 import { ephemeralHosts } from '../server-tls.js';

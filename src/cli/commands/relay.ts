@@ -1,9 +1,9 @@
-import { Argument, Command, Option } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
 import type { ConnSummary, DumpChunk, DumpMode, RelayOptions } from '../../relay/index.js';
 import { parsePin } from '../../tls/fingerprint.js';
+import { Argument, Command, Option } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { readFileFlag } from '../files.js';
 import {

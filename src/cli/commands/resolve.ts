@@ -1,5 +1,5 @@
-import { Command } from '../commander.js';
 import { type Resolution, resolveTCPAddr, resolveUDPAddr } from '../../addr/index.js';
+import { Command } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonOption } from '../options.js';
 import { Output } from '../output.js';

@@ -1,8 +1,8 @@
-import { Command } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { terminalSafeJson } from '../../internal/text.js';
 import { dialJsonRpc2, dialRpc, parseJson, parseSchemaNotation, stringifyJson } from '../../rpc/index.js';
 import { UNIX_PREFIX } from '../../tcp/index.js';
+import { Command } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { durationOption, jsonOption } from '../options.js';
 import type { CliContext } from '../program.js';

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Command, Option } from '../commander.js';
 import { formatDuration } from '../../internal/duration.js';
 import { safeText } from '../../internal/text.js';
 import { arith } from '../../rpc/arith.js';
@@ -9,6 +8,7 @@ import { serveJsonRpc2Http, serveJsonRpc2Tcp } from '../../rpc/jsonrpc2/index.js
 import { Registry, type ServiceSchemas } from '../../rpc/registry.js';
 import { serveRpc } from '../../rpc/server/serve.js';
 import type { Server } from '../../tcp/index.js';
+import { type Command, Option } from '../commander.js';
 import { durationOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../program.js';

@@ -1,8 +1,8 @@
-import { Command } from '../commander.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { backoffDelay, checkBackoff } from '../../internal/backoff.js';
 import { safeText } from '../../internal/text.js';
 import { type SendOptions, sendFiles, type TransferSummary } from '../../transfer/index.js';
+import { Command } from '../commander.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
 import { durationOption, intOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';

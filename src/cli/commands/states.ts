@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, Option } from '../commander.js';
 import { parseDuration } from '../../internal/duration.js';
 import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
 import {
@@ -11,6 +10,7 @@ import {
   type TcpSocket,
   type TcpStateName,
 } from '../../tcpstate/index.js';
+import { Command, Option } from '../commander.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
 import { collect, durationOption, intOption, jsonOption, wrap } from '../options.js';
 import { Output } from '../output.js';

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { Command, Option } from '../commander.js';
 import { joinHostPort } from '../../addr/split.js';
 import { InvalidArgumentError, isNetkitError } from '../../errors.js';
 import { createDecoder, createEncoder } from '../../framing/format.js';
@@ -12,6 +11,7 @@ import { hexDump, jsonLine, safeText, unescapeText } from '../../internal/text.j
 import type { Conn } from '../../tcp/conn.js';
 import { dial } from '../../tcp/dial.js';
 import { endpointText } from '../../tcp/endpoint.js';
+import { Command, Option } from '../commander.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import {
   bytesOption,

@@ -1,6 +1,6 @@
-import type { Command } from '../commander.js';
 import type { FrameFormat } from '../../framing/index.js';
 import { echoHandler, type Handler, replyHandler, serve } from '../../tcp/index.js';
+import type { Command } from '../commander.js';
 import { bytesOption, durationOption, frameOption } from '../options.js';
 import type { CliContext } from '../program.js';
 import { logConnections } from '../serve-log.js';

@@ -1,6 +1,6 @@
-import { Command } from '../commander.js';
 import { formatDuration } from '../../internal/duration.js';
 import { loadChapters, runTour, selectChapters } from '../../tour/run.js';
+import { Command } from '../commander.js';
 import { EXIT, stoppedExit } from '../exit-codes.js';
 import { jsonOption } from '../options.js';
 import { Output } from '../output.js';

@@ -1,7 +1,7 @@
-import { Command } from '../commander.js';
 import { isNetkitError } from '../../errors.js';
 import { hexDump, safeText, unescapeText } from '../../internal/text.js';
 import { dial } from '../../udp/index.js';
+import { Command } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { durationOption, jsonOption, networkOption } from '../options.js';
 import { Output } from '../output.js';

@@ -1,7 +1,7 @@
-import { Argument, Command } from '../commander.js';
 import { isNetkitError } from '../../errors.js';
 import { safeText } from '../../internal/text.js';
 import { bind } from '../../udp/index.js';
+import { Argument, Command } from '../commander.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonOption, networkOption, wrap } from '../options.js';
 import { Output } from '../output.js';

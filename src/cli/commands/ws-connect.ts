@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
-import { Command } from '../commander.js';
 import { TimeoutError, WsError } from '../../errors.js';
 import { hexDump, jsonLine, safeText } from '../../internal/text.js';
 import type { TlsClientOptions } from '../../tls/index.js';
 import type { ProxyOption } from '../../tunnel/index.js';
 import { dialWs, type WsClient } from '../../ws/client/client.js';
 import { CLOSE, isNormalClose, type WsMessage } from '../../ws/message.js';
+import { Command } from '../commander.js';
 import { EXIT, exitCodeFor, stoppedExit } from '../exit-codes.js';
 import { bytesOption, collect, durationOption, jsonOption, parseHeaderFlags } from '../options.js';
 import { Output } from '../output.js';

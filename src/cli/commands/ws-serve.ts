@@ -1,10 +1,10 @@
-import { type Command, Option } from '../commander.js';
 import { HTTP_ALPN } from '../../http/server/serve.js';
 import { safeText } from '../../internal/text.js';
 import { ClusterBus, isBusMessage } from '../../ws/bus/cluster.js';
 import type { Bus } from '../../ws/bus/types.js';
 import type { WsServerEvent } from '../../ws/server/options.js';
 import { serveWs } from '../../ws/server/serve.js';
+import { type Command, Option } from '../commander.js';
 import { bytesOption, collect, durationOption } from '../options.js';
 import type { Output } from '../output.js';
 import type { CliContext } from '../program.js';
