@@ -101,9 +101,13 @@ export class Conn implements AsyncIterable<Buffer>, AsyncDisposable {
       socket.once('close', () => {
         this.#readDeadline.clear();
         this.#writeDeadline.clear();
-        const err = this.#error ?? this.#closedError('read');
-        this.#input.fail(err);
-        this.#settleDrainers(err);
+        // Built only for someone to hand it to: an Error captures a stack, and a server that
+        // closes thousands of connections a second would build one per connection for nobody.
+        if (this.#input.waiting || this.#drainers.length > 0) {
+          const err = this.#error ?? this.#closedError('read');
+          this.#input.fail(err);
+          this.#settleDrainers(err);
+        }
         resolve(this.summary());
       });
     });

@@ -92,6 +92,11 @@ export class ReadBuffer {
     for (const r of this.#readers.clear()) r.resolve(null);
   }
 
+  /** waiting is true while a frames()/consumeFrames() loop or a read() waits on this buffer. */
+  get waiting(): boolean {
+    return this.#sink !== null || this.#readers.length > 0;
+  }
+
   /**
    * fail hands `err` to the sink and to every waiting read. Later reads ask
    * the host again, so a deadline moved later makes reading work again.
