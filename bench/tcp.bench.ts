@@ -6,6 +6,7 @@
  * count, measured alone, and stopped with SIGTERM before the next starts:
  *   netkit              node dist/cli/main.js tcp serve 127.0.0.1:0 --echo --quiet
  *   plain node:net      bench/servers/plain-node-echo.mjs (data → write)
+ *   node:net, lines     bench/servers/plain-node-line-echo.mjs (split at '\n', write each line)
  *   Go echoserver       bench/go/echoserver (goroutine per conn, bufio)
  * Every server runs pinned to the last CPU and loadgen to the others (see
  * lib/placement.ts for why); --workers is measured by the workers benchmark.
@@ -21,6 +22,7 @@ const WARMUP_SEC = 1;
 
 const NETKIT = 'netkit';
 const PLAIN = 'plain node:net';
+const LINES = 'node:net, line-split';
 const GO = 'Go echoserver';
 
 const tcp: Benchmark = {
@@ -49,6 +51,8 @@ const tcp: Benchmark = {
         'scheduler cannot put one server next to loadgen and the next one across. server CPU µs/rt is the',
         "server's (all its processes') user+system CPU per round trip; lower is better, so a CPU ratio",
         'below 1.00× means netkit spends less CPU per message than plain node:net.',
+        `plain node:net writes back each read as it came, without looking for lines; "${LINES}" splits`,
+        'reads at \\n and writes each line, the least a Node.js line server does, to show what framing costs.',
         ...(typeof where === 'string'
           ? [`Not pinned: ${where}; 1-connection ratios are then placement luck.`]
           : []),
@@ -77,6 +81,11 @@ const tcp: Benchmark = {
         subject: PLAIN,
         command: node,
         args: [path.join(ctx.root, 'bench', 'servers', 'plain-node-echo.mjs')],
+      },
+      {
+        subject: LINES,
+        command: node,
+        args: [path.join(ctx.root, 'bench', 'servers', 'plain-node-line-echo.mjs')],
       },
       { subject: GO, command: echoserver, args: ['-addr', '127.0.0.1:0'] },
     ].map((s) => pinned(s, cpus?.server));

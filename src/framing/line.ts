@@ -109,7 +109,7 @@ export class LineDecoder extends StickyFailureDecoder {
       }
       this.deliver(this.pending.take(held, chunk.subarray(0, nl)), onFrame);
       start = nl + 1;
-      nl = chunk.indexOf(LF, start);
+      nl = start < n ? chunk.indexOf(LF, start) : -1;
     }
     // Common case: whole lines inside this chunk are emitted as zero-copy views.
     while (nl !== -1) {
@@ -118,7 +118,9 @@ export class LineDecoder extends StickyFailureDecoder {
       if (end - start > this.maxLineBytes) throw this.tooLarge(end - start, true);
       onFrame(chunk.subarray(start, end));
       start = nl + 1;
-      nl = chunk.indexOf(LF, start);
+      // A chunk usually ends with its last line's \n: no search past the end
+      // (each indexOf is a call into C++).
+      nl = start < n ? chunk.indexOf(LF, start) : -1;
     }
     if (start < n) {
       const rest = n - start;
