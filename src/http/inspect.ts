@@ -6,7 +6,7 @@ import { escapeHtml, htmlPage } from '../internal/html.js';
 import { hexDump, safeText } from '../internal/text.js';
 import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
 import type { TrustList } from '../proxy/trust.js';
-import { endpoint, endpointText, unixEndpoint } from '../tcp/endpoint.js';
+import { endpointText, unixEndpoint } from '../tcp/endpoint.js';
 import { verifiedSubject } from '../tls/client.js';
 
 /**
@@ -171,6 +171,23 @@ export function describeBody(bytes: Uint8Array, contentType: string | undefined)
   return { bytes: bytes.length, kind: 'binary', hex: head.toString('hex') };
 }
 
+/** MAPPED is an IPv4 peer of a dual-stack listener, which Node reports as `::ffff:a.b.c.d`. */
+const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/**
+ * peerOf is the socket's peer as endpoint() gives its ip and port (IPv4-mapped
+ * IPv6 unwrapped, as Go prints it), without the frozen endpoint and its address
+ * text that a request's record never uses; ip '' and port 0 once a closed
+ * socket reports none.
+ */
+function peerOf(socket: net.Socket): { ip: string; port: number } {
+  const ip = socket.remoteAddress;
+  const port = socket.remotePort;
+  if (ip === undefined || port === undefined) return { ip: '', port: 0 };
+  const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;
+  return { ip: mapped ? mapped[1]! : ip, port };
+}
+
 /**
  * requestInfo builds the RequestInfo of a request whose body has been read;
  * `unix` says the server listens on a Unix socket (its peers have no address).
@@ -188,10 +205,7 @@ export function requestInfo(
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
     headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   }
-  const peer = endpoint(req.socket.remoteAddress, req.socket.remotePort);
-  const remote: RequestInfo['remote'] = unix
-    ? { ip: '', port: 0, unix: true }
-    : { ip: peer?.ip ?? '', port: peer?.port ?? 0 };
+  const remote: RequestInfo['remote'] = unix ? { ip: '', port: 0, unix: true } : peerOf(req.socket);
   const tls = tlsInfo(req.socket);
   return {
     method: req.method ?? '',
@@ -224,28 +238,36 @@ export function tlsText(t: TlsInfo): string {
   return [t.protocol, t.cipher, t.alpn, t.subject].filter((v) => v !== undefined && v !== '').join(' ');
 }
 
-const clean = (s: string, keepNewlines = false) => safeText(s, keepNewlines);
+/** PRINTABLE_ASCII is a value that is shown as it is: nothing in it to escape. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-/** formatRequest renders a request for a terminal; every value is made safe with safeText. */
+/** clean makes a value safe for a terminal; a printable ASCII one (nearly every value a log shows) is tested once and kept. */
+const clean = (s: string): string => (PRINTABLE_ASCII.test(s) ? s : safeText(s));
+
+/**
+ * formatRequest renders a request for a terminal; every value is made safe with safeText.
+ * A server log calls it for every request, so the text is concatenated directly rather than
+ * gathered into an array of lines and joined.
+ */
 export function formatRequest(info: RequestInfo): string {
-  const lines = [
-    `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}`,
-    `from ${clean(remoteText(info.remote))}${info.client.via === 'socket' ? '' : ` for ${clean(clientText(info.client))} (${info.client.via})`}`,
-    ...(info.tls ? [`tls ${clean(tlsText(info.tls))}`] : []),
-  ];
-  for (const [name, value] of info.headers) lines.push(`${clean(name)}: ${clean(value)}`);
-  lines.push('');
-  const b = info.body;
-  if (b.kind === 'empty') lines.push('(no body)');
-  else if (b.kind === 'consumed') lines.push('(body read by an earlier handler)');
-  else if (b.kind === 'json') lines.push(clean(JSON.stringify(b.json, null, 2) ?? '', true));
-  else if (b.kind === 'text') lines.push(clean(b.text ?? '', true));
-  else {
-    lines.push(hexDump(Buffer.from(b.hex ?? '', 'hex')));
-    if (b.bytes > BODY_HEX_LIMIT) lines.push(`... (${b.bytes - BODY_HEX_LIMIT} more bytes)`);
+  let text = `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}\nfrom ${clean(remoteText(info.remote))}`;
+  if (info.client.via !== 'socket') text += ` for ${clean(clientText(info.client))} (${info.client.via})`;
+  if (info.tls) text += `\ntls ${clean(tlsText(info.tls))}`;
+  const headers = info.headers;
+  for (let i = 0; i < headers.length; i++) {
+    const [name, value] = headers[i]!;
+    text += `\n${clean(name)}: ${clean(value)}`;
   }
-  lines.push(`(${b.bytes} bytes, ${b.kind})`);
-  return `${lines.join('\n')}\n`;
+  const b = info.body;
+  if (b.kind === 'empty') text += '\n\n(no body)';
+  else if (b.kind === 'consumed') text += '\n\n(body read by an earlier handler)';
+  else if (b.kind === 'json') text += `\n\n${safeText(JSON.stringify(b.json, null, 2) ?? '', true)}`;
+  else if (b.kind === 'text') text += `\n\n${safeText(b.text ?? '', true)}`;
+  else {
+    text += `\n\n${hexDump(Buffer.from(b.hex ?? '', 'hex'))}`;
+    if (b.bytes > BODY_HEX_LIMIT) text += `\n... (${b.bytes - BODY_HEX_LIMIT} more bytes)`;
+  }
+  return `${text}\n(${b.bytes} bytes, ${b.kind})\n`;
 }
 
 function rows(pairs: [string, string][]): string {

@@ -198,15 +198,25 @@ export function inspect(
   state: HandlerState,
 ): void {
   const url = targetOf(req);
-  if (
-    options.onRequest === undefined &&
-    !url.includes('?') &&
-    !hasBody(req) &&
-    negotiate(req.headers.accept) === 'text'
-  ) {
-    // The greeting needs neither the body nor the inspector's view of the request: answer at
-    // once (node:http discards the empty body), which keeps the hello route as cheap as plain node:http.
-    send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`);
+  if (!url.includes('?') && !hasBody(req) && negotiate(req.headers.accept) === 'text') {
+    // The greeting needs neither the body nor the shaping parser: answer at once (node:http
+    // discards the empty body), which keeps the hello route as cheap as plain node:http, and
+    // a logged one costs only its record.
+    const onRequest = options.onRequest;
+    if (onRequest === undefined) {
+      send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`);
+      return;
+    }
+    // A handler before this one may have started reading the (empty) body: let it finish.
+    if (req.readableDidRead || req.readableEnded) req.resume();
+    const info = requestInfo(req, EMPTY, options.trust, state.unix);
+    try {
+      onRequest(info);
+    } catch {
+      // a logging callback must not break the response
+    }
+    // As respond() answers an unshaped greeting: the same bytes, sandboxed.
+    send(res, state, 200, TYPES.text, `Hello, you've requested: ${info.path}\n`, SANDBOXED);
     return;
   }
   const answer = (body: Buffer, taken: boolean) => {
