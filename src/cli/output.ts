@@ -54,7 +54,9 @@ export class Output {
    * batching; notes and errors flush the batch before they are printed.
    */
   buffer(): () => void {
-    const lines = this.#lines ?? new LineWriter(this.#io.stdout);
+    // Only the call that started the batching ends it: a nested one must not cut it short.
+    if (this.#lines !== undefined) return () => {};
+    const lines = new LineWriter(this.#io.stdout);
     this.#lines = lines;
     return () => {
       if (this.#lines !== lines) return;

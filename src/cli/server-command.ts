@@ -240,8 +240,6 @@ async function serveHere<F extends ServerFlags>(
   link: WorkerLink | undefined,
   hup: Hangups,
 ): Promise<number> {
-  const worker = link?.id;
-  const tag = worker === undefined ? {} : { worker };
   let tls: TlsServerOptions | undefined;
   if (setup.tls) {
     let pair: CertificatePair | undefined;
@@ -265,6 +263,29 @@ async function serveHere<F extends ServerFlags>(
   }).catch((err: unknown) => {
     throw tlsFlagError(err, flags);
   });
+  // A server prints a line per connection or request: batched per event-loop turn (LineWriter),
+  // logging does not cost a write(2) each. Everything is written out once the server has closed.
+  const unbuffer = flags.quiet ? undefined : out.buffer();
+  try {
+    return await serveOn(ctx, spec, flags, setup, out, link, hup, listener);
+  } finally {
+    unbuffer?.();
+  }
+}
+
+/** serveOn runs the command's protocol on `listener` until it is told to stop or ends by itself. */
+async function serveOn<F extends ServerFlags>(
+  ctx: CliContext,
+  spec: ServerCommandSpec<F>,
+  flags: F,
+  setup: ServerSetup,
+  out: Output,
+  link: WorkerLink | undefined,
+  hup: Hangups,
+  listener: Listener,
+): Promise<number> {
+  const worker = link?.id;
+  const tag = worker === undefined ? {} : { worker };
   let serving: Serving;
   try {
     serving = await spec.start(listener, flags, { out, io: ctx.io, worker, tag, setup });

@@ -104,8 +104,6 @@ Examples:
     },
     start: async (listener, flags, cx) => {
       const { out, tag } = cx;
-      // A line per request: batched per event-loop turn, so logging does not cost a write(2) per request.
-      const unbuffer = flags.quiet ? undefined : out.buffer();
       const server = await serveHttp(listener, {
         ...(flags.dir !== undefined ? { dir: flags.dir } : {}),
         ...(flags.trust.length > 0 ? { trust: flags.trust } : {}),
@@ -129,16 +127,8 @@ Examples:
           : out.json
             ? (info) => out.event('request', { ...info, ...tag })
             : (info) => out.event('request', NO_FIELDS, `${formatRequest(info)}\n`),
-      }).catch((err: unknown) => {
-        unbuffer?.();
-        throw err;
       });
-      return {
-        close: async () => {
-          await server.close();
-          unbuffer?.();
-        },
-      };
+      return { close: () => server.close() };
     },
   });
 }
