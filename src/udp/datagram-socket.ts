@@ -1,7 +1,8 @@
 /**
  * DatagramSocket wraps a bound `node:dgram` socket with a promise API. Node
  * delivers datagrams as events whether or not anyone is listening, so they
- * are buffered here (up to `maxQueue`) until receive() or the iterator asks.
+ * are buffered here (up to `maxQueue`) until receive() or the iterator asks,
+ * or handed straight to a serve() handler, which costs no promise per datagram.
  */
 import type { Socket } from 'node:dgram';
 import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
@@ -54,6 +55,16 @@ export interface SocketSetup {
 
 type Entry = Datagram | NetkitError;
 
+/** DatagramHandler is what serve() calls for each datagram, with the payload and its sender. */
+export type DatagramHandler = (data: Buffer, from: Endpoint) => void;
+
+/** Serving is a running serve(): its handler and the promise to settle when it stops. */
+interface Serving {
+  handler: DatagramHandler;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
@@ -97,6 +108,7 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
   readonly #peers = new PeerCache();
   #closed = false;
   #closing: Promise<void> | undefined;
+  #serving: Serving | undefined;
   readonly #onAbort = () => void this.close();
 
   /** @internal Use bind() or dial(); the socket must already be bound. */
@@ -106,9 +118,16 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     const a = socket.address();
     this.#local = endpoint(a.address, a.port, 'udp')!;
     // Without an 'error' listener a late ICMP error would crash the process.
-    socket.on('error', (err) => this.#push(udpError(err, 'receive from', setup.remote?.address)));
+    socket.on('error', (err) => {
+      const e = udpError(err, 'receive from', setup.remote?.address);
+      if (this.#serving !== undefined) this.#stopServing(e);
+      else this.#push(e);
+    });
     socket.on('message', (data, rinfo) => {
-      this.#push({ data, from: this.#peers.get(rinfo.address, rinfo.port) });
+      const from = this.#peers.get(rinfo.address, rinfo.port);
+      const serving = this.#serving;
+      if (serving !== undefined) this.#deliver(serving, data, from);
+      else this.#push({ data, from });
     });
     // Covers close() and a caller closing `socket` directly.
     socket.on('close', () => this.#markClosed());
@@ -186,6 +205,69 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
       checkDatagramSize(buf.byteLength, this.#limit(dest.family));
       if (this.#closed) throw closedError();
       return this.#sendRaw(buf, dest.port, dest.host, dest.address);
+    });
+  }
+
+  /**
+   * reply sends `data` to `to`, the `from` of a datagram this socket
+   * received, at once and without a promise: the fire-and-forget send of a
+   * server answering its peers. Misuse (a `to` this socket did not hand out,
+   * a datagram over the limit, a closed socket) throws at once; a failure the
+   * kernel reports later comes out where socket errors do: serve() rejects,
+   * or receive() and the iterator throw.
+   */
+  reply(data: string | Uint8Array, to: Endpoint): void {
+    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      throw new InvalidArgumentError('data', 'must be a string or a Uint8Array');
+    }
+    if (!this.#peers.issued(to)) {
+      throw new InvalidArgumentError(
+        'to',
+        'must be the from of a datagram this socket received; use send() for other destinations',
+      );
+    }
+    if (this.#closed) throw closedError();
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    checkDatagramSize(buf.byteLength, this.#limit(to.family));
+    // No completion callback, as in send()'s reply path: a failed send is
+    // emitted as the socket's 'error', which reaches serve() or receive().
+    if (this.#setup.remote) this.socket.send(buf);
+    // A dual-stack socket reaches an IPv4 peer through its IPv4-mapped address.
+    else if (to.family === 4 && this.#setup.type === 'udp6')
+      this.socket.send(buf, to.port, `::ffff:${to.ip}`);
+    else this.socket.send(buf, to.port, to.ip);
+  }
+
+  /**
+   * serve calls `handler` with each datagram as it arrives (queued ones
+   * first), synchronously and without a promise per datagram, until the
+   * socket closes (serve resolves), a socket error arrives or the handler
+   * throws (serve rejects with it and stops; later datagrams queue for
+   * receive() again). The handler is not awaited: an async one must catch
+   * its own errors. While the socket is served, receive() and the iterator
+   * get nothing. One serve() at a time: another rejects with
+   * NETKIT_INVALID_ARGUMENT.
+   */
+  serve(handler: DatagramHandler): Promise<void> {
+    if (typeof handler !== 'function') {
+      return Promise.reject(new InvalidArgumentError('handler', 'must be a function'));
+    }
+    if (this.#serving !== undefined) {
+      return Promise.reject(
+        new InvalidArgumentError('handler', 'this socket is served already; call serve() once'),
+      );
+    }
+    // Like the iterator: a closed socket is the end, not an error.
+    if (this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const serving: Serving = { handler, resolve, reject };
+      this.#serving = serving;
+      while (this.#serving === serving) {
+        const next = this.#queue.shift();
+        if (next === undefined) break;
+        if (next instanceof NetkitError) this.#stopServing(next);
+        else this.#deliver(serving, next.data, next.from);
+      }
     });
   }
 
@@ -322,6 +404,22 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     });
   }
 
+  /** #deliver runs the handler; written as a method so the try/catch costs no closure per datagram. */
+  #deliver(serving: Serving, data: Buffer, from: Endpoint): void {
+    try {
+      serving.handler(data, from);
+    } catch (err) {
+      if (this.#serving === serving) this.#stopServing(err);
+    }
+  }
+
+  #stopServing(err: unknown): void {
+    const serving = this.#serving;
+    if (serving === undefined) return;
+    this.#serving = undefined;
+    serving.reject(err);
+  }
+
   #push(entry: Entry): void {
     if (this.#closed) return;
     // Taken off the queue here: a receive() with a timeout or signal also takes itself off when
@@ -345,6 +443,9 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
     this.#closed = true;
     this.#setup.signal?.removeEventListener('abort', this.#onAbort);
     this.#queue.clear();
+    const serving = this.#serving;
+    this.#serving = undefined;
+    serving?.resolve();
     for (const w of this.#waiters.clear()) {
       if (w.iterator) w.resolve(DONE);
       else w.reject(closedError());

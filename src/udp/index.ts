@@ -6,5 +6,11 @@
  * @module netkit/udp
  */
 export { bind, dial } from './bind.js';
-export { type Datagram, DatagramSocket, type ReceiveOptions, type UdpOptions } from './datagram-socket.js';
+export {
+  type Datagram,
+  type DatagramHandler,
+  DatagramSocket,
+  type ReceiveOptions,
+  type UdpOptions,
+} from './datagram-socket.js';
 export { DEFAULT_MAX_QUEUE, MAX_UDP_PAYLOAD_V4, MAX_UDP_PAYLOAD_V6, maxPayload } from './limits.js';
