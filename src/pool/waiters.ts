@@ -1,11 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { Fifo } from '../internal/fifo.js';
+import { coarseNow, preciseNow, readFresh } from './clock.js';
 
 /** Waiter is one acquire waiting for a resource. */
 interface Waiter<T> {
   resolve: (r: T) => void;
   reject: (e: Error) => void;
+  /** start is when the wait began, from the coarse clock: for the wait time only. */
   start: number;
+  /** deadline is when it times out, from a clock read no earlier than the acquire (Infinity until known). */
   deadline: number;
   timeoutMs: number;
   done: boolean;
@@ -29,12 +31,23 @@ export interface WaitErrors {
   abort(reason: unknown): Error;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * WaitQueue holds acquires in arrival order, each with its own deadline and
  * AbortSignal. One timer serves the whole queue, armed for the earliest
  * deadline: a timer per acquire would cost more than the rest of a
  * contended acquire put together. A waiter that timed out or was cancelled
  * is settled at once and skipped later, so nothing is handed to nobody.
+ *
+ * Wait times come from the coarse clock (./clock.ts), read once per run of
+ * code: under contention a hand-over ends one wait and starts the next in
+ * the same run, and two clock reads per hand-over were most of its cost.
+ * Deadlines stay exact: they are never set from a time read before the
+ * acquire. An acquire that found the clock already read in its run gets its
+ * deadline when that run's queued promise callbacks have run, from one read
+ * made then for every such acquire, so it times out no earlier than
+ * `timeout` after it was made, and at most that run of code later.
  */
 export class WaitQueue<T> {
   // Not an array with shift(): under contention (dozens waiting, millions of hand-overs)
@@ -44,6 +57,10 @@ export class WaitQueue<T> {
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** #undated are waiters still without a deadline; #date gives them one when promise jobs run next. */
+  readonly #undated: Waiter<T>[] = [];
+  #dating = false;
+  readonly #dateAll = () => this.#date();
 
   constructor(errors: WaitErrors) {
     this.#errors = errors;
@@ -57,10 +74,11 @@ export class WaitQueue<T> {
   /** wait queues an acquire that times out after `timeoutMs` (0: never) or when `signal` aborts. */
   wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
     const promise = new Promise<T>(capture);
-    // performance from node:perf_hooks, not the global: the global is a getter, and a contended
-    // acquire reads the clock twice (here and when served), which showed in profiles.
-    const start = performance.now();
-    const deadline = timeoutMs > 0 ? start + timeoutMs : Number.POSITIVE_INFINITY;
+    const start = coarseNow();
+    // A start read in this call is exact and makes the deadline; an earlier read of this run of
+    // code may be older than the acquire, so the deadline waits for a later read (#date).
+    const dated = timeoutMs <= 0 || readFresh();
+    const deadline = timeoutMs > 0 && dated ? start + timeoutMs : Number.POSITIVE_INFINITY;
     const w: Waiter<T> = {
       resolve: nextResolve as (r: T) => void,
       reject: nextReject as (e: Error) => void,
@@ -79,17 +97,46 @@ export class WaitQueue<T> {
     }
     this.#queue.push(w);
     this.#pending++;
-    if (deadline < this.#timerAt) this.#arm(deadline);
+    if (!dated) {
+      this.#undated.push(w);
+      if (!this.#dating) {
+        this.#dating = true;
+        void RESOLVED.then(this.#dateAll);
+      }
+    } else if (deadline < this.#timerAt) this.#arm(deadline);
     return promise;
   }
 
-  /** serve hands `value` to the first waiter and returns how long it waited (ms), or undefined when none waits. */
+  /**
+   * #date gives the waiters queued without a deadline one, from a clock read
+   * now: after the runs of code that queued them, so no deadline is early.
+   */
+  #date(): void {
+    this.#dating = false;
+    const undated = this.#undated;
+    const now = preciseNow();
+    let first = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < undated.length; i++) {
+      const w = undated[i] as Waiter<T>;
+      if (w.done) continue;
+      w.deadline = now + w.timeoutMs;
+      if (w.deadline < first) first = w.deadline;
+    }
+    undated.length = 0;
+    if (first < this.#timerAt) this.#arm(first);
+  }
+
+  /**
+   * serve hands `value` to the first waiter and returns how long it waited
+   * (ms, to within the runs of code in which it started and ended; see the
+   * class comment), or undefined when none waits.
+   */
   serve(value: T): number | undefined {
     for (let w = this.#queue.shift(); w !== undefined; w = this.#queue.shift()) {
       if (w.done) continue;
       this.#finish(w);
       w.resolve(value);
-      return performance.now() - w.start;
+      return coarseNow() - w.start;
     }
     return undefined;
   }
@@ -107,12 +154,12 @@ export class WaitQueue<T> {
       return;
     }
     // Referenced: a process with an acquire waiting is not done. Cleared once nobody waits.
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - performance.now()));
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, at - preciseNow()));
   }
 
   /** #expire times out every waiter past its deadline and re-arms for the next one. */
   #expire(): void {
-    const now = performance.now();
+    const now = preciseNow();
     let next = Number.POSITIVE_INFINITY;
     for (const w of this.#queue) {
       if (w.done) continue;
