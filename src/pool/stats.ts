@@ -12,7 +12,11 @@ export interface PoolStats {
   creating: number;
   /** acquires counts resources handed out. */
   acquires: number;
-  /** acquireWaitMs totals the time acquires waited (those served at once add nothing). */
+  /**
+   * acquireWaitMs totals the time acquires waited (those served at once add
+   * nothing), each wait to within the runs of code in which it began and
+   * ended: the pool reads its clock once per run (see docs/pool.md).
+   */
   acquireWaitMs: number;
   /** cancelled counts acquires aborted through their signal. */
   cancelled: number;
@@ -67,7 +71,7 @@ export interface PoolEvents<T> {
     {
       /** resource is the resource handed out. */
       resource: T;
-      /** waitedMs is how long the acquire waited (0 when served at once). */
+      /** waitedMs is how long the acquire waited (0 when served at once), as acquireWaitMs counts it. */
       waitedMs: number;
     },
   ];

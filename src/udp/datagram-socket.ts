@@ -160,7 +160,8 @@ export class DatagramSocket implements AsyncIterable<Datagram>, AsyncDisposable 
    * A datagram larger than the limit rejects with DatagramError and nothing
    * is sent; UDP never splits a datagram, so the caller must. A reply to the
    * `from` of a received datagram is sent at once and resolves immediately;
-   * if the kernel refuses it, the error comes out of receive().
+   * if the kernel refuses it, the error comes out of receive() or serve().
+   * reply() does the same without a promise.
    */
   send(data: string | Uint8Array, to?: string | { ip: string; port: number }): Promise<void> {
     try {
