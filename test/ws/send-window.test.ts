@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type WebSocket from 'ws';
 import { SendWindow } from '../../src/ws/server/send-window.js';
 
-/** pinger stands in for a ws socket: it only records the ping payloads the window sends. */
-function pinger(): { ws: WebSocket; pings: Buffer[] } {
-  const pings: Buffer[] = [];
-  return { ws: { ping: (p: Buffer) => pings.push(Buffer.from(p)) } as unknown as WebSocket, pings };
-}
-
 test('SendWindow: one ping seen tells nothing about the next token, so later pongs cannot be forged', () => {
-  const { ws, pings } = pinger();
   const w = new SendWindow(4096);
-  w.sent(ws, 1024);
-  w.sent(ws, 1024);
-  assert.equal(pings.length, 2);
-  const [first, second] = pings as [Buffer, Buffer];
+  const first = w.sent(1024);
+  const second = w.sent(1024);
+  assert.ok(first !== undefined && second !== undefined, 'a probe per quarter window');
   // A peer that read only the first ping guesses the next from it: same prefix, counter + 1.
   const guess = Buffer.from(first);
   guess.writeUInt32BE((first.readUInt32BE(8) + 1) >>> 0, 8);
@@ -27,4 +18,28 @@ test('SendWindow: one ping seen tells nothing about the next token, so later pon
   assert.equal(w.unread, 0);
   // A replayed token confirms nothing more.
   assert.equal(w.pong(second), false);
+});
+
+test('SendWindow: tokens keep their bytes and differ from each other across many probes', () => {
+  // More probes than one draw of random bytes holds, over several windows.
+  const issued: { token: Buffer; copy: Buffer }[] = [];
+  for (let i = 0; i < 40; i++) {
+    const w = new SendWindow(4096);
+    for (let j = 0; j < 4; j++) {
+      const token = w.sent(1024);
+      assert.ok(token !== undefined, `#${i}.${j}: a probe per quarter window`);
+      assert.equal(token.length, 12, `#${i}.${j}: token length`);
+      issued.push({ token, copy: Buffer.from(token) });
+    }
+    // Each window's tokens confirm its own sends, in order.
+    for (const [j, { token }] of issued.slice(-4).entries())
+      assert.equal(w.pong(token), true, `#${i}.${j}: pong`);
+    assert.equal(w.unread, 0);
+  }
+  const seen = new Set<string>();
+  for (const [i, { token, copy }] of issued.entries()) {
+    assert.ok(token.equals(copy), `#${i}: token changed after it was handed out`);
+    seen.add(copy.toString('hex'));
+  }
+  assert.equal(seen.size, issued.length);
 });

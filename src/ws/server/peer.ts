@@ -147,10 +147,12 @@ export class WsPeer implements AsyncIterable<WsMessage> {
       this.#dropSlow();
       return false;
     }
+    // The probe ping, when one is due, must follow this message: its pong confirms what came before it.
+    const probe = this.#window.sent(bytes);
     if (typeof data === 'string') ws.send(data, { binary: options.binary ?? false });
-    else if (!this.#frames?.write(data, options.binary ?? true))
-      ws.send(data, { binary: options.binary ?? true });
-    this.#window.sent(ws, bytes);
+    else if (this.#frames?.write(data, options.binary ?? true, probe)) return true;
+    else ws.send(data, { binary: options.binary ?? true });
+    if (probe !== undefined) ws.ping(probe);
     return true;
   }
 

@@ -1,8 +1,30 @@
 import { randomBytes } from 'node:crypto';
-import type WebSocket from 'ws';
 
 // Outstanding probes per peer; with one probe per quarter window a peer over its window has at most five.
 const MAX_PROBES = 8;
+const TOKEN_BYTES = 12;
+// Tokens drawn per call into the CSPRNG: at 16 KiB messages a probe is due every 32 of them, and one
+// randomBytes call per probe cost more than the probe's own frame.
+const TOKENS_PER_DRAW = 64;
+
+let tokens = Buffer.alloc(0);
+let tokensAt = 0;
+
+/**
+ * nextToken returns fresh random bytes for one probe. Tokens are cut from
+ * a batch drawn at once; each is other CSPRNG output than every token
+ * before it, and a batch is never refilled in place (a token handed out
+ * keeps its bytes), so a token seen on the wire tells nothing about the next.
+ */
+function nextToken(): Buffer {
+  if (tokensAt === tokens.length) {
+    tokens = randomBytes(TOKEN_BYTES * TOKENS_PER_DRAW);
+    tokensAt = 0;
+  }
+  const at = tokensAt;
+  tokensAt += TOKEN_BYTES;
+  return tokens.subarray(at, tokensAt);
+}
 
 /**
  * SendWindow bounds what one peer may hold of what the server sent it:
@@ -46,16 +68,20 @@ export class SendWindow {
     return this.#sent - this.#confirmed + bytes <= this.limit;
   }
 
-  /** sent counts `bytes` handed to `ws`, and pings for a confirmation once a quarter window went unprobed. */
-  sent(ws: WebSocket, bytes: number): void {
+  /**
+   * sent counts `bytes` about to be sent, and returns the payload of a ping
+   * to send right after them once a quarter window went unprobed (undefined
+   * otherwise). The caller must send that ping: only its pong confirms.
+   */
+  sent(bytes: number): Buffer | undefined {
     this.#sent += bytes;
-    if (this.#sent - this.#probedAt < this.#step || this.#probes.length >= MAX_PROBES) return;
+    if (this.#sent - this.#probedAt < this.#step || this.#probes.length >= MAX_PROBES) return undefined;
     this.#probedAt = this.#sent;
     // Fresh random bytes per probe: a token derived from one seen earlier would let a peer
     // that read a single ping forge the pongs of all later ones without reading anything.
-    const token = randomBytes(12);
+    const token = nextToken();
     this.#probes.push({ token, at: this.#sent });
-    ws.ping(token);
+    return token;
   }
 
   /** pong confirms what was sent before the probe this pong echoes (and every earlier one); false if none. */

@@ -72,3 +72,32 @@ test('FrameWriter: a send behind a Blob that ws is still reading waits for it (o
   assert.equal((await next(c)).data.toString(), 'first');
   assert.equal((await next(c)).data.toString(), 'second');
 });
+
+// With maxQueueBytes four times the message, the window's probe is due after every echo. 900 bytes
+// take the one-buffer write; 5000 the corked header, payload and ping.
+const PROBED: readonly { size: number; head: string }[] = [
+  { size: 900, head: '827e0384' },
+  { size: 5000, head: '827e1388' },
+];
+
+test('FrameWriter: the send window probe follows the echo it counts, and its pong confirms it', async (t) => {
+  for (const [i, c] of PROBED.entries()) {
+    const server = await startWs(t, { maxPayload: c.size, maxQueueBytes: 4 * c.size });
+    const s = await rawUpgrade(server.address, '/echo');
+    t.after(() => s.destroy());
+    const head = Buffer.from(c.head, 'hex');
+    // Eight echoes are twice the window: each is let through only by the pong to the probe before it.
+    for (let n = 0; n < 8; n++) {
+      const payload = Buffer.alloc(c.size, n + 1);
+      s.write(clientFrame(2, payload));
+      const got = await readBytes(s, head.length + c.size + 2 + 12);
+      assert.equal(got.subarray(0, head.length).toString('hex'), c.head, `#${i}.${n}: header`);
+      assert.ok(got.subarray(head.length, head.length + c.size).equals(payload), `#${i}.${n}: payload`);
+      const ping = got.subarray(head.length + c.size);
+      assert.equal(ping.subarray(0, 2).toString('hex'), '890c', `#${i}.${n}: a ping with a 12-byte token`);
+      s.write(clientFrame(0xa, ping.subarray(2)));
+    }
+    // Gone before the server closes: it need not wait for a closing handshake this socket never answers.
+    s.destroy();
+  }
+});
