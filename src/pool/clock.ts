@@ -16,6 +16,8 @@ let cached = 0;
 let valid = false;
 /** fresh is true when the last coarseNow() read the clock itself. */
 let fresh = false;
+/** reads counts clock reads: a value from read n was read after every use of a value from before it. */
+let reads = 0;
 
 function forget(): void {
   valid = false;
@@ -32,10 +34,19 @@ export function coarseNow(): number {
     return cached;
   }
   cached = performance.now();
+  reads++;
   valid = true;
   fresh = true;
   void RESOLVED.then(forget);
   return cached;
+}
+
+/**
+ * readCount numbers the value coarseNow() returns now: a value numbered
+ * higher than one a caller used was read after that use.
+ */
+export function readCount(): number {
+  return reads;
 }
 
 /** readFresh reports whether the last coarseNow() read the clock now rather than reusing an earlier read. */
@@ -49,6 +60,7 @@ export function readFresh(): boolean {
  */
 export function preciseNow(): number {
   cached = performance.now();
+  reads++;
   if (!valid) {
     valid = true;
     void RESOLVED.then(forget);

@@ -1,5 +1,5 @@
 import { Fifo } from '../internal/fifo.js';
-import { coarseNow, preciseNow, readFresh } from './clock.js';
+import { coarseNow, preciseNow, readCount, readFresh } from './clock.js';
 
 /** Waiter is one acquire waiting for a resource. */
 interface Waiter<T> {
@@ -58,7 +58,10 @@ export class WaitQueue<T> {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   /** #undated are waiters still without a deadline; #date gives them one when promise jobs run next. */
-  readonly #undated: Waiter<T>[] = [];
+  readonly #undated: (Waiter<T> | undefined)[] = [];
+  #undatedCount = 0;
+  /** #undatedRead numbers the clock value the last undated waiter started from (see readCount). */
+  #undatedRead = 0;
   #dating = false;
   readonly #dateAll = () => this.#date();
 
@@ -98,7 +101,8 @@ export class WaitQueue<T> {
     this.#queue.push(w);
     this.#pending++;
     if (!dated) {
-      this.#undated.push(w);
+      this.#undated[this.#undatedCount++] = w;
+      this.#undatedRead = readCount();
       if (!this.#dating) {
         this.#dating = true;
         void RESOLVED.then(this.#dateAll);
@@ -108,21 +112,28 @@ export class WaitQueue<T> {
   }
 
   /**
-   * #date gives the waiters queued without a deadline one, from a clock read
-   * now: after the runs of code that queued them, so no deadline is early.
+   * #date gives the waiters queued without a deadline one, from a clock
+   * value read after all of them were queued, so no deadline is early: the
+   * coarse clock's value when it was read since (usually: the runs that
+   * queued them are over, so it is read afresh here and serves what comes
+   * next too), else a read now.
    */
   #date(): void {
     this.#dating = false;
     const undated = this.#undated;
-    const now = preciseNow();
+    const coarse = coarseNow();
+    const now = readCount() > this.#undatedRead ? coarse : preciseNow();
     let first = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < undated.length; i++) {
+    const n = this.#undatedCount;
+    this.#undatedCount = 0;
+    for (let i = 0; i < n; i++) {
       const w = undated[i] as Waiter<T>;
+      // Not `length = 0`: the slots are reused, and setting an array's length is a runtime call.
+      undated[i] = undefined;
       if (w.done) continue;
       w.deadline = now + w.timeoutMs;
       if (w.deadline < first) first = w.deadline;
     }
-    undated.length = 0;
     if (first < this.#timerAt) this.#arm(first);
   }
 
