@@ -6,6 +6,13 @@
 import { type GobError, malformed } from './errors.js';
 
 const TWO32 = 2 ** 32;
+/**
+ * RECALL_BYTES: a string up to this long is compared with the last one read
+ * and, when equal, returned without decoding again. net/rpc repeats the
+ * method name in every header, and turning bytes into a string is a call
+ * into C++ that costs more than comparing a few dozen bytes.
+ */
+const RECALL_BYTES = 64;
 const F64 = new Uint8Array(8);
 const F64_VIEW = new DataView(F64.buffer);
 
@@ -19,6 +26,10 @@ export class ByteReader {
   /** hi and lo are readUintHiLo's result: the high and low 32 bits. */
   private hi = 0;
   private lo = 0;
+  /** lastBytes[0, lastLength) are the bytes of the last short string read, lastString its value. */
+  private readonly lastBytes = new Uint8Array(RECALL_BYTES);
+  private lastLength = -1;
+  private lastString = '';
 
   bad(what: string): GobError {
     return malformed(what, this.base + this.pos);
@@ -138,7 +149,20 @@ export class ByteReader {
     const n = this.readLength();
     const p = this.pos;
     this.pos = p + n;
-    return this.buf.toString('utf8', p, p + n);
+    if (n === 0) return '';
+    if (n > RECALL_BYTES) return this.buf.toString('utf8', p, p + n);
+    const buf = this.buf;
+    const last = this.lastBytes;
+    let i = 0;
+    if (n === this.lastLength) {
+      while (i < n && buf[p + i] === last[i]) i++;
+      if (i === n) return this.lastString;
+    }
+    // Only the bytes from the first difference on need copying.
+    for (; i < n; i++) last[i] = buf[p + i]!;
+    this.lastLength = n;
+    this.lastString = buf.toString('utf8', p, p + n);
+    return this.lastString;
   }
 
   readBytes(): Buffer {
