@@ -267,3 +267,75 @@ test('Output.buffer on a stream without a descriptor: one write per turn, order 
     [0, 1, 2, 3, 4, 5, 'stopped', 6, 7],
   );
 });
+
+test('tcp serve, through the shared server helper: SIGTERM right after a burst of connections, every open and close is in the log, in order', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'netkit-log-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'log');
+  const fd = openSync(file, 'w');
+  const child = spawn(process.execPath, [NETKIT_BIN, 'tcp', 'serve', '127.0.0.1:0', '--echo', '--json'], {
+    stdio: ['ignore', fd, 'pipe'],
+  });
+  closeSync(fd);
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let address = '';
+  await until(
+    () => {
+      address = /"address":"([^"]+)"/.exec(readFileSync(file, 'utf8'))?.[1] ?? '';
+      return address !== '';
+    },
+    10_000,
+    'the listening line',
+  );
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  const n = 50;
+  const locals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    // One at a time, each echoed and closed by the client: the server logs its open and then its close.
+    const sock = net.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    locals.push(sock.localPort!);
+    sock.resume();
+    sock.end('x\n');
+    await once(sock, 'close');
+  }
+  // The last closes may still be in this turn's batch when the signal lands.
+  await until(() => readFileSync(file, 'utf8').split('"event":"close"').length > n / 2, 10_000, 'closes');
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0);
+  const events = (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; remote?: string });
+  assert.equal(events[0]?.event, 'listening');
+  assert.equal(events.at(-1)?.event, 'stopped');
+  const conns = events.filter((e) => e.event === 'open' || e.event === 'close');
+  assert.deepEqual(
+    conns.map((e) => `${e.event} ${e.remote}`),
+    locals.flatMap((p) => [`open 127.0.0.1:${p}`, `close 127.0.0.1:${p}`]),
+  );
+});
+
+test('Output.buffer called again while buffering: only the first call ends the batch', async () => {
+  const io = memoryIo();
+  const writes: string[] = [];
+  const write = io.value.stdout.write.bind(io.value.stdout);
+  io.value.stdout.write = ((chunk: string) => {
+    writes.push(chunk);
+    return write(chunk);
+  }) as typeof io.value.stdout.write;
+  const out = new Output(io.value, true);
+  const outer = out.buffer();
+  const inner = out.buffer();
+  out.event('request', { i: 0 });
+  inner();
+  out.event('request', { i: 1 });
+  assert.equal(writes.length, 0, 'still batching after the nested call ended');
+  outer();
+  assert.equal(writes.length, 1, 'the batch went out in one write when the first call ended');
+  out.event('request', { i: 2 });
+  assert.equal(writes.length, 2, 'and later lines go out at once');
+});
