@@ -4,6 +4,9 @@ import { type Conn, type ConnSummary, endpointText, type Server } from '../tcp/i
 import { verifiedSubject } from '../tls/client.js';
 import type { Output } from './output.js';
 
+/** NO_FIELDS stands for a text line's event fields, which only --json prints. */
+const NO_FIELDS: Record<string, unknown> = Object.freeze({});
+
 /**
  * logConnections prints each connection a TCP-based server opens, closes
  * (FIN, RST or closed here, bytes, duration, error code) or refuses, in the
@@ -17,27 +20,25 @@ export function logConnections(
   out: Output,
   tag: Readonly<Record<string, unknown>> = {},
 ): void {
+  // Each event builds only what is printed: its fields with --json, its line otherwise.
   server.on('open', (conn: Conn) => {
     const remote = endpointText(conn.remoteAddr);
     const subject = verifiedSubject(conn.socket);
-    out.event(
-      'open',
-      {
+    if (out.json) {
+      out.event('open', {
         remote,
         local: endpointText(conn.localAddr),
         ...(subject === undefined ? {} : { subject }),
         ...tag,
-      },
-      `open  ${remote}${subject === undefined ? '' : ` ${safeText(subject)}`}`,
-    );
+      });
+    } else {
+      out.event('open', NO_FIELDS, `open  ${remote}${subject === undefined ? '' : ` ${safeText(subject)}`}`);
+    }
   });
   server.on('close', (conn: Conn, s: ConnSummary) => {
     const remote = endpointText(conn.remoteAddr);
-    const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
-    const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
-    out.event(
-      'close',
-      {
+    if (out.json) {
+      out.event('close', {
         remote,
         peerClose: s.peerClose,
         bytesIn: s.bytesRead,
@@ -45,7 +46,14 @@ export function logConnections(
         durationMs: Math.round(s.durationMs),
         error: s.error?.code,
         ...tag,
-      },
+      });
+      return;
+    }
+    const how = s.peerClose === 'fin' ? 'FIN' : s.peerClose === 'rst' ? 'RST' : 'closed here';
+    const why = s.error ? ` ${out.paint('yellow', s.error.code)}` : '';
+    out.event(
+      'close',
+      NO_FIELDS,
       `close ${remote} ${how} in ${formatBytes(s.bytesRead)} out ${formatBytes(s.bytesWritten)} ${formatDuration(s.durationMs)}${why}`,
     );
   });
