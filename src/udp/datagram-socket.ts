@@ -2,7 +2,7 @@
  * DatagramSocket wraps a bound `node:dgram` socket with a promise API. Node
  * delivers datagrams as events whether or not anyone is listening, so they
  * are buffered here (up to `maxQueue`) until receive() or the iterator asks,
- * or handed straight to a serve() handler, which costs no promise per datagram.
+ * or handed straight to a serve() handler, with no promise per datagram.
  */
 import type { Socket } from 'node:dgram';
 import { AbortError, InvalidArgumentError, NetkitError, TimeoutError } from '../errors.js';
