@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import module from 'node:module';
-import { processIo } from './io.js';
 
 // On Node 22.1 and later, keep V8's compiled code for netkit's modules on disk
 // (as TypeScript's tsc does), so a command does not compile them again on
@@ -18,7 +17,13 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   process.stdout.write(`${VERSION}\n`, () => process.exit(0));
 } else {
   // The entry point only wires the real process to runCli; everything else is testable in-process.
-  const { runCli } = await import('./program.js');
+  // A short-lived client command runs from its bundle when the build made one
+  // and it is current (see bundle.ts); everything else loads dist/ as tsc wrote it.
+  const { bundleFor } = await import('./bundle.js');
+  const bundle = bundleFor(new URL('./bundles/', import.meta.url), argv);
+  const { runCli, processIo } = (await import(
+    bundle?.href ?? './program.js'
+  )) as typeof import('./program.js');
   const code = await runCli(argv, processIo());
   // A command is done when runCli returns: its sockets are closed. Exit now rather than
   // wait for stdin, which may be an open terminal or pipe (ncat exits when the peer

@@ -3,6 +3,11 @@ import { fileAccessError, isFsError } from '../internal/fs-errors.js';
 import { Command, CommanderError } from './commander.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
+
+// The entry point takes processIo from here, so that a bundled command
+// (see bundle.ts) brings everything it runs in one file.
+export { processIo } from './io.js';
+
 import { Output } from './output.js';
 import { VERSION } from './version.js';
 
