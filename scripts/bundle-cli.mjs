@@ -145,9 +145,10 @@ async function main() {
       // constructor.name, which renaming identifiers would break.
       minifyWhitespace: true,
       minifySyntax: true,
-      // Maps point at dist/ and its maps at src/, which the package ships.
-      sourcemap: 'linked',
-      sourcesContent: false,
+      // No source map: it would name commander's files, whose place depends on
+      // where the package is installed. Names are kept, so a stack trace still
+      // reads; with dist/cli/bundles/ removed the CLI runs from dist/ and its maps.
+      sourcemap: false,
       metafile: true,
       logLevel: 'warning',
       plugins: [onlyCommand(command), lazyBuiltins, rewrite],
