@@ -202,9 +202,11 @@ export function inspect(
     // The greeting needs neither the body nor the shaping parser: answer at once (node:http
     // discards the empty body), which keeps the hello route as cheap as plain node:http, and
     // a logged one costs only its record.
+    // It echoes the peer's path, so it is sandboxed like every response that
+    // shows what a peer sent, logged or not.
     const onRequest = options.onRequest;
     if (onRequest === undefined) {
-      send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`);
+      send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`, SANDBOXED);
       return;
     }
     // A handler before this one may have started reading the (empty) body: let it finish.
