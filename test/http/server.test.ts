@@ -84,6 +84,16 @@ describe('serveHttp', () => {
     assert.deepEqual(info.body, { bytes: 4, kind: 'binary', hex: '000102ff' });
   });
 
+  it('sandboxes the plain greeting, which echoes the path, with and without a request log', async (t) => {
+    for (const options of [{}, { onRequest: () => {} }]) {
+      const { base } = await start(t, options);
+      const res = await fetch(`${base}/%3Cb%3E`, { headers: { accept: 'text/plain' } });
+      assert.equal(await res.text(), "Hello, you've requested: /<b>\n");
+      assert.equal(res.headers.get('content-security-policy'), "sandbox; default-src 'none'");
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    }
+  });
+
   it('serves an HTML inspector with every value escaped', async (t) => {
     const { base } = await start(t);
     const res = await fetch(`${base}/<script>p</script>?q=<script>q</script>`, {
