@@ -239,7 +239,8 @@ test('a stdout pipe that is not read: the server holds a bounded log, then stall
   );
 });
 
-test('Output.buffer on a stream without a descriptor: one write per turn, order kept across events and notes, all out at close', async () => {
+/** countedOutput is an Output (with --json) over in-memory stdio that records each write to stdout. */
+function countedOutput() {
   const io = memoryIo();
   const writes: string[] = [];
   const write = io.value.stdout.write.bind(io.value.stdout);
@@ -247,7 +248,11 @@ test('Output.buffer on a stream without a descriptor: one write per turn, order 
     writes.push(chunk);
     return write(chunk);
   }) as typeof io.value.stdout.write;
-  const out = new Output(io.value, true);
+  return { io, writes, out: new Output(io.value, true) };
+}
+
+test('Output.buffer on a stream without a descriptor: one write per turn, order kept across events and notes, all out at close', async () => {
+  const { io, writes, out } = countedOutput();
   const unbuffer = out.buffer();
   for (let i = 0; i < 5; i++) out.event('request', { i });
   assert.equal(writes.length, 0, 'lines wait for the end of the turn');
@@ -320,14 +325,7 @@ test('tcp serve, through the shared server helper: SIGTERM right after a burst o
 });
 
 test('Output.buffer called again while buffering: only the first call ends the batch', async () => {
-  const io = memoryIo();
-  const writes: string[] = [];
-  const write = io.value.stdout.write.bind(io.value.stdout);
-  io.value.stdout.write = ((chunk: string) => {
-    writes.push(chunk);
-    return write(chunk);
-  }) as typeof io.value.stdout.write;
-  const out = new Output(io.value, true);
+  const { writes, out } = countedOutput();
   const outer = out.buffer();
   const inner = out.buffer();
   out.event('request', { i: 0 });
