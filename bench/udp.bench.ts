@@ -13,6 +13,7 @@
  */
 import path from 'node:path';
 import { measurePingPong, pingPongTable, prepare, runRounds, type ServerDef } from './lib/pingpong.js';
+import { pinned, splitPlacement } from './lib/placement.js';
 import type { Benchmark } from './lib/types.js';
 
 const CONNS = [1, 16] as const;
@@ -26,36 +27,46 @@ const GO = 'Go udpecho';
 const udp: Benchmark = {
   name: 'udp',
   description:
-    '64-byte datagram ping-pong through UDP echo servers (netkit, node:dgram, Go), 1 and 16 sockets',
-  table: (ctx) => ({
-    ...pingPongTable(ctx, {
-      what: `udp: ${SIZE}-byte datagram ping-pong`,
-      loadgen: 'udploadgen',
-      warmupSec: WARMUP_SEC,
-      plain: PLAIN,
-      plainLabel: 'node:dgram',
-      go: GO,
-      extra: [{ key: 'lost', header: 'lost' }],
-    }),
-    // No UDP targets are specified: ratios only, no pass/fail.
-    targets: [],
-    notes: [
-      'conns is the number of connected client sockets, each with one datagram in flight. Ratios compare',
-      'round trips/s with the same number of sockets. Servers run one at a time, each started fresh;',
-      'udploadgen shares the machine with the server it measures. server CPU µs/rt is the server',
-      "process group's user+system CPU per round trip (lower is better). lost counts measured requests",
-      'whose reply did not arrive within 200 ms; the loop goes on after a loss.',
-      ...(ctx.rounds > 1
-        ? ["spread % is (max − min) / median of the rounds' rates; p50/p99/lost are from the median round."]
-        : [
-            'One run per cell; single runs can differ by 10% or more on a small machine: use --rounds 3 for medians.',
-          ]),
-    ],
-  }),
+    '64-byte datagram ping-pong through UDP echo servers (netkit, node:dgram, Go), 1 and 16 sockets, server and loadgen pinned apart',
+  table: (ctx) => {
+    const where = splitPlacement();
+    return {
+      ...pingPongTable(ctx, {
+        what: `udp: ${SIZE}-byte datagram ping-pong`,
+        loadgen: 'udploadgen',
+        warmupSec: WARMUP_SEC,
+        plain: PLAIN,
+        plainLabel: 'node:dgram',
+        go: GO,
+        extra: [{ key: 'lost', header: 'lost' }],
+        placement: typeof where === 'string' ? 'unpinned' : where.text,
+      }),
+      targets: [{ subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 0.95, short: '≥ 0.95× node:dgram' }],
+      notes: [
+        'conns is the number of connected client sockets, each with one datagram in flight. Ratios compare',
+        'round trips/s with the same number of sockets. Servers run one at a time, each started fresh,',
+        'every one pinned to the same CPU and udploadgen to the others (taskset), as in the tcp benchmark.',
+        'server CPU µs/rt is the server',
+        "process group's user+system CPU per round trip (lower is better). lost counts measured requests",
+        'whose reply did not arrive within 200 ms; the loop goes on after a loss.',
+        ...(ctx.rounds > 1
+          ? ["spread % is (max − min) / median of the rounds' rates; p50/p99/lost are from the median round."]
+          : [
+              'One run per cell; single runs can differ by 10% or more on a small machine: use --rounds 3 for medians.',
+            ]),
+        ...(typeof where === 'string' ? [`Not pinned: ${where}.`] : []),
+      ],
+    };
+  },
   async run(ctx) {
     const { cli, bins } = await prepare(ctx, ['udploadgen', 'udpecho']);
     const loadgen = bins.udploadgen!;
     const udpecho = bins.udpecho!;
+
+    const where = splitPlacement();
+    if (typeof where === 'string') ctx.log(`warning: not pinning servers and udploadgen: ${where}`);
+    else ctx.log(where.text);
+    const cpus = typeof where === 'string' ? undefined : where;
 
     const node = process.execPath;
     const servers: ServerDef[] = [
@@ -66,7 +77,7 @@ const udp: Benchmark = {
         args: [path.join(ctx.root, 'bench', 'servers', 'plain-node-udp-echo.mjs')],
       },
       { subject: GO, command: udpecho, args: ['-addr', '127.0.0.1:0'] },
-    ];
+    ].map((s) => pinned(s, cpus?.server));
 
     const spec = {
       loadgen,
@@ -77,6 +88,7 @@ const udp: Benchmark = {
       extra: ['lost'],
       // udploadgen reports discarded late replies on stderr; keep them for --json.
       keepStderr: true,
+      loadgenCpus: cpus?.loadgen,
     };
     return runRounds(ctx, servers, CONNS, (server, conns) => measurePingPong(ctx, spec, server, conns));
   },
