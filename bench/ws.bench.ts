@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
 import { lastJsonLine } from './lib/json-line.js';
 import { prepare, runRounds } from './lib/pingpong.js';
+import { pinned, pinnedCommand, splitPlacement } from './lib/placement.js';
 import { runCommand } from './lib/proc.js';
 import { cpuPer, groupCpuMs, type ServerDef, serverDied, withServer } from './lib/server-run.js';
 import { formatBytes } from './lib/table.js';
@@ -73,7 +74,13 @@ function caseName(c: Case): string {
 }
 
 /** measure starts `server`, runs wsload against ws://<addr>/echo, and stops it. */
-async function measure(ctx: BenchContext, wsload: string, server: ServerDef, c: Case): Promise<Row> {
+async function measure(
+  ctx: BenchContext,
+  wsload: string,
+  server: ServerDef,
+  c: Case,
+  loadgenCpus: string | undefined,
+): Promise<Row> {
   const row: Row = {
     subject: server.subject,
     case: caseName(c),
@@ -82,7 +89,7 @@ async function measure(ctx: BenchContext, wsload: string, server: ServerDef, c: 
   };
   ctx.log(`${server.subject}, ${formatBytes(c.size)}, ${c.conns} conn${c.conns === 1 ? '' : 's'}`);
   return withServer(ctx, server, row, async (srv) => {
-    const running = runCommand(
+    const [command, args] = pinnedCommand(
       wsload,
       [
         '-url',
@@ -96,9 +103,13 @@ async function measure(ctx: BenchContext, wsload: string, server: ServerDef, c: 
         '-warmup',
         `${WARMUP_SEC}s`,
       ],
-      // wsload bounds itself; this is the backstop.
-      { cwd: ctx.root, timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000 },
+      loadgenCpus,
     );
+    // wsload bounds itself; this is the backstop.
+    const running = runCommand(command, args, {
+      cwd: ctx.root,
+      timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000,
+    });
     // CPU is sampled from the end of the warm-up to the end of the run.
     await sleep(WARMUP_SEC * 1000);
     const cpu0 = groupCpuMs(srv.pid);
@@ -126,42 +137,50 @@ const ws: Benchmark = {
   name: 'ws',
   description:
     'binary WebSocket ping-pong, 64 B and 16 KiB × 1 and 32 conns (netkit, netkit --workers 2, ws, gorilla)',
-  table: (ctx) => ({
-    title:
-      `ws: binary message ping-pong through /echo (wsload, ${formatDuration(ctx.durationSec)}, ` +
-      `${WARMUP_SEC}s warm-up${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
-    subjectHeader: 'server',
-    caseHeader: 'case',
-    metrics: [
-      { key: 'rate', header: 'messages/s' },
-      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
-      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
-      { key: 'cpu_us', header: 'server CPU µs/msg', decimals: 2 },
-      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
-    ],
-    ratios: [
-      { header: 'vs plain ws', metric: 'rate', baseline: PLAIN },
-      { header: 'vs gorilla', metric: 'rate', baseline: GORILLA },
-      { header: 'CPU vs plain ws', metric: 'cpu_us', baseline: PLAIN },
-    ],
-    targets: [
-      { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 1.0, short: '≥ 1.00× plain ws' },
-      { subject: NETKIT_W2, baseline: GORILLA, metric: 'rate', min: 1.0, short: '≥ 1.00× gorilla' },
-    ],
-    notes: [
-      'case is the message size × the connections. A message is one binary WebSocket message sent by',
-      'wsload (gorilla/websocket client, one masked frame) and echoed back; each connection has one',
-      'message in flight. Ratios compare messages/s in the same case. Servers run one at a time, each',
-      'started fresh; wsload shares the machine with the server it measures. server CPU µs/msg is the',
-      "server's (all its processes') user+system CPU per echoed message; lower is better. Any error, a",
-      'wrong echo or a failed closing handshake fails the row.',
-      ...(ctx.rounds > 1
-        ? ["spread % is (max − min) / median of the rounds' rates; p50/p99 are from the median round."]
-        : [
-            'One run per cell; single runs can differ by 10% or more on a small machine: use --rounds 3 for medians.',
-          ]),
-    ],
-  }),
+  table: (ctx) => {
+    const where = splitPlacement();
+    return {
+      title:
+        `ws: binary message ping-pong through /echo (wsload, ${formatDuration(ctx.durationSec)}, ` +
+        `${WARMUP_SEC}s warm-up${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''}` +
+        `${typeof where === 'string' ? '' : `; netkit and plain ws on CPU ${where.server}, wsload on CPU ${where.loadgen}`})`,
+      subjectHeader: 'server',
+      caseHeader: 'case',
+      metrics: [
+        { key: 'rate', header: 'messages/s' },
+        { key: 'p50_us', header: 'p50 µs', decimals: 1 },
+        { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+        { key: 'cpu_us', header: 'server CPU µs/msg', decimals: 2 },
+        ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
+      ],
+      ratios: [
+        { header: 'vs plain ws', metric: 'rate', baseline: PLAIN },
+        { header: 'vs gorilla', metric: 'rate', baseline: GORILLA },
+        { header: 'CPU vs plain ws', metric: 'cpu_us', baseline: PLAIN },
+      ],
+      targets: [
+        { subject: NETKIT, baseline: PLAIN, metric: 'rate', min: 1.0, short: '≥ 1.00× plain ws' },
+        { subject: NETKIT_W2, baseline: GORILLA, metric: 'rate', min: 1.0, short: '≥ 1.00× gorilla' },
+      ],
+      notes: [
+        'case is the message size × the connections. A message is one binary WebSocket message sent by',
+        'wsload (gorilla/websocket client, one masked frame) and echoed back; each connection has one',
+        'message in flight. Ratios compare messages/s in the same case. Servers run one at a time, each',
+        'started fresh. netkit and plain ws (the pair of the first target) run pinned to one CPU and wsload',
+        'to the other (taskset), as in the tcp benchmark, so placement luck does not decide their ratio;',
+        'netkit --workers 2 and gorilla (the pair of the second) use both CPUs, shared with wsload, so the',
+        '"vs gorilla" ratio of the pinned rows compares one core with two. server CPU µs/msg is the',
+        "server's (all its processes') user+system CPU per echoed message; lower is better. Any error, a",
+        'wrong echo or a failed closing handshake fails the row.',
+        ...(ctx.rounds > 1
+          ? ["spread % is (max − min) / median of the rounds' rates; p50/p99 are from the median round."]
+          : [
+              'One run per cell; single runs can differ by 10% or more on a small machine: use --rounds 3 for medians.',
+            ]),
+        ...(typeof where === 'string' ? [`Not pinned: ${where}.`] : []),
+      ],
+    };
+  },
   async run(ctx) {
     if (!gorillaInstalled()) {
       throw new SkipBenchmark(
@@ -173,19 +192,30 @@ const ws: Benchmark = {
     const wsload = bins.wsload!;
     const node = process.execPath;
     const netkitArgs = [cli, 'ws', 'serve', '127.0.0.1:0', '--quiet', '--json', '--path', PATH];
+    const where = splitPlacement();
+    if (typeof where === 'string') ctx.log(`warning: not pinning servers and wsload: ${where}`);
+    else ctx.log(`netkit and plain ws: ${where.text}`);
+    const cpus = typeof where === 'string' ? undefined : where;
     const servers: ServerDef[] = [
-      { subject: NETKIT, command: node, args: netkitArgs },
+      pinned({ subject: NETKIT, command: node, args: netkitArgs }, cpus?.server),
       { subject: NETKIT_W2, command: node, args: [...netkitArgs, '--workers', '2'] },
-      {
-        subject: PLAIN,
-        command: node,
-        args: [path.join(ctx.root, 'bench', 'servers', 'plain-ws-echo.mjs')],
-      },
+      pinned(
+        {
+          subject: PLAIN,
+          command: node,
+          args: [path.join(ctx.root, 'bench', 'servers', 'plain-ws-echo.mjs')],
+        },
+        cpus?.server,
+      ),
       { subject: GORILLA, command: bins.wsecho!, args: ['-addr', '127.0.0.1:0'] },
     ];
     // runRounds is keyed by a number per case; here that number is the index into CASES.
     const indexes = CASES.map((_, i) => i);
-    return runRounds(ctx, servers, indexes, (server, i) => measure(ctx, wsload, server, CASES[i]!));
+    // wsload runs on the other CPU whenever its server is pinned.
+    const pinnedSubjects = new Set([NETKIT, PLAIN]);
+    return runRounds(ctx, servers, indexes, (server, i) =>
+      measure(ctx, wsload, server, CASES[i]!, pinnedSubjects.has(server.subject) ? cpus?.loadgen : undefined),
+    );
   },
 };
 
