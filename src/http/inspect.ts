@@ -6,7 +6,7 @@ import { escapeHtml, htmlPage } from '../internal/html.js';
 import { hexDump, safeText } from '../internal/text.js';
 import { type ClientAddress, clientAddress } from '../proxy/forwarded.js';
 import type { TrustList } from '../proxy/trust.js';
-import { endpointText, unixEndpoint } from '../tcp/endpoint.js';
+import { endpointText, unixEndpoint, unmappedIp } from '../tcp/endpoint.js';
 import { verifiedSubject } from '../tls/client.js';
 
 /**
@@ -171,9 +171,6 @@ export function describeBody(bytes: Uint8Array, contentType: string | undefined)
   return { bytes: bytes.length, kind: 'binary', hex: head.toString('hex') };
 }
 
-/** MAPPED is an IPv4 peer of a dual-stack listener, which Node reports as `::ffff:a.b.c.d`. */
-const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
-
 /**
  * peerOf is the socket's peer as endpoint() gives its ip and port (IPv4-mapped
  * IPv6 unwrapped, as Go prints it), without the frozen endpoint and its address
@@ -184,8 +181,7 @@ function peerOf(socket: net.Socket): { ip: string; port: number } {
   const ip = socket.remoteAddress;
   const port = socket.remotePort;
   if (ip === undefined || port === undefined) return { ip: '', port: 0 };
-  const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;
-  return { ip: mapped ? mapped[1]! : ip, port };
+  return { ip: unmappedIp(ip), port };
 }
 
 /**
@@ -238,25 +234,19 @@ export function tlsText(t: TlsInfo): string {
   return [t.protocol, t.cipher, t.alpn, t.subject].filter((v) => v !== undefined && v !== '').join(' ');
 }
 
-/** PRINTABLE_ASCII is a value that is shown as it is: nothing in it to escape. */
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-/** clean makes a value safe for a terminal; a printable ASCII one (nearly every value a log shows) is tested once and kept. */
-const clean = (s: string): string => (PRINTABLE_ASCII.test(s) ? s : safeText(s));
-
 /**
  * formatRequest renders a request for a terminal; every value is made safe with safeText.
  * A server log calls it for every request, so the text is concatenated directly rather than
  * gathered into an array of lines and joined.
  */
 export function formatRequest(info: RequestInfo): string {
-  let text = `${clean(info.method)} ${clean(info.url)} HTTP/${clean(info.httpVersion)}\nfrom ${clean(remoteText(info.remote))}`;
-  if (info.client.via !== 'socket') text += ` for ${clean(clientText(info.client))} (${info.client.via})`;
-  if (info.tls) text += `\ntls ${clean(tlsText(info.tls))}`;
+  let text = `${safeText(info.method)} ${safeText(info.url)} HTTP/${safeText(info.httpVersion)}\nfrom ${safeText(remoteText(info.remote))}`;
+  if (info.client.via !== 'socket') text += ` for ${safeText(clientText(info.client))} (${info.client.via})`;
+  if (info.tls) text += `\ntls ${safeText(tlsText(info.tls))}`;
   const headers = info.headers;
   for (let i = 0; i < headers.length; i++) {
     const [name, value] = headers[i]!;
-    text += `\n${clean(name)}: ${clean(value)}`;
+    text += `\n${safeText(name)}: ${safeText(value)}`;
   }
   const b = info.body;
   if (b.kind === 'empty') text += '\n\n(no body)';

@@ -44,6 +44,15 @@ export function endpointText(e: Endpoint | undefined): string {
 
 const MAPPED = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
 
+/**
+ * unmappedIp is an IP as Go prints it: a dual-stack listener reports IPv4
+ * peers as ::ffff:a.b.c.d, which this returns as a.b.c.d; others unchanged.
+ */
+export function unmappedIp(ip: string): string {
+  const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;
+  return mapped ? mapped[1]! : ip;
+}
+
 /** endpoint builds an Endpoint from what a Node socket reports; undefined when it reports nothing (closed). */
 export function endpoint(
   ip: string | undefined,
@@ -51,9 +60,7 @@ export function endpoint(
   network: 'tcp' | 'udp' = 'tcp',
 ): IpEndpoint | undefined {
   if (ip === undefined || port === undefined) return undefined;
-  // A dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; Go prints them as a.b.c.d.
-  const mapped = ip.length > 7 && ip.charCodeAt(0) === 0x3a ? MAPPED.exec(ip) : null;
-  const plain = mapped ? mapped[1]! : ip;
+  const plain = unmappedIp(ip);
   // Node only reports IP literals here, and only IPv6 ones contain ':' (cheaper
   // than net.isIPv6's regular expression, which UDP would run per datagram).
   const v6 = plain.includes(':');
