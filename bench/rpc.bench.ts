@@ -15,6 +15,12 @@
  *     jayson → jayson             bench/clients/jayson-rpc-load.mjs → bench/servers/jayson-tcp.mjs
  *                                 (the baseline; jayson's TCP client opens a connection per request)
  *
+ * Placement (bench/lib/placement.ts): every server is pinned to the last
+ * CPU and every load generator to the others with taskset, the Go → Go
+ * baseline included, so each ratio compares two pairs placed alike. At 1
+ * call in flight the rate is a chain of wake-ups, and whether client and
+ * server shared a core decided it more than either program did.
+ *
  * All load generators take -addr -codec -inflight -duration -warmup and
  * print one JSON line (calls, seconds, rate, p50_us, p99_us, errors,
  * client_cpu_us); every reply must be 56, and any error fails the row.
@@ -27,6 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from './lib/args.js';
 import { lastJsonLine } from './lib/json-line.js';
 import { prepare, runRounds } from './lib/pingpong.js';
+import { pinned, pinnedCommand, splitPlacement } from './lib/placement.js';
 import { runCommand } from './lib/proc.js';
 import { groupCpuMs, type ServerDef, serverDied, withServer } from './lib/server-run.js';
 import type { BenchContext, Benchmark, Row } from './lib/types.js';
@@ -70,8 +77,17 @@ interface Pair {
   server: ServerDef;
 }
 
-/** measure runs one load generator against a fresh server with `inflight` calls in flight. */
-async function measure(ctx: BenchContext, pair: Pair, inflight: number): Promise<Row> {
+/**
+ * measure runs one load generator against a fresh server with `inflight`
+ * calls in flight, the server pinned to `cpus.server` and the load generator
+ * to `cpus.loadgen` (unpinned without `cpus`).
+ */
+async function measure(
+  ctx: BenchContext,
+  pair: Pair,
+  inflight: number,
+  cpus: { server: string; loadgen: string } | undefined,
+): Promise<Row> {
   const row: Row = {
     subject: pair.subject,
     case: `${pair.codec} ${inflight}`,
@@ -79,8 +95,8 @@ async function measure(ctx: BenchContext, pair: Pair, inflight: number): Promise
     params: { codec: pair.codec, inflight },
   };
   ctx.log(`${pair.codec}, ${inflight} in flight: ${pair.subject}`);
-  return withServer(ctx, pair.server, row, async (srv) => {
-    const running = runCommand(
+  return withServer(ctx, pinned(pair.server, cpus?.server), row, async (srv) => {
+    const [command, args] = pinnedCommand(
       pair.client.command,
       [
         ...pair.client.args,
@@ -95,9 +111,13 @@ async function measure(ctx: BenchContext, pair: Pair, inflight: number): Promise
         '-warmup',
         `${WARMUP_SEC}s`,
       ],
-      // The load generators bound themselves; this is the backstop.
-      { cwd: ctx.root, timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000 },
+      cpus?.loadgen,
     );
+    const running = runCommand(command, args, {
+      cwd: ctx.root,
+      // The load generators bound themselves; this is the backstop.
+      timeoutMs: (WARMUP_SEC + ctx.durationSec + 20) * 1000,
+    });
     // Server CPU is sampled from a little into the measured window to the
     // client's exit, and turned into CPU per second of that span, which
     // does not depend on exactly when each client's clock started.
@@ -133,49 +153,60 @@ const rpc: Benchmark = {
   name: 'rpc',
   description:
     'Arith.Multiply calls/s over one connection, 1 and 64 in flight: net/rpc gob and json (netkit vs Go), JSON-RPC 2.0 (netkit vs jayson)',
-  table: (ctx) => ({
-    title:
-      `rpc: Arith.Multiply({A:7,B:8}) over one connection, 1 and 64 calls in flight ` +
-      `(${formatDuration(ctx.durationSec)}, ${WARMUP_SEC}s warm-up${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''})`,
-    subjectHeader: 'client → server',
-    caseHeader: 'case',
-    metrics: [
-      { key: 'rate', header: 'calls/s' },
-      { key: 'p50_us', header: 'p50 µs', decimals: 1 },
-      { key: 'p99_us', header: 'p99 µs', decimals: 1 },
-      { key: 'server_cpu_us', header: 'server CPU µs/call', decimals: 1 },
-      { key: 'client_cpu_us', header: 'client CPU µs/call', decimals: 1 },
-      ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
-    ],
-    ratios: [
-      { header: 'vs Go', metric: 'rate', baseline: GO_GO },
-      { header: 'vs jayson', metric: 'rate', baseline: JAYSON },
-    ],
-    targets: [
-      { subject: GO_NETKIT, baseline: GO_GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
-      { subject: NETKIT_GO, baseline: GO_GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
-      { subject: NETKIT_NETKIT, baseline: JAYSON, metric: 'rate', min: 1.0, short: '≥ 1.00× jayson' },
-    ],
-    notes: [
-      'case is the codec and the calls in flight on the one connection. gob/json: Go is bench/go/rpcload',
-      '(net/rpc client, a goroutine per call in flight) and bench/go/rpcserver (rpc.ServeConn /',
-      'jsonrpc.ServeConn); netkit is bench/clients/netkit-rpc-load.mjs (dialRpc, an async loop per call in',
-      'flight) and `netkit rpc serve`. jsonrpc2: netkit-rpc-load.mjs with dialJsonRpc2 against',
-      "`netkit rpc serve --codec jsonrpc2`, and jayson's TCP client against a jayson TCP server. jayson's",
-      'client opens a NEW connection for every request (connect, send, read one answer, close), so its',
-      'calls in flight are that many concurrent connections, not one: that is what a jayson user gets.',
-      `Each server is started fresh per measurement; the load generator shares the machine (${os.cpus().length} CPUs)`,
-      'with it. At 1 in flight the rate is bound by the wake-up latency of both sides, at 64 by server +',
-      "client CPU per call. server CPU µs/call is the server's CPU per second (sampled inside the window)",
-      "divided by calls/s; client CPU µs/call is the load generator's own CPU in the window per call.",
-      'Every reply must be 56; any error fails the row.',
-      ...(ctx.rounds > 1
-        ? ["spread % is (max − min) / median of the rounds' rates; p50/p99/CPU are from the median round."]
-        : ['One run per cell; single runs can differ by 10% or more: use --rounds 3 for medians.']),
-    ],
-  }),
+  table: (ctx) => {
+    const where = splitPlacement();
+    return {
+      title:
+        `rpc: Arith.Multiply({A:7,B:8}) over one connection, 1 and 64 calls in flight ` +
+        `(${formatDuration(ctx.durationSec)}, ${WARMUP_SEC}s warm-up${ctx.rounds > 1 ? `, median of ${ctx.rounds} rounds` : ''}; ` +
+        `${typeof where === 'string' ? 'unpinned' : where.text.replace('loadgen', 'client')})`,
+      subjectHeader: 'client → server',
+      caseHeader: 'case',
+      metrics: [
+        { key: 'rate', header: 'calls/s' },
+        { key: 'p50_us', header: 'p50 µs', decimals: 1 },
+        { key: 'p99_us', header: 'p99 µs', decimals: 1 },
+        { key: 'server_cpu_us', header: 'server CPU µs/call', decimals: 1 },
+        { key: 'client_cpu_us', header: 'client CPU µs/call', decimals: 1 },
+        ...(ctx.rounds > 1 ? [{ key: 'spread_pct', header: 'spread %', decimals: 1 }] : []),
+      ],
+      ratios: [
+        { header: 'vs Go', metric: 'rate', baseline: GO_GO },
+        { header: 'vs jayson', metric: 'rate', baseline: JAYSON },
+      ],
+      targets: [
+        { subject: GO_NETKIT, baseline: GO_GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
+        { subject: NETKIT_GO, baseline: GO_GO, metric: 'rate', min: 1.0, short: '≥ 1.00× Go' },
+        { subject: NETKIT_NETKIT, baseline: JAYSON, metric: 'rate', min: 1.0, short: '≥ 1.00× jayson' },
+      ],
+      notes: [
+        'case is the codec and the calls in flight on the one connection. gob/json: Go is bench/go/rpcload',
+        '(net/rpc client, a goroutine per call in flight) and bench/go/rpcserver (rpc.ServeConn /',
+        'jsonrpc.ServeConn); netkit is bench/clients/netkit-rpc-load.mjs (dialRpc, an async loop per call in',
+        'flight) and `netkit rpc serve`. jsonrpc2: netkit-rpc-load.mjs with dialJsonRpc2 against',
+        "`netkit rpc serve --codec jsonrpc2`, and jayson's TCP client against a jayson TCP server. jayson's",
+        'client opens a NEW connection for every request (connect, send, read one answer, close), so its',
+        'calls in flight are that many concurrent connections, not one: that is what a jayson user gets.',
+        `Each server is started fresh per measurement; the load generator shares the machine (${os.cpus().length} CPUs)`,
+        'with it: every server (netkit, Go, jayson) is pinned to the same CPU and every client to the others',
+        '(taskset), as in the tcp benchmark, so Go → Go is placed as the pairs it anchors. At 1 in flight the',
+        'rate is bound by the wake-up latency of both sides, at 64 by server +',
+        "client CPU per call. server CPU µs/call is the server's CPU per second (sampled inside the window)",
+        "divided by calls/s; client CPU µs/call is the load generator's own CPU in the window per call.",
+        'Every reply must be 56; any error fails the row.',
+        ...(ctx.rounds > 1
+          ? ["spread % is (max − min) / median of the rounds' rates; p50/p99/CPU are from the median round."]
+          : ['One run per cell; single runs can differ by 10% or more: use --rounds 3 for medians.']),
+        ...(typeof where === 'string' ? [`Not pinned: ${where}.`] : []),
+      ],
+    };
+  },
   async run(ctx) {
     const { cli, bins } = await prepare(ctx, ['rpcload', 'rpcserver']);
+    const where = splitPlacement();
+    if (typeof where === 'string') ctx.log(`warning: not pinning servers and clients: ${where}`);
+    else ctx.log(where.text);
+    const cpus = typeof where === 'string' ? undefined : where;
     const node = process.execPath;
     const clients = path.join(ctx.root, 'bench', 'clients');
     const goClient = { name: 'rpcload', command: bins.rpcload!, args: [] };
@@ -231,7 +262,7 @@ const rpc: Benchmark = {
       return key;
     });
     const rows = await runRounds(ctx, keys, INFLIGHT, (key, inflight) =>
-      measure(ctx, byKey.get(key)!, inflight),
+      measure(ctx, byKey.get(key)!, inflight, cpus),
     );
 
     // Print by case: gob 1, gob 64, json 1, …, subjects in pair order.
