@@ -9,6 +9,7 @@ import {
   splitTarget,
 } from '../../src/http/inspect.js';
 import { negotiate } from '../../src/http/server/index.js';
+import { safeText } from '../../src/internal/text.js';
 
 const info = (over: Partial<RequestInfo> = {}): RequestInfo => ({
   method: 'GET',
@@ -87,6 +88,46 @@ describe('formatRequest', () => {
     );
     assert.ok(!out.includes('\x1b'));
     assert.match(out, /X-Evil: \\x1b\[31mred/);
+  });
+  it('renders every head as its values escaped one by one, however many lines', () => {
+    // Reference: each value through safeText, as formatRequest printed it before checking heads whole.
+    const expected = (i: RequestInfo): string => {
+      let head = `${safeText(i.method)} ${safeText(i.url)} HTTP/${safeText(i.httpVersion)}\nfrom 127.0.0.1:5000`;
+      for (const [name, value] of i.headers) head += `\n${safeText(name)}: ${safeText(value)}`;
+      return `${head}\n\n(no body)\n(0 bytes, empty)\n`;
+    };
+    const many = (n: number): [string, string][] => Array.from({ length: n }, (_, k) => [`X-${k}`, `v${k}`]);
+    const cases: [string, Partial<RequestInfo>][] = [
+      ['plain', { headers: [['Host', 'example.com']] }],
+      ['no headers', { headers: [] }],
+      [
+        'line break in a value',
+        {
+          headers: [
+            ['X-A', 'a\nb'],
+            ['X-B', 'c'],
+          ],
+        },
+      ],
+      ['CR LF in the target', { url: '/a\r\nX-Injected: 1' }],
+      ['tab in a value', { headers: [['X-T', 'a\tb']] }],
+      ['non-ASCII in a value', { headers: [['X-U', 'caf\u00e9 \u202e']] }],
+      [
+        'empty values',
+        {
+          headers: [
+            ['X-E', ''],
+            ['', ''],
+          ],
+        },
+      ],
+      ['70 plain headers', { headers: many(70) }],
+      ['70 headers, the last with an escape', { headers: [...many(69), ['X-Evil', '\x1b[2J']] }],
+    ];
+    for (const [i, [name, over]] of cases.entries()) {
+      const req = info(over);
+      assert.equal(formatRequest(req), expected(req), `#${i} ${name}`);
+    }
   });
   it('hex-dumps a binary body', () => {
     const out = formatRequest(info({ body: { bytes: 2, kind: 'binary', hex: '00ff' } }));
