@@ -93,6 +93,8 @@ describe('formatRequest', () => {
     // Reference: each value through safeText, as formatRequest printed it before checking heads whole.
     const expected = (i: RequestInfo): string => {
       let head = `${safeText(i.method)} ${safeText(i.url)} HTTP/${safeText(i.httpVersion)}\nfrom 127.0.0.1:5000`;
+      if (i.client.via !== 'socket') head += ` for ${safeText(i.client.ip)} (${i.client.via})`;
+      if (i.tls) head += `\ntls ${safeText([i.tls.protocol, i.tls.cipher, i.tls.subject].join(' '))}`;
       for (const [name, value] of i.headers) head += `\n${safeText(name)}: ${safeText(value)}`;
       return `${head}\n\n(no body)\n(0 bytes, empty)\n`;
     };
@@ -123,6 +125,13 @@ describe('formatRequest', () => {
       ],
       ['70 plain headers', { headers: many(70) }],
       ['70 headers, the last with an escape', { headers: [...many(69), ['X-Evil', '\x1b[2J']] }],
+      ['a forwarded client', { client: { ip: '192.0.2.1', via: 'x-forwarded-for' } }],
+      ['an obfuscated forwarded client', { client: { ip: '_x\x1b[2J', via: 'forwarded' } }],
+      ['TLS', { tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', subject: 'CN=alice' } }],
+      [
+        'TLS with an escape',
+        { tls: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', subject: 'CN=\x1b]0;x' } },
+      ],
     ];
     for (const [i, [name, over]] of cases.entries()) {
       const req = info(over);
