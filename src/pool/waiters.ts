@@ -1,4 +1,3 @@
-import { Fifo } from '../internal/fifo.js';
 import { coarseNow, preciseNow, readCount, readFresh } from './clock.js';
 
 /** Waiter is one acquire waiting for a resource. */
@@ -14,16 +13,10 @@ interface Waiter<T> {
   cleanup: (() => void) | undefined;
 }
 
-// One executor for every waiter's promise: it hands the resolving functions
-// out through these two slots, so a contended acquire does not allocate a
-// closure (and its context) just to learn them. Read right after `new Promise`
-// returns, which runs the executor synchronously.
-let nextResolve: ((r: never) => void) | undefined;
-let nextReject: ((e: Error) => void) | undefined;
-function capture(resolve: (r: never) => void, reject: (e: Error) => void): void {
-  nextResolve = resolve;
-  nextReject = reject;
-}
+/** MIN_SLOTS is the ring's starting size and what it shrinks back to once a burst has drained. */
+const MIN_SLOTS = 64;
+/** SHRINK_ABOVE is the ring size beyond which an emptied queue gives its slots back. */
+const SHRINK_ABOVE = 1024;
 
 /** Errors make the errors a WaitQueue settles waiters with. */
 export interface WaitErrors {
@@ -48,18 +41,49 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * deadline when that run's queued promise callbacks have run, from one read
  * made then for every such acquire, so it times out no earlier than
  * `timeout` after it was made, and at most that run of code later.
+ *
+ * The queue is a ring of slots that only grows while more wait than it
+ * holds. A contended acquire stores into long-lived objects (the ring, and
+ * anything else that outlives it) only once: each such store of a new
+ * object costs a write barrier's slow path, and four of them per acquire
+ * (two for the resolving functions, the queue, the list of undated
+ * waiters) showed in the profile.
  */
 export class WaitQueue<T> {
-  // Not an array with shift(): under contention (dozens waiting, millions of hand-overs)
-  // Array#shift copying the queue was most of the cost of an acquire.
-  readonly #queue = new Fifo<Waiter<T>>();
+  /**
+   * #enlisting is the queue whose wait() is making a promise: the promise
+   * executor, shared by every acquire so none allocates a closure for it,
+   * queues the waiter there directly.
+   */
+  static #enlisting: WaitQueue<unknown> | undefined;
+  static readonly #enlist = (resolve: (r: never) => void, reject: (e: Error) => void): void => {
+    (WaitQueue.#enlisting as WaitQueue<unknown>).#push({
+      resolve: resolve as (r: unknown) => void,
+      reject,
+      // Placeholders of the types wait() stores, so the waiter's shape never changes.
+      start: 0.5,
+      deadline: Number.POSITIVE_INFINITY,
+      timeoutMs: 0,
+      done: false,
+      cleanup: undefined,
+    });
+  };
+
+  /** #slots holds the waiters from #head on, #length of them, wrapping around; its size is a power of two. */
+  #slots: (Waiter<T> | undefined)[] = new Array(MIN_SLOTS).fill(undefined);
+  #head = 0;
+  #length = 0;
   readonly #errors: WaitErrors;
   #pending = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
-  /** #undated are waiters still without a deadline; #date gives them one when promise jobs run next. */
-  readonly #undated: (Waiter<T> | undefined)[] = [];
-  #undatedCount = 0;
+  /**
+   * #undated counts the waiters queued since the first one left without a
+   * deadline, which are the newest slots (queue order is arrival order, so
+   * no list of them is kept); #date gives those that need one a deadline
+   * when promise jobs run next.
+   */
+  #undated = 0;
   /** #undatedRead numbers the clock value the last undated waiter started from (see readCount). */
   #undatedRead = 0;
   #dating = false;
@@ -76,38 +100,36 @@ export class WaitQueue<T> {
 
   /** wait queues an acquire that times out after `timeoutMs` (0: never) or when `signal` aborts. */
   wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-    const promise = new Promise<T>(capture);
+    WaitQueue.#enlisting = this as WaitQueue<unknown>;
+    const promise = new Promise<T>(WaitQueue.#enlist);
+    WaitQueue.#enlisting = undefined;
+    const slots = this.#slots;
+    const w = slots[(this.#head + this.#length - 1) & (slots.length - 1)] as Waiter<T>;
     const start = coarseNow();
-    // A start read in this call is exact and makes the deadline; an earlier read of this run of
-    // code may be older than the acquire, so the deadline waits for a later read (#date).
-    const dated = timeoutMs <= 0 || readFresh();
-    const deadline = timeoutMs > 0 && dated ? start + timeoutMs : Number.POSITIVE_INFINITY;
-    const w: Waiter<T> = {
-      resolve: nextResolve as (r: T) => void,
-      reject: nextReject as (e: Error) => void,
-      start,
-      deadline,
-      timeoutMs,
-      done: false,
-      cleanup: undefined,
-    };
-    nextResolve = undefined;
-    nextReject = undefined;
+    w.start = start;
+    w.timeoutMs = timeoutMs;
     if (signal) {
       const abort = () => this.#settle(w, this.#errors.abort(signal.reason));
       signal.addEventListener('abort', abort, { once: true });
       w.cleanup = () => signal.removeEventListener('abort', abort);
     }
-    this.#queue.push(w);
     this.#pending++;
-    if (!dated) {
-      this.#undated[this.#undatedCount++] = w;
-      this.#undatedRead = readCount();
-      if (!this.#dating) {
-        this.#dating = true;
-        void RESOLVED.then(this.#dateAll);
-      }
-    } else if (deadline < this.#timerAt) this.#arm(deadline);
+    if (timeoutMs <= 0) return promise;
+    // A start read in this call is exact and makes the deadline; an earlier read of this run of
+    // code may be older than the acquire, so the deadline waits for a later read (#date).
+    if (readFresh()) {
+      const deadline = start + timeoutMs;
+      w.deadline = deadline;
+      if (deadline < this.#timerAt) this.#arm(deadline);
+      return promise;
+    }
+    this.#undatedRead = readCount();
+    if (!this.#dating) {
+      this.#dating = true;
+      // This one was queued before dating began; #push counts the rest.
+      this.#undated = 1;
+      void RESOLVED.then(this.#dateAll);
+    }
     return promise;
   }
 
@@ -120,17 +142,18 @@ export class WaitQueue<T> {
    */
   #date(): void {
     this.#dating = false;
-    const undated = this.#undated;
     const coarse = coarseNow();
     const now = readCount() > this.#undatedRead ? coarse : preciseNow();
+    // Those served or settled since left from the front; the rest are the newest slots.
+    const n = Math.min(this.#undated, this.#length);
+    this.#undated = 0;
+    const slots = this.#slots;
+    const mask = slots.length - 1;
     let first = Number.POSITIVE_INFINITY;
-    const n = this.#undatedCount;
-    this.#undatedCount = 0;
-    for (let i = 0; i < n; i++) {
-      const w = undated[i] as Waiter<T>;
-      // Not `length = 0`: the slots are reused, and setting an array's length is a runtime call.
-      undated[i] = undefined;
-      if (w.done) continue;
+    for (let i = this.#head + this.#length - n, end = this.#head + this.#length; i < end; i++) {
+      const w = slots[i & mask] as Waiter<T>;
+      // Those that read a fresh clock have their deadline already; those without a timeout need none.
+      if (w.done || w.deadline !== Number.POSITIVE_INFINITY || w.timeoutMs <= 0) continue;
       w.deadline = now + w.timeoutMs;
       if (w.deadline < first) first = w.deadline;
     }
@@ -143,7 +166,7 @@ export class WaitQueue<T> {
    * class comment), or undefined when none waits.
    */
   serve(value: T): number | undefined {
-    for (let w = this.#queue.shift(); w !== undefined; w = this.#queue.shift()) {
+    for (let w = this.#shift(); w !== undefined; w = this.#shift()) {
       if (w.done) continue;
       this.#finish(w);
       w.resolve(value);
@@ -154,7 +177,36 @@ export class WaitQueue<T> {
 
   /** rejectAll settles every waiter with `err`. */
   rejectAll(err: Error): void {
-    for (const w of this.#queue.clear()) this.#settle(w, err);
+    for (let w = this.#shift(); w !== undefined; w = this.#shift()) this.#settle(w, err);
+  }
+
+  #push(w: Waiter<T>): void {
+    if (this.#length === this.#slots.length) this.#grow();
+    const slots = this.#slots;
+    slots[(this.#head + this.#length++) & (slots.length - 1)] = w;
+    if (this.#dating) this.#undated++;
+  }
+
+  #shift(): Waiter<T> | undefined {
+    if (this.#length === 0) return undefined;
+    const slots = this.#slots;
+    const w = slots[this.#head];
+    slots[this.#head] = undefined;
+    this.#head = (this.#head + 1) & (slots.length - 1);
+    if (--this.#length === 0) {
+      this.#head = 0;
+      // A drained burst gives its slots back.
+      if (slots.length > SHRINK_ABOVE) this.#slots = new Array(MIN_SLOTS).fill(undefined);
+    }
+    return w;
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    const slots = new Array<Waiter<T> | undefined>(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.#length; i++) slots[i] = old[(this.#head + i) & (old.length - 1)];
+    this.#slots = slots;
+    this.#head = 0;
   }
 
   #arm(at: number): void {
@@ -172,14 +224,18 @@ export class WaitQueue<T> {
   #expire(): void {
     const now = preciseNow();
     let next = Number.POSITIVE_INFINITY;
-    for (const w of this.#queue) {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    for (let i = this.#head, end = this.#head + this.#length; i < end; i++) {
+      const w = slots[i & mask] as Waiter<T>;
       if (w.done) continue;
       if (w.deadline <= now) this.#settle(w, this.#errors.timeout(w.timeoutMs));
       else if (w.deadline < next) next = w.deadline;
     }
     this.#timerAt = Number.POSITIVE_INFINITY;
     this.#timer = undefined;
-    if (this.#pending === 0) this.#queue.clear();
+    // Nobody waits: drop the settled waiters now rather than when the queue is next served.
+    if (this.#pending === 0) while (this.#shift() !== undefined);
     this.#arm(next);
   }
 
