@@ -1,6 +1,9 @@
 import { isNetkitError } from '../errors.js';
 import type { FrameFormat } from '../framing/index.js';
-import { createDecoder, createEncoder } from '../framing/index.js';
+import { createDecoder, createEncoder, LineDecoder, LineEncoder } from '../framing/index.js';
+import type { FrameDecoder } from '../framing/types.js';
+import type { Conn } from './conn.js';
+import { LineEchoDecoder } from './line-echo.js';
 import type { Handler } from './serve.js';
 
 /** FrameHandlerOptions configures frameHandler. */
@@ -26,17 +29,28 @@ export function frameHandler(options: FrameHandlerOptions): Handler {
   createDecoder(frame, codec); // validate options now, not on the first connection
   const encoder = createEncoder(frame, codec);
   const respond = options.respond;
+  return consumeHandler(
+    () => createDecoder(frame, codec),
+    (conn) => (request) => {
+      const reply = respond(request);
+      if (reply !== null) conn.send(encoder.encode(typeof reply === 'string' ? Buffer.from(reply) : reply));
+    },
+  );
+}
+
+/**
+ * consumeHandler runs a decoder per connection through Conn.consumeFrames
+ * and hands each frame to the callback `onFrames` makes for it (one
+ * closure per connection, none per frame). Shutdown interrupting the wait
+ * for the next frame ends the handler normally.
+ */
+function consumeHandler(
+  newDecoder: () => FrameDecoder,
+  onFrames: (conn: Conn) => (frame: Buffer) => void,
+): Handler {
   return async (conn, { signal }) => {
     try {
-      await conn.consumeFrames(
-        createDecoder(frame, codec),
-        (request) => {
-          const reply = respond(request);
-          if (reply !== null)
-            conn.send(encoder.encode(typeof reply === 'string' ? Buffer.from(reply) : reply));
-        },
-        { signal },
-      );
+      await conn.consumeFrames(newDecoder(), onFrames(conn), { signal });
     } catch (err) {
       // Shutdown interrupted the wait for the next request: not a failure.
       if (isNetkitError(err, 'NETKIT_ABORTED') && signal.aborted) return;
@@ -45,9 +59,27 @@ export function frameHandler(options: FrameHandlerOptions): Handler {
   };
 }
 
-/** echoHandler answers every frame with itself (`netkit tcp serve --echo`). */
+/**
+ * echoHandler answers every frame with itself (`netkit tcp serve --echo`).
+ * With line framing, a received chunk made only of whole lines that would
+ * come back unchanged is written back as it is, in one write (see
+ * LineEchoDecoder); the bytes on the wire, the limits and the errors are
+ * those of echoing line by line.
+ */
 export function echoHandler(options: Omit<FrameHandlerOptions, 'respond'> = {}): Handler {
-  return frameHandler({ ...options, respond: (f) => f });
+  const frame = options.frame ?? 'line';
+  if (frame !== 'line') return frameHandler({ ...options, respond: (f) => f });
+  const codec = { maxFrameBytes: options.maxFrameBytes };
+  createDecoder(frame, codec); // validate options now, naming maxFrameBytes
+  // What createDecoder and createEncoder build for 'line', typed as such.
+  const limit = { maxLineBytes: options.maxFrameBytes };
+  const encoder = new LineEncoder(limit);
+  return consumeHandler(
+    () => new LineEchoDecoder(new LineDecoder(limit), encoder),
+    (conn) => (wire) => {
+      conn.send(wire);
+    },
+  );
 }
 
 /** replyHandler answers every frame with a fixed text (the classic `Hello, Client!`). */
