@@ -12,9 +12,18 @@ import { performance } from 'node:perf_hooks';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
-let cached = 0;
+/**
+ * Stamp is one reading of the clock, shared by every wait that uses it: a
+ * waiter keeps the reading rather than the number, which in a field of its
+ * own would be a separately allocated box per waiter.
+ */
+export interface Stamp {
+  readonly at: number;
+}
+
+let cached: Stamp = { at: 0 };
 let valid = false;
-/** fresh is true when the last coarseNow() read the clock itself. */
+/** fresh is true when the last coarse read read the clock itself. */
 let fresh = false;
 /** reads counts clock reads: a value from read n was read after every use of a value from before it. */
 let reads = 0;
@@ -24,16 +33,17 @@ function forget(): void {
 }
 
 /**
- * coarseNow returns performance.now() as read earlier in this run of code
- * (see the module comment), or reads it. Use it only where a time a little
- * in the past is correct: the start or end of a wait being totalled.
+ * coarseStamp returns the reading of performance.now() made earlier in this
+ * run of code (see the module comment), or reads it. Use it only where a
+ * time a little in the past is correct: the start or end of a wait being
+ * totalled.
  */
-export function coarseNow(): number {
+export function coarseStamp(): Stamp {
   if (valid) {
     fresh = false;
     return cached;
   }
-  cached = performance.now();
+  cached = { at: performance.now() };
   reads++;
   valid = true;
   fresh = true;
@@ -41,25 +51,30 @@ export function coarseNow(): number {
   return cached;
 }
 
+/** coarseNow is coarseStamp().at. */
+export function coarseNow(): number {
+  return coarseStamp().at;
+}
+
 /**
- * readCount numbers the value coarseNow() returns now: a value numbered
+ * readCount numbers the value coarseStamp() returns now: a value numbered
  * higher than one a caller used was read after that use.
  */
 export function readCount(): number {
   return reads;
 }
 
-/** readFresh reports whether the last coarseNow() read the clock now rather than reusing an earlier read. */
+/** readFresh reports whether the last coarseStamp() read the clock now rather than reusing an earlier read. */
 export function readFresh(): boolean {
   return fresh;
 }
 
 /**
- * preciseNow reads performance.now() and keeps it for coarseNow(): a value
- * read now is the best this run can have, and keeping it costs nothing.
+ * preciseStamp reads performance.now() and keeps it for coarseStamp(): a
+ * value read now is the best this run can have, and keeping it costs nothing.
  */
-export function preciseNow(): number {
-  cached = performance.now();
+export function preciseStamp(): Stamp {
+  cached = { at: performance.now() };
   reads++;
   if (!valid) {
     valid = true;
@@ -67,4 +82,9 @@ export function preciseNow(): number {
   }
   fresh = true;
   return cached;
+}
+
+/** preciseNow is preciseStamp().at. */
+export function preciseNow(): number {
+  return preciseStamp().at;
 }

@@ -96,14 +96,7 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
     // maxWaiting counts acquires that must wait for a release: those an idle resource or a free
     // slot (one being created, or still to create) will serve are not waiting for anyone.
     const waitingForRelease = this.#waiters.pending - this.#idle.length - (this.#o.max - this.#entries.size);
-    if (waitingForRelease >= this.#o.maxWaiting) {
-      return Promise.reject(
-        new PoolError(
-          'NETKIT_POOL_EXHAUSTED',
-          `pool acquire: ${waitingForRelease} acquires already waiting at max ${this.#o.max} (maxWaiting ${this.#o.maxWaiting})`,
-        ),
-      );
-    }
+    if (waitingForRelease >= this.#o.maxWaiting) return Promise.reject(this.#exhausted(waitingForRelease));
     const waiting = this.#waiters.wait(options?.timeout ?? this.#o.acquireTimeout, signal);
     this.#dispatch();
     return waiting;
@@ -194,28 +187,27 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
 
   #borrowedEntry(resource: T, op: string): Entry<T> {
     const e = this.#entries.get(resource);
-    if (!e)
-      throw new PoolError(
-        'NETKIT_POOL_MISUSE',
-        `pool ${op}: this resource is not from this pool (or was destroyed)`,
-      );
-    if (!e.borrowed)
-      throw new PoolError(
-        'NETKIT_POOL_MISUSE',
-        `pool ${op}: this resource is not borrowed (released twice?)`,
-      );
+    if (!e) throw misuse(op, 'this resource is not from this pool (or was destroyed)');
+    if (!e.borrowed) throw misuse(op, 'this resource is not borrowed (released twice?)');
     return e;
+  }
+
+  #exhausted(waitingForRelease: number): PoolError {
+    return new PoolError(
+      'NETKIT_POOL_EXHAUSTED',
+      `pool acquire: ${waitingForRelease} acquires already waiting at max ${this.#o.max} (maxWaiting ${this.#o.maxWaiting})`,
+    );
   }
 
   /** #give hands an available resource to the first waiter, or parks it idle. */
   #give(e: Entry<T>): void {
     e.borrowed = true;
-    const waitedMs = this.#waiters.pending > 0 ? this.#waiters.serve(e.resource) : undefined;
-    if (waitedMs === undefined) {
+    if (this.#waiters.pending === 0 || !this.#waiters.serve(e.resource)) {
       e.borrowed = false;
       this.#idle.park(e);
       return;
     }
+    const waitedMs = this.#waiters.lastWait;
     e.borrows++;
     this.#stats.acquires++;
     this.#stats.acquireWaitMs += waitedMs;
@@ -332,6 +324,12 @@ export class Pool<T> extends EventEmitter<PoolEvents<T>> implements AsyncDisposa
       ms,
     );
   }
+}
+
+// The errors are built apart from the methods that throw them, which run on every borrow:
+// small functions are the ones the optimising compiler inlines.
+function misuse(op: string, why: string): PoolError {
+  return new PoolError('NETKIT_POOL_MISUSE', `pool ${op}: ${why}`);
 }
 
 function closedError(): PoolError {

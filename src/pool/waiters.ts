@@ -1,13 +1,24 @@
-import { coarseNow, preciseNow, readCount, readFresh } from './clock.js';
+import {
+  coarseNow,
+  coarseStamp,
+  preciseNow,
+  preciseStamp,
+  readCount,
+  readFresh,
+  type Stamp,
+} from './clock.js';
 
 /** Waiter is one acquire waiting for a resource. */
 interface Waiter<T> {
   resolve: (r: T) => void;
   reject: (e: Error) => void;
   /** start is when the wait began, from the coarse clock: for the wait time only. */
-  start: number;
-  /** deadline is when it times out, from a clock read no earlier than the acquire (Infinity until known). */
-  deadline: number;
+  start: Stamp;
+  /**
+   * from is the clock reading its timeout counts from, made no earlier than
+   * the acquire (undefined until known, and for a wait without a timeout).
+   */
+  from: Stamp | undefined;
   timeoutMs: number;
   done: boolean;
   cleanup: (() => void) | undefined;
@@ -43,32 +54,12 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * `timeout` after it was made, and at most that run of code later.
  *
  * The queue is a ring of slots that only grows while more wait than it
- * holds. A contended acquire stores into long-lived objects (the ring, and
- * anything else that outlives it) only once: each such store of a new
- * object costs a write barrier's slow path, and four of them per acquire
- * (two for the resolving functions, the queue, the list of undated
- * waiters) showed in the profile.
+ * holds. A contended acquire stores a new object into a long-lived one (the
+ * ring) only once: each such store costs a write barrier's slow path, and
+ * four of them per acquire (two for the resolving functions, the queue, a
+ * list of undated waiters) showed in the profile.
  */
 export class WaitQueue<T> {
-  /**
-   * #enlisting is the queue whose wait() is making a promise: the promise
-   * executor, shared by every acquire so none allocates a closure for it,
-   * queues the waiter there directly.
-   */
-  static #enlisting: WaitQueue<unknown> | undefined;
-  static readonly #enlist = (resolve: (r: never) => void, reject: (e: Error) => void): void => {
-    (WaitQueue.#enlisting as WaitQueue<unknown>).#push({
-      resolve: resolve as (r: unknown) => void,
-      reject,
-      // Placeholders of the types wait() stores, so the waiter's shape never changes.
-      start: 0.5,
-      deadline: Number.POSITIVE_INFINITY,
-      timeoutMs: 0,
-      done: false,
-      cleanup: undefined,
-    });
-  };
-
   /** #slots holds the waiters from #head on, #length of them, wrapping around; its size is a power of two. */
   #slots: (Waiter<T> | undefined)[] = new Array(MIN_SLOTS).fill(undefined);
   #head = 0;
@@ -87,6 +78,7 @@ export class WaitQueue<T> {
   /** #undatedRead numbers the clock value the last undated waiter started from (see readCount). */
   #undatedRead = 0;
   #dating = false;
+  #lastWait = 0.5;
   readonly #dateAll = () => this.#date();
 
   constructor(errors: WaitErrors) {
@@ -100,26 +92,34 @@ export class WaitQueue<T> {
 
   /** wait queues an acquire that times out after `timeoutMs` (0: never) or when `signal` aborts. */
   wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
-    WaitQueue.#enlisting = this as WaitQueue<unknown>;
-    const promise = new Promise<T>(WaitQueue.#enlist);
-    WaitQueue.#enlisting = undefined;
-    const slots = this.#slots;
-    const w = slots[(this.#head + this.#length - 1) & (slots.length - 1)] as Waiter<T>;
-    const start = coarseNow();
-    w.start = start;
-    w.timeoutMs = timeoutMs;
-    if (signal) {
-      const abort = () => this.#settle(w, this.#errors.abort(signal.reason));
-      signal.addEventListener('abort', abort, { once: true });
-      w.cleanup = () => signal.removeEventListener('abort', abort);
-    }
+    // An executor written here, not one shared function: the optimising compiler inlines it
+    // into `new Promise` and allocates neither it nor the variables it sets, where a shared
+    // executor is a call and two stores into long-lived memory (write barriers) per acquire.
+    let resolve: ((r: T) => void) | undefined;
+    let reject: ((e: Error) => void) | undefined;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const start = coarseStamp();
+    const w: Waiter<T> = {
+      resolve: resolve as (r: T) => void,
+      reject: reject as (e: Error) => void,
+      start,
+      from: undefined,
+      timeoutMs,
+      done: false,
+      cleanup: undefined,
+    };
+    this.#push(w);
+    if (signal) this.#watch(w, signal);
     this.#pending++;
     if (timeoutMs <= 0) return promise;
     // A start read in this call is exact and makes the deadline; an earlier read of this run of
     // code may be older than the acquire, so the deadline waits for a later read (#date).
     if (readFresh()) {
-      const deadline = start + timeoutMs;
-      w.deadline = deadline;
+      w.from = start;
+      const deadline = start.at + timeoutMs;
       if (deadline < this.#timerAt) this.#arm(deadline);
       return promise;
     }
@@ -142,8 +142,8 @@ export class WaitQueue<T> {
    */
   #date(): void {
     this.#dating = false;
-    const coarse = coarseNow();
-    const now = readCount() > this.#undatedRead ? coarse : preciseNow();
+    const coarse = coarseStamp();
+    const now = readCount() > this.#undatedRead ? coarse : preciseStamp();
     // Those served or settled since left from the front; the rest are the newest slots.
     const n = Math.min(this.#undated, this.#length);
     this.#undated = 0;
@@ -153,26 +153,37 @@ export class WaitQueue<T> {
     for (let i = this.#head + this.#length - n, end = this.#head + this.#length; i < end; i++) {
       const w = slots[i & mask] as Waiter<T>;
       // Those that read a fresh clock have their deadline already; those without a timeout need none.
-      if (w.done || w.deadline !== Number.POSITIVE_INFINITY || w.timeoutMs <= 0) continue;
-      w.deadline = now + w.timeoutMs;
-      if (w.deadline < first) first = w.deadline;
+      if (w.done || w.from !== undefined || w.timeoutMs <= 0) continue;
+      w.from = now;
+      const deadline = now.at + w.timeoutMs;
+      if (deadline < first) first = deadline;
     }
     if (first < this.#timerAt) this.#arm(first);
   }
 
   /**
-   * serve hands `value` to the first waiter and returns how long it waited
-   * (ms, to within the runs of code in which it started and ended; see the
-   * class comment), or undefined when none waits.
+   * serve hands `value` to the first waiter and returns true, or false when
+   * none waits. lastWait then says how long it waited.
    */
-  serve(value: T): number | undefined {
+  serve(value: T): boolean {
     for (let w = this.#shift(); w !== undefined; w = this.#shift()) {
       if (w.done) continue;
       this.#finish(w);
       w.resolve(value);
-      return coarseNow() - w.start;
+      // Kept in a field rather than returned: a fractional number returned from a call that is
+      // not inlined is a new heap object per hand-over; a field's is updated in place.
+      this.#lastWait = coarseNow() - w.start.at;
+      return true;
     }
-    return undefined;
+    return false;
+  }
+
+  /**
+   * lastWait is how long the waiter served last waited, in ms, to within
+   * the runs of code in which it started and ended (see the class comment).
+   */
+  get lastWait(): number {
+    return this.#lastWait;
   }
 
   /** rejectAll settles every waiter with `err`. */
@@ -228,15 +239,24 @@ export class WaitQueue<T> {
     const mask = slots.length - 1;
     for (let i = this.#head, end = this.#head + this.#length; i < end; i++) {
       const w = slots[i & mask] as Waiter<T>;
-      if (w.done) continue;
-      if (w.deadline <= now) this.#settle(w, this.#errors.timeout(w.timeoutMs));
-      else if (w.deadline < next) next = w.deadline;
+      // Not yet dated (its #date is queued and arms the timer) or no timeout: not due.
+      if (w.done || w.from === undefined) continue;
+      const deadline = w.from.at + w.timeoutMs;
+      if (deadline <= now) this.#settle(w, this.#errors.timeout(w.timeoutMs));
+      else if (deadline < next) next = deadline;
     }
     this.#timerAt = Number.POSITIVE_INFINITY;
     this.#timer = undefined;
     // Nobody waits: drop the settled waiters now rather than when the queue is next served.
     if (this.#pending === 0) while (this.#shift() !== undefined);
     this.#arm(next);
+  }
+
+  /** #watch settles `w` when `signal` aborts; apart from wait() so that no acquire without a signal allocates for it. */
+  #watch(w: Waiter<T>, signal: AbortSignal): void {
+    const abort = () => this.#settle(w, this.#errors.abort(signal.reason));
+    signal.addEventListener('abort', abort, { once: true });
+    w.cleanup = () => signal.removeEventListener('abort', abort);
   }
 
   #settle(w: Waiter<T>, err: Error): void {
