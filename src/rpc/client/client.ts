@@ -76,17 +76,31 @@ export class RpcClient implements AsyncDisposable {
     this.#codec = codec;
     this.#side = codec.name === undefined ? undefined : { codec: codec.name, http: Boolean(options.http) };
     this.#probe = options.probe;
+    const socket = conn.socket;
+    const uncork = () => socket.uncork();
     const onChunk = (chunk: Buffer) => {
       if (this.#head !== undefined) this.#sniff(chunk);
-      for (const r of this.#codec.push(chunk)) {
-        this.#head = undefined;
-        const p = this.#pending.get(r.seq);
-        // A reply to a call that timed out or was cancelled is dropped, as Go drops unknown seqs.
-        if (!p) continue;
-        this.#pending.delete(r.seq);
-        p.cleanup?.();
-        if (r.error !== '') p.reject(new ServerError(r.error));
-        else p.resolve(r.reply);
+      const replies = this.#codec.push(chunk);
+      // Callers awaiting these replies usually call again in their continuations, microtasks
+      // queued as the replies resolve them. Corked until a microtask queued after theirs, their
+      // requests leave in one writev instead of one write system call each: with many calls in
+      // flight those syscalls were over half of the client's CPU per call. A chunk with one
+      // reply (one call in flight) is not corked, so nothing waits there.
+      const cork = replies.length > 1 && !socket.destroyed;
+      if (cork) socket.cork();
+      try {
+        for (const r of replies) {
+          this.#head = undefined;
+          const p = this.#pending.get(r.seq);
+          // A reply to a call that timed out or was cancelled is dropped, as Go drops unknown seqs.
+          if (!p) continue;
+          this.#pending.delete(r.seq);
+          p.cleanup?.();
+          if (r.error !== '') p.reject(new ServerError(r.error));
+          else p.resolve(r.reply);
+        }
+      } finally {
+        if (cork) queueMicrotask(uncork);
       }
     };
     this.#done = (async () => {
