@@ -293,7 +293,7 @@ function plainHead(info: RequestInfo): boolean {
  * are; only a request with a value that is not goes through safeText value by value.
  */
 export function formatRequest(info: RequestInfo): string {
-  let text = plainHead(info) ? rawHead(info) : safeHead(info);
+  let text = head(info, plainHead(info) ? same : safeText);
   const b = info.body;
   if (b.kind === 'empty') text += '\n\n(no body)';
   else if (b.kind === 'consumed') text += '\n\n(body read by an earlier handler)';
@@ -306,28 +306,18 @@ export function formatRequest(info: RequestInfo): string {
   return `${text}\n(${b.bytes} bytes, ${b.kind})\n`;
 }
 
-/** rawHead is formatRequest's head (request line, peer, TLS, headers) from values that need no escaping. */
-function rawHead(info: RequestInfo): string {
-  let text = `${info.method} ${info.url} HTTP/${info.httpVersion}\nfrom ${remoteText(info.remote)}`;
-  if (info.client.via !== 'socket') text += ` for ${clientText(info.client)} (${info.client.via})`;
-  if (info.tls) text += `\ntls ${tlsText(info.tls)}`;
+/** same returns a value as it is: formatRequest's head for values plainHead found need no escaping. */
+const same = (s: string): string => s;
+
+/** head is formatRequest's head (request line, peer, TLS, headers), each value passed through `show`. */
+function head(info: RequestInfo, show: (s: string) => string): string {
+  let text = `${show(info.method)} ${show(info.url)} HTTP/${show(info.httpVersion)}\nfrom ${show(remoteText(info.remote))}`;
+  if (info.client.via !== 'socket') text += ` for ${show(clientText(info.client))} (${info.client.via})`;
+  if (info.tls) text += `\ntls ${show(tlsText(info.tls))}`;
   const headers = info.headers;
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]!;
-    text += `\n${h[0]}: ${h[1]}`;
-  }
-  return text;
-}
-
-/** safeHead is formatRequest's head with every value passed through safeText. */
-function safeHead(info: RequestInfo): string {
-  let text = `${safeText(info.method)} ${safeText(info.url)} HTTP/${safeText(info.httpVersion)}\nfrom ${safeText(remoteText(info.remote))}`;
-  if (info.client.via !== 'socket') text += ` for ${safeText(clientText(info.client))} (${info.client.via})`;
-  if (info.tls) text += `\ntls ${safeText(tlsText(info.tls))}`;
-  const headers = info.headers;
-  for (let i = 0; i < headers.length; i++) {
-    const [name, value] = headers[i]!;
-    text += `\n${safeText(name)}: ${safeText(value)}`;
+    text += `\n${show(h[0])}: ${show(h[1])}`;
   }
   return text;
 }
