@@ -1,6 +1,6 @@
 import { isNetkitError } from '../errors.js';
 import type { FrameFormat } from '../framing/index.js';
-import { createDecoder, createEncoder, LineDecoder, LineEncoder } from '../framing/index.js';
+import { createDecoder, createEncoder, type LineDecoder, type LineEncoder } from '../framing/index.js';
 import type { FrameDecoder } from '../framing/types.js';
 import type { Conn } from './conn.js';
 import { LineEchoDecoder } from './line-echo.js';
@@ -71,11 +71,10 @@ export function echoHandler(options: Omit<FrameHandlerOptions, 'respond'> = {}):
   if (frame !== 'line') return frameHandler({ ...options, respond: (f) => f });
   const codec = { maxFrameBytes: options.maxFrameBytes };
   createDecoder(frame, codec); // validate options now, naming maxFrameBytes
-  // What createDecoder and createEncoder build for 'line', typed as such.
-  const limit = { maxLineBytes: options.maxFrameBytes };
-  const encoder = new LineEncoder(limit);
+  // For 'line' these are a LineDecoder and a LineEncoder, whose limits LineEchoDecoder reads.
+  const encoder = createEncoder(frame, codec) as LineEncoder;
   return consumeHandler(
-    () => new LineEchoDecoder(new LineDecoder(limit), encoder),
+    () => new LineEchoDecoder(createDecoder(frame, codec) as LineDecoder, encoder),
     (conn) => (wire) => {
       conn.send(wire);
     },
