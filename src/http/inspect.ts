@@ -306,6 +306,39 @@ export function formatRequest(info: RequestInfo): string {
   return `${text}\n(${b.bytes} bytes, ${b.kind})\n`;
 }
 
+/**
+ * formatBodilessRequest is formatRequest(requestInfo(req, <no body>, trust, unix)) for a
+ * request with no body, built straight from the parsed request: a server's text log calls it
+ * for every greeting, and skipping the record (its header pairs, query, client and body
+ * objects) takes about a quarter off what logging a request costs. It returns undefined
+ * where the record is needed to get the text right: TLS, a Unix socket, a peer `trust` believes (forwarding
+ * headers may name the client), a closed socket, or a value that is not printable ASCII
+ * (safeText would escape it). `url` is targetOf(req).
+ */
+export function formatBodilessRequest(
+  req: IncomingMessage,
+  url: string,
+  trust?: TrustList,
+  unix = false,
+): string | undefined {
+  const socket = req.socket;
+  if (unix || (socket as tls.TLSSocket).encrypted) return undefined;
+  const peer = peerOf(socket);
+  if (peer.port === 0 || trust?.trusts(peer.ip)) return undefined;
+  const method = req.method ?? '';
+  const version = req.httpVersion;
+  if (!isPlain(method) || !isPlain(url) || !isPlain(version) || !isPlain(peer.ip)) return undefined;
+  let text = `${method} ${url} HTTP/${version}\nfrom ${joinHostPort(peer.ip, peer.port)}`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (!isPlain(name) || !isPlain(value)) return undefined;
+    text += `\n${name}: ${value}`;
+  }
+  return `${text}\n\n(no body)\n(0 bytes, empty)\n`;
+}
+
 /** same returns a value as it is: formatRequest's head for values plainHead found need no escaping. */
 const same = (s: string): string => s;
 

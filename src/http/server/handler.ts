@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { decodePath, type RequestInfo, renderRequestHtml, requestInfo, targetOf } from '../inspect.js';
+import {
+  decodePath,
+  formatBodilessRequest,
+  formatRequest,
+  type RequestInfo,
+  renderRequestHtml,
+  requestInfo,
+  targetOf,
+} from '../inspect.js';
 import { readBody } from './body.js';
 import type { ResolvedOptions } from './options.js';
 import { parseShaping, ShapeError, type Shaping } from './shape.js';
@@ -182,7 +190,29 @@ export function hasBody(req: IncomingMessage): boolean {
 }
 
 /** InspectOptions is what the inspector needs from the server's options. */
-export type InspectOptions = Pick<ResolvedOptions, 'maxBodyBytes' | 'onRequest' | 'trust'>;
+export type InspectOptions = Pick<ResolvedOptions, 'maxBodyBytes' | 'onRequest' | 'onRequestText' | 'trust'>;
+
+/** RequestReport is what reportRequest needs: whoever wants to hear of each request. */
+type RequestReport = Pick<ResolvedOptions, 'onRequest' | 'onRequestText'>;
+
+/**
+ * reportRequest tells onRequest and onRequestText, whichever are set, of a request.
+ * A logging callback that throws must not break the response, so throws are dropped.
+ */
+export function reportRequest(options: RequestReport, info: RequestInfo): void {
+  try {
+    options.onRequest?.(info);
+  } catch {
+    // a logging callback must not break the response
+  }
+  const onText = options.onRequestText;
+  if (onText === undefined) return;
+  try {
+    onText(formatRequest(info));
+  } catch {
+    // as above
+  }
+}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -201,34 +231,33 @@ export function inspect(
   if (!url.includes('?') && !hasBody(req) && negotiate(req.headers.accept) === 'text') {
     // The greeting needs neither the body nor the shaping parser: answer at once (node:http
     // discards the empty body), which keeps the hello route as cheap as plain node:http, and
-    // a logged one costs only its record.
+    // a logged one costs only its log line.
     // It echoes the peer's path, so it is sandboxed like every response that
     // shows what a peer sent, logged or not.
-    const onRequest = options.onRequest;
-    if (onRequest === undefined) {
-      send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`, SANDBOXED);
-      return;
-    }
-    // A handler before this one may have started reading the (empty) body: let it finish.
-    if (req.readableDidRead || req.readableEnded) req.resume();
-    const info = requestInfo(req, EMPTY, options.trust, state.unix);
-    try {
-      onRequest(info);
-    } catch {
-      // a logging callback must not break the response
+    const { onRequest, onRequestText } = options;
+    if (onRequest !== undefined || onRequestText !== undefined) {
+      // A handler before this one may have started reading the (empty) body: let it finish.
+      if (req.readableDidRead || req.readableEnded) req.resume();
+      // A text log alone needs no record: its line is built from the parsed request.
+      const text =
+        onRequest === undefined ? formatBodilessRequest(req, url, options.trust, state.unix) : undefined;
+      if (text === undefined) reportRequest(options, requestInfo(req, EMPTY, options.trust, state.unix));
+      else {
+        try {
+          onRequestText?.(text);
+        } catch {
+          // a logging callback must not break the response
+        }
+      }
     }
     // As respond() answers an unshaped greeting: the same bytes, sandboxed.
-    send(res, state, 200, TYPES.text, `Hello, you've requested: ${info.path}\n`, SANDBOXED);
+    send(res, state, 200, TYPES.text, `Hello, you've requested: ${decodePath(url)}\n`, SANDBOXED);
     return;
   }
   const answer = (body: Buffer, taken: boolean) => {
     const info = requestInfo(req, body, options.trust, state.unix);
     if (taken) info.body = { bytes: 0, kind: 'consumed' };
-    try {
-      options.onRequest?.(info);
-    } catch {
-      // a logging callback must not break the response
-    }
+    reportRequest(options, info);
     try {
       respond(req, res, state, info);
     } catch {

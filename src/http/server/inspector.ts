@@ -13,6 +13,8 @@ export interface InspectorOptions {
   trust?: readonly string[];
   /** onRequest is called with every request once its body is read (for logging). */
   onRequest?: (info: RequestInfo) => void;
+  /** onRequestText is called with every request as formatRequest() prints it (a text log; see serveHttp()). */
+  onRequestText?: (text: string) => void;
 }
 
 /** INSPECTOR_DEFAULTS are inspector()'s defaults: the same body limit as serveHttp(). */
@@ -44,6 +46,7 @@ export function inspector(options: InspectorOptions = {}): InspectorHandler {
       2 ** 31 - 1,
     ),
     onRequest: checkFunction('onRequest', options.onRequest),
+    onRequestText: checkFunction('onRequestText', options.onRequestText),
     trust: options.trust === undefined ? undefined : new TrustList(options.trust),
   };
   const tcp: HandlerState = { closing: false };

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { requestInfo } from '../inspect.js';
 import { type Opened, openBeneath, statBeneath, statusOf } from './beneath.js';
 import { sendOpenedFile } from './file-response.js';
-import { type HandlerState, hasBody, negotiate, send, sendError, TYPES } from './handler.js';
+import { type HandlerState, hasBody, negotiate, reportRequest, send, sendError, TYPES } from './handler.js';
 import { type ListingEntry, renderListingHtml, sortListing } from './listing.js';
 import type { ResolvedOptions } from './options.js';
 
@@ -166,15 +166,13 @@ const EMPTY = Buffer.alloc(0);
 /**
  * createStaticHandler returns the request listener behind serveHttp({ dir }).
  * `root` must be a real path (see resolveRoot). Every request is reported to
- * `onRequest`, with an empty body: bodies are not read in this mode.
+ * `onRequest` and `onRequestText`, with an empty body: bodies are not read in this mode.
  */
 export function createStaticHandler(root: string, options: ResolvedOptions, state: HandlerState) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     req.on('error', () => {}); // aborted by the client: nothing to answer
-    try {
-      options.onRequest?.(requestInfo(req, EMPTY, options.trust, state.unix));
-    } catch {
-      // a logging callback must not break the response
+    if (options.onRequest !== undefined || options.onRequestText !== undefined) {
+      reportRequest(options, requestInfo(req, EMPTY, options.trust, state.unix));
     }
     serve(root, req, res, state).catch(() => sendError(req, res, state, 500, messageFor(500)));
   };
