@@ -1,0 +1,8 @@
+/**
+ * Live pages: the state of sockets and relays drawn in the browser as it
+ * changes, served by netkit itself over server-sent events.
+ */
+export { hostAllowed, isLoopbackHost, newToken, sameOrigin, tokenMatches } from './access.js';
+export { EventStream } from './events.js';
+export { type LivePage, type LivePageParts, liveCsp, renderLivePage } from './page.js';
+export { LIVE_DEFAULTS, type LiveOptions, type LiveServer, type LiveSource, serveLive } from './server.js';

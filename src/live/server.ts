@@ -1,0 +1,215 @@
+/**
+ * serveLive serves one live page: GET / is the page, GET /events a stream
+ * of server-sent events (a snapshot first, then changes), and, when the
+ * caller has one, an API under /api/ that the page calls to change things.
+ * Loopback by default; beyond loopback every request needs the token.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidArgumentError } from '../errors.js';
+import type { HandlerState } from '../http/server/handler.js';
+import { HTTP_SERVER_DEFAULTS } from '../http/server/options.js';
+import { type HttpServer, startHttpServer } from '../http/server/serve.js';
+import { checkInt, checkSignal } from '../internal/validate.js';
+import type { Listener } from '../tcp/listener.js';
+import { hostAllowed, presentedToken, sameOrigin, tokenMatches } from './access.js';
+import { EventStream } from './events.js';
+import type { LivePage } from './page.js';
+
+/** LiveSource is what a live page shows: a whole state, and the changes to it as they happen. */
+export interface LiveSource {
+  /** snapshot returns the whole state, as JSON-able data: a new page, or one that fell behind, starts from it. */
+  snapshot(): unknown;
+  /** subscribe calls `push` with every change until the function it returns is called. */
+  subscribe(push: (event: string, data: unknown) => void): () => void;
+}
+
+/** LiveOptions configure serveLive(). */
+export interface LiveOptions {
+  /** page is the rendered page (renderLivePage). */
+  page: LivePage;
+  /** source feeds the page's event stream. */
+  source: LiveSource;
+  /**
+   * api answers requests under /api/ (the path after it is passed on); only
+   * requests from the page's own origin reach it.
+   */
+  api?: (req: IncomingMessage, res: ServerResponse, path: string) => void;
+  /** token, when set, is needed on every request (`?token=` or X-Netkit-Token); required beyond loopback. */
+  token?: string;
+  /** maxBufferedBytes is how much may wait for one slow page before its events are dropped for a snapshot. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** maxStreams caps pages open at once; more get 503. Default 32. */
+  maxStreams?: number;
+  /** pingInterval is how often an idle stream gets a keep-alive comment, in ms. Default 15 s. */
+  pingInterval?: number;
+  /** signal closes the server when aborted. */
+  signal?: AbortSignal;
+}
+
+/** LiveServer is a running live page. */
+export interface LiveServer {
+  /** address is the bound address in Go's form. */
+  readonly address: string;
+  /** url is the page's URL, with the token when there is one. */
+  readonly url: string;
+  /** streams is how many pages are connected now. */
+  readonly streams: number;
+  /** http is the underlying server. */
+  readonly http: HttpServer;
+  /** close ends every stream and stops the server. */
+  close(): Promise<void>;
+}
+
+/** LIVE_DEFAULTS are serveLive()'s defaults. */
+export const LIVE_DEFAULTS = Object.freeze({
+  maxBufferedBytes: 1024 * 1024,
+  maxStreams: 32,
+  pingInterval: 15_000,
+});
+
+/** serveLive serves `options.page` and its events on `address`. */
+export async function serveLive(address: Listener | string, options: LiveOptions): Promise<LiveServer> {
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    options.page === undefined ||
+    options.source === undefined
+  ) {
+    throw new InvalidArgumentError(
+      'page',
+      'and source are required: serveLive needs a page and what it shows',
+    );
+  }
+  const { page, source, api, token } = options;
+  if (token !== undefined && (typeof token !== 'string' || token.length < 16)) {
+    throw new InvalidArgumentError('token', 'must be a string of at least 16 characters');
+  }
+  const maxBuffered = checkInt(
+    'maxBufferedBytes',
+    options.maxBufferedBytes ?? LIVE_DEFAULTS.maxBufferedBytes,
+    1024,
+    2 ** 31 - 1,
+  );
+  const maxStreams = checkInt('maxStreams', options.maxStreams ?? LIVE_DEFAULTS.maxStreams, 1, 10_000);
+  const pingInterval = checkInt(
+    'pingInterval',
+    options.pingInterval ?? LIVE_DEFAULTS.pingInterval,
+    10,
+    2 ** 31 - 1,
+  );
+  const signal = checkSignal(options.signal);
+
+  const streams = new Set<EventStream>();
+  let unsubscribe: (() => void) | undefined;
+  const broadcast = (event: string, data: unknown) => {
+    for (const s of streams) s.send(event, data);
+  };
+  const ping = setInterval(() => {
+    for (const s of streams) s.ping();
+  }, pingInterval);
+  ping.unref();
+
+  const headers = {
+    'content-security-policy': page.csp,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  };
+  const fail = (res: ServerResponse, status: number, error: string) => {
+    const body = `${JSON.stringify({ error, status })}\n`;
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(body);
+  };
+
+  const handle = (_state: HandlerState) => (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const method = req.method ?? 'GET';
+    if (!hostAllowed(req, token !== undefined)) {
+      req.resume();
+      fail(res, 403, 'host not allowed: open the page by its loopback address');
+      return;
+    }
+    if (token !== undefined && !tokenMatches(presentedToken(req), token)) {
+      req.resume();
+      fail(res, 401, 'token missing or wrong: open the URL printed at start, with its ?token=');
+      return;
+    }
+    if (path.startsWith('/api/') && api !== undefined) {
+      if (!sameOrigin(req)) {
+        req.resume();
+        fail(res, 403, 'cross-origin request refused: the API is for the page itself');
+        return;
+      }
+      api(req, res, path.slice('/api'.length));
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      req.resume();
+      res.setHeader('allow', 'GET, HEAD');
+      fail(res, 405, `method not allowed: ${method}; ${path} takes GET`);
+      return;
+    }
+    req.resume();
+    if (path === '/') {
+      res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
+      res.end(method === 'HEAD' ? undefined : page.html);
+      return;
+    }
+    if (path === '/events') {
+      if (streams.size >= maxStreams) {
+        fail(res, 503, `too many pages open (at most ${maxStreams}); close one`);
+        return;
+      }
+      unsubscribe ??= source.subscribe(broadcast);
+      const stream = new EventStream(res, maxBuffered, () => source.snapshot());
+      streams.add(stream);
+      res.once('close', () => {
+        streams.delete(stream);
+        if (streams.size === 0 && unsubscribe !== undefined) {
+          unsubscribe();
+          unsubscribe = undefined;
+        }
+      });
+      return;
+    }
+    fail(res, 404, `not found: ${path}; the page is at /`);
+  };
+
+  const server = await startHttpServer(address, handle, {
+    network: 'tcp',
+    headersTimeout: HTTP_SERVER_DEFAULTS.headersTimeout,
+    requestTimeout: HTTP_SERVER_DEFAULTS.requestTimeout,
+    keepAliveTimeout: HTTP_SERVER_DEFAULTS.keepAliveTimeout,
+    shutdownTimeout: 1_000,
+    maxConnections: maxStreams + 32,
+    signal,
+  });
+  const url = token === undefined ? server.url : `${server.url}?token=${encodeURIComponent(token)}`;
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(ping);
+      for (const s of streams) s.close();
+      streams.clear();
+      unsubscribe?.();
+      unsubscribe = undefined;
+      await server.close();
+    })();
+    return closing;
+  };
+  signal?.addEventListener('abort', () => void close(), { once: true });
+  return {
+    address: server.address,
+    url,
+    get streams() {
+      return streams.size;
+    },
+    http: server,
+    close,
+  };
+}
