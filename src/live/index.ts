@@ -1,6 +1,10 @@
 /**
- * Live pages: the state of sockets and relays drawn in the browser as it
- * changes, served by netkit itself over server-sent events.
+ * netkit/live: live pages, the state of sockets and relays drawn in the
+ * browser as it changes, served by netkit itself over server-sent events
+ * with backpressure, a strict Content-Security-Policy, and a token beyond
+ * loopback.
+ *
+ * @module netkit/live
  */
 export { hostAllowed, isLoopbackHost, newToken, sameOrigin, tokenMatches } from './access.js';
 export { EventStream } from './events.js';

@@ -28,7 +28,9 @@ export interface LivePageParts {
 
 /** LivePage is a rendered page and the policy to send with it. */
 export interface LivePage {
+  /** html is the whole document. */
   html: string;
+  /** csp is the Content-Security-Policy to send with it. */
   csp: string;
 }
 

@@ -62,8 +62,11 @@ export interface LiveServer {
 
 /** LIVE_DEFAULTS are serveLive()'s defaults. */
 export const LIVE_DEFAULTS = Object.freeze({
+  /** maxBufferedBytes: 1 MiB may wait for one page before its events are dropped for a snapshot. */
   maxBufferedBytes: 1024 * 1024,
+  /** maxStreams: 32 pages open at once. */
   maxStreams: 32,
+  /** pingInterval: a keep-alive comment every 15 s on an idle stream. */
   pingInterval: 15_000,
 });
 
