@@ -1,5 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { splitHostPort } from '../../addr/split.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { parseDuration } from '../../internal/duration.js';
+import { isLoopbackHost, newToken, serveLive } from '../../live/index.js';
+import { renderStatesPage, StatesSource } from '../../live/states/index.js';
 import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
 import {
   CloseWaitMonitor,
@@ -23,6 +27,9 @@ import { owner, parseStateName, printChange, printTable } from './states-format.
  */
 const WATCH_MIN_MS = 100;
 
+/** WEB_DEFAULT is where --web serves without an address: loopback, a free port. */
+const WEB_DEFAULT = '127.0.0.1:0';
+
 interface StatesFlags {
   port?: number;
   state: string[];
@@ -32,6 +39,8 @@ interface StatesFlags {
   count?: number;
   warnAfter: number;
   explain?: boolean;
+  web?: string | true;
+  interval?: number;
   json?: boolean;
 }
 
@@ -58,11 +67,23 @@ export function statesCommand(ctx: CliContext): Command {
     .addOption(
       durationOption(
         '--warn-after <duration>',
-        'with --watch: warn when a CLOSE_WAIT socket stays this long',
+        'with --watch or --web: warn when a CLOSE_WAIT socket stays this long',
         '30s',
       ),
     )
     .option('--explain', 'print the TCP state diagram with the states of the selected sockets marked')
+    .addOption(
+      new Option(
+        '--web [address]',
+        `serve a live page (state diagram with counts, sockets, timeline) on address (default ${WEB_DEFAULT}; a bare port means 127.0.0.1:port; beyond loopback the URL gets a token)`,
+      ).argParser(wrap(parseWebAddress)),
+    )
+    .addOption(
+      new Option(
+        '--interval <duration>',
+        `with --web: sample every interval while a page is open (default 1s, at least ${WATCH_MIN_MS} ms)`,
+      ).argParser(wrap((v: string) => parseDuration(v, '--interval', WATCH_MIN_MS))),
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',
@@ -73,19 +94,58 @@ With --watch, a CLOSE_WAIT count on a port that keeps growing, or a CLOSE_WAIT
 socket older than --warn-after, is reported: that server is not closing
 connections its clients closed.
 
+With --web, netkit serves a page that shows the same, live: the state diagram
+with a count on every state, the sockets, a timeline of what appeared, changed
+state or vanished, and the CLOSE_WAIT warning; click a state to explain it.
+The table is sampled only while a page is open. It runs until Ctrl-C.
+
 Examples:
   netkit states --port 8330
   netkit states --state CLOSE_WAIT --state LAST_ACK
   netkit states --port 8330 --watch 500ms
-  netkit states --port 8330 --explain`,
+  netkit states --port 8330 --explain
+  netkit states --port 8330 --web                      # open the printed URL
+  netkit states --port 8330 --web 127.0.0.1:8331 --interval 250ms
+  netkit states --web 0.0.0.0:8331                     # the URL carries a token`,
     )
     .action(async (flags: StatesFlags) => {
       ctx.exitCode = await runStates(ctx, flags);
     });
 }
 
+/** parseWebAddress reads --web's address: a bare port is a loopback port, anything else goes to listen() as typed. */
+function parseWebAddress(text: string): string {
+  if (!/^\d+$/.test(text)) return text;
+  if (Number(text) > 65535)
+    throw new Error(`port ${text} is out of range: give 0 to 65535 (0 picks a free port)`);
+  return `127.0.0.1:${text}`;
+}
+
+/** checkFlags refuses flags that mean nothing together, naming both. */
+function checkFlags(flags: StatesFlags): void {
+  if (flags.web !== undefined) {
+    for (const [name, given] of [
+      ['--watch', flags.watch !== undefined],
+      ['--count', flags.count !== undefined],
+      ['--explain', Boolean(flags.explain)],
+    ] as const) {
+      if (given)
+        throw new InvalidArgumentError(
+          '--web',
+          `cannot be combined with ${name}: the page samples by itself (set its pace with --interval)`,
+        );
+    }
+  } else if (flags.interval !== undefined) {
+    throw new InvalidArgumentError(
+      '--interval',
+      'goes with --web; with --watch, give the interval to --watch',
+    );
+  }
+}
+
 async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
+  checkFlags(flags);
   const states = flags.state.map(parseStateName);
   const read: ReadOptions = {
     ...(flags.port !== undefined ? { port: flags.port } : {}),
@@ -93,6 +153,7 @@ async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
     ...(flags.pid !== undefined ? { pid: flags.pid } : {}),
     processes: flags.processes,
   };
+  if (flags.web !== undefined) return runWeb(ctx, out, flags, read);
   let sockets = await readTcpSockets(read);
   if (flags.explain) {
     explain(out, sockets);
@@ -117,6 +178,36 @@ async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
     sockets = next;
   }
   return signal.aborted ? stoppedExit(signal) : EXIT.OK;
+}
+
+/**
+ * runWeb serves the live page until Ctrl-C or SIGTERM. The table is read
+ * once first, so a machine without /proc/net/tcp fails here and not in the
+ * page; after that it is read only while a page is open.
+ */
+async function runWeb(ctx: CliContext, out: Output, flags: StatesFlags, read: ReadOptions): Promise<number> {
+  const address = flags.web === true || flags.web === undefined ? WEB_DEFAULT : flags.web;
+  const { host } = splitHostPort(address);
+  // The page shows every process's sockets and command names: beyond this machine it needs the token.
+  const token = isLoopbackHost(host) ? undefined : newToken();
+  await readTcpSockets(read);
+  const source = new StatesSource({ read, interval: flags.interval ?? 1000, warnAfter: flags.warnAfter });
+  const signal = ctx.io.signal;
+  const server = await serveLive(address, { page: renderStatesPage(), source, ...(token ? { token } : {}) });
+  out.event(
+    'listening',
+    { address: server.address, url: server.url, ...(token ? { token: true } : {}), pid: process.pid },
+    `live page ${server.url}`,
+  );
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  source.close();
+  await server.close();
+  out.note('stopped', { address: server.address }, 'stopped');
+  // Stopping is how a server ends, as for the serve commands.
+  return EXIT.OK;
 }
 
 function warn(out: Output, w: CloseWaitWarning): void {
