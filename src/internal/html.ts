@@ -5,6 +5,8 @@
  * escapeHtml, so a name cannot inject markup into a page.
  */
 
+import { createHash } from 'node:crypto';
+
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -41,4 +43,28 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/** sourceHash is the CSP source that allows exactly this inline script or stylesheet: `'sha256-…'`. */
+function sourceHash(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+/**
+ * scriptPageCsp is the Content-Security-Policy of a page made of one inline
+ * script and one inline stylesheet, both constants allowed by their hash (so
+ * nothing injected can run or restyle the page), that may send requests only
+ * to `connect`; everything else (frames, forms, plugins, a base URL) is off.
+ */
+export function scriptPageCsp(script: string, style: string, connect: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${sourceHash(script)}`,
+    `style-src ${sourceHash(style)}`,
+    `connect-src ${connect}`,
+    'img-src data:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }

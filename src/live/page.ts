@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { escapeHtml } from '../internal/html.js';
+import { escapeHtml, scriptPageCsp } from '../internal/html.js';
 
 /**
  * The shell of a live page: one self-contained document (no external
@@ -7,10 +6,6 @@ import { escapeHtml } from '../internal/html.js';
  * constants allowed by hash in a strict Content-Security-Policy. Per-page
  * data travels in data- attributes, never spliced into the script.
  */
-
-function sha256(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
 
 /** LivePageParts are what a live page is made of. */
 export interface LivePageParts {
@@ -36,16 +31,7 @@ export interface LivePage {
 
 /** liveCsp allows exactly the page's own script and style, requests to its own origin, and nothing else. */
 export function liveCsp(script: string, style: string): string {
-  return [
-    "default-src 'none'",
-    `script-src ${sha256(script)}`,
-    `style-src ${sha256(style)}`,
-    "connect-src 'self'",
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return scriptPageCsp(script, style, "'self'");
 }
 
 /** renderLivePage returns the page's HTML and its Content-Security-Policy. */

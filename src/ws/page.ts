@@ -4,14 +4,9 @@
  * The page is one self-contained document (no external resources), so it
  * works offline and under a strict Content-Security-Policy.
  */
-import { createHash } from 'node:crypto';
-import { escapeHtml } from '../internal/html.js';
+import { escapeHtml, scriptPageCsp } from '../internal/html.js';
 import { PAGE_SCRIPT } from './page/script.js';
 import { PAGE_STYLE } from './page/style.js';
-
-function sha256(text: string): string {
-  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-}
 
 /**
  * PAGE_CSP is the Content-Security-Policy to send with the page. The inline
@@ -19,16 +14,7 @@ function sha256(text: string): string {
  * travels in a data- attribute), connect-src allows any ws:/wss: server because
  * the page may be pointed at another one, and everything else is off.
  */
-export const PAGE_CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(PAGE_SCRIPT)}`,
-  `style-src ${sha256(PAGE_STYLE)}`,
-  'connect-src ws: wss:',
-  'img-src data:',
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export const PAGE_CSP = scriptPageCsp(PAGE_SCRIPT, PAGE_STYLE, 'ws: wss:');
 
 /**
  * renderPage returns the page's HTML. `defaultPath` (e.g. `/echo`) is the
