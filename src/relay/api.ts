@@ -198,7 +198,7 @@ const ROUTE_LIST = ROUTES.map((r) => `/${r.path.map((s) => (s === '*' ? '{name}'
   ', ',
 );
 
-function makeHandler(hub: RelayHub, maxBody: number, version: string, state: HandlerState) {
+function makeHandler(hub: RelayHub, maxBody: number, version: string, state: HandlerState, browsers = false) {
   const send = (res: ServerResponse, reply: Reply, extra: Record<string, string> = {}) => {
     if (res.headersSent || res.destroyed) return;
     const headers: Record<string, string> = { ...extra };
@@ -216,35 +216,35 @@ function makeHandler(hub: RelayHub, maxBody: number, version: string, state: Han
     send(res, { status, body: { error, status } }, extra);
 
   /** refusal is the answer to a request no route takes, or undefined with the route and its names. */
-  const match = (req: IncomingMessage, method: string) => {
+  const match = (req: IncomingMessage, method: string, url: string) => {
     // As toxiproxy-server: a web page the user visits must not drive the API through the browser.
-    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
+    if (!browsers && (req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
       return { refusal: [403, 'user agent not allowed: the API is for programs, not browsers'] as const };
     }
     let path: string[];
     try {
-      path = (req.url ?? '/').split('?')[0]!.split('/').slice(1).map(decodeURIComponent);
+      path = url.split('?')[0]!.split('/').slice(1).map(decodeURIComponent);
     } catch {
-      return { refusal: [400, `bad request path: ${req.url}`] as const };
+      return { refusal: [400, `bad request path: ${url}`] as const };
     }
     if (path.at(-1) === '' && path.length > 1) path.pop();
     const route = ROUTES.find(
       (r) => r.path.length === path.length && r.path.every((s, i) => s === '*' || s === path[i]),
     );
     if (route === undefined) {
-      return { refusal: [404, `not found: ${method} ${req.url}; the routes are ${ROUTE_LIST}`] as const };
+      return { refusal: [404, `not found: ${method} ${url}; the routes are ${ROUTE_LIST}`] as const };
     }
     const handler = route.methods[method];
     if (handler === undefined) {
       const allow = Object.keys(route.methods).join(', ');
-      return { refusal: [405, `method not allowed: ${method}; ${req.url} takes ${allow}`] as const, allow };
+      return { refusal: [405, `method not allowed: ${method}; ${url} takes ${allow}`] as const, allow };
     }
     return { route, handler, params: path.filter((_, i) => route.path[i] === '*') };
   };
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse, url = req.url ?? '/'): void => {
     const method = req.method ?? 'GET';
-    const m = match(req, method);
+    const m = match(req, method, url);
     if (m.refusal !== undefined) {
       req.resume();
       fail(res, m.refusal[0], m.refusal[1], m.allow !== undefined ? { allow: m.allow } : {});
@@ -270,6 +270,40 @@ function makeHandler(hub: RelayHub, maxBody: number, version: string, state: Han
       (body) => void run(body),
     );
   };
+}
+
+/** RelayApiHandlerOptions configure relayApiHandler(). */
+export interface RelayApiHandlerOptions {
+  /** maxBodyBytes caps a request body; a larger one gets 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** version is what GET /version reports. Default RELAY_API_VERSION. */
+  version?: string;
+  /**
+   * browsers lets requests from browsers through, which serveRelayApi
+   * refuses as toxiproxy-server does. Set it only where something else
+   * keeps other sites out: the live page's mount admits only requests
+   * from the page's own origin (and its token beyond loopback).
+   */
+  browsers?: boolean;
+}
+
+/**
+ * relayApiHandler is the Toxiproxy API for `hub` as a request handler, to
+ * mount inside another server: `path` is the route (`/proxies/db`), for a
+ * mount under a prefix; without it the request's own URL is used.
+ */
+export function relayApiHandler(
+  hub: RelayHub,
+  options: RelayApiHandlerOptions = {},
+): (req: IncomingMessage, res: ServerResponse, path?: string) => void {
+  const maxBody = checkInt(
+    'maxBodyBytes',
+    options.maxBodyBytes ?? HTTP_SERVER_DEFAULTS.maxBodyBytes,
+    1,
+    2 ** 31 - 1,
+  );
+  const version = checkString('version', options.version ?? RELAY_API_VERSION, true);
+  return makeHandler(hub, maxBody, version, { closing: false }, options.browsers === true);
 }
 
 /**

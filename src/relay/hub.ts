@@ -74,6 +74,8 @@ export interface RelayHubEvents {
   fail: [ConnFail, Relay];
   /** target: one of a proxy's targets went down or came back. */
   target: [TargetChange, Relay];
+  /** update: update() or reset() changed a proxy's listen, upstream or enabled (its faults have Toxics.subscribe). */
+  update: [Relay];
 }
 
 const FIELDS = ['name', 'listen', 'upstream', 'enabled', 'toxics'];
@@ -143,24 +145,34 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
     return this.#exclusive(async () => {
       const r = this.get(name);
       const entry = this.#relays.get(name) as Entry;
-      const newListen =
-        c.listen !== undefined && !(await sameListen(this.listenOf(r), c.listen)) ? c.listen : undefined;
-      const newUpstream = c.upstream !== undefined && c.upstream !== r.upstream ? c.upstream : undefined;
-      const was = r.enabled;
-      if (newListen !== undefined || newUpstream !== undefined) {
-        await r.disable();
-        if (newUpstream !== undefined) r.setUpstream(splitUpstream(newUpstream));
-        if (newListen !== undefined) {
-          await r.setListen(newListen);
-          entry.listen = newListen;
-          entry.moved = true;
-        }
+      // Told even when a step failed half-way: the proxy may have changed before it.
+      try {
+        await this.#update(r, entry, c);
+      } finally {
+        this.emit('update', r);
       }
-      const want = c.enabled ?? was;
-      if (want && !r.enabled) await enable(entry);
-      else if (!want && r.enabled) await r.disable();
       return r;
     });
+  }
+
+  /** #update applies a checked change: a new listen or upstream restarts the proxy, then `enabled`. */
+  async #update(r: Relay, entry: Entry, c: ProxyChange): Promise<void> {
+    const newListen =
+      c.listen !== undefined && !(await sameListen(this.listenOf(r), c.listen)) ? c.listen : undefined;
+    const newUpstream = c.upstream !== undefined && c.upstream !== r.upstream ? c.upstream : undefined;
+    const was = r.enabled;
+    if (newListen !== undefined || newUpstream !== undefined) {
+      await r.disable();
+      if (newUpstream !== undefined) r.setUpstream(splitUpstream(newUpstream));
+      if (newListen !== undefined) {
+        await r.setListen(newListen);
+        entry.listen = newListen;
+        entry.moved = true;
+      }
+    }
+    const want = c.enabled ?? was;
+    if (want && !r.enabled) await enable(entry);
+    else if (!want && r.enabled) await r.disable();
   }
 
   /** remove closes the named proxy, dropping its connections, and forgets it. */
@@ -181,6 +193,7 @@ export class RelayHub extends EventEmitter<RelayHubEvents> implements AsyncDispo
         await enable(entry).catch((err: unknown) => {
           first ??= err;
         });
+        this.emit('update', entry.relay);
       }
       if (first !== undefined) throw first;
     });

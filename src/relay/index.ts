@@ -8,7 +8,9 @@ export {
   proxyJson,
   RELAY_API_VERSION,
   type RelayApi,
+  type RelayApiHandlerOptions,
   type RelayApiOptions,
+  relayApiHandler,
   serveRelayApi,
   type ToxicJson,
 } from './api.js';

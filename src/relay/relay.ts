@@ -5,6 +5,7 @@ import { InvalidArgumentError, type NetkitError } from '../errors.js';
 import { endpointText, type Listener, listen } from '../tcp/index.js';
 import { type Target, type TargetChange, Targets } from './balance.js';
 import { proxyHeader } from './client-header.js';
+import type { DumpChunk } from './dump.js';
 import { parseEndpoint, type RelayEndpoint, wsListenAddress } from './endpoint.js';
 import { ExecSpawner, splitArgv } from './exec.js';
 import { faultFlow, refuses } from './faults/index.js';
@@ -81,6 +82,7 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
   #sweep: NodeJS.Timeout | undefined;
   #spawner: ExecSpawner | undefined;
   #done: Promise<void> | undefined;
+  #taps = new Set<(chunk: DumpChunk) => void>();
 
   /**
    * Relay is made by relay(); its options are already checked.
@@ -132,6 +134,20 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
   /** done resolves when a `-` (stdio) relay's one connection has ended. */
   get done(): Promise<void> | undefined {
     return this.#done;
+  }
+
+  /**
+   * tap calls `fn` with every chunk of the connections accepted from now
+   * on, as read and before any fault (as the `dump` option sees them), until
+   * the function it returns is called. `fn` must not keep `bytes` beyond
+   * the call without copying it. Connections accepted while no tap is set
+   * cost nothing per chunk.
+   */
+  tap(fn: (chunk: DumpChunk) => void): () => void {
+    this.#taps.add(fn);
+    return () => {
+      this.#taps.delete(fn);
+    };
   }
 
   /** start binds the listen side; relay() calls it. */
@@ -270,7 +286,15 @@ export class Relay extends EventEmitter<RelayEvents> implements AsyncDisposable 
     const t = chosen;
     t.active++;
     const hooks: PipeHooks = {};
-    if (o.dump !== undefined) {
+    if (this.#taps.size > 0) {
+      const dump = o.dump;
+      const taps = this.#taps;
+      hooks.tap = (stream, offset, bytes) => {
+        const chunk = { id, stream, offset, time: Date.now(), bytes };
+        dump?.(chunk);
+        for (const fn of taps) fn(chunk);
+      };
+    } else if (o.dump !== undefined) {
       const dump = o.dump;
       hooks.tap = (stream, offset, bytes) => dump({ id, stream, offset, time: Date.now(), bytes });
     }
