@@ -55,9 +55,8 @@ function watch(t: TestContext, options: StatesSourceOptions) {
   });
   /** next waits for a sample that satisfies `ok`. */
   const next = async (ok: (s: StatesSample) => boolean, what: string) => {
-    let found: StatesSample | undefined;
-    await until(() => (found = samples.find(ok)) !== undefined, 5000, what);
-    return found!;
+    await until(() => samples.some(ok), 5000, what);
+    return samples.find(ok)!;
   };
   return { source, samples, next, stop };
 }

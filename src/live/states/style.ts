@@ -38,7 +38,7 @@ h2 small, #filter, #status { color: var(--muted); font-weight: 400; font-size: .
 }
 .grid { display: grid; gap: 1rem; grid-template-columns: 1fr; }
 @media (min-width: 62rem) {
-  .grid { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+  .grid { grid-template-columns: minmax(0, 5fr) minmax(0, 6fr); }
   .diagram-panel { grid-row: span 2; }
 }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; min-width: 0; }
@@ -63,7 +63,7 @@ h2 small, #filter, #status { color: var(--muted); font-weight: 400; font-size: .
 #explain .hint { color: var(--muted); }
 .table-wrap { overflow-x: auto; max-height: 28rem; overflow-y: auto; }
 table { border-collapse: collapse; width: 100%; font: 13px/1.4 ui-monospace, monospace; }
-th, td { text-align: left; padding: .2rem .5rem .2rem 0; white-space: nowrap; vertical-align: top; }
+th, td { text-align: left; padding: .2rem .45rem .2rem 0; white-space: nowrap; vertical-align: top; }
 th { color: var(--muted); font-weight: 400; position: sticky; top: 0; background: var(--panel); }
 td.num, th.num { text-align: right; }
 tr.selected td { background: var(--active); }
