@@ -65,3 +65,18 @@ test('netkit tour --help names every chapter', async () => {
     assert.ok(help.includes(slug) || help.includes(spaced), `tour --help does not mention ${spaced}`);
   }
 });
+
+test('the TCP states chapter ends by offering the live page for the port it used', async () => {
+  const r = await cli(['tour', 'tcp-states', '--json']);
+  assert.equal(r.code, 0, r.stdout);
+  const chapter = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; facts?: Record<string, unknown> })
+    .find((e) => e.event === 'chapter')!;
+  assert.match(String(chapter.facts?.live), /^netkit states --web --port [1-9]\d*$/);
+  const human = await cli(['tour', 'tcp-states']);
+  const port = /client 127\.0\.0\.1:\d+ \S+ server 127\.0\.0\.1:(\d+)/.exec(human.stdout)?.[1];
+  assert.ok(port, human.stdout);
+  assert.match(human.stdout, new RegExp(`: netkit states --web --port ${port}$`, 'm'));
+});

@@ -106,6 +106,10 @@ const chapter: Chapter = {
         [open, half, lastAck, done].map((p) => [p.client?.state, p.server?.state ?? null]),
       );
       t.fact('lastAckSendQueue', lastAck.server?.sendQueue);
+      // The client's TIME_WAIT outlives the chapter by a minute: the live page still shows it.
+      const live = `netkit states --web --port ${port}`;
+      t.say(`to watch these states live in a browser (TIME_WAIT stays for a minute): ${live}`);
+      t.fact('live', live);
     } finally {
       for (const s of sockets) s.destroy();
       listener.close();
