@@ -82,6 +82,10 @@ tr.leak td { color: var(--warn); }
 .empty { color: var(--muted); font-style: italic; }
 @media (max-width: 36rem) {
   body { padding: .5rem; font-size: 14px; }
+  /* The diagram is drawn at about half size here: larger type keeps names and counts legible. */
+  #diagram .state .name { font-size: 19px; }
+  #diagram .state .count { font-size: 20px; }
+  #diagram .label { font-size: 14px; }
   .panel { padding: .5rem; }
   table { font-size: 12px; }
 }
