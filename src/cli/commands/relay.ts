@@ -1,3 +1,4 @@
+import { splitHostPort } from '../../addr/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
@@ -38,6 +39,7 @@ interface RelayFlags extends RendezvousFlags {
   dump?: DumpMode;
   dumpMax?: number;
   api?: string;
+  web?: string | true;
   name?: string;
   maxConns: number;
   idleTimeout?: number;
@@ -96,8 +98,15 @@ Examples:
   netkit relay :7000 10.0.0.1:7000 10.0.0.2:7000 --balance least-conns --send-proxy v2
   netkit relay :8080 127.0.0.1:80 --fault latency=200ms --fault slicer=4,delay=5ms
   netkit relay --api 127.0.0.1:8474                     a Toxiproxy-compatible server
+  netkit relay :8080 127.0.0.1:80 --web                 watch it live in the browser (URL printed)
   netkit relay --rendezvous :9009                       a rendezvous for netkit send and recv
   netkit relay 127.0.0.1:2222 exec:'/bin/cat -n'        a program per connection
+
+Live page (--web [ADDRESS], after the endpoints or as --web=ADDRESS): every proxy, its
+connections (bytes each way, age, who closed first, FIN or RST), the traffic of one
+(escaped text or hex, the last 64 KiB) and its faults, added, changed and removed from
+the page through the same API as --api. Loopback by default; another address gets a
+token in the printed URL. See docs/relay.md.
 
 Exit status: 0 after Ctrl-C or when a - connection ends, 2 for bad flags or endpoints,
 3 when the listen address cannot be bound.`;
@@ -141,6 +150,12 @@ export function relayCommand(ctx: CliContext): Command {
     )
     .addOption(bytesOption('--dump-max <bytes>', 'show at most this much of each chunk'))
     .option('--api <address>', 'serve a Toxiproxy-compatible REST API here (alone: a toxiproxy-server)')
+    .addOption(
+      new Option(
+        '--web [address]',
+        'serve a live page of the proxies, their connections, traffic and faults (default 127.0.0.1:0; beyond loopback a token is added to the URL)',
+      ).argParser(wrap(parseListenAddress)),
+    )
     .option('--name <name>', "the relay's name in events and in the API (default: the listen endpoint)")
     .addOption(
       intOption(
@@ -251,6 +266,13 @@ async function runRelay(
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const lib = await import('../../relay/index.js');
+  const web = flags.web === undefined ? undefined : flags.web === true ? '127.0.0.1:0' : flags.web;
+  if (web !== undefined && listen === undefined && flags.api === undefined) {
+    throw new InvalidArgumentError(
+      '--web',
+      'shows the relay: give a listen endpoint and a target, or --api ADDR, with it',
+    );
+  }
   if (listen === undefined && flags.api === undefined && flags.rendezvous === undefined) {
     throw new InvalidArgumentError(
       'listen',
@@ -259,6 +281,9 @@ async function runRelay(
   }
   if (listen !== undefined && targets.length === 0) {
     throw new InvalidArgumentError('targets', `give at least one target for ${listen}`);
+  }
+  if (web !== undefined && listen?.toLowerCase().startsWith('udp:')) {
+    throw new InvalidArgumentError('--web', 'shows stream relays, not a udp: one');
   }
   const faults = flags.fault.flatMap((f) => lib.parseFaults(f));
   const common = await commonOptions(ctx, flags, faults);
@@ -291,14 +316,15 @@ async function runRelay(
         .map((c) => c().catch(() => {})),
     );
   try {
-    // With --api every relay lives in one hub, so the API lists and changes the command line's too.
+    // With --api or --web every relay lives in one hub, so the API and the page list and change
+    // the command line's too.
     const hub =
-      flags.api === undefined
+      flags.api === undefined && web === undefined
         ? undefined
         : new lib.RelayHub({ ...common, ...(dump ? { dump } : {}), signal: undefined } as never);
     if (hub !== undefined) {
       closers.push(() => hub.close());
-      watch(log, hub, flags, true);
+      watch(log, hub, flags, flags.api !== undefined);
     }
     if (flags.rendezvous !== undefined) {
       const rendezvous = await startRendezvous(log, flags, common, listen === undefined);
@@ -337,6 +363,21 @@ async function runRelay(
         { address: api.address, url: `http://${api.address}` },
         `Toxiproxy-compatible API on http://${api.address}`,
       );
+    }
+    if (hub !== undefined && web !== undefined) {
+      const live = await import('../../live/relay/index.js');
+      const { isLoopbackHost, newToken } = await import('../../live/access.js');
+      // Beyond loopback the page can change faults for whoever reaches it: a token guards it.
+      let host = '';
+      try {
+        host = splitHostPort(web).host;
+      } catch {
+        // Not HOST:PORT: serveRelayLive says what is wrong with it.
+      }
+      const token = isLoopbackHost(host) ? undefined : newToken();
+      const page = await live.serveRelayLive(web, hub, token !== undefined ? { token } : {});
+      closers.push(() => page.close());
+      log.event('live', { address: page.address, url: page.url }, `live page ${page.url}`);
     }
     await aborted(ctx.io.signal);
     await stop();
