@@ -322,3 +322,15 @@ test("the page's /api: the Toxiproxy API for browsers of the same origin, JSON o
   const missing = await request(`${base}/api/traffic/999`, 'GET', browser);
   assert.equal(missing.status, 404);
 });
+
+test('a proxy removed ends the connections it had, and is reported gone', async (t) => {
+  const { hub, listen, next } = await setup(t);
+  const s = await dial(t, listen);
+  const opened = await next<ConnView>('opened');
+  await roundTrip(s, 'bye');
+  await hub.remove('echo');
+  await next<{ name: string }>('proxy-removed', (d) => d.name === 'echo');
+  const closed = await next<Closed>('closed', (d) => d.key === opened.key);
+  assert.equal(closed.closed.first, 'relay');
+  assert.equal(closed.up, 3);
+});

@@ -161,6 +161,11 @@ export class RelayLiveSource implements LiveSource {
     on('remove', (r: Relay) => {
       this.#detach.get(r)?.();
       this.#detach.delete(r);
+      // The hub stops forwarding a removed proxy's events; its connections end with it.
+      for (const c of [...(this.#open.get(r)?.values() ?? [])]) {
+        const s = { id: c.open.id, up: c.up, down: c.down, ms: Date.now() - c.opened };
+        this.#ended({ ...c.open, ...s, first: 'relay', how: 'fin', reason: 'proxy removed' }, r);
+      }
       this.#emit('proxy-removed', { name: r.name });
     });
     on('update', (r: Relay) => this.#proxyChanged(r));
