@@ -297,6 +297,8 @@ export const RELAY_PAGE_SCRIPT = `
         api('DELETE', '/proxies/' + seg(card.name) + '/toxics/' + seg(t.name)).then(function () {
           showError(card, '');
           if (card.form.dataset.editing === t.name) setFormMode(card, null);
+          // The row and its button are gone: keep the keyboard in the proxy's form.
+          card.inputs.type.focus();
         }, function (err) { showError(card, err.message); });
       });
       td.appendChild(change);

@@ -17,7 +17,11 @@ export interface RelayLiveOptions {
   maxTrafficBytes?: number;
   /** maxTrafficChunks is how many of a connection's latest chunks are kept. Default 1024. */
   maxTrafficChunks?: number;
-  /** maxTotalTrafficBytes caps the traffic kept for all connections together; the least recently active lose theirs first. Default 16 MiB. */
+  /**
+   * maxTotalTrafficBytes caps the traffic kept for all connections together
+   * (each chunk counted 64 bytes over its length); the connections that
+   * moved bytes least recently lose theirs first. Default 16 MiB.
+   */
   maxTotalTrafficBytes?: number;
   /** maxClosed is how many closed connections are remembered. Default 200. */
   maxClosed?: number;
@@ -85,6 +89,13 @@ export interface TrafficView {
   closed: boolean;
   chunks: { seq: number; stream: Stream; length: number; head: string; body: string }[];
 }
+
+/**
+ * CHUNK_COST is what a kept chunk costs besides its bytes (the object, the
+ * buffer's own allocation), counted against maxTotalTrafficBytes so that a
+ * flood of one-byte chunks is bounded as well as a few large ones.
+ */
+const CHUNK_COST = 64;
 
 interface Chunk {
   seq: number;
@@ -294,9 +305,7 @@ export class RelayLiveSource implements LiveSource {
   #forget(c: Conn): void {
     this.#byKey.delete(c.key);
     this.#recent.delete(c.key);
-    this.#total -= c.stored;
-    c.chunks = [];
-    c.stored = 0;
+    this.#drop(c);
   }
 
   /** #chunk counts a chunk and keeps a copy of its latest bytes; it runs once per chunk relayed. */
@@ -312,16 +321,19 @@ export class RelayLiveSource implements LiveSource {
     }
     const o = this.#o;
     const max = Math.min(o.maxTrafficBytes, o.maxTotalTrafficBytes);
-    // A copy, and only of what will be kept: the read buffer may be a slice of a larger one.
-    const cut = Math.max(0, k.bytes.length - max);
-    const bytes = Buffer.from(k.bytes.subarray(cut));
-    c.chunks.push({ seq: ++c.seq, stream: k.stream, offset: k.offset + cut, time: k.time, bytes });
+    // A copy of only what will be kept, in memory of its own: the read buffer may be a slice
+    // of a larger one, and a small copy from Node's shared pool would pin a whole 8 KiB slab.
+    const src = k.bytes.subarray(Math.max(0, k.bytes.length - max));
+    const bytes = Buffer.allocUnsafeSlow(src.length);
+    src.copy(bytes);
+    const offset = k.offset + k.bytes.length - src.length;
+    c.chunks.push({ seq: ++c.seq, stream: k.stream, offset, time: k.time, bytes });
     c.stored += bytes.length;
-    this.#total += bytes.length;
+    this.#total += bytes.length + CHUNK_COST;
     while (c.stored > max || c.chunks.length > o.maxTrafficChunks) {
       const old = c.chunks.shift() as Chunk;
       c.stored -= old.bytes.length;
-      this.#total -= old.bytes.length;
+      this.#total -= old.bytes.length + CHUNK_COST;
     }
     this.#recent.delete(c.key);
     this.#recent.set(c.key, c);
@@ -329,10 +341,15 @@ export class RelayLiveSource implements LiveSource {
     for (const [key, old] of this.#recent) {
       if (this.#total <= o.maxTotalTrafficBytes || old === c) break;
       this.#recent.delete(key);
-      this.#total -= old.stored;
-      old.chunks = [];
-      old.stored = 0;
+      this.#drop(old);
     }
+  }
+
+  /** #drop lets go of a connection's traffic. */
+  #drop(c: Conn): void {
+    this.#total -= c.stored + c.chunks.length * CHUNK_COST;
+    c.chunks = [];
+    c.stored = 0;
   }
 
   #flushBytes(): void {
