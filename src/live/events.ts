@@ -1,5 +1,14 @@
 import type { ServerResponse } from 'node:http';
 
+/** EVENT_STREAM_HEADERS are the headers of an event stream (also the whole answer to HEAD). */
+export const EVENT_STREAM_HEADERS = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  // No proxy in between may hold events back (nginx buffers responses by default).
+  'x-accel-buffering': 'no',
+});
+
 /**
  * EventStream is one page's server-sent events stream, with backpressure:
  * a tab that stops reading (in the background, on a slow link) must never
@@ -7,6 +16,9 @@ import type { ServerResponse } from 'node:http';
  * events are dropped and the stream is marked behind; once the socket
  * drains, the page gets one fresh `snapshot` event in their place, so it
  * catches up by replacing its state instead of replaying what it missed.
+ * What waits is at most `maxBuffered` bytes, or the socket's high-water
+ * mark (16 KiB) when that is larger, plus one event. A snapshot that
+ * throws cuts the stream (the page reconnects), never the process.
  */
 export class EventStream {
   readonly #res: ServerResponse;
@@ -21,22 +33,16 @@ export class EventStream {
     this.#res = res;
     this.#maxBuffered = maxBuffered;
     this.#snapshot = snapshot;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      // No proxy in between may hold events back (nginx buffers responses by default).
-      'x-accel-buffering': 'no',
-    });
+    res.writeHead(200, EVENT_STREAM_HEADERS);
     res.on('drain', () => {
       if (!this.#behind || this.#closed) return;
       this.#behind = false;
-      this.#write('snapshot', this.#snapshot());
+      this.#sendSnapshot();
     });
     res.once('close', () => {
       this.#closed = true;
     });
-    this.#write('snapshot', this.#snapshot());
+    this.#sendSnapshot();
   }
 
   /** closed is true once the page went away or close() was called. */
@@ -52,7 +58,10 @@ export class EventStream {
   /** send queues one event, or drops it while the reader is behind. */
   send(event: string, data: unknown): void {
     if (this.#closed) return;
-    if (this.#behind || this.#res.writableLength > this.#maxBuffered) {
+    // Behind only once the socket has also asked to wait: its 'drain' is what brings the page back.
+    // Under a limit below the socket's high-water mark, no 'drain' would ever come for a backlog
+    // between the two, and the page would get nothing more, not even a ping.
+    if (this.#behind || (this.#res.writableLength > this.#maxBuffered && this.#res.writableNeedDrain)) {
       this.#behind = true;
       this.dropped++;
       return;
@@ -70,6 +79,19 @@ export class EventStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#res.end();
+  }
+
+  #sendSnapshot(): void {
+    let state: unknown;
+    try {
+      state = this.#snapshot();
+    } catch (err) {
+      // A throw here would be uncaught (in a 'drain' listener) and end the process.
+      this.#closed = true;
+      this.#res.destroy(err as Error);
+      return;
+    }
+    this.#write('snapshot', state);
   }
 
   #write(event: string, data: unknown): void {

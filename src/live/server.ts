@@ -12,7 +12,7 @@ import { type HttpServer, startHttpServer } from '../http/server/serve.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import type { Listener } from '../tcp/listener.js';
 import { hostAllowed, presentedToken, sameOrigin, tokenMatches } from './access.js';
-import { EventStream } from './events.js';
+import { EVENT_STREAM_HEADERS, EventStream } from './events.js';
 import type { LivePage } from './page.js';
 
 /** LiveSource is what a live page shows: a whole state, and the changes to it as they happen. */
@@ -70,6 +70,15 @@ export const LIVE_DEFAULTS = Object.freeze({
   pingInterval: 15_000,
 });
 
+/**
+ * report tells the server's 'handlerError' listeners that the caller's api
+ * or source threw: thrown out of a request listener, it would end the
+ * process, every page with it.
+ */
+function report(state: HandlerState, err: unknown, req: IncomingMessage): void {
+  state.onHandlerError?.(err instanceof Error ? err : new Error(String(err)), req);
+}
+
 /** serveLive serves `options.page` and its events on `address`. */
 export async function serveLive(address: Listener | string, options: LiveOptions): Promise<LiveServer> {
   if (
@@ -107,11 +116,6 @@ export async function serveLive(address: Listener | string, options: LiveOptions
   const broadcast = (event: string, data: unknown) => {
     for (const s of streams) s.send(event, data);
   };
-  const ping = setInterval(() => {
-    for (const s of streams) s.ping();
-  }, pingInterval);
-  ping.unref();
-
   const headers = {
     'content-security-policy': page.csp,
     'x-content-type-options': 'nosniff',
@@ -129,9 +133,11 @@ export async function serveLive(address: Listener | string, options: LiveOptions
     res.end(body);
   };
 
-  const handle = (_state: HandlerState) => (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (state: HandlerState) => (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const method = req.method ?? 'GET';
+    // While closing, no connection is kept for another request: close() waits for every one.
+    if (state.closing) res.setHeader('connection', 'close');
     if (!hostAllowed(req, token !== undefined)) {
       req.resume();
       fail(res, 403, 'host not allowed: open the page by its loopback address');
@@ -148,7 +154,14 @@ export async function serveLive(address: Listener | string, options: LiveOptions
         fail(res, 403, 'cross-origin request refused: the API is for the page itself');
         return;
       }
-      api(req, res, path.slice('/api'.length));
+      try {
+        api(req, res, path.slice('/api'.length));
+      } catch (err) {
+        report(state, err, req);
+        req.resume();
+        if (res.headersSent) res.destroy();
+        else fail(res, 500, 'the page API failed');
+      }
       return;
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -164,12 +177,49 @@ export async function serveLive(address: Listener | string, options: LiveOptions
       return;
     }
     if (path === '/events') {
+      // A page on another site can open the stream too: an <img> or a no-cors fetch keeps reading
+      // what that page can never see, holding a slot and keeping the source at work. Only the page.
+      if (!sameOrigin(req)) {
+        fail(res, 403, 'cross-origin request refused: the events are for the page itself');
+        return;
+      }
+      if (method === 'HEAD') {
+        res.writeHead(200, EVENT_STREAM_HEADERS);
+        res.end();
+        return;
+      }
+      // Pipelined behind another response (res.socket is null until that one ends), a stream could
+      // only be queued, and node:http drops a queued response without 'close' when its socket
+      // goes: the stream would hold its slot and the source for the server's life.
+      if (res.socket === null) {
+        fail(res, 400, 'pipelined /events refused: a stream needs a connection of its own');
+        return;
+      }
+      if (state.closing) {
+        fail(res, 503, 'the server is closing');
+        return;
+      }
       if (streams.size >= maxStreams) {
         fail(res, 503, `too many pages open (at most ${maxStreams}); close one`);
         return;
       }
-      unsubscribe ??= source.subscribe(broadcast);
-      const stream = new EventStream(res, maxBuffered, () => source.snapshot());
+      try {
+        unsubscribe ??= source.subscribe(broadcast);
+      } catch (err) {
+        report(state, err, req);
+        fail(res, 500, 'the page source failed');
+        return;
+      }
+      const snapshot = () => {
+        try {
+          return source.snapshot();
+        } catch (err) {
+          // EventStream cuts the stream; the page reconnects.
+          report(state, err, req);
+          throw err;
+        }
+      };
+      const stream = new EventStream(res, maxBuffered, snapshot);
       streams.add(stream);
       res.once('close', () => {
         streams.delete(stream);
@@ -193,6 +243,11 @@ export async function serveLive(address: Listener | string, options: LiveOptions
     signal,
   });
   const url = token === undefined ? server.url : `${server.url}?token=${encodeURIComponent(token)}`;
+  // Started only once the server is: a failed start leaves no timer firing for the process's life.
+  const ping = setInterval(() => {
+    for (const s of streams) s.ping();
+  }, pingInterval);
+  ping.unref();
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {

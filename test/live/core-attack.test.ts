@@ -1,0 +1,296 @@
+/**
+ * The live page server under attack, over real sockets on loopback: a
+ * client that pipelines streams and vanishes, HEAD on the stream, a page
+ * on another site that opens the stream, a reader that stops under a small
+ * backlog limit, requests that arrive while the server closes, a source
+ * that throws, a start that fails. Each test here failed before its fix.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { chromium } from 'playwright-core';
+import { type LiveOptions, type LiveServer, renderLivePage, serveLive } from '../../src/live/index.js';
+import { requireTool } from '../helpers/tools.js';
+
+const page = renderLivePage({ title: 'attack', style: 'b {}', script: "'use strict';", body: '' });
+
+/** counted is a source that counts subscribe and unsubscribe calls and lets the test push events. */
+function counted(snapshot: () => unknown = () => ({ n: 0 })) {
+  const pushes = new Set<(event: string, data: unknown) => void>();
+  const c = {
+    subscribed: 0,
+    unsubscribed: 0,
+    src: {
+      snapshot: () => snapshot(),
+      subscribe(push: (event: string, data: unknown) => void) {
+        c.subscribed++;
+        pushes.add(push);
+        return () => {
+          c.unsubscribed++;
+          pushes.delete(push);
+        };
+      },
+    },
+    emit(event: string, data: unknown) {
+      for (const p of pushes) p(event, data);
+    },
+  };
+  return c;
+}
+
+async function start(t: TestContext, options: Partial<LiveOptions> = {}) {
+  const c = counted();
+  const server = await serveLive('127.0.0.1:0', { page, source: c.src, ...options });
+  t.after(() => server.close());
+  return { server, c };
+}
+
+function portOf(server: LiveServer): number {
+  return Number(server.address.split(':').pop());
+}
+
+/** raw opens a socket, writes `text` and collects what comes back. */
+async function raw(t: TestContext, server: LiveServer, text: string) {
+  const sock = net.connect({ host: '127.0.0.1', port: portOf(server) });
+  t.after(() => sock.destroy());
+  sock.on('error', () => {});
+  let got = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (c: string) => {
+    got += c;
+  });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(text);
+  return {
+    sock,
+    get text() {
+      return got;
+    },
+  };
+}
+
+/** until waits for `cond`, failing after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** request makes one request with `headers` (a browser's, as Chromium sends them) and returns its status. */
+function request(server: LiveServer, path: string, headers: Record<string, string>, method = 'GET') {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: portOf(server), path, method, headers, agent: false },
+      (res) => {
+        resolve(res.statusCode!);
+        res.destroy();
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const HEAD = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+describe('serveLive under attack', () => {
+  it('frees the slot and the source when a client that pipelined streams goes away', async (t) => {
+    // node:http queues a response pipelined behind one that is still going, and drops it without
+    // 'close' when the socket goes: a stream opened on it would hold its slot and the source forever.
+    const { server, c } = await start(t, { maxStreams: 4 });
+    const client = await raw(t, server, HEAD('/events').repeat(4));
+    await until(() => c.subscribed === 1 && client.text.includes('event: snapshot'), 'the first stream');
+    await new Promise((r) => setTimeout(r, 50));
+    client.sock.destroy();
+    await until(() => server.streams === 0, `every slot free (${server.streams} held)`);
+    assert.equal(c.unsubscribed, c.subscribed);
+    // The slots are really free: a page opens the most streams there may be.
+    const pages = await Promise.all([1, 2, 3, 4].map(() => raw(t, server, HEAD('/events'))));
+    await until(() => pages.every((p) => p.text.includes('event: snapshot')), 'four new pages');
+  });
+
+  it('answers HEAD /events with the headers alone, opening no stream', async (t) => {
+    const { server, c } = await start(t, { maxStreams: 1 });
+    const client = await raw(t, server, HEAD('/events', 'HEAD'));
+    await until(() => client.text.includes('\r\n\r\n'), 'the answer to HEAD');
+    assert.match(client.text, /^HTTP\/1\.1 200 /);
+    assert.match(client.text, /content-type: text\/event-stream/i);
+    assert.equal(server.streams, 0);
+    assert.equal(c.subscribed, 0);
+    // The answer ended: the same connection takes the next request, and the one slot is free.
+    client.sock.write(HEAD('/events'));
+    await until(() => client.text.includes('event: snapshot'), 'a stream on the same connection');
+  });
+
+  it('refuses /events to a page on another site, which could otherwise hold every slot', async (t) => {
+    // What Chromium sends for <img src=…/events>, fetch(…, {mode: 'no-cors'}) and new EventSource(…)
+    // from http://localhost:PORT while the page is at 127.0.0.1: the first two keep reading a stream
+    // the page can never see, so each held a slot (and kept the source sampling) until the tab closed.
+    const { server, c } = await start(t, { maxStreams: 2 });
+    const hostile: Record<string, string>[] = [
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' },
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'empty' },
+      {
+        origin: 'http://localhost:8000',
+        'sec-fetch-site': 'cross-site',
+        'sec-fetch-mode': 'cors',
+        'sec-fetch-dest': 'empty',
+      },
+      { origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'cors' },
+      { origin: 'null' },
+    ];
+    for (const [i, headers] of hostile.entries()) {
+      assert.equal(await request(server, '/events', headers), 403, `#${i}: ${JSON.stringify(headers)}`);
+    }
+    assert.equal(c.subscribed, 0);
+    // The page's own EventSource (no Origin on a same-origin GET), and programs that send neither header.
+    const own = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' };
+    assert.equal(await request(server, '/events', own), 200);
+    assert.equal(await request(server, '/events', {}), 200);
+  });
+
+  it('holds no stream for a page on another site in Chromium, and one for the page itself', async (t) => {
+    if (!(await requireTool(t, 'chromium', 'chromium'))) return;
+    const own = renderLivePage({
+      title: 'own',
+      style: 'b {}',
+      script:
+        "'use strict'; new EventSource('/events').addEventListener('snapshot', function () { document.title = 'live'; });",
+      body: '',
+    });
+    const c = counted();
+    const server = await serveLive('127.0.0.1:0', { page: own, source: c.src, maxStreams: 4 });
+    t.after(() => server.close());
+    let asked = 0;
+    server.http.server.prependListener('request', (req: http.IncomingMessage) => {
+      if (req.url === '/events') asked++;
+    });
+    // The hostile page is at localhost, another site than 127.0.0.1 for the browser.
+    const target = `http://${server.address}/events`;
+    const hostile = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><img src="${target}"><script>
+for (let i = 0; i < 4; i++) fetch('${target}', { mode: 'no-cors' });
+new EventSource('${target}');
+</script>`);
+    });
+    await new Promise<void>((r) => hostile.listen(0, 'localhost', r));
+    t.after(() => hostile.close());
+    const executablePath = execFileSync('sh', ['-c', 'command -v chromium']).toString().trim();
+    // --no-sandbox: the suite may run as root, where Chromium's sandbox refuses to start.
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    t.after(() => browser.close());
+    const evil = await browser.newPage();
+    await evil.goto(`http://localhost:${(hostile.address() as net.AddressInfo).port}/`);
+    await until(() => asked >= 6, `the hostile page's requests (${asked})`, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(server.streams, 0, 'streams held for the hostile page');
+    assert.equal(c.subscribed, 0);
+    const mine = await browser.newPage();
+    await mine.goto(server.url);
+    await mine.waitForFunction("document.title === 'live'", undefined, { timeout: 10_000 });
+    assert.equal(server.streams, 1);
+  });
+
+  it('lets a page that fell behind catch up under a limit below the socket high-water mark', async (t) => {
+    // Behind a 2 KiB limit, the socket had not asked to wait (16 KiB), so no 'drain' ever came:
+    // the page got neither the fresh snapshot nor another event, nor even a ping.
+    const { server, c } = await start(t, { maxBufferedBytes: 2048 });
+    const client = await raw(t, server, HEAD('/events'));
+    client.sock.pause();
+    await until(() => c.subscribed === 1, 'the stream');
+    const chunk = 'x'.repeat(1000);
+    for (let i = 0; i < 2000; i++) {
+      c.emit('change', { i, chunk });
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    client.sock.resume();
+    await until(() => client.text.split('event: snapshot').length > 2, 'a fresh snapshot');
+    c.emit('change', { after: true });
+    await until(() => client.text.includes('"after":true'), 'events after catching up');
+  });
+
+  it('opens no stream while closing, and closes at once', async (t) => {
+    const { server, c } = await start(t);
+    // A keep-alive client that has made one request, and asks for the stream while the server closes.
+    const client = await raw(t, server, HEAD('/'));
+    await until(() => client.text.includes('</html>'), 'the page');
+    const started = Date.now();
+    const closed = server.close();
+    client.sock.write(HEAD('/events'));
+    await closed;
+    assert.equal(c.subscribed, 0, 'the source was not subscribed after close()');
+    assert.ok(Date.now() - started < 500, `close took ${Date.now() - started} ms`);
+  });
+
+  it('survives a source whose snapshot throws, and does not stay subscribed for it', async (t) => {
+    let fail = true;
+    const c = counted(() => {
+      if (fail) throw new Error('no state');
+      return { ok: true };
+    });
+    const server = await serveLive('127.0.0.1:0', { page, source: c.src });
+    t.after(() => server.close());
+    const errors: Error[] = [];
+    server.http.on('handlerError', (err) => errors.push(err));
+    const client = await raw(t, server, HEAD('/events'));
+    await until(() => client.sock.destroyed || client.sock.readableEnded, 'the stream cut');
+    await until(() => c.unsubscribed === c.subscribed, 'the source released');
+    assert.equal(errors[0]?.message, 'no state');
+    fail = false;
+    const again = await raw(t, server, HEAD('/events'));
+    await until(() => again.text.includes('data: {"ok":true}'), 'a stream once the source recovers');
+  });
+
+  it('answers 500 for an api that throws, and keeps serving', async (t) => {
+    const errors: Error[] = [];
+    const { server } = await start(t, {
+      api: (req) => {
+        throw new Error(`cannot ${req.method}`);
+      },
+    });
+    server.http.on('handlerError', (err) => errors.push(err));
+    assert.equal(await request(server, '/api/x', {}, 'POST'), 500);
+    assert.deepEqual(
+      errors.map((e) => e.message),
+      ['cannot POST'],
+    );
+    assert.equal(await request(server, '/', {}), 200);
+  });
+
+  it('answers 500 when the source cannot subscribe, and keeps serving', async (t) => {
+    const errors: Error[] = [];
+    const source = {
+      snapshot: () => ({}),
+      subscribe(): () => void {
+        throw new Error('cannot sample');
+      },
+    };
+    const server = await serveLive('127.0.0.1:0', { page, source });
+    t.after(() => server.close());
+    server.http.on('handlerError', (err) => errors.push(err));
+    assert.equal(await request(server, '/events', {}), 500);
+    assert.equal(errors[0]?.message, 'cannot sample');
+    assert.equal(server.streams, 0);
+    assert.equal(await request(server, '/', {}), 200);
+  });
+
+  it('leaves no ping timer behind when it cannot start', async (t) => {
+    const set = t.mock.method(globalThis, 'setInterval');
+    const cleared = t.mock.method(globalThis, 'clearInterval');
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    t.after(() => busy.close());
+    const port = (busy.address() as net.AddressInfo).port;
+    const c = counted();
+    await assert.rejects(serveLive(`127.0.0.1:${port}`, { page, source: c.src }));
+    await assert.rejects(serveLive('127.0.0.1:0', { page, source: c.src, signal: AbortSignal.abort() }));
+    const timers = set.mock.calls.map((call) => call.result);
+    const gone = new Set(cleared.mock.calls.map((call) => call.arguments[0]));
+    assert.equal(timers.filter((timer) => !gone.has(timer)).length, 0, 'every interval started was cleared');
+  });
+});
