@@ -55,8 +55,8 @@ interface Relay {
 }
 
 /** startRelay runs `netkit relay 127.0.0.1:0 <target> --web --json` and returns its proxy name, address and page URL. */
-async function startRelay(t: TestContext, target: string): Promise<Relay> {
-  const proc = spawnNetkit(['relay', '127.0.0.1:0', target, '--web', '--json']);
+async function startRelay(t: TestContext, target: string, web = '--web'): Promise<Relay> {
+  const proc = spawnNetkit(['relay', '127.0.0.1:0', target, web, '--json']);
   t.after(() => proc.kill());
   await proc.waitFor(/"event":"live".*\n/);
   const lines = proc
@@ -67,7 +67,6 @@ async function startRelay(t: TestContext, target: string): Promise<Relay> {
   const listening = lines.find((l) => l.event === 'listening');
   const live = lines.find((l) => l.event === 'live');
   assert.ok(listening && live);
-  assert.match(live.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
   return { name: listening.name as string, address: listening.address as string, url: live.url as string };
 }
 
@@ -146,6 +145,7 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
   const browser = await launch(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
+  assert.match(relay.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const { page, problems } = await openPage(browser);
   const res = await page.goto(relay.url);
   assert.equal(res?.status(), 200);
@@ -280,4 +280,28 @@ test("relay --web: another site cannot change faults through the page's API", as
   assert.equal(await card.locator('tr[data-fault]').count(), 0, 'no fault was added');
   const list = await page.evaluate(() => fetch('api/proxies').then((r) => r.json()));
   assert.deepEqual((list as Record<string, { toxics: unknown[] }>)[relay.name]?.toxics, []);
+});
+
+test('relay --web beyond loopback: the page opened with its token streams and changes faults', async (t) => {
+  const browser = await launch(t);
+  if (!browser) return;
+  const relay = await startRelay(t, await echoServer(t), '--web=0.0.0.0:0');
+  const m = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]+)$/.exec(relay.url);
+  assert.ok(m, relay.url);
+  const { page, problems } = await openPage(browser);
+  assert.equal((await page.goto(`http://127.0.0.1:${m[1]}/`))?.status(), 401);
+  await page.goto(`http://127.0.0.1:${m[1]}/?token=${m[2]}`);
+  await page.waitForSelector('#status[data-state="open"]');
+  const card = page.locator(`article.proxy[data-proxy="${relay.name}"]`);
+  await card.locator('select[name="type"]').selectOption('bandwidth');
+  await card.locator('input[name="attr-rate"]').fill('64');
+  await card.locator('button.submit').click();
+  await card.locator('tr[data-fault="bandwidth_downstream"]').waitFor();
+  await dial(t, relay.address);
+  await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'open' }).waitFor();
+  // The 401 of the first visit is the one expected console error.
+  assert.deepEqual(
+    problems.filter((p) => !/401 \(Unauthorized\)$/.test(p)),
+    [],
+  );
 });
