@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { resetSocket } from '../internal/reset.js';
 
 /** EVENT_STREAM_HEADERS are the headers of an event stream (also the whole answer to HEAD). */
 export const EVENT_STREAM_HEADERS = Object.freeze({
@@ -17,8 +18,9 @@ export const EVENT_STREAM_HEADERS = Object.freeze({
  * drains, the page gets one fresh `snapshot` event in their place, so it
  * catches up by replacing its state instead of replaying what it missed.
  * What waits is at most `maxBuffered` bytes, or the socket's high-water
- * mark (16 KiB) when that is larger, plus one event. A snapshot that
- * throws cuts the stream (the page reconnects), never the process.
+ * mark (16 KiB) when that is larger, plus one event. A page whose socket
+ * stays full from one ping to the next is cut, and so is one whose snapshot
+ * throws: the page reconnects; the process is never at stake.
  */
 export class EventStream {
   readonly #res: ServerResponse;
@@ -26,6 +28,8 @@ export class EventStream {
   readonly #snapshot: () => unknown;
   #behind = false;
   #closed = false;
+  /** #full is true when the socket was still waiting for 'drain' at the last ping. */
+  #full = false;
   /** dropped counts the events this stream skipped while behind. */
   dropped = 0;
 
@@ -35,6 +39,7 @@ export class EventStream {
     this.#snapshot = snapshot;
     res.writeHead(200, EVENT_STREAM_HEADERS);
     res.on('drain', () => {
+      this.#full = false;
       if (!this.#behind || this.#closed) return;
       this.#behind = false;
       this.#sendSnapshot();
@@ -69,9 +74,28 @@ export class EventStream {
     this.#write(event, data);
   }
 
-  /** ping keeps an idle stream open through proxies and tells a dead peer apart (a comment line). */
+  /**
+   * ping keeps an idle stream open through proxies (a comment line), and
+   * resets one whose socket has not drained since the last ping.
+   */
   ping(): void {
-    if (!this.#closed && !this.#behind) this.#res.write(': ping\n\n');
+    if (this.#closed) return;
+    if (this.#res.writableNeedDrain) {
+      // Nothing read for a whole ping interval: the peer vanished without a FIN (TCP would retry
+      // for ~15 minutes) or holds a zero window (forever), keeping a slot and the buffers until
+      // then. A page that is only slow reconnects and starts again from a snapshot.
+      if (this.#full) {
+        this.#closed = true;
+        // RST, not FIN: a FIN would wait behind the unsent bytes, the kernel holding them.
+        if (this.#res.socket) resetSocket(this.#res.socket);
+        else this.#res.destroy();
+        return;
+      }
+      this.#full = true;
+      return;
+    }
+    this.#full = false;
+    if (!this.#behind) this.#res.write(': ping\n\n');
   }
 
   /** close ends the stream. */

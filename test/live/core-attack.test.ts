@@ -97,7 +97,95 @@ function request(server: LiveServer, path: string, headers: Record<string, strin
 
 const HEAD = (path: string, method = 'GET') => `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 
+/** status sends one raw request head and resolves with the status code (0 if the connection closed without one). */
+function status(server: LiveServer, head: string): Promise<number> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port: portOf(server) });
+    let got = '';
+    const done = () => {
+      sock.destroy();
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0));
+    };
+    sock.setEncoding('utf8');
+    sock.on('data', (c: string) => {
+      got += c;
+      if (got.includes('\r\n')) done();
+    });
+    sock.on('error', () => {});
+    sock.on('close', done);
+    sock.write(head);
+  });
+}
+
 describe('serveLive under attack', () => {
+  it('asks for the token before anything else, whatever the path, method or query', async (t) => {
+    const called: string[] = [];
+    const token = 'a-token-of-22-chars-xx';
+    const { server, c } = await start(t, {
+      token,
+      api: (req, res, path) => {
+        called.push(`${req.method} ${path}`);
+        req.resume();
+        res.end();
+      },
+    });
+    const cases: [method: string, target: string, headers: string][] = [
+      ['GET', '/events', ''],
+      ['GET', '//events', ''],
+      ['GET', '/events/', ''],
+      ['GET', '/%65vents', ''],
+      ['GET', '/api/../events', ''],
+      ['GET', '/api/x', ''],
+      ['POST', '/api/../api/x', ''],
+      ['GET', 'http://127.0.0.1/events', ''],
+      ['OPTIONS', '*', ''],
+      ['HEAD', '/events', ''],
+      ['DELETE', '/api/x', 'Origin: http://127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n'],
+      ['GET', `/?token=${token.slice(0, -1)}`, ''],
+      ['GET', `/?token=${token}x`, ''],
+      ['GET', `/?token=${token}%00`, ''],
+      ['GET', `/?TOKEN=${token}`, ''],
+      ['GET', `/?token=${encodeURIComponent(` ${token}`)}`, ''],
+      ['GET', '/', `X-Netkit-Token: ${token.toUpperCase()}\r\n`],
+      ['GET', `/?token=${token}`, 'X-Netkit-Token: wrong\r\n'],
+    ];
+    for (const [i, [method, target, headers]] of cases.entries()) {
+      const got = await status(server, `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}\r\n`);
+      assert.equal(got, 401, `#${i}: ${method} ${target}: got ${got} want 401`);
+    }
+    assert.deepEqual(called, []);
+    assert.equal(c.subscribed, 0);
+    assert.equal(await status(server, `GET /?x&token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`), 200);
+  });
+
+  it('refuses every Host that is not a loopback name without a token (DNS rebinding)', async (t) => {
+    const { server } = await start(t);
+    const hosts = [
+      '127.0.0.1.evil.example',
+      'localhost.evil.example',
+      'localhost.',
+      '[::ffff:127.0.0.1]',
+      'user@127.0.0.1',
+      '127.0.0.1@evil.example',
+      'evil.example#127.0.0.1',
+      '127.0.0.1:80:80',
+      '127.1',
+      '0x7f000001',
+      '2130706433',
+      '[::1]evil',
+      '',
+      `${'a'.repeat(4000)}.example`,
+    ];
+    for (const [i, host] of hosts.entries()) {
+      const got = await status(server, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.equal(got, 403, `#${i}: Host ${JSON.stringify(host.slice(0, 40))}: got ${got} want 403`);
+    }
+    assert.equal(await status(server, 'GET / HTTP/1.0\r\n\r\n'), 403, 'no Host at all');
+    for (const host of ['127.0.0.1', 'LOCALHOST:1', '[::1]:80', '127.255.0.9:65535']) {
+      assert.equal(await status(server, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`), 200, host);
+    }
+  });
+
   it('frees the slot and the source when a client that pipelined streams goes away', async (t) => {
     // node:http queues a response pipelined behind one that is still going, and drops it without
     // 'close' when the socket goes: a stream opened on it would hold its slot and the source forever.
@@ -212,6 +300,33 @@ new EventSource('${target}');
     await until(() => client.text.split('event: snapshot').length > 2, 'a fresh snapshot');
     c.emit('change', { after: true });
     await until(() => client.text.includes('"after":true'), 'events after catching up');
+  });
+
+  it('cuts a stream whose socket stays full across two pings, and keeps one that reads', async (t) => {
+    // A peer that vanished without a FIN is retried by TCP for about 15 minutes, and one that stays
+    // connected but never reads (a zero window) forever: either held its slot and up to
+    // maxBufferedBytes plus the kernel's buffers for that long.
+    const { server, c } = await start(t, { maxStreams: 2, pingInterval: 100 });
+    const stalled = await raw(t, server, HEAD('/events'));
+    stalled.sock.pause();
+    const reader = await raw(t, server, HEAD('/events'));
+    await until(() => server.streams === 2 && reader.text.includes('event: snapshot'), 'two streams');
+    const chunk = 'z'.repeat(16 * 1024);
+    const started = Date.now();
+    for (let i = 0; server.streams === 2; i++) {
+      if (Date.now() - started > 10_000) assert.fail('the stalled stream was never cut');
+      c.emit('change', { i, chunk });
+      if (i % 16 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(reader.sock.destroyed, false, 'the reading page keeps its stream');
+    const cut = new Promise((r) => stalled.sock.once('close', r));
+    stalled.sock.resume();
+    await cut;
+    const next = await raw(t, server, HEAD('/events'));
+    await until(() => next.text.includes('event: snapshot'), 'the slot free for a new page');
+    const before = reader.text.length;
+    c.emit('change', { still: true });
+    await until(() => reader.text.length > before, 'events still reaching the reader');
   });
 
   it('opens no stream while closing, and closes at once', async (t) => {
