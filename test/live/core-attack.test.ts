@@ -394,7 +394,7 @@ new EventSource('${target}');
     assert.equal(await request(server, '/', {}), 200);
   });
 
-  it('leaves no ping timer behind when it cannot start', async (t) => {
+  it('leaves no ping timer behind when it cannot start, nor once closed', async (t) => {
     const set = t.mock.method(globalThis, 'setInterval');
     const cleared = t.mock.method(globalThis, 'clearInterval');
     const busy = net.createServer();
@@ -404,8 +404,74 @@ new EventSource('${target}');
     const c = counted();
     await assert.rejects(serveLive(`127.0.0.1:${port}`, { page, source: c.src }));
     await assert.rejects(serveLive('127.0.0.1:0', { page, source: c.src, signal: AbortSignal.abort() }));
+    const ac = new AbortController();
+    await (await serveLive('127.0.0.1:0', { page, source: c.src })).close();
+    await serveLive('127.0.0.1:0', { page, source: c.src, signal: ac.signal });
+    ac.abort();
+    await new Promise((r) => setImmediate(r));
     const timers = set.mock.calls.map((call) => call.result);
     const gone = new Set(cleared.mock.calls.map((call) => call.arguments[0]));
     assert.equal(timers.filter((timer) => !gone.has(timer)).length, 0, 'every interval started was cleared');
+  });
+
+  it('balances subscribe and unsubscribe through a crowd that opens, refuses and drops streams', async (t) => {
+    const { server, c } = await start(t, { maxStreams: 8 });
+    const base = server.http.connections;
+    const heads = [
+      HEAD('/events'),
+      HEAD('/events').repeat(3),
+      HEAD('/events', 'HEAD'),
+      `GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n\r\n`,
+      `${HEAD('/')}${HEAD('/events')}`,
+      'GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nab',
+      'GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n',
+      '\x16\x03\x01\x00\xa5garbage\r\n\r\n',
+      '',
+    ];
+    const clients: net.Socket[] = [];
+    for (let i = 0; i < 200; i++) {
+      const sock = net.connect({ host: '127.0.0.1', port: portOf(server) });
+      sock.on('error', () => {});
+      sock.write(heads[i % heads.length]!);
+      clients.push(sock);
+      // Gone at once, after a while, by RST, or left open until the end.
+      if (i % 4 === 0) sock.destroy();
+      else if (i % 4 === 1) setTimeout(() => sock.destroy(), (i * 7) % 50);
+      else if (i % 4 === 2) setTimeout(() => sock.resetAndDestroy(), (i * 3) % 50);
+      c.emit('change', { i });
+      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    for (const sock of clients) sock.destroy();
+    await until(
+      () => server.streams === 0 && server.http.connections === base,
+      'every stream and socket gone',
+    );
+    assert.ok(c.subscribed > 0);
+    assert.equal(c.unsubscribed, c.subscribed, 'subscribed as often as unsubscribed');
+  });
+
+  it('keeps opening the page with 1,000 idle sockets and every stream slot taken', async (t) => {
+    const { server } = await start(t, { maxStreams: 32 });
+    const pages = await Promise.all(Array.from({ length: 32 }, () => raw(t, server, HEAD('/events'))));
+    await until(() => server.streams === 32, 'every slot taken');
+    const idle: net.Socket[] = [];
+    t.after(() => {
+      for (const s of idle) s.destroy();
+    });
+    for (let i = 0; i < 1000; i++) {
+      const s = net.connect({ host: '127.0.0.1', port: portOf(server) });
+      s.on('error', () => {});
+      idle.push(s);
+    }
+    await Promise.all(
+      idle.map((s) => new Promise((r) => (s.connecting ? s.once('connect', r).once('close', r) : r(0)))),
+    );
+    assert.equal(await status(server, HEAD('/')), 200);
+    assert.equal(await status(server, HEAD('/events')), 503);
+    assert.ok(
+      pages.every((p) => !p.sock.destroyed),
+      'the open pages keep their streams',
+    );
   });
 });
