@@ -11,7 +11,7 @@ import { HTTP_SERVER_DEFAULTS } from '../http/server/options.js';
 import { type HttpServer, startHttpServer } from '../http/server/serve.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import type { Listener } from '../tcp/listener.js';
-import { hostAllowed, presentedToken, sameOrigin, tokenMatches } from './access.js';
+import { hostAllowed, isLoopbackHost, presentedToken, sameOrigin, tokenMatches } from './access.js';
 import { EVENT_STREAM_HEADERS, EventStream } from './events.js';
 import type { LivePage } from './page.js';
 
@@ -34,7 +34,10 @@ export interface LiveOptions {
    * requests from the page's own origin reach it.
    */
   api?: (req: IncomingMessage, res: ServerResponse, path: string) => void;
-  /** token, when set, is needed on every request (`?token=` or X-Netkit-Token); required beyond loopback. */
+  /**
+   * token, when set, is needed on every request (`?token=` or X-Netkit-Token); required beyond
+   * loopback (without it, serveLive rejects with NETKIT_INVALID_ARGUMENT naming `token`).
+   */
   token?: string;
   /** maxBufferedBytes is how much may wait for one slow page before its events are dropped for a snapshot. Default 1 MiB. */
   maxBufferedBytes?: number;
@@ -242,6 +245,16 @@ export async function serveLive(address: Listener | string, options: LiveOptions
     maxConnections: maxStreams + 32,
     signal,
   });
+  const bound = server.listener.addr;
+  if (token === undefined && bound.network !== 'unix' && !isLoopbackHost(bound.ip)) {
+    // The Host check keeps out browsers (DNS rebinding), not programs, which send any Host: beyond
+    // loopback only the token keeps the page, its events and its API from whoever reaches the port.
+    await server.close();
+    throw new InvalidArgumentError(
+      'token',
+      `is required beyond loopback: ${server.address} can be reached from other machines; pass newToken()`,
+    );
+  }
   const url = token === undefined ? server.url : `${server.url}?token=${encodeURIComponent(token)}`;
   // Started only once the server is: a failed start leaves no timer firing for the process's life.
   const ping = setInterval(() => {

@@ -11,6 +11,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { chromium } from 'playwright-core';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { type LiveOptions, type LiveServer, renderLivePage, serveLive } from '../../src/live/index.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -156,6 +157,22 @@ describe('serveLive under attack', () => {
     assert.deepEqual(called, []);
     assert.equal(c.subscribed, 0);
     assert.equal(await status(server, `GET /?x&token=${token} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`), 200);
+  });
+
+  it('will not serve beyond loopback without a token', async (t) => {
+    // The Host check keeps out browsers, not programs: on 0.0.0.0 anyone on the network could send
+    // Host: 127.0.0.1 and read the page and its events or, on the relay page, change faults.
+    const c = counted();
+    for (const address of ['0.0.0.0:0', '[::]:0']) {
+      await assert.rejects(
+        serveLive(address, { page, source: c.src }),
+        (e) => e instanceof InvalidArgumentError && e.option === 'token',
+        address,
+      );
+    }
+    const server = await serveLive('0.0.0.0:0', { page, source: c.src, token: 'a-token-of-22-chars-xx' });
+    t.after(() => server.close());
+    assert.equal(await status(server, 'GET /?token=a-token-of-22-chars-xx HTTP/1.1\r\nHost: x\r\n\r\n'), 200);
   });
 
   it('refuses every Host that is not a loopback name without a token (DNS rebinding)', async (t) => {
