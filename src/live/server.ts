@@ -186,6 +186,15 @@ export async function serveLive(address: Listener | string, options: LiveOptions
         fail(res, 403, 'cross-origin request refused: the events are for the page itself');
         return;
       }
+      if (state.closing) {
+        fail(res, 503, 'the server is closing');
+        return;
+      }
+      if (streams.size >= maxStreams) {
+        fail(res, 503, `too many pages open (at most ${maxStreams}); close one`);
+        return;
+      }
+      // HEAD gets what GET would, without opening a stream it could never show.
       if (method === 'HEAD') {
         res.writeHead(200, EVENT_STREAM_HEADERS);
         res.end();
@@ -196,14 +205,6 @@ export async function serveLive(address: Listener | string, options: LiveOptions
       // goes: the stream would hold its slot and the source for the server's life.
       if (res.socket === null) {
         fail(res, 400, 'pipelined /events refused: a stream needs a connection of its own');
-        return;
-      }
-      if (state.closing) {
-        fail(res, 503, 'the server is closing');
-        return;
-      }
-      if (streams.size >= maxStreams) {
-        fail(res, 503, `too many pages open (at most ${maxStreams}); close one`);
         return;
       }
       try {

@@ -229,6 +229,8 @@ describe('serveLive under attack', () => {
     // The answer ended: the same connection takes the next request, and the one slot is free.
     client.sock.write(HEAD('/events'));
     await until(() => client.text.includes('event: snapshot'), 'a stream on the same connection');
+    // With the slot taken, HEAD says what GET would.
+    assert.equal(await status(server, HEAD('/events', 'HEAD')), 503);
   });
 
   it('refuses /events to a page on another site, which could otherwise hold every slot', async (t) => {
