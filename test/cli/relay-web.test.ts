@@ -76,4 +76,7 @@ test('--web: bad combinations are exit 2 with the reason', async () => {
   const udp = await cli(['relay', 'udp:127.0.0.1:0', 'udp:127.0.0.1:9', '--web']);
   assert.equal(udp.code, 2);
   assert.match(udp.stderr, /--web.*udp/);
+  const stdio = await cli(['relay', '-', '127.0.0.1:9', '--web']);
+  assert.equal(stdio.code, 2);
+  assert.match(stdio.stderr, /--web.*- endpoint/);
 });

@@ -285,6 +285,12 @@ async function runRelay(
   if (web !== undefined && listen?.toLowerCase().startsWith('udp:')) {
     throw new InvalidArgumentError('--web', 'shows stream relays, not a udp: one');
   }
+  if (web !== undefined && (listen === '-' || targets.includes('-'))) {
+    throw new InvalidArgumentError(
+      '--web',
+      'shows a relay that listens; a - endpoint carries one connection',
+    );
+  }
   const faults = flags.fault.flatMap((f) => lib.parseFaults(f));
   const common = await commonOptions(ctx, flags, faults);
   const dumpMode = flags.dump;
