@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { InvalidArgumentError } from '../errors.js';
 import { resetSocket } from '../internal/reset.js';
 
 /** EVENT_STREAM_HEADERS are the headers of an event stream (also the whole answer to HEAD). */
@@ -62,6 +63,11 @@ export class EventStream {
 
   /** send queues one event, or drops it while the reader is behind. */
   send(event: string, data: unknown): void {
+    this.sendFrame(eventFrame(event, data));
+  }
+
+  /** sendFrame queues one event already framed by eventFrame() (a broadcast frames it once for every page). */
+  sendFrame(frame: string): void {
     if (this.#closed) return;
     // Behind only once the socket has also asked to wait: its 'drain' is what brings the page back.
     // Under a limit below the socket's high-water mark, no 'drain' would ever come for a backlog
@@ -71,7 +77,7 @@ export class EventStream {
       this.dropped++;
       return;
     }
-    this.#write(event, data);
+    this.#res.write(frame);
   }
 
   /**
@@ -115,11 +121,24 @@ export class EventStream {
       this.#res.destroy(err as Error);
       return;
     }
-    this.#write('snapshot', state);
+    this.#res.write(eventFrame('snapshot', state));
   }
+}
 
-  #write(event: string, data: unknown): void {
-    // JSON has no raw newlines, so one data: line carries the whole event.
-    this.#res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** EVENT_NAME is what an event's name may be: a newline in it would end the event early. */
+const EVENT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * eventFrame is one server-sent event as it goes on the wire. The data is
+ * JSON, which has no raw newline, so one `data:` line carries all of it.
+ * Throws InvalidArgumentError for a name that is not a short word.
+ */
+export function eventFrame(event: string, data: unknown): string {
+  if (!EVENT_NAME.test(event)) {
+    throw new InvalidArgumentError(
+      'event',
+      `must be 1 to 64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(event)})`,
+    );
   }
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }

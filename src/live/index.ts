@@ -7,6 +7,6 @@
  * @module netkit/live
  */
 export { hostAllowed, isLoopbackHost, newToken, sameOrigin, tokenMatches } from './access.js';
-export { EventStream } from './events.js';
+export { EventStream, eventFrame } from './events.js';
 export { type LivePage, type LivePageParts, liveCsp, renderLivePage } from './page.js';
 export { LIVE_DEFAULTS, type LiveOptions, type LiveServer, type LiveSource, serveLive } from './server.js';

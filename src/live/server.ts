@@ -12,7 +12,7 @@ import { type HttpServer, startHttpServer } from '../http/server/serve.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import type { Listener } from '../tcp/listener.js';
 import { hostAllowed, isLoopbackHost, presentedToken, sameOrigin, tokenMatches } from './access.js';
-import { EVENT_STREAM_HEADERS, EventStream } from './events.js';
+import { EVENT_STREAM_HEADERS, EventStream, eventFrame } from './events.js';
 import type { LivePage } from './page.js';
 
 /** LiveSource is what a live page shows: a whole state, and the changes to it as they happen. */
@@ -117,7 +117,10 @@ export async function serveLive(address: Listener | string, options: LiveOptions
   const streams = new Set<EventStream>();
   let unsubscribe: (() => void) | undefined;
   const broadcast = (event: string, data: unknown) => {
-    for (const s of streams) s.send(event, data);
+    if (streams.size === 0) return;
+    // Framed once, whatever the number of pages.
+    const frame = eventFrame(event, data);
+    for (const s of streams) s.sendFrame(frame);
   };
   const headers = {
     'content-security-policy': page.csp,

@@ -10,6 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { InvalidArgumentError } from '../../src/errors.js';
 import {
   EventStream,
+  eventFrame,
   type LiveOptions,
   type LiveServer,
   newToken,
@@ -278,5 +279,18 @@ describe('serveLive', () => {
       serveLive('127.0.0.1:0', {} as LiveOptions),
       (e) => e instanceof InvalidArgumentError && e.option === 'page',
     );
+  });
+});
+
+describe('eventFrame', () => {
+  it('frames an event as one data line of JSON, and refuses a name that could break the framing', () => {
+    assert.equal(eventFrame('sample', { a: 'x\ny\r' }), 'event: sample\ndata: {"a":"x\\ny\\r"}\n\n');
+    for (const bad of ['', 'a\nb', 'a b', 'x'.repeat(65), 'data: x']) {
+      assert.throws(
+        () => eventFrame(bad, 1),
+        (e) => e instanceof InvalidArgumentError && e.option === 'event',
+        JSON.stringify(bad),
+      );
+    }
   });
 });
