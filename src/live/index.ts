@@ -10,3 +10,17 @@ export { hostAllowed, isLoopbackHost, newToken, sameOrigin, tokenMatches } from 
 export { EventStream, eventFrame } from './events.js';
 export { type LivePage, type LivePageParts, liveCsp, renderLivePage } from './page.js';
 export { LIVE_DEFAULTS, type LiveOptions, type LiveServer, type LiveSource, serveLive } from './server.js';
+export {
+  DIAGRAM_STATES,
+  type LeakWarning,
+  renderStatesPage,
+  type SocketView,
+  STATES_SOURCE_DEFAULTS,
+  type StatesLiveServeOptions,
+  type StatesSample,
+  type StatesSnapshot,
+  StatesSource,
+  type StatesSourceOptions,
+  serveStatesLive,
+  type Transition,
+} from './states/index.js';

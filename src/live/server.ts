@@ -21,6 +21,11 @@ export interface LiveSource {
   snapshot(): unknown;
   /** subscribe calls `push` with every change until the function it returns is called. */
   subscribe(push: (event: string, data: unknown) => void): () => void;
+  /**
+   * close, when the source has one, is called once when the server closes or
+   * fails to start: the source lets go of what it holds (timers, listeners).
+   */
+  close?(): void;
 }
 
 /** LiveOptions configure serveLive(). */
@@ -240,20 +245,27 @@ export async function serveLive(address: Listener | string, options: LiveOptions
     fail(res, 404, `not found: ${path}; the page is at /`);
   };
 
-  const server = await startHttpServer(address, handle, {
-    network: 'tcp',
-    headersTimeout: HTTP_SERVER_DEFAULTS.headersTimeout,
-    requestTimeout: HTTP_SERVER_DEFAULTS.requestTimeout,
-    keepAliveTimeout: HTTP_SERVER_DEFAULTS.keepAliveTimeout,
-    shutdownTimeout: 1_000,
-    maxConnections: maxStreams + 32,
-    signal,
-  });
+  let server: HttpServer;
+  try {
+    server = await startHttpServer(address, handle, {
+      network: 'tcp',
+      headersTimeout: HTTP_SERVER_DEFAULTS.headersTimeout,
+      requestTimeout: HTTP_SERVER_DEFAULTS.requestTimeout,
+      keepAliveTimeout: HTTP_SERVER_DEFAULTS.keepAliveTimeout,
+      shutdownTimeout: 1_000,
+      maxConnections: maxStreams + 32,
+      signal,
+    });
+  } catch (err) {
+    source.close?.();
+    throw err;
+  }
   const bound = server.listener.addr;
   if (token === undefined && bound.network !== 'unix' && !isLoopbackHost(bound.ip)) {
     // The Host check keeps out browsers (DNS rebinding), not programs, which send any Host: beyond
     // loopback only the token keeps the page, its events and its API from whoever reaches the port.
     await server.close();
+    source.close?.();
     throw new InvalidArgumentError(
       'token',
       `is required beyond loopback: ${server.address} can be reached from other machines; pass newToken()`,
@@ -274,6 +286,7 @@ export async function serveLive(address: Listener | string, options: LiveOptions
       unsubscribe?.();
       unsubscribe = undefined;
       await server.close();
+      source.close?.();
     })();
     return closing;
   };

@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { splitHostPort } from '../../addr/split.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseDuration } from '../../internal/duration.js';
-import { isLoopbackHost, newToken, serveLive } from '../../live/index.js';
-import { renderStatesPage, StatesSource } from '../../live/states/index.js';
+import { isLoopbackHost, newToken, serveStatesLive } from '../../live/index.js';
 import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
 import {
   CloseWaitMonitor,
@@ -191,9 +190,13 @@ async function runWeb(ctx: CliContext, out: Output, flags: StatesFlags, read: Re
   // The page shows every process's sockets and command names: beyond this machine it needs the token.
   const token = isLoopbackHost(host) ? undefined : newToken();
   await readTcpSockets(read);
-  const source = new StatesSource({ read, interval: flags.interval ?? 1000, warnAfter: flags.warnAfter });
   const signal = ctx.io.signal;
-  const server = await serveLive(address, { page: renderStatesPage(), source, ...(token ? { token } : {}) });
+  const server = await serveStatesLive(address, {
+    read,
+    interval: flags.interval ?? 1000,
+    warnAfter: flags.warnAfter,
+    ...(token ? { token } : {}),
+  });
   out.event(
     'listening',
     { address: server.address, url: server.url, ...(token ? { token: true } : {}), pid: process.pid },
@@ -203,7 +206,6 @@ async function runWeb(ctx: CliContext, out: Output, flags: StatesFlags, read: Re
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  source.close();
   await server.close();
   out.note('stopped', { address: server.address }, 'stopped');
   // Stopping is how a server ends, as for the serve commands.

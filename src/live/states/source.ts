@@ -18,17 +18,29 @@ import type { LiveSource } from '../server.js';
 
 /** SocketView is one socket as the page gets it. */
 export interface SocketView {
+  /** state is the kernel's name of the socket's state: `ESTABLISHED`, `CLOSE_WAIT`. */
   state: string;
+  /** local is the local endpoint, Go's form: `127.0.0.1:8330`. */
   local: string;
+  /** remote is the peer's endpoint (`0.0.0.0:0` for a listener). */
   remote: string;
+  /** localPort is the local port. */
   localPort: number;
+  /** remotePort is the peer's port. */
   remotePort: number;
+  /** recvQueue is bytes received and not yet read (for LISTEN: the accept backlog). */
   recvQueue: number;
+  /** sendQueue is bytes sent and not yet acknowledged. */
   sendQueue: number;
+  /** timer is the running timer: `off`, `retransmit`, `keepalive`, `time_wait`, `probe`. */
   timer: string;
+  /** timerMs is how long until the timer fires, in ms. */
   timerMs: number;
+  /** retransmits counts retransmissions (or keep-alive probes) so far. */
   retransmits: number;
+  /** pid is the owning process, when it could be read. */
   pid?: number;
+  /** command is the owning process's command name, when it could be read. */
   command?: string;
 }
 
@@ -36,25 +48,35 @@ export interface SocketView {
 export interface Transition {
   /** at is when the sample that saw it was taken (ms since the epoch). */
   at: number;
+  /** kind is what happened: `appeared`, `changed` or `vanished`. */
   kind: StateChange['kind'];
   /** state is the socket's state now (its last state for `vanished`). */
   state: string;
   /** from is the previous state, for `changed`. */
   from?: string;
+  /** local is the socket's local endpoint. */
   local: string;
+  /** remote is the socket's peer. */
   remote: string;
+  /** pid is the owning process, when known. */
   pid?: number;
+  /** command is the owning process's command name, when known. */
   command?: string;
 }
 
 /** LeakWarning is a CLOSE_WAIT leak still going on: the monitor's warning, kept while the port has CLOSE_WAIT sockets. */
 export interface LeakWarning {
+  /** port is the local port whose sockets stay in CLOSE_WAIT. */
   port: number;
+  /** count is how many sockets on it are in CLOSE_WAIT now. */
   count: number;
+  /** reason is why it is a leak: `growing` (the count keeps rising) or `lingering` (one stayed past warnAfter). */
   reason: CloseWaitWarning['reason'];
   /** since is when the oldest CLOSE_WAIT socket on the port was first seen (ms since the epoch). */
   since: number;
+  /** pid is the process that is not closing them, when known. */
   pid?: number;
+  /** command is that process's command name, when known. */
   command?: string;
 }
 
@@ -81,7 +103,14 @@ export interface StatesSnapshot extends StatesSample {
   /** warnAfter is how long a CLOSE_WAIT socket may stay before it is reported, in ms. */
   warnAfter: number;
   /** filter is what selects the sockets (as given to readTcpSockets). */
-  filter: { port?: number; pid?: number; states?: string[] };
+  filter: {
+    /** port selects sockets with this local or remote port. */
+    port?: number;
+    /** pid selects sockets owned by this process. */
+    pid?: number;
+    /** states selects sockets in these states. */
+    states?: string[];
+  };
   /** error is the last sampling error, if the last sample failed. */
   error?: string;
 }
@@ -102,9 +131,13 @@ export interface StatesSourceOptions {
 
 /** STATES_SOURCE_DEFAULTS are StatesSource's defaults. */
 export const STATES_SOURCE_DEFAULTS = Object.freeze({
+  /** interval: a sample a second while a page is open. */
   interval: 1000,
+  /** warnAfter: a CLOSE_WAIT socket 30 s old is a leak. */
   warnAfter: 30_000,
+  /** maxTimeline: the last 500 transitions are kept for new pages. */
   maxTimeline: 500,
+  /** maxSockets: at most 1,000 sockets listed per sample. */
   maxSockets: 1000,
 });
 
