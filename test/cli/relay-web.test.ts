@@ -18,7 +18,9 @@ function started(t: TestContext, argv: string[]): CliRun {
   return run;
 }
 
-test('--web prints the page URL; the page lists the relay and the lines stay as without it', async (t) => {
+test('--web prints the page URL; the page lists the relay and the lines stay as without it', {
+  timeout: 20_000,
+}, async (t) => {
   const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--web', '--name', 'echo']);
   const [, url] = (await run.waitFor(/^live page (http:\/\/127\.0\.0\.1:\d+\/)$/m)) as RegExpMatchArray;
@@ -37,7 +39,9 @@ test('--web prints the page URL; the page lists the relay and the lines stay as 
   }
 });
 
-test('--web with --json: a live event with the URL; with --api both serve the same proxies', async (t) => {
+test('--web with --json: a live event with the URL; with --api both serve the same proxies', {
+  timeout: 20_000,
+}, async (t) => {
   const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--api', '127.0.0.1:0', '--web', '--json']);
   const [line] = (await run.waitFor(/^\{"event":"live".*$/m)) as RegExpMatchArray;
@@ -53,7 +57,7 @@ test('--web with --json: a live event with the URL; with --api both serve the sa
   assert.deepEqual(Object.keys(proxies).sort(), ['127.0.0.1:0', 'second']);
 });
 
-test('--web beyond loopback: a token in the URL, needed on every request', async (t) => {
+test('--web beyond loopback: a token in the URL, needed on every request', { timeout: 20_000 }, async (t) => {
   const target = await echoBackend(t);
   const run = started(t, ['relay', '127.0.0.1:0', target, '--web=0.0.0.0:0']);
   const [, port, token] = (await run.waitFor(
@@ -69,7 +73,7 @@ test('--web beyond loopback: a token in the URL, needed on every request', async
   );
 });
 
-test('--web: bad combinations are exit 2 with the reason', async () => {
+test('--web: bad combinations are exit 2 with the reason', { timeout: 20_000 }, async () => {
   const alone = await cli(['relay', '--web']);
   assert.equal(alone.code, 2);
   assert.match(alone.stderr, /--web.*listen endpoint/);

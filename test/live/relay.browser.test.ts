@@ -141,7 +141,9 @@ function post(url: string, origin: string, body: string): Promise<number> {
   });
 }
 
-test('relay --web: a latency fault added from the page slows the relay, and removing it restores it', async (t) => {
+test('relay --web: a latency fault added from the page slows the relay, and removing it restores it', {
+  timeout: 60_000,
+}, async (t) => {
   const browser = await launch(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
@@ -163,7 +165,7 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
   await card.locator('select[name="stream"]').selectOption('downstream');
   await card.locator('input[name="attr-latency"]').fill('300');
   await card.locator('button.submit').click();
-  await card.locator('tr[data-fault="latency_downstream"]').waitFor();
+  await card.locator('li[data-fault="latency_downstream"]').waitFor();
   const slowed = await rtt(client);
   assert.ok(
     slowed - before >= 250,
@@ -176,16 +178,18 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
   await card.locator('.error', { hasText: 'toxic already exists: latency_downstream' }).waitFor();
 
   // Changed from the keyboard: Enter on Change, new value, Enter in the form submits it.
-  await card.locator('tr[data-fault="latency_downstream"] button.change').focus();
+  await card.locator('li[data-fault="latency_downstream"] button.change').focus();
   await page.keyboard.press('Enter');
   assert.equal(await card.locator('legend').textContent(), 'Change fault latency_downstream');
   await card.locator('input[name="attr-latency"]').fill('350');
   await card.locator('input[name="attr-latency"]').press('Enter');
-  await card.locator('tr[data-fault="latency_downstream"] td', { hasText: 'latency=350 ms' }).waitFor();
+  await card
+    .locator('li[data-fault="latency_downstream"] .fault-attrs', { hasText: 'latency 350 ms' })
+    .waitFor();
   assert.equal(await card.locator('.error').textContent(), '');
 
-  await card.locator('tr[data-fault="latency_downstream"] button.remove').click();
-  await card.locator('tr[data-fault]').first().waitFor({ state: 'detached' });
+  await card.locator('li[data-fault="latency_downstream"] button.remove').click();
+  await card.locator('li[data-fault]').first().waitFor({ state: 'detached' });
   const restored = await rtt(client);
   assert.ok(restored < 150, `round trip after the fault was removed: ${restored} ms`);
   // Chromium logs every 4xx answer to fetch; the one 409 asked for above is the only one allowed.
@@ -197,7 +201,9 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
   );
 });
 
-test("relay --web: a connection's traffic is shown as escaped text or hex, never as HTML", async (t) => {
+test("relay --web: a connection's traffic is shown as escaped text or hex, never as HTML", {
+  timeout: 60_000,
+}, async (t) => {
   const browser = await launch(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
@@ -244,7 +250,9 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
   assert.deepEqual(problems, []);
 });
 
-test("relay --web: another site cannot change faults through the page's API", async (t) => {
+test("relay --web: another site cannot change faults through the page's API", {
+  timeout: 60_000,
+}, async (t) => {
   const browser = await launch(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
@@ -277,12 +285,14 @@ test("relay --web: another site cannot change faults through the page's API", as
   await page.goto(relay.url);
   const card = page.locator(`article.proxy[data-proxy="${relay.name}"]`);
   await card.waitFor();
-  assert.equal(await card.locator('tr[data-fault]').count(), 0, 'no fault was added');
+  assert.equal(await card.locator('li[data-fault]').count(), 0, 'no fault was added');
   const list = await page.evaluate(() => fetch('api/proxies').then((r) => r.json()));
   assert.deepEqual((list as Record<string, { toxics: unknown[] }>)[relay.name]?.toxics, []);
 });
 
-test('relay --web beyond loopback: the page opened with its token streams and changes faults', async (t) => {
+test('relay --web beyond loopback: the page opened with its token streams and changes faults', {
+  timeout: 60_000,
+}, async (t) => {
   const browser = await launch(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t), '--web=0.0.0.0:0');
@@ -296,7 +306,7 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
   await card.locator('select[name="type"]').selectOption('bandwidth');
   await card.locator('input[name="attr-rate"]').fill('64');
   await card.locator('button.submit').click();
-  await card.locator('tr[data-fault="bandwidth_downstream"]').waitFor();
+  await card.locator('li[data-fault="bandwidth_downstream"]').waitFor();
   await dial(t, relay.address);
   await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'open' }).waitFor();
   // The 401 of the first visit is the one expected console error.

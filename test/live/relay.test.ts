@@ -119,7 +119,9 @@ async function roundTrip(s: net.Socket, data: Buffer | string): Promise<Buffer> 
 
 type Closed = { key: number; up: number; down: number; closed: { first: string; how: string } };
 
-test('a connection appears, its bytes each way are reported, and it closes with FIN', async (t) => {
+test('a connection appears, its bytes each way are reported, and it closes with FIN', {
+  timeout: 20_000,
+}, async (t) => {
   const { source, listen, next } = await setup(t);
   const s = await dial(t, listen);
   const opened = await next<ConnView>('opened');
@@ -151,7 +153,7 @@ test('a connection appears, its bytes each way are reported, and it closes with 
   assert.equal(source.snapshot().conns.find((c) => c.key === opened.key)?.closed?.how, 'fin');
 });
 
-test('a reset is reported as RST, from the client and from the target', async (t) => {
+test('a reset is reported as RST, from the client and from the target', { timeout: 20_000 }, async (t) => {
   const { listen, next, echo } = await setup(t);
   const a = await dial(t, listen);
   const first = await next<ConnView>('opened');
@@ -168,7 +170,7 @@ test('a reset is reported as RST, from the client and from the target', async (t
   assert.deepEqual([c2.closed.first, c2.closed.how], ['target', 'rst']);
 });
 
-test('byte counts are batched: many chunks make few events', async (t) => {
+test('byte counts are batched: many chunks make few events', { timeout: 20_000 }, async (t) => {
   const { listen, next, events } = await setup(t, { bytesInterval: 200 });
   const s = await dial(t, listen);
   const opened = await next<ConnView>('opened');
@@ -184,7 +186,9 @@ test('byte counts are batched: many chunks make few events', async (t) => {
   assert.ok(n <= Math.ceil(elapsed / 200) + 1, `${n} bytes events in ${elapsed} ms`);
 });
 
-test('the traffic view renders chunks as --dump does, escaped, and keeps only the latest bytes', async (t) => {
+test('the traffic view renders chunks as --dump does, escaped, and keeps only the latest bytes', {
+  timeout: 20_000,
+}, async (t) => {
   const { source, listen, next } = await setup(t, { maxTrafficBytes: 1024 });
   const s = await dial(t, listen);
   const opened = await next<ConnView>('opened');
@@ -214,7 +218,9 @@ test('the traffic view renders chunks as --dump does, escaped, and keeps only th
   assert.match(after.chunks.at(-1)?.body ?? '', /THE END$/);
 });
 
-test('closed connections are remembered up to maxClosed, and total traffic is capped', async (t) => {
+test('closed connections are remembered up to maxClosed, and total traffic is capped', {
+  timeout: 20_000,
+}, async (t) => {
   const { source, listen, next } = await setup(t, {
     maxClosed: 2,
     maxTrafficBytes: 1024,
@@ -243,7 +249,7 @@ test('closed connections are remembered up to maxClosed, and total traffic is ca
   assert.ok(size(newer) > 0);
 });
 
-test('faults changed through the hub are pushed as proxy events', async (t) => {
+test('faults changed through the hub are pushed as proxy events', { timeout: 20_000 }, async (t) => {
   const { hub, next } = await setup(t);
   hub.get('echo').toxics.add({ type: 'latency', attributes: { latency: 50 } });
   const p = await next<{ name: string; toxics: { name: string }[] }>('proxy', (d) => d.toxics.length === 1);
@@ -273,7 +279,9 @@ function request(
   });
 }
 
-test("the page's /api: the Toxiproxy API for browsers of the same origin, JSON only", async (t) => {
+test("the page's /api: the Toxiproxy API for browsers of the same origin, JSON only", {
+  timeout: 20_000,
+}, async (t) => {
   const { hub, listen } = await setup(t);
   const live = await serveRelayLive('127.0.0.1:0', hub);
   t.after(() => live.close());
@@ -323,7 +331,7 @@ test("the page's /api: the Toxiproxy API for browsers of the same origin, JSON o
   assert.equal(missing.status, 404);
 });
 
-test('a proxy removed ends the connections it had, and is reported gone', async (t) => {
+test('a proxy removed ends the connections it had, and is reported gone', { timeout: 20_000 }, async (t) => {
   const { hub, listen, next } = await setup(t);
   const s = await dial(t, listen);
   const opened = await next<ConnView>('opened');

@@ -93,7 +93,7 @@ export const RELAY_PAGE_SCRIPT = `
     var units = ATTRS[t.type] || {};
     return keys.map(function (k) {
       var u = units[k] ? ' ' + units[k].unit : '';
-      return k + '=' + t.attributes[k] + u;
+      return k + ' ' + t.attributes[k] + u;
     }).join(', ');
   }
 
@@ -253,17 +253,8 @@ export const RELAY_PAGE_SCRIPT = `
     card.route = el('p', 'route');
     root.appendChild(card.route);
     root.appendChild(el('h3', null, 'Faults'));
-    var wrap = el('div', 'table-wrap');
-    var table = el('table', 'faults');
-    var thead = el('thead');
-    var tr = el('tr');
-    ['name', 'type', 'stream', 'toxicity', 'attributes', ''].forEach(function (t) { tr.appendChild(el('th', null, t)); });
-    thead.appendChild(tr);
-    table.appendChild(thead);
-    card.faultsBody = el('tbody');
-    table.appendChild(card.faultsBody);
-    wrap.appendChild(table);
-    root.appendChild(wrap);
+    card.faultsList = el('ul', 'faults');
+    root.appendChild(card.faultsList);
     card.noFaults = el('p', 'empty', 'no faults');
     root.appendChild(card.noFaults);
     card.error = el('p', 'error');
@@ -276,16 +267,18 @@ export const RELAY_PAGE_SCRIPT = `
 
   function renderFaults(card, toxics) {
     card.faults = toxics;
-    card.faultsBody.textContent = '';
+    card.faultsList.textContent = '';
     toxics.forEach(function (t) {
-      var tr = el('tr');
-      tr.dataset.fault = t.name;
-      tr.appendChild(el('td', 'mono', t.name));
-      tr.appendChild(el('td', null, t.type));
-      tr.appendChild(el('td', null, t.stream));
-      tr.appendChild(el('td', 'num', String(t.toxicity)));
-      tr.appendChild(el('td', 'mono', attrText(t)));
-      var td = el('td', 'actions');
+      var li = el('li');
+      li.dataset.fault = t.name;
+      var main = el('div', 'fault-main');
+      main.appendChild(el('span', 'fault-name', t.name));
+      main.appendChild(el('span', 'fault-type', t.type));
+      main.appendChild(el('span', null, t.stream));
+      main.appendChild(el('span', null, 'toxicity ' + t.toxicity));
+      li.appendChild(main);
+      li.appendChild(el('div', 'fault-attrs', attrText(t) || 'no attributes'));
+      var actions = el('div', 'actions');
       var change = el('button', 'change', 'Change');
       change.type = 'button';
       change.setAttribute('aria-label', 'Change fault ' + t.name);
@@ -297,17 +290,17 @@ export const RELAY_PAGE_SCRIPT = `
         api('DELETE', '/proxies/' + seg(card.name) + '/toxics/' + seg(t.name)).then(function () {
           showError(card, '');
           if (card.form.dataset.editing === t.name) setFormMode(card, null);
-          // The row and its button are gone: keep the keyboard in the proxy's form.
+          // The fault and its buttons are gone: keep the keyboard in the proxy's form.
           card.inputs.type.focus();
         }, function (err) { showError(card, err.message); });
       });
-      td.appendChild(change);
-      td.appendChild(remove);
-      tr.appendChild(td);
-      card.faultsBody.appendChild(tr);
+      actions.appendChild(change);
+      actions.appendChild(remove);
+      li.appendChild(actions);
+      card.faultsList.appendChild(li);
     });
     card.noFaults.hidden = toxics.length > 0;
-    card.faultsBody.parentNode.hidden = toxics.length === 0;
+    card.faultsList.hidden = toxics.length === 0;
   }
 
   function setProxy(p) {

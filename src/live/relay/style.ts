@@ -44,10 +44,19 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 500; white-space: nowrap; }
-td.mono { font-family: ui-monospace, monospace; overflow-wrap: anywhere; }
+td.mono { font-family: ui-monospace, monospace; overflow-wrap: break-word; }
 td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.actions { white-space: nowrap; }
-td.actions button + button { margin-left: .35rem; }
+ul.faults { list-style: none; margin: 0; padding: 0; }
+ul.faults li {
+  display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: .15rem .75rem; align-items: center;
+  padding: .4rem 0; border-bottom: 1px solid var(--line); font-size: .85rem;
+}
+.fault-main { display: flex; flex-wrap: wrap; gap: .15rem .75rem; }
+.fault-name { font-family: ui-monospace, monospace; font-weight: 600; overflow-wrap: anywhere; }
+.fault-type { color: var(--up); }
+.fault-attrs { grid-column: 1; font-family: ui-monospace, monospace; color: var(--muted); overflow-wrap: anywhere; }
+ul.faults .actions { grid-column: 2; grid-row: 1 / span 2; white-space: nowrap; }
+.actions button + button { margin-left: .35rem; }
 tr[data-state="open"] td.state { color: var(--down); }
 tr[data-state="rst"] td.state, tr[data-state="error"] td.state { color: var(--error); }
 tr[data-state="fin"] td.state { color: var(--muted); }
