@@ -309,6 +309,13 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
   await card.locator('li[data-fault="bandwidth_downstream"]').waitFor();
   await dial(t, relay.address);
   await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'open' }).waitFor();
+  // Disabled from the page: the listener closes and the open connection is dropped by the relay.
+  await card.locator('button.toggle', { hasText: 'Disable' }).click();
+  await card.locator('.badge', { hasText: 'disabled' }).waitFor();
+  await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'relay closed first' }).waitFor();
+  await card.locator('button.toggle', { hasText: 'Enable' }).click();
+  await card.locator('.badge', { hasText: 'enabled' }).waitFor();
+  await dial(t, relay.address);
   // The 401 of the first visit is the one expected console error.
   assert.deepEqual(
     problems.filter((p) => !/401 \(Unauthorized\)$/.test(p)),
