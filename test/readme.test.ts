@@ -52,6 +52,8 @@ const SERVERS: Record<string, string> = {
     'netkit relay 127.0.0.1:0 127.0.0.1:8330 --fault latency=100ms --fault slicer=4,delay=5ms',
   'netkit relay --api 127.0.0.1:8474': 'netkit relay --api 127.0.0.1:0',
   'netkit states --port 8330 --watch': 'netkit states --port 8330 --watch',
+  'netkit states --port 8330 --web': 'netkit states --port 8330 --web',
+  'netkit relay :9000 127.0.0.1:8330 --web': 'netkit relay 127.0.0.1:0 127.0.0.1:8330 --web',
   'netkit tcp serve :8443 --echo --tls': 'netkit tcp serve 127.0.0.1:0 --echo --tls',
   'netkit http serve :8443 --cert site.pem --key site.key --client-ca team-ca.pem':
     'netkit http serve 127.0.0.1:0 --cert site.pem --key site.key --client-ca team-ca.pem',
@@ -66,7 +68,7 @@ const SERVERS: Record<string, string> = {
 
 /** What a server prints once it is ready: its address, and for some a code or a fingerprint. */
 const READY =
-  /^(?:listening|relaying|Toxiproxy-compatible API on|\{"event":"listening","address":")\s*(?:https?:\/\/|ws:\/\/)?(unix:\S+|[^\s"/]+)|Recv-Q/m;
+  /^(?:listening|relaying|live page|Toxiproxy-compatible API on|\{"event":"listening","address":")\s*(?:https?:\/\/|ws:\/\/)?(unix:\S+|[^\s"/]+)|Recv-Q/m;
 
 /** Servers whose Ctrl-C exit is not 0: a watch that is interrupted exits 130, as a client does. */
 const INTERRUPT_EXIT: Record<string, number> = { 'netkit states --port 8330 --watch': 130 };

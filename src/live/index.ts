@@ -9,6 +9,19 @@
 export { hostAllowed, isLoopbackHost, newToken, sameOrigin, tokenMatches } from './access.js';
 export { EventStream, eventFrame } from './events.js';
 export { type LivePage, type LivePageParts, liveCsp, renderLivePage } from './page.js';
+export {
+  type ClosedView,
+  type ConnView,
+  RELAY_LIVE_DEFAULTS,
+  type RelayLiveOptions,
+  type RelayLiveServeOptions,
+  RelayLiveSource,
+  type RelaySnapshot,
+  relayLiveApi,
+  renderRelayPage,
+  serveRelayLive,
+  type TrafficView,
+} from './relay/index.js';
 export { LIVE_DEFAULTS, type LiveOptions, type LiveServer, type LiveSource, serveLive } from './server.js';
 export {
   DIAGRAM_STATES,

@@ -65,7 +65,7 @@ async function serveStates(t: TestContext, port: number, args: string[] = []): P
   t.after(() => proc.kill());
   const [line] = await proc.waitFor(/^.*\n/);
   const ev = JSON.parse(line) as Listening;
-  assert.equal(ev.event, 'listening', line);
+  assert.equal(ev.event, 'live', line);
   return ev;
 }
 

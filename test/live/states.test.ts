@@ -259,7 +259,7 @@ test('netkit states --web prints the page URL, serves it, and stops cleanly on C
 
 test('netkit states --web beyond loopback puts a token in the URL, and requires it', async () => {
   const run = startCli(['states', '--web', '0.0.0.0:0', '--json']);
-  const [line] = await run.waitFor(/^\{"event":"listening".*\n/m);
+  const [line] = await run.waitFor(/^\{"event":"live".*\n/m);
   const ev = JSON.parse(line) as { url: string; address: string; token?: boolean };
   assert.equal(ev.token, true);
   const url = new URL(ev.url);

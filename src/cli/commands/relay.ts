@@ -1,4 +1,3 @@
-import { splitHostPort } from '../../addr/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { formatDuration } from '../../internal/duration.js';
 import { formatBytes } from '../../internal/text.js';
@@ -24,6 +23,7 @@ import type { CliContext } from '../program.js';
 import { parseListenAddress, parseSocketMode } from '../server-flags.js';
 import { ephemeralHosts, readClientCa, readPair, tlsFlagError } from '../server-tls.js';
 import { tlsFromFlags } from '../tls-flags.js';
+import { webAddress, webOption, webToken } from '../web-flag.js';
 import {
   addRendezvousFlags,
   checkRendezvousFlags,
@@ -150,12 +150,7 @@ export function relayCommand(ctx: CliContext): Command {
     )
     .addOption(bytesOption('--dump-max <bytes>', 'show at most this much of each chunk'))
     .option('--api <address>', 'serve a Toxiproxy-compatible REST API here (alone: a toxiproxy-server)')
-    .addOption(
-      new Option(
-        '--web [address]',
-        'serve a live page of the proxies, their connections, traffic and faults (default 127.0.0.1:0; beyond loopback a token is added to the URL)',
-      ).argParser(wrap(parseListenAddress)),
-    )
+    .addOption(webOption('the proxies, their connections, traffic and faults'))
     .option('--name <name>', "the relay's name in events and in the API (default: the listen endpoint)")
     .addOption(
       intOption(
@@ -266,7 +261,7 @@ async function runRelay(
 ): Promise<number> {
   const out = new Output(ctx.io, Boolean(flags.json));
   const lib = await import('../../relay/index.js');
-  const web = flags.web === undefined ? undefined : flags.web === true ? '127.0.0.1:0' : flags.web;
+  const web = webAddress(flags.web);
   if (web !== undefined && listen === undefined && flags.api === undefined) {
     throw new InvalidArgumentError(
       '--web',
@@ -371,16 +366,9 @@ async function runRelay(
       );
     }
     if (hub !== undefined && web !== undefined) {
-      const live = await import('../../live/relay/index.js');
-      const { isLoopbackHost, newToken } = await import('../../live/access.js');
+      const live = await import('../../live/index.js');
       // Beyond loopback the page can change faults for whoever reaches it: a token guards it.
-      let host = '';
-      try {
-        host = splitHostPort(web).host;
-      } catch {
-        // Not HOST:PORT: serveRelayLive says what is wrong with it.
-      }
-      const token = isLoopbackHost(host) ? undefined : newToken();
+      const token = webToken(web);
       const page = await live.serveRelayLive(web, hub, token !== undefined ? { token } : {});
       closers.push(() => page.close());
       log.event('live', { address: page.address, url: page.url }, `live page ${page.url}`);

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { splitHostPort } from '../../addr/split.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseDuration } from '../../internal/duration.js';
-import { isLoopbackHost, newToken, serveStatesLive } from '../../live/index.js';
+import { serveStatesLive } from '../../live/index.js';
 import { explainStates, renderStateDiagram } from '../../tcpstate/diagram.js';
 import {
   CloseWaitMonitor,
@@ -18,6 +17,7 @@ import { EXIT, stoppedExit } from '../exit-codes.js';
 import { collect, durationOption, intOption, jsonOption, wrap } from '../options.js';
 import { Output } from '../output.js';
 import type { CliContext } from '../program.js';
+import { WEB_DEFAULT, webAddress, webOption, webToken } from '../web-flag.js';
 import { owner, parseStateName, printChange, printTable } from './states-format.js';
 
 /**
@@ -25,9 +25,6 @@ import { owner, parseStateName, printChange, printTable } from './states-format.
  * /proc/net/tcp and every process's fd table, so shorter ones only burn CPU.
  */
 const WATCH_MIN_MS = 100;
-
-/** WEB_DEFAULT is where --web serves without an address: loopback, a free port. */
-const WEB_DEFAULT = '127.0.0.1:0';
 
 interface StatesFlags {
   port?: number;
@@ -71,12 +68,7 @@ export function statesCommand(ctx: CliContext): Command {
       ),
     )
     .option('--explain', 'print the TCP state diagram with the states of the selected sockets marked')
-    .addOption(
-      new Option(
-        '--web [address]',
-        `serve a live page (state diagram with counts, sockets, timeline) on address (default ${WEB_DEFAULT}; a bare port means 127.0.0.1:port; beyond loopback the URL gets a token)`,
-      ).argParser(wrap(parseWebAddress)),
-    )
+    .addOption(webOption('the TCP table (state diagram with counts, sockets, timeline)'))
     .addOption(
       new Option(
         '--interval <duration>',
@@ -110,14 +102,6 @@ Examples:
     .action(async (flags: StatesFlags) => {
       ctx.exitCode = await runStates(ctx, flags);
     });
-}
-
-/** parseWebAddress reads --web's address: a bare port is a loopback port, anything else goes to listen() as typed. */
-function parseWebAddress(text: string): string {
-  if (!/^\d+$/.test(text)) return text;
-  if (Number(text) > 65535)
-    throw new Error(`port ${text} is out of range: give 0 to 65535 (0 picks a free port)`);
-  return `127.0.0.1:${text}`;
 }
 
 /** checkFlags refuses flags that mean nothing together, naming both. */
@@ -185,10 +169,9 @@ async function runStates(ctx: CliContext, flags: StatesFlags): Promise<number> {
  * page; after that it is read only while a page is open.
  */
 async function runWeb(ctx: CliContext, out: Output, flags: StatesFlags, read: ReadOptions): Promise<number> {
-  const address = flags.web === true || flags.web === undefined ? WEB_DEFAULT : flags.web;
-  const { host } = splitHostPort(address);
+  const address = webAddress(flags.web) ?? WEB_DEFAULT;
   // The page shows every process's sockets and command names: beyond this machine it needs the token.
-  const token = isLoopbackHost(host) ? undefined : newToken();
+  const token = webToken(address);
   await readTcpSockets(read);
   const signal = ctx.io.signal;
   const server = await serveStatesLive(address, {
@@ -198,7 +181,7 @@ async function runWeb(ctx: CliContext, out: Output, flags: StatesFlags, read: Re
     ...(token ? { token } : {}),
   });
   out.event(
-    'listening',
+    'live',
     { address: server.address, url: server.url, ...(token ? { token: true } : {}), pid: process.pid },
     `live page ${server.url}`,
   );

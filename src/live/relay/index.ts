@@ -44,28 +44,10 @@ export async function serveRelayLive(
     ...(maxClosed !== undefined ? { maxClosed } : {}),
     ...(bytesInterval !== undefined ? { bytesInterval } : {}),
   });
-  let server: LiveServer;
-  try {
-    server = await serveLive(address, {
-      ...live,
-      page: renderRelayPage(),
-      source,
-      api: relayLiveApi(hub, source),
-    });
-  } catch (err) {
-    source.close();
-    throw err;
-  }
-  return {
-    address: server.address,
-    url: server.url,
-    get streams() {
-      return server.streams;
-    },
-    http: server.http,
-    close: async () => {
-      source.close();
-      await server.close();
-    },
-  };
+  return serveLive(address, {
+    ...live,
+    page: renderRelayPage(),
+    source,
+    api: relayLiveApi(hub, source),
+  });
 }

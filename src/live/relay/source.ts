@@ -31,10 +31,15 @@ export interface RelayLiveOptions {
 
 /** RELAY_LIVE_DEFAULTS are RelayLiveSource's defaults. */
 export const RELAY_LIVE_DEFAULTS = Object.freeze({
+  /** maxTrafficBytes: the last 64 KiB of each connection's traffic are kept. */
   maxTrafficBytes: 64 * 1024,
+  /** maxTrafficChunks: at most 1,024 chunks of each connection are kept. */
   maxTrafficChunks: 1024,
+  /** maxTotalTrafficBytes: 16 MiB of traffic kept in all. */
   maxTotalTrafficBytes: 16 * 1024 * 1024,
+  /** maxClosed: the last 200 closed connections are remembered. */
   maxClosed: 200,
+  /** bytesInterval: byte counts go to the page every 250 ms. */
   bytesInterval: 250,
 });
 
@@ -54,13 +59,17 @@ export interface ClosedView {
 export interface ConnView {
   /** key identifies the connection on this page, across proxies. */
   key: number;
-  /** proxy is the proxy's name; id its number there. */
+  /** proxy is the proxy's name. */
   proxy: string;
+  /** id is the connection's number on its proxy, as the relay's log lines show it. */
   id: number;
+  /** client is the peer that connected to the proxy. */
   client: string;
+  /** target is where the proxy connected it. */
   target: string;
-  /** up is the bytes from the client, down those from the target. */
+  /** up is the bytes from the client. */
   up: number;
+  /** down is the bytes from the target. */
   down: number;
   /** age is how long ago it opened, in ms, when the view was made. */
   age: number;
@@ -70,14 +79,19 @@ export interface ConnView {
 
 /** RelaySnapshot is the whole state: every proxy and the connections remembered. */
 export interface RelaySnapshot {
+  /** proxies are the hub's proxies as the Toxiproxy API shows them, faults included. */
   proxies: ProxyJson[];
+  /** conns are the open connections and the closed ones remembered. */
   conns: ConnView[];
+  /** maxClosed is how many closed connections are remembered. */
   maxClosed: number;
 }
 
 /** TrafficView is a connection's kept chunks after a point, rendered as `--dump` shows them. */
 export interface TrafficView {
+  /** key is the connection's key (ConnView.key). */
   key: number;
+  /** mode is how the chunks are shown: `text` (escaped) or `hex`, as `--dump`. */
   mode: DumpMode;
   /** first is the oldest chunk still kept (older ones were dropped); the page drops those before it too. */
   first: number;
@@ -87,7 +101,19 @@ export interface TrafficView {
   gap: boolean;
   /** closed is true once the connection ended: no more chunks will come. */
   closed: boolean;
-  chunks: { seq: number; stream: Stream; length: number; head: string; body: string }[];
+  /** chunks are the kept chunks after `after`, oldest first. */
+  chunks: {
+    /** seq is the chunk's number on its connection. */
+    seq: number;
+    /** stream is its direction: `upstream` (from the client) or `downstream`. */
+    stream: Stream;
+    /** length is its size in bytes. */
+    length: number;
+    /** head is the `--dump` header line of the chunk. */
+    head: string;
+    /** body is the chunk as `--dump` shows it, escaped text or hex. */
+    body: string;
+  }[];
 }
 
 /**
