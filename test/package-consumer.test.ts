@@ -109,6 +109,14 @@ $.CLOSE.NORMALLY;`,
 // @ts-expect-error not a state name
 const bad: $.TcpStateName = 'OPEN';`,
   },
+  './live': {
+    expr: `$.isLoopbackHost('127.0.0.1') && !$.isLoopbackHost('0.0.0.0')`,
+    want: true,
+    typed: `const page: $.LivePage = $.renderLivePage({ title: 't', style: '', script: '', body: '' });
+const csp: string = page.csp;
+// @ts-expect-error a page needs its body
+$.renderLivePage({ title: 't', style: '', script: '' });`,
+  },
   './pool': {
     expr: `typeof $.createTcpPool`,
     want: 'function',

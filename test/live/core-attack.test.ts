@@ -6,14 +6,12 @@
  * that throws, a start that fails. Each test here failed before its fix.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { chromium } from 'playwright-core';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { type LiveOptions, type LiveServer, renderLivePage, serveLive } from '../../src/live/index.js';
-import { requireTool } from '../helpers/tools.js';
+import { launchChromium } from '../helpers/browser.js';
 
 const page = renderLivePage({ title: 'attack', style: 'b {}', script: "'use strict';", body: '' });
 
@@ -261,7 +259,8 @@ describe('serveLive under attack', () => {
   });
 
   it('holds no stream for a page on another site in Chromium, and one for the page itself', async (t) => {
-    if (!(await requireTool(t, 'chromium', 'chromium'))) return;
+    const browser = await launchChromium(t);
+    if (!browser) return;
     const own = renderLivePage({
       title: 'own',
       style: 'b {}',
@@ -287,10 +286,6 @@ new EventSource('${target}');
     });
     await new Promise<void>((r) => hostile.listen(0, 'localhost', r));
     t.after(() => hostile.close());
-    const executablePath = execFileSync('sh', ['-c', 'command -v chromium']).toString().trim();
-    // --no-sandbox: the suite may run as root, where Chromium's sandbox refuses to start.
-    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-    t.after(() => browser.close());
     const evil = await browser.newPage();
     await evil.goto(`http://localhost:${(hostile.address() as net.AddressInfo).port}/`);
     await until(() => asked >= 6, `the hostile page's requests (${asked})`, 10_000);

@@ -6,7 +6,6 @@
  * the page's API. Uses the system Chromium; no browser is downloaded.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -14,21 +13,11 @@ import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit } from '../helpers/cli.js';
-import { ROOT, requireTool } from '../helpers/tools.js';
+import { ROOT } from '../helpers/tools.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-output', 'live', 'relay.png');
-
-/** launch starts headless Chromium from PATH, or skips the test when it is missing. */
-async function launch(t: TestContext): Promise<Browser | undefined> {
-  if (!(await requireTool(t, 'chromium', 'chromium'))) return undefined;
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium']).toString().trim();
-  // --no-sandbox: the suite may run as root, where Chromium's sandbox refuses to start.
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  return browser;
-}
 
 /** echoServer is a node:net server that echoes every byte. */
 async function echoServer(t: TestContext): Promise<string> {
@@ -68,25 +57,6 @@ async function startRelay(t: TestContext, target: string, web = '--web'): Promis
   const live = lines.find((l) => l.event === 'live');
   assert.ok(listening && live);
   return { name: listening.name as string, address: listening.address as string, url: live.url as string };
-}
-
-/** openPage opens a tab that records console errors, page errors and CSP violations. */
-async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  // Init scripts are injected by the browser itself, so the page's CSP does not block this one.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
-    console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI);
-  });`);
-  return { page, problems };
 }
 
 /** dial connects a test client to the relay. */
@@ -144,11 +114,11 @@ function post(url: string, origin: string, body: string): Promise<number> {
 test('relay --web: a latency fault added from the page slows the relay, and removing it restores it', {
   timeout: 60_000,
 }, async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
   assert.match(relay.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser);
   const res = await page.goto(relay.url);
   assert.equal(res?.status(), 200);
   assert.match(res.headers()['content-security-policy'] ?? '', /^default-src 'none'; script-src 'sha256-/);
@@ -204,10 +174,10 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
 test("relay --web: a connection's traffic is shown as escaped text or hex, never as HTML", {
   timeout: 60_000,
 }, async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser);
   await page.goto(relay.url);
   await page.waitForSelector('#status[data-state="open"]');
 
@@ -253,7 +223,7 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
 test("relay --web: another site cannot change faults through the page's API", {
   timeout: 60_000,
 }, async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t));
   const toxics = `${relay.url}api/proxies/${encodeURIComponent(relay.name)}/toxics`;
@@ -281,7 +251,7 @@ test("relay --web: another site cannot change faults through the page's API", {
   );
   assert.equal(sent, 'sent', 'the request reached the server');
 
-  const { page } = await openPage(browser);
+  const { page } = await openWatchedPage(browser);
   await page.goto(relay.url);
   const card = page.locator(`article.proxy[data-proxy="${relay.name}"]`);
   await card.waitFor();
@@ -293,12 +263,12 @@ test("relay --web: another site cannot change faults through the page's API", {
 test('relay --web beyond loopback: the page opened with its token streams and changes faults', {
   timeout: 60_000,
 }, async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const relay = await startRelay(t, await echoServer(t), '--web=0.0.0.0:0');
   const m = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]+)$/.exec(relay.url);
   assert.ok(m, relay.url);
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser);
   assert.equal((await page.goto(`http://127.0.0.1:${m[1]}/`))?.status(), 401);
   await page.goto(`http://127.0.0.1:${m[1]}/?token=${m[2]}`);
   await page.waitForSelector('#status[data-state="open"]');

@@ -6,16 +6,16 @@
  * system Chromium; no browser is downloaded.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { STATE_HELP } from '../../src/tcpstate/index.js';
+import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit, spawnProc } from '../helpers/cli.js';
-import { ROOT, requireTool } from '../helpers/tools.js';
+import { ROOT } from '../helpers/tools.js';
 
 // Functions passed to page.evaluate run in the page; the test's types have no DOM, so what they use is declared here.
 interface PageElement {
@@ -40,16 +40,6 @@ interface Listening {
   url: string;
 }
 
-/** launch starts headless Chromium from PATH, or skips the test when it is missing. */
-async function launch(t: TestContext): Promise<Browser | undefined> {
-  if (!(await requireTool(t, 'chromium', 'chromium'))) return undefined;
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium']).toString().trim();
-  // --no-sandbox: the suite may run as root, where Chromium's sandbox refuses to start.
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  return browser;
-}
-
 /** serveStates starts `netkit states --web --port P --json ...` and returns its listening event. */
 async function serveStates(t: TestContext, port: number, args: string[] = []): Promise<Listening> {
   const proc = spawnNetkit([
@@ -67,29 +57,6 @@ async function serveStates(t: TestContext, port: number, args: string[] = []): P
   const ev = JSON.parse(line) as Listening;
   assert.equal(ev.event, 'live', line);
   return ev;
-}
-
-/** openPage opens a tab that records console errors, page errors and CSP violations. */
-async function openPage(
-  browser: Browser,
-  width = 1280,
-  height = 900,
-): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width, height } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  // Init scripts are injected by the browser itself, so the page's CSP does not block this one.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
-    console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI);
-  });`);
-  return { page, problems };
 }
 
 function connect(t: TestContext, port: number): Promise<net.Socket> {
@@ -115,7 +82,7 @@ async function count(page: Page, state: string): Promise<number> {
 }
 
 test('states --web: three connections appear ESTABLISHED with their peer ports, then move on without a reload', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   // The server closes its side as soon as the client does: the clients end in TIME_WAIT.
   const server = net.createServer({ allowHalfOpen: true }, (s) => {
@@ -126,7 +93,7 @@ test('states --web: three connections appear ESTABLISHED with their peer ports, 
   t.after(() => server.close());
   const port = (server.address() as net.AddressInfo).port;
   const live = await serveStates(t, port);
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser);
 
   const res = await page.goto(live.url);
   assert.equal(res?.status(), 200);
@@ -213,7 +180,7 @@ test('states --web: three connections appear ESTABLISHED with their peer ports, 
 });
 
 test('states --web: a CLOSE_WAIT leak is shown on the state, the socket and its owner, whose name stays text', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   // A server process that names itself with markup, accepts, and never closes what its peers closed.
   const leak = spawnProc(process.execPath, [
@@ -228,7 +195,7 @@ test('states --web: a CLOSE_WAIT leak is shown on the state, the socket and its 
   const pid = leak.child.pid as number;
   const live = await serveStates(t, port, ['--warn-after', '300ms']);
   // A phone-sized screen: the page must still be usable there.
-  const { page, problems } = await openPage(browser, 390, 844);
+  const { page, problems } = await openWatchedPage(browser, { width: 390, height: 844 });
   await page.goto(live.url);
   await page.waitForFunction(() => document.querySelector('#status')?.getAttribute('data-state') === 'live');
 
@@ -270,7 +237,7 @@ test('states --web: a CLOSE_WAIT leak is shown on the state, the socket and its 
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
 
   mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-  const { page: wide, problems: wideProblems } = await openPage(browser);
+  const { page: wide, problems: wideProblems } = await openWatchedPage(browser);
   await wide.goto(live.url);
   await wide.locator('#warnings .warning').first().waitFor();
   await wide.click('#diagram .state[data-state="CLOSE_WAIT"]');

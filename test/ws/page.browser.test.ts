@@ -5,17 +5,17 @@
  * given in `?url=`. Uses the system Chromium; no browser is downloaded.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { PAGE_CSP, renderPage } from '../../src/ws/page.js';
+import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit } from '../helpers/cli.js';
-import { ROOT, requireTool } from '../helpers/tools.js';
+import { ROOT } from '../helpers/tools.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-output', 'ws', 'page.png');
 
@@ -23,16 +23,6 @@ interface Listening {
   event: string;
   address: string;
   url: string;
-}
-
-/** launch starts headless Chromium from PATH, or skips the test when it is missing. */
-async function launch(t: TestContext): Promise<Browser | undefined> {
-  if (!(await requireTool(t, 'chromium', 'chromium'))) return undefined;
-  const executablePath = execFileSync('sh', ['-c', 'command -v chromium']).toString().trim();
-  // --no-sandbox: the suite may run as root, where Chromium's sandbox refuses to start.
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
-  t.after(() => browser.close());
-  return browser;
 }
 
 /** serve starts `netkit ws serve 127.0.0.1:0 ... --json` and returns its listening event. */
@@ -43,25 +33,6 @@ async function serve(t: TestContext, args: string[]): Promise<Listening> {
   const ev = JSON.parse(line) as Listening;
   assert.equal(ev.event, 'listening');
   return ev;
-}
-
-/** openPage opens a tab that records console errors, page errors and CSP violations. */
-async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 900, height: 640 } });
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  // Init scripts are injected by the browser itself, so the page's CSP does not block this one.
-  await page.addInitScript(`document.addEventListener('securitypolicyviolation', (e) => {
-    console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI);
-  });`);
-  return { page, problems };
 }
 
 /** entry waits for the log entry in direction `dir` whose text is exactly `text`. */
@@ -82,10 +53,10 @@ async function nodeClient(t: TestContext, url: string): Promise<WebSocket> {
 }
 
 test('the page from ws serve --page chats with the server and shows other clients as text', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const server = await serve(t, ['--page', '--mode', 'broadcast']);
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser, { width: 900, height: 640 });
 
   const res = await page.goto(`http://${server.address}/`);
   assert.equal(res?.status(), 200);
@@ -133,11 +104,11 @@ test('the page from ws serve --page chats with the server and shows other client
 });
 
 test('the page connects to the server given in ?url=, not only its own', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const pageServer = await serve(t, ['--page', '--mode', 'broadcast', '-q']);
   const echo = await serve(t, ['--mode', 'echo', '-q']);
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser, { width: 900, height: 640 });
 
   await page.goto(`http://${pageServer.address}/?url=${encodeURIComponent(echo.url)}`);
   assert.equal(await page.inputValue('#url'), echo.url);
@@ -151,7 +122,7 @@ test('the page connects to the server given in ?url=, not only its own', async (
 });
 
 test('a refused connection shows an error and the close code', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const pageServer = await serve(t, ['--page', '-q']);
   // A port that was just free: nothing listens there any more.
@@ -159,7 +130,7 @@ test('a refused connection shows an error and the close code', async (t) => {
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((r) => probe.close(r));
-  const { page } = await openPage(browser);
+  const { page } = await openWatchedPage(browser, { width: 900, height: 640 });
 
   const dead = `ws://127.0.0.1:${port}/echo`;
   await page.goto(`http://${pageServer.address}/?url=${encodeURIComponent(dead)}`);
@@ -171,10 +142,10 @@ test('a refused connection shows an error and the close code', async (t) => {
 });
 
 test('a hostile default path neither runs script nor breaks the page under its CSP', async (t) => {
-  const browser = await launch(t);
+  const browser = await launchChromium(t);
   if (!browser) return;
   const evil = '/x</script><script>alert(1)</script>"><img src=x onerror=alert(2)>';
-  const { page, problems } = await openPage(browser);
+  const { page, problems } = await openWatchedPage(browser, { width: 900, height: 640 });
   // Served from an intercepted origin: the request never reaches the network.
   await page.route('http://page.test/**', (route) =>
     route.fulfill({
