@@ -15,27 +15,10 @@ import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit } from '../helpers/cli.js';
+import { echoServer } from '../helpers/net.js';
 import { ROOT } from '../helpers/tools.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-output', 'live', 'relay.png');
-
-/** echoServer is a node:net server that echoes every byte. */
-async function echoServer(t: TestContext): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-}
 
 interface Relay {
   name: string;
@@ -116,7 +99,7 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, await echoServer(t));
+  const relay = await startRelay(t, (await echoServer(t)).address);
   assert.match(relay.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const { page, problems } = await openWatchedPage(browser);
   const res = await page.goto(relay.url);
@@ -176,7 +159,7 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, await echoServer(t));
+  const relay = await startRelay(t, (await echoServer(t)).address);
   const { page, problems } = await openWatchedPage(browser);
   await page.goto(relay.url);
   await page.waitForSelector('#status[data-state="open"]');
@@ -225,7 +208,7 @@ test("relay --web: another site cannot change faults through the page's API", {
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, await echoServer(t));
+  const relay = await startRelay(t, (await echoServer(t)).address);
   const toxics = `${relay.url}api/proxies/${encodeURIComponent(relay.name)}/toxics`;
   const body = JSON.stringify({ type: 'latency', attributes: { latency: 1000 } });
 
@@ -265,7 +248,7 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, await echoServer(t), '--web=0.0.0.0:0');
+  const relay = await startRelay(t, (await echoServer(t)).address, '--web=0.0.0.0:0');
   const m = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]+)$/.exec(relay.url);
   assert.ok(m, relay.url);
   const { page, problems } = await openWatchedPage(browser);

@@ -14,35 +14,13 @@ import { test } from 'node:test';
 import { serveRelayLive } from '../../src/live/relay/index.js';
 import { type ConnView, RelayLiveSource } from '../../src/live/relay/source.js';
 import { RelayHub } from '../../src/relay/hub.js';
-
-interface Echo {
-  address: string;
-  sockets: Set<net.Socket>;
-}
-
-/** echoServer echoes every byte and ends when its client ends. */
-async function echoServer(t: TestContext): Promise<Echo> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.pipe(s);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, sockets };
-}
+import { type EchoServer, echoServer } from '../helpers/net.js';
 
 interface Setup {
   hub: RelayHub;
   source: RelayLiveSource;
   listen: string;
-  echo: Echo;
+  echo: EchoServer;
   events: { event: string; data: unknown }[];
   /** next resolves with the first event (already seen or to come) named `event` that `match` accepts. */
   next: <T>(event: string, match?: (d: T) => boolean) => Promise<T>;
