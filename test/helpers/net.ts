@@ -91,29 +91,3 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     }
   }
 }
-
-/** EchoServer is a plain node:net echo server: its address and the sockets it has open. */
-export interface EchoServer {
-  address: string;
-  sockets: Set<net.Socket>;
-}
-
-/** echoServer starts a node:net server on loopback that echoes every byte (and ends when its client ends), stopped after the test. */
-export async function echoServer(t: TestContext): Promise<EchoServer> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.pipe(s);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  t.after(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, sockets };
-}

@@ -101,3 +101,12 @@ export async function startRelay(t: TestContext, o: RelayOptions): Promise<Relay
   t.after(() => r.destroy());
   return r;
 }
+
+/** connected opens a client connection to `address`, destroyed after the test, and resolves once it is connected. */
+export async function connected(t: TestContext, address: string): Promise<net.Socket> {
+  const s = net.connect(hostPort(address));
+  s.on('error', () => {});
+  t.after(() => s.destroy());
+  await once(s, 'connect');
+  return s;
+}

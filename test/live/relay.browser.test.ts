@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit } from '../helpers/cli.js';
-import { echoServer } from '../helpers/net.js';
+import { connected, echoBackend } from '../helpers/relay.js';
 import { ROOT } from '../helpers/tools.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-output', 'live', 'relay.png');
@@ -40,16 +40,6 @@ async function startRelay(t: TestContext, target: string, web = '--web'): Promis
   const live = lines.find((l) => l.event === 'live');
   assert.ok(listening && live);
   return { name: listening.name as string, address: listening.address as string, url: live.url as string };
-}
-
-/** dial connects a test client to the relay. */
-async function dial(t: TestContext, address: string): Promise<net.Socket> {
-  const i = address.lastIndexOf(':');
-  const s = net.connect(Number(address.slice(i + 1)), address.slice(0, i));
-  s.on('error', () => {});
-  t.after(() => s.destroy());
-  await once(s, 'connect');
-  return s;
 }
 
 /** roundTrip sends `data` and resolves with the milliseconds until it all came back. */
@@ -99,7 +89,7 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, (await echoServer(t)).address);
+  const relay = await startRelay(t, await echoBackend(t));
   assert.match(relay.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   const { page, problems } = await openWatchedPage(browser);
   const res = await page.goto(relay.url);
@@ -110,7 +100,7 @@ test('relay --web: a latency fault added from the page slows the relay, and remo
   await card.waitFor();
   assert.match((await card.locator('.route').textContent()) ?? '', new RegExp(`^${relay.address} → `));
 
-  const client = await dial(t, relay.address);
+  const client = await connected(t, relay.address);
   const before = await rtt(client);
   assert.ok(before < 150, `round trip before any fault: ${before} ms`);
 
@@ -159,12 +149,12 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, (await echoServer(t)).address);
+  const relay = await startRelay(t, await echoBackend(t));
   const { page, problems } = await openWatchedPage(browser);
   await page.goto(relay.url);
   await page.waitForSelector('#status[data-state="open"]');
 
-  const client = await dial(t, relay.address);
+  const client = await connected(t, relay.address);
   await roundTrip(client, Buffer.from('<b>hi</b>\u0001', 'latin1'));
   const row = page.locator('#conns-body tr').first();
   await row.locator('td[data-col="down"]', { hasText: '10 B' }).waitFor();
@@ -208,7 +198,7 @@ test("relay --web: another site cannot change faults through the page's API", {
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, (await echoServer(t)).address);
+  const relay = await startRelay(t, await echoBackend(t));
   const toxics = `${relay.url}api/proxies/${encodeURIComponent(relay.name)}/toxics`;
   const body = JSON.stringify({ type: 'latency', attributes: { latency: 1000 } });
 
@@ -248,7 +238,7 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
 }, async (t) => {
   const browser = await launchChromium(t);
   if (!browser) return;
-  const relay = await startRelay(t, (await echoServer(t)).address, '--web=0.0.0.0:0');
+  const relay = await startRelay(t, await echoBackend(t), '--web=0.0.0.0:0');
   const m = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]+)$/.exec(relay.url);
   assert.ok(m, relay.url);
   const { page, problems } = await openWatchedPage(browser);
@@ -260,7 +250,7 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
   await card.locator('input[name="attr-rate"]').fill('64');
   await card.locator('button.submit').click();
   await card.locator('li[data-fault="bandwidth_downstream"]').waitFor();
-  await dial(t, relay.address);
+  await connected(t, relay.address);
   await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'open' }).waitFor();
   // Disabled from the page: the listener closes and the open connection is dropped by the relay.
   await card.locator('button.toggle', { hasText: 'Disable' }).click();
@@ -268,7 +258,7 @@ test('relay --web beyond loopback: the page opened with its token streams and ch
   await page.locator('#conns-body tr td[data-col="state"]', { hasText: 'relay closed first' }).waitFor();
   await card.locator('button.toggle', { hasText: 'Enable' }).click();
   await card.locator('.badge', { hasText: 'enabled' }).waitFor();
-  await dial(t, relay.address);
+  await connected(t, relay.address);
   // The 401 of the first visit is the one expected console error.
   assert.deepEqual(
     problems.filter((p) => !/401 \(Unauthorized\)$/.test(p)),

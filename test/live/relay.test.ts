@@ -6,21 +6,20 @@
  * requests from the page's own origin.
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { serveRelayLive } from '../../src/live/relay/index.js';
 import { type ConnView, RelayLiveSource } from '../../src/live/relay/source.js';
 import { RelayHub } from '../../src/relay/hub.js';
-import { type EchoServer, echoServer } from '../helpers/net.js';
+import { backend, connected } from '../helpers/relay.js';
 
 interface Setup {
   hub: RelayHub;
   source: RelayLiveSource;
   listen: string;
-  echo: EchoServer;
+  echo: { address: string; sockets: Set<net.Socket> };
   events: { event: string; data: unknown }[];
   /** next resolves with the first event (already seen or to come) named `event` that `match` accepts. */
   next: <T>(event: string, match?: (d: T) => boolean) => Promise<T>;
@@ -30,7 +29,15 @@ async function setup(
   t: TestContext,
   options: ConstructorParameters<typeof RelayLiveSource>[1] = {},
 ): Promise<Setup> {
-  const echo = await echoServer(t);
+  const sockets = new Set<net.Socket>();
+  const echo = {
+    ...(await backend(t, (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.pipe(s);
+    })),
+    sockets,
+  };
   const hub = new RelayHub({ shutdownTimeout: 0 });
   t.after(() => hub.close());
   const source = new RelayLiveSource(hub, { bytesInterval: 20, ...options });
@@ -61,19 +68,6 @@ async function setup(
   return { hub, source, listen: relay.address, echo, events, next };
 }
 
-/** dial connects to the relay and resolves once connected. */
-async function dial(t: TestContext, address: string): Promise<net.Socket> {
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(':')),
-    Number(address.slice(address.lastIndexOf(':') + 1)),
-  ];
-  const s = net.connect(port, host);
-  s.on('error', () => {});
-  t.after(() => s.destroy());
-  await once(s, 'connect');
-  return s;
-}
-
 /** roundTrip writes `data` and resolves once as many bytes came back. */
 async function roundTrip(s: net.Socket, data: Buffer | string): Promise<Buffer> {
   const want = Buffer.byteLength(data);
@@ -101,7 +95,7 @@ test('a connection appears, its bytes each way are reported, and it closes with 
   timeout: 20_000,
 }, async (t) => {
   const { source, listen, next } = await setup(t);
-  const s = await dial(t, listen);
+  const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
   assert.equal(opened.proxy, 'echo');
   assert.equal(opened.client, `127.0.0.1:${s.localPort}`);
@@ -133,14 +127,14 @@ test('a connection appears, its bytes each way are reported, and it closes with 
 
 test('a reset is reported as RST, from the client and from the target', { timeout: 20_000 }, async (t) => {
   const { listen, next, echo } = await setup(t);
-  const a = await dial(t, listen);
+  const a = await connected(t, listen);
   const first = await next<ConnView>('opened');
   await roundTrip(a, 'x');
   a.resetAndDestroy();
   const c1 = await next<Closed>('closed', (d) => d.key === first.key);
   assert.deepEqual([c1.closed.first, c1.closed.how], ['client', 'rst']);
 
-  const b = await dial(t, listen);
+  const b = await connected(t, listen);
   const second = await next<ConnView>('opened', (d) => d.key !== first.key);
   await roundTrip(b, 'y');
   for (const s of echo.sockets) s.resetAndDestroy();
@@ -150,7 +144,7 @@ test('a reset is reported as RST, from the client and from the target', { timeou
 
 test('byte counts are batched: many chunks make few events', { timeout: 20_000 }, async (t) => {
   const { listen, next, events } = await setup(t, { bytesInterval: 200 });
-  const s = await dial(t, listen);
+  const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
   const started = Date.now();
   for (let i = 0; i < 50; i++) await roundTrip(s, `chunk ${i}\n`);
@@ -168,7 +162,7 @@ test('the traffic view renders chunks as --dump does, escaped, and keeps only th
   timeout: 20_000,
 }, async (t) => {
   const { source, listen, next } = await setup(t, { maxTrafficBytes: 1024 });
-  const s = await dial(t, listen);
+  const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
   await roundTrip(s, Buffer.from('<b>hi</b>\u0001\n', 'latin1'));
   const v = source.traffic(opened.key, 'text');
@@ -206,7 +200,7 @@ test('closed connections are remembered up to maxClosed, and total traffic is ca
   });
   const keys: number[] = [];
   for (let i = 0; i < 4; i++) {
-    const s = await dial(t, listen);
+    const s = await connected(t, listen);
     const o = await next<ConnView>('opened', (d) => !keys.includes(d.key));
     keys.push(o.key);
     await roundTrip(s, Buffer.alloc(600, 'z'));
@@ -311,7 +305,7 @@ test("the page's /api: the Toxiproxy API for browsers of the same origin, JSON o
 
 test('a proxy removed ends the connections it had, and is reported gone', { timeout: 20_000 }, async (t) => {
   const { hub, listen, next } = await setup(t);
-  const s = await dial(t, listen);
+  const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
   await roundTrip(s, 'bye');
   await hub.remove('echo');
