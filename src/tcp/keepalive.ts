@@ -126,20 +126,17 @@ export function tcpOptionNumbers(): { keepIntvl: number; keepCnt: number; userTi
 }
 
 /**
- * applyKeepAlive sets keep-alive on a connected socket. Node itself sets
- * only the idle time (libuv fixes the interval at 1 s and the count at 10),
- * so `interval`, `count` and `userTimeout` are set with setsockopt
- * (TCP_KEEPINTVL / TCP_KEEPCNT / TCP_USER_TIMEOUT) through the optional
- * `sockopt` package; without it, or on a platform without those options,
- * they are refused with NETKIT_UNSUPPORTED rather than silently ignored.
+ * keepAliveSupport resolves with the setsockopt library when `ka` asks for
+ * more than Node sets itself (interval, count, user timeout), undefined when
+ * it does not, and rejects with NETKIT_UNSUPPORTED when this platform or
+ * install cannot set them. `listen` awaits it before binding, so a listener
+ * fails at once instead of dropping every connection it accepts, and its
+ * first connection does not wait for the package to load.
  */
-export async function applyKeepAlive(socket: Socket, value: KeepAliveOptions | undefined): Promise<void> {
-  const ka = normalizeKeepAlive('keepAlive', value);
-  socket.setKeepAlive(ka.enable, ka.idle);
+export async function keepAliveSupport(ka: Normalized): Promise<Sockopt | undefined> {
   const extra = ka.interval !== undefined || ka.count !== undefined || ka.userTimeout !== undefined;
-  if (!ka.enable || !extra) return;
-  const numbers = tcpOptionNumbers();
-  if (!numbers) {
+  if (!ka.enable || !extra) return undefined;
+  if (!tcpOptionNumbers()) {
     throw new UnsupportedError(
       `keepAlive.interval, keepAlive.count and keepAlive.userTimeout are not supported on ${process.platform}; set only keepAlive.idle`,
     );
@@ -150,8 +147,24 @@ export async function applyKeepAlive(socket: Socket, value: KeepAliveOptions | u
       'keepAlive.interval, keepAlive.count and keepAlive.userTimeout need the optional package sockopt; install it or set only keepAlive.idle',
     );
   }
+  return lib;
+}
+
+/**
+ * applyKeepAlive sets keep-alive on a connected socket. Node itself sets
+ * only the idle time (libuv fixes the interval at 1 s and the count at 10),
+ * so `interval`, `count` and `userTimeout` are set with setsockopt
+ * (TCP_KEEPINTVL / TCP_KEEPCNT / TCP_USER_TIMEOUT) through the optional
+ * `sockopt` package; without it, or on a platform without those options,
+ * they are refused with NETKIT_UNSUPPORTED rather than silently ignored.
+ */
+export async function applyKeepAlive(socket: Socket, value: KeepAliveOptions | undefined): Promise<void> {
+  const ka = normalizeKeepAlive('keepAlive', value);
+  socket.setKeepAlive(ka.enable, ka.idle);
+  const lib = await keepAliveSupport(ka);
   // A socket closed while the package loaded has no descriptor left to set.
-  if (socket.destroyed) return;
+  if (lib === undefined || socket.destroyed) return;
+  const numbers = tcpOptionNumbers() as NonNullable<ReturnType<typeof tcpOptionNumbers>>;
   if (ka.interval !== undefined)
     lib.setsockopt(socket, IPPROTO_TCP, numbers.keepIntvl, Math.round(ka.interval / 1000));
   if (ka.count !== undefined) lib.setsockopt(socket, IPPROTO_TCP, numbers.keepCnt, ka.count);

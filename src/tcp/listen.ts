@@ -6,7 +6,7 @@ import { checkInt, checkSignal } from '../internal/validate.js';
 import { type ProxyOptions, resolveProxyOptions } from '../proxy/accept.js';
 import { checkTlsServer, resolveTlsServer, TlsAcceptor, type TlsServerOptions } from '../tls/server.js';
 import { type Endpoint, endpoint, unixEndpoint } from './endpoint.js';
-import { type KeepAliveOptions, normalizeKeepAlive } from './keepalive.js';
+import { type KeepAliveOptions, keepAliveSupport, normalizeKeepAlive } from './keepalive.js';
 import { Listener } from './listener.js';
 import { clearStaleSocket, streamTarget } from './unix.js';
 
@@ -95,7 +95,7 @@ export async function listen(address: string, options: ListenOptions = {}): Prom
   const target = streamTarget(options.network ?? LISTEN_DEFAULTS.network, address);
   const backlog = checkInt('backlog', options.backlog ?? LISTEN_DEFAULTS.backlog, 1, 65535);
   const maxPending = checkInt('maxPending', options.maxPending ?? LISTEN_DEFAULTS.maxPending, 0, 1_000_000);
-  normalizeKeepAlive('keepAlive', options.keepAlive);
+  const keepAlive = normalizeKeepAlive('keepAlive', options.keepAlive);
   // Checked before binding, so a bad option leaves no port open.
   const proxy = resolveProxyOptions(options.proxy);
   checkTlsServer(options.tls);
@@ -111,6 +111,8 @@ export async function listen(address: string, options: ListenOptions = {}): Prom
   }
   const signal = checkSignal(options.signal);
   if (signal?.aborted) throw new AbortError('listen', signal.reason);
+  // Loaded before binding: a listener that cannot set its keep-alive fails here, not per connection.
+  if (target.path === undefined) await keepAliveSupport(keepAlive);
   const tls = await resolveTlsServer(options.tls);
   // Made before binding: whatever node:tls still refuses in the options must not leave the port bound.
   const acceptor = tls === undefined ? undefined : new TlsAcceptor(tls);

@@ -171,7 +171,7 @@ test('keep-alive: a server in B frees a black-holed client within idle + interva
   if (!l) return;
   const server = await libraryServer(l, { keepAlive: KEEPALIVE, idleTimeout: 0 });
   const pid = server.child.pid as number;
-  // The first connection loads sockopt (and its addon's fd): the baseline is taken after one.
+  // listen loaded sockopt before binding; one connection first still warms whatever else is lazy.
   const warm = server.next('close', 5000);
   await (await connected(server.address, false)).close();
   await warm;

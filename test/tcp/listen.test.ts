@@ -86,3 +86,45 @@ test('an aborted signal closes the listener', async () => {
   await pending;
   assert.equal(l.closed, true);
 });
+
+/**
+ * HIDE_SOCKOPT is a module hook that makes the optional `sockopt` package
+ * unresolvable, as on an install without it.
+ */
+const HIDE_SOCKOPT = `data:text/javascript,${encodeURIComponent(
+  `export async function resolve(s, c, next) { if (s === 'sockopt') throw Object.assign(new Error('hidden'), { code: 'ERR_MODULE_NOT_FOUND' }); return next(s, c); }`,
+)}`;
+
+test('keep-alive interval without the sockopt package: listen rejects with NETKIT_UNSUPPORTED and binds nothing', async () => {
+  const script = `
+    import { register } from 'node:module';
+    import net from 'node:net';
+    register(${JSON.stringify(HIDE_SOCKOPT)});
+    const { listen } = await import(${JSON.stringify(new URL('../../src/tcp/index.ts', import.meta.url).href)});
+    // A free port, then proof that the failed listen left it free.
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => probe.once('listening', r));
+    const port = probe.address().port;
+    await new Promise((r) => probe.close(r));
+    const err = await listen('127.0.0.1:' + port, { keepAlive: { idle: 1000, interval: 1000, count: 3 } }).then(() => null, (e) => e);
+    const again = net.createServer().listen(port, '127.0.0.1');
+    const bound = await new Promise((r) => { again.once('listening', () => r(true)); again.once('error', () => r(false)); });
+    again.close();
+    const plain = await listen('127.0.0.1:0', { keepAlive: { idle: 1000 } });
+    await plain.close();
+    console.log(JSON.stringify({ code: err?.code, message: err?.message, bound }));
+  `;
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 30_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
+  const r = JSON.parse(out.trim().split('\n').at(-1) as string);
+  assert.equal(r.code, 'NETKIT_UNSUPPORTED');
+  assert.match(r.message, /sockopt/);
+  assert.equal(r.bound, true, 'the port the failed listen was given is still free');
+});
