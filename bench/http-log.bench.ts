@@ -13,8 +13,9 @@
  *   netkit, log on        the same without --quiet, stdout sent to /dev/null or
  *                         to a file (bench/servers/stdout-to.mjs, as a shell's `>`)
  *
- * Each round runs both pairs; the reported round of a case is the one with the
- * median ratio, so the two rows printed are from the same seconds.
+ * Each round runs both pairs, the two servers started in alternating order;
+ * the reported round of a case is the one with the median ratio, so the two
+ * rows printed are from the same seconds.
  */
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,7 @@ const httpLogBench: Benchmark = {
           pinned(logged(c === '/dev/null' ? '/dev/null' : logFile), where.server),
           c,
           where.loadgen,
+          round % 2 === 1,
         );
         runs.set(c, [...(runs.get(c) ?? []), run]);
       }
@@ -117,15 +119,19 @@ const httpLogBench: Benchmark = {
 
 /**
  * measurePair starts both servers, warms them up, then loads both at once for
- * ctx.durationSec and returns each one's rate and CPU per request.
+ * ctx.durationSec and returns each one's rate and CPU per request. `swap`
+ * starts the logging server first: the server started second came out about
+ * 1 % behind with both servers the same, so the rounds alternate.
  */
 async function measurePair(
   ctx: BenchContext,
-  a: ServerDef,
-  b: ServerDef,
+  quiet: ServerDef,
+  logged: ServerDef,
   c: string,
   loadgenCpus: string,
+  swap: boolean,
 ): Promise<PairRun> {
+  const [a, b] = swap ? [logged, quiet] : [quiet, logged];
   const rowA: Row = { subject: a.subject, case: c, metrics: {}, params: { connections: CONNECTIONS } };
   const rowB: Row = { subject: b.subject, case: c, metrics: {}, params: { connections: CONNECTIONS } };
   ctx.log(`${a.subject} and ${b.subject} (log to ${c}), paired`);
@@ -166,9 +172,10 @@ async function measurePair(
       }
     }).then(() => undefined),
   );
-  const qa = rowA.metrics.rate;
-  const qb = rowB.metrics.rate;
-  return { quiet: rowA, logged: rowB, ratio: qa && qb ? qb / qa : undefined };
+  const [rowQuiet, rowLogged] = swap ? [rowB, rowA] : [rowA, rowB];
+  const qa = rowQuiet.metrics.rate;
+  const qb = rowLogged.metrics.rate;
+  return { quiet: rowQuiet, logged: rowLogged, ratio: qa && qb ? qb / qa : undefined };
 }
 
 /** medianPair returns the two rows of the round with the median ratio, with the range of ratios on the logged row. */

@@ -47,7 +47,7 @@ export class Output {
   }
 
   /**
-   * buffer makes stdout lines go out in batches, once per event-loop turn,
+   * buffer makes stdout lines go out in batches, at the end of the event-loop turn (at most every WRITE_INTERVAL_MS under load),
    * for a server that prints a line per request (see LineWriter: order and
    * whole lines are kept, memory is bounded, a normal exit writes them
    * all). It returns the function that writes what is left and ends the

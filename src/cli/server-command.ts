@@ -263,7 +263,7 @@ async function serveHere<F extends ServerFlags>(
   }).catch((err: unknown) => {
     throw tlsFlagError(err, flags);
   });
-  // A server prints a line per connection or request: batched per event-loop turn (LineWriter),
+  // A server prints a line per connection or request: batched per turn, spaced under load (LineWriter),
   // logging does not cost a write(2) each. Everything is written out once the server has closed.
   const unbuffer = flags.quiet ? undefined : out.buffer();
   try {

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { MAX_HELD_BYTES } from '../../src/cli/line-writer.js';
+import { MAX_HELD_BYTES, WRITE_INTERVAL_MS } from '../../src/cli/line-writer.js';
 import { Output } from '../../src/cli/output.js';
 import { jsonLine } from '../../src/internal/text.js';
 import { memoryIo, NETKIT_BIN } from '../helpers/cli.js';
@@ -274,6 +274,42 @@ test('Output.buffer on a stream without a descriptor: one write per turn, order 
       .split('\n')
       .map((l) => (JSON.parse(l) as { i?: number; event: string }).i ?? 'stopped'),
     [0, 1, 2, 3, 4, 5, 'stopped', 6, 7],
+  );
+});
+
+test('Output.buffer while lines keep coming: writes are spaced WRITE_INTERVAL_MS apart; a line after a quiet spell goes out at the end of its turn', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate', 'Date'] });
+  const { io, writes, out } = countedOutput();
+  const unbuffer = out.buffer();
+  const turn = () => {
+    // Mocked setImmediate runs on tick(0).
+    t.mock.timers.tick(0);
+  };
+  out.event('request', { i: 0 });
+  turn();
+  assert.equal(writes.length, 1, 'the first line goes out at the end of its turn');
+  out.event('request', { i: 1 });
+  out.event('request', { i: 2 });
+  turn();
+  assert.equal(writes.length, 1, 'lines right after a write wait for the interval');
+  t.mock.timers.tick(WRITE_INTERVAL_MS - 1);
+  out.event('request', { i: 3 });
+  assert.equal(writes.length, 1, 'still within the interval');
+  t.mock.timers.tick(1);
+  assert.equal(writes.length, 2, 'one write for the three lines, at the interval');
+  // A quiet spell as long as the interval: the next line is not held back.
+  t.mock.timers.tick(WRITE_INTERVAL_MS);
+  out.event('request', { i: 4 });
+  turn();
+  assert.equal(writes.length, 3, 'after a quiet spell the line goes out at the end of its turn');
+  unbuffer();
+  assert.deepEqual(
+    io
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i),
+    [0, 1, 2, 3, 4],
   );
 });
 

@@ -73,6 +73,8 @@ describe('--workers', () => {
     assert.equal(listening.workers, 2);
     assert.deepEqual(listening.services, ['Arith']);
     await spread(t, p, driver('rpc serve'), listening.address as string, false);
+    // A call's line may follow its connection's by up to one log write interval.
+    await p.waitFor(/"event":"call"[^\n]*"method":"Arith\.Multiply"/);
     assert.ok(
       events(p.stdout()).some((e) => e.event === 'call' && e.method === 'Arith.Multiply' && e.worker),
     );
