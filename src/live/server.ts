@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { HandlerState } from '../http/server/handler.js';
 import { HTTP_SERVER_DEFAULTS } from '../http/server/options.js';
 import { type HttpServer, startHttpServer } from '../http/server/serve.js';
+import { sendJson } from '../internal/json-reply.js';
 import { checkInt, checkSignal } from '../internal/validate.js';
 import type { Listener } from '../tcp/listener.js';
 import { hostAllowed, isLoopbackHost, presentedToken, sameOrigin, tokenMatches } from './access.js';
@@ -135,14 +136,8 @@ export async function serveLive(address: Listener | string, options: LiveOptions
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
   };
-  const fail = (res: ServerResponse, status: number, error: string) => {
-    const body = `${JSON.stringify({ error, status })}\n`;
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'x-content-type-options': 'nosniff',
-    });
-    res.end(body);
-  };
+  const fail = (res: ServerResponse, status: number, error: string) =>
+    sendJson(res, status, { error, status });
 
   const handle = (state: HandlerState) => (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;

@@ -10,6 +10,7 @@ import { readBody } from '../http/server/body.js';
 import type { HandlerState } from '../http/server/handler.js';
 import { HTTP_SERVER_DEFAULTS } from '../http/server/options.js';
 import { type HttpServer, startHttpServer } from '../http/server/serve.js';
+import { sendJson } from '../internal/json-reply.js';
 import { checkInt, checkSignal, checkString } from '../internal/validate.js';
 import type { Listener } from '../tcp/listener.js';
 import type { ToxicSpec } from './faults/index.js';
@@ -207,10 +208,7 @@ function makeHandler(hub: RelayHub, maxBody: number, version: string, state: Han
       res.writeHead(reply.status, headers).end();
       return;
     }
-    const text = `${JSON.stringify(reply.body)}\n`;
-    headers['content-type'] = 'application/json; charset=utf-8';
-    headers['content-length'] = String(Buffer.byteLength(text));
-    res.writeHead(reply.status, headers).end(text);
+    sendJson(res, reply.status, reply.body, headers);
   };
   const fail = (res: ServerResponse, status: number, error: string, extra?: Record<string, string>) =>
     send(res, { status, body: { error, status } }, extra);

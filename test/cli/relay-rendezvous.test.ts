@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { type TestContext, test } from 'node:test';
 import type { Conn } from '../../src/tcp/index.js';
 import { type JoinOptions, joinRendezvous } from '../../src/transfer/rendezvous/index.js';
-import { cli, type Proc, spawnNetkit } from '../helpers/cli.js';
+import { cli, events, type Proc, spawnNetkit } from '../helpers/cli.js';
 import { readAll } from '../helpers/net.js';
 import { echoBackend, roundTrip } from '../helpers/relay.js';
 
@@ -18,14 +18,6 @@ function started(t: TestContext, args: string[]): Proc {
   const proc = spawnNetkit(['relay', ...args]);
   t.after(() => proc.kill('SIGKILL'));
   return proc;
-}
-
-function events(proc: Proc): Record<string, unknown>[] {
-  return proc
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function join(t: TestContext, address: string, options: JoinOptions): Promise<Conn> {
@@ -39,7 +31,7 @@ test('--rendezvous --json: listening, waiting, paired, refused and closed events
   const [, address] = (await proc.waitFor(
     /"event":"listening","kind":"rendezvous","address":"([^"]+)"/,
   )) as RegExpMatchArray;
-  const listening = events(proc)[0] as Record<string, unknown>;
+  const listening = events(proc.stdout())[0] as Record<string, unknown>;
   assert.deepEqual(
     [listening.tls, listening.maxRooms, listening.roomTimeout, listening.roomBytes, listening.roomTime],
     [false, 1000, 600_000, 0, 0],
@@ -69,7 +61,7 @@ test('--rendezvous --json: listening, waiting, paired, refused and closed events
   assert.equal((await readAll(sender)).toString(), 'ack');
   await proc.waitFor(/"event":"closed"/);
 
-  const byType = (type: string) => events(proc).filter((e) => e.event === type);
+  const byType = (type: string) => events(proc.stdout()).filter((e) => e.event === type);
   const port = (c: Conn) => `127.0.0.1:${c.localAddr?.port}`;
   assert.deepEqual(byType('waiting'), [{ event: 'waiting', room: '42', role: 'send', peer: port(sender) }]);
   assert.deepEqual(byType('paired'), [

@@ -5,24 +5,15 @@
  * lines unchanged by the page, and bad combinations refused (exit 2).
  */
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
-import { type CliRun, cli, startCli } from '../helpers/cli.js';
+import { test } from 'node:test';
+import { cli, startedCli } from '../helpers/cli.js';
 import { echoBackend, roundTrip } from '../helpers/relay.js';
-
-function started(t: TestContext, argv: string[]): CliRun {
-  const run = startCli(argv);
-  t.after(async () => {
-    run.abort();
-    await run.done;
-  });
-  return run;
-}
 
 test('--web prints the page URL; the page lists the relay and the lines stay as without it', {
   timeout: 20_000,
 }, async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--web', '--name', 'echo']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--web', '--name', 'echo']);
   const [, url] = (await run.waitFor(/^live page (http:\/\/127\.0\.0\.1:\d+\/)$/m)) as RegExpMatchArray;
   const [, address] = (await run.waitFor(/relaying (\S+) /)) as RegExpMatchArray;
   const page = await fetch(url as string);
@@ -43,7 +34,7 @@ test('--web with --json: a live event with the URL; with --api both serve the sa
   timeout: 20_000,
 }, async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--api', '127.0.0.1:0', '--web', '--json']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--api', '127.0.0.1:0', '--web', '--json']);
   const [line] = (await run.waitFor(/^\{"event":"live".*$/m)) as RegExpMatchArray;
   const live = JSON.parse(line as string) as { address: string; url: string };
   assert.equal(live.url, `http://${live.address}/`);
@@ -59,7 +50,7 @@ test('--web with --json: a live event with the URL; with --api both serve the sa
 
 test('--web beyond loopback: a token in the URL, needed on every request', { timeout: 20_000 }, async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--web=0.0.0.0:0']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--web=0.0.0.0:0']);
   const [, port, token] = (await run.waitFor(
     /^live page http:\/\/0\.0\.0\.0:(\d+)\/\?token=([\w-]{22})$/m,
   )) as RegExpMatchArray;

@@ -7,35 +7,18 @@
  * with the reason).
  */
 import assert from 'node:assert/strict';
-import { type TestContext, test } from 'node:test';
-import { type CliRun, cli, startCli } from '../helpers/cli.js';
+import { test } from 'node:test';
+import { cli, events, startedCli } from '../helpers/cli.js';
 import { echoBackend, roundTrip } from '../helpers/relay.js';
-
-function started(t: TestContext, argv: string[]): CliRun {
-  const run = startCli(argv);
-  t.after(async () => {
-    run.abort();
-    await run.done;
-  });
-  return run;
-}
-
-function events(run: CliRun): Record<string, unknown>[] {
-  return run
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 test('--json: listening, open, data (escaped) and close events with the summary', async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--json', '--dump', 'text']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--json', '--dump', 'text']);
   const [, address] = (await run.waitFor(/"event":"listening".*?"address":"([^"]+)"/)) as RegExpMatchArray;
   const payload = Buffer.from('hi\x1b[2J\x07\n');
   assert.deepEqual(await roundTrip(address as string, payload), payload);
   await run.waitFor(/"event":"close"/);
-  const all = events(run);
+  const all = events(run.stdout());
   const close = all.find((e) => e.event === 'close') as Record<string, unknown>;
   assert.equal(close.up, payload.length);
   assert.equal(close.down, payload.length);
@@ -52,7 +35,7 @@ test('--json: listening, open, data (escaped) and close events with the summary'
 
 test('--dump hex prints offsets, arrows and the bytes; no raw control bytes', async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--dump', 'hex']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--dump', 'hex']);
   const [, address] = (await run.waitFor(/relaying (\S+) /)) as RegExpMatchArray;
   await roundTrip(address as string, Buffer.from([0x1b, 0x5b, 0x32, 0x4a, 0x00, 0x41]));
   await run.waitFor(/^< /m);
@@ -68,7 +51,7 @@ test('--dump hex prints offsets, arrows and the bytes; no raw control bytes', as
 
 test('--fault applies a fault from the start; a bad one is exit 2 naming it', async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--fault', 'close-after=3', '--json']);
+  const run = startedCli(t, ['relay', '127.0.0.1:0', target, '--fault', 'close-after=3', '--json']);
   const [, address] = (await run.waitFor(/"address":"([^"]+)"/)) as RegExpMatchArray;
   const got = await roundTrip(address as string, 'abcdef');
   assert.equal(got.toString(), 'abc', 'close-after=3 (downstream) lets exactly 3 bytes back');
@@ -79,7 +62,16 @@ test('--fault applies a fault from the start; a bad one is exit 2 naming it', as
 
 test('--api next to a command-line relay: the API lists it and can add a fault to it', async (t) => {
   const target = await echoBackend(t);
-  const run = started(t, ['relay', '127.0.0.1:0', target, '--name', 'cli', '--api', '127.0.0.1:0', '--json']);
+  const run = startedCli(t, [
+    'relay',
+    '127.0.0.1:0',
+    target,
+    '--name',
+    'cli',
+    '--api',
+    '127.0.0.1:0',
+    '--json',
+  ]);
   const [, api] = (await run.waitFor(/"event":"api".*?"address":"([^"]+)"/)) as RegExpMatchArray;
   const proxies = (await (await fetch(`http://${api}/proxies`)).json()) as Record<
     string,
@@ -104,7 +96,7 @@ test('udp: datagrams relayed per client', async (t) => {
   );
   await new Promise<void>((r) => server.bind(0, '127.0.0.1', () => r()));
   t.after(() => server.close());
-  const run = started(t, ['relay', 'udp:127.0.0.1:0', `udp:127.0.0.1:${server.address().port}`, '--json']);
+  const run = startedCli(t, ['relay', 'udp:127.0.0.1:0', `udp:127.0.0.1:${server.address().port}`, '--json']);
   const [, address] = (await run.waitFor(/"address":"udp:([^"]+)"/)) as RegExpMatchArray;
   const client = dgram.createSocket('udp4');
   t.after(() => client.close());

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cli, startCli } from '../helpers/cli.js';
+import { cli, events, startCli } from '../helpers/cli.js';
 
 describe('netkit rpc serve / rpc call', () => {
   for (const [codec, http] of [
@@ -72,14 +72,6 @@ describe('netkit rpc serve / rpc call', () => {
     assert.match(schema.stderr, /unknown type "int7" at A/);
   });
 });
-
-/** events parses the --json lines a server printed so far. */
-function events(stdout: string): Record<string, unknown>[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 /** silentConnection opens a connection that sends nothing and resolves with how long the server kept it. */
 function silentConnection(address: string): Promise<number> {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dialWs, type WsClient } from '../../src/ws/index.js';
-import { spawnNetkit } from '../helpers/cli.js';
+import { events, spawnNetkit } from '../helpers/cli.js';
 import { figure, rounds, spread } from '../helpers/figures.js';
 import { requireLab } from '../helpers/netns.js';
 import { startRedis } from '../helpers/redis.js';
@@ -60,20 +60,6 @@ async function until(ok: () => boolean, ms: number, what: () => string): Promise
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
     await sleep(10);
   }
-}
-
-/** events parses a server's --json output into its event objects. */
-function events(output: string): Record<string, unknown>[] {
-  const all: Record<string, unknown>[] = [];
-  for (const line of output.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      all.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      // A line still being written.
-    }
-  }
-  return all;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { TestContext } from 'node:test';
 import type { Io } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { ROOT } from './tools.js';
@@ -50,6 +51,30 @@ export function startCli(
     abort: () => controller.abort('SIGINT'),
     waitFor: (re, ms = 5000) => waitFor(() => out, re, ms),
   };
+}
+
+/** startedCli is startCli stopped (as by Ctrl-C) and awaited when the test ends. */
+export function startedCli(t: TestContext, argv: string[], options?: Parameters<typeof startCli>[1]): CliRun {
+  const run = startCli(argv, options);
+  t.after(async () => {
+    run.abort();
+    await run.done;
+  });
+  return run;
+}
+
+/** events parses the --json lines a command printed so far; a line still being written is left out. */
+export function events(stdout: string): Record<string, unknown>[] {
+  const all: Record<string, unknown>[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      all.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // A line still being written.
+    }
+  }
+  return all;
 }
 
 /** cli runs a command to completion in-process. */

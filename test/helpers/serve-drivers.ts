@@ -17,6 +17,8 @@ import { WebSocket } from 'ws';
 import { fingerprintOf } from '../../src/tls/fingerprint.js';
 import { sendFiles } from '../../src/transfer/index.js';
 
+export { events } from './cli.js';
+
 /** ClientTls is what a test client brings to a TLS server: nothing, or a client certificate. */
 export interface ClientTls {
   cert?: string;
@@ -134,8 +136,6 @@ async function lineSession(
     close: () => socket.destroy(),
   };
 }
-
-type Event = Record<string, unknown>;
 
 const tcpDriver: Driver = {
   name: 'tcp serve',
@@ -302,14 +302,6 @@ const recvDriver: Driver = {
 
 /** DRIVERS are the five server commands. */
 export const DRIVERS: readonly Driver[] = [tcpDriver, rpcDriver, httpDriver, wsDriver, recvDriver];
-
-/** events parses a command's --json output. */
-export function events(stdout: string): Event[] {
-  return stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Event);
-}
 
 /** workDir is a fresh temporary directory removed after the test. */
 export async function workDir(t: TestContext): Promise<string> {

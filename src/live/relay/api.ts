@@ -4,20 +4,15 @@
  * its own, GET /api/traffic/{key}, for a connection's traffic view.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../../internal/json-reply.js';
 import { relayApiHandler } from '../../relay/api.js';
 import type { RelayHub } from '../../relay/hub.js';
 import type { RelayLiveSource } from './source.js';
 
+const NO_STORE = { 'cache-control': 'no-store' };
+
 function reply(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    ...extra,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-  });
-  res.end(text);
+  sendJson(res, status, body, { ...extra, ...NO_STORE });
 }
 
 function fail(res: ServerResponse, status: number, error: string, extra?: Record<string, string>): void {
