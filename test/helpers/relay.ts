@@ -110,3 +110,24 @@ export async function connected(t: TestContext, address: string): Promise<net.So
   await once(s, 'connect');
   return s;
 }
+
+/** echoed writes `data` on a connected socket and resolves with what came back once as many bytes have. */
+export async function echoed(s: net.Socket, data: Buffer | string): Promise<Buffer> {
+  const want = Buffer.byteLength(data);
+  const got: Buffer[] = [];
+  let n = 0;
+  const done = new Promise<void>((resolve) => {
+    const onData = (b: Buffer) => {
+      got.push(b);
+      n += b.length;
+      if (n >= want) {
+        s.off('data', onData);
+        resolve();
+      }
+    };
+    s.on('data', onData);
+  });
+  s.write(data);
+  await done;
+  return Buffer.concat(got);
+}

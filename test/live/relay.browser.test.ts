@@ -15,7 +15,7 @@ import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { launchChromium, openWatchedPage } from '../helpers/browser.js';
 import { spawnNetkit } from '../helpers/cli.js';
-import { connected, echoBackend } from '../helpers/relay.js';
+import { connected, echoBackend, echoed } from '../helpers/relay.js';
 import { ROOT } from '../helpers/tools.js';
 
 const SCREENSHOT = path.join(ROOT, 'test-output', 'live', 'relay.png');
@@ -42,29 +42,14 @@ async function startRelay(t: TestContext, target: string, web = '--web'): Promis
   return { name: listening.name as string, address: listening.address as string, url: live.url as string };
 }
 
-/** roundTrip sends `data` and resolves with the milliseconds until it all came back. */
-async function roundTrip(s: net.Socket, data: Buffer | string): Promise<number> {
-  const want = Buffer.byteLength(data);
-  let n = 0;
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    const onData = (b: Buffer) => {
-      n += b.length;
-      if (n >= want) {
-        s.off('data', onData);
-        resolve();
-      }
-    };
-    s.on('data', onData);
-    s.write(data);
-  });
-  return performance.now() - started;
-}
-
 /** rtt is the median of three round trips of a short line. */
 async function rtt(s: net.Socket): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < 3; i++) times.push(await roundTrip(s, 'ping\n'));
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await echoed(s, 'ping\n');
+    times.push(performance.now() - started);
+  }
   return times.sort((a, b) => a - b)[1]!;
 }
 
@@ -155,7 +140,7 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
   await page.waitForSelector('#status[data-state="open"]');
 
   const client = await connected(t, relay.address);
-  await roundTrip(client, Buffer.from('<b>hi</b>\u0001', 'latin1'));
+  await echoed(client, Buffer.from('<b>hi</b>\u0001', 'latin1'));
   const row = page.locator('#conns-body tr').first();
   await row.locator('td[data-col="down"]', { hasText: '10 B' }).waitFor();
   assert.equal(await row.locator('td[data-col="client"]').textContent(), `127.0.0.1:${client.localPort}`);
@@ -172,7 +157,7 @@ test("relay --web: a connection's traffic is shown as escaped text or hex, never
   assert.ok(html.includes('&lt;b&gt;hi&lt;/b&gt;'));
 
   // More bytes reach the open view without a reload; hex shows the same bytes.
-  await roundTrip(client, 'more\n');
+  await echoed(client, 'more\n');
   await page.locator('#traffic .chunk[data-stream="upstream"] .body', { hasText: 'more\\n' }).waitFor();
   await page.locator('input[name="mode"][value="hex"]').check();
   await page

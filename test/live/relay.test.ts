@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { serveRelayLive } from '../../src/live/relay/index.js';
 import { type ConnView, RelayLiveSource } from '../../src/live/relay/source.js';
 import { RelayHub } from '../../src/relay/hub.js';
-import { backend, connected } from '../helpers/relay.js';
+import { backend, connected, echoed } from '../helpers/relay.js';
 
 interface Setup {
   hub: RelayHub;
@@ -68,27 +68,6 @@ async function setup(
   return { hub, source, listen: relay.address, echo, events, next };
 }
 
-/** roundTrip writes `data` and resolves once as many bytes came back. */
-async function roundTrip(s: net.Socket, data: Buffer | string): Promise<Buffer> {
-  const want = Buffer.byteLength(data);
-  const got: Buffer[] = [];
-  let n = 0;
-  const done = new Promise<void>((resolve) => {
-    const onData = (b: Buffer) => {
-      got.push(b);
-      n += b.length;
-      if (n >= want) {
-        s.off('data', onData);
-        resolve();
-      }
-    };
-    s.on('data', onData);
-  });
-  s.write(data);
-  await done;
-  return Buffer.concat(got);
-}
-
 type Closed = { key: number; up: number; down: number; closed: { first: string; how: string } };
 
 test('a connection appears, its bytes each way are reported, and it closes with FIN', {
@@ -101,7 +80,7 @@ test('a connection appears, its bytes each way are reported, and it closes with 
   assert.equal(opened.client, `127.0.0.1:${s.localPort}`);
   assert.equal(opened.up, 0);
 
-  assert.equal((await roundTrip(s, 'hello relay')).toString(), 'hello relay');
+  assert.equal((await echoed(s, 'hello relay')).toString(), 'hello relay');
   await next<{ conns: number[][] }>('bytes', (d) =>
     d.conns.some(([k, up, down]) => k === opened.key && up === 11 && down === 11),
   );
@@ -129,14 +108,14 @@ test('a reset is reported as RST, from the client and from the target', { timeou
   const { listen, next, echo } = await setup(t);
   const a = await connected(t, listen);
   const first = await next<ConnView>('opened');
-  await roundTrip(a, 'x');
+  await echoed(a, 'x');
   a.resetAndDestroy();
   const c1 = await next<Closed>('closed', (d) => d.key === first.key);
   assert.deepEqual([c1.closed.first, c1.closed.how], ['client', 'rst']);
 
   const b = await connected(t, listen);
   const second = await next<ConnView>('opened', (d) => d.key !== first.key);
-  await roundTrip(b, 'y');
+  await echoed(b, 'y');
   for (const s of echo.sockets) s.resetAndDestroy();
   const c2 = await next<Closed>('closed', (d) => d.key === second.key);
   assert.deepEqual([c2.closed.first, c2.closed.how], ['target', 'rst']);
@@ -147,7 +126,7 @@ test('byte counts are batched: many chunks make few events', { timeout: 20_000 }
   const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
   const started = Date.now();
-  for (let i = 0; i < 50; i++) await roundTrip(s, `chunk ${i}\n`);
+  for (let i = 0; i < 50; i++) await echoed(s, `chunk ${i}\n`);
   const total = Array.from({ length: 50 }, (_, i) => `chunk ${i}\n`.length).reduce((a, b) => a + b);
   await next<{ conns: number[][] }>('bytes', (d) =>
     d.conns.some(([k, up]) => k === opened.key && up === total),
@@ -164,7 +143,7 @@ test('the traffic view renders chunks as --dump does, escaped, and keeps only th
   const { source, listen, next } = await setup(t, { maxTrafficBytes: 1024 });
   const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
-  await roundTrip(s, Buffer.from('<b>hi</b>\u0001\n', 'latin1'));
+  await echoed(s, Buffer.from('<b>hi</b>\u0001\n', 'latin1'));
   const v = source.traffic(opened.key, 'text');
   assert.ok(v);
   assert.deepEqual(
@@ -180,7 +159,7 @@ test('the traffic view renders chunks as --dump does, escaped, and keeps only th
   // 8 KiB each way against a 1 KiB bound: only the latest kilobyte is kept, the rest is marked gone.
   const big = Buffer.alloc(8192, 'a');
   big.write('THE END', 8192 - 7);
-  await roundTrip(s, big);
+  await echoed(s, big);
   const after = source.traffic(opened.key, 'text');
   assert.ok(after);
   const kept = after.chunks.reduce((n, c) => n + c.length, 0);
@@ -203,7 +182,7 @@ test('closed connections are remembered up to maxClosed, and total traffic is ca
     const s = await connected(t, listen);
     const o = await next<ConnView>('opened', (d) => !keys.includes(d.key));
     keys.push(o.key);
-    await roundTrip(s, Buffer.alloc(600, 'z'));
+    await echoed(s, Buffer.alloc(600, 'z'));
     s.end();
     await next<Closed>('closed', (d) => d.key === o.key);
   }
@@ -307,7 +286,7 @@ test('a proxy removed ends the connections it had, and is reported gone', { time
   const { hub, listen, next } = await setup(t);
   const s = await connected(t, listen);
   const opened = await next<ConnView>('opened');
-  await roundTrip(s, 'bye');
+  await echoed(s, 'bye');
   await hub.remove('echo');
   await next<{ name: string }>('proxy-removed', (d) => d.name === 'echo');
   const closed = await next<Closed>('closed', (d) => d.key === opened.key);

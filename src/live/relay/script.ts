@@ -44,6 +44,16 @@ export const RELAY_PAGE_SCRIPT = `
     return e;
   }
 
+  // labelled makes a form control of \`tag\` with the given properties, inside a label with \`text\`, appended to \`parent\`.
+  function labelled(parent, text, tag, props) {
+    var label = el('label', null, text);
+    var control = el(tag);
+    Object.keys(props).forEach(function (k) { control[k] = props[k]; });
+    label.appendChild(control);
+    parent.appendChild(label);
+    return control;
+  }
+
   function bytes(n) {
     if (n < 1024) return n + ' B';
     var units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -103,16 +113,14 @@ export const RELAY_PAGE_SCRIPT = `
     var spec = ATTRS[type] || {};
     Object.keys(spec).forEach(function (k) {
       var a = spec[k];
-      var label = el('label', null, k + ' (' + a.unit + ')');
-      var input = el('input');
-      input.type = 'number';
-      input.name = 'attr-' + k;
-      input.min = String(a.min);
-      input.step = 'any';
-      input.required = true;
-      input.value = String(values && values[k] !== undefined ? values[k] : a.default);
-      label.appendChild(input);
-      box.appendChild(label);
+      labelled(box, k + ' (' + a.unit + ')', 'input', {
+        type: 'number',
+        name: 'attr-' + k,
+        min: String(a.min),
+        step: 'any',
+        required: true,
+        value: String(values && values[k] !== undefined ? values[k] : a.default),
+      });
     });
   }
 
@@ -148,42 +156,33 @@ export const RELAY_PAGE_SCRIPT = `
     var fs = el('fieldset');
     fs.appendChild(el('legend', null, 'Add a fault'));
     var grid = el('div', 'fields');
-    var typeLabel = el('label', null, 'type');
-    var type = el('select');
-    type.name = 'type';
+    var type = labelled(grid, 'type', 'select', { name: 'type' });
     Object.keys(ATTRS).forEach(function (k) {
       var o = el('option', null, k);
       o.value = k;
       type.appendChild(o);
     });
-    typeLabel.appendChild(type);
-    var streamLabel = el('label', null, 'stream');
-    var stream = el('select');
-    stream.name = 'stream';
+    var stream = labelled(grid, 'stream', 'select', { name: 'stream' });
     [['downstream', 'downstream (target \\u2192 client)'], ['upstream', 'upstream (client \\u2192 target)']].forEach(function (p) {
       var o = el('option', null, p[1]);
       o.value = p[0];
       stream.appendChild(o);
     });
-    streamLabel.appendChild(stream);
-    var toxLabel = el('label', null, 'toxicity (0\\u20131)');
-    var tox = el('input');
-    tox.type = 'number';
-    tox.name = 'toxicity';
-    tox.min = '0';
-    tox.max = '1';
-    tox.step = 'any';
-    tox.value = '1';
-    toxLabel.appendChild(tox);
-    var nameLabel = el('label', null, 'name');
-    var name = el('input');
-    name.type = 'text';
-    name.name = 'name';
-    name.placeholder = 'type_stream';
-    name.autocomplete = 'off';
-    name.spellcheck = false;
-    nameLabel.appendChild(name);
-    [typeLabel, streamLabel, toxLabel, nameLabel].forEach(function (l) { grid.appendChild(l); });
+    var tox = labelled(grid, 'toxicity (0\\u20131)', 'input', {
+      type: 'number',
+      name: 'toxicity',
+      min: '0',
+      max: '1',
+      step: 'any',
+      value: '1',
+    });
+    var name = labelled(grid, 'name', 'input', {
+      type: 'text',
+      name: 'name',
+      placeholder: 'type_stream',
+      autocomplete: 'off',
+      spellcheck: false,
+    });
     fs.appendChild(grid);
     fs.appendChild(el('div', 'attrs fields'));
     var buttons = el('div', 'buttons');
