@@ -3,6 +3,7 @@
  * connections as they open, move bytes and close, and the last bytes of
  * each connection for the traffic view, as a LiveSource for serveLive().
  */
+import { Fifo } from '../../internal/fifo.js';
 import { checkInt } from '../../internal/validate.js';
 import { type ProxyJson, proxyJson } from '../../relay/api.js';
 import { type DumpChunk, type DumpMode, formatDump } from '../../relay/dump.js';
@@ -139,7 +140,8 @@ interface Conn {
   up: number;
   down: number;
   closed?: ClosedView;
-  chunks: Chunk[];
+  /** chunks are the latest bytes each way, oldest first: a queue, dropped from the front as new ones come. */
+  chunks: Fifo<Chunk>;
   stored: number;
   seq: number;
 }
@@ -244,7 +246,7 @@ export class RelayLiveSource implements LiveSource {
   traffic(key: number, mode: DumpMode, after = 0): TrafficView | undefined {
     const c = this.#byKey.get(key);
     if (c === undefined) return undefined;
-    const first = c.chunks[0]?.seq ?? c.seq + 1;
+    const first = c.chunks.peek()?.seq ?? c.seq + 1;
     const chunks = [];
     for (const k of c.chunks) {
       if (k.seq <= after) continue;
@@ -299,7 +301,7 @@ export class RelayLiveSource implements LiveSource {
       opened: Date.now(),
       up: 0,
       down: 0,
-      chunks: [],
+      chunks: new Fifo(),
       stored: 0,
       seq: 0,
     };
@@ -374,7 +376,7 @@ export class RelayLiveSource implements LiveSource {
   /** #drop lets go of a connection's traffic. */
   #drop(c: Conn): void {
     this.#total -= c.stored + c.chunks.length * CHUNK_COST;
-    c.chunks = [];
+    c.chunks = new Fifo();
     c.stored = 0;
   }
 
